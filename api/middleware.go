@@ -1,0 +1,152 @@
+package api
+
+import (
+	"context"
+	"encoding/hex"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"skillcert/models"
+)
+
+type ctxKey int
+
+const requestIDKey ctxKey = iota
+
+func requestIDFrom(ctx context.Context) string {
+	if v, ok := ctx.Value(requestIDKey).(string); ok {
+		return v
+	}
+	return ""
+}
+
+// requestID gives every request an ID, echoed in X-Request-ID and carried in its context.
+func (s *Server) requestID(c *gin.Context) {
+	id := hex.EncodeToString(models.RandomToken(8))
+	c.Header("X-Request-ID", id)
+	c.Request = c.Request.WithContext(context.WithValue(c.Request.Context(), requestIDKey, id))
+	c.Next()
+}
+
+// recoverer turns a panic into a logged 500 without leaking anything to the client.
+func (s *Server) recoverer(c *gin.Context) {
+	defer func() {
+		if r := recover(); r != nil {
+			s.log.ErrorContext(c.Request.Context(), "panic in handler", "panic", r, "path", c.FullPath(), "requestID", requestIDFrom(c.Request.Context()))
+			s.writeError(c, errInternal)
+			c.Abort()
+		}
+	}()
+	c.Next()
+}
+
+// accessLog logs one line per request; never query strings (they may carry ID numbers).
+func (s *Server) accessLog(c *gin.Context) {
+	start := time.Now()
+	c.Next()
+	level := slog.LevelInfo
+	if c.Writer.Status() >= 500 {
+		level = slog.LevelError
+	}
+	route := c.FullPath()
+	if route == "" {
+		route = "unmatched"
+	}
+	s.log.Log(c.Request.Context(), level, "http request", "method", c.Request.Method, "route", route,
+		"status", c.Writer.Status(), "ms", time.Since(start).Milliseconds(), "requestID", requestIDFrom(c.Request.Context()))
+}
+
+func (s *Server) securityHeaders(c *gin.Context) {
+	h := c.Writer.Header()
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Referrer-Policy", "same-origin")
+	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'")
+	if s.secure {
+		h.Set("Strict-Transport-Security", "max-age=31536000")
+	}
+	c.Next()
+}
+
+// isAPI tells JSON API requests from page requests.
+func isAPI(c *gin.Context) bool { return strings.HasPrefix(c.Request.URL.Path, "/api/") }
+
+// json adapts a handler that returns an error to gin: errors become the structured error body.
+func (s *Server) json(h func(*gin.Context) error) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if err := h(c); err != nil {
+			s.writeError(c, err)
+		}
+	}
+}
+
+// page adapts a page handler: errors become the Chinese error page.
+func (s *Server) page(h func(*gin.Context) error) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if err := h(c); err != nil {
+			s.writeError(c, err)
+		}
+	}
+}
+
+// writeError writes err as JSON for the API or as the error page otherwise. 5xx causes are
+// logged in full; clients only ever see the vocabulary's message.
+func (s *Server) writeError(c *gin.Context, err error) {
+	e := toError(err)
+	if e.Status >= 500 {
+		s.log.ErrorContext(c.Request.Context(), "request failed", "route", c.FullPath(), "err", err, "requestID", requestIDFrom(c.Request.Context()))
+	}
+	if e.RetryAfter > 0 {
+		c.Header("Retry-After", strconv.Itoa(e.RetryAfter))
+	}
+	if isAPI(c) {
+		c.AbortWithStatusJSON(e.Status, gin.H{"error": e, "request_id": requestIDFrom(c.Request.Context())})
+		return
+	}
+	title := map[int]string{401: "需要登录", 403: "无权访问", 404: "页面不存在", 409: "数据冲突", 422: "内容有误", 429: "请求过于频繁"}[e.Status]
+	if title == "" {
+		title = "出错了"
+	}
+	c.Status(e.Status)
+	s.render(c, "error", pageData{Title: title, Message: e.Message})
+	c.Abort()
+}
+
+func (s *Server) notFound(c *gin.Context) { s.writeError(c, errNotFound) }
+
+// healthz answers as long as the process runs.
+func (s *Server) healthz(c *gin.Context) {
+	c.JSON(http.StatusOK, gin.H{"status": "ok", "version": s.cfg.Version})
+}
+
+// readyz answers 200 only when the database and Temporal are reachable.
+func (s *Server) readyz(c *gin.Context) {
+	ctx, cancel := context.WithTimeout(c.Request.Context(), 3*time.Second)
+	defer cancel()
+	checks := gin.H{}
+	ok := true
+	if err := s.db.Ping(ctx); err != nil {
+		checks["database"], ok = "unreachable", false
+		s.log.WarnContext(ctx, "readiness: database", "err", err)
+	} else {
+		checks["database"] = "ok"
+	}
+	if s.temporal == nil {
+		checks["temporal"], ok = "not configured", false
+	} else if _, err := s.temporal.CheckHealth(ctx, nil); err != nil {
+		checks["temporal"], ok = "unreachable", false
+		s.log.WarnContext(ctx, "readiness: temporal", "err", err)
+	} else {
+		checks["temporal"] = "ok"
+	}
+	status := http.StatusOK
+	if !ok {
+		status = http.StatusServiceUnavailable
+	}
+	c.JSON(status, gin.H{"ready": ok, "checks": checks})
+}

@@ -1,0 +1,231 @@
+package main
+
+import (
+	"crypto/ed25519"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"skillcert/models"
+)
+
+// Config is every setting of the process, read once from flags and the environment. Flags
+// win over the environment; see the README's configuration table.
+type Config struct {
+	HTTPAddr          string
+	PublicURL         string
+	DataDir           string
+	DatabaseURL       string
+	TemporalAddress   string
+	TemporalNamespace string
+	TaskQueue         string
+	DevTemporalPort   int
+	LogLevel          string
+	LogFormat         string
+	TemporalLogLevel  string
+	StorageDir        string
+	AdminPassword     string
+	DemoPassword      string
+	ShutdownTimeout   time.Duration
+
+	// Secrets: never printed.
+	DataKey    []byte
+	LookupKey  []byte
+	SigningKey []byte // Ed25519 seed
+	SessionKey []byte
+}
+
+// envDefaults are the documented variables with their defaults.
+var envDefaults = []struct{ name, def, help string }{
+	{"SKILLCERT_HTTP_ADDR", ":8080", "HTTP listen address"},
+	{"SKILLCERT_PUBLIC_URL", "http://localhost:8080", "externally visible base URL (https turns on Secure cookies)"},
+	{"SKILLCERT_DATA_DIR", "./var", "dev: directory of the SQLite databases, keys and attachments"},
+	{"SKILLCERT_DATABASE_URL", "", "PostgreSQL DSN (required by api, worker, migrate, seed; dev uses SQLite in the data dir when unset)"},
+	{"TEMPORAL_ADDRESS", "127.0.0.1:7233", "Temporal frontend host:port (api, worker)"},
+	{"TEMPORAL_NAMESPACE", "skillcert", "Temporal namespace"},
+	{"SKILLCERT_TASK_QUEUE", "skillcert", "Temporal task queue"},
+	{"SKILLCERT_DEV_TEMPORAL_PORT", "7233", "dev: port of the embedded Temporal frontend on 127.0.0.1 (0 = any free port)"},
+	{"SKILLCERT_LOG_LEVEL", "info", "debug, info, warn or error"},
+	{"SKILLCERT_LOG_FORMAT", "text", "text or json"},
+	{"SKILLCERT_TEMPORAL_LOG_LEVEL", "error", "dev: log level of the embedded Temporal server"},
+	{"SKILLCERT_STORAGE_DIR", "", "attachment storage directory (default <data dir>/attachments)"},
+	{"SKILLCERT_ADMIN_PASSWORD", "", "seed: password of the first sysadmin account (required by seed in production)"},
+	{"SKILLCERT_DEMO_PASSWORD", "demo12345", "dev: password of the demo accounts"},
+	{"SKILLCERT_SHUTDOWN_TIMEOUT", "20s", "grace period for in-flight requests and activities on SIGTERM"},
+	{"SKILLCERT_DATA_KEY", "", "secret: base64 of 32 bytes, AES-256-GCM key for ID numbers at rest"},
+	{"SKILLCERT_LOOKUP_KEY", "", "secret: base64 of 32 bytes, HMAC key for ID-number lookups"},
+	{"SKILLCERT_SIGNING_KEY", "", "secret: base64 of a 32-byte Ed25519 seed that signs certificates"},
+	{"SKILLCERT_SESSION_KEY", "", "secret: base64 of 32 bytes, keys CSRF tokens"},
+}
+
+// loadConfig parses flags (for the subcommand) over the environment and validates the result.
+// dev fills in missing secrets from <data dir>/keys.json, created on first start.
+func loadConfig(cmd string, args []string, getenv func(string) string) (Config, error) {
+	env := func(name string) string {
+		if v := getenv(name); v != "" {
+			return v
+		}
+		for _, d := range envDefaults {
+			if d.name == name {
+				return d.def
+			}
+		}
+		return ""
+	}
+	var c Config
+	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
+	fs.StringVar(&c.HTTPAddr, "http", env("SKILLCERT_HTTP_ADDR"), "HTTP listen address")
+	fs.StringVar(&c.PublicURL, "public-url", env("SKILLCERT_PUBLIC_URL"), "externally visible base URL")
+	fs.StringVar(&c.DataDir, "data", env("SKILLCERT_DATA_DIR"), "dev data directory")
+	fs.StringVar(&c.DatabaseURL, "database-url", env("SKILLCERT_DATABASE_URL"), "database DSN")
+	fs.StringVar(&c.TemporalAddress, "temporal", env("TEMPORAL_ADDRESS"), "Temporal host:port")
+	fs.StringVar(&c.TemporalNamespace, "namespace", env("TEMPORAL_NAMESPACE"), "Temporal namespace")
+	fs.StringVar(&c.TaskQueue, "task-queue", env("SKILLCERT_TASK_QUEUE"), "Temporal task queue")
+	fs.StringVar(&c.LogLevel, "log-level", env("SKILLCERT_LOG_LEVEL"), "log level")
+	fs.StringVar(&c.LogFormat, "log-format", env("SKILLCERT_LOG_FORMAT"), "log format")
+	port := fs.String("temporal-port", env("SKILLCERT_DEV_TEMPORAL_PORT"), "dev: embedded Temporal port")
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	var err error
+	if c.DevTemporalPort, err = strconv.Atoi(*port); err != nil || c.DevTemporalPort < 0 || c.DevTemporalPort > 65535 {
+		return c, fmt.Errorf("SKILLCERT_DEV_TEMPORAL_PORT: %q is not a port number", *port)
+	}
+	if c.ShutdownTimeout, err = time.ParseDuration(env("SKILLCERT_SHUTDOWN_TIMEOUT")); err != nil || c.ShutdownTimeout <= 0 {
+		return c, fmt.Errorf("SKILLCERT_SHUTDOWN_TIMEOUT: %q is not a positive duration", env("SKILLCERT_SHUTDOWN_TIMEOUT"))
+	}
+	c.TemporalLogLevel = env("SKILLCERT_TEMPORAL_LOG_LEVEL")
+	c.StorageDir = env("SKILLCERT_STORAGE_DIR")
+	c.AdminPassword = env("SKILLCERT_ADMIN_PASSWORD")
+	c.DemoPassword = env("SKILLCERT_DEMO_PASSWORD")
+	if _, err := parseLevel(c.LogLevel); err != nil {
+		return c, err
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		return c, fmt.Errorf("SKILLCERT_LOG_FORMAT: %q is neither text nor json", c.LogFormat)
+	}
+	if !strings.HasPrefix(c.PublicURL, "http://") && !strings.HasPrefix(c.PublicURL, "https://") {
+		return c, fmt.Errorf("SKILLCERT_PUBLIC_URL: %q must start with http:// or https://", c.PublicURL)
+	}
+	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
+	if cmd == "dev" && getenv("SKILLCERT_PUBLIC_URL") == "" && c.PublicURL == "http://localhost:8080" {
+		// In dev the address people open is the one we listen on.
+		host, port, err := net.SplitHostPort(c.HTTPAddr)
+		if err != nil {
+			return c, fmt.Errorf("SKILLCERT_HTTP_ADDR: %q is not host:port", c.HTTPAddr)
+		}
+		if host == "" || host == "0.0.0.0" || host == "::" {
+			host = "localhost"
+		}
+		c.PublicURL = "http://" + net.JoinHostPort(host, port)
+	}
+	if c.StorageDir == "" {
+		c.StorageDir = filepath.Join(c.DataDir, "attachments")
+	}
+
+	secrets := []struct {
+		name string
+		dst  *[]byte
+	}{
+		{"SKILLCERT_DATA_KEY", &c.DataKey}, {"SKILLCERT_LOOKUP_KEY", &c.LookupKey},
+		{"SKILLCERT_SIGNING_KEY", &c.SigningKey}, {"SKILLCERT_SESSION_KEY", &c.SessionKey},
+	}
+	for _, s := range secrets {
+		v := getenv(s.name)
+		if v == "" {
+			continue
+		}
+		b, err := base64.StdEncoding.DecodeString(v)
+		if err != nil || len(b) != 32 {
+			// The value itself is never echoed.
+			return c, fmt.Errorf("%s: must be the base64 encoding of exactly 32 bytes", s.name)
+		}
+		*s.dst = b
+	}
+
+	switch cmd {
+	case "dev":
+		if err := os.MkdirAll(c.DataDir, 0o750); err != nil {
+			return c, fmt.Errorf("SKILLCERT_DATA_DIR: %w", err)
+		}
+		if c.DatabaseURL == "" {
+			c.DatabaseURL = filepath.Join(c.DataDir, "skillcert.db")
+		}
+		if err := c.fillDevKeys(); err != nil {
+			return c, err
+		}
+	case "api", "worker", "migrate", "seed", "audit", "bench":
+		if c.DatabaseURL == "" {
+			return c, errors.New("SKILLCERT_DATABASE_URL is required (a PostgreSQL DSN such as postgres://user:pass@host:5432/skillcert)")
+		}
+	}
+	if cmd == "api" || cmd == "worker" {
+		for _, s := range secrets {
+			if len(*s.dst) == 0 {
+				return c, fmt.Errorf("%s is required (base64 of 32 random bytes, e.g. openssl rand -base64 32)", s.name)
+			}
+		}
+	}
+	return c, nil
+}
+
+// fillDevKeys loads the dev keys file or creates it with fresh random keys, and uses its keys
+// for every secret the environment did not set. The file is readable by its owner only.
+func (c *Config) fillDevKeys() error {
+	path := filepath.Join(c.DataDir, "keys.json")
+	var keys map[string][]byte
+	b, err := os.ReadFile(path)
+	switch {
+	case err == nil:
+		if err := json.Unmarshal(b, &keys); err != nil {
+			return fmt.Errorf("%s is damaged: %w", path, err)
+		}
+	case errors.Is(err, os.ErrNotExist):
+		keys = map[string][]byte{}
+		for _, n := range []string{"data", "lookup", "session"} {
+			keys[n] = models.RandomToken(32)
+		}
+		keys["signing"] = ed25519.NewKeyFromSeed(models.RandomToken(32)).Seed()
+		out, _ := json.MarshalIndent(keys, "", "  ")
+		if err := os.WriteFile(path, out, 0o600); err != nil {
+			return fmt.Errorf("write %s: %w", path, err)
+		}
+	default:
+		return fmt.Errorf("read %s: %w", path, err)
+	}
+	for name, dst := range map[string]*[]byte{"data": &c.DataKey, "lookup": &c.LookupKey, "signing": &c.SigningKey, "session": &c.SessionKey} {
+		if len(*dst) == 0 {
+			if len(keys[name]) != 32 {
+				return fmt.Errorf("%s: key %q missing or not 32 bytes", path, name)
+			}
+			*dst = keys[name]
+		}
+	}
+	return nil
+}
+
+func parseLevel(s string) (slog.Level, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(s)); err != nil {
+		return l, fmt.Errorf("SKILLCERT_LOG_LEVEL: %q is not one of debug, info, warn, error", s)
+	}
+	return l, nil
+}
+
+func newLogger(c Config) *slog.Logger {
+	lvl, _ := parseLevel(c.LogLevel)
+	opts := &slog.HandlerOptions{Level: lvl}
+	if c.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, opts))
+}

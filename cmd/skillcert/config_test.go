@@ -1,0 +1,89 @@
+package main
+
+import (
+	"bytes"
+	"encoding/base64"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+func envOf(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestProductionCommandsRequireDatabaseAndSecrets(t *testing.T) {
+	_, err := loadConfig("api", nil, envOf(nil))
+	require.ErrorContains(t, err, "SKILLCERT_DATABASE_URL is required")
+
+	key := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32))
+	env := map[string]string{"SKILLCERT_DATABASE_URL": "postgres://x@h/db"}
+	_, err = loadConfig("api", nil, envOf(env))
+	require.ErrorContains(t, err, "SKILLCERT_DATA_KEY is required")
+
+	env["SKILLCERT_DATA_KEY"] = "c2hvcnQ=" // "short"
+	_, err = loadConfig("api", nil, envOf(env))
+	require.ErrorContains(t, err, "SKILLCERT_DATA_KEY: must be the base64 encoding of exactly 32 bytes")
+	require.NotContains(t, err.Error(), "c2hvcnQ=", "a secret's value is never echoed")
+
+	for _, k := range []string{"SKILLCERT_DATA_KEY", "SKILLCERT_LOOKUP_KEY", "SKILLCERT_SIGNING_KEY", "SKILLCERT_SESSION_KEY"} {
+		env[k] = key
+	}
+	c, err := loadConfig("api", nil, envOf(env))
+	require.NoError(t, err)
+	require.Equal(t, ":8080", c.HTTPAddr)
+	require.Equal(t, "skillcert", c.TemporalNamespace)
+
+	// Flags win over the environment.
+	c, err = loadConfig("api", []string{"-http", "127.0.0.1:9999"}, envOf(env))
+	require.NoError(t, err)
+	require.Equal(t, "127.0.0.1:9999", c.HTTPAddr)
+}
+
+func TestConfigRejectsBadValues(t *testing.T) {
+	for name, env := range map[string]map[string]string{
+		"log level":  {"SKILLCERT_LOG_LEVEL": "loud"},
+		"log format": {"SKILLCERT_LOG_FORMAT": "xml"},
+		"public url": {"SKILLCERT_PUBLIC_URL": "example.org"},
+		"port":       {"SKILLCERT_DEV_TEMPORAL_PORT": "seventy"},
+		"shutdown":   {"SKILLCERT_SHUTDOWN_TIMEOUT": "-1s"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			env["SKILLCERT_DATA_DIR"] = t.TempDir()
+			_, err := loadConfig("dev", nil, envOf(env))
+			require.Error(t, err)
+		})
+	}
+}
+
+func TestDevCreatesKeysOnceAndKeepsThem(t *testing.T) {
+	dir := t.TempDir()
+	env := envOf(map[string]string{"SKILLCERT_DATA_DIR": dir})
+	c1, err := loadConfig("dev", nil, env)
+	require.NoError(t, err)
+	require.Len(t, c1.DataKey, 32)
+	require.Equal(t, filepath.Join(dir, "skillcert.db"), c1.DatabaseURL)
+	st, err := os.Stat(filepath.Join(dir, "keys.json"))
+	require.NoError(t, err)
+	require.Equal(t, os.FileMode(0o600), st.Mode().Perm(), "keys readable by the owner only")
+	c2, err := loadConfig("dev", nil, env)
+	require.NoError(t, err)
+	require.Equal(t, c1.DataKey, c2.DataKey, "restart keeps the keys (encrypted data stays readable)")
+	require.Equal(t, c1.SigningKey, c2.SigningKey)
+}
+
+func TestEveryConfigVariableIsInTheREADME(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	require.NoError(t, err)
+	for _, d := range envDefaults {
+		require.True(t, strings.Contains(string(readme), "`"+d.name+"`"), "README lacks %s", d.name)
+	}
+}
+
+func TestVersionAndUsage(t *testing.T) {
+	var out bytes.Buffer
+	require.Equal(t, 0, run([]string{"version"}, envOf(nil), &out))
+	require.Contains(t, out.String(), "skillcert")
+	require.Equal(t, 2, run([]string{"nope"}, envOf(map[string]string{"SKILLCERT_DATA_DIR": t.TempDir()}), &out))
+}

@@ -1,0 +1,88 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"text/tabwriter"
+	"time"
+
+	"go.temporal.io/sdk/client"
+
+	"skillcert/worker"
+	"skillcert/worker/devserver"
+	"skillcert/workflows"
+)
+
+// runDev runs the embedded Temporal server, the worker and the HTTP server in one process on
+// the data directory. Everything persists there: stopping and starting again keeps every case,
+// task and timer.
+func runDev(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Writer) error {
+	start := time.Now()
+	ts, err := devserver.Start(devserver.Config{
+		DatabaseFile:     filepath.Join(cfg.DataDir, "temporal.db"),
+		FrontendPort:     cfg.DevTemporalPort,
+		Namespace:        cfg.TemporalNamespace,
+		SearchAttributes: workflows.SearchAttributes(),
+		LogLevel:         cfg.TemporalLogLevel,
+	})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := ts.Stop(); err != nil {
+			log.Warn("stop embedded temporal", "err", err)
+		}
+	}()
+	tc, err := client.DialContext(ctx, temporalClientOptions(cfg, log, ts.HostPort()))
+	if err != nil {
+		return fmt.Errorf("dial embedded temporal: %w", err)
+	}
+	defer tc.Close()
+	if err := worker.EnsureSearchAttributes(ctx, tc, cfg.TemporalNamespace); err != nil {
+		return err
+	}
+
+	db, err := openDB(ctx, cfg, log, true)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if _, err := db.SeedJurisdictions(ctx); err != nil {
+		return err
+	}
+	accounts, created, err := db.SeedDemo(ctx, cfg.DemoPassword)
+	if err != nil {
+		return err
+	}
+
+	w := worker.New(tc, cfg.TaskQueue, worker.Deps{DB: db, Logger: log})
+	if err := w.Start(); err != nil {
+		return fmt.Errorf("start worker: %w", err)
+	}
+	defer w.Stop()
+
+	hs, err := apiServer(ctx, cfg, log, db, tc)
+	if err != nil {
+		return err
+	}
+
+	fmt.Fprintf(stdout, "\nskillcert %s is running (started in %s)\n", version, time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(stdout, "  web:      %s\n", cfg.PublicURL)
+	fmt.Fprintf(stdout, "  temporal: %s  namespace %s\n", ts.HostPort(), cfg.TemporalNamespace)
+	fmt.Fprintf(stdout, "  data:     %s\n", cfg.DataDir)
+	if created {
+		fmt.Fprintln(stdout, "  demo data created on this first start")
+	}
+	fmt.Fprintf(stdout, "\ndemo accounts (password %q for all, set SKILLCERT_DEMO_PASSWORD on a fresh data dir to change):\n", cfg.DemoPassword)
+	tw := tabwriter.NewWriter(stdout, 2, 4, 2, ' ', 0)
+	for _, a := range accounts {
+		fmt.Fprintf(tw, "  %s\t%s\t%s\n", a.Username, a.Role, a.Where)
+	}
+	tw.Flush()
+	fmt.Fprintln(stdout)
+
+	return serveHTTP(ctx, hs, cfg.ShutdownTimeout, log)
+}

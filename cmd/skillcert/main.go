@@ -1,0 +1,285 @@
+// Command skillcert runs the enterprise skill-level certification pilot system.
+//
+//	skillcert dev      everything in one process on an embedded Temporal server and SQLite
+//	skillcert api      the HTTP server (production)
+//	skillcert worker   the Temporal worker (production)
+//	skillcert migrate  apply database migrations
+//	skillcert seed     load reference data and the first sysadmin
+//	skillcert audit verify   check the audit log's hash chain
+//	skillcert version  print the version
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+	_ "time/tzdata" // deadlines are computed in Asia/Shanghai even on images without tzdata
+
+	"go.temporal.io/sdk/client"
+	sdklog "go.temporal.io/sdk/log"
+
+	"skillcert/api"
+	"skillcert/models"
+	"skillcert/worker"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+const usage = `skillcert — 企业职业技能等级认定试点管理系统
+
+usage: skillcert <command> [flags]
+
+commands:
+  dev       run everything in one process (embedded Temporal + SQLite in ./var)
+  api       run the HTTP server against TEMPORAL_ADDRESS and SKILLCERT_DATABASE_URL
+  worker    run the Temporal worker
+  migrate   apply database migrations and exit
+  seed      load reference data and the first sysadmin, then exit
+  audit     audit verify: check the audit log's hash chain
+  version   print the version
+
+Configuration comes from flags and SKILLCERT_* / TEMPORAL_* environment variables (see README).
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Getenv, os.Stdout))
+}
+
+func run(args []string, getenv func(string) string, stdout io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(os.Stderr, usage)
+		return 2
+	}
+	cmd, rest := args[0], args[1:]
+	if cmd == "version" {
+		fmt.Fprintln(stdout, "skillcert", version)
+		return 0
+	}
+	if cmd == "help" || cmd == "-h" || cmd == "--help" {
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	sub := ""
+	if cmd == "audit" {
+		if len(rest) == 0 || rest[0] != "verify" {
+			fmt.Fprintln(os.Stderr, "usage: skillcert audit verify")
+			return 2
+		}
+		sub, rest = rest[0], rest[1:]
+	}
+	cfg, err := loadConfig(cmd, rest, getenv)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "configuration error:", err)
+		return 2
+	}
+	log := newLogger(cfg)
+	slog.SetDefault(log)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	switch cmd {
+	case "dev":
+		err = runDev(ctx, cfg, log, stdout)
+	case "api":
+		err = runAPI(ctx, cfg, log)
+	case "worker":
+		err = runWorker(ctx, cfg, log)
+	case "migrate":
+		err = runMigrate(ctx, cfg, log)
+	case "seed":
+		err = runSeed(ctx, cfg, log)
+	case "audit":
+		_ = sub
+		err = runAuditVerify(ctx, cfg, stdout)
+	default:
+		fmt.Fprintf(os.Stderr, "unknown command %q\n\n%s", cmd, usage)
+		return 2
+	}
+	if err != nil {
+		log.Error("skillcert stopped with an error", "command", cmd, "err", err)
+		return 1
+	}
+	return 0
+}
+
+// openDB opens the application database and, when migrate is set, brings its schema up to date;
+// otherwise it refuses to run against an out-of-date schema.
+func openDB(ctx context.Context, cfg Config, log *slog.Logger, migrate bool) (*models.DB, error) {
+	db, err := models.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, err
+	}
+	if migrate {
+		applied, err := db.Migrate(ctx)
+		if err != nil {
+			db.Close()
+			return nil, err
+		}
+		if len(applied) > 0 {
+			log.Info("database migrated", "versions", applied)
+		}
+		return db, nil
+	}
+	cur, latest, err := db.MigrationVersion(ctx)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	if cur < latest {
+		db.Close()
+		return nil, fmt.Errorf("database schema is at version %d, this build needs %d: run `skillcert migrate` first", cur, latest)
+	}
+	return db, nil
+}
+
+func temporalClientOptions(cfg Config, log *slog.Logger, hostPort string) client.Options {
+	return client.Options{
+		HostPort:  hostPort,
+		Namespace: cfg.TemporalNamespace,
+		Logger:    sdklog.NewStructuredLogger(log.With("component", "temporal-sdk")),
+	}
+}
+
+func runMigrate(ctx context.Context, cfg Config, log *slog.Logger) error {
+	db, err := openDB(ctx, cfg, log, true)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	cur, _, err := db.MigrationVersion(ctx)
+	if err != nil {
+		return err
+	}
+	log.Info("schema up to date", "version", cur)
+	return nil
+}
+
+func runSeed(ctx context.Context, cfg Config, log *slog.Logger) error {
+	db, err := openDB(ctx, cfg, log, false)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	n, err := db.SeedJurisdictions(ctx)
+	if err != nil {
+		return err
+	}
+	log.Info("jurisdictions seeded", "inserted", n)
+	if cfg.AdminPassword == "" {
+		return errors.New("SKILLCERT_ADMIN_PASSWORD is required to create the first sysadmin")
+	}
+	if len(cfg.AdminPassword) < 10 {
+		return errors.New("SKILLCERT_ADMIN_PASSWORD must be at least 10 characters")
+	}
+	created, err := db.SeedAdmin(ctx, cfg.AdminPassword)
+	if err != nil {
+		return err
+	}
+	log.Info("sysadmin account", "username", "admin", "created", created)
+	return nil
+}
+
+func runAuditVerify(ctx context.Context, cfg Config, stdout io.Writer) error {
+	db, err := models.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	rep, err := db.VerifyAudit(ctx)
+	if err != nil {
+		return err
+	}
+	if !rep.OK {
+		fmt.Fprintf(stdout, "audit chain BROKEN at row %d: %s (%d rows read)\n", rep.BrokenAt, rep.Problem, rep.Rows)
+		return errors.New("audit chain broken")
+	}
+	fmt.Fprintf(stdout, "audit chain ok: %d rows\n", rep.Rows)
+	return nil
+}
+
+// apiServer builds the HTTP server.
+func apiServer(ctx context.Context, cfg Config, log *slog.Logger, db *models.DB, tc client.Client) (*http.Server, error) {
+	enf, err := api.NewEnforcer(ctx, db)
+	if err != nil {
+		return nil, err
+	}
+	loc, err := time.LoadLocation("Asia/Shanghai")
+	if err != nil {
+		return nil, err
+	}
+	srv, err := api.New(api.Deps{DB: db, Enforcer: enf, Temporal: tc, Logger: log, Config: api.Config{
+		PublicURL: cfg.PublicURL, SessionKey: cfg.SessionKey, Location: loc, Version: version,
+	}})
+	if err != nil {
+		return nil, err
+	}
+	return &http.Server{Addr: cfg.HTTPAddr, Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout: 60 * time.Second, WriteTimeout: 120 * time.Second, IdleTimeout: 120 * time.Second}, nil
+}
+
+// serveHTTP runs hs until ctx ends, then drains in-flight requests.
+func serveHTTP(ctx context.Context, hs *http.Server, grace time.Duration, log *slog.Logger) error {
+	errc := make(chan error, 1)
+	go func() { errc <- hs.ListenAndServe() }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("http server: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down http server")
+	sctx, cancel := context.WithTimeout(context.Background(), grace)
+	defer cancel()
+	return hs.Shutdown(sctx)
+}
+
+func runAPI(ctx context.Context, cfg Config, log *slog.Logger) error {
+	db, err := openDB(ctx, cfg, log, false)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	// A lazy client lets the API start (and /readyz say why it is not ready) while Temporal is down.
+	tc, err := client.NewLazyClient(temporalClientOptions(cfg, log, cfg.TemporalAddress))
+	if err != nil {
+		return err
+	}
+	defer tc.Close()
+	hs, err := apiServer(ctx, cfg, log, db, tc)
+	if err != nil {
+		return err
+	}
+	log.Info("api listening", "addr", cfg.HTTPAddr)
+	return serveHTTP(ctx, hs, cfg.ShutdownTimeout, log)
+}
+
+func runWorker(ctx context.Context, cfg Config, log *slog.Logger) error {
+	db, err := openDB(ctx, cfg, log, false)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	tc, err := client.DialContext(ctx, temporalClientOptions(cfg, log, cfg.TemporalAddress))
+	if err != nil {
+		return fmt.Errorf("dial temporal at %s: %w", cfg.TemporalAddress, err)
+	}
+	defer tc.Close()
+	if err := worker.EnsureSearchAttributes(ctx, tc, cfg.TemporalNamespace); err != nil {
+		return err
+	}
+	w := worker.New(tc, cfg.TaskQueue, worker.Deps{DB: db, Logger: log})
+	if err := w.Start(); err != nil {
+		return err
+	}
+	log.Info("worker started", "taskQueue", cfg.TaskQueue, "namespace", cfg.TemporalNamespace)
+	<-ctx.Done()
+	w.Stop()
+	return nil
+}

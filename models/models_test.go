@@ -1,0 +1,142 @@
+package models_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"skillcert/models"
+	"skillcert/models/dbtest"
+)
+
+func TestMigrationsUpOnEveryDialect(t *testing.T) {
+	dbtest.ForEach(t, func(t *testing.T, db *models.DB) {
+		ctx := context.Background()
+		cur, latest, err := db.MigrationVersion(ctx)
+		require.NoError(t, err)
+		require.Equal(t, latest, cur, "schema version after migrate")
+		require.Greater(t, cur, int64(0))
+
+		// Running again applies nothing.
+		again, err := db.Migrate(ctx)
+		require.NoError(t, err)
+		require.Empty(t, again)
+
+		js, err := db.Jurisdictions(ctx)
+		require.NoError(t, err)
+		require.Len(t, js, 40)
+		parents, err := db.JurisdictionParents(ctx)
+		require.NoError(t, err)
+		require.Equal(t, "150000", parents["150781"], "满洲里 reports to the region directly")
+		require.Equal(t, "150000", parents["152501"], "二连浩特 reports to the region directly")
+		require.Equal(t, "150100", parents["150102"])
+		require.Equal(t, "", parents["150000"])
+
+		// Seeding twice inserts nothing more.
+		n, err := db.SeedJurisdictions(ctx)
+		require.NoError(t, err)
+		require.Zero(t, n)
+	})
+}
+
+func TestSubtreeCodesFollowsParents(t *testing.T) {
+	parents := map[string]string{"150000": "", "150700": "150000", "150702": "150700", "150781": "150000"}
+	require.ElementsMatch(t, []string{"150700", "150702"}, models.SubtreeCodes(parents, "150700"))
+	require.Nil(t, models.SubtreeCodes(parents, "999999"))
+}
+
+func TestUsersSessionsAndTokens(t *testing.T) {
+	dbtest.ForEach(t, func(t *testing.T, db *models.DB) {
+		ctx := context.Background()
+		j := "150102"
+		u := models.User{Username: "u1", DisplayName: "甲", Role: models.RoleCountyOfficial, JurisdictionCode: &j, Active: true}
+		require.NoError(t, u.SetPassword("correct horse"))
+		require.NoError(t, db.CreateUser(ctx, &u))
+		dup := models.User{Username: "u1", DisplayName: "乙", Role: models.RoleCountyOfficial, JurisdictionCode: &j, Active: true, PasswordHash: "x"}
+		require.ErrorIs(t, db.CreateUser(ctx, &dup), models.ErrConflict)
+
+		got, err := db.UserByUsername(ctx, "u1")
+		require.NoError(t, err)
+		require.True(t, got.CheckPassword("correct horse"))
+		require.False(t, got.CheckPassword("wrong"))
+
+		now := time.Now().UTC()
+		require.NoError(t, db.CreateSession(ctx, &models.Session{TokenHash: models.HashToken("t"), UserID: u.ID, CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(time.Hour)}))
+		_, su, err := db.SessionUser(ctx, models.HashToken("t"), now)
+		require.NoError(t, err)
+		require.Equal(t, u.ID, su.ID)
+		_, _, err = db.SessionUser(ctx, models.HashToken("t"), now.Add(2*time.Hour))
+		require.ErrorIs(t, err, models.ErrNotFound, "expired session")
+
+		// Users in the subtree only.
+		list, total, err := db.Users(ctx, models.UserFilter{Jurisdictions: []string{"150103"}})
+		require.NoError(t, err)
+		require.Zero(t, total)
+		require.Empty(t, list)
+		_, total, err = db.Users(ctx, models.UserFilter{Jurisdictions: []string{"150100", "150102"}})
+		require.NoError(t, err)
+		require.EqualValues(t, 1, total)
+	})
+}
+
+func TestAuditChainAppendsVerifiesAndDetectsTampering(t *testing.T) {
+	dbtest.ForEach(t, func(t *testing.T, db *models.DB) {
+		ctx := context.Background()
+		// Concurrent appends never fork the chain.
+		var wg sync.WaitGroup
+		errs := make(chan error, 20)
+		for i := 0; i < 20; i++ {
+			wg.Add(1)
+			go func(i int) {
+				defer wg.Done()
+				errs <- db.AppendAudit(ctx, &models.AuditEntry{Action: "test", ObjectType: "case", ObjectID: "c1", Outcome: models.OutcomeOK, Reason: "并发"})
+			}(i)
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			require.NoError(t, err)
+		}
+		rep, err := db.VerifyAudit(ctx)
+		require.NoError(t, err)
+		require.True(t, rep.OK, "chain: %+v", rep)
+		require.EqualValues(t, 20, rep.Rows)
+
+		// Editing a stored row is detected at that row.
+		require.NoError(t, db.Exec("UPDATE audit_log SET reason = ? WHERE seq = ?", "改过", 7).Error)
+		rep, err = db.VerifyAudit(ctx)
+		require.NoError(t, err)
+		require.False(t, rep.OK)
+		require.EqualValues(t, 7, rep.BrokenAt)
+
+		// Deleting a row is detected as a gap.
+		require.NoError(t, db.Exec("UPDATE audit_log SET reason = ? WHERE seq = ?", "并发", 7).Error)
+		require.NoError(t, db.Exec("DELETE FROM audit_log WHERE seq = ?", 12).Error)
+		rep, err = db.VerifyAudit(ctx)
+		require.NoError(t, err)
+		require.False(t, rep.OK)
+		require.EqualValues(t, 12, rep.BrokenAt)
+	})
+}
+
+func TestLoginFailuresCountWithinWindow(t *testing.T) {
+	dbtest.ForEach(t, func(t *testing.T, db *models.DB) {
+		ctx := context.Background()
+		now := time.Now().UTC()
+		for i := 0; i < 3; i++ {
+			require.NoError(t, db.RecordLoginFailure(ctx, "a", "1.2.3.4", now.Add(-time.Duration(i)*10*time.Minute)))
+		}
+		byUser, byAddr, oldest, err := db.LoginFailures(ctx, "a", "1.2.3.4", now.Add(-15*time.Minute))
+		require.NoError(t, err)
+		require.EqualValues(t, 2, byUser)
+		require.EqualValues(t, 2, byAddr)
+		require.WithinDuration(t, now.Add(-10*time.Minute), oldest, time.Second)
+		require.NoError(t, db.ClearLoginFailures(ctx, "a"))
+		byUser, _, _, err = db.LoginFailures(ctx, "a", "x", now.Add(-15*time.Minute))
+		require.NoError(t, err)
+		require.Zero(t, byUser)
+	})
+}

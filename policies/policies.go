@@ -1,0 +1,211 @@
+// Package policies holds the authorization model: the Casbin model and rules (embedded), the
+// jurisdiction tree the domain matcher walks, and the enforcer that answers "may this user do
+// this action on this kind of object in this jurisdiction?".
+//
+// Domains are jurisdiction codes ("150102") or enterprise nodes ("150102/E/<enterprise id>"): an
+// enterprise node lies under its jurisdiction, so an official of the county, its league or the region
+// reaches it while an enterprise user reaches nothing but its own node.
+package policies
+
+import (
+	_ "embed"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/casbin/casbin/v2"
+	"github.com/casbin/casbin/v2/model"
+	stringadapter "github.com/casbin/casbin/v2/persist/string-adapter"
+)
+
+//go:embed model.conf
+var modelText string
+
+//go:embed policy.csv
+var policyText string
+
+// Roles lists every role the rules know, in display order.
+var Roles = []string{
+	"region_official", "region_centre", "league_official", "county_official",
+	"enterprise_user", "expert", "supervisor", "sysadmin",
+}
+
+const enterpriseSep = "/E/"
+
+// EnterpriseDomain is the domain of an enterprise registered in the given jurisdiction.
+func EnterpriseDomain(jurisdiction, enterpriseID string) string {
+	return jurisdiction + enterpriseSep + enterpriseID
+}
+
+// SplitDomain returns the jurisdiction and, for an enterprise node, the enterprise ID.
+func SplitDomain(domain string) (jurisdiction, enterpriseID string) {
+	j, e, _ := strings.Cut(domain, enterpriseSep)
+	return j, e
+}
+
+// Tree is the jurisdiction hierarchy as explicit parent links (满洲里 and 二连浩特 sit inside
+// another league's code block but report to the region, so codes alone cannot tell).
+type Tree struct {
+	parent map[string]string
+}
+
+// NewTree builds a tree from child → parent links; the root has an empty parent.
+func NewTree(parents map[string]string) (*Tree, error) {
+	t := &Tree{parent: make(map[string]string, len(parents))}
+	for c, p := range parents {
+		t.parent[c] = p
+	}
+	for c := range t.parent {
+		seen := map[string]bool{}
+		for n := c; n != ""; n = t.parent[n] {
+			if seen[n] {
+				return nil, fmt.Errorf("jurisdiction tree has a cycle through %s", c)
+			}
+			seen[n] = true
+			if _, ok := t.parent[n]; !ok {
+				return nil, fmt.Errorf("jurisdiction %s has unknown parent %s", c, n)
+			}
+		}
+	}
+	return t, nil
+}
+
+// Known reports whether code is a jurisdiction of the tree.
+func (t *Tree) Known(code string) bool {
+	_, ok := t.parent[code]
+	return ok
+}
+
+// Subtree returns code and every jurisdiction below it; nil for an unknown code.
+func (t *Tree) Subtree(code string) []string {
+	if !t.Known(code) {
+		return nil
+	}
+	out := []string{code}
+	for i := 0; i < len(out); i++ {
+		for c, p := range t.parent {
+			if p == out[i] {
+				out = append(out, c)
+			}
+		}
+	}
+	return out
+}
+
+// Within reports whether the request domain lies in the subtree of the grant domain.
+func (t *Tree) Within(request, grant string) bool {
+	rj, re := SplitDomain(request)
+	gj, ge := SplitDomain(grant)
+	if ge != "" {
+		return re == ge && rj == gj
+	}
+	if _, ok := t.parent[rj]; !ok {
+		return false
+	}
+	for n := rj; n != ""; n = t.parent[n] {
+		if n == gj {
+			return true
+		}
+	}
+	return false
+}
+
+// Grant binds a user to one role in one domain.
+type Grant struct {
+	User   string
+	Role   string
+	Domain string
+}
+
+// Enforcer answers authorization questions; it is safe for concurrent use.
+type Enforcer struct {
+	mu     sync.Mutex // serialises grant changes
+	e      *casbin.SyncedEnforcer
+	tree   atomic.Pointer[Tree]
+	grants map[string]Grant // user → current grant
+}
+
+// Model returns the embedded Casbin model text.
+func Model() string { return modelText }
+
+// NewEnforcer builds an enforcer over the embedded model and rules, the tree and the grants.
+func NewEnforcer(tree *Tree, grants []Grant) (*Enforcer, error) {
+	m, err := model.NewModelFromString(modelText)
+	if err != nil {
+		return nil, fmt.Errorf("load casbin model: %w", err)
+	}
+	e, err := casbin.NewSyncedEnforcer(m, stringadapter.NewAdapter(stripComments(policyText)))
+	if err != nil {
+		return nil, fmt.Errorf("load casbin policy: %w", err)
+	}
+	enf := &Enforcer{e: e, grants: map[string]Grant{}}
+	enf.tree.Store(tree)
+	e.AddNamedDomainMatchingFunc("g", "inSubtree", func(request, grant string) bool {
+		return enf.tree.Load().Within(request, grant)
+	})
+	for _, g := range grants {
+		if err := enf.SetGrant(g); err != nil {
+			return nil, err
+		}
+	}
+	return enf, nil
+}
+
+// SetTree replaces the jurisdiction tree (after an administrator edits jurisdictions).
+func (enf *Enforcer) SetTree(t *Tree) { enf.tree.Store(t) }
+
+// Tree returns the current jurisdiction tree.
+func (enf *Enforcer) Tree() *Tree { return enf.tree.Load() }
+
+// SetGrant makes g the user's only grant, replacing any earlier one; an empty role removes it.
+// It is cheap when the grant is unchanged, so callers may call it on every request with the
+// user row they just read, which keeps every replica in step with the users table.
+func (enf *Enforcer) SetGrant(g Grant) error {
+	enf.mu.Lock()
+	defer enf.mu.Unlock()
+	old, had := enf.grants[g.User]
+	if had && old == g {
+		return nil
+	}
+	if had {
+		if _, err := enf.e.RemoveGroupingPolicy(old.User, old.Role, old.Domain); err != nil {
+			return fmt.Errorf("remove grant: %w", err)
+		}
+		delete(enf.grants, g.User)
+	}
+	if g.Role == "" {
+		return nil
+	}
+	if _, err := enf.e.AddGroupingPolicy(g.User, g.Role, g.Domain); err != nil {
+		return fmt.Errorf("add grant: %w", err)
+	}
+	enf.grants[g.User] = g
+	return nil
+}
+
+// Allowed reports whether user may perform act on obj within domain.
+func (enf *Enforcer) Allowed(user, domain, obj, act string) bool {
+	ok, err := enf.e.Enforce(user, domain, obj, act)
+	return err == nil && ok
+}
+
+// RoleAllows reports whether the rules give role the action on obj at all, whatever the domain.
+func (enf *Enforcer) RoleAllows(role, obj, act string) bool {
+	ok, _ := enf.e.HasPolicy(role, obj, act)
+	return ok
+}
+
+// stripComments drops comment and blank lines, which the string adapter does not skip.
+func stripComments(s string) string {
+	var b strings.Builder
+	for _, line := range strings.Split(s, "\n") {
+		t := strings.TrimSpace(line)
+		if t == "" || strings.HasPrefix(t, "#") {
+			continue
+		}
+		b.WriteString(t)
+		b.WriteByte('\n')
+	}
+	return b.String()
+}

