@@ -36,7 +36,8 @@ func newTestEnv(t *testing.T, db *models.DB) *testEnv {
 	enf, err := NewEnforcer(ctx, db)
 	require.NoError(t, err)
 	env := &testEnv{t: t, db: db, now: time.Now()}
-	s, err := New(Deps{DB: db, Enforcer: enf, Config: Config{PublicURL: "http://test", SessionKey: []byte("0123456789abcdef0123456789abcdef"), LoginMaxFailures: 3}, Now: func() time.Time { return env.now }})
+	s, err := New(Deps{DB: db, Enforcer: enf, Config: Config{PublicURL: "http://test", SessionKey: []byte("0123456789abcdef0123456789abcdef"), LoginMaxFailures: 3}, Now: func() time.Time { return env.now },
+		DataKey: []byte("data-key-data-key-data-key-32byt"), LookupKey: []byte("lookup-key-lookup-key-lookup-key"), StorageDir: t.TempDir()})
 	require.NoError(t, err)
 	env.srv = httptest.NewServer(s.Handler())
 	t.Cleanup(env.srv.Close)

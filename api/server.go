@@ -73,6 +73,10 @@ type Deps struct {
 	Config   Config
 	// Now is the clock (tests move it); defaults to time.Now.
 	Now func() time.Time
+	// DataKey (AES-256-GCM) and LookupKey (HMAC) protect ID numbers; 32 bytes each.
+	DataKey, LookupKey []byte
+	// StorageDir is where attachments are stored.
+	StorageDir string
 }
 
 // Server serves the API and pages.
@@ -85,6 +89,8 @@ type Server struct {
 	now      func() time.Time
 	pages    map[string]*template.Template
 	secure   bool
+	apps     applicationState
+	att      attachmentState
 }
 
 // New builds a server.
@@ -105,6 +111,9 @@ func New(d Deps) (*Server, error) {
 	s := &Server{db: d.DB, enf: d.Enforcer, temporal: d.Temporal, log: d.Logger, cfg: d.Config, now: d.Now,
 		secure: strings.HasPrefix(d.Config.PublicURL, "https://")}
 	if err := s.loadTemplates(); err != nil {
+		return nil, err
+	}
+	if err := s.initExtensions(d); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -166,6 +175,7 @@ func (s *Server) Handler() http.Handler {
 	v1.POST("/users", s.requireAPILogin, s.json(s.apiCreateUser))
 	v1.GET("/audit", s.requireAPILogin, s.authorize("audit", "read", scopeFromQuery("jurisdiction")), s.json(s.apiAudit))
 	v1.POST("/audit/verify", s.requireAPILogin, s.authorize("audit", "verify", ownScope), s.json(s.apiAuditVerify))
+	s.extensionRoutes(r, v1)
 	return r
 }
 
