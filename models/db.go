@@ -196,7 +196,7 @@ func RandomToken(n int) []byte {
 
 // notFound maps gorm's record-not-found error to ErrNotFound.
 func notFound(err error) error {
-	if errors.Is(err, gorm.ErrRecordNotFound) {
+	if errors.Is(err, gorm.ErrRecordNotFound) || errors.Is(err, sql.ErrNoRows) {
 		return ErrNotFound
 	}
 	return err

@@ -11,6 +11,7 @@ import (
 	"go.temporal.io/sdk/client"
 	sdkworker "go.temporal.io/sdk/worker"
 
+	"skillcert/activities"
 	"skillcert/models"
 	"skillcert/workflows"
 )
@@ -24,14 +25,17 @@ type Deps struct {
 // New creates a worker on taskQueue with every workflow and activity registered.
 func New(c client.Client, taskQueue string, d Deps) sdkworker.Worker {
 	w := sdkworker.New(c, taskQueue, sdkworker.Options{})
-	register(w, d)
+	Register(w, d)
 	return w
 }
 
-// register is split out so tests can register on their own workers.
-func register(w sdkworker.Registry, d Deps) {
-	_ = d
-	_ = w
+// Register puts every workflow and activity on a registry (a worker, or a test environment).
+func Register(w sdkworker.Registry, d Deps) {
+	w.RegisterWorkflow(workflows.EnterpriseCase)
+	w.RegisterWorkflow(workflows.LeagueCollection)
+	w.RegisterWorkflow(workflows.Campaign)
+	w.RegisterWorkflow(workflows.Complaint)
+	w.RegisterActivity(&activities.Activities{DB: d.DB, Logger: d.Logger})
 }
 
 // EnsureSearchAttributes registers any missing custom search attribute on the namespace.

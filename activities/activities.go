@@ -1,0 +1,116 @@
+// Package activities holds the side effects of the workflows: projection writes, the expert
+// draw, look-ups the workflows need, and notification delivery. Every activity is idempotent.
+package activities
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"slices"
+	"strings"
+
+	"go.temporal.io/sdk/temporal"
+
+	"skillcert/models"
+)
+
+// Activities are the workflow activities with their dependencies.
+type Activities struct {
+	DB     *models.DB
+	Logger *slog.Logger
+}
+
+// Apply writes a projection transition in one transaction. Idempotency key: the transition's
+// Key (workflow ID + step), recorded in the transitions table in the same transaction.
+func (a *Activities) Apply(ctx context.Context, tr models.Transition) error {
+	_, err := a.DB.ApplyTransition(ctx, tr)
+	return err
+}
+
+// DrawPanelInput asks for an expert panel for a case.
+type DrawPanelInput struct {
+	CaseID       string `json:"case_id"`
+	EnterpriseID string `json:"enterprise_id"`
+	Enterprise   string `json:"enterprise"` // name, to exclude experts employed there
+	Size         int    `json:"size"`
+	Seed         uint64 `json:"seed"`
+}
+
+// Panel is the drawn panel with everything needed to re-run and check the draw.
+type Panel struct {
+	Seed       uint64   `json:"seed"`
+	Candidates []string `json:"candidates"` // eligible experts in pool order, after exclusions
+	Excluded   []string `json:"excluded"`   // experts excluded for a conflict, before the draw
+	Members    []string `json:"members"`    // drawn experts (user IDs)
+}
+
+// ErrPoolTooSmall is the type of the non-retryable error when too few experts are eligible.
+const ErrPoolTooSmall = "ExpertPoolTooSmall"
+
+// DrawPanel draws Size experts at random from the active pool, excluding declared conflicts and
+// experts employed by the enterprise before the draw. The draw is a pure function of the pool
+// and Seed (which the workflow records), so it can be re-run and audited; no side effects.
+func (a *Activities) DrawPanel(ctx context.Context, in DrawPanelInput) (Panel, error) {
+	pool, err := a.DB.ExpertPool(ctx)
+	if err != nil {
+		return Panel{}, err
+	}
+	return drawPanel(pool, in)
+}
+
+func drawPanel(pool []models.Expert, in DrawPanelInput) (Panel, error) {
+	p := Panel{Seed: in.Seed}
+	for _, e := range pool {
+		conflicts := strings.Split(e.Conflicts, ",")
+		if slices.Contains(conflicts, in.EnterpriseID) || (e.Employer != "" && e.Employer == in.Enterprise) {
+			p.Excluded = append(p.Excluded, e.UserID)
+			continue
+		}
+		p.Candidates = append(p.Candidates, e.UserID)
+	}
+	if len(p.Candidates) < in.Size {
+		return p, temporal.NewNonRetryableApplicationError(
+			fmt.Sprintf("expert pool has %d eligible experts, panel needs %d", len(p.Candidates), in.Size), ErrPoolTooSmall, nil)
+	}
+	r := rand.New(rand.NewPCG(in.Seed, in.Seed^0x9e3779b97f4a7c15))
+	order := r.Perm(len(p.Candidates))
+	for _, i := range order[:in.Size] {
+		p.Members = append(p.Members, p.Candidates[i])
+	}
+	return p, nil
+}
+
+// CasesAwaitingPublication lists the workflow IDs of a campaign's cases selected for a batch.
+func (a *Activities) CasesAwaitingPublication(ctx context.Context, campaignID string, batch int) ([]string, error) {
+	return a.DB.CasesAwaitingPublication(ctx, campaignID, batch)
+}
+
+// DirectoryFacts are the public details of an enterprise for the directory.
+type DirectoryFacts struct {
+	Name, Address, ContactName, ContactPhone string
+}
+
+// EnterpriseFacts reads the directory details of a case's enterprise. Read-only.
+func (a *Activities) EnterpriseFacts(ctx context.Context, caseID string) (DirectoryFacts, error) {
+	c, err := a.DB.CaseByID(ctx, caseID)
+	if err != nil {
+		return DirectoryFacts{}, err
+	}
+	e, err := a.DB.EnterpriseByID(ctx, c.EnterpriseID)
+	if err != nil {
+		return DirectoryFacts{}, err
+	}
+	f := DirectoryFacts{Name: e.Name, Address: e.Address}
+	if app, err := a.DB.ApplicationContent(ctx, c.ApplicationID, c.ApplicationVersion); err == nil {
+		f.ContactName = app.Contact.Name
+		f.ContactPhone = app.Contact.Landline
+		if f.ContactPhone == "" {
+			f.ContactPhone = app.Contact.Mobile
+		}
+		if app.Applicant.Address != "" {
+			f.Address = app.Applicant.Address
+		}
+	}
+	return f, nil
+}

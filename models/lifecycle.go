@@ -1,0 +1,713 @@
+package models
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+)
+
+// Task statuses.
+const (
+	TaskOpen      = "open"
+	TaskDone      = "done"
+	TaskCancelled = "cancelled"
+)
+
+// SLA states of tasks and cases.
+const (
+	SLAOnTime  = "on_time"
+	SLADueSoon = "due_soon"
+	SLAOverdue = "overdue"
+)
+
+// Campaign is the projection of one pilot year's calendar.
+type Campaign struct {
+	ID                 string     `gorm:"primaryKey" json:"id"`
+	Year               int        `json:"year"`
+	CollectionDeadline time.Time  `json:"collection_deadline"`
+	PublicationTarget  time.Time  `json:"publication_target"`
+	Status             string     `json:"status"`
+	Batch1PublishedAt  *time.Time `json:"batch1_published_at,omitempty"`
+	Batch2PublishedAt  *time.Time `json:"batch2_published_at,omitempty"`
+	CreatedAt          time.Time  `json:"created_at"`
+	UpdatedAt          time.Time  `json:"updated_at"`
+}
+
+// LeagueCollection is one league/city's collection in a campaign.
+type LeagueCollection struct {
+	ID               string     `gorm:"primaryKey" json:"id"`
+	CampaignID       string     `json:"campaign_id"`
+	JurisdictionCode string     `json:"jurisdiction_code"`
+	Status           string     `json:"status"`
+	SubmittedAt      *time.Time `json:"submitted_at,omitempty"`
+	SubmittedBy      string     `json:"submitted_by,omitempty"`
+	ContactName      string     `json:"contact_name"`
+	ContactPhone     string     `json:"contact_phone"`
+	UpdatedAt        time.Time  `json:"updated_at"`
+}
+
+// Case is the projection of one enterprise case.
+type Case struct {
+	ID                 string     `gorm:"primaryKey" json:"id"`
+	WorkflowID         string     `json:"workflow_id"`
+	CampaignID         string     `json:"campaign_id"`
+	EnterpriseID       string     `json:"enterprise_id"`
+	EnterpriseName     string     `json:"enterprise_name"`
+	ApplicationID      string     `json:"application_id"`
+	ApplicationVersion int        `json:"application_version"`
+	JurisdictionCode   string     `json:"jurisdiction_code"`
+	LeagueCode         string     `json:"league_code"`
+	Stage              string     `json:"stage"`
+	Status             string     `json:"status"`
+	Outcome            string     `json:"outcome"`
+	Batch              int        `json:"batch"`
+	ApprovedJSON       string     `json:"approved_json,omitempty"`
+	PanelJSON          string     `json:"panel_json,omitempty"`
+	WaitingOn          string     `json:"waiting_on"`
+	NextDeadline       *time.Time `json:"next_deadline,omitempty"`
+	SLAState           string     `json:"sla_state"`
+	LastEventAt        time.Time  `json:"last_event_at"`
+	CreatedAt          time.Time  `json:"created_at"`
+	UpdatedAt          time.Time  `json:"updated_at"`
+}
+
+// Task is a human task in an inbox.
+type Task struct {
+	ID               string     `gorm:"primaryKey" json:"id"`
+	WorkflowID       string     `json:"workflow_id"`
+	CaseID           string     `json:"case_id"`
+	Kind             string     `json:"kind"`
+	Title            string     `json:"title"`
+	Stage            string     `json:"stage"`
+	CandidateRole    string     `json:"candidate_role"`
+	CandidateDomain  string     `json:"candidate_domain"`
+	JurisdictionCode string     `json:"jurisdiction_code"`
+	LeagueCode       string     `json:"league_code"`
+	EnterpriseName   string     `json:"enterprise_name"`
+	CampaignID       string     `json:"campaign_id"`
+	Batch            int        `json:"batch"`
+	AssigneeID       string     `json:"assignee_id"`
+	Status           string     `json:"status"`
+	SLAState         string     `json:"sla_state"`
+	DueAt            time.Time  `json:"due_at"`
+	Escalated        int        `json:"escalated"`
+	Outcome          string     `json:"outcome"`
+	Reasons          string     `json:"reasons"`
+	DecidedBy        string     `json:"decided_by"`
+	DecidedAt        *time.Time `json:"decided_at,omitempty"`
+	Version          int        `json:"version"`
+	CreatedAt        time.Time  `json:"created_at"`
+	UpdatedAt        time.Time  `json:"updated_at"`
+}
+
+// CaseEvent is one row of a case's timeline.
+type CaseEvent struct {
+	ID         string    `gorm:"primaryKey" json:"id"`
+	CaseID     string    `json:"case_id"`
+	At         time.Time `json:"at"`
+	Kind       string    `json:"kind"`
+	Stage      string    `json:"stage"`
+	ActorID    string    `json:"actor_id,omitempty"`
+	ActorName  string    `json:"actor_name,omitempty"`
+	ActorRole  string    `json:"actor_role,omitempty"`
+	Summary    string    `json:"summary"`
+	DetailJSON string    `json:"detail_json,omitempty"`
+	Public     bool      `json:"public"`
+}
+
+// Notification is an outbox row: one message to one user.
+type Notification struct {
+	ID        string     `gorm:"primaryKey" json:"id"`
+	DedupeKey string     `json:"-"`
+	UserID    string     `json:"user_id"`
+	CaseID    string     `json:"case_id,omitempty"`
+	Kind      string     `json:"kind"`
+	Subject   string     `json:"subject"`
+	Body      string     `json:"body"`
+	Status    string     `json:"status"`
+	Attempts  int        `json:"attempts"`
+	LastError string     `json:"-"`
+	CreatedAt time.Time  `json:"created_at"`
+	SentAt    *time.Time `json:"sent_at,omitempty"`
+}
+
+// DirectoryEntry is a published pilot enterprise.
+type DirectoryEntry struct {
+	CaseID           string    `gorm:"primaryKey" json:"case_id"`
+	CampaignID       string    `json:"campaign_id"`
+	EnterpriseID     string    `json:"enterprise_id"`
+	Batch            int       `json:"batch"`
+	EnterpriseName   string    `json:"enterprise_name"`
+	Address          string    `json:"address"`
+	ContactName      string    `json:"contact_name"`
+	ContactPhone     string    `json:"contact_phone"`
+	JurisdictionCode string    `json:"jurisdiction_code"`
+	OccupationsJSON  string    `json:"occupations_json"`
+	Status           string    `json:"status"`
+	PublishedAt      time.Time `json:"published_at"`
+	UpdatedAt        time.Time `json:"updated_at"`
+}
+
+// Complaint is a complaint about a pilot enterprise.
+type Complaint struct {
+	ID               string    `gorm:"primaryKey" json:"id"`
+	EnterpriseID     string    `json:"enterprise_id"`
+	CaseID           string    `json:"case_id"`
+	JurisdictionCode string    `json:"jurisdiction_code"`
+	Anonymous        bool      `json:"anonymous"`
+	Complainant      string    `json:"complainant,omitempty"`
+	Contact          string    `json:"contact,omitempty"`
+	Content          string    `json:"content"`
+	Status           string    `json:"status"`
+	Outcome          string    `json:"outcome"`
+	CreatedAt        time.Time `json:"created_at"`
+	UpdatedAt        time.Time `json:"updated_at"`
+}
+
+// Finding is a stalled-case finding of the watchdog.
+type Finding struct {
+	ID               string     `gorm:"primaryKey" json:"id"`
+	FindingKey       string     `json:"key"`
+	Kind             string     `json:"kind"`
+	CaseID           string     `json:"case_id"`
+	TaskID           string     `json:"task_id"`
+	JurisdictionCode string     `json:"jurisdiction_code"`
+	Detail           string     `json:"detail"`
+	Since            time.Time  `json:"since"`
+	FirstSeen        time.Time  `json:"first_seen"`
+	LastSeen         time.Time  `json:"last_seen"`
+	ResolvedAt       *time.Time `json:"resolved_at,omitempty"`
+}
+
+// Expert is an evaluation expert's pool entry.
+type Expert struct {
+	UserID     string `gorm:"primaryKey" json:"user_id"`
+	Employer   string `json:"employer"`
+	Speciality string `json:"speciality"`
+	Conflicts  string `json:"conflicts"`
+	Active     bool   `json:"active"`
+}
+
+// Transition is one atomic change of the projection made by a workflow step. It is plain data
+// (an activity input), written in one transaction, and applied at most once per Key.
+type Transition struct {
+	Key         string
+	At          time.Time
+	Case        *Case
+	Campaign    *Campaign
+	League      *LeagueCollection
+	CloseTasks  []TaskClose
+	OpenTasks   []Task
+	UpdateTasks []TaskUpdate
+	Events      []CaseEvent
+	Audit       []AuditEntry
+	Notify      []NotifyRequest
+	Directory   []DirectoryEntry
+	// DirectoryStatus changes the status of existing entries (case ID → status).
+	DirectoryStatus map[string]string
+	Complaint       *Complaint
+	// UpdateLeagues changes league collections' status (e.g. to overdue at the deadline).
+	UpdateLeagues []LeagueStatus
+}
+
+// LeagueStatus sets a league collection's status, only from OnlyIf when that is set.
+type LeagueStatus struct {
+	ID, Status, OnlyIf string
+}
+
+// TaskClose closes an open task.
+type TaskClose struct {
+	ID        string
+	Status    string // done | cancelled
+	Outcome   string
+	Reasons   string
+	DecidedBy string
+}
+
+// TaskUpdate changes an open task's routing or SLA (escalation, reminder).
+type TaskUpdate struct {
+	ID              string
+	CandidateRole   string // empty: unchanged
+	CandidateDomain string
+	SLAState        string
+	Escalate        bool
+	DueAt           *time.Time // moved deadline
+}
+
+// NotifyRequest asks for a message to the users holding Role in Domain (a jurisdiction code or
+// an enterprise node), or to one user.
+type NotifyRequest struct {
+	UserID  string
+	Role    string
+	Domain  string
+	CaseID  string
+	Kind    string
+	Subject string
+	Body    string
+}
+
+// ApplyTransition writes a transition in one transaction. A key already applied is a no-op, so
+// activity retries and workflow replays never write twice. It reports whether it wrote.
+func (db *DB) ApplyTransition(ctx context.Context, tr Transition) (bool, error) {
+	if tr.Key == "" {
+		return false, errors.New("transition without key")
+	}
+	at := tr.At.UTC()
+	if at.IsZero() {
+		at = time.Now().UTC()
+	}
+	applied := false
+	err := db.Tx(ctx, func(tx *DB) error {
+		res := tx.Exec("INSERT INTO transitions (transition_key, applied_at) VALUES (?, ?) ON CONFLICT DO NOTHING", tr.Key, at)
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			return nil // applied before
+		}
+		applied = true
+		if tr.Campaign != nil {
+			c := *tr.Campaign
+			c.UpdatedAt = at
+			if c.CreatedAt.IsZero() {
+				c.CreatedAt = at
+			}
+			if err := tx.Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "id"}}, DoUpdates: clause.AssignmentColumns(
+				[]string{"collection_deadline", "publication_target", "status", "batch1_published_at", "batch2_published_at", "updated_at"})}).Create(&c).Error; err != nil {
+				return fmt.Errorf("campaign: %w", err)
+			}
+		}
+		if tr.League != nil {
+			l := *tr.League
+			l.UpdatedAt = at
+			if err := tx.Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "id"}}, DoUpdates: clause.AssignmentColumns(
+				[]string{"status", "submitted_at", "submitted_by", "contact_name", "contact_phone", "updated_at"})}).Create(&l).Error; err != nil {
+				return fmt.Errorf("league collection: %w", err)
+			}
+		}
+		for _, l := range tr.UpdateLeagues {
+			q := tx.Model(&LeagueCollection{}).Where("id = ?", l.ID)
+			if l.OnlyIf != "" {
+				q = q.Where("status = ?", l.OnlyIf)
+			}
+			if err := q.Updates(map[string]any{"status": l.Status, "updated_at": at}).Error; err != nil {
+				return fmt.Errorf("league status: %w", err)
+			}
+		}
+		if tr.Case != nil {
+			c := *tr.Case
+			c.UpdatedAt, c.LastEventAt = at, at
+			if c.CreatedAt.IsZero() {
+				c.CreatedAt = at
+			}
+			if err := tx.Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "id"}}, DoUpdates: clause.AssignmentColumns(
+				[]string{"application_version", "stage", "status", "outcome", "batch", "approved_json", "panel_json", "waiting_on",
+					"next_deadline", "sla_state", "last_event_at", "updated_at"})}).Create(&c).Error; err != nil {
+				return fmt.Errorf("case: %w", err)
+			}
+		}
+		for _, t := range tr.CloseTasks {
+			if err := tx.Model(&Task{}).Where("id = ? AND status = ?", t.ID, TaskOpen).Updates(map[string]any{
+				"status": t.Status, "outcome": t.Outcome, "reasons": t.Reasons, "decided_by": t.DecidedBy,
+				"decided_at": at, "updated_at": at, "version": gorm.Expr("version + 1"),
+			}).Error; err != nil {
+				return fmt.Errorf("close task: %w", err)
+			}
+		}
+		for _, u := range tr.UpdateTasks {
+			set := map[string]any{"updated_at": at, "version": gorm.Expr("version + 1")}
+			if u.CandidateRole != "" {
+				set["candidate_role"] = u.CandidateRole
+			}
+			if u.CandidateDomain != "" {
+				set["candidate_domain"] = u.CandidateDomain
+				set["assignee_id"] = "" // a task moved up a level goes back to the unit's queue
+			}
+			if u.SLAState != "" {
+				set["sla_state"] = u.SLAState
+			}
+			if u.Escalate {
+				set["escalated"] = gorm.Expr("escalated + 1")
+			}
+			if u.DueAt != nil {
+				set["due_at"] = u.DueAt.UTC()
+			}
+			if err := tx.Model(&Task{}).Where("id = ? AND status = ?", u.ID, TaskOpen).Updates(set).Error; err != nil {
+				return fmt.Errorf("update task: %w", err)
+			}
+		}
+		for _, t := range tr.OpenTasks {
+			t.Status, t.CreatedAt, t.UpdatedAt, t.Version = TaskOpen, at, at, 1
+			if t.SLAState == "" {
+				t.SLAState = SLAOnTime
+			}
+			if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&t).Error; err != nil {
+				return fmt.Errorf("open task: %w", err)
+			}
+		}
+		for i, e := range tr.Events {
+			if e.ID == "" {
+				e.ID = NewID()
+			}
+			if e.At.IsZero() {
+				e.At = at.Add(time.Duration(i) * time.Microsecond)
+			}
+			if err := tx.Create(&e).Error; err != nil {
+				return fmt.Errorf("event: %w", err)
+			}
+		}
+		for _, d := range tr.Directory {
+			d.UpdatedAt = at
+			if d.PublishedAt.IsZero() {
+				d.PublishedAt = at
+			}
+			if err := tx.Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "case_id"}}, DoUpdates: clause.AssignmentColumns(
+				[]string{"batch", "occupations_json", "status", "updated_at"})}).Create(&d).Error; err != nil {
+				return fmt.Errorf("directory: %w", err)
+			}
+		}
+		for caseID, st := range tr.DirectoryStatus {
+			if err := tx.Model(&DirectoryEntry{}).Where("case_id = ?", caseID).Updates(map[string]any{"status": st, "updated_at": at}).Error; err != nil {
+				return fmt.Errorf("directory status: %w", err)
+			}
+		}
+		if tr.Complaint != nil {
+			c := *tr.Complaint
+			c.UpdatedAt = at
+			if c.CreatedAt.IsZero() {
+				c.CreatedAt = at
+			}
+			if err := tx.Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "id"}}, DoUpdates: clause.AssignmentColumns(
+				[]string{"case_id", "status", "outcome", "updated_at"})}).Create(&c).Error; err != nil {
+				return fmt.Errorf("complaint: %w", err)
+			}
+		}
+		for i, n := range tr.Notify {
+			users, err := tx.recipients(ctx, n)
+			if err != nil {
+				return err
+			}
+			for _, uid := range users {
+				row := Notification{ID: NewID(), DedupeKey: tr.Key + "/" + strconv.Itoa(i) + "/" + uid, UserID: uid, CaseID: n.CaseID,
+					Kind: n.Kind, Subject: n.Subject, Body: n.Body, Status: "pending", CreatedAt: at}
+				if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&row).Error; err != nil {
+					return fmt.Errorf("notification: %w", err)
+				}
+			}
+		}
+		for _, a := range tr.Audit {
+			a.At = at
+			if err := tx.AppendAudit(ctx, &a); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return applied, err
+}
+
+// recipients resolves a notification request to active user IDs.
+func (db *DB) recipients(ctx context.Context, n NotifyRequest) ([]string, error) {
+	if n.UserID != "" {
+		return []string{n.UserID}, nil
+	}
+	q := db.WithContext(ctx).Model(&User{}).Where("active = ? AND role = ?", true, n.Role)
+	if j, e, ok := strings.Cut(n.Domain, "/E/"); ok {
+		_ = j
+		q = q.Where("enterprise_id = ?", e)
+	} else {
+		q = q.Where("jurisdiction_code = ?", n.Domain)
+	}
+	var ids []string
+	err := q.Order("id").Pluck("id", &ids).Error
+	return ids, err
+}
+
+// TaskByID returns one task.
+func (db *DB) TaskByID(ctx context.Context, id string) (Task, error) {
+	var t Task
+	err := db.WithContext(ctx).First(&t, "id = ?", id).Error
+	return t, notFound(err)
+}
+
+// Inbox views.
+const (
+	ViewMine = "mine" // claimed by me
+	ViewUnit = "unit" // open in my unit, not claimed
+	ViewAll  = "all"  // every open task in my jurisdiction subtree
+)
+
+// InboxFilter selects tasks for an inbox; Scope is always applied.
+type InboxFilter struct {
+	View string
+	// Role and Domain of the caller: the unit's queue is tasks for this role in this exact domain.
+	Role, Domain, UserID string
+	// Jurisdictions is the caller's subtree, for the "all" view.
+	Jurisdictions                          []string
+	Kind, Stage, League, Jurisdiction, SLA string
+	Batch                                  int
+	DueBefore                              *time.Time
+	Status                                 string // default open
+	Desc                                   bool
+	Limit, Offset                          int
+}
+
+// Inbox lists tasks; each view is a single query on an index that starts with its equality
+// columns and ends with due_at, so the first page is read in order without sorting all rows.
+func (db *DB) Inbox(ctx context.Context, f InboxFilter) ([]Task, int64, error) {
+	status := f.Status
+	if status == "" {
+		status = TaskOpen
+	}
+	q := db.WithContext(ctx).Model(&Task{}).Where("status = ?", status)
+	switch f.View {
+	case ViewMine:
+		q = q.Where("assignee_id = ?", f.UserID)
+	case ViewUnit:
+		q = q.Where("candidate_role = ? AND candidate_domain = ? AND assignee_id = ''", f.Role, f.Domain)
+	default:
+		if strings.Contains(f.Domain, "/E/") {
+			q = q.Where("candidate_domain = ?", f.Domain)
+		} else {
+			q = q.Where("jurisdiction_code IN ?", f.Jurisdictions)
+		}
+	}
+	if f.Kind != "" {
+		q = q.Where("kind = ?", f.Kind)
+	}
+	if f.Stage != "" {
+		q = q.Where("stage = ?", f.Stage)
+	}
+	if f.League != "" {
+		q = q.Where("league_code = ?", f.League)
+	}
+	if f.Jurisdiction != "" {
+		q = q.Where("jurisdiction_code = ?", f.Jurisdiction)
+	}
+	if f.SLA != "" {
+		q = q.Where("sla_state = ?", f.SLA)
+	}
+	if f.Batch != 0 {
+		q = q.Where("batch = ?", f.Batch)
+	}
+	if f.DueBefore != nil {
+		q = q.Where("due_at < ?", f.DueBefore.UTC())
+	}
+	var total int64
+	if err := q.Count(&total).Error; err != nil {
+		return nil, 0, err
+	}
+	order := "due_at, id"
+	if f.Desc {
+		order = "due_at DESC, id DESC"
+	}
+	var ts []Task
+	err := q.Order(order).Limit(clampLimit(f.Limit)).Offset(f.Offset).Find(&ts).Error
+	return ts, total, err
+}
+
+// ClaimTask assigns an open, unclaimed task to user, checking the version the caller saw.
+func (db *DB) ClaimTask(ctx context.Context, id, userID string, version int) (Task, error) {
+	return db.updateTaskVersioned(ctx, id, version, map[string]any{"assignee_id": userID}, "assignee_id = ''")
+}
+
+// UnclaimTask returns a task claimed by user to the unit's queue.
+func (db *DB) UnclaimTask(ctx context.Context, id, userID string, version int) (Task, error) {
+	return db.updateTaskVersioned(ctx, id, version, map[string]any{"assignee_id": ""}, "assignee_id = ?", userID)
+}
+
+// ReassignTask gives an open task to another user (or to the queue with an empty assignee).
+func (db *DB) ReassignTask(ctx context.Context, id, assignee string, version int) (Task, error) {
+	return db.updateTaskVersioned(ctx, id, version, map[string]any{"assignee_id": assignee}, "")
+}
+
+func (db *DB) updateTaskVersioned(ctx context.Context, id string, version int, set map[string]any, cond string, args ...any) (Task, error) {
+	set["version"] = gorm.Expr("version + 1")
+	set["updated_at"] = time.Now().UTC()
+	q := db.WithContext(ctx).Model(&Task{}).Where("id = ? AND status = ? AND version = ?", id, TaskOpen, version)
+	if cond != "" {
+		q = q.Where(cond, args...)
+	}
+	res := q.Updates(set)
+	if res.Error != nil {
+		return Task{}, res.Error
+	}
+	if res.RowsAffected == 0 {
+		if _, err := db.TaskByID(ctx, id); err != nil {
+			return Task{}, err
+		}
+		return Task{}, ErrConflict
+	}
+	return db.TaskByID(ctx, id)
+}
+
+// CaseByID returns one case.
+func (db *DB) CaseByID(ctx context.Context, id string) (Case, error) {
+	var c Case
+	err := db.WithContext(ctx).First(&c, "id = ?", id).Error
+	return c, notFound(err)
+}
+
+// CaseByApplication returns the case of an application.
+func (db *DB) CaseByApplication(ctx context.Context, applicationID string) (Case, error) {
+	var c Case
+	err := db.WithContext(ctx).First(&c, "application_id = ?", applicationID).Error
+	return c, notFound(err)
+}
+
+// CaseFilter selects cases; Jurisdictions (the caller's subtree) or EnterpriseID always applies.
+type CaseFilter struct {
+	Jurisdictions     []string
+	EnterpriseID      string
+	CampaignID, Stage string
+	League, Status    string
+	Batch             int
+	Limit, Offset     int
+}
+
+// Cases lists cases in scope, most recently active first.
+func (db *DB) Cases(ctx context.Context, f CaseFilter) ([]Case, int64, error) {
+	q := db.WithContext(ctx).Model(&Case{})
+	if f.EnterpriseID != "" {
+		q = q.Where("enterprise_id = ?", f.EnterpriseID)
+	} else {
+		q = q.Where("jurisdiction_code IN ?", f.Jurisdictions)
+	}
+	for col, v := range map[string]string{"campaign_id": f.CampaignID, "stage": f.Stage, "league_code": f.League, "status": f.Status} {
+		if v != "" {
+			q = q.Where(col+" = ?", v)
+		}
+	}
+	if f.Batch != 0 {
+		q = q.Where("batch = ?", f.Batch)
+	}
+	var total int64
+	if err := q.Count(&total).Error; err != nil {
+		return nil, 0, err
+	}
+	var cs []Case
+	err := q.Order("last_event_at DESC, id").Limit(clampLimit(f.Limit)).Offset(f.Offset).Find(&cs).Error
+	return cs, total, err
+}
+
+// CaseEvents returns a case's timeline, oldest first; publicOnly hides internal rows.
+func (db *DB) CaseEvents(ctx context.Context, caseID string, publicOnly bool) ([]CaseEvent, error) {
+	q := db.WithContext(ctx).Where("case_id = ?", caseID)
+	if publicOnly {
+		q = q.Where("public = ?", true)
+	}
+	var es []CaseEvent
+	err := q.Order("at, id").Find(&es).Error
+	return es, err
+}
+
+// OpenTasksOfCase returns a case's open tasks.
+func (db *DB) OpenTasksOfCase(ctx context.Context, caseID string) ([]Task, error) {
+	var ts []Task
+	err := db.WithContext(ctx).Where("case_id = ? AND status = ?", caseID, TaskOpen).Order("due_at").Find(&ts).Error
+	return ts, err
+}
+
+// CampaignByID returns one campaign.
+func (db *DB) CampaignByID(ctx context.Context, id string) (Campaign, error) {
+	var c Campaign
+	err := db.WithContext(ctx).First(&c, "id = ?", id).Error
+	return c, notFound(err)
+}
+
+// LatestCampaign returns the newest campaign.
+func (db *DB) LatestCampaign(ctx context.Context) (Campaign, error) {
+	var c Campaign
+	err := db.WithContext(ctx).Order("year DESC").First(&c).Error
+	return c, notFound(err)
+}
+
+// LeagueCollections returns a campaign's league collections.
+func (db *DB) LeagueCollections(ctx context.Context, campaignID string) ([]LeagueCollection, error) {
+	var ls []LeagueCollection
+	err := db.WithContext(ctx).Where("campaign_id = ?", campaignID).Order("jurisdiction_code").Find(&ls).Error
+	return ls, err
+}
+
+// LeagueCollectionOf returns one league's collection in a campaign.
+func (db *DB) LeagueCollectionOf(ctx context.Context, campaignID, league string) (LeagueCollection, error) {
+	var l LeagueCollection
+	err := db.WithContext(ctx).First(&l, "campaign_id = ? AND jurisdiction_code = ?", campaignID, league).Error
+	return l, notFound(err)
+}
+
+// CasesAwaitingPublication lists the workflow IDs of a campaign's cases selected for a batch.
+func (db *DB) CasesAwaitingPublication(ctx context.Context, campaignID string, batch int) ([]string, error) {
+	var ids []string
+	err := db.WithContext(ctx).Model(&Case{}).Where("campaign_id = ? AND batch = ? AND stage = ?", campaignID, batch, "awaiting_publication").
+		Order("id").Pluck("workflow_id", &ids).Error
+	return ids, err
+}
+
+// Directory lists published entries of a campaign (all campaigns when empty), by batch then name.
+func (db *DB) Directory(ctx context.Context, campaignID string, batch int, includeInactive bool) ([]DirectoryEntry, error) {
+	q := db.WithContext(ctx).Model(&DirectoryEntry{})
+	if campaignID != "" {
+		q = q.Where("campaign_id = ?", campaignID)
+	}
+	if batch != 0 {
+		q = q.Where("batch = ?", batch)
+	}
+	if !includeInactive {
+		q = q.Where("status = ?", "active")
+	}
+	var ds []DirectoryEntry
+	err := q.Order("batch, enterprise_name").Find(&ds).Error
+	return ds, err
+}
+
+// NotificationsFor lists a user's notifications, newest first.
+func (db *DB) NotificationsFor(ctx context.Context, userID string, limit int) ([]Notification, error) {
+	var ns []Notification
+	err := db.WithContext(ctx).Where("user_id = ?", userID).Order("created_at DESC, id").Limit(clampLimit(limit)).Find(&ns).Error
+	return ns, err
+}
+
+// PendingNotifications returns up to n unsent notifications, oldest first.
+func (db *DB) PendingNotifications(ctx context.Context, n int) ([]Notification, error) {
+	var ns []Notification
+	err := db.WithContext(ctx).Where("status = ? AND attempts < ?", "pending", 10).Order("created_at, id").Limit(n).Find(&ns).Error
+	return ns, err
+}
+
+// MarkNotification records a delivery attempt.
+func (db *DB) MarkNotification(ctx context.Context, id string, sendErr error, at time.Time) error {
+	set := map[string]any{"attempts": gorm.Expr("attempts + 1")}
+	if sendErr == nil {
+		set["status"], set["sent_at"] = "sent", at
+	} else {
+		set["last_error"] = truncateString(sendErr.Error(), 500)
+	}
+	return db.WithContext(ctx).Model(&Notification{}).Where("id = ?", id).Updates(set).Error
+}
+
+func truncateString(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}
+
+// ExpertPool returns the active experts.
+func (db *DB) ExpertPool(ctx context.Context) ([]Expert, error) {
+	var es []Expert
+	err := db.WithContext(ctx).Where("active = ?", true).Order("user_id").Find(&es).Error
+	return es, err
+}
+
+// EnsureExperts adds every expert-role user missing from the pool (demo and first start).
+func (db *DB) EnsureExperts(ctx context.Context) error {
+	return db.WithContext(ctx).Exec(`INSERT INTO experts (user_id, employer, speciality, conflicts, active)
+		SELECT id, '', '', '', ? FROM users WHERE role = ? AND id NOT IN (SELECT user_id FROM experts)`, true, RoleExpert).Error
+}

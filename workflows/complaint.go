@@ -1,0 +1,118 @@
+package workflows
+
+import (
+	"go.temporal.io/sdk/workflow"
+
+	"skillcert/models"
+)
+
+// ComplaintInput starts a Complaint. It carries no personal data of the complainant: that
+// stays in the complaints table, readable only by the officials handling it.
+type ComplaintInput struct {
+	ComplaintID    string `json:"complaint_id"`
+	EnterpriseID   string `json:"enterprise_id"`
+	EnterpriseName string `json:"enterprise_name"`
+	CaseID         string `json:"case_id,omitempty"`
+	Jurisdiction   string `json:"jurisdiction"`
+	League         string `json:"league"`
+	Region         string `json:"region"`
+	Timing         Timing `json:"timing"`
+}
+
+// ComplaintResult is the handled outcome.
+type ComplaintResult struct {
+	Outcome string `json:"outcome"`
+}
+
+// Complaint routes a complaint to the enterprise's jurisdiction for verification (核查) and
+// passes the outcome to the enterprise's case.
+//
+// ID: ComplaintWorkflowID(id). Messages: DecideUpdate (verify_complaint task). Timers: the
+// verification task's reminder and escalation county → league → region.
+func Complaint(ctx workflow.Context, in ComplaintInput) (ComplaintResult, error) {
+	in.Timing = in.Timing.WithDefaults()
+	w := &complaintWF{in: in}
+	w.host = host{ctx: ctx, wfID: workflow.GetInfo(ctx).WorkflowExecution.ID, timing: in.Timing, escalateTo: w.escalateTo}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, DecideUpdate, w.host.handleDecision,
+		workflow.UpdateHandlerOptions{Validator: w.host.validateDecision}); err != nil {
+		return ComplaintResult{}, err
+	}
+	return w.run()
+}
+
+type complaintWF struct {
+	host
+	in ComplaintInput
+}
+
+func (w *complaintWF) escalateTo(domain string) (string, string) {
+	if domain == w.in.Jurisdiction && w.in.Jurisdiction != w.in.League {
+		return "league_official", w.in.League
+	}
+	if domain == w.in.Region {
+		return "region_official", ""
+	}
+	return "region_official", w.in.Region
+}
+
+func (w *complaintWF) run() (ComplaintResult, error) {
+	role := "county_official"
+	if w.in.Jurisdiction == w.in.League {
+		role = "league_official"
+	}
+	row := &models.Complaint{ID: w.in.ComplaintID, EnterpriseID: w.in.EnterpriseID, CaseID: w.in.CaseID,
+		JurisdictionCode: w.in.Jurisdiction, Status: "open"}
+	t := &OpenTask{ID: w.newTaskID(KindVerifyComplaint, 0), Kind: KindVerifyComplaint, Role: role, Domain: w.in.Jurisdiction,
+		Due: dueAfter(workflow.Now(w.ctx), w.in.Timing.ComplaintDays)}
+	w.Tasks = append(w.Tasks, t)
+	tr := models.Transition{Complaint: row,
+		OpenTasks: []models.Task{{ID: t.ID, WorkflowID: w.wfID, CaseID: w.in.CaseID, Kind: KindVerifyComplaint,
+			Title: Kinds[KindVerifyComplaint].Title + "：" + w.in.EnterpriseName, Stage: "complaint", CandidateRole: role,
+			CandidateDomain: w.in.Jurisdiction, JurisdictionCode: w.in.Jurisdiction, LeagueCode: w.in.League,
+			EnterpriseName: w.in.EnterpriseName, DueAt: t.Due}},
+		Notify: []models.NotifyRequest{{Role: role, Domain: w.in.Jurisdiction, Kind: "new_task", Subject: "新的投诉举报待核查",
+			Body: "收到一件关于 " + w.in.EnterpriseName + " 的投诉举报，请于 " + t.Due.In(shanghai).Format("2006-01-02") + " 前核查处理。"}},
+	}
+	if w.in.CaseID != "" {
+		tr.Events = []models.CaseEvent{{CaseID: w.in.CaseID, Kind: "complaint_received", Summary: "收到一件投诉举报，已转属地核查", Public: false}}
+	}
+	if err := w.apply(tr); err != nil {
+		return ComplaintResult{}, err
+	}
+	for {
+		p, err := w.wait(nil, nil)
+		if err != nil {
+			return ComplaintResult{}, err
+		}
+		if p == nil {
+			continue
+		}
+		req := p.req
+		task := w.task(req.TaskID)
+		if task == nil {
+			p.finish(DecisionResult{}, refuse(ErrTaskNotOpen, "该待办已处理"))
+			continue
+		}
+		w.removeTask(task.ID)
+		row.Status, row.Outcome = "closed", req.Outcome
+		tr := models.Transition{Complaint: row,
+			CloseTasks: []models.TaskClose{{ID: task.ID, Status: models.TaskDone, Outcome: req.Outcome, Reasons: reasonsText(req), DecidedBy: req.Actor.UserID}},
+			Audit:      []models.AuditEntry{decisionAudit(task, req, "open", req.Outcome)},
+		}
+		if err := w.apply(tr); err != nil {
+			return ComplaintResult{}, err
+		}
+		if w.in.CaseID != "" {
+			f := workflow.SignalExternalWorkflow(w.ctx, CaseWorkflowID(w.in.CaseID), "", ComplaintOutcomeSignal,
+				ComplaintOutcome{ComplaintID: w.in.ComplaintID, Outcome: req.Outcome, Reason: reasonsText(req), Actor: req.Actor})
+			if err := f.Get(w.ctx, nil); err != nil {
+				workflow.GetLogger(w.ctx).Warn("tell case about complaint outcome failed", "caseID", w.in.CaseID, "err", err)
+			}
+		}
+		p.finish(DecisionResult{TaskID: task.ID, Outcome: req.Outcome, Stage: "closed"}, nil)
+		if err := workflow.Await(w.ctx, func() bool { return workflow.AllHandlersFinished(w.ctx) }); err != nil {
+			return ComplaintResult{}, err
+		}
+		return ComplaintResult{Outcome: req.Outcome}, nil
+	}
+}

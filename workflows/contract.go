@@ -1,0 +1,283 @@
+package workflows
+
+import (
+	"time"
+
+	"skillcert/models/validate"
+)
+
+// Workflow IDs. Each is derived from a business key so that a start is idempotent.
+
+// CaseWorkflowID is the ID of the EnterpriseCase of an application.
+func CaseWorkflowID(caseID string) string { return "case-" + caseID }
+
+// CampaignWorkflowID is the ID of a pilot year's Campaign.
+func CampaignWorkflowID(campaignID string) string { return "campaign-" + campaignID }
+
+// LeagueWorkflowID is the ID of a league's collection in a campaign.
+func LeagueWorkflowID(campaignID, league string) string { return "league-" + campaignID + "-" + league }
+
+// ComplaintWorkflowID is the ID of a Complaint.
+func ComplaintWorkflowID(id string) string { return "complaint-" + id }
+
+// Message names.
+const (
+	// DecideUpdate carries a person's decision on an open task (DecisionRequest → DecisionResult).
+	DecideUpdate = "Decide"
+	// AdjustUpdate suspends, resumes, removes or withdraws a case (AdjustRequest → AdjustResult).
+	AdjustUpdate = "Adjust"
+	// MoveDeadlineUpdate moves a campaign deadline (MoveDeadlineRequest → CampaignCalendar).
+	MoveDeadlineUpdate = "MoveDeadline"
+	// CaseAcceptedSignal tells a LeagueCollection that a league accepted a case (CaseRef).
+	CaseAcceptedSignal = "CaseAccepted"
+	// CaseLeftSignal tells a LeagueCollection that a case left before the summary (CaseRef).
+	CaseLeftSignal = "CaseLeft"
+	// SummarySubmittedSignal tells a case that its league's summary went to the region (SummarySubmitted).
+	SummarySubmittedSignal = "SummarySubmitted"
+	// LeagueSubmittedSignal tells the Campaign that a league submitted (LeagueSubmitted).
+	LeagueSubmittedSignal = "LeagueSubmitted"
+	// DeadlineMovedSignal tells a LeagueCollection that the collection deadline moved (DeadlineMoved).
+	DeadlineMovedSignal = "DeadlineMoved"
+	// PublishedSignal tells a case its batch was published (Published).
+	PublishedSignal = "Published"
+	// ComplaintOutcomeSignal tells a case the outcome of a complaint against it (ComplaintOutcome).
+	ComplaintOutcomeSignal = "ComplaintOutcome"
+	// StateQuery returns a workflow's current state summary.
+	StateQuery = "State"
+)
+
+// Actor is the snapshot of the person acting, authorised by the API before the message is sent.
+type Actor struct {
+	UserID       string `json:"user_id"`
+	Username     string `json:"username"`
+	Name         string `json:"name"`
+	Role         string `json:"role"`
+	Jurisdiction string `json:"jurisdiction"`
+	Domain       string `json:"domain"`
+}
+
+// Reason is one reason given with a decision, optionally tied to a form field.
+type Reason struct {
+	Field   string `json:"field,omitempty"`
+	Message string `json:"message"`
+}
+
+// ApprovedOccupation is an occupation and level range approved for the directory.
+type ApprovedOccupation struct {
+	Code   string              `json:"code"`
+	Name   string              `json:"name"`
+	Levels validate.LevelRange `json:"levels"`
+}
+
+// DecisionRequest is a decision on an open task.
+type DecisionRequest struct {
+	TaskID  string   `json:"task_id"`
+	Actor   Actor    `json:"actor"`
+	Outcome string   `json:"outcome"`
+	Reasons []Reason `json:"reasons,omitempty"`
+	Comment string   `json:"comment,omitempty"`
+	// Score is an expert's score, 0–100.
+	Score *int `json:"score,omitempty"`
+	// Approved is the region's approved scope with a batch decision.
+	Approved []ApprovedOccupation `json:"approved,omitempty"`
+	// ApplicationVersion is the corrected version with a resubmission.
+	ApplicationVersion int `json:"application_version,omitempty"`
+	// Documents are the work plan and evaluation specifications with a preparation submission.
+	Documents []Document `json:"documents,omitempty"`
+	// ContactName and ContactPhone go in the footer of a league summary.
+	ContactName  string `json:"contact_name,omitempty"`
+	ContactPhone string `json:"contact_phone,omitempty"`
+	// Batch is the directory batch a publication decision publishes.
+	Batch int `json:"batch,omitempty"`
+}
+
+// Document is an uploaded document referred to by a decision.
+type Document struct {
+	Kind         string `json:"kind"` // work_plan | evaluation_spec
+	AttachmentID string `json:"attachment_id"`
+	Name         string `json:"name"`
+}
+
+// DecisionResult tells the caller what the decision led to.
+type DecisionResult struct {
+	TaskID    string   `json:"task_id"`
+	Outcome   string   `json:"outcome"`
+	Stage     string   `json:"stage"`
+	NextTasks []string `json:"next_tasks,omitempty"`
+}
+
+// AdjustRequest asks for a change outside the normal flow.
+type AdjustRequest struct {
+	Actor  Actor  `json:"actor"`
+	Action string `json:"action"` // withdraw | suspend | resume | remove
+	Reason string `json:"reason"`
+}
+
+// AdjustResult is the case's stage after an adjustment.
+type AdjustResult struct {
+	Stage string `json:"stage"`
+}
+
+// CaseRef names a case to a LeagueCollection.
+type CaseRef struct {
+	CaseID     string `json:"case_id"`
+	WorkflowID string `json:"workflow_id"`
+}
+
+// SummarySubmitted is sent to each case of a submitted summary.
+type SummarySubmitted struct {
+	League string `json:"league"`
+}
+
+// LeagueSubmitted is sent to the Campaign when a league submits.
+type LeagueSubmitted struct {
+	League string `json:"league"`
+}
+
+// DeadlineMoved carries a new collection deadline.
+type DeadlineMoved struct {
+	CollectionDeadline time.Time `json:"collection_deadline"`
+}
+
+// Published tells a case its batch is in the published directory.
+type Published struct {
+	Batch int `json:"batch"`
+}
+
+// ComplaintOutcome is the handled outcome of a complaint.
+type ComplaintOutcome struct {
+	ComplaintID string `json:"complaint_id"`
+	Outcome     string `json:"outcome"` // dismiss | rectify | suspend | remove
+	Reason      string `json:"reason"`
+	Actor       Actor  `json:"actor"`
+}
+
+// MoveDeadlineRequest moves one of the campaign's deadlines.
+type MoveDeadlineRequest struct {
+	Actor  Actor     `json:"actor"`
+	Which  string    `json:"which"` // collection | publication
+	To     time.Time `json:"to"`
+	Reason string    `json:"reason"`
+}
+
+// CampaignCalendar is the campaign's calendar after a change.
+type CampaignCalendar struct {
+	CollectionDeadline time.Time `json:"collection_deadline"`
+	PublicationTarget  time.Time `json:"publication_target"`
+}
+
+// Timing holds the durations of every wait on a person; zero fields take defaults. It is
+// data, not code, so a campaign can be configured and tests can shorten it.
+type Timing struct {
+	PrecheckDays   int `json:"precheck_days"`
+	ReviewDays     int `json:"review_days"`
+	CorrectionDays int `json:"correction_days"`
+	ExpertDays     int `json:"expert_days"`
+	DecisionDays   int `json:"decision_days"`
+	WorkPlanDays   int `json:"work_plan_days"`
+	FilingDays     int `json:"filing_days"`
+	ComplaintDays  int `json:"complaint_days"`
+	// RemindBeforeHours is how long before a due date the reminder goes out.
+	RemindBeforeHours int `json:"remind_before_hours"`
+	PanelSize         int `json:"panel_size"`
+	Quorum            int `json:"quorum"`
+}
+
+// WithDefaults fills zero fields.
+func (t Timing) WithDefaults() Timing {
+	def := func(v *int, d int) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	def(&t.PrecheckDays, 5)
+	def(&t.ReviewDays, 10)
+	def(&t.CorrectionDays, 15)
+	def(&t.ExpertDays, 10)
+	def(&t.DecisionDays, 10)
+	def(&t.WorkPlanDays, 30)
+	def(&t.FilingDays, 10)
+	def(&t.ComplaintDays, 15)
+	def(&t.RemindBeforeHours, 48)
+	def(&t.PanelSize, 3)
+	def(&t.Quorum, 2)
+	return t
+}
+
+// Stages of an enterprise case.
+const (
+	StagePrecheck            = "county_precheck"
+	StageLeagueReview        = "league_review"
+	StageCorrection          = "correction"
+	StageInSummary           = "in_summary"
+	StageExpertEvaluation    = "expert_evaluation"
+	StageRegionDecision      = "region_decision"
+	StageAwaitingPublication = "awaiting_publication"
+	StagePreparation         = "preparation"
+	StageFiling              = "work_plan_filing"
+	StageActive              = "active_pilot"
+	StageSuspended           = "suspended"
+	StageClosed              = "closed"
+)
+
+// StageNames are the Chinese names of the stages.
+var StageNames = map[string]string{
+	StagePrecheck:            "旗县初审",
+	StageLeagueReview:        "盟市审核",
+	StageCorrection:          "退回补正",
+	StageInSummary:           "盟市汇总",
+	StageExpertEvaluation:    "专家评估",
+	StageRegionDecision:      "自治区审定",
+	StageAwaitingPublication: "待公布目录",
+	StagePreparation:         "前期准备",
+	StageFiling:              "工作方案备案",
+	StageActive:              "试点实施",
+	StageSuspended:           "暂停试点",
+	StageClosed:              "已结束",
+}
+
+// Task kinds.
+const (
+	KindPrecheck        = "county_precheck"
+	KindLeagueReview    = "league_review"
+	KindCorrection      = "correct_application"
+	KindExpertScore     = "expert_score"
+	KindRegionDecision  = "region_decision"
+	KindWorkPlan        = "submit_work_plan"
+	KindFileWorkPlan    = "file_work_plan"
+	KindSubmitSummary   = "submit_summary"
+	KindLeagueOverdue   = "league_overdue"
+	KindPublish         = "publish_directory"
+	KindVerifyComplaint = "verify_complaint"
+)
+
+// kindSpec says who decides a kind of task and with which outcomes; outcomes that need
+// reasons are marked.
+type kindSpec struct {
+	Title    string
+	Role     string
+	Outcomes map[string]bool // outcome → reasons required
+}
+
+// Kinds describes every task kind.
+var Kinds = map[string]kindSpec{
+	KindPrecheck:        {"旗县初审申报材料", "county_official", map[string]bool{"pass": false, "return": true}},
+	KindLeagueReview:    {"盟市审核申报材料", "league_official", map[string]bool{"accept": false, "return": true, "reject": true}},
+	KindCorrection:      {"按审核意见补正申报材料", "enterprise_user", map[string]bool{"resubmit": false}},
+	KindExpertScore:     {"专家评估打分", "expert", map[string]bool{"score": false}},
+	KindRegionDecision:  {"审定试点企业及批次", "region_official", map[string]bool{"batch1": false, "batch2": false, "not_selected": true}},
+	KindWorkPlan:        {"提交工作方案和评价规范", "enterprise_user", map[string]bool{"submit": false}},
+	KindFileWorkPlan:    {"工作方案备案", "region_official", map[string]bool{"file": false, "return": true}},
+	KindSubmitSummary:   {"填报并报送汇总表", "league_official", map[string]bool{"submit": false}},
+	KindLeagueOverdue:   {"督办逾期未报送汇总表的盟市", "region_official", map[string]bool{"acknowledge": false}},
+	KindPublish:         {"公布试点企业目录", "region_official", map[string]bool{"publish": false}},
+	KindVerifyComplaint: {"核查投诉举报", "county_official", map[string]bool{"dismiss": true, "rectify": true, "suspend": true, "remove": true}},
+}
+
+// OutcomeNames are the Chinese names of outcomes.
+var OutcomeNames = map[string]string{
+	"pass": "初审通过", "return": "退回", "accept": "审核通过", "reject": "不予通过", "resubmit": "重新提交",
+	"score": "已打分", "batch1": "列入第一批", "batch2": "列入第二批", "not_selected": "未入选",
+	"submit": "已提交", "file": "准予备案", "acknowledge": "已督办", "publish": "已公布",
+	"dismiss": "不予支持", "rectify": "责令整改", "suspend": "暂停试点", "remove": "移出目录",
+}

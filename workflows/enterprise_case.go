@@ -1,0 +1,748 @@
+package workflows
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"skillcert/activities"
+	"skillcert/models"
+)
+
+// CaseInput starts an EnterpriseCase, or continues one (State set) after Continue-As-New.
+type CaseInput struct {
+	CaseID             string `json:"case_id"`
+	CampaignID         string `json:"campaign_id"`
+	ApplicationID      string `json:"application_id"`
+	ApplicationVersion int    `json:"application_version"`
+	EnterpriseID       string `json:"enterprise_id"`
+	EnterpriseName     string `json:"enterprise_name"`
+	// Jurisdiction is the enterprise's county (or league, for one registered directly there).
+	Jurisdiction string `json:"jurisdiction"`
+	// League is the league/city the enterprise reports through; Region is the root.
+	League          string `json:"league"`
+	Region          string `json:"region"`
+	PrecheckEnabled bool   `json:"precheck_enabled"`
+	Timing          Timing `json:"timing"`
+	// Submitter is who submitted the application.
+	Submitter Actor `json:"submitter"`
+	// State carries the case across Continue-As-New.
+	State *CaseState `json:"state,omitempty"`
+}
+
+// CaseState is everything an EnterpriseCase carries across Continue-As-New.
+type CaseState struct {
+	Stage        string               `json:"stage"`
+	PrevStage    string               `json:"prev_stage,omitempty"` // before a suspension
+	Outcome      string               `json:"outcome,omitempty"`
+	Seq          int                  `json:"seq"`
+	Tasks        []*OpenTask          `json:"tasks"`
+	Batch        int                  `json:"batch,omitempty"`
+	Approved     []ApprovedOccupation `json:"approved,omitempty"`
+	Panel        *activities.Panel    `json:"panel,omitempty"`
+	Scores       map[string]int       `json:"scores,omitempty"`
+	AppVersion   int                  `json:"app_version"`
+	CorrectionOf string               `json:"correction_of,omitempty"` // stage to return to after a correction
+	SummaryIn    bool                 `json:"summary_in,omitempty"`
+}
+
+// CaseResult is how a case ended.
+type CaseResult struct {
+	Stage   string `json:"stage"`
+	Outcome string `json:"outcome"`
+}
+
+// EnterpriseCase is one enterprise's application from submission to the active pilot.
+//
+// ID: CaseWorkflowID(caseID). Messages: DecideUpdate (task decisions), AdjustUpdate
+// (withdraw/suspend/resume/remove), signals SummarySubmittedSignal, PublishedSignal,
+// ComplaintOutcomeSignal; StateQuery. Timers: every open task has a reminder before its due
+// date and escalates to the parent jurisdiction after it. Continue-As-New when the server
+// suggests it, at a quiet point, carrying CaseState.
+func EnterpriseCase(ctx workflow.Context, in CaseInput) (CaseResult, error) {
+	w := &caseWF{in: in}
+	if err := w.setup(ctx); err != nil {
+		return CaseResult{}, err
+	}
+	return w.run()
+}
+
+type caseWF struct {
+	host
+	in        CaseInput
+	st        *CaseState
+	interrupt []func() error // adjustments and signals, handled by the main loop in order
+}
+
+func (w *caseWF) setup(ctx workflow.Context) error {
+	w.in.Timing = w.in.Timing.WithDefaults()
+	w.host = host{ctx: ctx, wfID: workflow.GetInfo(ctx).WorkflowExecution.ID, timing: w.in.Timing, escalateTo: w.escalateTo}
+	if w.in.State != nil {
+		w.st = w.in.State
+	} else {
+		w.st = &CaseState{AppVersion: w.in.ApplicationVersion, Scores: map[string]int{}}
+	}
+	if w.st.Scores == nil {
+		w.st.Scores = map[string]int{}
+	}
+	w.host.Seq, w.host.Tasks = w.st.Seq, w.st.Tasks
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, DecideUpdate, w.host.handleDecision,
+		workflow.UpdateHandlerOptions{Validator: w.host.validateDecision}); err != nil {
+		return err
+	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, AdjustUpdate, w.handleAdjust,
+		workflow.UpdateHandlerOptions{Validator: w.validateAdjust}); err != nil {
+		return err
+	}
+	if err := workflow.SetQueryHandler(ctx, StateQuery, func() (CaseState, error) { return w.snapshot(), nil }); err != nil {
+		return err
+	}
+	w.listenSignals()
+	return nil
+}
+
+func (w *caseWF) snapshot() CaseState {
+	s := *w.st
+	s.Seq, s.Tasks = w.host.Seq, w.host.Tasks
+	return s
+}
+
+// escalateTo says where an overdue task goes: county → league → region.
+func (w *caseWF) escalateTo(domain string) (string, string) {
+	switch domain {
+	case w.in.Jurisdiction:
+		if w.in.Jurisdiction != w.in.League {
+			return "league_official", w.in.League
+		}
+		return "region_official", w.in.Region
+	case w.in.League:
+		return "region_official", w.in.Region
+	}
+	if strings.Contains(domain, "/E/") {
+		return "league_official", w.in.League // the enterprise's league is told; the task stays with the enterprise
+	}
+	return "region_official", "" // the region is the top: notify it again, no parent
+}
+
+func (w *caseWF) enterpriseDomain() string { return w.in.Jurisdiction + "/E/" + w.in.EnterpriseID }
+
+func (w *caseWF) run() (CaseResult, error) {
+	ctx := w.ctx
+	if w.st.Stage == "" {
+		// First run: the case appears in the projection with its first task, in one transaction.
+		if err := w.begin(); err != nil {
+			return CaseResult{}, err
+		}
+	}
+	for w.st.Stage != StageClosed {
+		p, err := w.host.wait(func() bool {
+			return len(w.interrupt) > 0 || (w.st.Stage == StageInSummary && w.st.SummaryIn) || w.quorumAfterTimeout()
+		}, nil)
+		if err != nil {
+			return CaseResult{}, err
+		}
+		switch {
+		case p != nil:
+			res, err := w.decide(p)
+			if err != nil && !isRefusal(err) {
+				return CaseResult{}, err
+			}
+			p.finish(res, err)
+		case len(w.interrupt) > 0:
+			f := w.interrupt[0]
+			w.interrupt = w.interrupt[1:]
+			if err := f(); err != nil {
+				return CaseResult{}, err
+			}
+		case w.st.Stage == StageInSummary && w.st.SummaryIn:
+			if err := w.startEvaluation(); err != nil {
+				return CaseResult{}, err
+			}
+		case w.quorumAfterTimeout():
+			tr := models.Transition{}
+			w.finishEvaluation(&tr)
+			if err := w.commit(tr); err != nil {
+				return CaseResult{}, err
+			}
+		}
+		if workflow.GetInfo(ctx).GetContinueAsNewSuggested() && len(w.queue) == 0 && len(w.interrupt) == 0 {
+			if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
+				return CaseResult{}, err
+			}
+			in := w.in
+			st := w.snapshot()
+			in.State = &st
+			return CaseResult{}, workflow.NewContinueAsNewError(ctx, EnterpriseCase, in)
+		}
+	}
+	// The case is closed: refuse what is still queued, so that every handler can finish.
+	for _, p := range w.queue {
+		p.finish(DecisionResult{}, refuse(ErrTaskNotOpen, "该申报已结束"))
+	}
+	w.queue = nil
+	for _, f := range w.interrupt {
+		if err := f(); err != nil {
+			return CaseResult{}, err
+		}
+	}
+	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
+		return CaseResult{}, err
+	}
+	return CaseResult{Stage: w.st.Stage, Outcome: w.st.Outcome}, nil
+}
+
+// caseRow is the case's projection row for the current state.
+func (w *caseWF) caseRow() *models.Case {
+	c := &models.Case{
+		ID: w.in.CaseID, WorkflowID: w.wfID, CampaignID: w.in.CampaignID, EnterpriseID: w.in.EnterpriseID,
+		EnterpriseName: w.in.EnterpriseName, ApplicationID: w.in.ApplicationID, ApplicationVersion: w.st.AppVersion,
+		JurisdictionCode: w.in.Jurisdiction, LeagueCode: w.in.League, Stage: w.st.Stage, Status: "open",
+		Outcome: w.st.Outcome, Batch: w.st.Batch, SLAState: models.SLAOnTime,
+	}
+	if w.st.Stage == StageClosed {
+		c.Status = "closed"
+	}
+	if len(w.st.Approved) > 0 {
+		b, _ := json.Marshal(w.st.Approved)
+		c.ApprovedJSON = string(b)
+	}
+	if w.st.Panel != nil {
+		b, _ := json.Marshal(w.st.Panel)
+		c.PanelJSON = string(b)
+	}
+	if next, ok := w.earliestDue(); ok {
+		c.NextDeadline = &next
+	}
+	c.WaitingOn = w.waitingOn()
+	return c
+}
+
+func (w *caseWF) earliestDue() (time.Time, bool) {
+	var next time.Time
+	for _, t := range w.Tasks {
+		if next.IsZero() || t.Due.Before(next) {
+			next = t.Due
+		}
+	}
+	return next, !next.IsZero()
+}
+
+func (w *caseWF) waitingOn() string {
+	if len(w.Tasks) > 0 {
+		t := w.Tasks[0]
+		if t.Role == "enterprise_user" {
+			return "enterprise"
+		}
+		return t.Role + "@" + t.Domain
+	}
+	switch w.st.Stage {
+	case StageInSummary:
+		return "league_summary"
+	case StageAwaitingPublication:
+		return "publication"
+	}
+	return ""
+}
+
+// openTask adds a task to the transition and to the workflow's open tasks.
+func (w *caseWF) openTask(tr *models.Transition, kind, role, domain, assignee string, days int, n int) string {
+	now := workflow.Now(w.ctx)
+	t := &OpenTask{ID: w.newTaskID(kind, n), Kind: kind, Role: role, Domain: domain, Assignee: assignee, Due: dueAfter(now, days)}
+	w.Tasks = append(w.Tasks, t)
+	tr.OpenTasks = append(tr.OpenTasks, models.Task{
+		ID: t.ID, WorkflowID: w.wfID, CaseID: w.in.CaseID, Kind: kind, Title: Kinds[kind].Title + "：" + w.in.EnterpriseName,
+		Stage: w.st.Stage, CandidateRole: role, CandidateDomain: domain, JurisdictionCode: w.in.Jurisdiction,
+		LeagueCode: w.in.League, EnterpriseName: w.in.EnterpriseName, CampaignID: w.in.CampaignID, Batch: w.st.Batch,
+		AssigneeID: assignee, DueAt: t.Due,
+	})
+	notify := models.NotifyRequest{Role: role, Domain: domain, CaseID: w.in.CaseID, Kind: "new_task",
+		Subject: "新待办：" + Kinds[kind].Title, Body: w.in.EnterpriseName + " 有一项待办，请于 " + t.Due.In(shanghai).Format("2006-01-02") + " 前办理。"}
+	if assignee != "" {
+		notify.UserID = assignee
+	}
+	tr.Notify = append(tr.Notify, notify)
+	return t.ID
+}
+
+func (w *caseWF) event(tr *models.Transition, kind, summary string, actor *Actor, public bool, detail any) {
+	e := models.CaseEvent{CaseID: w.in.CaseID, Kind: kind, Stage: w.st.Stage, Summary: summary, Public: public}
+	if actor != nil {
+		e.ActorID, e.ActorName, e.ActorRole = actor.UserID, actor.Name, actor.Role
+	}
+	if detail != nil {
+		b, _ := json.Marshal(detail)
+		e.DetailJSON = string(b)
+	}
+	tr.Events = append(tr.Events, e)
+}
+
+// commit writes the transition with the case row as it stands and upserts search attributes.
+func (w *caseWF) commit(tr models.Transition) error {
+	tr.Case = w.caseRow()
+	if err := w.apply(tr); err != nil {
+		return err
+	}
+	w.st.Seq, w.st.Tasks = w.host.Seq, w.host.Tasks
+	return w.upsertSearchAttributes(tr.Case)
+}
+
+func (w *caseWF) upsertSearchAttributes(c *models.Case) error {
+	now := workflow.Now(w.ctx)
+	updates := []temporal.SearchAttributeUpdate{
+		CaseStage.ValueSet(c.Stage), JurisdictionCode.ValueSet(c.JurisdictionCode), LastBusinessEventAt.ValueSet(now),
+		WaitingOn.ValueSet(c.WaitingOn), SLAState.ValueSet(models.SLAOnTime),
+	}
+	if c.NextDeadline != nil {
+		updates = append(updates, NextDeadline.ValueSet(*c.NextDeadline))
+	} else {
+		updates = append(updates, NextDeadline.ValueUnset())
+	}
+	return workflow.UpsertTypedSearchAttributes(w.ctx, updates...)
+}
+
+func (w *caseWF) reviewStage() string {
+	if w.in.PrecheckEnabled {
+		return StagePrecheck
+	}
+	return StageLeagueReview
+}
+
+func (w *caseWF) openReview(tr *models.Transition) {
+	if w.st.Stage == StagePrecheck {
+		w.openTask(tr, KindPrecheck, "county_official", w.in.Jurisdiction, "", w.in.Timing.PrecheckDays, 0)
+		return
+	}
+	w.openTask(tr, KindLeagueReview, "league_official", w.in.League, "", w.in.Timing.ReviewDays, 0)
+}
+
+func (w *caseWF) begin() error {
+	w.st.Stage = w.reviewStage()
+	if w.in.PrecheckEnabled && w.in.Jurisdiction == w.in.League {
+		w.st.Stage = StageLeagueReview // no county below a directly reporting city
+	}
+	tr := models.Transition{}
+	w.event(&tr, "submitted", fmt.Sprintf("企业提交申报材料（第 %d 版）", w.st.AppVersion), &w.in.Submitter, true, nil)
+	w.openReview(&tr)
+	tr.Audit = append(tr.Audit, models.AuditEntry{ActorID: w.in.Submitter.UserID, ActorName: w.in.Submitter.Username,
+		Role: w.in.Submitter.Role, JurisdictionCode: w.in.Jurisdiction, Action: "case.start", ObjectType: "case",
+		ObjectID: w.in.CaseID, AfterState: w.st.Stage, Outcome: models.OutcomeOK})
+	return w.commit(tr)
+}
+
+// decide applies a queued decision: close the task, move the case, open what comes next — one
+// transaction, written before the Update returns.
+func (w *caseWF) decide(p *pending) (DecisionResult, error) {
+	req := p.req
+	t := w.task(req.TaskID)
+	if t == nil {
+		return DecisionResult{}, refuse(ErrTaskNotOpen, "该待办已处理")
+	}
+	before := w.st.Stage
+	tr := models.Transition{}
+	closeT := models.TaskClose{ID: t.ID, Status: models.TaskDone, Outcome: req.Outcome, Reasons: reasonsText(req), DecidedBy: req.Actor.UserID}
+	w.removeTask(t.ID)
+	actor := req.Actor
+	switch t.Kind {
+	case KindPrecheck:
+		if req.Outcome == "pass" {
+			w.st.Stage = StageLeagueReview
+			w.event(&tr, "precheck_passed", "旗县初审通过，报盟市审核", &actor, true, nil)
+			w.openReview(&tr)
+		} else {
+			w.returnForCorrection(&tr, StagePrecheck, req)
+		}
+	case KindLeagueReview:
+		switch req.Outcome {
+		case "accept":
+			w.st.Stage = StageInSummary
+			w.event(&tr, "accepted", "盟市审核通过，纳入汇总表", &actor, true, nil)
+		case "return":
+			w.returnForCorrection(&tr, StageLeagueReview, req)
+		case "reject":
+			w.st.Stage, w.st.Outcome = StageClosed, "rejected"
+			w.event(&tr, "rejected", "盟市审核不予通过："+reasonsText(req), &actor, true, req.Reasons)
+			tr.Notify = append(tr.Notify, w.notifyEnterprise("申报结果：不予通过", "您的试点申报经盟市审核不予通过。理由："+reasonsText(req)))
+		}
+	case KindCorrection:
+		if req.ApplicationVersion <= w.st.AppVersion {
+			w.keep(t)
+			return DecisionResult{}, refuse(ErrInvalidDecision, "请先保存并提交修改后的申报材料")
+		}
+		w.st.AppVersion = req.ApplicationVersion
+		w.st.Stage = w.st.CorrectionOf
+		if w.st.Stage == "" {
+			w.st.Stage = w.reviewStage()
+		}
+		w.event(&tr, "resubmitted", fmt.Sprintf("企业补正后重新提交（第 %d 版）", w.st.AppVersion), &actor, true, nil)
+		w.openReview(&tr)
+	case KindExpertScore:
+		if req.Score == nil || *req.Score < 0 || *req.Score > 100 {
+			w.keep(t)
+			return DecisionResult{}, refuse(ErrInvalidDecision, "评分应为 0 至 100 之间的整数")
+		}
+		w.st.Scores[req.Actor.UserID] = *req.Score
+		w.event(&tr, "expert_scored", "一位评估专家已提交评分", &actor, false, map[string]any{"score": *req.Score, "comment": req.Comment})
+		if w.quorumReached() {
+			w.finishEvaluation(&tr)
+		}
+	case KindRegionDecision:
+		switch req.Outcome {
+		case "batch1", "batch2":
+			if len(req.Approved) == 0 {
+				w.keep(t)
+				return DecisionResult{}, refuse(ErrInvalidDecision, "请列明核准的职业（工种）及等级范围")
+			}
+			w.st.Batch = 1
+			if req.Outcome == "batch2" {
+				w.st.Batch = 2
+			}
+			w.st.Approved = req.Approved
+			w.st.Stage = StageAwaitingPublication
+			w.event(&tr, "selected", fmt.Sprintf("自治区审定列入第%s批试点企业目录，待公布", map[int]string{1: "一", 2: "二"}[w.st.Batch]), &actor, true, req.Approved)
+			tr.Notify = append(tr.Notify, w.notifyEnterprise("申报结果：拟列入试点企业目录", "您的企业已审定列入试点企业目录，待自治区统一公布。"))
+		case "not_selected":
+			w.st.Stage, w.st.Outcome = StageClosed, "not_selected"
+			w.event(&tr, "not_selected", "自治区审定未入选："+reasonsText(req), &actor, true, req.Reasons)
+			tr.Notify = append(tr.Notify, w.notifyEnterprise("申报结果：未入选", "您的企业本次未列入试点企业目录。理由："+reasonsText(req)))
+		}
+	case KindWorkPlan:
+		if len(req.Documents) == 0 {
+			w.keep(t)
+			return DecisionResult{}, refuse(ErrInvalidDecision, "请上传工作方案和评价规范")
+		}
+		w.st.Stage = StageFiling
+		w.event(&tr, "work_plan_submitted", "企业提交工作方案和评价规范，报自治区备案", &actor, true, req.Documents)
+		w.openTask(&tr, KindFileWorkPlan, "region_official", w.in.Region, "", w.in.Timing.FilingDays, 0)
+	case KindFileWorkPlan:
+		if req.Outcome == "file" {
+			w.st.Stage = StageActive
+			w.event(&tr, "work_plan_filed", "工作方案已备案，进入试点实施阶段", &actor, true, nil)
+			tr.Notify = append(tr.Notify, w.notifyEnterprise("工作方案已备案", "您的工作方案已备案，可以在核准范围内组织开展技能等级认定。"))
+		} else {
+			w.st.Stage = StagePreparation
+			w.event(&tr, "work_plan_returned", "工作方案退回修改："+reasonsText(req), &actor, true, req.Reasons)
+			w.openTask(&tr, KindWorkPlan, "enterprise_user", w.enterpriseDomain(), "", w.in.Timing.WorkPlanDays, 0)
+		}
+	default:
+		w.keep(t)
+		return DecisionResult{}, refuse(ErrInvalidDecision, "该待办类型不属于企业申报流程")
+	}
+	tr.CloseTasks = append([]models.TaskClose{closeT}, tr.CloseTasks...)
+	tr.Audit = append(tr.Audit, decisionAudit(t, req, before, w.st.Stage))
+	if err := w.commit(tr); err != nil {
+		return DecisionResult{}, err
+	}
+	if before == StageLeagueReview && w.st.Stage == StageInSummary {
+		if err := w.signalLeague(CaseAcceptedSignal); err != nil {
+			return DecisionResult{}, err
+		}
+	}
+	res := DecisionResult{TaskID: t.ID, Outcome: req.Outcome, Stage: w.st.Stage}
+	for _, o := range tr.OpenTasks {
+		res.NextTasks = append(res.NextTasks, o.ID)
+	}
+	return res, nil
+}
+
+func (w *caseWF) notifyEnterprise(subject, body string) models.NotifyRequest {
+	return models.NotifyRequest{Role: "enterprise_user", Domain: w.enterpriseDomain(), CaseID: w.in.CaseID, Kind: "outcome", Subject: subject, Body: body}
+}
+
+func (w *caseWF) returnForCorrection(tr *models.Transition, from string, req DecisionRequest) {
+	w.st.Stage, w.st.CorrectionOf = StageCorrection, from
+	who := map[string]string{StagePrecheck: "旗县", StageLeagueReview: "盟市"}[from]
+	w.event(tr, "returned", who+"退回补正："+reasonsText(req), &req.Actor, true, req.Reasons)
+	w.openTask(tr, KindCorrection, "enterprise_user", w.enterpriseDomain(), "", w.in.Timing.CorrectionDays, 0)
+	tr.Notify = append(tr.Notify, w.notifyEnterprise("申报材料被退回补正", "审核意见："+reasonsText(req)+"。请按意见修改后重新提交。"))
+}
+
+// quorumAfterTimeout is true when overdue expert tasks leave a quorum of scores.
+func (w *caseWF) quorumAfterTimeout() bool {
+	return w.st.Stage == StageExpertEvaluation && len(w.st.Scores) > 0 && w.quorumReached()
+}
+
+func (w *caseWF) quorumReached() bool {
+	members := 0
+	if w.st.Panel != nil {
+		members = len(w.st.Panel.Members)
+	}
+	if len(w.st.Scores) >= members {
+		return true
+	}
+	// Quorum counts only once the expert tasks are overdue; before that every expert may score.
+	for _, t := range w.Tasks {
+		if t.Kind == KindExpertScore && t.Escalated == 0 {
+			return false
+		}
+	}
+	return len(w.st.Scores) >= w.in.Timing.Quorum
+}
+
+// finishEvaluation closes the evaluation and hands the case to the region's decision.
+func (w *caseWF) finishEvaluation(tr *models.Transition) {
+	w.closeRemainingExpertTasks(tr)
+	w.st.Stage = StageRegionDecision
+	w.event(tr, "evaluation_done", fmt.Sprintf("专家评估完成（%d 位专家，平均分 %.1f）", len(w.st.Scores), w.averageScore()), nil, true, nil)
+	w.openTask(tr, KindRegionDecision, "region_official", w.in.Region, "", w.in.Timing.DecisionDays, 0)
+}
+
+func (w *caseWF) averageScore() float64 {
+	if len(w.st.Scores) == 0 {
+		return 0
+	}
+	sum := 0
+	for _, k := range workflow.DeterministicKeys(w.st.Scores) {
+		sum += w.st.Scores[k]
+	}
+	return float64(sum) / float64(len(w.st.Scores))
+}
+
+func (w *caseWF) closeRemainingExpertTasks(tr *models.Transition) {
+	for _, t := range append([]*OpenTask(nil), w.Tasks...) {
+		if t.Kind == KindExpertScore {
+			tr.CloseTasks = append(tr.CloseTasks, models.TaskClose{ID: t.ID, Status: models.TaskCancelled, Outcome: "quorum_reached"})
+			w.removeTask(t.ID)
+		}
+	}
+}
+
+// startEvaluation draws the expert panel once the league's summary reached the region.
+func (w *caseWF) startEvaluation() error {
+	var seed uint64
+	if err := workflow.SideEffect(w.ctx, func(ctx workflow.Context) any {
+		return uint64(workflow.Now(ctx).UnixNano()) ^ 0x5bd1e995
+	}).Get(&seed); err != nil {
+		return err
+	}
+	actx := workflow.WithActivityOptions(w.ctx, workflow.ActivityOptions{StartToCloseTimeout: 30 * time.Second,
+		RetryPolicy: &temporal.RetryPolicy{InitialInterval: time.Second, MaximumInterval: time.Minute}})
+	var a *activities.Activities
+	var panel activities.Panel
+	err := workflow.ExecuteActivity(actx, a.DrawPanel, activities.DrawPanelInput{CaseID: w.in.CaseID, EnterpriseID: w.in.EnterpriseID,
+		Enterprise: w.in.EnterpriseName, Size: w.in.Timing.PanelSize, Seed: seed}).Get(actx, &panel)
+	tr := models.Transition{}
+	if err != nil {
+		// Too few experts: the region's appraisal centre must enlarge the pool; the case waits on it.
+		if !isRefusal(err) {
+			return err
+		}
+		w.st.SummaryIn = false
+		tr.Notify = append(tr.Notify, models.NotifyRequest{Role: "region_centre", Domain: w.in.Region, CaseID: w.in.CaseID,
+			Kind: "escalation", Subject: "专家库人数不足", Body: "无法为 " + w.in.EnterpriseName + " 抽取评估专家组，请补充专家库后重新抽取。"})
+		w.event(&tr, "panel_failed", "专家库可用专家不足，等待补充", nil, false, nil)
+		return w.commit(tr)
+	}
+	w.st.Panel = &panel
+	w.st.Stage = StageExpertEvaluation
+	w.event(&tr, "panel_drawn", fmt.Sprintf("随机抽取 %d 位评估专家（随机种子 %d，候选 %d 人，回避 %d 人）",
+		len(panel.Members), panel.Seed, len(panel.Candidates), len(panel.Excluded)), nil, false, panel)
+	w.event(&tr, "evaluation_started", "进入专家评估", nil, true, nil)
+	for i, m := range panel.Members {
+		w.openTask(&tr, KindExpertScore, "expert", w.in.Region, m, w.in.Timing.ExpertDays, i)
+	}
+	tr.Audit = append(tr.Audit, models.AuditEntry{ActorName: "system", Action: "panel.draw", ObjectType: "case", ObjectID: w.in.CaseID,
+		AfterState: strings.Join(panel.Members, ","), Reason: fmt.Sprintf("seed=%d candidates=%d excluded=%d", panel.Seed, len(panel.Candidates), len(panel.Excluded)),
+		Outcome: models.OutcomeOK, JurisdictionCode: w.in.Region})
+	return w.commit(tr)
+}
+
+func (w *caseWF) signalLeague(name string) error {
+	id := LeagueWorkflowID(w.in.CampaignID, w.in.League)
+	f := workflow.SignalExternalWorkflow(w.ctx, id, "", name, CaseRef{CaseID: w.in.CaseID, WorkflowID: w.wfID})
+	if err := f.Get(w.ctx, nil); err != nil {
+		// The league's collection may not exist (e.g. a campaign started outside the calendar);
+		// the case still stands and the region sees it in its lists.
+		workflow.GetLogger(w.ctx).Warn("signal league collection failed", "league", w.in.League, "err", err)
+	}
+	return nil
+}
+
+// Signals and adjustments are queued for the main loop so that every change of state happens
+// there, one at a time, in history order.
+
+func (w *caseWF) listenSignals() {
+	ctx := w.ctx
+	sum := workflow.GetSignalChannel(ctx, SummarySubmittedSignal)
+	pub := workflow.GetSignalChannel(ctx, PublishedSignal)
+	comp := workflow.GetSignalChannel(ctx, ComplaintOutcomeSignal)
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		for {
+			sel := workflow.NewSelector(ctx)
+			sel.AddReceive(sum, func(c workflow.ReceiveChannel, _ bool) {
+				var s SummarySubmitted
+				c.Receive(ctx, &s)
+				w.st.SummaryIn = true
+			})
+			sel.AddReceive(pub, func(c workflow.ReceiveChannel, _ bool) {
+				var p Published
+				c.Receive(ctx, &p)
+				w.interrupt = append(w.interrupt, func() error { return w.onPublished(p) })
+			})
+			sel.AddReceive(comp, func(c workflow.ReceiveChannel, _ bool) {
+				var o ComplaintOutcome
+				c.Receive(ctx, &o)
+				w.interrupt = append(w.interrupt, func() error { return w.onComplaint(o) })
+			})
+			sel.Select(ctx)
+		}
+	})
+}
+
+func (w *caseWF) onPublished(p Published) error {
+	if w.st.Stage != StageAwaitingPublication || p.Batch != w.st.Batch {
+		return nil
+	}
+	var facts activities.DirectoryFacts
+	actx := workflow.WithActivityOptions(w.ctx, workflow.ActivityOptions{StartToCloseTimeout: 30 * time.Second})
+	var a *activities.Activities
+	if err := workflow.ExecuteActivity(actx, a.EnterpriseFacts, w.in.CaseID).Get(actx, &facts); err != nil {
+		return err
+	}
+	occ, _ := json.Marshal(w.st.Approved)
+	tr := models.Transition{Directory: []models.DirectoryEntry{{CaseID: w.in.CaseID, CampaignID: w.in.CampaignID,
+		EnterpriseID: w.in.EnterpriseID, Batch: w.st.Batch, EnterpriseName: facts.Name, Address: facts.Address,
+		ContactName: facts.ContactName, ContactPhone: facts.ContactPhone, JurisdictionCode: w.in.Jurisdiction,
+		OccupationsJSON: string(occ), Status: "active"}}}
+	w.st.Stage = StagePreparation
+	w.event(&tr, "published", "已列入公布的试点企业目录，进入前期准备", nil, true, nil)
+	w.openTask(&tr, KindWorkPlan, "enterprise_user", w.enterpriseDomain(), "", w.in.Timing.WorkPlanDays, 0)
+	tr.Notify = append(tr.Notify, w.notifyEnterprise("试点企业目录已公布", "您的企业已列入公布的试点企业目录。请制定工作方案和评价规范报自治区备案。"))
+	return w.commit(tr)
+}
+
+func (w *caseWF) onComplaint(o ComplaintOutcome) error {
+	tr := models.Transition{}
+	switch o.Outcome {
+	case "suspend":
+		if w.st.Stage == StageClosed || w.st.Stage == StageSuspended {
+			return nil
+		}
+		w.suspend(&tr, "投诉核查：暂停试点。"+o.Reason, &o.Actor)
+	case "remove":
+		if w.st.Stage == StageClosed {
+			return nil
+		}
+		w.remove(&tr, "投诉核查：移出目录。"+o.Reason, &o.Actor)
+	case "rectify":
+		w.event(&tr, "rectification_ordered", "投诉核查：责令整改。"+o.Reason, &o.Actor, true, nil)
+		tr.Notify = append(tr.Notify, w.notifyEnterprise("责令整改通知", "经核查，请按要求整改："+o.Reason))
+	default:
+		w.event(&tr, "complaint_dismissed", "一件投诉经核查不予支持", &o.Actor, false, nil)
+	}
+	return w.commit(tr)
+}
+
+func (w *caseWF) cancelTasks(tr *models.Transition, why string) {
+	for _, t := range w.Tasks {
+		tr.CloseTasks = append(tr.CloseTasks, models.TaskClose{ID: t.ID, Status: models.TaskCancelled, Outcome: why})
+	}
+	w.Tasks = nil
+}
+
+func (w *caseWF) suspend(tr *models.Transition, summary string, actor *Actor) {
+	w.st.PrevStage = w.st.Stage
+	w.cancelTasks(tr, "suspended")
+	w.st.Stage = StageSuspended
+	tr.DirectoryStatus = map[string]string{w.in.CaseID: "suspended"}
+	w.event(tr, "suspended", summary, actor, true, nil)
+	tr.Notify = append(tr.Notify, w.notifyEnterprise("试点资格暂停", summary))
+}
+
+func (w *caseWF) remove(tr *models.Transition, summary string, actor *Actor) {
+	w.cancelTasks(tr, "removed")
+	w.st.Stage, w.st.Outcome = StageClosed, "removed"
+	tr.DirectoryStatus = map[string]string{w.in.CaseID: "removed"}
+	w.event(tr, "removed", summary, actor, true, nil)
+	tr.Notify = append(tr.Notify, w.notifyEnterprise("移出试点企业目录", summary))
+}
+
+// Adjustments: validator first (no history on refusal), then the main loop applies them.
+
+func (w *caseWF) validateAdjust(req AdjustRequest) error {
+	if strings.TrimSpace(req.Reason) == "" {
+		return refuse(ErrInvalidDecision, "请填写理由")
+	}
+	switch req.Action {
+	case "withdraw":
+		if req.Actor.Role != "enterprise_user" {
+			return refuse(ErrNotCandidate, "只有申报企业可以撤回申报")
+		}
+		switch w.st.Stage {
+		case StageActive, StageSuspended, StageClosed, StagePreparation, StageFiling:
+			return refuse(ErrWrongState, "当前阶段不能撤回申报")
+		}
+	case "suspend":
+		if req.Actor.Role != "region_official" {
+			return refuse(ErrNotCandidate, "只有自治区人社厅可以暂停试点")
+		}
+		if w.st.Stage != StageActive && w.st.Stage != StagePreparation && w.st.Stage != StageFiling {
+			return refuse(ErrWrongState, "只有已公布的试点企业可以暂停")
+		}
+	case "resume":
+		if req.Actor.Role != "region_official" {
+			return refuse(ErrNotCandidate, "只有自治区人社厅可以恢复试点")
+		}
+		if w.st.Stage != StageSuspended {
+			return refuse(ErrWrongState, "该企业未处于暂停状态")
+		}
+	case "remove":
+		if req.Actor.Role != "region_official" {
+			return refuse(ErrNotCandidate, "只有自治区人社厅可以移出目录")
+		}
+		if w.st.Stage == StageClosed {
+			return refuse(ErrWrongState, "该申报已结束")
+		}
+	default:
+		return refuse(ErrInvalidDecision, "未知的调整操作")
+	}
+	return nil
+}
+
+func (w *caseWF) handleAdjust(ctx workflow.Context, req AdjustRequest) (AdjustResult, error) {
+	done := false
+	var err error
+	w.interrupt = append(w.interrupt, func() error {
+		defer func() { done = true }()
+		if w.st.Stage == StageClosed {
+			err = refuse(ErrWrongState, "该申报已结束")
+			return nil
+		}
+		before := w.st.Stage
+		tr := models.Transition{}
+		switch req.Action {
+		case "withdraw":
+			w.cancelTasks(&tr, "withdrawn")
+			w.st.Stage, w.st.Outcome = StageClosed, "withdrawn"
+			w.event(&tr, "withdrawn", "企业撤回申报："+req.Reason, &req.Actor, true, nil)
+		case "suspend":
+			w.suspend(&tr, "自治区暂停试点："+req.Reason, &req.Actor)
+		case "resume":
+			w.st.Stage = w.st.PrevStage
+			tr.DirectoryStatus = map[string]string{w.in.CaseID: "active"}
+			w.event(&tr, "resumed", "自治区恢复试点："+req.Reason, &req.Actor, true, nil)
+			if w.st.Stage == StagePreparation {
+				w.openTask(&tr, KindWorkPlan, "enterprise_user", w.enterpriseDomain(), "", w.in.Timing.WorkPlanDays, 0)
+			} else if w.st.Stage == StageFiling {
+				w.openTask(&tr, KindFileWorkPlan, "region_official", w.in.Region, "", w.in.Timing.FilingDays, 0)
+			}
+		case "remove":
+			w.remove(&tr, "自治区移出试点企业目录："+req.Reason, &req.Actor)
+		}
+		tr.Audit = append(tr.Audit, models.AuditEntry{ActorID: req.Actor.UserID, ActorName: req.Actor.Username, Role: req.Actor.Role,
+			JurisdictionCode: truncate6(req.Actor.Jurisdiction), Action: "case." + req.Action, ObjectType: "case", ObjectID: w.in.CaseID,
+			BeforeState: before, AfterState: w.st.Stage, Reason: req.Reason, Outcome: models.OutcomeOK})
+		err = w.commit(tr)
+		if err == nil && before == StageInSummary && w.st.Stage == StageClosed {
+			err = w.signalLeague(CaseLeftSignal)
+		}
+		return err
+	})
+	if e := workflow.Await(ctx, func() bool { return done }); e != nil {
+		return AdjustResult{}, e
+	}
+	return AdjustResult{Stage: w.st.Stage}, err
+}

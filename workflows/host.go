@@ -1,0 +1,316 @@
+package workflows
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"skillcert/activities"
+	"skillcert/models"
+)
+
+// Error types of refused messages; the API maps them to HTTP statuses.
+const (
+	ErrTaskNotOpen     = "TaskNotOpen"     // 409: decided already, or not this workflow's task
+	ErrNotCandidate    = "NotCandidate"    // 403: the actor may not decide this task
+	ErrInvalidDecision = "InvalidDecision" // 422: outcome or payload not acceptable
+	ErrWrongState      = "WrongState"      // 409: the request does not fit the current stage
+)
+
+func refuse(kind, msg string) error { return temporal.NewApplicationError(msg, kind) }
+
+// shanghai is the time zone deadlines are computed in (embedded tzdata makes this deterministic).
+var shanghai = func() *time.Location {
+	loc, err := time.LoadLocation("Asia/Shanghai")
+	if err != nil {
+		panic(err)
+	}
+	return loc
+}()
+
+// dueAfter returns the end of the day (23:59:59 Asia/Shanghai) days after now.
+func dueAfter(now time.Time, days int) time.Time {
+	t := now.In(shanghai).AddDate(0, 0, days)
+	return time.Date(t.Year(), t.Month(), t.Day(), 23, 59, 59, 0, shanghai).UTC()
+}
+
+// OpenTask is a task a workflow waits on; it is part of the workflow's carried state.
+type OpenTask struct {
+	ID        string    `json:"id"`
+	Kind      string    `json:"kind"`
+	Role      string    `json:"role"`
+	Domain    string    `json:"domain"`
+	Assignee  string    `json:"assignee,omitempty"`
+	Due       time.Time `json:"due"`
+	Reminded  bool      `json:"reminded"`
+	Escalated int       `json:"escalated"`
+	Deciding  bool      `json:"-"`
+}
+
+// pending is a validated decision waiting for the main loop.
+type pending struct {
+	req    DecisionRequest
+	result DecisionResult
+	err    error
+	done   bool
+}
+
+// host holds what every skillcert workflow shares: the open tasks, the queue of decisions the
+// Update handler accepted, and the step counter that keys projection writes.
+type host struct {
+	ctx        workflow.Context
+	wfID       string
+	Seq        int
+	Tasks      []*OpenTask
+	queue      []*pending
+	timing     Timing
+	escalateTo func(domain string) (role, parent string)
+}
+
+func (h *host) task(id string) *OpenTask {
+	for _, t := range h.Tasks {
+		if t.ID == id {
+			return t
+		}
+	}
+	return nil
+}
+
+func (h *host) removeTask(id string) {
+	out := h.Tasks[:0]
+	for _, t := range h.Tasks {
+		if t.ID != id {
+			out = append(out, t)
+		}
+	}
+	h.Tasks = out
+}
+
+// keep puts back a task whose decision was refused, open for another decision.
+func (h *host) keep(t *OpenTask) {
+	t.Deciding = false
+	h.Tasks = append(h.Tasks, t)
+}
+
+// newTaskID makes a task ID from the workflow ID and the step.
+func (h *host) newTaskID(kind string, n int) string {
+	return h.wfID + "/" + kind + "/" + strconv.Itoa(h.Seq) + "/" + strconv.Itoa(n)
+}
+
+// validateDecision is the Update validator: it runs before the update is written to history,
+// so a refused request leaves no trace in the workflow (the API audits it).
+func (h *host) validateDecision(req DecisionRequest) error {
+	t := h.task(req.TaskID)
+	if t == nil || t.Deciding {
+		return refuse(ErrTaskNotOpen, "该待办已处理或不存在")
+	}
+	if req.Actor.Role != t.Role {
+		return refuse(ErrNotCandidate, "该待办不由您的角色办理")
+	}
+	if t.Assignee != "" && t.Assignee != req.Actor.UserID {
+		return refuse(ErrNotCandidate, "该待办已由他人认领")
+	}
+	spec, ok := Kinds[t.Kind]
+	if !ok {
+		return refuse(ErrInvalidDecision, "未知的待办类型")
+	}
+	needReasons, ok := spec.Outcomes[req.Outcome]
+	if !ok {
+		return refuse(ErrInvalidDecision, fmt.Sprintf("“%s”不是该待办可选的处理结果", req.Outcome))
+	}
+	if needReasons && len(req.Reasons) == 0 && req.Comment == "" {
+		return refuse(ErrInvalidDecision, "退回、不予通过等决定必须填写理由")
+	}
+	for _, r := range req.Reasons {
+		if r.Message == "" {
+			return refuse(ErrInvalidDecision, "理由不能为空")
+		}
+	}
+	return nil
+}
+
+// handleDecision is the Update handler: it queues the decision for the main loop and returns
+// once the main loop has written it (with the task, timeline and audit rows) to the projection.
+func (h *host) handleDecision(ctx workflow.Context, req DecisionRequest) (DecisionResult, error) {
+	t := h.task(req.TaskID)
+	if t == nil || t.Deciding {
+		// Two updates validated in the same workflow task: only the first one acts.
+		return DecisionResult{}, refuse(ErrTaskNotOpen, "该待办已处理")
+	}
+	t.Deciding = true
+	p := &pending{req: req}
+	h.queue = append(h.queue, p)
+	if err := workflow.Await(ctx, func() bool { return p.done }); err != nil {
+		return DecisionResult{}, err
+	}
+	return p.result, p.err
+}
+
+// nextTimer returns the earliest reminder or escalation time among open tasks.
+func (h *host) nextTimer() (time.Time, bool) {
+	var next time.Time
+	for _, t := range h.Tasks {
+		at := h.escalationAt(t)
+		if !t.Reminded {
+			at = t.Due.Add(-time.Duration(h.timing.RemindBeforeHours) * time.Hour)
+		}
+		if next.IsZero() || at.Before(next) {
+			next = at
+		}
+	}
+	return next, !next.IsZero()
+}
+
+// wait blocks until a decision is queued, cond becomes true, a task timer fires (handled here:
+// reminders and escalations) or the calendar time passes (returned to the caller). It returns
+// the queued decision, if any.
+func (h *host) wait(cond func() bool, calendar func() time.Time) (*pending, error) {
+	ready := func() bool { return len(h.queue) > 0 || (cond != nil && cond()) }
+	for !ready() {
+		taskAt, hasTask := h.nextTimer()
+		var calAt time.Time
+		if calendar != nil {
+			calAt = calendar()
+		}
+		next := taskAt
+		if !hasTask || (!calAt.IsZero() && calAt.Before(next)) {
+			next = calAt
+		}
+		if next.IsZero() {
+			if err := workflow.Await(h.ctx, ready); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if d := next.Sub(workflow.Now(h.ctx)); d > 0 {
+			fired, err := workflow.AwaitWithTimeout(h.ctx, d, ready)
+			if err != nil {
+				return nil, err
+			}
+			if fired {
+				break
+			}
+		}
+		now := workflow.Now(h.ctx)
+		if hasTask && !now.Before(taskAt) {
+			if err := h.fireTimers(); err != nil {
+				return nil, err
+			}
+		}
+		if !calAt.IsZero() && !now.Before(calAt) {
+			return nil, nil
+		}
+	}
+	if len(h.queue) > 0 {
+		p := h.queue[0]
+		h.queue = h.queue[1:]
+		return p, nil
+	}
+	return nil, nil
+}
+
+// fireTimers sends reminders and escalates overdue tasks to the parent jurisdiction.
+func (h *host) fireTimers() error {
+	now := workflow.Now(h.ctx)
+	tr := models.Transition{}
+	for _, t := range h.Tasks {
+		remindAt := t.Due.Add(-time.Duration(h.timing.RemindBeforeHours) * time.Hour)
+		switch {
+		case !t.Reminded && !now.Before(remindAt):
+			t.Reminded = true
+			tr.UpdateTasks = append(tr.UpdateTasks, models.TaskUpdate{ID: t.ID, SLAState: models.SLADueSoon})
+			tr.Notify = append(tr.Notify, models.NotifyRequest{Role: t.Role, Domain: t.Domain, Kind: "reminder",
+				Subject: "待办即将到期：" + Kinds[t.Kind].Title,
+				Body:    "您有一项待办将于 " + t.Due.In(shanghai).Format("2006-01-02 15:04") + " 到期，请及时办理。"})
+		case t.Reminded && !now.Before(h.escalationAt(t)):
+			t.Escalated++
+			up := models.TaskUpdate{ID: t.ID, SLAState: models.SLAOverdue, Escalate: true}
+			notifyRole, notifyDomain := t.Role, t.Domain
+			if h.escalateTo != nil {
+				if role, parent := h.escalateTo(t.Domain); parent != "" && t.Role != "enterprise_user" && t.Role != "expert" {
+					up.CandidateRole, up.CandidateDomain = role, parent
+					t.Role, t.Domain, t.Assignee = role, parent, ""
+					notifyRole, notifyDomain = role, parent
+				} else if parent != "" {
+					notifyRole, notifyDomain = role, parent
+				}
+			}
+			tr.UpdateTasks = append(tr.UpdateTasks, up)
+			tr.Notify = append(tr.Notify, models.NotifyRequest{Role: notifyRole, Domain: notifyDomain, Kind: "escalation",
+				Subject: "逾期待办督办：" + Kinds[t.Kind].Title,
+				Body:    "一项待办已于 " + t.Due.In(shanghai).Format("2006-01-02 15:04") + " 逾期，已上报督办，请尽快处理。"})
+			tr.Audit = append(tr.Audit, models.AuditEntry{Action: "task.escalate", ObjectType: "task", ObjectID: t.ID,
+				AfterState: notifyRole + "@" + notifyDomain, Reason: "overdue", Outcome: models.OutcomeOK, ActorName: "system"})
+		}
+	}
+	if len(tr.UpdateTasks) == 0 {
+		return nil
+	}
+	return h.apply(tr)
+}
+
+func (h *host) escalationAt(t *OpenTask) time.Time {
+	if t.Escalated == 0 {
+		return t.Due
+	}
+	return t.Due.Add(time.Duration(t.Escalated) * 24 * time.Hour * time.Duration(max(1, h.timing.ReviewDays)))
+}
+
+// apply writes a transition through the Apply local activity, keyed by workflow ID and step.
+func (h *host) apply(tr models.Transition) error {
+	h.Seq++
+	tr.Key = h.wfID + "#" + strconv.Itoa(h.Seq)
+	tr.At = workflow.Now(h.ctx)
+	ctx := workflow.WithLocalActivityOptions(h.ctx, workflow.LocalActivityOptions{
+		StartToCloseTimeout: 30 * time.Second,
+		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute},
+	})
+	var a *activities.Activities
+	return workflow.ExecuteLocalActivity(ctx, a.Apply, tr).Get(ctx, nil)
+}
+
+// finish completes a queued decision.
+func (p *pending) finish(result DecisionResult, err error) {
+	p.result, p.err, p.done = result, err, true
+}
+
+// decisionAudit is the audit row of a decision.
+func decisionAudit(t *OpenTask, req DecisionRequest, before, after string) models.AuditEntry {
+	return models.AuditEntry{
+		ActorID: req.Actor.UserID, ActorName: req.Actor.Username, Role: req.Actor.Role, JurisdictionCode: truncate6(req.Actor.Jurisdiction),
+		Action: "task.decide:" + t.Kind, ObjectType: "task", ObjectID: t.ID, BeforeState: before, AfterState: after,
+		Reason: reasonsText(req), Outcome: models.OutcomeOK,
+	}
+}
+
+func truncate6(s string) string {
+	if len(s) > 6 {
+		return s[:6]
+	}
+	return s
+}
+
+func reasonsText(req DecisionRequest) string {
+	s := req.Comment
+	for _, r := range req.Reasons {
+		if s != "" {
+			s += "；"
+		}
+		if r.Field != "" {
+			s += r.Field + "：" + r.Message
+		} else {
+			s += r.Message
+		}
+	}
+	return s
+}
+
+// isRefusal tells business refusals from infrastructure errors.
+func isRefusal(err error) bool {
+	var ae *temporal.ApplicationError
+	return errors.As(err, &ae)
+}
