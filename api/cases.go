@@ -2,10 +2,25 @@ package api
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
+	"skillcert/models"
+	"skillcert/models/validate"
+	"skillcert/policies"
+	"skillcert/workflows"
 )
 
 // SubmittedApplication identifies a submitted application version handed to the lifecycle.
@@ -21,15 +36,743 @@ type SubmittedApplication struct {
 func (s *Server) campaignFor(_ context.Context, now time.Time) (string, error) {
 	t := now.In(s.cfg.Location)
 	year := t.Year()
-	if deadline := time.Date(year, time.May, 20, 23, 59, 59, 0, s.cfg.Location); t.After(deadline) {
+	if deadline, _ := workflows.DefaultCalendar(year); t.After(deadline) {
 		year++
 	}
 	return strconv.Itoa(year), nil
 }
 
-// onApplicationSubmitted hands a submitted application to its enterprise case.
+func (a *Actor) snapshot() workflows.Actor {
+	return workflows.Actor{UserID: a.User.ID, Username: a.User.Username, Name: a.User.DisplayName, Role: a.User.Role,
+		Jurisdiction: a.Jurisdiction, Domain: a.Domain}
+}
+
+// leagueOf walks up from a jurisdiction to its league/city (a county-level city that reports
+// to the region directly is its own league).
+func (s *Server) leagueOf(ctx context.Context, code string) (models.Jurisdiction, error) {
+	for code != "" {
+		j, err := s.db.JurisdictionByCode(ctx, code)
+		if err != nil {
+			return j, err
+		}
+		if j.Level == models.LevelLeague {
+			return j, nil
+		}
+		code = j.Parent()
+	}
+	return models.Jurisdiction{}, models.ErrNotFound
+}
+
+// onApplicationSubmitted hands a submitted application to its enterprise case: the first
+// submission starts the case; a corrected one answers the open correction task.
 func (s *Server) onApplicationSubmitted(ctx context.Context, a *Actor, sub SubmittedApplication) error {
+	if s.temporal == nil {
+		return errors.New("temporal client not configured")
+	}
+	if c, err := s.db.CaseByApplication(ctx, sub.ApplicationID); err == nil {
+		tasks, err := s.db.OpenTasksOfCase(ctx, c.ID)
+		if err != nil {
+			return err
+		}
+		for _, t := range tasks {
+			if t.Kind == workflows.KindCorrection {
+				_, err := s.sendDecision(ctx, a, t, workflows.DecisionRequest{Outcome: "resubmit", ApplicationVersion: sub.Version},
+					fmt.Sprintf("v%d", sub.Version))
+				return err
+			}
+		}
+		return newError(http.StatusConflict, "case_not_waiting", "该申报当前不在补正阶段，无需重新提交。")
+	} else if !errors.Is(err, models.ErrNotFound) {
+		return err
+	}
+	e, err := s.db.EnterpriseByID(ctx, sub.EnterpriseID)
+	if err != nil {
+		return err
+	}
+	league, err := s.leagueOf(ctx, e.JurisdictionCode)
+	if err != nil {
+		return err
+	}
+	in := workflows.CaseInput{CaseID: sub.ApplicationID, CampaignID: sub.CampaignID, ApplicationID: sub.ApplicationID,
+		ApplicationVersion: sub.Version, EnterpriseID: e.ID, EnterpriseName: e.Name, Jurisdiction: e.JurisdictionCode,
+		League: league.Code, Region: models.RegionCode, PrecheckEnabled: league.PrecheckEnabled, Submitter: a.snapshot(),
+		Timing: s.timing}
+	_, err = s.temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID: workflows.CaseWorkflowID(sub.ApplicationID), TaskQueue: s.taskQueue,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		TypedSearchAttributes: temporal.NewSearchAttributes(workflows.JurisdictionCode.ValueSet(e.JurisdictionCode),
+			workflows.CaseStage.ValueSet("submitted")),
+	}, workflows.EnterpriseCase, in)
+	if err != nil {
+		return fmt.Errorf("start case: %w", err)
+	}
+	// The case row is written by the workflow's first step; wait briefly so the caller's next
+	// page already shows it.
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		if _, err := s.db.CaseByApplication(ctx, sub.ApplicationID); err == nil {
+			return nil
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 	return nil
 }
 
-func (s *Server) caseRoutes(r *gin.Engine, v1 *gin.RouterGroup) {}
+// taskDecisionRequest is the body of a decision.
+type taskDecisionRequest struct {
+	Outcome            string                         `json:"outcome"`
+	Reasons            []workflows.Reason             `json:"reasons"`
+	Comment            string                         `json:"comment"`
+	Score              *int                           `json:"score"`
+	Approved           []workflows.ApprovedOccupation `json:"approved"`
+	ApplicationVersion int                            `json:"application_version"`
+	Documents          []workflows.Document           `json:"documents"`
+	ContactName        string                         `json:"contact_name"`
+	ContactPhone       string                         `json:"contact_phone"`
+	// RequestKey makes a repeated submission of the same decision (double click, retry) harmless.
+	RequestKey string `json:"request_key"`
+}
+
+// mayDecide reports whether the actor may decide the task: the task's role, its domain within
+// the actor's grant, and not claimed by someone else.
+func (s *Server) mayDecide(a *Actor, t models.Task) bool {
+	if a.User.Role != t.CandidateRole || !s.enf.Allowed(a.User.ID, t.CandidateDomain, "task", "decide") {
+		return false
+	}
+	return t.AssigneeID == "" || t.AssigneeID == a.User.ID
+}
+
+// sendDecision authorises and sends a decision to the task's workflow as an Update whose ID is
+// the task ID plus the request key, so the same request sent twice acts once.
+func (s *Server) sendDecision(ctx context.Context, a *Actor, t models.Task, req workflows.DecisionRequest, requestKey string) (workflows.DecisionResult, error) {
+	var res workflows.DecisionResult
+	if t.Status != models.TaskOpen {
+		return res, newError(http.StatusConflict, "task_closed", "该待办已办结，无需重复处理。")
+	}
+	if t.AssigneeID != "" && t.AssigneeID != a.User.ID {
+		return res, newError(http.StatusConflict, "task_claimed", "该待办已由他人认领，请先由认领人释放或由管理员改派。")
+	}
+	req.TaskID, req.Actor = t.ID, a.snapshot()
+	if requestKey == "" {
+		requestKey = randomKey()
+	}
+	h, err := s.temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID: t.WorkflowID, UpdateName: workflows.DecideUpdate, UpdateID: t.ID + ":" + requestKey,
+		Args: []any{req}, WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	if err == nil {
+		err = h.Get(ctx, &res)
+	}
+	if err != nil {
+		e := workflowError(err)
+		if e.Status < 500 {
+			_ = s.audit(ctx, a, models.AuditEntry{Action: "task.decide:" + t.Kind, ObjectType: "task", ObjectID: t.ID,
+				Outcome: models.OutcomeRejected, Reason: e.Message, AfterState: req.Outcome})
+		}
+		return res, e
+	}
+	return res, nil
+}
+
+func randomKey() string {
+	b := make([]byte, 12)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// workflowError maps a workflow's refusal to the error vocabulary.
+func workflowError(err error) *Error {
+	var ae *temporal.ApplicationError
+	if errors.As(err, &ae) {
+		msg := ae.Message()
+		switch ae.Type() {
+		case workflows.ErrTaskNotOpen:
+			return newError(http.StatusConflict, "task_closed", msg+"。")
+		case workflows.ErrNotCandidate:
+			return newError(http.StatusForbidden, "not_candidate", msg+"。")
+		case workflows.ErrInvalidDecision:
+			return newError(http.StatusUnprocessableEntity, "invalid_decision", msg+"。")
+		case workflows.ErrWrongState:
+			return newError(http.StatusConflict, "wrong_state", msg+"。")
+		}
+	}
+	var nf *serviceerror.NotFound
+	if errors.As(err, &nf) {
+		return newError(http.StatusConflict, "case_closed", "该流程已结束。")
+	}
+	return &Error{Status: errInternal.Status, Code: errInternal.Code, Message: errInternal.Message, cause: err}
+}
+
+func (s *Server) caseRoutes(r *gin.Engine, v1 *gin.RouterGroup) {
+	v1.GET("/tasks", s.requireAPILogin, s.authorize("task", "read", ownScope), s.json(s.apiTasks))
+	v1.GET("/tasks/:id", s.requireAPILogin, s.json(s.apiTask))
+	v1.POST("/tasks/:id/claim", s.requireAPILogin, s.json(s.apiClaim))
+	v1.POST("/tasks/:id/unclaim", s.requireAPILogin, s.json(s.apiUnclaim))
+	v1.POST("/tasks/:id/reassign", s.requireAPILogin, s.json(s.apiReassign))
+	v1.POST("/tasks/:id/decision", s.requireAPILogin, s.json(s.apiDecide))
+	v1.GET("/cases", s.requireAPILogin, s.authorize("case", "read", ownScope), s.json(s.apiCases))
+	v1.GET("/cases/:id", s.requireAPILogin, s.json(s.apiCase))
+	v1.POST("/cases/:id/adjust", s.requireAPILogin, s.json(s.apiAdjust))
+	v1.GET("/campaigns/current", s.requireAPILogin, s.json(s.apiCampaign))
+	v1.POST("/campaigns", s.requireAPILogin, s.authorize("campaign", "manage", ownScope), s.json(s.apiStartCampaign))
+	v1.POST("/campaigns/:id/deadlines", s.requireAPILogin, s.authorize("campaign", "manage", ownScope), s.json(s.apiMoveDeadline))
+	v1.GET("/leagues/:code/summary", s.requireAPILogin, s.authorize("summary", "read", scopeFromParam("code")), s.json(s.apiSummary))
+	v1.GET("/directory", s.json(s.apiDirectory))
+	v1.POST("/complaints", s.json(s.apiFileComplaint))
+	v1.GET("/complaints", s.requireAPILogin, s.authorize("complaint", "read", ownScope), s.json(s.apiComplaints))
+	v1.GET("/notifications", s.requireAPILogin, s.json(s.apiNotifications))
+	v1.GET("/findings", s.requireAPILogin, s.authorize("finding", "read", ownScope), s.json(s.apiFindings))
+}
+
+// scopeFromParam takes the domain from a path parameter.
+func scopeFromParam(name string) scopeFunc {
+	return func(c *gin.Context, a *Actor) (string, error) { return c.Param(name), nil }
+}
+
+func (s *Server) apiTasks(c *gin.Context) error {
+	a := actorFrom(c)
+	limit, offset, err := paging(c)
+	if err != nil {
+		return err
+	}
+	f := models.InboxFilter{View: c.DefaultQuery("view", models.ViewAll), Role: a.User.Role, Domain: a.Domain, UserID: a.User.ID,
+		Jurisdictions: s.subtree(c), Kind: c.Query("kind"), Stage: c.Query("stage"), League: c.Query("league"),
+		Jurisdiction: c.Query("jurisdiction"), SLA: c.Query("sla"), Status: c.Query("status"), Desc: c.Query("sort") == "-due",
+		Limit: limit, Offset: offset}
+	switch f.View {
+	case models.ViewMine, models.ViewUnit, models.ViewAll:
+	default:
+		return badRequest("bad_view", "view 应为 mine、unit 或 all。")
+	}
+	if f.Status != "" && f.Status != models.TaskOpen && f.Status != models.TaskDone && f.Status != models.TaskCancelled {
+		return badRequest("bad_status", "status 应为 open、done 或 cancelled。")
+	}
+	if v := c.Query("batch"); v != "" {
+		if f.Batch, err = strconv.Atoi(v); err != nil || (f.Batch != 1 && f.Batch != 2) {
+			return badRequest("bad_batch", "batch 应为 1 或 2。")
+		}
+	}
+	if v := c.Query("due_before"); v != "" {
+		t, err := parseDate(v, s.cfg.Location)
+		if err != nil {
+			return badRequest("bad_due_before", "due_before 应为日期，如 2027-05-20。")
+		}
+		f.DueBefore = &t
+	}
+	if a.User.Role == models.RoleExpert || a.User.Role == models.RoleSupervisor {
+		f.View = models.ViewMine // experts and supervisors see only what they were drawn for
+	}
+	ts, total, err := s.db.Inbox(c.Request.Context(), f)
+	if err != nil {
+		return err
+	}
+	c.JSON(http.StatusOK, listResponse[models.Task]{Items: ts, Total: total, Limit: limit, Offset: offset})
+	return nil
+}
+
+func parseDate(v string, loc *time.Location) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339, v); err == nil {
+		return t, nil
+	}
+	return time.ParseInLocation("2006-01-02", v, loc)
+}
+
+// taskInScope loads a task and checks the caller may read it; out of scope is 404-equivalent
+// 403 with an audit row.
+func (s *Server) taskInScope(c *gin.Context, act string) (models.Task, *Actor, bool) {
+	a := actorFrom(c)
+	t, err := s.db.TaskByID(c.Request.Context(), c.Param("id"))
+	if err != nil {
+		s.writeError(c, err)
+		return t, a, false
+	}
+	domain := t.CandidateDomain
+	if !strings.Contains(domain, "/E/") && a.User.Role != models.RoleEnterpriseUser {
+		domain = t.JurisdictionCode
+	}
+	if !s.enf.Allowed(a.User.ID, domain, "task", act) && !(t.AssigneeID == a.User.ID) {
+		s.deny(c, a, "task", act, t.CandidateDomain)
+		return t, a, false
+	}
+	return t, a, true
+}
+
+func (s *Server) apiTask(c *gin.Context) error {
+	t, _, ok := s.taskInScope(c, "read")
+	if !ok {
+		return nil
+	}
+	c.JSON(http.StatusOK, t)
+	return nil
+}
+
+type versionBody struct {
+	Version    int    `json:"version"`
+	AssigneeID string `json:"assignee_id"`
+	Reason     string `json:"reason"`
+}
+
+func (s *Server) apiClaim(c *gin.Context) error {
+	t, a, ok := s.taskInScope(c, "claim")
+	if !ok {
+		return nil
+	}
+	var b versionBody
+	if err := c.ShouldBindJSON(&b); err != nil || b.Version == 0 {
+		return badRequest("bad_json", "请提供待办的 version。")
+	}
+	if t.CandidateRole != a.User.Role || !s.enf.Allowed(a.User.ID, t.CandidateDomain, "task", "claim") {
+		s.deny(c, a, "task", "claim", t.CandidateDomain)
+		return nil
+	}
+	nt, err := s.db.ClaimTask(c.Request.Context(), t.ID, a.User.ID, b.Version)
+	if errors.Is(err, models.ErrConflict) {
+		return newError(http.StatusConflict, "claim_conflict", "该待办已被他人认领或已变更，请刷新后重试。")
+	}
+	if err != nil {
+		return err
+	}
+	_ = s.audit(c.Request.Context(), a, models.AuditEntry{Action: "task.claim", ObjectType: "task", ObjectID: t.ID, JurisdictionCode: t.JurisdictionCode})
+	c.JSON(http.StatusOK, nt)
+	return nil
+}
+
+func (s *Server) apiUnclaim(c *gin.Context) error {
+	t, a, ok := s.taskInScope(c, "claim")
+	if !ok {
+		return nil
+	}
+	var b versionBody
+	if err := c.ShouldBindJSON(&b); err != nil || b.Version == 0 {
+		return badRequest("bad_json", "请提供待办的 version。")
+	}
+	nt, err := s.db.UnclaimTask(c.Request.Context(), t.ID, a.User.ID, b.Version)
+	if errors.Is(err, models.ErrConflict) {
+		return newError(http.StatusConflict, "unclaim_conflict", "只能释放自己认领的待办，或待办已变更，请刷新后重试。")
+	}
+	if err != nil {
+		return err
+	}
+	_ = s.audit(c.Request.Context(), a, models.AuditEntry{Action: "task.unclaim", ObjectType: "task", ObjectID: t.ID, JurisdictionCode: t.JurisdictionCode})
+	c.JSON(http.StatusOK, nt)
+	return nil
+}
+
+// apiReassign gives a task to another user of the task's role who can reach its domain.
+func (s *Server) apiReassign(c *gin.Context) error {
+	t, a, ok := s.taskInScope(c, "reassign")
+	if !ok {
+		return nil
+	}
+	var b versionBody
+	if err := c.ShouldBindJSON(&b); err != nil || b.Version == 0 {
+		return badRequest("bad_json", "请提供待办的 version 和 assignee_id。")
+	}
+	if !s.enf.Allowed(a.User.ID, t.JurisdictionCode, "task", "reassign") {
+		s.deny(c, a, "task", "reassign", t.JurisdictionCode)
+		return nil
+	}
+	if b.AssigneeID != "" {
+		u, err := s.db.UserByID(c.Request.Context(), b.AssigneeID)
+		if err != nil || !u.Active || u.Role != t.CandidateRole {
+			return invalid(validate.Errors{{Field: "assignee_id", Code: "bad_assignee", Message: "改派对象必须是该待办所需角色的在岗人员。"}})
+		}
+		ua, err := s.actorFor(c.Request.Context(), u)
+		if err != nil || !s.enf.Allowed(ua.User.ID, t.CandidateDomain, "task", "decide") {
+			return invalid(validate.Errors{{Field: "assignee_id", Code: "out_of_scope", Message: "改派对象的管辖范围不包含该待办。"}})
+		}
+	}
+	nt, err := s.db.ReassignTask(c.Request.Context(), t.ID, b.AssigneeID, b.Version)
+	if errors.Is(err, models.ErrConflict) {
+		return newError(http.StatusConflict, "reassign_conflict", "待办已变更，请刷新后重试。")
+	}
+	if err != nil {
+		return err
+	}
+	_ = s.audit(c.Request.Context(), a, models.AuditEntry{Action: "task.reassign", ObjectType: "task", ObjectID: t.ID,
+		BeforeState: t.AssigneeID, AfterState: b.AssigneeID, Reason: b.Reason, JurisdictionCode: t.JurisdictionCode})
+	c.JSON(http.StatusOK, nt)
+	return nil
+}
+
+func (s *Server) apiDecide(c *gin.Context) error {
+	ctx := c.Request.Context()
+	a := actorFrom(c)
+	t, err := s.db.TaskByID(ctx, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	var b taskDecisionRequest
+	if err := c.ShouldBindJSON(&b); err != nil {
+		return badRequest("bad_json", "请求内容不是有效的 JSON。")
+	}
+	if !s.mayDecide(a, t) {
+		if t.AssigneeID != "" && t.AssigneeID != a.User.ID && a.User.Role == t.CandidateRole && s.enf.Allowed(a.User.ID, t.CandidateDomain, "task", "decide") {
+			return newError(http.StatusConflict, "task_claimed", "该待办已由他人认领。")
+		}
+		s.deny(c, a, "task", "decide", t.CandidateDomain)
+		return nil
+	}
+	res, err := s.sendDecision(ctx, a, t, workflows.DecisionRequest{Outcome: b.Outcome, Reasons: b.Reasons, Comment: b.Comment,
+		Score: b.Score, Approved: b.Approved, ApplicationVersion: b.ApplicationVersion, Documents: b.Documents,
+		ContactName: b.ContactName, ContactPhone: b.ContactPhone}, b.RequestKey)
+	if err != nil {
+		return err
+	}
+	c.JSON(http.StatusOK, res)
+	return nil
+}
+
+// caseInScope loads a case and checks the caller may act on it.
+func (s *Server) caseInScope(c *gin.Context, obj, act string) (models.Case, *Actor, bool) {
+	a := actorFrom(c)
+	cs, err := s.db.CaseByID(c.Request.Context(), c.Param("id"))
+	if err != nil {
+		s.writeError(c, err)
+		return cs, a, false
+	}
+	domain := policies.EnterpriseDomain(cs.JurisdictionCode, cs.EnterpriseID)
+	if !s.enf.Allowed(a.User.ID, domain, obj, act) {
+		s.deny(c, a, obj, act, domain)
+		return cs, a, false
+	}
+	return cs, a, true
+}
+
+type caseDetail struct {
+	models.Case
+	StageName string             `json:"stage_name"`
+	Tasks     []models.Task      `json:"tasks"`
+	Timeline  []models.CaseEvent `json:"timeline"`
+}
+
+func (s *Server) apiCase(c *gin.Context) error {
+	cs, a, ok := s.caseInScope(c, "case", "read")
+	if !ok {
+		return nil
+	}
+	ctx := c.Request.Context()
+	publicOnly := a.User.Role == models.RoleEnterpriseUser
+	events, err := s.db.CaseEvents(ctx, cs.ID, publicOnly)
+	if err != nil {
+		return err
+	}
+	tasks, err := s.db.OpenTasksOfCase(ctx, cs.ID)
+	if err != nil {
+		return err
+	}
+	if publicOnly {
+		cs.PanelJSON = "" // the panel's identity is not the enterprise's business
+		for i := range events {
+			events[i].ActorID, events[i].DetailJSON = "", ""
+		}
+	}
+	c.JSON(http.StatusOK, caseDetail{Case: cs, StageName: workflows.StageNames[cs.Stage], Tasks: tasks, Timeline: events})
+	return nil
+}
+
+func (s *Server) apiCases(c *gin.Context) error {
+	a := actorFrom(c)
+	limit, offset, err := paging(c)
+	if err != nil {
+		return err
+	}
+	f := models.CaseFilter{CampaignID: c.Query("campaign"), Stage: c.Query("stage"), League: c.Query("league"), Status: c.Query("status"),
+		Limit: limit, Offset: offset}
+	if v := c.Query("batch"); v != "" {
+		f.Batch, _ = strconv.Atoi(v)
+	}
+	if _, ent := policies.SplitDomain(a.Domain); ent != "" {
+		f.EnterpriseID = ent
+	} else {
+		f.Jurisdictions = s.subtree(c)
+	}
+	cs, total, err := s.db.Cases(c.Request.Context(), f)
+	if err != nil {
+		return err
+	}
+	c.JSON(http.StatusOK, listResponse[models.Case]{Items: cs, Total: total, Limit: limit, Offset: offset})
+	return nil
+}
+
+type adjustBody struct {
+	Action string `json:"action"`
+	Reason string `json:"reason"`
+}
+
+func (s *Server) apiAdjust(c *gin.Context) error {
+	var b adjustBody
+	if err := c.ShouldBindJSON(&b); err != nil {
+		return badRequest("bad_json", "请求内容不是有效的 JSON。")
+	}
+	obj, act := "case", "adjust"
+	if b.Action == "withdraw" {
+		obj, act = "application", "submit"
+	}
+	cs, a, ok := s.caseInScope(c, obj, act)
+	if !ok {
+		return nil
+	}
+	ctx := c.Request.Context()
+	h, err := s.temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: cs.WorkflowID, UpdateName: workflows.AdjustUpdate,
+		Args:         []any{workflows.AdjustRequest{Actor: a.snapshot(), Action: b.Action, Reason: strings.TrimSpace(b.Reason)}},
+		WaitForStage: client.WorkflowUpdateStageCompleted})
+	var res workflows.AdjustResult
+	if err == nil {
+		err = h.Get(ctx, &res)
+	}
+	if err != nil {
+		e := workflowError(err)
+		_ = s.audit(ctx, a, models.AuditEntry{Action: "case." + b.Action, ObjectType: "case", ObjectID: cs.ID, Outcome: models.OutcomeRejected, Reason: e.Message})
+		return e
+	}
+	c.JSON(http.StatusOK, res)
+	return nil
+}
+
+// Campaigns.
+
+type campaignResponse struct {
+	models.Campaign
+	Leagues []models.LeagueCollection `json:"leagues"`
+}
+
+func (s *Server) apiCampaign(c *gin.Context) error {
+	ctx := c.Request.Context()
+	cp, err := s.db.LatestCampaign(ctx)
+	if err != nil {
+		return err
+	}
+	ls, err := s.db.LeagueCollections(ctx, cp.ID)
+	if err != nil {
+		return err
+	}
+	c.JSON(http.StatusOK, campaignResponse{Campaign: cp, Leagues: ls})
+	return nil
+}
+
+type startCampaignBody struct {
+	Year int `json:"year"`
+}
+
+func (s *Server) apiStartCampaign(c *gin.Context) error {
+	var b startCampaignBody
+	if err := c.ShouldBindJSON(&b); err != nil {
+		return badRequest("bad_json", "请求内容不是有效的 JSON。")
+	}
+	now := s.now().In(s.cfg.Location)
+	if b.Year < now.Year() || b.Year > now.Year()+2 {
+		return invalid(validate.Errors{{Field: "year", Code: "out_of_range", Message: fmt.Sprintf("年度应为 %d 至 %d。", now.Year(), now.Year()+2)}})
+	}
+	if err := StartCampaign(c.Request.Context(), s.temporal, s.db, s.taskQueue, b.Year, s.timing); err != nil {
+		return err
+	}
+	_ = s.audit(c.Request.Context(), actorFrom(c), models.AuditEntry{Action: "campaign.create", ObjectType: "campaign", ObjectID: strconv.Itoa(b.Year)})
+	c.JSON(http.StatusAccepted, gin.H{"campaign_id": strconv.Itoa(b.Year)})
+	return nil
+}
+
+// StartCampaign starts the Campaign of a year with the default calendar if it is not running,
+// and waits until its projection row exists.
+func StartCampaign(ctx context.Context, tc client.Client, db *models.DB, taskQueue string, year int, timing workflows.Timing) error {
+	js, err := db.Jurisdictions(ctx)
+	if err != nil {
+		return err
+	}
+	var leagues []workflows.LeagueRef
+	for _, j := range js {
+		if j.Level == models.LevelLeague {
+			leagues = append(leagues, workflows.LeagueRef{Code: j.Code, Name: j.Name})
+		}
+	}
+	collection, publication := workflows.DefaultCalendar(year)
+	id := strconv.Itoa(year)
+	_, err = tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.CampaignWorkflowID(id), TaskQueue: taskQueue,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE},
+		workflows.Campaign, workflows.CampaignInput{CampaignID: id, Year: year, CollectionDeadline: collection,
+			PublicationTarget: publication, Region: models.RegionCode, Leagues: leagues, Timing: timing})
+	var started *serviceerror.WorkflowExecutionAlreadyStarted
+	if err != nil && !errors.As(err, &started) {
+		return fmt.Errorf("start campaign %s: %w", id, err)
+	}
+	for i := 0; i < 250; i++ {
+		if _, err := db.CampaignByID(ctx, id); err == nil {
+			return nil
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return nil
+}
+
+type moveBody struct {
+	Which  string `json:"which"`
+	Date   string `json:"date"`
+	Reason string `json:"reason"`
+}
+
+func (s *Server) apiMoveDeadline(c *gin.Context) error {
+	ctx := c.Request.Context()
+	var b moveBody
+	if err := c.ShouldBindJSON(&b); err != nil {
+		return badRequest("bad_json", "请求内容不是有效的 JSON。")
+	}
+	day, err := time.ParseInLocation("2006-01-02", b.Date, s.cfg.Location)
+	if err != nil {
+		return invalid(validate.Errors{{Field: "date", Code: "bad_date", Message: "日期格式应为 2027-05-20。"}})
+	}
+	to := time.Date(day.Year(), day.Month(), day.Day(), 23, 59, 59, 0, s.cfg.Location)
+	a := actorFrom(c)
+	h, err := s.temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: workflows.CampaignWorkflowID(c.Param("id")),
+		UpdateName: workflows.MoveDeadlineUpdate, WaitForStage: client.WorkflowUpdateStageCompleted,
+		Args: []any{workflows.MoveDeadlineRequest{Actor: a.snapshot(), Which: b.Which, To: to.UTC(), Reason: strings.TrimSpace(b.Reason)}}})
+	var cal workflows.CampaignCalendar
+	if err == nil {
+		err = h.Get(ctx, &cal)
+	}
+	if err != nil {
+		e := workflowError(err)
+		_ = s.audit(ctx, a, models.AuditEntry{Action: "campaign.move_" + b.Which, ObjectType: "campaign", ObjectID: c.Param("id"), Outcome: models.OutcomeRejected, Reason: e.Message})
+		return e
+	}
+	c.JSON(http.StatusOK, cal)
+	return nil
+}
+
+// League summary: the league's accepted cases with their collection status.
+
+type summaryResponse struct {
+	Collection models.LeagueCollection `json:"collection"`
+	Cases      []models.Case           `json:"cases"`
+	Task       *models.Task            `json:"task,omitempty"`
+}
+
+func (s *Server) apiSummary(c *gin.Context) error {
+	ctx := c.Request.Context()
+	league := c.Param("code")
+	cp, err := s.db.LatestCampaign(ctx)
+	if err != nil {
+		return err
+	}
+	col, err := s.db.LeagueCollectionOf(ctx, cp.ID, league)
+	if err != nil {
+		return err
+	}
+	cs, _, err := s.db.Cases(ctx, models.CaseFilter{Jurisdictions: s.enf.Tree().Subtree(league), CampaignID: cp.ID, Limit: 200})
+	if err != nil {
+		return err
+	}
+	var in []models.Case
+	for _, x := range cs {
+		switch x.Stage {
+		case workflows.StagePrecheck, workflows.StageLeagueReview, workflows.StageCorrection:
+		default:
+			if x.Outcome != "rejected" && x.Outcome != "withdrawn" {
+				in = append(in, x)
+			}
+		}
+	}
+	resp := summaryResponse{Collection: col, Cases: in}
+	ts, _, err := s.db.Inbox(ctx, models.InboxFilter{View: models.ViewAll, Jurisdictions: []string{league}, Kind: workflows.KindSubmitSummary, Limit: 1})
+	if err == nil && len(ts) > 0 {
+		resp.Task = &ts[0]
+	}
+	c.JSON(http.StatusOK, resp)
+	return nil
+}
+
+// apiDirectory is the public pilot enterprise directory.
+func (s *Server) apiDirectory(c *gin.Context) error {
+	batch, _ := strconv.Atoi(c.Query("batch"))
+	ds, err := s.db.Directory(c.Request.Context(), c.Query("campaign"), batch, false)
+	if err != nil {
+		return err
+	}
+	c.JSON(http.StatusOK, listResponse[models.DirectoryEntry]{Items: ds, Total: int64(len(ds)), Limit: len(ds)})
+	return nil
+}
+
+type complaintBody struct {
+	EnterpriseID string `json:"enterprise_id"`
+	Anonymous    bool   `json:"anonymous"`
+	Complainant  string `json:"complainant"`
+	Contact      string `json:"contact"`
+	Content      string `json:"content"`
+}
+
+// apiFileComplaint takes a complaint from anyone (anonymous allowed) and starts its workflow.
+func (s *Server) apiFileComplaint(c *gin.Context) error {
+	ctx := c.Request.Context()
+	var b complaintBody
+	if err := c.ShouldBindJSON(&b); err != nil {
+		return badRequest("bad_json", "请求内容不是有效的 JSON。")
+	}
+	var errs validate.Errors
+	e, err := s.db.EnterpriseByID(ctx, b.EnterpriseID)
+	if err != nil {
+		errs.Add("enterprise_id", "unknown_enterprise", "请选择被投诉的试点企业。")
+	}
+	if n := len([]rune(strings.TrimSpace(b.Content))); n < 10 || n > 5000 {
+		errs.Add("content", "length", "投诉内容应为 10 至 5000 字，请写明事实和依据。")
+	}
+	if !b.Anonymous && strings.TrimSpace(b.Complainant) == "" {
+		errs.Add("complainant", "required", "实名投诉请填写姓名，或选择匿名投诉。")
+	}
+	if len(errs) > 0 {
+		return invalid(errs)
+	}
+	league, err := s.leagueOf(ctx, e.JurisdictionCode)
+	if err != nil {
+		return err
+	}
+	caseID := ""
+	if cs, _, err := s.db.Cases(ctx, models.CaseFilter{EnterpriseID: e.ID, Limit: 1}); err == nil && len(cs) > 0 {
+		caseID = cs[0].ID
+	}
+	id := models.NewID()
+	row := models.Complaint{ID: id, EnterpriseID: e.ID, CaseID: caseID, JurisdictionCode: e.JurisdictionCode, Anonymous: b.Anonymous,
+		Content: strings.TrimSpace(b.Content), Status: "open", CreatedAt: s.now().UTC(), UpdatedAt: s.now().UTC()}
+	if !b.Anonymous {
+		row.Complainant, row.Contact = strings.TrimSpace(b.Complainant), strings.TrimSpace(b.Contact)
+	}
+	if err := s.db.CreateComplaint(ctx, &row); err != nil {
+		return err
+	}
+	_, err = s.temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.ComplaintWorkflowID(id), TaskQueue: s.taskQueue},
+		workflows.Complaint, workflows.ComplaintInput{ComplaintID: id, EnterpriseID: e.ID, EnterpriseName: e.Name, CaseID: caseID,
+			Jurisdiction: e.JurisdictionCode, League: league.Code, Region: models.RegionCode, Timing: s.timing})
+	if err != nil {
+		return fmt.Errorf("start complaint: %w", err)
+	}
+	_ = s.audit(ctx, actorFrom(c), models.AuditEntry{Action: "complaint.file", ObjectType: "complaint", ObjectID: id, JurisdictionCode: e.JurisdictionCode})
+	c.JSON(http.StatusCreated, gin.H{"id": id, "message": "投诉已受理，将转属地人社部门核查处理。"})
+	return nil
+}
+
+func (s *Server) apiComplaints(c *gin.Context) error {
+	cs, err := s.db.Complaints(c.Request.Context(), s.subtree(c))
+	if err != nil {
+		return err
+	}
+	c.JSON(http.StatusOK, listResponse[models.Complaint]{Items: cs, Total: int64(len(cs)), Limit: len(cs)})
+	return nil
+}
+
+func (s *Server) apiNotifications(c *gin.Context) error {
+	ns, err := s.db.NotificationsFor(c.Request.Context(), actorFrom(c).User.ID, 100)
+	if err != nil {
+		return err
+	}
+	c.JSON(http.StatusOK, listResponse[models.Notification]{Items: ns, Total: int64(len(ns)), Limit: len(ns)})
+	return nil
+}
+
+func (s *Server) apiFindings(c *gin.Context) error {
+	fs, err := s.db.OpenFindings(c.Request.Context(), s.subtree(c))
+	if err != nil {
+		return err
+	}
+	c.JSON(http.StatusOK, listResponse[models.Finding]{Items: fs, Total: int64(len(fs)), Limit: len(fs)})
+	return nil
+}

@@ -19,6 +19,7 @@ import (
 	"skillcert/models"
 	"skillcert/policies"
 	"skillcert/web"
+	"skillcert/workflows"
 )
 
 // Config is the HTTP layer's share of the process configuration.
@@ -77,20 +78,25 @@ type Deps struct {
 	DataKey, LookupKey []byte
 	// StorageDir is where attachments are stored.
 	StorageDir string
+	// TaskQueue is where workflows are started; Timing configures their waits.
+	TaskQueue string
+	Timing    workflows.Timing
 }
 
 // Server serves the API and pages.
 type Server struct {
-	db       *models.DB
-	enf      *policies.Enforcer
-	temporal client.Client
-	log      *slog.Logger
-	cfg      Config
-	now      func() time.Time
-	pages    map[string]*template.Template
-	secure   bool
-	apps     applicationState
-	att      attachmentState
+	db        *models.DB
+	enf       *policies.Enforcer
+	temporal  client.Client
+	log       *slog.Logger
+	cfg       Config
+	now       func() time.Time
+	pages     map[string]*template.Template
+	secure    bool
+	apps      applicationState
+	att       attachmentState
+	taskQueue string
+	timing    workflows.Timing
 }
 
 // New builds a server.
@@ -109,7 +115,10 @@ func New(d Deps) (*Server, error) {
 		d.Now = time.Now
 	}
 	s := &Server{db: d.DB, enf: d.Enforcer, temporal: d.Temporal, log: d.Logger, cfg: d.Config, now: d.Now,
-		secure: strings.HasPrefix(d.Config.PublicURL, "https://")}
+		secure: strings.HasPrefix(d.Config.PublicURL, "https://"), taskQueue: d.TaskQueue, timing: d.Timing}
+	if s.taskQueue == "" {
+		s.taskQueue = workflows.TaskQueue
+	}
 	if err := s.loadTemplates(); err != nil {
 		return nil, err
 	}

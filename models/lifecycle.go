@@ -711,3 +711,23 @@ func (db *DB) EnsureExperts(ctx context.Context) error {
 	return db.WithContext(ctx).Exec(`INSERT INTO experts (user_id, employer, speciality, conflicts, active)
 		SELECT id, '', '', '', ? FROM users WHERE role = ? AND id NOT IN (SELECT user_id FROM experts)`, true, RoleExpert).Error
 }
+
+// CreateComplaint stores a complaint as filed (before its workflow starts).
+func (db *DB) CreateComplaint(ctx context.Context, c *Complaint) error {
+	return db.WithContext(ctx).Create(c).Error
+}
+
+// Complaints lists complaints in the jurisdictions, newest first.
+func (db *DB) Complaints(ctx context.Context, jurisdictions []string) ([]Complaint, error) {
+	var cs []Complaint
+	err := db.WithContext(ctx).Where("jurisdiction_code IN ?", jurisdictions).Order("created_at DESC").Limit(200).Find(&cs).Error
+	return cs, err
+}
+
+// OpenFindings lists unresolved findings in the jurisdictions (plus those without one), oldest problem first.
+func (db *DB) OpenFindings(ctx context.Context, jurisdictions []string) ([]Finding, error) {
+	var fs []Finding
+	err := db.WithContext(ctx).Where("resolved_at IS NULL AND (jurisdiction_code IN ? OR jurisdiction_code = '')", jurisdictions).
+		Order("since").Limit(500).Find(&fs).Error
+	return fs, err
+}

@@ -55,7 +55,7 @@ CREATE INDEX cases_enterprise_idx ON cases (enterprise_id);
 CREATE UNIQUE INDEX cases_application_idx ON cases (application_id);
 
 CREATE TABLE tasks (
-    id                     VARCHAR(64) PRIMARY KEY,
+    id                     VARCHAR(128) PRIMARY KEY,
     workflow_id            VARCHAR(64) NOT NULL,
     case_id                VARCHAR(36) NOT NULL DEFAULT '',
     kind                   VARCHAR(32) NOT NULL,
@@ -162,7 +162,7 @@ CREATE TABLE findings (
     finding_key VARCHAR(160) NOT NULL UNIQUE,   -- kind + object: one finding per problem
     kind        VARCHAR(24) NOT NULL,           -- overdue_task | silent_case | retrying_activity | drift
     case_id     VARCHAR(36) NOT NULL DEFAULT '',
-    task_id     VARCHAR(64) NOT NULL DEFAULT '',
+    task_id     VARCHAR(128) NOT NULL DEFAULT '',
     jurisdiction_code VARCHAR(6) NOT NULL DEFAULT '',
     detail      TEXT NOT NULL,
     since       TIMESTAMP NOT NULL,             -- when the problem began (for its age)
