@@ -554,6 +554,9 @@ func (s *Server) apiCampaign(c *gin.Context) error {
 
 type startCampaignBody struct {
 	Year int `json:"year"`
+	// CollectionDeadline and PublicationTarget override the default calendar (RFC 3339).
+	CollectionDeadline *time.Time `json:"collection_deadline"`
+	PublicationTarget  *time.Time `json:"publication_target"`
 }
 
 func (s *Server) apiStartCampaign(c *gin.Context) error {
@@ -565,7 +568,20 @@ func (s *Server) apiStartCampaign(c *gin.Context) error {
 	if b.Year < now.Year() || b.Year > now.Year()+2 {
 		return invalid(validate.Errors{{Field: "year", Code: "out_of_range", Message: fmt.Sprintf("年度应为 %d 至 %d。", now.Year(), now.Year()+2)}})
 	}
-	if err := StartCampaign(c.Request.Context(), s.temporal, s.db, s.taskQueue, b.Year, s.timing); err != nil {
+	cal := Calendar{}
+	if b.CollectionDeadline != nil || b.PublicationTarget != nil {
+		if b.CollectionDeadline == nil || b.PublicationTarget == nil {
+			return invalid(validate.Errors{{Field: "publication_target", Code: "required", Message: "自定义日程须同时给出汇总截止时间和目录公布时间。"}})
+		}
+		cal.Collection, cal.Publication = b.CollectionDeadline.UTC(), b.PublicationTarget.UTC()
+		if !cal.Collection.After(s.now()) {
+			return invalid(validate.Errors{{Field: "collection_deadline", Code: "past", Message: "汇总截止时间不能早于当前时间。"}})
+		}
+		if !cal.Publication.After(cal.Collection) {
+			return invalid(validate.Errors{{Field: "publication_target", Code: "order", Message: "目录公布时间应晚于汇总截止时间。"}})
+		}
+	}
+	if err := StartCampaign(c.Request.Context(), s.temporal, s.db, s.taskQueue, b.Year, cal, s.timing); err != nil {
 		return err
 	}
 	_ = s.audit(c.Request.Context(), actorFrom(c), models.AuditEntry{Action: "campaign.create", ObjectType: "campaign", ObjectID: strconv.Itoa(b.Year)})
@@ -573,9 +589,14 @@ func (s *Server) apiStartCampaign(c *gin.Context) error {
 	return nil
 }
 
-// StartCampaign starts the Campaign of a year with the default calendar if it is not running,
-// and waits until its projection row exists.
-func StartCampaign(ctx context.Context, tc client.Client, db *models.DB, taskQueue string, year int, timing workflows.Timing) error {
+// Calendar is a campaign's two deadlines; zero values take the defaults (20 May, 5 June).
+type Calendar struct {
+	Collection, Publication time.Time
+}
+
+// StartCampaign starts the Campaign of a year if it is not running, and waits until its
+// projection row exists.
+func StartCampaign(ctx context.Context, tc client.Client, db *models.DB, taskQueue string, year int, cal Calendar, timing workflows.Timing) error {
 	js, err := db.Jurisdictions(ctx)
 	if err != nil {
 		return err
@@ -587,6 +608,9 @@ func StartCampaign(ctx context.Context, tc client.Client, db *models.DB, taskQue
 		}
 	}
 	collection, publication := workflows.DefaultCalendar(year)
+	if !cal.Collection.IsZero() {
+		collection, publication = cal.Collection, cal.Publication
+	}
 	id := strconv.Itoa(year)
 	_, err = tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.CampaignWorkflowID(id), TaskQueue: taskQueue,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
@@ -607,9 +631,11 @@ func StartCampaign(ctx context.Context, tc client.Client, db *models.DB, taskQue
 }
 
 type moveBody struct {
-	Which  string `json:"which"`
-	Date   string `json:"date"`
-	Reason string `json:"reason"`
+	Which string `json:"which"`
+	// Date is a day (the deadline is its end, Asia/Shanghai); At is an exact time (RFC 3339).
+	Date   string     `json:"date"`
+	At     *time.Time `json:"at"`
+	Reason string     `json:"reason"`
 }
 
 func (s *Server) apiMoveDeadline(c *gin.Context) error {
@@ -618,11 +644,16 @@ func (s *Server) apiMoveDeadline(c *gin.Context) error {
 	if err := c.ShouldBindJSON(&b); err != nil {
 		return badRequest("bad_json", "请求内容不是有效的 JSON。")
 	}
-	day, err := time.ParseInLocation("2006-01-02", b.Date, s.cfg.Location)
-	if err != nil {
-		return invalid(validate.Errors{{Field: "date", Code: "bad_date", Message: "日期格式应为 2027-05-20。"}})
+	var to time.Time
+	if b.At != nil {
+		to = *b.At
+	} else {
+		day, err := time.ParseInLocation("2006-01-02", b.Date, s.cfg.Location)
+		if err != nil {
+			return invalid(validate.Errors{{Field: "date", Code: "bad_date", Message: "日期格式应为 2027-05-20。"}})
+		}
+		to = time.Date(day.Year(), day.Month(), day.Day(), 23, 59, 59, 0, s.cfg.Location)
 	}
-	to := time.Date(day.Year(), day.Month(), day.Day(), 23, 59, 59, 0, s.cfg.Location)
 	a := actorFrom(c)
 	h, err := s.temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: workflows.CampaignWorkflowID(c.Param("id")),
 		UpdateName: workflows.MoveDeadlineUpdate, WaitForStage: client.WorkflowUpdateStageCompleted,

@@ -11,6 +11,7 @@ import (
 
 	"go.temporal.io/sdk/client"
 
+	"skillcert/api"
 	"skillcert/worker"
 	"skillcert/worker/devserver"
 	"skillcert/workflows"
@@ -57,12 +58,20 @@ func runDev(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Writer)
 	if err != nil {
 		return err
 	}
+	if err := db.EnsureExperts(ctx); err != nil {
+		return err
+	}
 
 	w := worker.New(tc, cfg.TaskQueue, worker.Deps{DB: db, Logger: log})
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}
 	defer w.Stop()
+
+	// The upcoming campaign (next 20 May / 5 June) runs from the first start on.
+	if err := api.StartCampaign(ctx, tc, db, cfg.TaskQueue, upcomingYear(time.Now()), api.Calendar{}, workflows.Timing{}); err != nil {
+		return err
+	}
 
 	hs, err := apiServer(ctx, cfg, log, db, tc)
 	if err != nil {
@@ -85,4 +94,12 @@ func runDev(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Writer)
 	fmt.Fprintln(stdout)
 
 	return serveHTTP(ctx, hs, cfg.ShutdownTimeout, log)
+}
+
+// upcomingYear is the year of the next collection deadline.
+func upcomingYear(now time.Time) int {
+	if deadline, _ := workflows.DefaultCalendar(now.Year()); now.After(deadline) {
+		return now.Year() + 1
+	}
+	return now.Year()
 }
