@@ -70,6 +70,9 @@ func (s *Server) onApplicationSubmitted(ctx context.Context, a *Actor, sub Submi
 		return errors.New("temporal client not configured")
 	}
 	if c, err := s.db.CaseByApplication(ctx, sub.ApplicationID); err == nil {
+		if c.ApplicationVersion >= sub.Version {
+			return nil // handed over already: a repeated submission
+		}
 		tasks, err := s.db.OpenTasksOfCase(ctx, c.ID)
 		if err != nil {
 			return err

@@ -150,3 +150,14 @@ func (s *Server) readyz(c *gin.Context) {
 	}
 	c.JSON(status, gin.H{"ready": ok, "checks": checks})
 }
+
+// maxBody bounds every request body except uploads, which have their own, larger limit
+// checked before anything reads the body.
+const maxBody = 2 << 20
+
+func (s *Server) limitBody(c *gin.Context) {
+	if !(c.Request.Method == http.MethodPost && c.Request.URL.Path == "/api/v1/attachments") && c.Request.Body != nil {
+		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxBody)
+	}
+	c.Next()
+}

@@ -156,7 +156,7 @@ func (s *Server) Handler() http.Handler {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	r.ContextWithFallback = true
-	r.Use(s.requestID, s.recoverer, s.accessLog, s.securityHeaders)
+	r.Use(s.requestID, s.recoverer, s.accessLog, s.securityHeaders, s.limitBody)
 	r.NoRoute(s.notFound)
 
 	static, _ := fs.Sub(web.Static, "static")

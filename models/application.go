@@ -43,8 +43,12 @@ type Contact struct {
 
 // OccupationRow is one occupation (工种) applied for.
 type OccupationRow struct {
-	Name     string              `json:"name"` // 工种 name as the enterprise writes it
-	Code     string              `json:"code"` // M-MM-MM-MM
+	Name string `json:"name"` // occupation name as the dictionary spells it for Code
+	Code string `json:"code"` // M-MM-MM-MM
+	// WorkType is the 工种 where the occupation's standard divides it (free text, optional): the
+	// form's "职业（工种）名称" column can hold either, and the certificate prints both, so the
+	// two are kept apart and only Name is checked against the dictionary.
+	WorkType string              `json:"work_type,omitempty"`
 	FeeCents int64               `json:"fee_cents"`
 	Fee      string              `json:"fee"` // as entered, e.g. "300.00"
 	Levels   validate.LevelRange `json:"levels"`

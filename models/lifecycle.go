@@ -214,6 +214,18 @@ type Transition struct {
 	Complaint       *Complaint
 	// UpdateLeagues changes league collections' status (e.g. to overdue at the deadline).
 	UpdateLeagues []LeagueStatus
+	// Application moves the application's status along with the case.
+	Application *ApplicationChange
+}
+
+// ApplicationChange is the application status that goes with a case transition: returned
+// (with the reviewer's reasons per field), accepted, rejected or withdrawn.
+type ApplicationChange struct {
+	ID      string
+	Version int
+	Status  string
+	Reasons []ReturnReason
+	By      string
 }
 
 // LeagueStatus sets a league collection's status, only from OnlyIf when that is set.
@@ -399,6 +411,19 @@ func (db *DB) ApplyTransition(ctx context.Context, tr Transition) (bool, error) 
 				if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&row).Error; err != nil {
 					return fmt.Errorf("notification: %w", err)
 				}
+			}
+		}
+		if ch := tr.Application; ch != nil {
+			var err error
+			if ch.Status == ApplicationReturned {
+				err = tx.RecordReturn(ctx, ch.ID, ch.Version, ch.Reasons, ch.By, at)
+			} else {
+				err = tx.MarkApplicationStatus(ctx, ch.ID, ch.Status, at)
+			}
+			// The case is the source of truth: an application row that is missing or already
+			// elsewhere must not block the case, so only other errors fail the transition.
+			if err != nil && !errors.Is(err, ErrNotFound) && !errors.Is(err, ErrConflict) {
+				return fmt.Errorf("application status: %w", err)
 			}
 		}
 		for _, a := range tr.Audit {

@@ -360,11 +360,13 @@ func (w *caseWF) decide(p *pending) (DecisionResult, error) {
 		case "accept":
 			w.st.Stage = StageInSummary
 			w.event(&tr, "accepted", "盟市审核通过，纳入汇总表", &actor, true, nil)
+			tr.Application = w.appChange(models.ApplicationAccepted, req)
 		case "return":
 			w.returnForCorrection(&tr, StageLeagueReview, req)
 		case "reject":
 			w.st.Stage, w.st.Outcome = StageClosed, "rejected"
 			w.event(&tr, "rejected", "盟市审核不予通过："+reasonsText(req), &actor, true, req.Reasons)
+			tr.Application = w.appChange(models.ApplicationRejected, req)
 			tr.Notify = append(tr.Notify, w.notifyEnterprise("申报结果：不予通过", "您的试点申报经盟市审核不予通过。理由："+reasonsText(req)))
 		}
 	case KindCorrection:
@@ -456,11 +458,23 @@ func (w *caseWF) returnForCorrection(tr *models.Transition, from string, req Dec
 	w.st.Stage, w.st.CorrectionOf = StageCorrection, from
 	who := map[string]string{StagePrecheck: "旗县", StageLeagueReview: "盟市"}[from]
 	w.event(tr, "returned", who+"退回补正："+reasonsText(req), &req.Actor, true, req.Reasons)
+	tr.Application = w.appChange(models.ApplicationReturned, req)
 	w.openTask(tr, KindCorrection, "enterprise_user", w.enterpriseDomain(), "", w.in.Timing.CorrectionDays, 0)
 	tr.Notify = append(tr.Notify, w.notifyEnterprise("申报材料被退回补正", "审核意见："+reasonsText(req)+"。请按意见修改后重新提交。"))
 }
 
 // quorumAfterTimeout is true when overdue expert tasks leave a quorum of scores.
+func (w *caseWF) appChange(status string, req DecisionRequest) *models.ApplicationChange {
+	ch := &models.ApplicationChange{ID: w.in.ApplicationID, Version: w.st.AppVersion, Status: status, By: req.Actor.UserID}
+	for _, r := range req.Reasons {
+		ch.Reasons = append(ch.Reasons, models.ReturnReason{Field: r.Field, Message: r.Message})
+	}
+	if len(ch.Reasons) == 0 && req.Comment != "" {
+		ch.Reasons = []models.ReturnReason{{Message: req.Comment}}
+	}
+	return ch
+}
+
 func (w *caseWF) quorumAfterTimeout() bool {
 	return w.st.Stage == StageExpertEvaluation && len(w.st.Scores) > 0 && w.quorumReached()
 }
@@ -718,6 +732,7 @@ func (w *caseWF) handleAdjust(ctx workflow.Context, req AdjustRequest) (AdjustRe
 			w.cancelTasks(&tr, "withdrawn")
 			w.st.Stage, w.st.Outcome = StageClosed, "withdrawn"
 			w.event(&tr, "withdrawn", "企业撤回申报："+req.Reason, &req.Actor, true, nil)
+			tr.Application = &models.ApplicationChange{ID: w.in.ApplicationID, Version: w.st.AppVersion, Status: models.ApplicationWithdrawn, By: req.Actor.UserID}
 		case "suspend":
 			w.suspend(&tr, "自治区暂停试点："+req.Reason, &req.Actor)
 		case "resume":

@@ -1,0 +1,690 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"skillcert/models"
+	"skillcert/models/appcheck"
+	"skillcert/models/dbtest"
+	"skillcert/models/validate"
+)
+
+// Valid ID numbers used in the forms below (domain.md §5 and computed independently).
+const (
+	idStaff     = "150102199001011230"
+	idAssessor1 = "150203198512310045"
+	idAssessor2 = "11010519491231002X"
+	idSuper     = "15010220000229002X"
+	idOther     = "110101190001010014"
+)
+
+var allTestIDs = []string{idStaff, idAssessor1, idAssessor2, idSuper, idOther, "340524198001010013"}
+
+// lockedBuffer collects log output written from the server's goroutines.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// appEnv is a test server whose lifecycle hand-over is recorded instead of starting a
+// Temporal workflow, with its logs captured.
+type appEnv struct {
+	*testEnv
+	api    *Server
+	logs   *lockedBuffer
+	mu     sync.Mutex
+	handed []SubmittedApplication
+	// handOverErr, when set, makes the hand-over fail.
+	handOverErr error
+}
+
+func newAppEnv(t *testing.T, db *models.DB) *appEnv {
+	t.Helper()
+	ctx := context.Background()
+	_, _, err := db.SeedDemo(ctx, testPassword)
+	require.NoError(t, err)
+	enf, err := NewEnforcer(ctx, db)
+	require.NoError(t, err)
+	e := &appEnv{testEnv: &testEnv{t: t, db: db, now: time.Now()}, logs: &lockedBuffer{}}
+	s, err := New(Deps{DB: db, Enforcer: enf, Logger: slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Config:  Config{PublicURL: "http://test", SessionKey: []byte("0123456789abcdef0123456789abcdef")},
+		Now:     func() time.Time { return e.now },
+		DataKey: []byte("data-key-data-key-data-key-32byt"), LookupKey: []byte("lookup-key-lookup-key-lookup-key"), StorageDir: t.TempDir()})
+	require.NoError(t, err)
+	s.apps.submitted = func(_ context.Context, _ *Actor, sub SubmittedApplication) error {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		if e.handOverErr != nil {
+			return e.handOverErr
+		}
+		e.handed = append(e.handed, sub)
+		return nil
+	}
+	e.api = s
+	e.srv = httptest.NewServer(s.Handler())
+	t.Cleanup(e.srv.Close)
+	return e
+}
+
+func (e *appEnv) handedOver() []SubmittedApplication {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return append([]SubmittedApplication(nil), e.handed...)
+}
+
+// call sends a JSON request and decodes the answer into out (if not nil); it returns the
+// status and the raw body.
+func (e *appEnv) call(token, method, path string, body, out any) (int, string) {
+	e.t.Helper()
+	var r io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		require.NoError(e.t, err)
+		r = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, e.srv.URL+path, r)
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(e.t, err)
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	if out != nil && len(raw) > 0 {
+		require.NoError(e.t, json.Unmarshal(raw, out), "body: %s", raw)
+	}
+	return resp.StatusCode, string(raw)
+}
+
+// errorBody is the shape of an error answer.
+type errorBody struct {
+	Error struct {
+		Code    string                `json:"code"`
+		Message string                `json:"message"`
+		Fields  []validate.FieldError `json:"fields"`
+	} `json:"error"`
+}
+
+// attachmentsOf stores one attachment per purpose for the enterprise, as an upload would.
+func (e *appEnv) attachmentsOf(username string) map[string]models.AttachmentRef {
+	e.t.Helper()
+	ctx := context.Background()
+	u, err := e.db.UserByUsername(ctx, username)
+	require.NoError(e.t, err)
+	ent, err := e.db.EnterpriseByID(ctx, u.Enterprise())
+	require.NoError(e.t, err)
+	purposes := []string{models.PurposeRules, models.PurposeSite, models.PurposeAgreement}
+	for i := 1; i <= 7; i++ {
+		purposes = append(purposes, models.ConditionPurpose(i))
+	}
+	refs := map[string]models.AttachmentRef{}
+	for _, p := range purposes {
+		a := &models.Attachment{EnterpriseID: ent.ID, JurisdictionCode: ent.JurisdictionCode, Purpose: p, Name: p + ".pdf",
+			ContentType: "application/pdf", Size: 42, SHA256: strings.Repeat("a", 64), StorageKey: models.NewID(), UploadedBy: u.ID}
+		require.NoError(e.t, e.db.CreateAttachment(ctx, a))
+		refs[p] = models.AttachmentRef{ID: a.ID, Name: a.Name, SHA256: a.SHA256}
+	}
+	return refs
+}
+
+// goodForm is a complete, correct application of 呼和浩特乳业示范有限公司 citing refs.
+func goodForm(refs map[string]models.AttachmentRef) appcheck.Form {
+	one := func(p string) []models.AttachmentRef { return []models.AttachmentRef{refs[p]} }
+	f := appcheck.Form{
+		Applicant: models.Applicant{Name: "呼和浩特乳业示范有限公司", Address: "呼和浩特市赛罕区金桥开发区示范路1号", CreditCode: "91150105MA0N00001B"},
+		Contact:   models.Contact{Name: "王敏", Post: "人力资源部部长", Landline: "(0471)6606214", Mobile: "13800138000", Email: "hr@example.com"},
+		Rules:     one(models.PurposeRules),
+		Occupations: []models.OccupationRow{
+			{Name: "乳品加工工", Code: "6-02-04-01", Fee: "300", Levels: validate.LevelRange{Low: validate.Level5, High: validate.Level3}},
+			{Name: "乳品评鉴师", Code: "6-02-04-02", Fee: "500", Levels: validate.LevelRange{Low: validate.Level3, High: validate.Level1}},
+		},
+		Strengths:  "设有技能人才评价中心，乳品加工技术全区领先。",
+		Site:       models.Site{Description: "实训基地2000平方米，理论考场3间。", Ownership: one(models.PurposeSite)},
+		Equipment:  []models.EquipmentRow{{Name: "巴氏杀菌机", Brand: "伊科", Model: "PS-2000", Quantity: 2, Ownership: "自有"}},
+		ExamSystem: "机考系统一套，考场全覆盖高清视频监控。",
+		Staff:      []appcheck.StaffRow{{Name: "李强", IDNumber: idStaff, Title: "评价中心主任", Education: "本科", Duties: "统筹评价工作", Employee: true}},
+		Assessors: []appcheck.ExpertRow{
+			{Name: "赵刚", IDNumber: idAssessor1, Employer: "本单位", Title: "高级技师", Education: "大专", Occupation: "乳品加工工", Employee: true},
+			{Name: "孙丽", IDNumber: idAssessor2, Employer: "内蒙古农业大学", Title: "教授", Education: "博士", Occupation: "乳品评鉴师",
+				Agreement: one(models.PurposeAgreement)},
+		},
+		Supervisors: []appcheck.ExpertRow{{Name: "周平", IDNumber: idSuper, Employer: "本单位", Title: "质量部经理", Education: "本科",
+			Occupation: "乳品加工工", Employee: true}},
+	}
+	for i := range f.Conditions {
+		f.Conditions[i] = models.Condition{Explanation: "符合，详见佐证材料。", Evidence: one(models.ConditionPurpose(i + 1))}
+	}
+	return f
+}
+
+// mine opens the enterprise user's application.
+func (e *appEnv) mine(token string) applicationView {
+	e.t.Helper()
+	var v applicationView
+	code, body := e.call(token, http.MethodGet, "/api/v1/applications/mine", nil, &v)
+	require.Equal(e.t, http.StatusOK, code, body)
+	return v
+}
+
+// submitForm saves the form over the current draft and submits it, expecting success.
+func (e *appEnv) submitForm(token, id string, f appcheck.Form) submitResponse {
+	e.t.Helper()
+	var v applicationView
+	code, body := e.call(token, http.MethodGet, "/api/v1/applications/"+id, nil, &v)
+	require.Equal(e.t, http.StatusOK, code, body)
+	var saved draftResponse
+	code, body = e.call(token, http.MethodPut, "/api/v1/applications/"+id+"/draft", draftRequest{DraftVersion: v.DraftVersion, Form: f}, &saved)
+	require.Equal(e.t, http.StatusOK, code, body)
+	var sub submitResponse
+	code, body = e.call(token, http.MethodPost, "/api/v1/applications/"+id+"/submit", submitRequest{DraftVersion: saved.DraftVersion}, &sub)
+	require.Equal(e.t, http.StatusCreated, code, body)
+	return sub
+}
+
+func TestApplicationTenFieldErrorsThenCorrectedSubmission(t *testing.T) {
+	dbtest.ForEach(t, func(t *testing.T, db *models.DB) {
+		e := newAppEnv(t, db)
+		dairy := e.bearer("dairy")
+
+		// The first visit creates a draft pre-filled from the enterprise's registration.
+		v := e.mine(dairy)
+		require.Equal(t, models.ApplicationDraft, v.Status)
+		require.True(t, v.Editable)
+		require.Equal(t, 1, v.DraftVersion)
+		require.Equal(t, "draft", v.FormSource)
+		require.Equal(t, "呼和浩特乳业示范有限公司", v.Form.Applicant.Name)
+		require.Equal(t, "91150105MA0N00001B", v.Form.Applicant.CreditCode)
+		require.Equal(t, "呼和浩特市赛罕区金桥开发区示范路1号", v.Form.Applicant.Address)
+		require.Empty(t, v.Warnings, "an empty draft has nothing wrong yet")
+		require.Equal(t, v.ID, e.mine(dairy).ID, "the second visit finds the same draft")
+		require.Equal(t, int64(1), e.auditCount("application.create", models.OutcomeOK))
+
+		refs := e.attachmentsOf("dairy")
+		good := goodForm(refs)
+		bad := goodForm(refs)
+		bad.Applicant.CreditCode = "91150105MA0N00001A"                                                                     // 1 check character
+		bad.Contact.Landline = "6606214"                                                                                    // 2 no area code
+		bad.Contact.Mobile = "12345"                                                                                        // 3
+		bad.Contact.Email = "hr#example.com"                                                                                // 4
+		bad.Occupations[0] = models.OccupationRow{Name: "焊工", Code: "6-18-02-04", Fee: "300", Levels: validate.FullRange()} // 5 access-type
+		bad.Occupations[1].Levels = validate.LevelRange{Low: validate.Level5, High: validate.Level3}                        // 6 乳品评鉴师 has only 三级至一级
+		bad.Equipment[0].Quantity = 0                                                                                       // 7
+		bad.Staff[0].IDNumber = "340524198001010013"                                                                        // 8 should end in X
+		bad.Assessors[1].Agreement = nil                                                                                    // 9 non-employee
+		bad.Conditions[3].Explanation = ""                                                                                  // 10
+		wantFields := []string{"applicant.credit_code", "contact.landline", "contact.mobile", "contact.email",
+			"occupations[0].code", "occupations[1].levels", "equipment[0].quantity", "staff[0].id_number",
+			"assessors[1].agreement", "conditions[3].explanation"}
+
+		// A draft saves whatever was typed; it only warns about what is malformed.
+		var saved draftResponse
+		code, body := e.call(dairy, http.MethodPut, "/api/v1/applications/"+v.ID+"/draft", draftRequest{DraftVersion: 1, Form: bad}, &saved)
+		require.Equal(t, http.StatusOK, code, body)
+		require.Equal(t, 2, saved.DraftVersion)
+		warned := map[string]bool{}
+		for _, w := range saved.Warnings {
+			warned[w.Field] = true
+		}
+		require.True(t, warned["contact.mobile"] && warned["staff[0].id_number"], "warnings: %v", saved.Warnings)
+		require.False(t, warned["equipment[0].quantity"] || warned["conditions[3].explanation"], "nothing is required of a draft")
+
+		// Submitting reports exactly the ten faults, each on its field, in Chinese.
+		var eb errorBody
+		code, body = e.call(dairy, http.MethodPost, "/api/v1/applications/"+v.ID+"/submit", submitRequest{DraftVersion: 2}, &eb)
+		require.Equal(t, http.StatusUnprocessableEntity, code, body)
+		require.Equal(t, "invalid", eb.Error.Code)
+		var got []string
+		for _, f := range eb.Error.Fields {
+			got = append(got, f.Field)
+			require.NotEmpty(t, f.Message)
+			require.Regexp(t, `\p{Han}`, f.Message, "message in Chinese")
+		}
+		require.Equal(t, wantFields, got, "fields: %+v", eb.Error.Fields)
+		byField := map[string]validate.FieldError{}
+		for _, f := range eb.Error.Fields {
+			byField[f.Field] = f
+		}
+		require.Equal(t, "credit_code_check", byField["applicant.credit_code"].Code)
+		require.Equal(t, "occupation_excluded", byField["occupations[0].code"].Code)
+		require.Equal(t, "id_check", byField["staff[0].id_number"].Code)
+		require.Contains(t, byField["conditions[3].explanation"].Message, "足额提取职工教育经费")
+		require.Equal(t, int64(1), e.auditCount("application.submit", models.OutcomeRejected))
+
+		// The draft is intact: same version, same content, nothing submitted.
+		var after applicationView
+		code, body = e.call(dairy, http.MethodGet, "/api/v1/applications/"+v.ID, nil, &after)
+		require.Equal(t, http.StatusOK, code, body)
+		require.Equal(t, models.ApplicationDraft, after.Status)
+		require.Equal(t, 2, after.DraftVersion)
+		require.Zero(t, after.CurrentVersion)
+		require.False(t, after.IDsMasked, "the enterprise sees its own people's ID numbers")
+		require.Equal(t, bad.Contact.Mobile, after.Form.Contact.Mobile)
+		require.Equal(t, bad.Staff[0].IDNumber, after.Form.Staff[0].IDNumber)
+		require.Equal(t, bad.Assessors[1].IDNumber, after.Form.Assessors[1].IDNumber)
+		require.Equal(t, 0, after.Form.Equipment[0].Quantity)
+		require.Equal(t, "焊工", after.Form.Occupations[0].Name)
+		require.Empty(t, after.Form.Conditions[3].Explanation)
+		require.NotEmpty(t, after.Warnings)
+		var versions listResponse[models.ApplicationVersionInfo]
+		e.call(dairy, http.MethodGet, "/api/v1/applications/"+v.ID+"/versions", nil, &versions)
+		require.Zero(t, versions.Total)
+		require.Empty(t, e.handedOver())
+
+		// The corrected form is accepted as version 1 and handed to the lifecycle.
+		code, body = e.call(dairy, http.MethodPut, "/api/v1/applications/"+v.ID+"/draft", draftRequest{DraftVersion: 2, Form: good}, &saved)
+		require.Equal(t, http.StatusOK, code, body)
+		require.Empty(t, saved.Warnings)
+		var sub submitResponse
+		code, body = e.call(dairy, http.MethodPost, "/api/v1/applications/"+v.ID+"/submit", submitRequest{DraftVersion: 3}, &sub)
+		require.Equal(t, http.StatusCreated, code, body)
+		require.Equal(t, 1, sub.Version)
+		require.Equal(t, models.ApplicationSubmitted, sub.Status)
+		require.Equal(t, 4, sub.DraftVersion)
+		campaign, _ := e.api.campaignFor(context.Background(), e.now)
+		require.Equal(t, []SubmittedApplication{{ApplicationID: v.ID, Version: 1, EnterpriseID: v.EnterpriseID, CampaignID: campaign}}, e.handedOver())
+		require.Equal(t, int64(1), e.auditCount("application.submit", models.OutcomeOK))
+
+		// A double click stores nothing more and answers the same version.
+		code, body = e.call(dairy, http.MethodPost, "/api/v1/applications/"+v.ID+"/submit", submitRequest{DraftVersion: 3}, &sub)
+		require.Equal(t, http.StatusOK, code, body)
+		require.Equal(t, 1, sub.Version)
+		e.call(dairy, http.MethodGet, "/api/v1/applications/"+v.ID+"/versions", nil, &versions)
+		require.EqualValues(t, 1, versions.Total)
+		require.Equal(t, "乳业公司 人力资源部", versions.Items[0].SubmittedByName)
+
+		// Submitted: locked for the enterprise until returned.
+		code, body = e.call(dairy, http.MethodPut, "/api/v1/applications/"+v.ID+"/draft", draftRequest{DraftVersion: 4, Form: good}, &eb)
+		require.Equal(t, http.StatusConflict, code, body)
+		require.Equal(t, "not_editable", eb.Error.Code)
+		code, _ = e.call(dairy, http.MethodPost, "/api/v1/applications/"+v.ID+"/submit", submitRequest{DraftVersion: 4}, &eb)
+		require.Equal(t, http.StatusConflict, code)
+
+		// No ID number ever reached a log line or an audit row.
+		var rows []models.AuditEntry
+		require.NoError(t, db.Find(&rows).Error)
+		audit, _ := json.Marshal(rows)
+		for _, id := range allTestIDs {
+			require.NotContains(t, e.logs.String(), id)
+			require.NotContains(t, string(audit), id)
+		}
+	})
+}
+
+func TestApplicationAccessByRoleAndMasking(t *testing.T) {
+	dbtest.ForEach(t, func(t *testing.T, db *models.DB) {
+		e := newAppEnv(t, db)
+		dairy := e.bearer("dairy")
+		v := e.mine(dairy)
+		e.submitForm(dairy, v.ID, goodForm(e.attachmentsOf("dairy")))
+		path := "/api/v1/applications/" + v.ID
+
+		// The league of the enterprise's county sees the submitted version with clear IDs, audited.
+		hohhot := e.bearer("hohhot")
+		var got applicationView
+		code, body := e.call(hohhot, http.MethodGet, path, nil, &got)
+		require.Equal(t, http.StatusOK, code, body)
+		require.Equal(t, "version", got.FormSource)
+		require.Equal(t, 1, got.FormVersion)
+		require.False(t, got.Editable)
+		require.False(t, got.IDsMasked)
+		require.Equal(t, idStaff, got.Form.Staff[0].IDNumber)
+		require.Equal(t, int64(1), e.auditCount("personal_data.read", models.OutcomeOK))
+
+		// An expert may read the application but not personal data: masked everywhere.
+		expert := e.bearer("expert1")
+		code, body = e.call(expert, http.MethodGet, path, nil, &got)
+		require.Equal(t, http.StatusOK, code, body)
+		require.True(t, got.IDsMasked)
+		require.Equal(t, "150102********1230", got.Form.Staff[0].IDNumber)
+		require.Equal(t, "110105********002X", got.Form.Assessors[1].IDNumber)
+		var ver versionView
+		code, body2 := e.call(expert, http.MethodGet, path+"/versions/1", nil, &ver)
+		require.Equal(t, http.StatusOK, code, body2)
+		require.True(t, ver.IDsMasked)
+		for _, id := range allTestIDs {
+			require.NotContains(t, body, id)
+			require.NotContains(t, body2, id)
+		}
+		// The county (pre-check) also sees masked numbers only.
+		code, body = e.call(e.bearer("saihan"), http.MethodGet, path, nil, &got)
+		require.Equal(t, http.StatusOK, code, body)
+		require.True(t, got.IDsMasked)
+		require.Equal(t, int64(1), e.auditCount("personal_data.read", models.OutcomeOK), "masked views are not personal-data reads")
+
+		// The enterprise sees its own draft with clear IDs.
+		code, body = e.call(dairy, http.MethodGet, path, nil, &got)
+		require.Equal(t, http.StatusOK, code, body)
+		require.Equal(t, "draft", got.FormSource)
+		require.False(t, got.IDsMasked)
+		require.Equal(t, idAssessor2, got.Form.Assessors[1].IDNumber)
+
+		// Another league's official is refused, and the refusal is audited.
+		baotou := e.bearer("baotou")
+		before := e.auditCount("application.read", models.OutcomeDenied)
+		var eb errorBody
+		code, _ = e.call(baotou, http.MethodGet, path, nil, &eb)
+		require.Equal(t, http.StatusForbidden, code)
+		require.Equal(t, "forbidden", eb.Error.Code)
+		code, _ = e.call(baotou, http.MethodGet, path+"/versions/1", nil, nil)
+		require.Equal(t, http.StatusForbidden, code)
+		code, _ = e.call(baotou, http.MethodGet, path+"/compare?from=1&to=1", nil, nil)
+		require.Equal(t, http.StatusForbidden, code)
+		require.Equal(t, before+3, e.auditCount("application.read", models.OutcomeDenied))
+		var denial models.AuditEntry
+		require.NoError(t, db.Where("action = ? AND outcome = ?", "application.read", models.OutcomeDenied).Order("seq").First(&denial).Error)
+		require.Equal(t, "baotou", denial.ActorName)
+		require.Equal(t, "150105", denial.JurisdictionCode)
+
+		// Another enterprise cannot read it; officials and experts cannot edit or submit it.
+		code, _ = e.call(e.bearer("rare"), http.MethodGet, path, nil, nil)
+		require.Equal(t, http.StatusForbidden, code)
+		code, _ = e.call(hohhot, http.MethodPut, path+"/draft", draftRequest{DraftVersion: got.DraftVersion}, nil)
+		require.Equal(t, http.StatusForbidden, code)
+		code, _ = e.call(expert, http.MethodPost, path+"/submit", submitRequest{DraftVersion: got.DraftVersion}, nil)
+		require.Equal(t, http.StatusForbidden, code)
+		code, _ = e.call(expert, http.MethodGet, path+"/compare?from=1&to=draft", nil, nil)
+		require.Equal(t, http.StatusForbidden, code, "drafts are for the enterprise only")
+		code, _ = e.call(hohhot, http.MethodGet, "/api/v1/applications/no-such-id", nil, nil)
+		require.Equal(t, http.StatusNotFound, code)
+		code, _ = e.call(hohhot, http.MethodGet, "/api/v1/applications/mine", nil, &eb)
+		require.Equal(t, http.StatusNotFound, code)
+		require.Equal(t, "no_enterprise", eb.Error.Code)
+	})
+}
+
+func TestDraftOptimisticLocking(t *testing.T) {
+	dbtest.ForEach(t, func(t *testing.T, db *models.DB) {
+		e := newAppEnv(t, db)
+		dairy := e.bearer("dairy")
+		v := e.mine(dairy)
+		path := "/api/v1/applications/" + v.ID + "/draft"
+
+		first, second := *v.Form, *v.Form
+		first.Strengths, second.Strengths = "第一个窗口的内容", "第二个窗口的内容"
+		var saved draftResponse
+		code, body := e.call(dairy, http.MethodPut, path, draftRequest{DraftVersion: 1, Form: first}, &saved)
+		require.Equal(t, http.StatusOK, code, body)
+		require.Equal(t, 2, saved.DraftVersion)
+
+		// The second window still holds version 1: refused, not overwritten.
+		var eb errorBody
+		code, body = e.call(dairy, http.MethodPut, path, draftRequest{DraftVersion: 1, Form: second}, &eb)
+		require.Equal(t, http.StatusConflict, code, body)
+		require.Equal(t, "stale_draft", eb.Error.Code)
+		require.Contains(t, eb.Error.Message, "第2稿")
+		got := e.mine(dairy)
+		require.Equal(t, "第一个窗口的内容", got.Form.Strengths)
+		require.Equal(t, 2, got.DraftVersion)
+
+		// After reloading it saves; submitting a stale version is refused the same way.
+		code, _ = e.call(dairy, http.MethodPut, path, draftRequest{DraftVersion: 2, Form: second}, &saved)
+		require.Equal(t, http.StatusOK, code)
+		code, _ = e.call(dairy, http.MethodPost, "/api/v1/applications/"+v.ID+"/submit", submitRequest{DraftVersion: 2}, &eb)
+		require.Equal(t, http.StatusConflict, code)
+		require.Equal(t, "stale_draft", eb.Error.Code)
+
+		// Malformed bodies are refused before anything is stored.
+		for _, raw := range []string{`{"draft_version":3,"form":{"staff":[{"id":"x"}]}}`, `{"form":{}}`, `not json`} {
+			code, _ := e.apiDo(dairy, http.MethodPut, path, raw)
+			require.Equal(t, http.StatusBadRequest, code, raw)
+		}
+		require.Equal(t, 3, e.mine(dairy).DraftVersion)
+	})
+}
+
+func TestVersionsCompareAndReturnReasons(t *testing.T) {
+	dbtest.ForEach(t, func(t *testing.T, db *models.DB) {
+		e := newAppEnv(t, db)
+		ctx := context.Background()
+		dairy := e.bearer("dairy")
+		v := e.mine(dairy)
+		path := "/api/v1/applications/" + v.ID
+		refs := e.attachmentsOf("dairy")
+		e.submitForm(dairy, v.ID, goodForm(refs))
+
+		// The league returns version 1 for correction (as the lifecycle does).
+		official, err := db.UserByUsername(ctx, "hohhot")
+		require.NoError(t, err)
+		reasons := []models.ReturnReason{
+			{Field: "contact.mobile", Message: "联系人手机号码无法接通，请更正"},
+			{Field: "staff[0].id_number", Message: "身份证号码与花名册不一致"},
+			{Field: "contact.mobile", Message: "请同时确认座机"},
+		}
+		require.NoError(t, db.RecordReturn(ctx, v.ID, 1, reasons, official.ID, e.now))
+		got := e.mine(dairy)
+		require.Equal(t, models.ApplicationReturned, got.Status)
+		require.True(t, got.Editable)
+		require.NotNil(t, got.Return)
+		require.Equal(t, 1, got.Return.Version)
+		require.Equal(t, []string{"联系人手机号码无法接通，请更正", "请同时确认座机"}, got.Return.ByField["contact.mobile"])
+		require.Len(t, got.Return.Reasons, 3)
+
+		// Corrected and resubmitted as version 2.
+		fixed := goodForm(refs)
+		fixed.Contact.Mobile = "13900139000"
+		fixed.Staff[0].IDNumber = idOther
+		sub := e.submitForm(dairy, v.ID, fixed)
+		require.Equal(t, 2, sub.Version)
+		require.Len(t, e.handedOver(), 2)
+		require.Equal(t, 2, e.handedOver()[1].Version)
+
+		var versions listResponse[models.ApplicationVersionInfo]
+		code, body := e.call(dairy, http.MethodGet, path+"/versions", nil, &versions)
+		require.Equal(t, http.StatusOK, code, body)
+		require.EqualValues(t, 2, versions.Total)
+		var v1 versionView
+		code, body = e.call(dairy, http.MethodGet, path+"/versions/1", nil, &v1)
+		require.Equal(t, http.StatusOK, code, body)
+		require.Equal(t, "13800138000", v1.Form.Contact.Mobile)
+		require.Equal(t, idStaff, v1.Form.Staff[0].IDNumber)
+		code, _ = e.call(dairy, http.MethodGet, path+"/versions/3", nil, nil)
+		require.Equal(t, http.StatusNotFound, code)
+
+		// The comparison lists exactly the changed fields, ID numbers masked even for officials
+		// who may read them.
+		want := []appcheck.Change{
+			{Field: "contact.mobile", Before: "13800138000", After: "13900139000"},
+			{Field: "staff[0].id_number", Before: "150102********1230", After: "110101********0014"},
+		}
+		for _, who := range []string{"dairy", "hohhot", "expert1"} {
+			var cmp compareView
+			code, body = e.call(e.bearer(who), http.MethodGet, path+"/compare?from=1&to=2", nil, &cmp)
+			require.Equal(t, http.StatusOK, code, body)
+			require.Equal(t, want, cmp.Changes, who)
+			for _, id := range allTestIDs {
+				require.NotContains(t, body, id)
+			}
+		}
+		var cmp compareView
+		code, _ = e.call(dairy, http.MethodGet, path+"/compare", nil, &cmp)
+		require.Equal(t, http.StatusOK, code)
+		require.Equal(t, "1", cmp.From)
+		require.Equal(t, want, cmp.Changes, "default: the latest version against the one before")
+		code, _ = e.call(dairy, http.MethodGet, path+"/compare?from=2&to=draft", nil, &cmp)
+		require.Equal(t, http.StatusOK, code)
+		require.Empty(t, cmp.Changes, "after submitting, the draft is the submitted version")
+		code, _ = e.call(dairy, http.MethodGet, path+"/compare?from=x&to=2", nil, nil)
+		require.Equal(t, http.StatusBadRequest, code)
+	})
+}
+
+func TestCreditCodeOverrideByRegionOnly(t *testing.T) {
+	dbtest.ForEach(t, func(t *testing.T, db *models.DB) {
+		e := newAppEnv(t, db)
+		dairy := e.bearer("dairy")
+		v := e.mine(dairy)
+		path := "/api/v1/applications/" + v.ID
+		f := goodForm(e.attachmentsOf("dairy"))
+		f.Applicant.CreditCode = "91150105MA0N00001A" // a genuine code whose check character fails
+		f.Applicant.CreditCodeOverride = true         // the enterprise cannot set this itself
+		var saved draftResponse
+		code, body := e.call(dairy, http.MethodPut, path+"/draft", draftRequest{DraftVersion: 1, Form: f}, &saved)
+		require.Equal(t, http.StatusOK, code, body)
+		var eb errorBody
+		code, _ = e.call(dairy, http.MethodPost, path+"/submit", submitRequest{DraftVersion: saved.DraftVersion}, &eb)
+		require.Equal(t, http.StatusUnprocessableEntity, code)
+		require.Len(t, eb.Error.Fields, 1)
+		require.Equal(t, "credit_code_check", eb.Error.Fields[0].Code)
+
+		// Neither the enterprise nor a league may override; the refusals are audited.
+		override := overrideRequest{Reason: "已核对营业执照原件，代码真实有效"}
+		for _, who := range []string{"dairy", "hohhot"} {
+			code, _ = e.call(e.bearer(who), http.MethodPost, path+"/credit-code-override", override, nil)
+			require.Equal(t, http.StatusForbidden, code, who)
+		}
+		require.Equal(t, int64(2), e.auditCount("application.override", models.OutcomeDenied))
+
+		region := e.bearer("region")
+		code, _ = e.call(region, http.MethodPost, path+"/credit-code-override", overrideRequest{}, &eb)
+		require.Equal(t, http.StatusUnprocessableEntity, code)
+		require.Equal(t, "reason", eb.Error.Fields[0].Field)
+		code, _ = e.call(region, http.MethodPost, path+"/credit-code-override", overrideRequest{Reason: "x", CreditCode: "91150105MA0N00001B"}, &eb)
+		require.Equal(t, http.StatusUnprocessableEntity, code)
+		require.Equal(t, "override_not_needed", eb.Error.Fields[0].Code)
+		code, _ = e.call(region, http.MethodPost, path+"/credit-code-override", overrideRequest{Reason: "x", CreditCode: "9115010IMA0N00001B"}, &eb)
+		require.Equal(t, http.StatusUnprocessableEntity, code, "a malformed code cannot be excused")
+		require.Equal(t, "credit_code_char", eb.Error.Fields[0].Code)
+
+		code, body = e.call(region, http.MethodPost, path+"/credit-code-override", override, nil)
+		require.Equal(t, http.StatusOK, code, body)
+		var row models.AuditEntry
+		require.NoError(t, db.Where("action = ? AND outcome = ?", "application.credit_code_override", models.OutcomeOK).First(&row).Error)
+		require.Equal(t, "region", row.ActorName)
+		require.Equal(t, "91150105MA0N00001A", row.AfterState)
+		require.Equal(t, override.Reason, row.Reason)
+
+		got := e.mine(dairy)
+		require.Equal(t, "91150105MA0N00001A", got.CreditCodeOverride)
+		require.True(t, got.Form.Applicant.CreditCodeOverride)
+		var sub submitResponse
+		code, body = e.call(dairy, http.MethodPost, path+"/submit", submitRequest{DraftVersion: got.DraftVersion}, &sub)
+		require.Equal(t, http.StatusCreated, code, body)
+		var v1 versionView
+		e.call(e.bearer("hohhot"), http.MethodGet, path+"/versions/1", nil, &v1)
+		require.True(t, v1.Form.Applicant.CreditCodeOverride, "reviewers see that the code was accepted by override")
+		var submitted models.AuditEntry
+		require.NoError(t, db.Where("action = ? AND outcome = ?", "application.submit", models.OutcomeOK).First(&submitted).Error)
+		require.Contains(t, submitted.Reason, "overridden")
+	})
+}
+
+func TestDuplicateCreditCodeInCampaignIsRefused(t *testing.T) {
+	dbtest.ForEach(t, func(t *testing.T, db *models.DB) {
+		e := newAppEnv(t, db)
+		dairy, rare := e.bearer("dairy"), e.bearer("rare")
+		const shared = "91440101MA5CJQ4N59" // valid and registered to no enterprise
+		d := e.mine(dairy)
+		f := goodForm(e.attachmentsOf("dairy"))
+		f.Applicant.CreditCode = shared
+		e.submitForm(dairy, d.ID, f)
+
+		r := e.mine(rare)
+		require.NotEqual(t, d.ID, r.ID)
+		g := goodForm(e.attachmentsOf("rare"))
+		g.Applicant = models.Applicant{Name: "包头稀土冶炼示范股份有限公司", Address: "包头市昆都仑区钢铁大街示范路2号", CreditCode: shared}
+		var saved draftResponse
+		code, body := e.call(rare, http.MethodPut, "/api/v1/applications/"+r.ID+"/draft", draftRequest{DraftVersion: 1, Form: g}, &saved)
+		require.Equal(t, http.StatusOK, code, body)
+		var eb errorBody
+		code, body = e.call(rare, http.MethodPost, "/api/v1/applications/"+r.ID+"/submit", submitRequest{DraftVersion: saved.DraftVersion}, &eb)
+		require.Equal(t, http.StatusUnprocessableEntity, code, body)
+		require.Equal(t, []validate.FieldError{{Field: "applicant.credit_code", Code: "duplicate_application", Message: eb.Error.Fields[0].Message}}, eb.Error.Fields)
+		require.Contains(t, eb.Error.Fields[0].Message, "已有申报")
+
+		// Another enterprise's registered code is refused too.
+		g.Applicant.CreditCode = "91150105MA0N00001B"
+		code, _ = e.call(rare, http.MethodPut, "/api/v1/applications/"+r.ID+"/draft", draftRequest{DraftVersion: saved.DraftVersion, Form: g}, &saved)
+		require.Equal(t, http.StatusOK, code)
+		code, _ = e.call(rare, http.MethodPost, "/api/v1/applications/"+r.ID+"/submit", submitRequest{DraftVersion: saved.DraftVersion}, &eb)
+		require.Equal(t, http.StatusUnprocessableEntity, code)
+		require.Equal(t, "credit_code_taken", eb.Error.Fields[0].Code)
+		require.Equal(t, models.ApplicationDraft, e.mine(rare).Status)
+
+		// Citing another enterprise's attachment is refused on submit.
+		g.Applicant.CreditCode = "91150203MA0N00002N"
+		g.Rules = f.Rules
+		code, _ = e.call(rare, http.MethodPut, "/api/v1/applications/"+r.ID+"/draft", draftRequest{DraftVersion: saved.DraftVersion, Form: g}, &saved)
+		require.Equal(t, http.StatusOK, code)
+		code, _ = e.call(rare, http.MethodPost, "/api/v1/applications/"+r.ID+"/submit", submitRequest{DraftVersion: saved.DraftVersion}, &eb)
+		require.Equal(t, http.StatusUnprocessableEntity, code)
+		require.Equal(t, "rules[0]", eb.Error.Fields[0].Field)
+	})
+}
+
+func TestFailedHandOverIsRetriedWithoutANewVersion(t *testing.T) {
+	e := newAppEnv(t, dbtest.New(t, models.SQLite))
+	dairy := e.bearer("dairy")
+	v := e.mine(dairy)
+	var saved draftResponse
+	code, body := e.call(dairy, http.MethodPut, "/api/v1/applications/"+v.ID+"/draft", draftRequest{DraftVersion: 1, Form: goodForm(e.attachmentsOf("dairy"))}, &saved)
+	require.Equal(t, http.StatusOK, code, body)
+
+	e.handOverErr = errors.New("temporal unreachable")
+	var eb errorBody
+	code, _ = e.call(dairy, http.MethodPost, "/api/v1/applications/"+v.ID+"/submit", submitRequest{DraftVersion: saved.DraftVersion}, &eb)
+	require.Equal(t, http.StatusServiceUnavailable, code)
+	require.Equal(t, "handoff_pending", eb.Error.Code)
+	require.Contains(t, eb.Error.Message, "第1版")
+	require.NotContains(t, eb.Error.Message, "temporal", "internals stay in the log")
+	require.Contains(t, e.logs.String(), "temporal unreachable")
+
+	e.handOverErr = nil
+	var sub submitResponse
+	code, body = e.call(dairy, http.MethodPost, "/api/v1/applications/"+v.ID+"/submit", submitRequest{DraftVersion: saved.DraftVersion}, &sub)
+	require.Equal(t, http.StatusOK, code, body)
+	require.Equal(t, 1, sub.Version)
+	require.Len(t, e.handedOver(), 1)
+	var versions listResponse[models.ApplicationVersionInfo]
+	e.call(dairy, http.MethodGet, "/api/v1/applications/"+v.ID+"/versions", nil, &versions)
+	require.EqualValues(t, 1, versions.Total)
+	require.Equal(t, int64(1), e.auditCount("application.submit", models.OutcomeOK))
+}
+
+// fieldsOf lists the fields of an error answer, sorted.
+func fieldsOf(eb errorBody) []string {
+	var out []string
+	for _, f := range eb.Error.Fields {
+		out = append(out, f.Field)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func TestEmptyDraftSubmitListsEveryMissingField(t *testing.T) {
+	e := newAppEnv(t, dbtest.New(t, models.SQLite))
+	dairy := e.bearer("dairy")
+	v := e.mine(dairy)
+	var eb errorBody
+	code, _ := e.call(dairy, http.MethodPost, "/api/v1/applications/"+v.ID+"/submit", submitRequest{DraftVersion: 1}, &eb)
+	require.Equal(t, http.StatusUnprocessableEntity, code)
+	fields := fieldsOf(eb)
+	require.NotContains(t, fields, "applicant.name", "pre-filled from the registration")
+	require.Contains(t, fields, "contact.mobile")
+	require.Contains(t, fields, "conditions[6].evidence")
+	require.Len(t, fields, 29)
+}
