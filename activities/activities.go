@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 
+	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
 	"skillcert/models"
@@ -19,6 +20,9 @@ import (
 type Activities struct {
 	DB     *models.DB
 	Logger *slog.Logger
+	// Temporal and Namespace let the watchdog describe and list workflows.
+	Temporal  client.Client
+	Namespace string
 }
 
 // Apply writes a projection transition in one transaction. Idempotency key: the transition's

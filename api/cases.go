@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -146,20 +147,34 @@ func (s *Server) mayDecide(a *Actor, t models.Task) bool {
 	return t.AssigneeID == "" || t.AssigneeID == a.User.ID
 }
 
-// sendDecision authorises and sends a decision to the task's workflow as an Update whose ID is
-// the task ID plus the request key, so the same request sent twice acts once.
+// sendDecision sends a decision to the task's workflow as an Update whose ID is the task ID
+// plus the request key, so the same request sent twice acts once and gets the same answer.
+// Decisions on one workflow are sent one at a time from this process, and a task the projection
+// already shows closed is answered here (unless it is a repeat of the request that closed it):
+// the workflow's validator would refuse it anyway, and a burst of doomed updates only slows the
+// workflow down.
 func (s *Server) sendDecision(ctx context.Context, a *Actor, t models.Task, req workflows.DecisionRequest, requestKey string) (workflows.DecisionResult, error) {
 	var res workflows.DecisionResult
-	if t.Status != models.TaskOpen {
-		return res, newError(http.StatusConflict, "task_closed", "该待办已办结，无需重复处理。")
-	}
-	if t.AssigneeID != "" && t.AssigneeID != a.User.ID {
-		return res, newError(http.StatusConflict, "task_claimed", "该待办已由他人认领，请先由认领人释放或由管理员改派。")
-	}
-	req.TaskID, req.Actor = t.ID, a.snapshot()
 	if requestKey == "" {
 		requestKey = randomKey()
 	}
+	if len(requestKey) > 64 {
+		return res, badRequest("bad_request_key", "request_key 不能超过 64 个字符。")
+	}
+	unlock := s.decisions.lock(t.WorkflowID)
+	defer unlock()
+	cur, err := s.db.TaskByID(ctx, t.ID)
+	if err != nil {
+		return res, err
+	}
+	if cur.Status != models.TaskOpen && cur.RequestKey != requestKey {
+		s.auditRefusal(ctx, a, cur, req.Outcome, "task already closed")
+		return res, newError(http.StatusConflict, "task_closed", "该待办已办结，无需重复处理。")
+	}
+	if cur.AssigneeID != "" && cur.AssigneeID != a.User.ID {
+		return res, newError(http.StatusConflict, "task_claimed", "该待办已由他人认领，请先由认领人释放或由管理员改派。")
+	}
+	req.TaskID, req.Actor, req.RequestKey = t.ID, a.snapshot(), requestKey
 	h, err := s.temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
 		WorkflowID: t.WorkflowID, UpdateName: workflows.DecideUpdate, UpdateID: t.ID + ":" + requestKey,
 		Args: []any{req}, WaitForStage: client.WorkflowUpdateStageCompleted,
@@ -170,12 +185,50 @@ func (s *Server) sendDecision(ctx context.Context, a *Actor, t models.Task, req 
 	if err != nil {
 		e := workflowError(err)
 		if e.Status < 500 {
-			_ = s.audit(ctx, a, models.AuditEntry{Action: "task.decide:" + t.Kind, ObjectType: "task", ObjectID: t.ID,
-				Outcome: models.OutcomeRejected, Reason: e.Message, AfterState: req.Outcome})
+			s.auditRefusal(ctx, a, cur, req.Outcome, e.Message)
 		}
 		return res, e
 	}
 	return res, nil
+}
+
+func (s *Server) auditRefusal(ctx context.Context, a *Actor, t models.Task, outcome, why string) {
+	_ = s.audit(ctx, a, models.AuditEntry{Action: "task.decide:" + t.Kind, ObjectType: "task", ObjectID: t.ID,
+		Outcome: models.OutcomeRejected, Reason: why, AfterState: outcome, JurisdictionCode: t.JurisdictionCode})
+}
+
+// keyedMutex serialises work per key (here: per workflow) within the process.
+type keyedMutex struct {
+	mu    sync.Mutex
+	locks map[string]*keyedLock
+}
+
+type keyedLock struct {
+	sync.Mutex
+	users int
+}
+
+func (k *keyedMutex) lock(key string) func() {
+	k.mu.Lock()
+	if k.locks == nil {
+		k.locks = map[string]*keyedLock{}
+	}
+	l := k.locks[key]
+	if l == nil {
+		l = &keyedLock{}
+		k.locks[key] = l
+	}
+	l.users++
+	k.mu.Unlock()
+	l.Lock()
+	return func() {
+		l.Unlock()
+		k.mu.Lock()
+		if l.users--; l.users == 0 {
+			delete(k.locks, key)
+		}
+		k.mu.Unlock()
+	}
 }
 
 func randomKey() string {
@@ -203,6 +256,10 @@ func workflowError(err error) *Error {
 	var nf *serviceerror.NotFound
 	if errors.As(err, &nf) {
 		return newError(http.StatusConflict, "case_closed", "该流程已结束。")
+	}
+	var dl *serviceerror.DeadlineExceeded
+	if errors.As(err, &dl) || errors.Is(err, context.DeadlineExceeded) {
+		return &Error{Status: http.StatusGatewayTimeout, Code: "timeout", Message: "处理超时，结果可能稍后生效，请刷新查看后再决定是否重试。", cause: err}
 	}
 	return &Error{Status: errInternal.Status, Code: errInternal.Code, Message: errInternal.Message, cause: err}
 }

@@ -97,6 +97,7 @@ type Server struct {
 	att       attachmentState
 	taskQueue string
 	timing    workflows.Timing
+	decisions keyedMutex
 }
 
 // New builds a server.

@@ -101,6 +101,7 @@ type Task struct {
 	Reasons          string     `json:"reasons"`
 	DecidedBy        string     `json:"decided_by"`
 	DecidedAt        *time.Time `json:"decided_at,omitempty"`
+	RequestKey       string     `json:"-"`
 	Version          int        `json:"version"`
 	CreatedAt        time.Time  `json:"created_at"`
 	UpdatedAt        time.Time  `json:"updated_at"`
@@ -240,6 +241,8 @@ type TaskClose struct {
 	Outcome   string
 	Reasons   string
 	DecidedBy string
+	// RequestKey is the key of the decision request, so a repeat of it can be recognised.
+	RequestKey string
 }
 
 // TaskUpdate changes an open task's routing or SLA (escalation, reminder).
@@ -326,7 +329,7 @@ func (db *DB) ApplyTransition(ctx context.Context, tr Transition) (bool, error) 
 		}
 		for _, t := range tr.CloseTasks {
 			if err := tx.Model(&Task{}).Where("id = ? AND status = ?", t.ID, TaskOpen).Updates(map[string]any{
-				"status": t.Status, "outcome": t.Outcome, "reasons": t.Reasons, "decided_by": t.DecidedBy,
+				"status": t.Status, "outcome": t.Outcome, "reasons": t.Reasons, "decided_by": t.DecidedBy, "request_key": t.RequestKey,
 				"decided_at": at, "updated_at": at, "version": gorm.Expr("version + 1"),
 			}).Error; err != nil {
 				return fmt.Errorf("close task: %w", err)

@@ -20,10 +20,17 @@ import (
 type Deps struct {
 	DB     *models.DB
 	Logger *slog.Logger
+	// Temporal and Namespace are the watchdog's way to describe and list workflows.
+	Temporal  client.Client
+	Namespace string
 }
 
-// New creates a worker on taskQueue with every workflow and activity registered.
+// New creates a worker on taskQueue with every workflow and activity registered. The
+// activities use c for Temporal calls unless d.Temporal is set.
 func New(c client.Client, taskQueue string, d Deps) sdkworker.Worker {
+	if d.Temporal == nil {
+		d.Temporal = c
+	}
 	w := sdkworker.New(c, taskQueue, sdkworker.Options{})
 	Register(w, d)
 	return w
@@ -35,7 +42,8 @@ func Register(w sdkworker.Registry, d Deps) {
 	w.RegisterWorkflow(workflows.LeagueCollection)
 	w.RegisterWorkflow(workflows.Campaign)
 	w.RegisterWorkflow(workflows.Complaint)
-	w.RegisterActivity(&activities.Activities{DB: d.DB, Logger: d.Logger})
+	w.RegisterWorkflow(workflows.Watchdog)
+	w.RegisterActivity(&activities.Activities{DB: d.DB, Logger: d.Logger, Temporal: d.Temporal, Namespace: d.Namespace})
 }
 
 // EnsureSearchAttributes registers any missing custom search attribute on the namespace.

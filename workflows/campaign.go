@@ -325,7 +325,7 @@ func (w *campaignWF) decide(p *pending) (DecisionResult, error) {
 		return DecisionResult{}, refuse(ErrTaskNotOpen, "该待办已处理")
 	}
 	w.removeTask(t.ID)
-	tr := models.Transition{CloseTasks: []models.TaskClose{{ID: t.ID, Status: models.TaskDone, Outcome: req.Outcome, Reasons: reasonsText(req), DecidedBy: req.Actor.UserID}}}
+	tr := models.Transition{CloseTasks: []models.TaskClose{{ID: t.ID, Status: models.TaskDone, Outcome: req.Outcome, Reasons: reasonsText(req), DecidedBy: req.Actor.UserID, RequestKey: req.RequestKey}}}
 	res := DecisionResult{TaskID: t.ID, Outcome: req.Outcome}
 	switch t.Kind {
 	case KindPublish:

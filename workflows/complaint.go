@@ -96,7 +96,7 @@ func (w *complaintWF) run() (ComplaintResult, error) {
 		w.removeTask(task.ID)
 		row.Status, row.Outcome = "closed", req.Outcome
 		tr := models.Transition{Complaint: row,
-			CloseTasks: []models.TaskClose{{ID: task.ID, Status: models.TaskDone, Outcome: req.Outcome, Reasons: reasonsText(req), DecidedBy: req.Actor.UserID}},
+			CloseTasks: []models.TaskClose{{ID: task.ID, Status: models.TaskDone, Outcome: req.Outcome, Reasons: reasonsText(req), DecidedBy: req.Actor.UserID, RequestKey: req.RequestKey}},
 			Audit:      []models.AuditEntry{decisionAudit(task, req, "open", req.Outcome)},
 		}
 		if err := w.apply(tr); err != nil {

@@ -89,6 +89,8 @@ type DecisionRequest struct {
 	ContactPhone string `json:"contact_phone,omitempty"`
 	// Batch is the directory batch a publication decision publishes.
 	Batch int `json:"batch,omitempty"`
+	// RequestKey identifies the request (with the task ID it is the Update ID).
+	RequestKey string `json:"request_key,omitempty"`
 }
 
 // Document is an uploaded document referred to by a decision.

@@ -343,7 +343,7 @@ func (w *caseWF) decide(p *pending) (DecisionResult, error) {
 	}
 	before := w.st.Stage
 	tr := models.Transition{}
-	closeT := models.TaskClose{ID: t.ID, Status: models.TaskDone, Outcome: req.Outcome, Reasons: reasonsText(req), DecidedBy: req.Actor.UserID}
+	closeT := models.TaskClose{ID: t.ID, Status: models.TaskDone, Outcome: req.Outcome, Reasons: reasonsText(req), DecidedBy: req.Actor.UserID, RequestKey: req.RequestKey}
 	w.removeTask(t.ID)
 	actor := req.Actor
 	switch t.Kind {

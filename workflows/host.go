@@ -98,7 +98,7 @@ func (h *host) keep(t *OpenTask) {
 
 // newTaskID makes a task ID from the workflow ID and the step.
 func (h *host) newTaskID(kind string, n int) string {
-	return h.wfID + "/" + kind + "/" + strconv.Itoa(h.Seq) + "/" + strconv.Itoa(n)
+	return h.wfID + "." + kind + "." + strconv.Itoa(h.Seq) + "." + strconv.Itoa(n)
 }
 
 // validateDecision is the Update validator: it runs before the update is written to history,

@@ -229,7 +229,7 @@ func (w *leagueWF) submit(p *pending) (DecisionResult, error) {
 	row := w.row("submitted")
 	row.SubmittedBy, row.ContactName, row.ContactPhone = req.Actor.UserID, req.ContactName, req.ContactPhone
 	tr := models.Transition{League: row,
-		CloseTasks: []models.TaskClose{{ID: t.ID, Status: models.TaskDone, Outcome: req.Outcome, DecidedBy: req.Actor.UserID}},
+		CloseTasks: []models.TaskClose{{ID: t.ID, Status: models.TaskDone, Outcome: req.Outcome, DecidedBy: req.Actor.UserID, RequestKey: req.RequestKey}},
 		Audit:      []models.AuditEntry{decisionAudit(t, req, "collecting", fmt.Sprintf("submitted %d enterprises", len(w.st.Cases)))},
 		Notify: []models.NotifyRequest{{Role: "region_centre", Domain: w.in.Region, Kind: "summary_submitted",
 			Subject: w.in.LeagueName + "已报送试点申报汇总表", Body: fmt.Sprintf("%s报送了 %d 家企业的申报材料，请组织专家评估。", w.in.LeagueName, len(w.st.Cases))}},

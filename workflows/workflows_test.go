@@ -356,3 +356,25 @@ func TestEnterpriseCaseWithdrawalAndComplaint(t *testing.T) {
 		require.Equal(t, "removed", dir.Status)
 	})
 }
+
+func TestFiftyConcurrentDecisionsActOnce(t *testing.T) {
+	h := newHarness(t)
+	h.env.SetStartWorkflowOptions(clientOptions(caseWFID))
+	h.env.RegisterDelayedCallback(func() {
+		task := h.openTask(workflows.KindLeagueReview)
+		for i := 0; i < 50; i++ {
+			h.update(workflows.KindLeagueReview, workflows.DecideUpdate, workflows.DecisionRequest{TaskID: task.ID, Actor: leagueActor, Outcome: "reject", Comment: "重复提交"})
+		}
+	}, time.Hour)
+	h.env.ExecuteWorkflow(workflows.EnterpriseCase, caseInput(false))
+	require.NoError(t, h.env.GetWorkflowError())
+	ok := 0
+	for _, r := range h.results {
+		if r.err == nil {
+			ok++
+		}
+	}
+	require.Len(t, h.results, 50)
+	require.Equal(t, 1, ok, "exactly one of fifty decisions acts")
+	require.Equal(t, []string{"submitted", "rejected"}, h.events())
+}

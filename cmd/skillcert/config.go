@@ -36,6 +36,11 @@ type Config struct {
 	AdminPassword     string
 	DemoPassword      string
 	ShutdownTimeout   time.Duration
+	WatchdogInterval  time.Duration
+	SMTPAddr          string
+	SMTPFrom          string
+	SMTPUsername      string
+	SMTPPassword      string // secret
 
 	// Secrets: never printed.
 	DataKey    []byte
@@ -61,6 +66,11 @@ var envDefaults = []struct{ name, def, help string }{
 	{"SKILLCERT_ADMIN_PASSWORD", "", "seed: password of the first sysadmin account (required by seed in production)"},
 	{"SKILLCERT_DEMO_PASSWORD", "demo12345", "dev: password of the demo accounts"},
 	{"SKILLCERT_SHUTDOWN_TIMEOUT", "20s", "grace period for in-flight requests and activities on SIGTERM"},
+	{"SKILLCERT_WATCHDOG_INTERVAL", "10m", "how often the stalled-case watchdog runs (a Temporal Schedule)"},
+	{"SKILLCERT_SMTP_ADDR", "", "SMTP server host:port for notifications (unset: notifications are logged, not mailed)"},
+	{"SKILLCERT_SMTP_FROM", "skillcert@localhost", "sender of notification e-mails"},
+	{"SKILLCERT_SMTP_USERNAME", "", "SMTP user (AUTH PLAIN over STARTTLS)"},
+	{"SKILLCERT_SMTP_PASSWORD", "", "secret: SMTP password"},
 	{"SKILLCERT_DATA_KEY", "", "secret: base64 of 32 bytes, AES-256-GCM key for ID numbers at rest"},
 	{"SKILLCERT_LOOKUP_KEY", "", "secret: base64 of 32 bytes, HMAC key for ID-number lookups"},
 	{"SKILLCERT_SIGNING_KEY", "", "secret: base64 of a 32-byte Ed25519 seed that signs certificates"},
@@ -102,6 +112,16 @@ func loadConfig(cmd string, args []string, getenv func(string) string) (Config, 
 	}
 	if c.ShutdownTimeout, err = time.ParseDuration(env("SKILLCERT_SHUTDOWN_TIMEOUT")); err != nil || c.ShutdownTimeout <= 0 {
 		return c, fmt.Errorf("SKILLCERT_SHUTDOWN_TIMEOUT: %q is not a positive duration", env("SKILLCERT_SHUTDOWN_TIMEOUT"))
+	}
+	if c.WatchdogInterval, err = time.ParseDuration(env("SKILLCERT_WATCHDOG_INTERVAL")); err != nil || c.WatchdogInterval < 10*time.Second {
+		return c, fmt.Errorf("SKILLCERT_WATCHDOG_INTERVAL: %q is not a duration of at least 10s", env("SKILLCERT_WATCHDOG_INTERVAL"))
+	}
+	c.SMTPAddr, c.SMTPFrom = env("SKILLCERT_SMTP_ADDR"), env("SKILLCERT_SMTP_FROM")
+	c.SMTPUsername, c.SMTPPassword = env("SKILLCERT_SMTP_USERNAME"), env("SKILLCERT_SMTP_PASSWORD")
+	if c.SMTPAddr != "" {
+		if _, _, err := net.SplitHostPort(c.SMTPAddr); err != nil {
+			return c, fmt.Errorf("SKILLCERT_SMTP_ADDR: %q is not host:port", c.SMTPAddr)
+		}
 	}
 	c.TemporalLogLevel = env("SKILLCERT_TEMPORAL_LOG_LEVEL")
 	c.StorageDir = env("SKILLCERT_STORAGE_DIR")

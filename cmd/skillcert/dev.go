@@ -62,11 +62,11 @@ func runDev(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Writer)
 		return err
 	}
 
-	w := worker.New(tc, cfg.TaskQueue, worker.Deps{DB: db, Logger: log})
-	if err := w.Start(); err != nil {
-		return fmt.Errorf("start worker: %w", err)
+	stopBackground, err := startWorkerSide(ctx, cfg, log, db, tc)
+	if err != nil {
+		return err
 	}
-	defer w.Stop()
+	defer stopBackground()
 
 	// The upcoming campaign (next 20 May / 5 June) runs from the first start on.
 	if err := api.StartCampaign(ctx, tc, db, cfg.TaskQueue, upcomingYear(time.Now()), api.Calendar{}, workflows.Timing{}); err != nil {

@@ -25,6 +25,7 @@ import (
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
 
+	"skillcert/activities"
 	"skillcert/api"
 	"skillcert/models"
 	"skillcert/worker"
@@ -274,12 +275,42 @@ func runWorker(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if err := worker.EnsureSearchAttributes(ctx, tc, cfg.TemporalNamespace); err != nil {
 		return err
 	}
-	w := worker.New(tc, cfg.TaskQueue, worker.Deps{DB: db, Logger: log})
-	if err := w.Start(); err != nil {
+	stopBackground, err := startWorkerSide(ctx, cfg, log, db, tc)
+	if err != nil {
 		return err
 	}
+	defer stopBackground()
 	log.Info("worker started", "taskQueue", cfg.TaskQueue, "namespace", cfg.TemporalNamespace)
 	<-ctx.Done()
-	w.Stop()
 	return nil
+}
+
+// startWorkerSide starts the Temporal worker, makes sure the watchdog schedule exists, and runs
+// the notification outbox. The returned function stops them (outbox first drains its send).
+func startWorkerSide(ctx context.Context, cfg Config, log *slog.Logger, db *models.DB, tc client.Client) (func(), error) {
+	w := worker.New(tc, cfg.TaskQueue, worker.Deps{DB: db, Logger: log, Temporal: tc, Namespace: cfg.TemporalNamespace})
+	if err := w.Start(); err != nil {
+		return nil, fmt.Errorf("start worker: %w", err)
+	}
+	if err := worker.EnsureWatchdogSchedule(ctx, tc, cfg.TaskQueue, cfg.WatchdogInterval); err != nil {
+		// The watchdog only observes; cases go on without it, so this is not fatal.
+		log.Warn("watchdog schedule not set up", "err", err)
+	}
+	var sender activities.Sender = activities.LogSender{Logger: log.With("component", "notify")}
+	if cfg.SMTPAddr != "" {
+		sender = activities.SMTPSender{Addr: cfg.SMTPAddr, From: cfg.SMTPFrom, Username: cfg.SMTPUsername, Password: cfg.SMTPPassword}
+	}
+	octx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := (&activities.Outbox{DB: db, Sender: sender, Logger: log.With("component", "outbox")}).Run(octx); err != nil && octx.Err() == nil {
+			log.Error("outbox stopped", "err", err)
+		}
+	}()
+	return func() {
+		cancel()
+		<-done
+		w.Stop()
+	}, nil
 }

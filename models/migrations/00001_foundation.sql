@@ -88,7 +88,7 @@ CREATE TABLE audit_log (
     jurisdiction_code VARCHAR(6) NOT NULL DEFAULT '',
     action            VARCHAR(64) NOT NULL,
     object_type       VARCHAR(32) NOT NULL DEFAULT '',
-    object_id         VARCHAR(64) NOT NULL DEFAULT '',
+    object_id         VARCHAR(128) NOT NULL DEFAULT '',
     before_state      TEXT NOT NULL DEFAULT '',
     after_state       TEXT NOT NULL DEFAULT '',
     reason            TEXT NOT NULL DEFAULT '',

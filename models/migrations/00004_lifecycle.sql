@@ -76,6 +76,7 @@ CREATE TABLE tasks (
     outcome                VARCHAR(32) NOT NULL DEFAULT '',
     reasons                TEXT NOT NULL DEFAULT '',
     decided_by             VARCHAR(36) NOT NULL DEFAULT '',
+    request_key            VARCHAR(64) NOT NULL DEFAULT '',   -- of the decision that closed it
     decided_at             TIMESTAMP,
     version                INTEGER NOT NULL DEFAULT 1,
     created_at             TIMESTAMP NOT NULL,

@@ -5,6 +5,7 @@
 package devserver
 
 import (
+	"database/sql"
 	"fmt"
 	"net"
 	"os"
@@ -88,6 +89,8 @@ func Start(cfg Config) (*Server, error) {
 			if err := sqlite.SetupSchema(sqlCfg); err != nil {
 				return nil, fmt.Errorf("devserver: set up schema: %w", err)
 			}
+		} else if err := forgetDeadMembers(cfg.DatabaseFile); err != nil {
+			return nil, err
 		}
 	}
 	if cfg.DatabaseFile == "" {
@@ -185,6 +188,22 @@ func buildConfig(sqlCfg *config.SQL, port int) (*config.Config, error) {
 			Visibility: config.VisibilityArchivalNamespaceDefaults{State: "disabled"},
 		}},
 	}, nil
+}
+
+// forgetDeadMembers removes the cluster membership rows a previous (stopped or killed) run left
+// in the file. Only this process ever runs the server on the file, so every row is stale; left
+// in place, the new run would wait about a minute for the dead hosts to be declared faulty before
+// serving workflow tasks.
+func forgetDeadMembers(file string) error {
+	db, err := sql.Open("sqlite", "file:"+file+"?_pragma=busy_timeout(10000)")
+	if err != nil {
+		return fmt.Errorf("devserver: open %s: %w", file, err)
+	}
+	defer db.Close()
+	if _, err := db.Exec("DELETE FROM cluster_membership"); err != nil {
+		return fmt.Errorf("devserver: clear stale membership: %w", err)
+	}
+	return nil
 }
 
 // freePort asks the kernel for an unused loopback port.

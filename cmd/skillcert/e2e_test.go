@@ -1,0 +1,514 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"mime/multipart"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/api/enums/v1"
+	historypb "go.temporal.io/api/history/v1"
+	"go.temporal.io/api/temporalproto"
+	sdkworker "go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+
+	"skillcert/models"
+	"skillcert/models/appcheck"
+	"skillcert/models/dbtest"
+	"skillcert/models/validate"
+	"skillcert/workflows"
+)
+
+var updateHistories = flag.Bool("update-histories", false, "write the e2e run's workflow histories to workflows/testdata")
+
+// enterprise users of the demo data and their enterprises.
+var e2eEnterprises = map[string]struct{ name, address, credit, id, area string }{
+	"dairy":  {"呼和浩特乳业示范有限公司", "呼和浩特市赛罕区金桥开发区示范路1号", "91150105MA0N00001B", "00000000-0000-7000-8000-000000000101", "0471"},
+	"rare":   {"包头稀土冶炼示范股份有限公司", "包头市昆都仑区钢铁大街示范路2号", "91150203MA0N00002N", "00000000-0000-7000-8000-000000000102", "0472"},
+	"energy": {"鄂尔多斯能源化工示范有限公司", "鄂尔多斯市东胜区能源路3号", "91150602MA0N000030", "00000000-0000-7000-8000-000000000103", "0477"},
+	"power":  {"呼和浩特电力检修示范有限公司", "呼和浩特市新城区电力路4号", "91150102MA0N000049", "00000000-0000-7000-8000-000000000104", "0471"},
+}
+
+// idNumber makes a valid resident ID number for a seed.
+func idNumber(t *testing.T, division string, seq int) string {
+	first := fmt.Sprintf("%s19850101%03d", division, seq)
+	c, err := validate.IDNumberCheckChar(first)
+	require.NoError(t, err)
+	return first + string(c)
+}
+
+// upload posts a small PDF as the enterprise user and returns its reference.
+func (s *stack) upload(user, purpose, name string) models.AttachmentRef {
+	s.t.Helper()
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	require.NoError(s.t, mw.WriteField("purpose", purpose))
+	fw, err := mw.CreateFormFile("file", name)
+	require.NoError(s.t, err)
+	fmt.Fprintf(fw, "%%PDF-1.4\n%% %s %s\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%%%EOF\n", purpose, name)
+	require.NoError(s.t, mw.Close())
+	req, _ := http.NewRequest(http.MethodPost, s.http.URL+"/api/v1/attachments", &buf)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("Authorization", "Bearer "+s.token(user))
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(s.t, err)
+	defer resp.Body.Close()
+	var out struct {
+		ID     string `json:"id"`
+		Name   string `json:"name"`
+		SHA256 string `json:"sha256"`
+	}
+	require.NoError(s.t, json.NewDecoder(resp.Body).Decode(&out))
+	require.Equal(s.t, http.StatusCreated, resp.StatusCode, "upload %s", name)
+	return models.AttachmentRef{ID: out.ID, Name: out.Name, SHA256: out.SHA256}
+}
+
+// applicationForm builds a complete application for a demo enterprise, uploading its evidence.
+func (s *stack) applicationForm(user string) appcheck.Form {
+	t := s.t
+	e := e2eEnterprises[user]
+	one := func(p string) []models.AttachmentRef { return []models.AttachmentRef{s.upload(user, p, p+".pdf")} }
+	div := e.credit[2:8]
+	f := appcheck.Form{
+		Applicant: models.Applicant{Name: e.name, Address: e.address, CreditCode: e.credit},
+		Contact:   models.Contact{Name: "王敏", Post: "人力资源部部长", Landline: "(" + e.area + ")6606214", Mobile: "13800138000", Email: "hr@example.com"},
+		Rules:     one(models.PurposeRules),
+		Occupations: []models.OccupationRow{
+			{Name: "电工", Code: "6-31-01-03", Fee: "300", Levels: validate.LevelRange{Low: validate.Level5, High: validate.Level3}},
+			{Name: "化学检验员", Code: "6-31-03-01", Fee: "260", Levels: validate.LevelRange{Low: validate.Level4, High: validate.Level2}},
+		},
+		Strengths:  "设有技能人才评价中心，职工技能培训体系完善。",
+		Site:       models.Site{Description: "实训基地2000平方米，理论考场3间。", Ownership: one(models.PurposeSite)},
+		Equipment:  []models.EquipmentRow{{Name: "电工实训台", Brand: "亚龙", Model: "YL-156A", Quantity: 10, Ownership: "自有"}},
+		ExamSystem: "机考系统一套，考场全覆盖高清视频监控。",
+		Staff:      []appcheck.StaffRow{{Name: "李强", IDNumber: idNumber(t, div, 11), Title: "评价中心主任", Education: "本科", Duties: "统筹评价工作", Employee: true}},
+		Assessors: []appcheck.ExpertRow{
+			{Name: "赵刚", IDNumber: idNumber(t, div, 21), Employer: "本单位", Title: "高级技师", Education: "大专", Occupation: "电工", Employee: true},
+			{Name: "孙丽", IDNumber: idNumber(t, div, 32), Employer: "内蒙古工业大学", Title: "教授", Education: "博士", Occupation: "化学检验员",
+				Agreement: one(models.PurposeAgreement)},
+		},
+		Supervisors: []appcheck.ExpertRow{{Name: "周平", IDNumber: idNumber(t, div, 41), Employer: "本单位", Title: "质量部经理", Education: "本科",
+			Occupation: "电工", Employee: true}},
+	}
+	for i := range f.Conditions {
+		f.Conditions[i] = models.Condition{Explanation: "符合，详见佐证材料。", Evidence: one(models.ConditionPurpose(i + 1))}
+	}
+	return f
+}
+
+type appView struct {
+	ID           string        `json:"id"`
+	Status       string        `json:"status"`
+	DraftVersion int           `json:"draft_version"`
+	Form         appcheck.Form `json:"form"`
+	Return       *struct {
+		ByField map[string][]string `json:"by_field"`
+	} `json:"return"`
+}
+
+// submit saves the form as the enterprise's draft and submits it; returns the application ID.
+func (s *stack) submit(user string, f appcheck.Form) string {
+	s.t.Helper()
+	var v appView
+	s.must(http.StatusOK, user, http.MethodGet, "/api/v1/applications/mine", nil, &v)
+	var saved struct {
+		DraftVersion int `json:"draft_version"`
+	}
+	s.must(http.StatusOK, user, http.MethodPut, "/api/v1/applications/"+v.ID+"/draft", map[string]any{"draft_version": v.DraftVersion, "form": f}, &saved)
+	s.must(http.StatusCreated, user, http.MethodPost, "/api/v1/applications/"+v.ID+"/submit", map[string]any{"draft_version": saved.DraftVersion}, nil)
+	return v.ID
+}
+
+type taskList struct {
+	Items []models.Task `json:"items"`
+	Total int64         `json:"total"`
+}
+
+// task finds the one open task of a kind visible to user (optionally for a case).
+func (s *stack) task(user, kind, caseID string) models.Task {
+	s.t.Helper()
+	var found models.Task
+	s.eventually(func() bool {
+		var l taskList
+		s.must(http.StatusOK, user, http.MethodGet, "/api/v1/tasks?view=all&kind="+kind+"&limit=200", nil, &l)
+		for _, t := range l.Items {
+			if caseID == "" || t.CaseID == caseID {
+				found = t
+				return true
+			}
+		}
+		return false
+	}, "open %s task for %s (case %s)", kind, user, caseID)
+	return found
+}
+
+func (s *stack) decide(user string, t models.Task, body map[string]any) workflows.DecisionResult {
+	s.t.Helper()
+	var res workflows.DecisionResult
+	s.must(http.StatusOK, user, http.MethodPost, "/api/v1/tasks/"+t.ID+"/decision", body, &res)
+	return res
+}
+
+func (s *stack) caseOf(user, id string) caseView {
+	s.t.Helper()
+	var c caseView
+	s.must(http.StatusOK, user, http.MethodGet, "/api/v1/cases/"+id, nil, &c)
+	return c
+}
+
+type caseView struct {
+	models.Case
+	Tasks    []models.Task      `json:"tasks"`
+	Timeline []models.CaseEvent `json:"timeline"`
+}
+
+func (c caseView) eventKinds() []string {
+	var ks []string
+	for _, e := range c.Timeline {
+		ks = append(ks, e.Kind)
+	}
+	return ks
+}
+
+func (s *stack) eventually(cond func() bool, msg string, args ...any) {
+	s.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if cond() {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	s.t.Fatalf("timed out waiting for "+msg, args...)
+}
+
+func (s *stack) stage(id string) string {
+	c, err := s.db.CaseByID(context.Background(), id)
+	if err != nil {
+		return ""
+	}
+	return c.Stage
+}
+
+func (s *stack) waitStage(id, stage string) {
+	s.t.Helper()
+	s.eventually(func() bool { return s.stage(id) == stage }, "case %s to reach %s (is %s)", id, stage, s.stage(id))
+}
+
+func (s *stack) notificationsOf(user string) []models.Notification {
+	var l struct {
+		Items []models.Notification `json:"items"`
+	}
+	s.must(http.StatusOK, user, http.MethodGet, "/api/v1/notifications", nil, &l)
+	return l.Items
+}
+
+func hasNotification(ns []models.Notification, kind, subjectPart string) bool {
+	for _, n := range ns {
+		if n.Kind == kind && strings.Contains(n.Subject, subjectPart) {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *stack) auditOK() {
+	s.t.Helper()
+	rep, err := s.db.VerifyAudit(context.Background())
+	require.NoError(s.t, err)
+	require.True(s.t, rep.OK, "audit chain: %+v", rep)
+}
+
+func (s *stack) auditCount(action, outcome string) int64 {
+	var n int64
+	require.NoError(s.t, s.db.Model(&models.AuditEntry{}).Where("action = ? AND outcome = ?", action, outcome).Count(&n).Error)
+	return n
+}
+
+// TestLifecycleEndToEnd drives several enterprises in three leagues through the HTTP API on the
+// embedded Temporal server and PostgreSQL, from application to the published directory and
+// filed work plans, with a return for correction, a rejection, a deadline moved by the region,
+// a missed league deadline with escalation, a complaint that suspends an enterprise, fifty
+// concurrent identical decisions, an out-of-jurisdiction decision, and a crash and restart in
+// the middle.
+func TestLifecycleEndToEnd(t *testing.T) {
+	dir := t.TempDir()
+	dsn := dbtest.PostgresSchema(t)
+	s := startStack(t, dir, dsn)
+	defer func() { s.stop() }()
+	now := time.Now()
+	step := func(name string) { t.Logf("%6.1fs %s", time.Since(now).Seconds(), name) }
+	year := upcomingYear(now)
+	campaign := fmt.Sprint(year)
+
+	// The region opens the campaign with a tight calendar.
+	s.must(http.StatusAccepted, "region", http.MethodPost, "/api/v1/campaigns", map[string]any{"year": year,
+		"collection_deadline": now.Add(2 * time.Hour), "publication_target": now.Add(4 * time.Hour)}, nil)
+	s.task("hohhot", workflows.KindSubmitSummary, "")
+	s.task("region", workflows.KindPublish, "")
+
+	step("Four enterprises apply")
+	// Four enterprises apply: two in 呼和浩特, one in 包头, one in 鄂尔多斯.
+	apps := map[string]string{}
+	forms := map[string]appcheck.Form{}
+	for _, u := range []string{"dairy", "power", "rare", "energy"} {
+		forms[u] = s.applicationForm(u)
+		apps[u] = s.submit(u, forms[u])
+		s.waitStage(apps[u], workflows.StageLeagueReview)
+	}
+	c := s.caseOf("dairy", apps["dairy"])
+	require.Equal(t, []string{"submitted"}, c.eventKinds())
+	require.True(t, hasNotification(s.notificationsOf("hohhot"), "new_task", "盟市审核"), "league told of the new task")
+
+	step("A league official of another league")
+	// A league official of another league cannot decide 呼和浩特's review: 403, audited.
+	review := s.task("hohhot", workflows.KindLeagueReview, apps["dairy"])
+	denied := s.auditCount("task.decide", models.OutcomeDenied)
+	require.Equal(t, http.StatusForbidden, s.call("baotou", http.MethodPost, "/api/v1/tasks/"+review.ID+"/decision", map[string]any{"outcome": "accept"}, nil))
+	require.Equal(t, denied+1, s.auditCount("task.decide", models.OutcomeDenied))
+	// Nor can it even see the task in its inbox.
+	var l taskList
+	s.must(http.StatusOK, "baotou", http.MethodGet, "/api/v1/tasks?view=all&kind=league_review", nil, &l)
+	for _, task := range l.Items {
+		require.NotEqual(t, review.ID, task.ID)
+	}
+
+	step("呼和浩特 claims and returns")
+	// 呼和浩特 claims and returns dairy's application for correction, with a reason on a field.
+	var claimed models.Task
+	s.must(http.StatusOK, "hohhot", http.MethodPost, "/api/v1/tasks/"+review.ID+"/claim", map[string]any{"version": review.Version}, &claimed)
+	require.Equal(t, http.StatusConflict, s.call("hohhot", http.MethodPost, "/api/v1/tasks/"+review.ID+"/claim", map[string]any{"version": review.Version}, nil), "stale claim")
+	res := s.decide("hohhot", claimed, map[string]any{"outcome": "return", "reasons": []map[string]string{{"field": "contact.mobile", "message": "请填写联系人本人的手机号码"}}, "request_key": "r1"})
+	require.Equal(t, workflows.StageCorrection, res.Stage)
+	// The same request again (double click) is harmless.
+	require.Equal(t, res, s.decide("hohhot", claimed, map[string]any{"outcome": "return", "reasons": []map[string]string{{"field": "contact.mobile", "message": "请填写联系人本人的手机号码"}}, "request_key": "r1"}))
+	var av appView
+	s.must(http.StatusOK, "dairy", http.MethodGet, "/api/v1/applications/"+apps["dairy"], nil, &av)
+	require.Equal(t, models.ApplicationReturned, av.Status)
+	require.Equal(t, []string{"请填写联系人本人的手机号码"}, av.Return.ByField["contact.mobile"])
+	require.True(t, hasNotification(s.notificationsOf("dairy"), "outcome", "退回补正"))
+	s.task("dairy", workflows.KindCorrection, apps["dairy"])
+
+	step("The enterprise corrects and resubmits")
+	// The enterprise corrects and resubmits; the league accepts.
+	fixed := forms["dairy"]
+	fixed.Contact.Mobile = "13900139000"
+	s.submit("dairy", fixed)
+	s.waitStage(apps["dairy"], workflows.StageLeagueReview)
+	s.decide("hohhot", s.task("hohhot", workflows.KindLeagueReview, apps["dairy"]), map[string]any{"outcome": "accept"})
+	s.decide("hohhot", s.task("hohhot", workflows.KindLeagueReview, apps["power"]), map[string]any{"outcome": "accept"})
+	s.decide("baotou", s.task("baotou", workflows.KindLeagueReview, apps["rare"]), map[string]any{"outcome": "accept"})
+	// 鄂尔多斯 rejects; a rejection without a reason is refused first.
+	energyReview := s.task("ordos", workflows.KindLeagueReview, apps["energy"])
+	require.Equal(t, http.StatusUnprocessableEntity, s.call("ordos", http.MethodPost, "/api/v1/tasks/"+energyReview.ID+"/decision", map[string]any{"outcome": "reject"}, nil))
+	s.decide("ordos", energyReview, map[string]any{"outcome": "reject", "comment": "申报职业与主营业务关联不足"})
+	s.waitStage(apps["energy"], workflows.StageClosed)
+	s.must(http.StatusOK, "energy", http.MethodGet, "/api/v1/applications/"+apps["energy"], nil, &av)
+	require.Equal(t, models.ApplicationRejected, av.Status)
+	require.Equal(t, []string{"submitted", "returned", "resubmitted", "accepted"}, s.caseOf("dairy", apps["dairy"]).eventKinds())
+
+	step("呼和浩特 submits its summary")
+	// 呼和浩特 submits its summary; the region then moves the collection deadline forward and
+	// 包头, which has not submitted, misses it.
+	var sum struct {
+		Cases []models.Case `json:"cases"`
+	}
+	s.must(http.StatusOK, "hohhot", http.MethodGet, "/api/v1/leagues/150100/summary", nil, &sum)
+	require.Len(t, sum.Cases, 2)
+	require.Equal(t, http.StatusForbidden, s.call("hohhot", http.MethodGet, "/api/v1/leagues/150200/summary", nil, nil))
+	summaryTask := s.task("hohhot", workflows.KindSubmitSummary, "")
+	require.Equal(t, http.StatusUnprocessableEntity, s.call("hohhot", http.MethodPost, "/api/v1/tasks/"+summaryTask.ID+"/decision",
+		map[string]any{"outcome": "submit", "contact_name": "张科长", "contact_phone": "12345"}, nil), "bad phone")
+	s.decide("hohhot", summaryTask, map[string]any{"outcome": "submit", "contact_name": "张科长", "contact_phone": "(0471)6606214"})
+	s.waitStage(apps["dairy"], workflows.StageExpertEvaluation)
+	s.waitStage(apps["power"], workflows.StageExpertEvaluation)
+
+	require.Equal(t, http.StatusUnprocessableEntity, s.call("region", http.MethodPost, "/api/v1/campaigns/"+campaign+"/deadlines",
+		map[string]any{"which": "collection", "at": now.Add(-time.Hour), "reason": "提前"}, nil), "a date in the past is refused")
+	require.Equal(t, http.StatusForbidden, s.call("hohhot", http.MethodPost, "/api/v1/campaigns/"+campaign+"/deadlines",
+		map[string]any{"which": "collection", "at": time.Now().Add(time.Hour), "reason": "提前"}, nil))
+	var cal workflows.CampaignCalendar
+	newDeadline := time.Now().Add(3 * time.Second)
+	s.must(http.StatusOK, "region", http.MethodPost, "/api/v1/campaigns/"+campaign+"/deadlines",
+		map[string]any{"which": "collection", "at": newDeadline, "reason": "按自治区统一部署提前汇总"}, &cal)
+	require.WithinDuration(t, newDeadline, cal.CollectionDeadline, time.Second)
+	overdueTask := s.task("region", workflows.KindLeagueOverdue, "")
+	require.Contains(t, overdueTask.Title, "包头市")
+	require.NotContains(t, overdueTask.Title, "呼和浩特市")
+	lc, err := s.db.LeagueCollectionOf(context.Background(), campaign, "150200")
+	require.NoError(t, err)
+	require.Equal(t, "overdue", lc.Status)
+	require.True(t, hasNotification(s.notificationsOf("region"), "escalation", "逾期"))
+	s.decide("region", overdueTask, map[string]any{"outcome": "acknowledge", "comment": "已电话督办"})
+	// 包头 submits late; its enterprise goes on to evaluation.
+	s.decide("baotou", s.task("baotou", workflows.KindSubmitSummary, ""), map[string]any{"outcome": "submit", "contact_name": "赵科长", "contact_phone": "0472-6606214"})
+	s.waitStage(apps["rare"], workflows.StageExpertEvaluation)
+
+	step("Crash in the middle")
+	// Crash in the middle and start again on the same files: nothing is lost.
+	s.stop()
+	s = startStack(t, dir, dsn)
+	require.Equal(t, workflows.StageExpertEvaluation, s.stage(apps["dairy"]))
+
+	step("Each drawn expert scores")
+	// Each drawn expert scores the enterprises assigned to them.
+	for _, u := range []string{"expert1", "expert2", "expert3", "expert4"} {
+		var mine taskList
+		t0 := time.Now()
+		s.must(http.StatusOK, u, http.MethodGet, "/api/v1/tasks?view=unit", nil, &mine)
+		t.Logf("expert %s inbox in %s", u, time.Since(t0))
+		for _, task := range mine.Items {
+			require.Equal(t, workflows.KindExpertScore, task.Kind)
+			t0 := time.Now()
+			s.decide(u, task, map[string]any{"outcome": "score", "score": 85, "comment": "条件具备"})
+			t.Logf("expert %s scored %s in %s", u, task.CaseID, time.Since(t0))
+		}
+	}
+	for _, u := range []string{"dairy", "power", "rare"} {
+		s.waitStage(apps[u], workflows.StageRegionDecision)
+	}
+	// An expert sees masked ID numbers only.
+	s.must(http.StatusOK, "expert1", http.MethodGet, "/api/v1/applications/"+apps["dairy"], nil, &av)
+	require.Contains(t, av.Form.Staff[0].IDNumber, "****")
+
+	approved := []map[string]any{{"code": "6-31-01-03", "name": "电工", "levels": map[string]int{"low": 5, "high": 4}}}
+	s.decide("region", s.task("region", workflows.KindRegionDecision, apps["dairy"]), map[string]any{"outcome": "batch1", "approved": approved})
+	s.decide("region", s.task("region", workflows.KindRegionDecision, apps["power"]), map[string]any{"outcome": "batch1", "approved": approved})
+
+	step("Fifty concurrent")
+	// Fifty concurrent submissions of the same decision make exactly one transition.
+	rareDecision := s.task("region", workflows.KindRegionDecision, apps["rare"])
+	var wg sync.WaitGroup
+	codes := make([]int, 50)
+	for i := range codes {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			codes[i] = s.call("region", http.MethodPost, "/api/v1/tasks/"+rareDecision.ID+"/decision",
+				map[string]any{"outcome": "batch2", "approved": approved, "request_key": fmt.Sprintf("k%d", i)}, nil)
+		}(i)
+	}
+	wg.Wait()
+	ok := 0
+	for _, code := range codes {
+		if code == http.StatusOK {
+			ok++
+		} else {
+			require.Equal(t, http.StatusConflict, code)
+		}
+	}
+	require.Equal(t, 1, ok, "exactly one of fifty identical decisions acts")
+	var selected int64
+	require.NoError(t, s.db.Model(&models.CaseEvent{}).Where("case_id = ? AND kind = ?", apps["rare"], "selected").Count(&selected).Error)
+	require.EqualValues(t, 1, selected)
+	require.EqualValues(t, 1, s.auditCount("task.decide:region_decision", models.OutcomeOK)-2)
+
+	step("The region publishes batch 1")
+	// The region publishes batch 1; the public directory lists exactly those enterprises.
+	s.waitStage(apps["dairy"], workflows.StageAwaitingPublication)
+	s.waitStage(apps["power"], workflows.StageAwaitingPublication)
+	s.decide("region", s.task("region", workflows.KindPublish, ""), map[string]any{"outcome": "publish"})
+	s.waitStage(apps["dairy"], workflows.StagePreparation)
+	s.waitStage(apps["power"], workflows.StagePreparation)
+	var directory struct {
+		Items []models.DirectoryEntry `json:"items"`
+	}
+	s.must(http.StatusOK, "", http.MethodGet, "/api/v1/directory?batch=1", nil, &directory)
+	require.Len(t, directory.Items, 2)
+	require.Equal(t, "呼和浩特乳业示范有限公司", directory.Items[0].EnterpriseName)
+	require.Equal(t, "王敏", directory.Items[0].ContactName)
+	require.Equal(t, workflows.StageAwaitingPublication, s.stage(apps["rare"]), "batch 2 waits")
+
+	step("dairy files its work plan")
+	// dairy files its work plan; the region files it and the pilot is active.
+	plan := s.upload("dairy", models.PurposeWorkPlan, "工作方案.pdf")
+	spec := s.upload("dairy", models.PurposeEvaluationSpec, "评价规范.pdf")
+	s.decide("dairy", s.task("dairy", workflows.KindWorkPlan, apps["dairy"]), map[string]any{"outcome": "submit",
+		"documents": []map[string]string{{"kind": "work_plan", "attachment_id": plan.ID, "name": plan.Name}, {"kind": "evaluation_spec", "attachment_id": spec.ID, "name": spec.Name}}})
+	s.decide("region", s.task("region", workflows.KindFileWorkPlan, apps["dairy"]), map[string]any{"outcome": "file"})
+	s.waitStage(apps["dairy"], workflows.StageActive)
+	require.True(t, hasNotification(s.notificationsOf("dairy"), "outcome", "备案"))
+
+	step("An anonymous complaint")
+	// An anonymous complaint against power goes to 新城区; verification suspends the enterprise.
+	var filed struct {
+		ID string `json:"id"`
+	}
+	require.Equal(t, http.StatusUnprocessableEntity, s.call("", http.MethodPost, "/api/v1/complaints", map[string]any{"enterprise_id": e2eEnterprises["power"].id, "anonymous": true, "content": "短"}, nil))
+	s.must(http.StatusCreated, "", http.MethodPost, "/api/v1/complaints", map[string]any{"enterprise_id": e2eEnterprises["power"].id,
+		"anonymous": true, "content": "该企业为非本单位职工组织认定并收取费用，违反试点规定。"}, &filed)
+	verify := s.task("xincheng", workflows.KindVerifyComplaint, "")
+	require.Equal(t, http.StatusForbidden, s.call("saihan", http.MethodPost, "/api/v1/tasks/"+verify.ID+"/decision", map[string]any{"outcome": "suspend", "comment": "x"}, nil))
+	s.decide("xincheng", verify, map[string]any{"outcome": "suspend", "comment": "经核查举报属实，暂停试点并责令整改"})
+	s.waitStage(apps["power"], workflows.StageSuspended)
+	s.must(http.StatusOK, "", http.MethodGet, "/api/v1/directory?batch=1", nil, &directory)
+	require.Len(t, directory.Items, 1, "a suspended enterprise leaves the public directory")
+	pc := s.caseOf("region", apps["power"])
+	require.Contains(t, pc.eventKinds(), "complaint_received")
+	require.Equal(t, "suspended", pc.eventKinds()[len(pc.eventKinds())-1])
+	// The enterprise does not see the internal complaint row, but sees the suspension.
+	pe := s.caseOf("power", apps["power"]).eventKinds()
+	require.NotContains(t, pe, "complaint_received")
+	require.Contains(t, pe, "suspended")
+
+	step("Every step is in the audit chain")
+	// Every step is in the audit chain, and the chain holds.
+	s.auditOK()
+	for _, action := range []string{"case.start", "task.claim", "task.decide:league_review", "task.decide:submit_summary", "campaign.move_collection",
+		"league.overdue", "panel.draw", "task.decide:expert_score", "task.decide:publish_directory", "task.decide:file_work_plan",
+		"complaint.file", "task.decide:verify_complaint", "application.submit"} {
+		require.Positive(t, s.auditCount(action, models.OutcomeOK), "audit has %s", action)
+	}
+	require.Positive(t, s.auditCount("task.decide:league_review", models.OutcomeRejected), "the refused reject is audited")
+
+	s.writeHistories(t, map[string]string{
+		"enterprise_case_active.json":    workflows.CaseWorkflowID(apps["dairy"]),
+		"enterprise_case_rejected.json":  workflows.CaseWorkflowID(apps["energy"]),
+		"enterprise_case_suspended.json": workflows.CaseWorkflowID(apps["power"]),
+		"league_collection.json":         workflows.LeagueWorkflowID(campaign, "150200"),
+		"campaign.json":                  workflows.CampaignWorkflowID(campaign),
+		"complaint.json":                 workflows.ComplaintWorkflowID(filed.ID),
+	})
+}
+
+// writeHistories replays each workflow of the run from the server (the code must be
+// deterministic over what it just did) and, with -update-histories, saves the histories as JSON
+// for the replay tests in workflows/testdata.
+func (s *stack) writeHistories(t *testing.T, files map[string]string) {
+	ctx := context.Background()
+	for name, id := range files {
+		r := sdkworker.NewWorkflowReplayer()
+		r.RegisterWorkflow(workflows.EnterpriseCase)
+		r.RegisterWorkflow(workflows.LeagueCollection)
+		r.RegisterWorkflow(workflows.Campaign)
+		r.RegisterWorkflow(workflows.Complaint)
+		require.NoError(t, r.ReplayWorkflowExecution(ctx, s.tc.WorkflowService(), nil, "skillcert", workflow.Execution{ID: id}), "replay %s", id)
+		if !*updateHistories {
+			continue
+		}
+		iter := s.tc.GetWorkflowHistory(ctx, id, "", false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+		var hist historypb.History
+		for iter.HasNext() {
+			ev, err := iter.Next()
+			require.NoError(t, err)
+			hist.Events = append(hist.Events, ev)
+		}
+		// The SDK's replayer reads Temporal's own JSON form of a history.
+		out, err := temporalproto.CustomJSONMarshalOptions{Indent: " "}.Marshal(&hist)
+		require.NoError(t, err)
+		// The file name carries the workflow ID: task IDs are derived from it, so a replay must
+		// run under the original ID.
+		file := strings.TrimSuffix(name, ".json") + "__" + id + ".json"
+		require.NoError(t, os.WriteFile(filepath.Join("..", "..", "workflows", "testdata", file), out, 0o644))
+	}
+}

@@ -1,0 +1,43 @@
+package workflows_test
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+
+	"skillcert/workflows"
+)
+
+// TestReplayCommittedHistories replays every history in testdata (recorded from real runs on
+// the embedded server by the end-to-end test with -update-histories). A change to a workflow
+// that alters the command sequence of a deployed version fails here: put it behind
+// workflow.GetVersion instead.
+func TestReplayCommittedHistories(t *testing.T) {
+	files, err := filepath.Glob("testdata/*.json")
+	require.NoError(t, err)
+	require.NotEmpty(t, files, "no committed histories in workflows/testdata")
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			r := worker.NewWorkflowReplayer()
+			r.RegisterWorkflow(workflows.EnterpriseCase)
+			r.RegisterWorkflow(workflows.LeagueCollection)
+			r.RegisterWorkflow(workflows.Campaign)
+			r.RegisterWorkflow(workflows.Complaint)
+			_, id, ok := strings.Cut(strings.TrimSuffix(filepath.Base(f), ".json"), "__")
+			require.True(t, ok, "history file name must be <name>__<workflow id>.json")
+			raw, err := os.ReadFile(f)
+			require.NoError(t, err)
+			hist, err := client.HistoryFromJSON(bytes.NewReader(raw), client.HistoryJSONOptions{})
+			require.NoError(t, err)
+			require.NoError(t, r.ReplayWorkflowHistoryWithOptions(nil, hist, worker.ReplayWorkflowHistoryOptions{
+				OriginalExecution: workflow.Execution{ID: id}}))
+		})
+	}
+}
