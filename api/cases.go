@@ -283,6 +283,7 @@ func (s *Server) caseRoutes(r *gin.Engine, v1 *gin.RouterGroup) {
 	v1.GET("/complaints", s.requireAPILogin, s.authorize("complaint", "read", ownScope), s.json(s.apiComplaints))
 	v1.GET("/notifications", s.requireAPILogin, s.json(s.apiNotifications))
 	v1.GET("/findings", s.requireAPILogin, s.authorize("finding", "read", ownScope), s.json(s.apiFindings))
+	v1.PUT("/jurisdictions/:code/precheck", s.requireAPILogin, s.authorize("jurisdiction", "configure", scopeFromParam("code")), s.json(s.apiSetPrecheck))
 }
 
 // scopeFromParam takes the domain from a path parameter.
@@ -474,6 +475,11 @@ func (s *Server) apiDecide(c *gin.Context) error {
 		s.deny(c, a, "task", "decide", t.CandidateDomain)
 		return nil
 	}
+	if t.Kind == workflows.KindRegionDecision && (b.Outcome == "batch1" || b.Outcome == "batch2") {
+		if err := s.checkApprovedScope(ctx, t.CaseID, b.Approved); err != nil {
+			return err
+		}
+	}
 	res, err := s.sendDecision(ctx, a, t, workflows.DecisionRequest{Outcome: b.Outcome, Reasons: b.Reasons, Comment: b.Comment,
 		Score: b.Score, Approved: b.Approved, ApplicationVersion: b.ApplicationVersion, Documents: b.Documents,
 		ContactName: b.ContactName, ContactPhone: b.ContactPhone}, b.RequestKey)
@@ -481,6 +487,48 @@ func (s *Server) apiDecide(c *gin.Context) error {
 		return err
 	}
 	c.JSON(http.StatusOK, res)
+	return nil
+}
+
+// checkApprovedScope refuses an approved scope wider than the application: every approved
+// occupation must be one applied for, with a level range within the one applied for.
+func (s *Server) checkApprovedScope(ctx context.Context, caseID string, approved []workflows.ApprovedOccupation) error {
+	var errs validate.Errors
+	if len(approved) == 0 {
+		errs.Add("approved", "required", "请列明核准的职业（工种）及等级范围。")
+		return invalid(errs)
+	}
+	cs, err := s.db.CaseByID(ctx, caseID)
+	if err != nil {
+		return err
+	}
+	app, err := s.db.ApplicationContent(ctx, cs.ApplicationID, cs.ApplicationVersion)
+	if err != nil {
+		return err
+	}
+	applied := map[string]models.OccupationRow{}
+	for _, o := range app.Occupations {
+		applied[o.Code] = o
+	}
+	seen := map[string]bool{}
+	for i, ap := range approved {
+		field := fmt.Sprintf("approved[%d]", i)
+		o, ok := applied[ap.Code]
+		switch {
+		case !ok:
+			errs.Add(field+".code", "not_applied", fmt.Sprintf("职业编码 %s 不在该企业的申报范围内，不得超范围核准。", ap.Code))
+		case seen[ap.Code]:
+			errs.Add(field+".code", "duplicate", fmt.Sprintf("职业编码 %s 重复。", ap.Code))
+		case ap.Levels.Validate() != nil:
+			errs.Add(field+".levels", "bad_levels", "等级范围无效，应从较低等级写到较高等级，如五级至三级。")
+		case !ap.Levels.Within(o.Levels):
+			errs.Add(field+".levels", "wider_than_applied", fmt.Sprintf("%s 核准等级（%s）超出申报等级（%s）。", o.Name, ap.Levels, o.Levels))
+		}
+		seen[ap.Code] = true
+	}
+	if len(errs) > 0 {
+		return invalid(errs)
+	}
 	return nil
 }
 
@@ -865,5 +913,30 @@ func (s *Server) apiFindings(c *gin.Context) error {
 		return err
 	}
 	c.JSON(http.StatusOK, listResponse[models.Finding]{Items: fs, Total: int64(len(fs)), Limit: len(fs)})
+	return nil
+}
+
+type precheckBody struct {
+	Enabled *bool  `json:"enabled"`
+	Reason  string `json:"reason"`
+}
+
+// apiSetPrecheck lets a league decide whether its counties pre-check applications first. It
+// applies to applications submitted from then on.
+func (s *Server) apiSetPrecheck(c *gin.Context) error {
+	var b precheckBody
+	if err := c.ShouldBindJSON(&b); err != nil || b.Enabled == nil {
+		return badRequest("bad_json", "请提供 enabled（true 或 false）。")
+	}
+	code := c.Param("code")
+	if err := s.db.SetPrecheck(c.Request.Context(), code, *b.Enabled); err != nil {
+		if errors.Is(err, models.ErrNotFound) {
+			return invalid(validate.Errors{{Field: "code", Code: "not_league", Message: "只有盟市可以设置旗县初审。"}})
+		}
+		return err
+	}
+	_ = s.audit(c.Request.Context(), actorFrom(c), models.AuditEntry{Action: "jurisdiction.precheck", ObjectType: "jurisdiction",
+		ObjectID: code, AfterState: strconv.FormatBool(*b.Enabled), Reason: b.Reason, JurisdictionCode: code})
+	c.JSON(http.StatusOK, gin.H{"code": code, "precheck_enabled": *b.Enabled})
 	return nil
 }

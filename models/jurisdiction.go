@@ -153,3 +153,16 @@ func SubtreeCodes(parents map[string]string, code string) []string {
 	}
 	return out
 }
+
+// SetPrecheck turns the county pre-check of a league's applications on or off.
+func (db *DB) SetPrecheck(ctx context.Context, league string, enabled bool) error {
+	res := db.WithContext(ctx).Model(&Jurisdiction{}).Where("code = ? AND level = ?", league, LevelLeague).
+		Updates(map[string]any{"precheck_enabled": enabled, "updated_at": time.Now().UTC()})
+	if res.Error != nil {
+		return res.Error
+	}
+	if res.RowsAffected == 0 {
+		return ErrNotFound
+	}
+	return nil
+}

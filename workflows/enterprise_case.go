@@ -218,7 +218,22 @@ func (w *caseWF) caseRow() *models.Case {
 		c.NextDeadline = &next
 	}
 	c.WaitingOn = w.waitingOn()
+	c.SLAState = slaOf(w.Tasks)
 	return c
+}
+
+// slaOf is the worst SLA state among open tasks.
+func slaOf(tasks []*OpenTask) string {
+	state := models.SLAOnTime
+	for _, t := range tasks {
+		switch {
+		case t.Escalated > 0:
+			return models.SLAOverdue
+		case t.Reminded:
+			state = models.SLADueSoon
+		}
+	}
+	return state
 }
 
 func (w *caseWF) earliestDue() (time.Time, bool) {
@@ -294,7 +309,7 @@ func (w *caseWF) upsertSearchAttributes(c *models.Case) error {
 	now := workflow.Now(w.ctx)
 	updates := []temporal.SearchAttributeUpdate{
 		CaseStage.ValueSet(c.Stage), JurisdictionCode.ValueSet(c.JurisdictionCode), LastBusinessEventAt.ValueSet(now),
-		WaitingOn.ValueSet(c.WaitingOn), SLAState.ValueSet(models.SLAOnTime),
+		WaitingOn.ValueSet(c.WaitingOn), SLAState.ValueSet(c.SLAState),
 	}
 	if c.NextDeadline != nil {
 		updates = append(updates, NextDeadline.ValueSet(*c.NextDeadline))

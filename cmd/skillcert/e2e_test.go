@@ -258,12 +258,20 @@ func TestLifecycleEndToEnd(t *testing.T) {
 	s.task("region", workflows.KindPublish, "")
 
 	step("Four enterprises apply")
+	// 包头 has its counties pre-check applications; another league may not change that.
+	require.Equal(t, http.StatusForbidden, s.call("hohhot", http.MethodPut, "/api/v1/jurisdictions/150200/precheck", map[string]any{"enabled": true}, nil))
+	s.must(http.StatusOK, "baotou", http.MethodPut, "/api/v1/jurisdictions/150200/precheck", map[string]any{"enabled": true, "reason": "按盟市细则由旗县区初审"}, nil)
+
 	// Four enterprises apply: two in 呼和浩特, one in 包头, one in 鄂尔多斯.
 	apps := map[string]string{}
 	forms := map[string]appcheck.Form{}
 	for _, u := range []string{"dairy", "power", "rare", "energy"} {
 		forms[u] = s.applicationForm(u)
 		apps[u] = s.submit(u, forms[u])
+		if u == "rare" {
+			s.waitStage(apps[u], workflows.StagePrecheck)
+			s.decide("kundulun", s.task("kundulun", workflows.KindPrecheck, apps[u]), map[string]any{"outcome": "pass"})
+		}
 		s.waitStage(apps[u], workflows.StageLeagueReview)
 	}
 	c := s.caseOf("dairy", apps["dairy"])
@@ -382,6 +390,18 @@ func TestLifecycleEndToEnd(t *testing.T) {
 	require.Contains(t, av.Form.Staff[0].IDNumber, "****")
 
 	approved := []map[string]any{{"code": "6-31-01-03", "name": "电工", "levels": map[string]int{"low": 5, "high": 4}}}
+	// Nothing wider than applied (电工 五级至三级) and nothing not applied for: 不得超范围.
+	var bad struct {
+		Error struct {
+			Fields []validate.FieldError `json:"fields"`
+		} `json:"error"`
+	}
+	s.must(http.StatusUnprocessableEntity, "region", http.MethodPost, "/api/v1/tasks/"+s.task("region", workflows.KindRegionDecision, apps["dairy"]).ID+"/decision",
+		map[string]any{"outcome": "batch1", "approved": []map[string]any{{"code": "6-31-01-03", "name": "电工", "levels": map[string]int{"low": 5, "high": 1}},
+			{"code": "6-18-01-01", "name": "车工", "levels": map[string]int{"low": 5, "high": 5}}}}, &bad)
+	require.Len(t, bad.Error.Fields, 2)
+	require.Equal(t, "wider_than_applied", bad.Error.Fields[0].Code)
+	require.Equal(t, "not_applied", bad.Error.Fields[1].Code)
 	s.decide("region", s.task("region", workflows.KindRegionDecision, apps["dairy"]), map[string]any{"outcome": "batch1", "approved": approved})
 	s.decide("region", s.task("region", workflows.KindRegionDecision, apps["power"]), map[string]any{"outcome": "batch1", "approved": approved})
 
