@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"net/http"
 	"path/filepath"
 	"text/tabwriter"
 	"time"
@@ -93,7 +95,39 @@ func runDev(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Writer)
 	tw.Flush()
 	fmt.Fprintln(stdout)
 
+	if created {
+		// Stage the demo cases through the server's own API once it listens.
+		go func() {
+			base := localURL(cfg.HTTPAddr)
+			if err := waitReady(ctx, base); err != nil {
+				log.Warn("demo cases not staged", "err", err)
+				return
+			}
+			if err := seedDemoCases(ctx, base, cfg.DemoPassword, log); err != nil {
+				log.Warn("demo cases not staged", "err", err)
+			}
+		}()
+	}
 	return serveHTTP(ctx, hs, cfg.ShutdownTimeout, log)
+}
+
+// waitReady polls /readyz until it answers 200.
+func waitReady(ctx context.Context, base string) error {
+	for i := 0; i < 300; i++ {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+"/readyz", nil)
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	return fmt.Errorf("server at %s not ready", base)
 }
 
 // upcomingYear is the year of the next collection deadline.
@@ -102,4 +136,16 @@ func upcomingYear(now time.Time) int {
 		return now.Year() + 1
 	}
 	return now.Year()
+}
+
+// localURL is the loopback URL of a listen address.
+func localURL(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "http://" + addr
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, port)
 }

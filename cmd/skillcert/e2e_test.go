@@ -31,21 +31,8 @@ import (
 
 var updateHistories = flag.Bool("update-histories", false, "write the e2e run's workflow histories to workflows/testdata")
 
-// enterprise users of the demo data and their enterprises.
-var e2eEnterprises = map[string]struct{ name, address, credit, id, area string }{
-	"dairy":  {"呼和浩特乳业示范有限公司", "呼和浩特市赛罕区金桥开发区示范路1号", "91150105MA0N00001B", "00000000-0000-7000-8000-000000000101", "0471"},
-	"rare":   {"包头稀土冶炼示范股份有限公司", "包头市昆都仑区钢铁大街示范路2号", "91150203MA0N00002N", "00000000-0000-7000-8000-000000000102", "0472"},
-	"energy": {"鄂尔多斯能源化工示范有限公司", "鄂尔多斯市东胜区能源路3号", "91150602MA0N000030", "00000000-0000-7000-8000-000000000103", "0477"},
-	"power":  {"呼和浩特电力检修示范有限公司", "呼和浩特市新城区电力路4号", "91150102MA0N000049", "00000000-0000-7000-8000-000000000104", "0471"},
-}
-
-// idNumber makes a valid resident ID number for a seed.
-func idNumber(t *testing.T, division string, seq int) string {
-	first := fmt.Sprintf("%s19850101%03d", division, seq)
-	c, err := validate.IDNumberCheckChar(first)
-	require.NoError(t, err)
-	return first + string(c)
-}
+// e2eEnterpriseIDs are the demo enterprises' IDs (models.SeedDemo).
+var e2eEnterpriseIDs = map[string]string{"power": "00000000-0000-7000-8000-000000000104"}
 
 // upload posts a small PDF as the enterprise user and returns its reference.
 func (s *stack) upload(user, purpose, name string) models.AttachmentRef {
@@ -75,34 +62,8 @@ func (s *stack) upload(user, purpose, name string) models.AttachmentRef {
 
 // applicationForm builds a complete application for a demo enterprise, uploading its evidence.
 func (s *stack) applicationForm(user string) appcheck.Form {
-	t := s.t
-	e := e2eEnterprises[user]
-	one := func(p string) []models.AttachmentRef { return []models.AttachmentRef{s.upload(user, p, p+".pdf")} }
-	div := e.credit[2:8]
-	f := appcheck.Form{
-		Applicant: models.Applicant{Name: e.name, Address: e.address, CreditCode: e.credit},
-		Contact:   models.Contact{Name: "王敏", Post: "人力资源部部长", Landline: "(" + e.area + ")6606214", Mobile: "13800138000", Email: "hr@example.com"},
-		Rules:     one(models.PurposeRules),
-		Occupations: []models.OccupationRow{
-			{Name: "电工", Code: "6-31-01-03", Fee: "300", Levels: validate.LevelRange{Low: validate.Level5, High: validate.Level3}},
-			{Name: "化学检验员", Code: "6-31-03-01", Fee: "260", Levels: validate.LevelRange{Low: validate.Level4, High: validate.Level2}},
-		},
-		Strengths:  "设有技能人才评价中心，职工技能培训体系完善。",
-		Site:       models.Site{Description: "实训基地2000平方米，理论考场3间。", Ownership: one(models.PurposeSite)},
-		Equipment:  []models.EquipmentRow{{Name: "电工实训台", Brand: "亚龙", Model: "YL-156A", Quantity: 10, Ownership: "自有"}},
-		ExamSystem: "机考系统一套，考场全覆盖高清视频监控。",
-		Staff:      []appcheck.StaffRow{{Name: "李强", IDNumber: idNumber(t, div, 11), Title: "评价中心主任", Education: "本科", Duties: "统筹评价工作", Employee: true}},
-		Assessors: []appcheck.ExpertRow{
-			{Name: "赵刚", IDNumber: idNumber(t, div, 21), Employer: "本单位", Title: "高级技师", Education: "大专", Occupation: "电工", Employee: true},
-			{Name: "孙丽", IDNumber: idNumber(t, div, 32), Employer: "内蒙古工业大学", Title: "教授", Education: "博士", Occupation: "化学检验员",
-				Agreement: one(models.PurposeAgreement)},
-		},
-		Supervisors: []appcheck.ExpertRow{{Name: "周平", IDNumber: idNumber(t, div, 41), Employer: "本单位", Title: "质量部经理", Education: "本科",
-			Occupation: "电工", Employee: true}},
-	}
-	for i := range f.Conditions {
-		f.Conditions[i] = models.Condition{Explanation: "符合，详见佐证材料。", Evidence: one(models.ConditionPurpose(i + 1))}
-	}
+	f, err := demoForm(user, func(p, n string) (models.AttachmentRef, error) { return s.upload(user, p, n), nil })
+	require.NoError(s.t, err)
 	return f
 }
 
@@ -464,8 +425,8 @@ func TestLifecycleEndToEnd(t *testing.T) {
 	var filed struct {
 		ID string `json:"id"`
 	}
-	require.Equal(t, http.StatusUnprocessableEntity, s.call("", http.MethodPost, "/api/v1/complaints", map[string]any{"enterprise_id": e2eEnterprises["power"].id, "anonymous": true, "content": "短"}, nil))
-	s.must(http.StatusCreated, "", http.MethodPost, "/api/v1/complaints", map[string]any{"enterprise_id": e2eEnterprises["power"].id,
+	require.Equal(t, http.StatusUnprocessableEntity, s.call("", http.MethodPost, "/api/v1/complaints", map[string]any{"enterprise_id": e2eEnterpriseIDs["power"], "anonymous": true, "content": "短"}, nil))
+	s.must(http.StatusCreated, "", http.MethodPost, "/api/v1/complaints", map[string]any{"enterprise_id": e2eEnterpriseIDs["power"],
 		"anonymous": true, "content": "该企业为非本单位职工组织认定并收取费用，违反试点规定。"}, &filed)
 	verify := s.task("xincheng", workflows.KindVerifyComplaint, "")
 	require.Equal(t, http.StatusForbidden, s.call("saihan", http.MethodPost, "/api/v1/tasks/"+verify.ID+"/decision", map[string]any{"outcome": "suspend", "comment": "x"}, nil))
