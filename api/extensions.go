@@ -9,6 +9,9 @@ func (s *Server) initExtensions(d Deps) error {
 	if err := s.initApplications(d); err != nil {
 		return err
 	}
+	if err := s.initCertificates(d); err != nil {
+		return err
+	}
 	return s.initAttachments(d)
 }
 
@@ -16,4 +19,6 @@ func (s *Server) extensionRoutes(r *gin.Engine, v1 *gin.RouterGroup) {
 	s.applicationRoutes(r, v1)
 	s.attachmentRoutes(r, v1)
 	s.caseRoutes(r, v1)
+	s.certificateRoutes(r, v1)
+	s.pageRoutes(r)
 }

@@ -76,6 +76,8 @@ type Deps struct {
 	Now func() time.Time
 	// DataKey (AES-256-GCM) and LookupKey (HMAC) protect ID numbers; 32 bytes each.
 	DataKey, LookupKey []byte
+	// SigningKey is the Ed25519 seed (32 bytes) that signs certificates.
+	SigningKey []byte
 	// StorageDir is where attachments are stored.
 	StorageDir string
 	// TaskQueue is where workflows are started; Timing configures their waits.
@@ -95,6 +97,7 @@ type Server struct {
 	secure    bool
 	apps      applicationState
 	att       attachmentState
+	certs     certificateState
 	taskQueue string
 	timing    workflows.Timing
 	decisions keyedMutex

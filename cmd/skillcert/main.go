@@ -218,7 +218,7 @@ func apiServer(ctx context.Context, cfg Config, log *slog.Logger, db *models.DB,
 	}
 	srv, err := api.New(api.Deps{DB: db, Enforcer: enf, Temporal: tc, Logger: log, Config: api.Config{
 		PublicURL: cfg.PublicURL, SessionKey: cfg.SessionKey, Location: loc, Version: version,
-	}, DataKey: cfg.DataKey, LookupKey: cfg.LookupKey, StorageDir: cfg.StorageDir, TaskQueue: cfg.TaskQueue})
+	}, DataKey: cfg.DataKey, LookupKey: cfg.LookupKey, SigningKey: cfg.SigningKey, StorageDir: cfg.StorageDir, TaskQueue: cfg.TaskQueue})
 	if err != nil {
 		return nil, err
 	}
