@@ -34,8 +34,7 @@ type applicationState struct {
 	sealer *pii.Sealer
 	// dict is the occupation dictionary the form is checked against.
 	dict *occupations.Dictionary
-	// excluded reports the access-type occupations; the seed list until the region's edited
-	// list is wired in.
+	// excluded reports the access-type occupations of the region's editable list.
 	excluded func(code string) bool
 	// submitted hands a stored submission to the lifecycle: s.onApplicationSubmitted, which
 	// tests replace. It must be idempotent per application and version, because a client
@@ -48,10 +47,14 @@ func (s *Server) initApplications(d Deps) error {
 	if err != nil {
 		return fmt.Errorf("api: keys for ID numbers: %w", err)
 	}
-	dict := occupations.Default()
-	s.apps = applicationState{sealer: sealer, dict: dict,
-		excluded: occupations.Excluder(dict, occupations.DefaultExclusions()), submitted: s.onApplicationSubmitted}
-	return nil
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	dict, err := s.db.OccupationDictionary(ctx)
+	if err != nil {
+		return fmt.Errorf("api: occupation dictionary: %w", err)
+	}
+	s.apps = applicationState{sealer: sealer, dict: dict, excluded: s.isExcluded, submitted: s.onApplicationSubmitted}
+	return s.refreshExclusions(ctx)
 }
 
 // applicationRoutes serves the application form (附件1): the enterprise's draft, submission

@@ -98,6 +98,7 @@ type Server struct {
 	apps      applicationState
 	att       attachmentState
 	certs     certificateState
+	excl      exclusionCache
 	taskQueue string
 	timing    workflows.Timing
 	decisions keyedMutex
@@ -189,6 +190,7 @@ func (s *Server) Handler() http.Handler {
 	v1.GET("/audit", s.requireAPILogin, s.authorize("audit", "read", scopeFromQuery("jurisdiction")), s.json(s.apiAudit))
 	v1.POST("/audit/verify", s.requireAPILogin, s.authorize("audit", "verify", ownScope), s.json(s.apiAuditVerify))
 	s.extensionRoutes(r, v1)
+	s.openAPIRoutes(r)
 	return r
 }
 

@@ -140,3 +140,31 @@ func TestLoginFailuresCountWithinWindow(t *testing.T) {
 		require.Zero(t, byUser)
 	})
 }
+
+func TestOccupationImportAndExclusions(t *testing.T) {
+	dbtest.ForEach(t, func(t *testing.T, db *models.DB) {
+		ctx := context.Background()
+		d, err := db.OccupationDictionary(ctx)
+		require.NoError(t, err)
+		require.Equal(t, 1639, d.Len(), "embedded dictionary until an import")
+
+		_, err = db.ImportOccupations(ctx, "bad.csv", []byte("code,name,major,middle,minor\n6-31-01-03,电工,6,6-31,6-31-01\nx,坏行,,,\n"), "t")
+		require.Error(t, err)
+		require.Contains(t, err.Error(), "3", "the error names the bad line")
+
+		n, err := db.ImportOccupations(ctx, "official.csv", []byte("code,name,major,middle,minor\n6-31-01-03,电工,6,6-31,6-31-01\n6-18-02-04,焊工,6,6-18,6-18-02\n"), "t")
+		require.NoError(t, err)
+		require.Equal(t, 2, n)
+		d, err = db.OccupationDictionary(ctx)
+		require.NoError(t, err)
+		require.Equal(t, 2, d.Len())
+
+		es, err := db.Exclusions(ctx)
+		require.NoError(t, err)
+		require.GreaterOrEqual(t, len(es), 5, "seeded access-type list")
+		require.NoError(t, db.AddExclusion(ctx, models.OccupationExclusion{Code: "6-31-01-03", Name: "电工", Reason: "测试"}))
+		require.ErrorIs(t, db.AddExclusion(ctx, models.OccupationExclusion{Name: "电工"}), models.ErrConflict)
+		require.NoError(t, db.RemoveExclusion(ctx, "电工"))
+		require.ErrorIs(t, db.RemoveExclusion(ctx, "电工"), models.ErrNotFound)
+	})
+}

@@ -56,6 +56,9 @@ func runDev(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Writer)
 	if _, err := db.SeedJurisdictions(ctx); err != nil {
 		return err
 	}
+	if err := db.SeedExclusions(ctx); err != nil {
+		return err
+	}
 	accounts, created, err := db.SeedDemo(ctx, cfg.DemoPassword)
 	if err != nil {
 		return err

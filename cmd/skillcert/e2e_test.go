@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"mime/multipart"
 	"net/http"
 	"os"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"github.com/xuri/excelize/v2"
 	"go.temporal.io/api/enums/v1"
 	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/api/temporalproto"
@@ -33,6 +35,20 @@ var updateHistories = flag.Bool("update-histories", false, "write the e2e run's 
 
 // e2eEnterpriseIDs are the demo enterprises' IDs (models.SeedDemo).
 var e2eEnterpriseIDs = map[string]string{"power": "00000000-0000-7000-8000-000000000104"}
+
+// download fetches a file as user.
+func (s *stack) download(user, path string) []byte {
+	s.t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, s.http.URL+path, nil)
+	req.Header.Set("Authorization", "Bearer "+s.token(user))
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(s.t, err)
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(s.t, err)
+	require.Equal(s.t, http.StatusOK, resp.StatusCode, "download %s: %s", path, b)
+	return b
+}
 
 // upload posts a small PDF as the enterprise user and returns its reference.
 func (s *stack) upload(user, purpose, name string) models.AttachmentRef {
@@ -299,6 +315,17 @@ func TestLifecycleEndToEnd(t *testing.T) {
 	require.Equal(t, http.StatusUnprocessableEntity, s.call("hohhot", http.MethodPost, "/api/v1/tasks/"+summaryTask.ID+"/decision",
 		map[string]any{"outcome": "submit", "contact_name": "张科长", "contact_phone": "12345"}, nil), "bad phone")
 	s.decide("hohhot", summaryTask, map[string]any{"outcome": "submit", "contact_name": "张科长", "contact_phone": "(0471)6606214"})
+	// The league's summary table (附件2) as officials download it.
+	xlsx := s.download("hohhot", "/api/v1/leagues/150100/summary/export.xlsx")
+	book, err := excelize.OpenReader(bytes.NewReader(xlsx))
+	require.NoError(t, err)
+	rows, err := book.GetRows(book.GetSheetName(0))
+	require.NoError(t, err)
+	flat := fmt.Sprint(rows)
+	require.Contains(t, flat, "呼和浩特乳业示范有限公司")
+	require.Contains(t, flat, "呼和浩特电力检修示范有限公司")
+	require.Contains(t, flat, "张科长")
+	require.Equal(t, http.StatusForbidden, s.call("baotou", http.MethodGet, "/api/v1/leagues/150100/summary/export.xlsx", nil, nil))
 	s.waitStage(apps["dairy"], workflows.StageExpertEvaluation)
 	s.waitStage(apps["power"], workflows.StageExpertEvaluation)
 

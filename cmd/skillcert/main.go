@@ -18,6 +18,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 	"time"
 	_ "time/tzdata" // deadlines are computed in Asia/Shanghai even on images without tzdata
@@ -45,6 +46,8 @@ commands:
   migrate   apply database migrations and exit
   seed      load reference data and the first sysadmin, then exit
   audit     audit verify: check the audit log's hash chain
+  occupations import FILE.csv   replace the occupation dictionary with an official CSV
+            (header code,name,major,middle,minor); running servers pick it up on restart
   version   print the version
 
 Configuration comes from flags and SKILLCERT_* / TEMPORAL_* environment variables (see README).
@@ -69,12 +72,19 @@ func run(args []string, getenv func(string) string, stdout io.Writer) int {
 		return 0
 	}
 	sub := ""
-	if cmd == "audit" {
+	switch cmd {
+	case "audit":
 		if len(rest) == 0 || rest[0] != "verify" {
 			fmt.Fprintln(os.Stderr, "usage: skillcert audit verify")
 			return 2
 		}
 		sub, rest = rest[0], rest[1:]
+	case "occupations":
+		if len(rest) < 2 || rest[0] != "import" {
+			fmt.Fprintln(os.Stderr, "usage: skillcert occupations import FILE.csv")
+			return 2
+		}
+		sub, rest = rest[1], rest[2:]
 	}
 	cfg, err := loadConfig(cmd, rest, getenv)
 	if err != nil {
@@ -98,8 +108,9 @@ func run(args []string, getenv func(string) string, stdout io.Writer) int {
 	case "seed":
 		err = runSeed(ctx, cfg, log)
 	case "audit":
-		_ = sub
 		err = runAuditVerify(ctx, cfg, stdout)
+	case "occupations":
+		err = runImportOccupations(ctx, cfg, log, sub, stdout)
 	default:
 		fmt.Fprintf(os.Stderr, "unknown command %q\n\n%s", cmd, usage)
 		return 2
@@ -174,6 +185,9 @@ func runSeed(ctx context.Context, cfg Config, log *slog.Logger) error {
 		return err
 	}
 	log.Info("jurisdictions seeded", "inserted", n)
+	if err := db.SeedExclusions(ctx); err != nil {
+		return err
+	}
 	if cfg.AdminPassword == "" {
 		return errors.New("SKILLCERT_ADMIN_PASSWORD is required to create the first sysadmin")
 	}
@@ -185,6 +199,28 @@ func runSeed(ctx context.Context, cfg Config, log *slog.Logger) error {
 		return err
 	}
 	log.Info("sysadmin account", "username", "admin", "created", created)
+	return nil
+}
+
+func runImportOccupations(ctx context.Context, cfg Config, log *slog.Logger, file string, stdout io.Writer) error {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return err
+	}
+	db, err := openDB(ctx, cfg, log, false)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	n, err := db.ImportOccupations(ctx, filepath.Base(file), b, "cli")
+	if err != nil {
+		return fmt.Errorf("import %s: %w", file, err)
+	}
+	if err := db.AppendAudit(ctx, &models.AuditEntry{ActorName: "cli", Action: "occupation.import", ObjectType: "occupation_dictionary",
+		ObjectID: filepath.Base(file), AfterState: fmt.Sprintf("%d occupations", n), Outcome: models.OutcomeOK}); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "imported %d occupations from %s; restart api processes to use them\n", n, file)
 	return nil
 }
 

@@ -64,6 +64,7 @@ func startStack(t *testing.T, dir, dsn string) *stack {
 	require.NoError(t, err)
 	_, err = s.db.SeedJurisdictions(ctx)
 	require.NoError(t, err)
+	require.NoError(t, s.db.SeedExclusions(ctx))
 	_, _, err = s.db.SeedDemo(ctx, e2ePassword)
 	require.NoError(t, err)
 	require.NoError(t, s.db.EnsureExperts(ctx))

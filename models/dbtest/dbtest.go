@@ -48,6 +48,9 @@ func New(t testing.TB, d models.Dialect) *models.DB {
 	if _, err := db.SeedJurisdictions(ctx); err != nil {
 		t.Fatalf("seed jurisdictions: %v", err)
 	}
+	if err := db.SeedExclusions(ctx); err != nil {
+		t.Fatalf("seed exclusions: %v", err)
+	}
 	return db
 }
 
