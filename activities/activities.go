@@ -118,3 +118,29 @@ func (a *Activities) EnterpriseFacts(ctx context.Context, caseID string) (Direct
 	}
 	return f, nil
 }
+
+// CandidateFacts is what the session workflow needs of a candidate (never the clear ID).
+type CandidateFacts struct {
+	ID          string `json:"id"`
+	Name        string `json:"name"`
+	IDCipher    string `json:"id_cipher"`
+	IDLookup    string `json:"id_lookup"`
+	IDMasked    string `json:"id_masked"`
+	Result      string `json:"result"`
+	AuditStatus string `json:"audit_status"`
+	Certificate string `json:"certificate"`
+}
+
+// SessionCandidates reads a session's candidates with their results. Read-only.
+func (a *Activities) SessionCandidates(ctx context.Context, sessionID string) ([]CandidateFacts, error) {
+	cs, err := a.DB.Candidates(ctx, sessionID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]CandidateFacts, 0, len(cs))
+	for _, c := range cs {
+		out = append(out, CandidateFacts{ID: c.ID, Name: c.Name, IDCipher: c.IDCipher, IDLookup: c.IDLookup, IDMasked: c.IDMasked,
+			Result: c.Result, AuditStatus: c.AuditStatus, Certificate: c.CertificateNumber})
+	}
+	return out, nil
+}

@@ -217,6 +217,9 @@ type Transition struct {
 	UpdateLeagues []LeagueStatus
 	// Application moves the application's status along with the case.
 	Application *ApplicationChange
+	// Session upserts an assessment session; Candidates change its candidates.
+	Session    *AssessmentSession
+	Candidates []CandidateUpdate
 }
 
 // ApplicationChange is the application status that goes with a case transition: returned
@@ -414,6 +417,29 @@ func (db *DB) ApplyTransition(ctx context.Context, tr Transition) (bool, error) 
 				if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&row).Error; err != nil {
 					return fmt.Errorf("notification: %w", err)
 				}
+			}
+		}
+		if tr.Session != nil {
+			ss := *tr.Session
+			ss.UpdatedAt = at
+			if ss.CreatedAt.IsZero() {
+				ss.CreatedAt = at
+			}
+			if err := tx.Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "id"}}, DoUpdates: clause.AssignmentColumns(
+				[]string{"status", "updated_at"})}).Create(&ss).Error; err != nil {
+				return fmt.Errorf("session: %w", err)
+			}
+		}
+		for _, cu := range tr.Candidates {
+			set := map[string]any{"updated_at": at}
+			if cu.AuditStatus != "" {
+				set["audit_status"], set["audit_reason"] = cu.AuditStatus, cu.AuditReason
+			}
+			if cu.CertificateNumber != "" {
+				set["certificate_number"] = cu.CertificateNumber
+			}
+			if err := tx.Model(&SessionCandidate{}).Where("id = ?", cu.ID).Updates(set).Error; err != nil {
+				return fmt.Errorf("candidate: %w", err)
 			}
 		}
 		if ch := tr.Application; ch != nil {

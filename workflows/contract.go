@@ -17,6 +17,9 @@ func CampaignWorkflowID(campaignID string) string { return "campaign-" + campaig
 // LeagueWorkflowID is the ID of a league's collection in a campaign.
 func LeagueWorkflowID(campaignID, league string) string { return "league-" + campaignID + "-" + league }
 
+// SessionWorkflowID is the ID of an AssessmentSession.
+func SessionWorkflowID(id string) string { return "session-" + id }
+
 // ComplaintWorkflowID is the ID of a Complaint.
 func ComplaintWorkflowID(id string) string { return "complaint-" + id }
 
@@ -42,6 +45,9 @@ const (
 	PublishedSignal = "Published"
 	// ComplaintOutcomeSignal tells a case the outcome of a complaint against it (ComplaintOutcome).
 	ComplaintOutcomeSignal = "ComplaintOutcome"
+	// PlanSessionUpdate plans an assessment sitting of an active pilot (PlanSessionRequest →
+	// PlanSessionResult).
+	PlanSessionUpdate = "PlanSession"
 	// StateQuery returns a workflow's current state summary.
 	StateQuery = "State"
 )
@@ -251,6 +257,9 @@ const (
 	KindLeagueOverdue   = "league_overdue"
 	KindPublish         = "publish_directory"
 	KindVerifyComplaint = "verify_complaint"
+	KindSubmitResults   = "submit_results"
+	KindAuditResults    = "audit_results"
+	KindCorrectResults  = "correct_results"
 )
 
 // kindSpec says who decides a kind of task and with which outcomes; outcomes that need
@@ -274,6 +283,9 @@ var Kinds = map[string]kindSpec{
 	KindLeagueOverdue:   {"督办逾期未报送汇总表的盟市", "region_official", map[string]bool{"acknowledge": false}},
 	KindPublish:         {"公布试点企业目录", "region_official", map[string]bool{"publish": false}},
 	KindVerifyComplaint: {"核查投诉举报", "county_official", map[string]bool{"dismiss": true, "rectify": true, "suspend": true, "remove": true}},
+	KindSubmitResults:   {"提交认定结果", "enterprise_user", map[string]bool{"submit": false}},
+	KindAuditResults:    {"审核认定结果", "region_centre", map[string]bool{"approve": false, "reject": true}},
+	KindCorrectResults:  {"按审核意见更正认定结果", "enterprise_user", map[string]bool{"resubmit": false}},
 }
 
 // OutcomeNames are the Chinese names of outcomes.
@@ -282,4 +294,29 @@ var OutcomeNames = map[string]string{
 	"score": "已打分", "batch1": "列入第一批", "batch2": "列入第二批", "not_selected": "未入选",
 	"submit": "已提交", "file": "准予备案", "acknowledge": "已督办", "publish": "已公布",
 	"dismiss": "不予支持", "rectify": "责令整改", "suspend": "暂停试点", "remove": "移出目录",
+	"approve": "审核通过",
+}
+
+// Assessor is a member of a sitting's assessment panel.
+type Assessor struct {
+	Name string `json:"name"`
+	Role string `json:"role"` // 考评员 / 监考 / 评审
+}
+
+// PlanSessionRequest plans a sitting; occupation and level must lie in the approved scope.
+type PlanSessionRequest struct {
+	Actor          Actor      `json:"actor"`
+	SessionID      string     `json:"session_id"`
+	OccupationCode string     `json:"occupation_code"`
+	WorkType       string     `json:"work_type"`
+	Level          int        `json:"level"`
+	ExamDate       time.Time  `json:"exam_date"`
+	Site           string     `json:"site"`
+	Assessors      []Assessor `json:"assessors"`
+}
+
+// PlanSessionResult names the started session workflow.
+type PlanSessionResult struct {
+	SessionID  string `json:"session_id"`
+	WorkflowID string `json:"workflow_id"`
 }
