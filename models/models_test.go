@@ -168,3 +168,29 @@ func TestOccupationImportAndExclusions(t *testing.T) {
 		require.ErrorIs(t, db.RemoveExclusion(ctx, "电工"), models.ErrNotFound)
 	})
 }
+
+func TestSupervisionDrawExcludesConflictsBeforeTheDrawAndReruns(t *testing.T) {
+	sessions := []models.DrawSession{{ID: "s1", EnterpriseID: "e1", EnterpriseName: "甲公司"}, {ID: "s2", EnterpriseID: "e2", EnterpriseName: "乙公司"},
+		{ID: "s3", EnterpriseID: "e3", EnterpriseName: "丙公司"}}
+	sups := []models.DrawSupervisor{{UserID: "a", Employer: "甲公司"}, {UserID: "b", Conflicts: []string{"e2"}}, {UserID: "c"}, {UserID: "d"}, {UserID: "e"}}
+	for seed := uint64(1); seed < 200; seed++ {
+		as, err := models.RunDraw(seed, sessions, sups, 2, 2)
+		require.NoError(t, err)
+		require.Len(t, as, 2)
+		for _, a := range as {
+			require.Len(t, a.Supervisors, 2)
+			require.NotEqual(t, a.Supervisors[0], a.Supervisors[1])
+			if a.SessionID == "s1" {
+				require.NotContains(t, a.Eligible, "a", "same employer excluded")
+			}
+			if a.SessionID == "s2" {
+				require.NotContains(t, a.Eligible, "b", "declared relation excluded")
+			}
+		}
+		again, err := models.RunDraw(seed, sessions, sups, 2, 2)
+		require.NoError(t, err)
+		require.Equal(t, as, again, "same seed, same draw")
+	}
+	_, err := models.RunDraw(1, sessions, sups[:2], 3, 2)
+	require.ErrorIs(t, err, models.ErrTooFewSupervisors)
+}
