@@ -387,14 +387,21 @@ func (s *Server) apiClaim(c *gin.Context) error {
 		s.deny(c, a, "task", "claim", t.CandidateDomain)
 		return nil
 	}
-	nt, err := s.db.ClaimTask(c.Request.Context(), t.ID, a.User.ID, b.Version)
+	return s.taskChange(c, t, a, "task.claim", "claim_conflict", "该待办已被他人认领或已变更，请刷新后重试。",
+		func(ctx context.Context) (models.Task, error) { return s.db.ClaimTask(ctx, t.ID, a.User.ID, b.Version) })
+}
+
+// taskChange runs a versioned change of a task's assignment, maps a lost race to 409 and audits.
+func (s *Server) taskChange(c *gin.Context, t models.Task, a *Actor, action, conflictCode, conflictMsg string,
+	change func(ctx context.Context) (models.Task, error)) error {
+	nt, err := change(c.Request.Context())
 	if errors.Is(err, models.ErrConflict) {
-		return newError(http.StatusConflict, "claim_conflict", "该待办已被他人认领或已变更，请刷新后重试。")
+		return newError(http.StatusConflict, conflictCode, conflictMsg)
 	}
 	if err != nil {
 		return err
 	}
-	_ = s.audit(c.Request.Context(), a, models.AuditEntry{Action: "task.claim", ObjectType: "task", ObjectID: t.ID, JurisdictionCode: t.JurisdictionCode})
+	_ = s.audit(c.Request.Context(), a, models.AuditEntry{Action: action, ObjectType: "task", ObjectID: t.ID, JurisdictionCode: t.JurisdictionCode})
 	c.JSON(http.StatusOK, nt)
 	return nil
 }
@@ -408,16 +415,10 @@ func (s *Server) apiUnclaim(c *gin.Context) error {
 	if err := c.ShouldBindJSON(&b); err != nil || b.Version == 0 {
 		return badRequest("bad_json", "请提供待办的 version。")
 	}
-	nt, err := s.db.UnclaimTask(c.Request.Context(), t.ID, a.User.ID, b.Version)
-	if errors.Is(err, models.ErrConflict) {
-		return newError(http.StatusConflict, "unclaim_conflict", "只能释放自己认领的待办，或待办已变更，请刷新后重试。")
-	}
-	if err != nil {
-		return err
-	}
-	_ = s.audit(c.Request.Context(), a, models.AuditEntry{Action: "task.unclaim", ObjectType: "task", ObjectID: t.ID, JurisdictionCode: t.JurisdictionCode})
-	c.JSON(http.StatusOK, nt)
-	return nil
+	return s.taskChange(c, t, a, "task.unclaim", "unclaim_conflict", "只能释放自己认领的待办，或待办已变更，请刷新后重试。",
+		func(ctx context.Context) (models.Task, error) {
+			return s.db.UnclaimTask(ctx, t.ID, a.User.ID, b.Version)
+		})
 }
 
 // apiReassign gives a task to another user of the task's role who can reach its domain.
