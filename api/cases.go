@@ -324,12 +324,47 @@ func (s *Server) apiTasks(c *gin.Context) error {
 	if a.User.Role == models.RoleExpert || a.User.Role == models.RoleSupervisor {
 		f.View = models.ViewMine // experts and supervisors see only what they were drawn for
 	}
-	ts, total, err := s.db.Inbox(c.Request.Context(), f)
+	f.ScopeLevel = s.levelOf(a.Domain)
+	// One indexed query for the page; the total is a second query, made only when asked for.
+	ts, more, err := s.db.InboxPage(c.Request.Context(), f)
 	if err != nil {
 		return err
 	}
-	c.JSON(http.StatusOK, listResponse[models.Task]{Items: ts, Total: total, Limit: limit, Offset: offset})
+	resp := taskPage{Items: ts, HasMore: more, Limit: limit, Offset: offset}
+	if c.Query("count") == "true" {
+		n, err := s.db.InboxCount(c.Request.Context(), f)
+		if err != nil {
+			return err
+		}
+		resp.Total = &n
+	}
+	c.JSON(http.StatusOK, resp)
 	return nil
+}
+
+// taskPage is a page of an inbox.
+type taskPage struct {
+	Items   []models.Task `json:"items"`
+	HasMore bool          `json:"has_more"`
+	Total   *int64        `json:"total,omitempty"`
+	Limit   int           `json:"limit"`
+	Offset  int           `json:"offset"`
+}
+
+// levelOf is the level of a jurisdiction code (empty for enterprise nodes and unknown codes).
+func (s *Server) levelOf(code string) string {
+	s.levelsOnce.Do(func() {
+		s.levels = map[string]string{}
+		js, err := s.db.Jurisdictions(context.Background())
+		if err != nil {
+			s.log.Error("load jurisdiction levels", "err", err)
+			return
+		}
+		for _, j := range js {
+			s.levels[j.Code] = j.Level
+		}
+	})
+	return s.levels[code]
 }
 
 func parseDate(v string, loc *time.Location) (time.Time, error) {

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -102,6 +103,9 @@ type Server struct {
 	taskQueue string
 	timing    workflows.Timing
 	decisions keyedMutex
+	// levels caches each jurisdiction's level (jurisdictions change only by migration).
+	levelsOnce sync.Once
+	levels     map[string]string
 }
 
 // New builds a server.

@@ -503,7 +503,10 @@ type InboxFilter struct {
 	// Role and Domain of the caller: the unit's queue is tasks for this role in this exact domain.
 	Role, Domain, UserID string
 	// Jurisdictions is the caller's subtree, for the "all" view.
-	Jurisdictions                          []string
+	Jurisdictions []string
+	// ScopeLevel is the level of the caller's jurisdiction (Domain): with it the "all" view
+	// filters on one indexed column (the league or the county) instead of the subtree's list.
+	ScopeLevel                             string
 	Kind, Stage, League, Jurisdiction, SLA string
 	Batch                                  int
 	DueBefore                              *time.Time
@@ -512,9 +515,9 @@ type InboxFilter struct {
 	Limit, Offset                          int
 }
 
-// Inbox lists tasks; each view is a single query on an index that starts with its equality
-// columns and ends with due_at, so the first page is read in order without sorting all rows.
-func (db *DB) Inbox(ctx context.Context, f InboxFilter) ([]Task, int64, error) {
+// inboxQuery builds an inbox view's query; each view has an index that starts with its
+// equality columns and ends with due_at, so the first page is read in order without sorting.
+func (db *DB) inboxQuery(ctx context.Context, f InboxFilter) *gorm.DB {
 	status := f.Status
 	if status == "" {
 		status = TaskOpen
@@ -526,9 +529,16 @@ func (db *DB) Inbox(ctx context.Context, f InboxFilter) ([]Task, int64, error) {
 	case ViewUnit:
 		q = q.Where("candidate_role = ? AND candidate_domain = ? AND assignee_id = ''", f.Role, f.Domain)
 	default:
-		if strings.Contains(f.Domain, "/E/") {
+		switch {
+		case strings.Contains(f.Domain, "/E/"):
 			q = q.Where("candidate_domain = ?", f.Domain)
-		} else {
+		case f.ScopeLevel == LevelRegion:
+			// The whole region: every open task.
+		case f.ScopeLevel == LevelLeague:
+			q = q.Where("league_code = ?", f.Domain)
+		case f.ScopeLevel == LevelCounty:
+			q = q.Where("jurisdiction_code = ?", f.Domain)
+		default:
 			q = q.Where("jurisdiction_code IN ?", f.Jurisdictions)
 		}
 	}
@@ -553,17 +563,41 @@ func (db *DB) Inbox(ctx context.Context, f InboxFilter) ([]Task, int64, error) {
 	if f.DueBefore != nil {
 		q = q.Where("due_at < ?", f.DueBefore.UTC())
 	}
-	var total int64
-	if err := q.Count(&total).Error; err != nil {
-		return nil, 0, err
-	}
+	return q
+}
+
+// InboxPage returns one page of an inbox and whether more follow, in a single indexed query.
+func (db *DB) InboxPage(ctx context.Context, f InboxFilter) ([]Task, bool, error) {
 	order := "due_at, id"
 	if f.Desc {
 		order = "due_at DESC, id DESC"
 	}
+	limit := clampLimit(f.Limit)
 	var ts []Task
-	err := q.Order(order).Limit(clampLimit(f.Limit)).Offset(f.Offset).Find(&ts).Error
-	return ts, total, err
+	if err := db.inboxQuery(ctx, f).Order(order).Limit(limit + 1).Offset(f.Offset).Find(&ts).Error; err != nil {
+		return nil, false, err
+	}
+	if len(ts) > limit {
+		return ts[:limit], true, nil
+	}
+	return ts, false, nil
+}
+
+// InboxCount counts an inbox's tasks (a second query, for pages that show a total).
+func (db *DB) InboxCount(ctx context.Context, f InboxFilter) (int64, error) {
+	var n int64
+	err := db.inboxQuery(ctx, f).Count(&n).Error
+	return n, err
+}
+
+// Inbox returns a page and the total.
+func (db *DB) Inbox(ctx context.Context, f InboxFilter) ([]Task, int64, error) {
+	ts, _, err := db.InboxPage(ctx, f)
+	if err != nil {
+		return nil, 0, err
+	}
+	n, err := db.InboxCount(ctx, f)
+	return ts, n, err
 }
 
 // ClaimTask assigns an open, unclaimed task to user, checking the version the caller saw.

@@ -98,6 +98,7 @@ func (w *campaignWF) setup(ctx workflow.Context) error {
 	}
 	w.host = host{ctx: ctx, wfID: workflow.GetInfo(ctx).WorkflowExecution.ID, timing: w.in.Timing, Seq: w.st.Seq, Tasks: w.st.Tasks,
 		escalateTo: func(string) (string, string) { return "region_official", "" }}
+	w.host.commit = w.commit
 	if err := workflow.SetUpdateHandlerWithOptions(ctx, DecideUpdate, w.host.handleDecision,
 		workflow.UpdateHandlerOptions{Validator: w.host.validateDecision}); err != nil {
 		return err

@@ -48,6 +48,8 @@ type CaseState struct {
 	AppVersion   int                  `json:"app_version"`
 	CorrectionOf string               `json:"correction_of,omitempty"` // stage to return to after a correction
 	SummaryIn    bool                 `json:"summary_in,omitempty"`
+	// PanelRetryAt is when a draw that found too few experts is tried again.
+	PanelRetryAt time.Time `json:"panel_retry_at,omitempty"`
 }
 
 // CaseResult is how a case ended.
@@ -81,6 +83,7 @@ type caseWF struct {
 func (w *caseWF) setup(ctx workflow.Context) error {
 	w.in.Timing = w.in.Timing.WithDefaults()
 	w.host = host{ctx: ctx, wfID: workflow.GetInfo(ctx).WorkflowExecution.ID, timing: w.in.Timing, escalateTo: w.escalateTo}
+	w.host.commit = w.commitTimers
 	if w.in.State != nil {
 		w.st = w.in.State
 	} else {
@@ -141,9 +144,12 @@ func (w *caseWF) run() (CaseResult, error) {
 	for w.st.Stage != StageClosed {
 		p, err := w.host.wait(func() bool {
 			return len(w.interrupt) > 0 || (w.st.Stage == StageInSummary && w.st.SummaryIn) || w.quorumAfterTimeout()
-		}, nil)
+		}, w.panelRetry)
 		if err != nil {
 			return CaseResult{}, err
+		}
+		if at := w.panelRetry(); !at.IsZero() && !workflow.Now(ctx).Before(at) {
+			w.st.SummaryIn = true // draw again
 		}
 		switch {
 		case p != nil:
@@ -302,6 +308,20 @@ func (w *caseWF) commit(tr models.Transition) error {
 		return err
 	}
 	w.st.Seq, w.st.Tasks = w.host.Seq, w.host.Tasks
+	return w.upsertSearchAttributes(tr.Case)
+}
+
+// commitTimers writes a reminder or escalation with the case row, so the case's SLA state and
+// waiting-on follow its tasks.
+func (w *caseWF) commitTimers(tr models.Transition) error {
+	tr.Case = w.caseRow()
+	if err := w.apply(tr); err != nil {
+		return err
+	}
+	w.st.Seq, w.st.Tasks = w.host.Seq, w.host.Tasks
+	if workflow.GetVersion(w.ctx, "timer-search-attributes", workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return nil
+	}
 	return w.upsertSearchAttributes(tr.Case)
 }
 
@@ -560,6 +580,11 @@ func (w *caseWF) startEvaluation() error {
 			return err
 		}
 		w.st.SummaryIn = false
+		again := !w.st.PanelRetryAt.IsZero()
+		w.st.PanelRetryAt = workflow.Now(w.ctx).Add(24 * time.Hour)
+		if again {
+			return nil // the centre was told at the first failure; try again tomorrow
+		}
 		tr.Notify = append(tr.Notify, models.NotifyRequest{Role: "region_centre", Domain: w.in.Region, CaseID: w.in.CaseID,
 			Kind: "escalation", Subject: "专家库人数不足", Body: "无法为 " + w.in.EnterpriseName + " 抽取评估专家组，请补充专家库后重新抽取。"})
 		w.event(&tr, "panel_failed", "专家库可用专家不足，等待补充", nil, false, nil)
@@ -649,6 +674,11 @@ func (w *caseWF) onComplaint(o ComplaintOutcome) error {
 	case "suspend":
 		if w.st.Stage == StageClosed || w.st.Stage == StageSuspended {
 			return nil
+		}
+		if w.st.Stage != StageActive && w.st.Stage != StagePreparation && w.st.Stage != StageFiling {
+			// Not a pilot yet: nothing to suspend. Record the finding; the case goes on.
+			w.event(&tr, "complaint_upheld", "投诉核查属实（申报尚未列入目录，不暂停）："+o.Reason, &o.Actor, false, nil)
+			break
 		}
 		w.suspend(&tr, "投诉核查：暂停试点。"+o.Reason, &o.Actor)
 	case "remove":
@@ -775,4 +805,12 @@ func (w *caseWF) handleAdjust(ctx workflow.Context, req AdjustRequest) (AdjustRe
 		return AdjustResult{}, e
 	}
 	return AdjustResult{Stage: w.st.Stage}, err
+}
+
+// panelRetry is when the next draw is due after one that found too few experts.
+func (w *caseWF) panelRetry() time.Time {
+	if w.st.Stage == StageInSummary && !w.st.SummaryIn {
+		return w.st.PanelRetryAt
+	}
+	return time.Time{}
 }

@@ -69,6 +69,9 @@ type host struct {
 	queue      []*pending
 	timing     Timing
 	escalateTo func(domain string) (role, parent string)
+	// commit, when set, writes the transitions of reminders and escalations the way the
+	// workflow writes its own (with its projection row, keeping its carried state in step).
+	commit func(models.Transition) error
 }
 
 func (h *host) task(id string) *OpenTask {
@@ -223,15 +226,18 @@ func (h *host) fireTimers() error {
 		case !t.Reminded && !now.Before(remindAt):
 			t.Reminded = true
 			tr.UpdateTasks = append(tr.UpdateTasks, models.TaskUpdate{ID: t.ID, SLAState: models.SLADueSoon})
-			tr.Notify = append(tr.Notify, models.NotifyRequest{Role: t.Role, Domain: t.Domain, Kind: "reminder",
+			tr.Notify = append(tr.Notify, models.NotifyRequest{UserID: t.Assignee, Role: t.Role, Domain: t.Domain, Kind: "reminder",
 				Subject: "待办即将到期：" + Kinds[t.Kind].Title,
 				Body:    "您有一项待办将于 " + t.Due.In(shanghai).Format("2006-01-02 15:04") + " 到期，请及时办理。"})
 		case t.Reminded && !now.Before(h.escalationAt(t)):
 			t.Escalated++
 			up := models.TaskUpdate{ID: t.ID, SLAState: models.SLAOverdue, Escalate: true}
 			notifyRole, notifyDomain := t.Role, t.Domain
-			if h.escalateTo != nil {
-				if role, parent := h.escalateTo(t.Domain); parent != "" && t.Role != "enterprise_user" && t.Role != "expert" {
+			if t.Role == "expert" {
+				// Expert tasks stay with the expert; the appraisal centre is told.
+				notifyRole = "region_centre"
+			} else if h.escalateTo != nil {
+				if role, parent := h.escalateTo(t.Domain); parent != "" && t.Role != "enterprise_user" {
 					up.CandidateRole, up.CandidateDomain = role, parent
 					t.Role, t.Domain, t.Assignee = role, parent, ""
 					notifyRole, notifyDomain = role, parent
@@ -249,6 +255,9 @@ func (h *host) fireTimers() error {
 	}
 	if len(tr.UpdateTasks) == 0 {
 		return nil
+	}
+	if h.commit != nil {
+		return h.commit(tr)
 	}
 	return h.apply(tr)
 }

@@ -62,6 +62,7 @@ func (w *leagueWF) setup(ctx workflow.Context) error {
 	}
 	w.host = host{ctx: ctx, wfID: workflow.GetInfo(ctx).WorkflowExecution.ID, timing: w.in.Timing, Seq: w.st.Seq, Tasks: w.st.Tasks,
 		escalateTo: func(string) (string, string) { return "region_official", "" }}
+	w.host.commit = w.commit
 	if err := workflow.SetUpdateHandlerWithOptions(ctx, DecideUpdate, w.host.handleDecision,
 		workflow.UpdateHandlerOptions{Validator: w.validate}); err != nil {
 		return err
@@ -90,6 +91,13 @@ func (w *leagueWF) setup(ctx workflow.Context) error {
 					}
 				}
 				w.st.Cases = out
+				pend := w.pendingCases[:0]
+				for _, x := range w.pendingCases {
+					if x.CaseID != r.CaseID {
+						pend = append(pend, x)
+					}
+				}
+				w.pendingCases = pend
 			})
 			sel.AddReceive(moved, func(c workflow.ReceiveChannel, _ bool) {
 				var m DeadlineMoved

@@ -48,6 +48,7 @@ commands:
   audit     audit verify: check the audit log's hash chain
   occupations import FILE.csv   replace the occupation dictionary with an official CSV
             (header code,name,major,middle,minor); running servers pick it up on restart
+  bench inbox   measure the inbox on PostgreSQL (100,000 open and 1,000,000 closed tasks)
   version   print the version
 
 Configuration comes from flags and SKILLCERT_* / TEMPORAL_* environment variables (see README).
@@ -111,6 +112,8 @@ func run(args []string, getenv func(string) string, stdout io.Writer) int {
 		err = runAuditVerify(ctx, cfg, stdout)
 	case "occupations":
 		err = runImportOccupations(ctx, cfg, log, sub, stdout)
+	case "bench":
+		err = runBench(ctx, cfg, log, rest, stdout)
 	default:
 		fmt.Fprintf(os.Stderr, "unknown command %q\n\n%s", cmd, usage)
 		return 2

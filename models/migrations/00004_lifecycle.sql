@@ -82,9 +82,13 @@ CREATE TABLE tasks (
     created_at             TIMESTAMP NOT NULL,
     updated_at             TIMESTAMP NOT NULL
 );
-CREATE INDEX tasks_inbox_idx ON tasks (status, candidate_role, jurisdiction_code, due_at);
+-- One index per inbox view, each ending in due_at so the first page is read in order:
+-- the unit's queue, my claimed tasks, and "all open" for a county, a league and the region.
+CREATE INDEX tasks_unit_idx ON tasks (status, candidate_role, candidate_domain, assignee_id, due_at);
 CREATE INDEX tasks_assignee_idx ON tasks (assignee_id, status, due_at);
-CREATE INDEX tasks_domain_idx ON tasks (candidate_domain, status, due_at);
+CREATE INDEX tasks_county_idx ON tasks (status, jurisdiction_code, due_at);
+CREATE INDEX tasks_league_idx ON tasks (status, league_code, due_at);
+CREATE INDEX tasks_due_idx ON tasks (status, due_at);
 CREATE INDEX tasks_case_idx ON tasks (case_id, status);
 
 CREATE TABLE case_events (

@@ -1,0 +1,55 @@
+package models
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// SeedBenchTasks fills the tasks table with open and closed tasks spread evenly over the
+// counties, a third each waiting on the county, its league and the region, due over the next
+// and past 90 days. It generates rows inside PostgreSQL (generate_series), for benchmarks only.
+func (db *DB) SeedBenchTasks(ctx context.Context, counties []string, parents map[string]string, open, closed int) error {
+	if db.Dialect != Postgres {
+		return errors.New("bench data needs PostgreSQL")
+	}
+	quote := func(xs []string) string {
+		q := make([]string, len(xs))
+		for i, x := range xs {
+			q[i] = "'" + strings.ReplaceAll(x, "'", "") + "'"
+		}
+		return "ARRAY[" + strings.Join(q, ",") + "]"
+	}
+	leagues := make([]string, len(counties))
+	for i, c := range counties {
+		leagues[i] = parents[c]
+	}
+	insert := func(from, n int, status string) error {
+		sql := fmt.Sprintf(`
+WITH c AS (SELECT %s AS counties, %s AS leagues)
+INSERT INTO tasks (id, workflow_id, case_id, kind, title, stage, candidate_role, candidate_domain, jurisdiction_code, league_code,
+  enterprise_name, campaign_id, batch, assignee_id, status, sla_state, due_at, escalated, outcome, reasons, decided_by, request_key,
+  version, created_at, updated_at)
+SELECT 'bench-' || g, 'case-bench-' || (g / 3), 'bench-' || (g / 3),
+  (ARRAY['county_precheck','league_review','region_decision'])[1 + g %% 3], '基准测试待办 ' || g, 'league_review',
+  (ARRAY['county_official','league_official','region_official'])[1 + g %% 3],
+  CASE g %% 3 WHEN 0 THEN c.counties[1 + (g / 3) %% cardinality(c.counties)] WHEN 1 THEN c.leagues[1 + (g / 3) %% cardinality(c.counties)] ELSE '150000' END,
+  c.counties[1 + (g / 3) %% cardinality(c.counties)], c.leagues[1 + (g / 3) %% cardinality(c.counties)],
+  '基准企业 ' || (g / 3), '2027', 1 + g %% 2, '', ?, 'on_time',
+  now() AT TIME ZONE 'UTC' + ((g %% 180) - 90) * interval '1 day' + (g %% 86400) * interval '1 second', 0, '', '', '', '', 1,
+  now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC'
+FROM generate_series(?::bigint, ?::bigint) AS g, c`, quote(counties), quote(leagues))
+		return db.WithContext(ctx).Exec(sql, status, from, from+n-1).Error
+	}
+	if err := insert(1, open, TaskOpen); err != nil {
+		return fmt.Errorf("seed open tasks: %w", err)
+	}
+	for from := open + 1; from <= open+closed; from += 250_000 {
+		n := min(250_000, open+closed-from+1)
+		if err := insert(from, n, TaskDone); err != nil {
+			return fmt.Errorf("seed closed tasks: %w", err)
+		}
+	}
+	return db.WithContext(ctx).Exec("ANALYZE tasks").Error
+}
