@@ -4,6 +4,7 @@ package activities
 
 import (
 	"context"
+	"crypto/ed25519"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -23,6 +24,8 @@ type Activities struct {
 	// Temporal and Namespace let the watchdog describe and list workflows.
 	Temporal  client.Client
 	Namespace string
+	// SigningKey signs the certificates IssueCertificates issues.
+	SigningKey ed25519.PrivateKey
 }
 
 // Apply writes a projection transition in one transaction. Idempotency key: the transition's

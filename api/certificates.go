@@ -1,10 +1,737 @@
 package api
 
-import "github.com/gin-gonic/gin"
+import (
+	"context"
+	"crypto/ed25519"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"html/template"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gin-gonic/gin"
+	qrcode "github.com/skip2/go-qrcode"
+	"golang.org/x/time/rate"
+
+	"skillcert/models"
+	"skillcert/models/pii"
+	"skillcert/models/validate"
+	"skillcert/policies"
+)
+
+// nationalQueryURL is the national system in which certificates can also be checked
+// (技能人才评价证书全国联网查询), printed on every certificate as a query address.
+const nationalQueryURL = "http://zscx.osta.org.cn/"
+
+// Public query limits: a burst of publicBurst requests per client address, refilled at one
+// request per publicEvery. A person checks a few certificates; a script walking the sequential
+// numbers to harvest names is slowed to a crawl.
+const (
+	publicBurst = 20
+	publicEvery = 3 * time.Second
+)
+
+// maxRevokeReason bounds a revocation reason, in characters.
+const maxRevokeReason = 500
 
 // certificateState is the certificates feature's state on the server.
-type certificateState struct{}
+type certificateState struct {
+	// sealer computes the keyed lookup hash of a queried ID number and opens stored ones for
+	// those allowed to read them.
+	sealer *pii.Sealer
+	// pub verifies certificate signatures; nil when no signing key is configured (tests of
+	// other features), in which case verification answers 503.
+	pub ed25519.PublicKey
+	// limiter throttles the public, anonymous routes per client address.
+	limiter *publicLimiter
+}
 
-func (s *Server) initCertificates(d Deps) error { return nil }
+func (s *Server) initCertificates(d Deps) error {
+	sealer, err := pii.New(d.DataKey, d.LookupKey)
+	if err != nil {
+		return fmt.Errorf("api: keys for ID numbers: %w", err)
+	}
+	var pub ed25519.PublicKey
+	switch len(d.SigningKey) {
+	case 0:
+	case ed25519.SeedSize:
+		pub = ed25519.NewKeyFromSeed(d.SigningKey).Public().(ed25519.PublicKey)
+	default:
+		return fmt.Errorf("api: signing key must be a %d-byte Ed25519 seed", ed25519.SeedSize)
+	}
+	s.certs = certificateState{sealer: sealer, pub: pub, limiter: newPublicLimiter(rate.Every(publicEvery), publicBurst)}
+	return nil
+}
 
-func (s *Server) certificateRoutes(r *gin.Engine, v1 *gin.RouterGroup) {}
+// certificateRoutes serves certificates: the public query (JSON and page), the e-certificate
+// reached from its QR code, signature verification and the public key, the logged-in view,
+// revocation by the region's appraisal centre, and the certificate report. The public routes
+// need no account, read only the database, and are throttled per client address.
+//
+// Note on :id — gin wants one parameter name per path position, so under
+// /api/v1/certificates it is the certificate number for verify and the certificate ID for
+// revoke.
+func (s *Server) certificateRoutes(r *gin.Engine, v1 *gin.RouterGroup) {
+	throttle := s.publicThrottle
+	v1.GET("/public/certificates", throttle, s.json(s.apiPublicCertificates))
+	v1.GET("/certificates/public-key", s.json(s.apiCertificatePublicKey))
+	v1.GET("/certificates/:id/verify", throttle, s.json(s.apiVerifyCertificate))
+	v1.POST("/certificates/:id/revoke", s.requireAPILogin, s.authorize("certificate", "revoke", s.certificateScope), s.json(s.apiRevokeCertificate))
+	v1.GET("/reports/certificates", s.requireAPILogin, s.authorize("report", "read", ownScope), s.json(s.apiCertificateReport))
+
+	r.GET("/query", s.page(s.certQueryPage))
+	r.POST("/query", s.csrf, throttle, s.page(s.certQuerySubmit))
+	r.GET("/c/:token", throttle, s.page(s.publicCertificatePage))
+	r.GET("/certificates/:id", s.requirePageLogin, s.authorize("certificate", "read", s.certificateScope), s.page(s.certificatePage))
+	r.POST("/certificates/:id/revoke", s.requirePageLogin, s.csrf, s.authorize("certificate", "revoke", s.certificateScope), s.page(s.certificateRevokeSubmit))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Throttling.
+
+// publicLimiter is a token bucket per client address. Buckets idle long enough to be full again
+// are dropped, so the map stays as small as the set of recent clients.
+type publicLimiter struct {
+	mu      sync.Mutex
+	every   rate.Limit
+	burst   int
+	idle    time.Duration
+	buckets map[string]*publicBucket
+	swept   time.Time
+}
+
+type publicBucket struct {
+	lim  *rate.Limiter
+	seen time.Time
+}
+
+func newPublicLimiter(every rate.Limit, burst int) *publicLimiter {
+	idle := time.Minute
+	if every > 0 {
+		if full := time.Duration(float64(burst) / float64(every) * float64(time.Second)); full > idle {
+			idle = full
+		}
+	}
+	return &publicLimiter{every: every, burst: burst, idle: idle, buckets: map[string]*publicBucket{}}
+}
+
+// allow takes a token for addr at now, or says how long until one is available.
+func (l *publicLimiter) allow(addr string, now time.Time) (bool, time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if now.Sub(l.swept) > l.idle {
+		for k, b := range l.buckets {
+			if now.Sub(b.seen) > l.idle {
+				delete(l.buckets, k)
+			}
+		}
+		l.swept = now
+	}
+	b, ok := l.buckets[addr]
+	if !ok {
+		b = &publicBucket{lim: rate.NewLimiter(l.every, l.burst)}
+		l.buckets[addr] = b
+	}
+	b.seen = now
+	res := b.lim.ReserveN(now, 1)
+	if !res.OK() {
+		return false, l.idle
+	}
+	if d := res.DelayFrom(now); d > 0 {
+		res.CancelAt(now)
+		return false, d
+	}
+	return true, 0
+}
+
+// publicThrottle answers 429 with Retry-After when the client address has spent its bucket.
+func (s *Server) publicThrottle(c *gin.Context) {
+	ok, wait := s.certs.limiter.allow(c.ClientIP(), s.now())
+	if ok {
+		c.Next()
+		return
+	}
+	secs := int(math.Ceil(wait.Seconds()))
+	s.writeError(c, &Error{Status: http.StatusTooManyRequests, Code: "rate_limited", RetryAfter: secs,
+		Message: "查询过于频繁，请 " + strconv.Itoa(secs) + " 秒后再试。"})
+}
+
+// ---------------------------------------------------------------------------------------------
+// The public query.
+
+// publicCertificate is a certificate as the public sees it: the ID number masked, no internal IDs.
+type publicCertificate struct {
+	Number         string `json:"number"`
+	HolderName     string `json:"holder_name"`
+	IDType         string `json:"id_type"`
+	IDMasked       string `json:"id_masked"`
+	OccupationCode string `json:"occupation_code"`
+	OccupationName string `json:"occupation_name"`
+	WorkType       string `json:"work_type"`
+	Level          int    `json:"level"`
+	LevelName      string `json:"level_name"`
+	Issuer         string `json:"issuer"`
+	IssueDate      string `json:"issue_date"` // YYYY-MM-DD
+	Status         string `json:"status"`     // valid | revoked
+	StatusName     string `json:"status_name"`
+	RevokedAt      string `json:"revoked_at,omitempty"` // YYYY-MM-DD, Asia/Shanghai
+	RevokedReason  string `json:"revoked_reason,omitempty"`
+}
+
+var certificateStatusNames = map[string]string{models.CertificateValid: "有效", models.CertificateRevoked: "已注销"}
+
+func (s *Server) publicCertificateOf(c models.Certificate) publicCertificate {
+	p := publicCertificate{Number: c.Number, HolderName: c.HolderName, IDType: models.IDTypeResident, IDMasked: c.IDMasked,
+		OccupationCode: c.OccupationCode, OccupationName: c.OccupationName, WorkType: c.WorkType, Level: int(c.Level),
+		LevelName: c.Level.Name(), Issuer: c.IssuerName, IssueDate: c.IssueDateString(), Status: c.Status,
+		StatusName: certificateStatusNames[c.Status]}
+	if c.Status == models.CertificateRevoked {
+		p.RevokedReason = c.RevokeReason
+		if c.RevokedAt != nil {
+			p.RevokedAt = c.RevokedAt.In(s.cfg.Location).Format(time.DateOnly)
+		}
+	}
+	return p
+}
+
+// certQuery is what a visitor asks: name + ID number, or a certificate number (optionally
+// with the name, which must then match).
+type certQuery struct {
+	Name, IDNumber, Number string
+}
+
+// Errors of the public query.
+var (
+	errQueryMissing   = badRequest("missing_parameters", "请填写姓名和身份证号，或填写证书编号。")
+	errQueryAmbiguous = badRequest("ambiguous_query", "请按“姓名＋身份证号”或“证书编号”其中一种方式查询，不要同时填写身份证号和证书编号。")
+	errQueryNoName    = badRequest("missing_name", "按身份证号查询时，请同时填写持证人姓名。")
+)
+
+// lookupCertificates answers a public query from the database alone: by name and the keyed
+// hash of the ID number (never the number itself), or by certificate number.
+func (s *Server) lookupCertificates(ctx context.Context, q certQuery) ([]models.Certificate, error) {
+	name := models.NormalizeHolderName(q.Name)
+	id := validate.NormalizeIDNumber(q.IDNumber)
+	number := validate.NormalizeCertificateNumber(q.Number)
+	switch {
+	case id != "" && number != "":
+		return nil, errQueryAmbiguous
+	case id == "" && number == "":
+		return nil, errQueryMissing
+	case id != "" && name == "":
+		return nil, errQueryNoName
+	}
+	if utf8.RuneCountInString(name) > 64 {
+		return nil, invalid(validate.Errors{{Field: "name", Code: "too_long", Message: "姓名不能超过64个字"}})
+	}
+	if id != "" {
+		if err := validate.CheckIDNumber(id, s.now().In(s.cfg.Location)); err != nil {
+			var errs validate.Errors
+			errs.AddError("id_number", err)
+			return nil, invalid(errs)
+		}
+		return s.db.QueryCertificates(ctx, name, s.certs.sealer.LookupKey(id))
+	}
+	if err := checkCertificateNumber(number); err != nil {
+		return nil, err
+	}
+	c, err := s.db.CertificateByNumber(ctx, number)
+	switch {
+	case errors.Is(err, models.ErrNotFound):
+		return []models.Certificate{}, nil
+	case err != nil:
+		return nil, err
+	case name != "" && name != c.HolderName:
+		return []models.Certificate{}, nil
+	}
+	return []models.Certificate{c}, nil
+}
+
+// checkCertificateNumber maps the faults of a typed certificate number: an old 16-digit number
+// is a real certificate of the former scheme, so it gets its own code and explanation.
+func checkCertificateNumber(number string) error {
+	err := validate.CheckCertificateNumber(number)
+	if err == nil {
+		return nil
+	}
+	var errs validate.Errors
+	errs.AddError("number", err)
+	if errors.Is(err, validate.ErrOldCertificateNumber) {
+		return &Error{Status: http.StatusUnprocessableEntity, Code: "old_certificate_number", Message: validate.ErrOldCertificateNumber.Message, Fields: errs}
+	}
+	return invalid(errs)
+}
+
+// apiPublicCertificates is GET /api/v1/public/certificates?name=&id_number= or ?number=[&name=].
+func (s *Server) apiPublicCertificates(c *gin.Context) error {
+	cs, err := s.lookupCertificates(c.Request.Context(), certQuery{Name: c.Query("name"), IDNumber: c.Query("id_number"), Number: c.Query("number")})
+	if err != nil {
+		return err
+	}
+	items := make([]publicCertificate, 0, len(cs))
+	for _, x := range cs {
+		items = append(items, s.publicCertificateOf(x))
+	}
+	c.Header("Cache-Control", "no-store")
+	c.JSON(http.StatusOK, gin.H{"items": items})
+	return nil
+}
+
+// ---------------------------------------------------------------------------------------------
+// Verification.
+
+var errNoSigningKey = newError(http.StatusServiceUnavailable, "signing_key_missing", "证书签名核验暂不可用，请稍后再试。")
+
+// verifiedCertificate is a certificate as verify returns it: the public fields and the signature.
+type verifiedCertificate struct {
+	publicCertificate
+	Signature string `json:"signature"`
+}
+
+// verifyResponse answers GET /api/v1/certificates/:number/verify. SignedPayload is the exact
+// byte string the signature covers (models.CertificatePayload), so an offline verifier can check
+// the signature with the public key and compare the payload with the printed certificate.
+type verifyResponse struct {
+	ValidSignature bool                `json:"valid_signature"`
+	Status         string              `json:"status"`
+	Certificate    verifiedCertificate `json:"certificate"`
+	Algorithm      string              `json:"algorithm"`
+	SignedPayload  string              `json:"signed_payload"`
+	PublicKey      string              `json:"public_key"`
+}
+
+// apiVerifyCertificate recomputes the signature of the stored fields: a record changed since
+// issue answers valid_signature false (not an error), a revoked one status revoked.
+func (s *Server) apiVerifyCertificate(c *gin.Context) error {
+	if s.certs.pub == nil {
+		return errNoSigningKey
+	}
+	number := validate.NormalizeCertificateNumber(c.Param("id"))
+	if err := checkCertificateNumber(number); err != nil {
+		return err
+	}
+	cert, err := s.db.CertificateByNumber(c.Request.Context(), number)
+	if err != nil {
+		return err
+	}
+	c.Header("Cache-Control", "no-store")
+	c.JSON(http.StatusOK, verifyResponse{ValidSignature: models.VerifyCertificate(s.certs.pub, cert), Status: cert.Status,
+		Certificate: verifiedCertificate{publicCertificate: s.publicCertificateOf(cert), Signature: cert.Signature},
+		Algorithm:   "Ed25519", SignedPayload: string(models.CertificatePayload(cert)),
+		PublicKey: base64.StdEncoding.EncodeToString(s.certs.pub)})
+	return nil
+}
+
+// apiCertificatePublicKey publishes the Ed25519 public key (base64 of the 32 raw bytes) that
+// verifies certificate signatures offline.
+func (s *Server) apiCertificatePublicKey(c *gin.Context) error {
+	if s.certs.pub == nil {
+		return errNoSigningKey
+	}
+	c.Header("Cache-Control", "public, max-age=3600")
+	c.JSON(http.StatusOK, gin.H{"algorithm": "Ed25519", "public_key": base64.StdEncoding.EncodeToString(s.certs.pub),
+		"payload_version": "skillcert/certificate/v1"})
+	return nil
+}
+
+// ---------------------------------------------------------------------------------------------
+// Logged-in access: scope, revocation, report.
+
+const certificateKey = "skillcert.certificate"
+
+// loadedCertificate is the certificate a request acts on, loaded once by its scope function.
+type loadedCertificate struct {
+	cert   models.Certificate
+	ent    models.Enterprise
+	domain string
+}
+
+// certificateScope loads the certificate named by :id and returns its enterprise's domain, so
+// the enterprise, its county, league and the region reach it and nobody else does.
+func (s *Server) certificateScope(c *gin.Context, _ *Actor) (string, error) {
+	ctx := c.Request.Context()
+	cert, err := s.db.CertificateByID(ctx, c.Param("id"))
+	if err != nil {
+		return "", err
+	}
+	ent, err := s.db.EnterpriseByID(ctx, cert.EnterpriseID)
+	if err != nil {
+		return "", err
+	}
+	lc := &loadedCertificate{cert: cert, ent: ent, domain: policies.EnterpriseDomain(ent.JurisdictionCode, ent.ID)}
+	c.Set(certificateKey, lc)
+	return lc.domain, nil
+}
+
+func loadedCertificateFrom(c *gin.Context) *loadedCertificate {
+	return c.MustGet(certificateKey).(*loadedCertificate)
+}
+
+var errAlreadyRevoked = newError(http.StatusConflict, "already_revoked", "该证书已注销，无需重复操作。")
+
+// revokeRequest is the body of POST /api/v1/certificates/:id/revoke.
+type revokeRequest struct {
+	Reason string `json:"reason"`
+}
+
+// revokeCertificate revokes the loaded certificate and audits the attempt, whatever its outcome.
+func (s *Server) revokeCertificate(ctx context.Context, a *Actor, lc *loadedCertificate, reason string) (models.Certificate, error) {
+	reason = strings.TrimSpace(reason)
+	entry := models.AuditEntry{Action: "certificate.revoke", ObjectType: "certificate", ObjectID: lc.cert.ID,
+		JurisdictionCode: lc.ent.JurisdictionCode, BeforeState: lc.cert.Status, Reason: reason}
+	var fault *Error
+	switch n := utf8.RuneCountInString(reason); {
+	case n == 0:
+		fault = invalid(validate.Errors{{Field: "reason", Code: validate.ErrRequired.Code, Message: "请填写注销原因"}})
+	case n > maxRevokeReason:
+		fault = invalid(validate.Errors{{Field: "reason", Code: "too_long", Message: fmt.Sprintf("注销原因不能超过%d个字", maxRevokeReason)}})
+	}
+	if fault != nil {
+		entry.Outcome, entry.Reason = models.OutcomeRejected, "reason missing or too long"
+		_ = s.audit(ctx, a, entry)
+		return lc.cert, fault
+	}
+	cert, err := s.db.RevokeCertificate(ctx, lc.cert.ID, reason, s.now())
+	if errors.Is(err, models.ErrAlreadyRevoked) {
+		entry.Outcome, entry.Reason = models.OutcomeRejected, "already revoked"
+		_ = s.audit(ctx, a, entry)
+		return cert, errAlreadyRevoked
+	}
+	if err != nil {
+		return cert, err
+	}
+	entry.AfterState = cert.Status
+	if err := s.audit(ctx, a, entry); err != nil {
+		// The revocation stands (it is what the public query must show); the failed audit
+		// append is logged by s.audit.
+		s.log.ErrorContext(ctx, "certificate revoked without audit row", "certificateID", cert.ID)
+	}
+	return cert, nil
+}
+
+// apiRevokeCertificate revokes a certificate (region_centre, `certificate:revoke`). The
+// revocation shows in the public query at once and is queued for the national sync.
+func (s *Server) apiRevokeCertificate(c *gin.Context) error {
+	var req revokeRequest
+	if err := decodeJSON(c, 64<<10, &req); err != nil {
+		return err
+	}
+	cert, err := s.revokeCertificate(c.Request.Context(), actorFrom(c), loadedCertificateFrom(c), req.Reason)
+	if err != nil {
+		return err
+	}
+	c.JSON(http.StatusOK, s.publicCertificateOf(cert))
+	return nil
+}
+
+// certificateReport answers GET /api/v1/reports/certificates.
+type certificateReport struct {
+	Group  string                    `json:"group"`
+	Year   int                       `json:"year,omitempty"`
+	Items  []models.CertificateCount `json:"items"`
+	Totals models.CertificateCount   `json:"totals"`
+}
+
+// apiCertificateReport counts valid and revoked certificates of the enterprises in the
+// caller's jurisdiction subtree, grouped by occupation, level, enterprise or league/city.
+func (s *Server) apiCertificateReport(c *gin.Context) error {
+	ctx := c.Request.Context()
+	group := c.DefaultQuery("group", models.GroupByOccupation)
+	switch group {
+	case models.GroupByOccupation, models.GroupByLevel, models.GroupByEnterprise, models.GroupByLeague:
+	default:
+		return badRequest("bad_group", "group 只能是 occupation、level、enterprise 或 league。")
+	}
+	year := 0
+	if v := c.Query("year"); v != "" {
+		y, err := strconv.Atoi(v)
+		if err != nil || y < 2000 || y > 2099 {
+			return badRequest("bad_year", "year 应为 2000 至 2099 之间的年份。")
+		}
+		year = y
+	}
+	f := models.CertificateReportFilter{Group: group, Jurisdictions: s.subtree(c), Year: year}
+	if group == models.GroupByLeague {
+		js, err := s.db.Jurisdictions(ctx)
+		if err != nil {
+			return err
+		}
+		f.Leagues = map[string][]string{}
+		for _, j := range js {
+			if j.Level == models.LevelLeague {
+				f.Leagues[j.Code] = s.enf.Tree().Subtree(j.Code)
+			}
+		}
+	}
+	items, err := s.db.CertificateReport(ctx, f)
+	if err != nil {
+		return err
+	}
+	rep := certificateReport{Group: group, Year: year, Items: items, Totals: models.CertificateCount{Key: "total", Name: "合计"}}
+	for _, it := range items {
+		rep.Totals.Valid += it.Valid
+		rep.Totals.Revoked += it.Revoked
+		rep.Totals.Total += it.Total
+	}
+	c.JSON(http.StatusOK, rep)
+	return nil
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pages.
+
+// certPageView is what cert_query.html and certificate.html receive.
+type certPageView struct {
+	pageData
+	// Alert is an error shown above the content (role="alert").
+	Alert string
+	// Query page: what was typed, errors by field, whether a query ran, and its results.
+	Name, IDNumber, Number string
+	Errors                 map[string]string
+	Searched               bool
+	Results                []certRow
+	// Certificate page.
+	Cert        certDisplay
+	QR          template.HTML
+	QueryURL    string
+	NationalURL string
+	VerifyURL   string
+	SignatureOK bool
+	// CanRevoke shows the revocation form, posted to RevokeHref; Reason keeps what was typed.
+	CanRevoke  bool
+	RevokeHref string
+	Reason     string
+}
+
+// certRow is one result of the query page.
+type certRow struct {
+	publicCertificate
+	Href string // the e-certificate
+}
+
+// certDisplay is a certificate as printed.
+type certDisplay struct {
+	Number, HolderName, IDType, IDNumber string
+	OccupationCode, OccupationName       string
+	WorkType, LevelName                  string
+	IssueDate, Issuer                    string
+	Revoked                              bool
+	RevokedAt, RevokeReason              string
+	SignatureShort                       string
+}
+
+// renderCertPage renders one of this file's pages with the layout. It mirrors render
+// (pages.go), whose pageData has no room for a page's own data.
+func (s *Server) renderCertPage(c *gin.Context, status int, name string, v *certPageView) {
+	t, ok := s.pages[name]
+	if !ok {
+		s.writeError(c, errors.New("missing template "+name))
+		return
+	}
+	if a := actorFrom(c); a != nil {
+		v.User = &a.User
+		v.RoleName = models.RoleNames[a.User.Role]
+		if j, err := s.db.JurisdictionByCode(c.Request.Context(), a.Jurisdiction); err == nil {
+			v.ScopeName = j.Name
+		}
+	}
+	v.CSRF = s.csrfToken(s.csrfBinding(c, true))
+	c.Header("Content-Type", "text/html; charset=utf-8")
+	c.Header("Cache-Control", "no-store")
+	c.Header("X-Robots-Tag", "noindex")
+	c.Status(status)
+	if err := t.ExecuteTemplate(c.Writer, "layout", v); err != nil {
+		s.log.ErrorContext(c.Request.Context(), "render page", "template", name, "err", err)
+	}
+}
+
+func (s *Server) queryView() *certPageView {
+	return &certPageView{pageData: pageData{Title: "证书查询"}, Errors: map[string]string{}, NationalURL: nationalQueryURL}
+}
+
+// certQueryPage shows the empty public query form.
+func (s *Server) certQueryPage(c *gin.Context) error {
+	s.renderCertPage(c, http.StatusOK, "cert_query", s.queryView())
+	return nil
+}
+
+// certQuerySubmit runs the query of the form. The form is POSTed so that ID numbers stay out of
+// URLs, browser histories and proxy logs; faults are shown next to their fields with what was
+// typed kept.
+func (s *Server) certQuerySubmit(c *gin.Context) error {
+	v := s.queryView()
+	v.Name, v.IDNumber, v.Number = c.PostForm("name"), c.PostForm("id_number"), c.PostForm("number")
+	cs, err := s.lookupCertificates(c.Request.Context(), certQuery{Name: v.Name, IDNumber: v.IDNumber, Number: v.Number})
+	if err != nil {
+		var e *Error
+		if !errors.As(err, &e) || e.Status >= 500 {
+			return err
+		}
+		v.Alert = e.Message
+		for _, f := range e.Fields {
+			v.Errors[f.Field] = f.Message
+		}
+		s.renderCertPage(c, e.Status, "cert_query", v)
+		return nil
+	}
+	v.Searched = true
+	for _, x := range cs {
+		v.Results = append(v.Results, certRow{publicCertificate: s.publicCertificateOf(x), Href: "/c/" + x.Token})
+	}
+	s.renderCertPage(c, http.StatusOK, "cert_query", v)
+	return nil
+}
+
+// publicCertificatePage is the e-certificate reached from its QR code: the printed fields with
+// the ID number masked, the signature check and the revocation status.
+func (s *Server) publicCertificatePage(c *gin.Context) error {
+	tok := c.Param("token")
+	if !validCertToken(tok) {
+		return errNotFound
+	}
+	cert, err := s.db.CertificateByToken(c.Request.Context(), tok)
+	if err != nil {
+		return err
+	}
+	v, err := s.certificateView(cert, cert.IDMasked)
+	if err != nil {
+		return err
+	}
+	s.renderCertPage(c, http.StatusOK, "certificate", v)
+	return nil
+}
+
+// validCertToken reports whether s looks like a QR token (32 base64url characters), so malformed
+// values never reach the database.
+func validCertToken(s string) bool {
+	if len(s) != 32 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		ch := s[i]
+		if !(ch >= 'A' && ch <= 'Z' || ch >= 'a' && ch <= 'z' || ch >= '0' && ch <= '9' || ch == '-' || ch == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// certificatePage is the certificate for a logged-in user in scope: the ID number in clear
+// for roles that may read personal data there (officials' reads are audited), masked otherwise.
+func (s *Server) certificatePage(c *gin.Context) error {
+	a, lc := actorFrom(c), loadedCertificateFrom(c)
+	v, err := s.certificateViewFor(c, a, lc)
+	if err != nil {
+		return err
+	}
+	s.renderCertPage(c, http.StatusOK, "certificate", v)
+	return nil
+}
+
+func (s *Server) certificateViewFor(c *gin.Context, a *Actor, lc *loadedCertificate) (*certPageView, error) {
+	ctx := c.Request.Context()
+	idShown := lc.cert.IDMasked
+	if s.enf.Allowed(a.User.ID, lc.domain, "personal_data", "read") {
+		clear, err := s.certs.sealer.Open(lc.cert.PersonID())
+		if err != nil {
+			return nil, fmt.Errorf("open ID number of certificate %s: %w", lc.cert.ID, err)
+		}
+		idShown = clear
+		if a.User.Role != models.RoleEnterpriseUser {
+			_ = s.audit(ctx, a, models.AuditEntry{Action: "personal_data.read", ObjectType: "certificate", ObjectID: lc.cert.ID,
+				JurisdictionCode: lc.ent.JurisdictionCode, Reason: "certificate page: 1 ID number shown"})
+		}
+	}
+	v, err := s.certificateView(lc.cert, idShown)
+	if err != nil {
+		return nil, err
+	}
+	v.CanRevoke = lc.cert.Status == models.CertificateValid && s.enf.Allowed(a.User.ID, lc.domain, "certificate", "revoke")
+	v.RevokeHref = "/certificates/" + lc.cert.ID + "/revoke"
+	return v, nil
+}
+
+// certificateView lays out a certificate for certificate.html with the given ID number.
+func (s *Server) certificateView(cert models.Certificate, idNumber string) (*certPageView, error) {
+	qr, err := certQRCode(s.cfg.PublicURL + "/c/" + cert.Token)
+	if err != nil {
+		return nil, err
+	}
+	d := certDisplay{Number: cert.Number, HolderName: cert.HolderName, IDType: models.IDTypeResident, IDNumber: idNumber,
+		OccupationCode: cert.OccupationCode, OccupationName: cert.OccupationName, WorkType: cert.WorkType,
+		LevelName: cert.Level.Name(), IssueDate: cert.IssueDate.UTC().Format("2006年01月02日"), Issuer: cert.IssuerName,
+		Revoked: cert.Status == models.CertificateRevoked, RevokeReason: cert.RevokeReason}
+	if cert.RevokedAt != nil {
+		d.RevokedAt = cert.RevokedAt.In(s.cfg.Location).Format("2006年01月02日")
+	}
+	if len(cert.Signature) >= 16 {
+		d.SignatureShort = cert.Signature[:16]
+	}
+	v := &certPageView{pageData: pageData{Title: "职业技能等级证书 " + cert.Number}, Cert: d, QR: qr,
+		QueryURL: s.cfg.PublicURL + "/query", NationalURL: nationalQueryURL,
+		VerifyURL:   "/api/v1/certificates/" + cert.Number + "/verify",
+		SignatureOK: s.certs.pub != nil && models.VerifyCertificate(s.certs.pub, cert)}
+	return v, nil
+}
+
+// certificateRevokeSubmit is the revocation form of the certificate page.
+func (s *Server) certificateRevokeSubmit(c *gin.Context) error {
+	a, lc := actorFrom(c), loadedCertificateFrom(c)
+	reason := c.PostForm("reason")
+	_, err := s.revokeCertificate(c.Request.Context(), a, lc, reason)
+	var e *Error
+	if err != nil && errors.As(err, &e) && e.Status < 500 {
+		v, verr := s.certificateViewFor(c, a, lc)
+		if verr != nil {
+			return verr
+		}
+		v.Alert, v.Reason = e.Message, reason
+		v.Errors = map[string]string{}
+		for _, f := range e.Fields {
+			v.Errors[f.Field] = f.Message
+		}
+		s.renderCertPage(c, e.Status, "certificate", v)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	c.Redirect(http.StatusSeeOther, "/certificates/"+lc.cert.ID)
+	return nil
+}
+
+// certQRCode draws content as a QR code (error correction level M, quiet zone included) in inline
+// SVG: one path of horizontal runs, crisp in print at any size, and allowed by the page's CSP.
+func certQRCode(content string) (template.HTML, error) {
+	q, err := qrcode.New(content, qrcode.Medium)
+	if err != nil {
+		return "", fmt.Errorf("qr code: %w", err)
+	}
+	bm := q.Bitmap()
+	n := len(bm)
+	var b strings.Builder
+	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" class="cert-qr" viewBox="0 0 %d %d" role="img" aria-label="证书核验二维码" shape-rendering="crispEdges">`, n, n)
+	fmt.Fprintf(&b, `<rect width="%d" height="%d" fill="#fff"/><path fill="#000" d="`, n, n)
+	for y, row := range bm {
+		for x := 0; x < len(row); {
+			if !row[x] {
+				x++
+				continue
+			}
+			start := x
+			for x < len(row) && row[x] {
+				x++
+			}
+			fmt.Fprintf(&b, "M%d %dh%dv1h-%dz", start, y, x-start, x-start)
+		}
+	}
+	b.WriteString(`"/></svg>`)
+	// Safe: the markup is ours and holds only numbers.
+	return template.HTML(b.String()), nil
+}

@@ -190,6 +190,8 @@ func TestOpenAPIOperations(t *testing.T) {
 	public := map[string]bool{
 		"GET /healthz": true, "GET /readyz": true, "GET /api/v1/openapi.yaml": true,
 		"POST /api/v1/auth/login": true, "GET /api/v1/directory": true, "POST /api/v1/complaints": true,
+		"GET /api/v1/public/certificates": true, "GET /api/v1/certificates/public-key": true, "GET /api/v1/certificates/{id}/verify": true,
+		"GET /api/v1/public/supervision": true,
 	}
 	ids := map[string]string{}
 	for key, op := range docOperations(t, doc) {

@@ -165,6 +165,9 @@ func (s *Server) Handler() http.Handler {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	r.ContextWithFallback = true
+	// Client addresses (login throttling, the public query's rate limit) come from the
+	// connection, not from X-Forwarded-For, unless a proxy is configured in front.
+	_ = r.SetTrustedProxies(nil)
 	r.Use(s.requestID, s.recoverer, s.accessLog, s.securityHeaders, s.limitBody)
 	r.NoRoute(s.notFound)
 

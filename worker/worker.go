@@ -4,6 +4,7 @@ package worker
 
 import (
 	"context"
+	"crypto/ed25519"
 	"fmt"
 	"log/slog"
 
@@ -23,6 +24,8 @@ type Deps struct {
 	// Temporal and Namespace are the watchdog's way to describe and list workflows.
 	Temporal  client.Client
 	Namespace string
+	// SigningKey signs the certificates the sessions issue.
+	SigningKey ed25519.PrivateKey
 }
 
 // New creates a worker on taskQueue with every workflow and activity registered. The
@@ -42,8 +45,9 @@ func Register(w sdkworker.Registry, d Deps) {
 	w.RegisterWorkflow(workflows.LeagueCollection)
 	w.RegisterWorkflow(workflows.Campaign)
 	w.RegisterWorkflow(workflows.Complaint)
+	w.RegisterWorkflow(workflows.AssessmentSession)
 	w.RegisterWorkflow(workflows.Watchdog)
-	w.RegisterActivity(&activities.Activities{DB: d.DB, Logger: d.Logger, Temporal: d.Temporal, Namespace: d.Namespace})
+	w.RegisterActivity(&activities.Activities{DB: d.DB, Logger: d.Logger, Temporal: d.Temporal, Namespace: d.Namespace, SigningKey: d.SigningKey})
 }
 
 // EnsureSearchAttributes registers any missing custom search attribute on the namespace.

@@ -101,6 +101,10 @@ func (w *caseWF) setup(ctx workflow.Context) error {
 		workflow.UpdateHandlerOptions{Validator: w.validateAdjust}); err != nil {
 		return err
 	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, PlanSessionUpdate, w.handlePlan,
+		workflow.UpdateHandlerOptions{Validator: w.validatePlan}); err != nil {
+		return err
+	}
 	if err := workflow.SetQueryHandler(ctx, StateQuery, func() (CaseState, error) { return w.snapshot(), nil }); err != nil {
 		return err
 	}

@@ -30,6 +30,7 @@ func TestReplayCommittedHistories(t *testing.T) {
 			r.RegisterWorkflow(workflows.LeagueCollection)
 			r.RegisterWorkflow(workflows.Campaign)
 			r.RegisterWorkflow(workflows.Complaint)
+			r.RegisterWorkflow(workflows.AssessmentSession)
 			_, id, ok := strings.Cut(strings.TrimSuffix(filepath.Base(f), ".json"), "__")
 			require.True(t, ok, "history file name must be <name>__<workflow id>.json")
 			raw, err := os.ReadFile(f)

@@ -41,6 +41,7 @@ type Config struct {
 	SMTPFrom          string
 	SMTPUsername      string
 	SMTPPassword      string // secret
+	NationalSyncURL   string
 
 	// Secrets: never printed.
 	DataKey    []byte
@@ -71,6 +72,7 @@ var envDefaults = []struct{ name, def, help string }{
 	{"SKILLCERT_SMTP_FROM", "skillcert@localhost", "sender of notification e-mails"},
 	{"SKILLCERT_SMTP_USERNAME", "", "SMTP user (AUTH PLAIN over STARTTLS)"},
 	{"SKILLCERT_SMTP_PASSWORD", "", "secret: SMTP password"},
+	{"SKILLCERT_NATIONAL_SYNC_URL", "", "endpoint of the national certificate query system that receives issued and revoked certificates (unset: no sync)"},
 	{"SKILLCERT_DATA_KEY", "", "secret: base64 of 32 bytes, AES-256-GCM key for ID numbers at rest"},
 	{"SKILLCERT_LOOKUP_KEY", "", "secret: base64 of 32 bytes, HMAC key for ID-number lookups"},
 	{"SKILLCERT_SIGNING_KEY", "", "secret: base64 of a 32-byte Ed25519 seed that signs certificates"},
@@ -122,6 +124,10 @@ func loadConfig(cmd string, args []string, getenv func(string) string) (Config, 
 		if _, _, err := net.SplitHostPort(c.SMTPAddr); err != nil {
 			return c, fmt.Errorf("SKILLCERT_SMTP_ADDR: %q is not host:port", c.SMTPAddr)
 		}
+	}
+	c.NationalSyncURL = env("SKILLCERT_NATIONAL_SYNC_URL")
+	if c.NationalSyncURL != "" && !strings.HasPrefix(c.NationalSyncURL, "https://") && !strings.HasPrefix(c.NationalSyncURL, "http://") {
+		return c, fmt.Errorf("SKILLCERT_NATIONAL_SYNC_URL: %q must be an http(s) URL", c.NationalSyncURL)
 	}
 	c.TemporalLogLevel = env("SKILLCERT_TEMPORAL_LOG_LEVEL")
 	c.StorageDir = env("SKILLCERT_STORAGE_DIR")

@@ -446,6 +446,8 @@ func TestLifecycleEndToEnd(t *testing.T) {
 	s.decide("region", s.task("region", workflows.KindFileWorkPlan, apps["dairy"]), map[string]any{"outcome": "file"})
 	s.waitStage(apps["dairy"], workflows.StageActive)
 	require.True(t, hasNotification(s.notificationsOf("dairy"), "outcome", "备案"))
+	step("Assessment, supervision, audit, certificates and the public query")
+	s.assessmentJourney(t, apps["dairy"])
 
 	step("An anonymous complaint")
 	// An anonymous complaint against power goes to 新城区; verification suspends the enterprise.
@@ -486,7 +488,16 @@ func TestLifecycleEndToEnd(t *testing.T) {
 		"league_collection.json":         workflows.LeagueWorkflowID(campaign, "150200"),
 		"campaign.json":                  workflows.CampaignWorkflowID(campaign),
 		"complaint.json":                 workflows.ComplaintWorkflowID(filed.ID),
+		"assessment_session.json":        s.sessionWorkflowOf(t, apps["dairy"]),
 	})
+}
+
+// sessionWorkflowOf is the workflow ID of a case's first assessment session.
+func (s *stack) sessionWorkflowOf(t *testing.T, caseID string) string {
+	ss, err := s.db.SessionsOfCase(context.Background(), caseID)
+	require.NoError(t, err)
+	require.NotEmpty(t, ss)
+	return ss[0].WorkflowID
 }
 
 // writeHistories replays each workflow of the run from the server (the code must be
@@ -500,6 +511,7 @@ func (s *stack) writeHistories(t *testing.T, files map[string]string) {
 		r.RegisterWorkflow(workflows.LeagueCollection)
 		r.RegisterWorkflow(workflows.Campaign)
 		r.RegisterWorkflow(workflows.Complaint)
+		r.RegisterWorkflow(workflows.AssessmentSession)
 		require.NoError(t, r.ReplayWorkflowExecution(ctx, s.tc.WorkflowService(), nil, "skillcert", workflow.Execution{ID: id}), "replay %s", id)
 		if !*updateHistories {
 			continue

@@ -11,6 +11,7 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"io"
@@ -19,6 +20,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"sync"
 	"syscall"
 	"time"
 	_ "time/tzdata" // deadlines are computed in Asia/Shanghai even on images without tzdata
@@ -327,7 +329,8 @@ func runWorker(ctx context.Context, cfg Config, log *slog.Logger) error {
 // startWorkerSide starts the Temporal worker, makes sure the watchdog schedule exists, and runs
 // the notification outbox. The returned function stops them (outbox first drains its send).
 func startWorkerSide(ctx context.Context, cfg Config, log *slog.Logger, db *models.DB, tc client.Client) (func(), error) {
-	w := worker.New(tc, cfg.TaskQueue, worker.Deps{DB: db, Logger: log, Temporal: tc, Namespace: cfg.TemporalNamespace})
+	w := worker.New(tc, cfg.TaskQueue, worker.Deps{DB: db, Logger: log, Temporal: tc, Namespace: cfg.TemporalNamespace,
+		SigningKey: ed25519.NewKeyFromSeed(cfg.SigningKey)})
 	if err := w.Start(); err != nil {
 		return nil, fmt.Errorf("start worker: %w", err)
 	}
@@ -340,16 +343,23 @@ func startWorkerSide(ctx context.Context, cfg Config, log *slog.Logger, db *mode
 		sender = activities.SMTPSender{Addr: cfg.SMTPAddr, From: cfg.SMTPFrom, Username: cfg.SMTPUsername, Password: cfg.SMTPPassword}
 	}
 	octx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
+	var wg sync.WaitGroup
+	wg.Go(func() {
 		if err := (&activities.Outbox{DB: db, Sender: sender, Logger: log.With("component", "outbox")}).Run(octx); err != nil && octx.Err() == nil {
 			log.Error("outbox stopped", "err", err)
 		}
-	}()
+	})
+	if cfg.NationalSyncURL != "" {
+		wg.Go(func() {
+			cs := &activities.CertificateSync{DB: db, Endpoint: cfg.NationalSyncURL, Logger: log.With("component", "national-sync")}
+			if err := cs.Run(octx); err != nil && octx.Err() == nil {
+				log.Error("national certificate sync stopped", "err", err)
+			}
+		})
+	}
 	return func() {
 		cancel()
-		<-done
+		wg.Wait()
 		w.Stop()
 	}, nil
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -56,7 +57,7 @@ func startStack(t *testing.T, dir, dsn string) *stack {
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
 	cfg := Config{TemporalNamespace: "skillcert", TaskQueue: "skillcert", PublicURL: "http://e2e", SessionKey: []byte("e2e-session-key-e2e-session-key!!"),
-		DataKey: []byte("e2e-data-key-e2e-data-key-e2e-dk"), LookupKey: []byte("e2e-lookup-key-e2e-lookup-key-lk"),
+		DataKey: []byte("e2e-data-key-e2e-data-key-e2e-dk"), SigningKey: []byte("e2e-signing-key-e2e-signing-key!"), LookupKey: []byte("e2e-lookup-key-e2e-lookup-key-lk"),
 		StorageDir: filepath.Join(dir, "attachments"), DatabaseURL: dsn, ShutdownTimeout: time.Second}
 	s.tc, err = client.DialContext(ctx, temporalClientOptions(cfg, log, s.ts.HostPort()))
 	require.NoError(t, err)
@@ -68,7 +69,7 @@ func startStack(t *testing.T, dir, dsn string) *stack {
 	_, _, err = s.db.SeedDemo(ctx, e2ePassword)
 	require.NoError(t, err)
 	require.NoError(t, s.db.EnsureExperts(ctx))
-	s.w = worker.New(s.tc, cfg.TaskQueue, worker.Deps{DB: s.db, Logger: log})
+	s.w = worker.New(s.tc, cfg.TaskQueue, worker.Deps{DB: s.db, Logger: log, SigningKey: ed25519.NewKeyFromSeed(cfg.SigningKey)})
 	require.NoError(t, s.w.Start())
 	hs, err := apiServer(ctx, cfg, log, s.db, s.tc)
 	require.NoError(t, err)

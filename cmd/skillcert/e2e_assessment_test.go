@@ -1,0 +1,162 @@
+package main
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"skillcert/models"
+	"skillcert/models/validate"
+	"skillcert/workflows"
+)
+
+// assessmentJourney takes an active pilot through a sitting: planning inside the approved
+// scope only, candidates who are its own employees, scores, a supervision draw and report, the
+// appraisal centre's audit with one rejection and its correction, certificates, the public
+// query and a revocation visible in it.
+func (s *stack) assessmentJourney(t *testing.T, caseID string) {
+	tomorrow := time.Now().Add(24 * time.Hour).Format("2006-01-02")
+	three := []map[string]string{{"name": "赵刚", "role": "考评员"}, {"name": "钱伟", "role": "考评员"}, {"name": "孙丽", "role": "考评员"}}
+	plan := func(code string, level int, assessors []map[string]string) (int, map[string]any) {
+		var out map[string]any
+		st := s.call("dairy", http.MethodPost, "/api/v1/cases/"+caseID+"/sessions", map[string]any{"occupation_code": code, "level": level,
+			"exam_date": tomorrow, "site": "公司技能评价中心理论考场", "assessors": assessors}, &out)
+		return st, out
+	}
+	// 不得超范围: an occupation not approved, a level outside the approved range, too few assessors.
+	st, _ := plan("6-31-03-01", 4, three)
+	require.Equal(t, http.StatusUnprocessableEntity, st)
+	st, _ = plan("6-31-01-03", 3, three)
+	require.Equal(t, http.StatusUnprocessableEntity, st)
+	st, _ = plan("6-31-01-03", 4, three[:2])
+	require.Equal(t, http.StatusUnprocessableEntity, st)
+	require.Equal(t, http.StatusForbidden, s.call("power", http.MethodPost, "/api/v1/cases/"+caseID+"/sessions", map[string]any{}, nil))
+	st, planned := plan("6-31-01-03", 4, three)
+	require.Equal(t, http.StatusCreated, st, "%v", planned)
+	sessionID := planned["session_id"].(string)
+
+	// Candidates: only its own employees, valid ID numbers, no double registration.
+	add := func(name, id string, employee bool) (int, models.SessionCandidate) {
+		var c models.SessionCandidate
+		return s.call("dairy", http.MethodPost, "/api/v1/sessions/"+sessionID+"/candidates", map[string]any{"name": name, "id_number": id, "employee": employee}, &c), c
+	}
+	st, _ = add("外单位人员", demoIDNumber("150105", 501), false)
+	require.Equal(t, http.StatusUnprocessableEntity, st)
+	st, _ = add("错号", "340524198001010013", true)
+	require.Equal(t, http.StatusUnprocessableEntity, st)
+	_, a := add("考生甲", demoIDNumber("150105", 511), true)
+	_, b := add("考生乙", demoIDNumber("150105", 521), true)
+	_, c := add("考生丙", demoIDNumber("150105", 531), true)
+	require.NotEmpty(t, c.ID)
+	require.Contains(t, a.IDMasked, "****")
+	st, _ = add("考生甲", demoIDNumber("150105", 511), true)
+	require.Equal(t, http.StatusUnprocessableEntity, st, "registered twice")
+
+	score := func(cand models.SessionCandidate, theory, skill int) int {
+		return s.call("dairy", http.MethodPut, "/api/v1/sessions/"+sessionID+"/candidates/"+cand.ID+"/scores", map[string]any{"theory": theory, "skill": skill, "notes": "表现良好"}, nil)
+	}
+	require.Equal(t, http.StatusUnprocessableEntity, score(a, 101, 80))
+	// Submitting before every candidate has scores is refused.
+	submit := s.task("dairy", workflows.KindSubmitResults, caseID)
+	require.Equal(t, http.StatusUnprocessableEntity, s.call("dairy", http.MethodPost, "/api/v1/tasks/"+submit.ID+"/decision", map[string]any{"outcome": "submit"}, nil))
+	require.Equal(t, http.StatusOK, score(a, 80, 75))
+	require.Equal(t, http.StatusOK, score(b, 50, 90))
+	require.Equal(t, http.StatusOK, score(c, 70, 65))
+
+	// 双随机一公开: the region draws the sitting and two supervisors; the draw re-runs the same.
+	var draw struct {
+		ID          string                  `json:"id"`
+		Assignments []models.DrawAssignment `json:"assignments"`
+	}
+	s.must(http.StatusCreated, "region", http.MethodPost, "/api/v1/supervision/draws", map[string]any{"title": "第一轮质量督导", "sessions": 1, "per_session": 2}, &draw)
+	require.Len(t, draw.Assignments, 1)
+	require.Len(t, draw.Assignments[0].Supervisors, 2)
+	var verify struct {
+		Match bool `json:"match"`
+	}
+	s.must(http.StatusOK, "region", http.MethodGet, "/api/v1/supervision/draws/"+draw.ID+"/verify", nil, &verify)
+	require.True(t, verify.Match)
+	names := map[string]string{}
+	for _, u := range []string{"supervisor1", "supervisor2", "supervisor3"} {
+		var me struct {
+			User models.User `json:"user"`
+		}
+		s.must(http.StatusOK, u, http.MethodGet, "/api/v1/me", nil, &me)
+		names[me.User.ID] = u
+	}
+	reporter := names[draw.Assignments[0].Supervisors[0]]
+	s.must(http.StatusCreated, reporter, http.MethodPost, "/api/v1/supervision/draws/"+draw.ID+"/reports",
+		map[string]any{"session_id": sessionID, "rating": "good", "findings": "考场秩序良好，视频监控全程覆盖。"}, nil)
+	var pub struct {
+		Items []models.PublicSupervision `json:"items"`
+	}
+	s.must(http.StatusOK, "", http.MethodGet, "/api/v1/public/supervision", nil, &pub)
+	require.Len(t, pub.Items, 1)
+	require.Equal(t, "呼和浩特乳业示范有限公司", pub.Items[0].EnterpriseName)
+
+	// Results to the appraisal centre, which rejects 考生丙; the enterprise corrects; then approval.
+	s.decide("dairy", submit, map[string]any{"outcome": "submit"})
+	audit := s.task("centre", workflows.KindAuditResults, caseID)
+	s.decide("centre", audit, map[string]any{"outcome": "reject", "reasons": []map[string]string{{"field": c.ID, "message": "操作技能考核评分记录不完整"}}})
+	require.Equal(t, http.StatusConflict, score(a, 90, 90), "an approved candidate cannot be changed")
+	require.Equal(t, http.StatusOK, score(c, 72, 68))
+	s.decide("dairy", s.task("dairy", workflows.KindCorrectResults, caseID), map[string]any{"outcome": "resubmit"})
+	s.decide("centre", s.task("centre", workflows.KindAuditResults, caseID), map[string]any{"outcome": "approve"})
+
+	var sess struct {
+		Status     string                    `json:"status"`
+		Candidates []models.SessionCandidate `json:"candidates"`
+	}
+	s.eventually(func() bool {
+		s.must(http.StatusOK, "dairy", http.MethodGet, "/api/v1/sessions/"+sessionID, nil, &sess)
+		return sess.Status == models.SessionIssued
+	}, "certificates issued")
+	numbers := map[string]string{}
+	for _, x := range sess.Candidates {
+		numbers[x.Name] = x.CertificateNumber
+	}
+	require.Empty(t, numbers["考生乙"], "a failed candidate gets no certificate")
+	for _, n := range []string{numbers["考生甲"], numbers["考生丙"]} {
+		require.NoError(t, validate.CheckCertificateNumber(n))
+	}
+	require.NotEqual(t, numbers["考生甲"], numbers["考生丙"])
+	s.assertPublicCertificate(t, "考生甲", demoIDNumber("150105", 511), numbers["考生甲"])
+}
+
+type publicQuery struct {
+	Items []struct {
+		Number        string `json:"number"`
+		HolderName    string `json:"holder_name"`
+		IDMasked      string `json:"id_masked"`
+		Status        string `json:"status"`
+		RevokedReason string `json:"revoked_reason"`
+	} `json:"items"`
+}
+
+// assertPublicCertificate finds a certificate through the public query by name and ID number
+// and by number, revokes it as the appraisal centre and sees the revocation in the query.
+func (s *stack) assertPublicCertificate(t *testing.T, name, idNumber, number string) {
+	var q publicQuery
+	s.must(http.StatusOK, "", http.MethodGet, "/api/v1/public/certificates?name="+url.QueryEscape(name)+"&id_number="+idNumber, nil, &q)
+	require.Len(t, q.Items, 1)
+	require.Equal(t, number, q.Items[0].Number)
+	require.Equal(t, "valid", q.Items[0].Status)
+	require.NotContains(t, q.Items[0].IDMasked, idNumber[6:14], "the public sees a masked ID")
+	s.must(http.StatusOK, "", http.MethodGet, "/api/v1/public/certificates?number="+number, nil, &q)
+	require.Len(t, q.Items, 1)
+	// Malformed input is refused and explained.
+	require.Equal(t, http.StatusUnprocessableEntity, s.call("", http.MethodGet, "/api/v1/public/certificates?name="+url.QueryEscape(name)+"&id_number=340524198001010013", nil, nil))
+	require.Equal(t, http.StatusUnprocessableEntity, s.call("", http.MethodGet, "/api/v1/public/certificates?number=1234567890123456", nil, nil))
+
+	cert, err := s.db.CertificateByNumber(context.Background(), number)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusForbidden, s.call("dairy", http.MethodPost, "/api/v1/certificates/"+cert.ID+"/revoke", map[string]any{"reason": "x"}, nil))
+	s.must(http.StatusOK, "centre", http.MethodPost, "/api/v1/certificates/"+cert.ID+"/revoke", map[string]any{"reason": "经核查考生身份不符"}, nil)
+	s.must(http.StatusOK, "", http.MethodGet, "/api/v1/public/certificates?number="+number, nil, &q)
+	require.Equal(t, "revoked", q.Items[0].Status)
+	require.Contains(t, q.Items[0].RevokedReason, "身份不符")
+}
