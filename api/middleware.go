@@ -156,8 +156,17 @@ func (s *Server) readyz(c *gin.Context) {
 const maxBody = 2 << 20
 
 func (s *Server) limitBody(c *gin.Context) {
-	if !(c.Request.Method == http.MethodPost && c.Request.URL.Path == "/api/v1/attachments") && c.Request.Body != nil {
+	if c.Request.Body != nil && !(c.Request.Method == http.MethodPost && uploadPaths(c.Request.URL.Path)) {
 		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxBody)
 	}
 	c.Next()
+}
+
+// uploadPaths are the routes that take file uploads; each bounds its body with limitUpload.
+func uploadPaths(path string) bool {
+	switch path {
+	case "/api/v1/attachments", "/application/draft", "/application/upload", "/application/submit":
+		return true
+	}
+	return strings.HasPrefix(path, "/tasks/") && strings.HasSuffix(path, "/decide")
 }

@@ -1,7 +1,654 @@
 package api
 
-import "github.com/gin-gonic/gin"
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"skillcert/models"
+	"skillcert/models/validate"
+	"skillcert/workflows"
+)
+
+// webPages serves the server-rendered pages of the officials', enterprises' and public
+// journeys. The pages are a thin layer: reads come from the projection, decisions go through
+// sendDecision like the API's, and every other write goes through the JSON API's own handler,
+// called in-process on behalf of the same session (callAPI), so that no rule, check or audit
+// row exists twice. Every page works without JavaScript.
+type webPages struct {
+	*Server
+	// api is the complete router; callAPI sends requests through it.
+	api http.Handler
+	// routes are the API's GET routes (hasRoute), read at the first request.
+	routesOnce sync.Once
+	routes     map[string]bool
+}
 
 // pageRoutes registers the server-rendered pages of the officials', enterprises' and public
 // journeys.
-func (s *Server) pageRoutes(r *gin.Engine) {}
+func (s *Server) pageRoutes(r *gin.Engine) {
+	p := &webPages{Server: s, api: r}
+	login := s.requirePageLogin
+
+	// Officials: inbox, task, decisions.
+	r.GET("/inbox", login, s.authorize("task", "read", ownScope), s.page(p.inbox))
+	r.POST("/inbox/bulk", login, s.csrf, s.page(p.bulkDecide))
+	r.GET("/tasks/:id", login, s.page(p.taskPage))
+	r.POST("/tasks/:id/decide", login, s.limitUpload, p.readMultipart, s.csrf, s.page(p.decide))
+	r.POST("/tasks/:id/claim", login, s.csrf, s.page(p.claim))
+	r.POST("/tasks/:id/unclaim", login, s.csrf, s.page(p.unclaim))
+
+	// Enterprises: the application form and the case's progress. The form posts multipart
+	// (evidence files travel with the typed fields, so nothing typed is lost by an upload).
+	r.GET("/application", login, s.page(p.applicationPage))
+	form := func(m appMode) []gin.HandlerFunc {
+		return []gin.HandlerFunc{login, s.limitUpload, p.readMultipart, s.csrf, s.page(p.applicationPost(m))}
+	}
+	r.POST("/application/draft", form(modeDraft)...)
+	r.POST("/application/upload", form(modeUpload)...)
+	r.POST("/application/submit", form(modeSubmit)...)
+	r.GET("/status", login, s.page(p.statusPage))
+
+	// Leagues and the region.
+	r.GET("/summary", login, s.page(p.summaryPage))
+	r.POST("/summary/submit", login, s.csrf, s.page(p.summarySubmit))
+	r.GET("/campaign", login, s.authorize("campaign", "read", ownScope), s.page(p.campaignPage))
+	r.POST("/campaign/deadline", login, s.csrf, s.page(p.moveDeadline))
+	r.GET("/admin/stalled", login, s.authorize("finding", "read", ownScope), s.page(p.stalledPage))
+	r.POST("/admin/stalled/remind", login, s.csrf, s.authorize("finding", "act", ownScope), s.page(p.remind))
+	r.POST("/admin/stalled/reassign", login, s.csrf, s.authorize("finding", "act", ownScope), s.page(p.reassign))
+	r.GET("/admin/cases", login, s.authorize("case", "read", ownScope), s.page(p.casesPage))
+
+	// The public.
+	r.GET("/directory", s.page(p.directoryPage))
+	r.GET("/complaint", s.page(p.complaintPage))
+	r.POST("/complaint", s.csrf, s.page(p.complaintSubmit))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Navigation.
+
+// navLink is an entry of the main navigation and of the home page.
+type navLink struct{ Href, Label, Desc string }
+
+var (
+	navHome      = navLink{"/", "工作台", "账户信息和常用功能。"}
+	navInbox     = navLink{"/inbox", "待办事项", "认领、办理和批量处理待办，查看逾期和即将到期的事项。"}
+	navDirectory = navLink{"/directory", "试点企业目录", "已公布的试点企业及其认定职业（工种）和等级范围。"}
+	navCampaign  = navLink{"/campaign", "年度日程", "汇总截止时间、目录公布时间和各盟市报送情况。"}
+	navStalled   = navLink{"/admin/stalled", "停滞案件", "逾期待办、长期无进展和处理异常的案件，提醒或改派。"}
+	navCases     = navLink{"/admin/cases", "案件统计", "按阶段、盟市和批次统计的案件数量和名单。"}
+	navComplaint = navLink{"/complaint", "投诉举报", "对试点企业的认定工作进行投诉举报，可匿名。"}
+	navQuery     = navLink{"/query", "证书查询", "查询职业技能等级证书的真伪和状态。"}
+)
+
+// roleNav is the main navigation of each role; the first entry is the home page.
+var roleNav = map[string][]navLink{
+	models.RoleEnterpriseUser: {navHome, {"/application", "申报表", "填写、保存和提交试点申报表（附件1），上传佐证材料。"},
+		{"/status", "申报进度", "当前所处阶段、办理时限、审核意见和办理记录。"}, navDirectory},
+	models.RoleLeagueOfficial: {navHome, navInbox, {"/summary", "盟市汇总", "本盟市审核通过的企业汇总表（附件2），报送自治区。"},
+		navCampaign, navDirectory},
+	models.RoleCountyOfficial: {navHome, navInbox, navCampaign, navDirectory},
+	models.RoleRegionOfficial: {navHome, navInbox, navCampaign, navStalled, navCases, navDirectory},
+	models.RoleRegionCentre:   {navHome, navInbox, navCampaign, navCases, navDirectory},
+	models.RoleExpert:         {navHome, navInbox, navDirectory},
+	models.RoleSupervisor:     {navHome, navInbox, navDirectory},
+	models.RoleSysadmin:       {navHome, navStalled, navCases, navInbox, navCampaign},
+}
+
+// publicNav is the navigation of visitors who are not logged in.
+var publicNav = []navLink{navDirectory, navQuery, navComplaint}
+
+// Nav is the main navigation for the page's user (the layout and the home page show it).
+func (d pageData) Nav() []navLink {
+	if d.User == nil {
+		return publicNav
+	}
+	return roleNav[d.User.Role]
+}
+
+// HomeLinks are the role's pages as the home page lists them (without the home page itself).
+func (d pageData) HomeLinks() []navLink {
+	nav := d.Nav()
+	if len(nav) > 0 && nav[0].Href == "/" {
+		return nav[1:]
+	}
+	return nav
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rendering.
+
+// pageView is the part every page of this file set shares: the layout's fields and an alert.
+type pageView struct {
+	pageData
+	// Alert is an error message shown above the page's content (role="alert").
+	Alert string
+}
+
+func (v *pageView) base() *pageView { return v }
+
+// viewModel is a page's data: a struct embedding pageView.
+type viewModel interface{ base() *pageView }
+
+// show renders a page template with the layout, filling the common fields and the flash the
+// previous request left. It mirrors render (pages.go), whose pageData has no room for a page's
+// own data.
+func (p *webPages) show(c *gin.Context, status int, name string, v viewModel) error {
+	t, ok := p.pages[name]
+	if !ok {
+		return fmt.Errorf("missing template %s", name)
+	}
+	b := v.base()
+	if a := actorFrom(c); a != nil {
+		b.User = &a.User
+		b.RoleName = models.RoleNames[a.User.Role]
+		if j, err := p.db.JurisdictionByCode(c.Request.Context(), a.Jurisdiction); err == nil {
+			b.ScopeName = j.Name
+		}
+	}
+	b.CSRF = p.csrfToken(p.csrfBinding(c, true))
+	if kind, msg := p.takeFlash(c); msg != "" {
+		if kind == flashError && b.Alert == "" {
+			b.Alert = msg
+		} else if kind != flashError {
+			b.Flash = msg
+		}
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout", v); err != nil {
+		return fmt.Errorf("render page %s: %w", name, err)
+	}
+	c.Header("Content-Type", "text/html; charset=utf-8")
+	c.Header("Cache-Control", "no-store")
+	c.Status(status)
+	_, _ = c.Writer.Write(buf.Bytes())
+	return nil
+}
+
+// Flash messages survive one redirect in a short-lived cookie: the kind, then the message.
+const flashCookie = "skillcert_flash"
+
+const (
+	flashOK    = "o"
+	flashError = "e"
+)
+
+func (p *webPages) flash(c *gin.Context, kind, msg string) {
+	p.setCookie(c, flashCookie, kind+base64.RawURLEncoding.EncodeToString([]byte(msg)), 120)
+}
+
+func (p *webPages) takeFlash(c *gin.Context) (kind, msg string) {
+	v, err := c.Cookie(flashCookie)
+	if err != nil {
+		return "", ""
+	}
+	p.clearCookie(c, flashCookie)
+	return decodeFlash(v)
+}
+
+func decodeFlash(v string) (kind, msg string) {
+	if len(v) < 2 {
+		return "", ""
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(v[1:])
+	if err != nil {
+		return "", ""
+	}
+	return v[:1], string(raw)
+}
+
+// seeOther answers 303 See Other, the answer to a form post.
+func seeOther(c *gin.Context, to string) error {
+	c.Redirect(http.StatusSeeOther, to)
+	return nil
+}
+
+// backWithError shows a refused action's message on the page it came from; internal failures
+// get the error page instead.
+func (p *webPages) backWithError(c *gin.Context, to string, err error) error {
+	e := userError(err)
+	if e == nil {
+		return err
+	}
+	p.flash(c, flashError, e.Message)
+	return seeOther(c, to)
+}
+
+// localPath returns v if it is a path on this site, else fallback.
+func localPath(v, fallback string) string {
+	if v == "" || !strings.HasPrefix(v, "/") || strings.HasPrefix(v, "//") || strings.HasPrefix(v, "/\\") {
+		return fallback
+	}
+	return v
+}
+
+// ---------------------------------------------------------------------------------------------
+// Calling the JSON API in-process.
+
+// callAPI sends a JSON request to the API in-process as the page's caller and decodes a 2xx
+// answer into out (when not nil). An error answer comes back as *Error carrying the API's
+// status, code, Chinese message and field errors. Authentication, CSRF, Casbin and auditing
+// all happen inside, exactly as for any API client.
+func (p *webPages) callAPI(c *gin.Context, method, path string, body, out any) error {
+	var r io.Reader
+	contentType := ""
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return err
+		}
+		r, contentType = bytes.NewReader(b), "application/json"
+	}
+	return p.roundTrip(c, method, path, r, contentType, out)
+}
+
+// roundTrip is callAPI with a body of any type (multipart uploads).
+func (p *webPages) roundTrip(c *gin.Context, method, path string, body io.Reader, contentType string, out any) error {
+	req, err := http.NewRequestWithContext(c.Request.Context(), method, path, body)
+	if err != nil {
+		return err
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", c.Request.UserAgent())
+	req.RemoteAddr = c.Request.RemoteAddr
+	if h := c.GetHeader("Authorization"); h != "" {
+		req.Header.Set("Authorization", h)
+	}
+	if ck, err := c.Request.Cookie(sessionCookie); err == nil {
+		req.AddCookie(ck)
+	}
+	if binding := p.csrfBinding(c, false); binding != "" {
+		req.Header.Set("X-CSRF-Token", p.csrfToken(binding))
+	}
+	w := &capturedResponse{header: http.Header{}}
+	p.api.ServeHTTP(w, req)
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	if w.status >= 300 {
+		var eb struct {
+			Error *Error `json:"error"`
+		}
+		if err := json.Unmarshal(w.body.Bytes(), &eb); err != nil || eb.Error == nil || eb.Error.Message == "" {
+			return &Error{Status: http.StatusInternalServerError, Code: errInternal.Code, Message: errInternal.Message,
+				cause: fmt.Errorf("in-process %s %s answered %d", method, path, w.status)}
+		}
+		eb.Error.Status = w.status
+		return eb.Error
+	}
+	if out != nil && w.body.Len() > 0 {
+		if err := json.Unmarshal(w.body.Bytes(), out); err != nil {
+			return fmt.Errorf("decode in-process %s %s: %w", method, path, err)
+		}
+	}
+	return nil
+}
+
+// capturedResponse collects an in-process API answer.
+type capturedResponse struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (w *capturedResponse) Header() http.Header { return w.header }
+
+func (w *capturedResponse) WriteHeader(status int) {
+	if w.status == 0 {
+		w.status = status
+	}
+}
+
+func (w *capturedResponse) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.body.Write(b)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Forms: fields, options and field errors.
+
+// formField is one labelled input. Kind is an input type ("text", "tel", "email", "number",
+// "date"), "textarea", "select" or "checkbox".
+type formField struct {
+	Name, ID, Label, Kind, Value string
+	Checked, Required, Wide      bool
+	Options                      []choice
+	Hint                         string
+	Autocomplete, InputMode      string
+	Min, Max, MaxLength          string
+	Rows                         int
+	Errors, Warnings, Reviews    []string
+}
+
+// Describedby lists the IDs of the hint and messages that describe the input.
+func (f formField) Describedby() string {
+	var ids []string
+	if f.Hint != "" {
+		ids = append(ids, f.ID+"-hint")
+	}
+	if len(f.Reviews) > 0 {
+		ids = append(ids, f.ID+"-rev")
+	}
+	if len(f.Errors) > 0 {
+		ids = append(ids, f.ID+"-err")
+	}
+	if len(f.Warnings) > 0 {
+		ids = append(ids, f.ID+"-warn")
+	}
+	return strings.Join(ids, " ")
+}
+
+// choice is one choice of a select or radio group.
+type choice struct {
+	Value, Label string
+	Selected     bool
+}
+
+func choices(selected string, pairs ...string) []choice {
+	out := make([]choice, 0, len(pairs)/2)
+	for i := 0; i+1 < len(pairs); i += 2 {
+		out = append(out, choice{Value: pairs[i], Label: pairs[i+1], Selected: pairs[i] == selected})
+	}
+	return out
+}
+
+var fieldIDUnsafe = regexp.MustCompile(`[^A-Za-z0-9_-]+`)
+
+// fieldID turns a field path ("occupations[0].code") into an element ID ("f-occupations-0-code").
+func fieldID(path string) string {
+	return "f-" + strings.Trim(fieldIDUnsafe.ReplaceAllString(path, "-"), "-")
+}
+
+// fieldBag holds messages by field path; each consumer takes its own, and what no field took
+// is shown in the page's summary.
+type fieldBag struct {
+	order []string
+	msgs  map[string][]string
+	taken map[string]bool
+}
+
+func newFieldBag() *fieldBag {
+	return &fieldBag{msgs: map[string][]string{}, taken: map[string]bool{}}
+}
+
+func (b *fieldBag) add(path, msg string) {
+	if _, ok := b.msgs[path]; !ok {
+		b.order = append(b.order, path)
+	}
+	b.msgs[path] = append(b.msgs[path], msg)
+}
+
+func (b *fieldBag) addAll(fs validate.Errors) {
+	for _, f := range fs {
+		b.add(f.Field, f.Message)
+	}
+}
+
+func (b *fieldBag) empty() bool { return b == nil || len(b.order) == 0 }
+
+// take returns the messages of exactly these paths.
+func (b *fieldBag) take(paths ...string) []string {
+	if b == nil {
+		return nil
+	}
+	var out []string
+	for _, p := range paths {
+		if m, ok := b.msgs[p]; ok && !b.taken[p] {
+			b.taken[p] = true
+			out = append(out, m...)
+		}
+	}
+	return out
+}
+
+// takeUnder returns the messages of path and of every path below it ("rules", "rules[0]").
+func (b *fieldBag) takeUnder(path string) []string {
+	if b == nil {
+		return nil
+	}
+	var out []string
+	for _, p := range b.order {
+		if b.taken[p] {
+			continue
+		}
+		if p == path || strings.HasPrefix(p, path+"[") || strings.HasPrefix(p, path+".") {
+			b.taken[p] = true
+			out = append(out, b.msgs[p]...)
+		}
+	}
+	return out
+}
+
+// rest returns the messages no field took.
+func (b *fieldBag) rest() []string {
+	if b == nil {
+		return nil
+	}
+	var out []string
+	for _, p := range b.order {
+		if !b.taken[p] {
+			b.taken[p] = true
+			out = append(out, b.msgs[p]...)
+		}
+	}
+	return out
+}
+
+// errorLink is an entry of a form's error summary: the message and the field it is about.
+type errorLink struct{ Href, Message string }
+
+// summaryLinks lists every field error with a link to the nearest element that exists.
+func summaryLinks(errs validate.Errors, known map[string]bool) []errorLink {
+	var out []errorLink
+	for _, e := range errs {
+		href := ""
+		for p := e.Field; p != ""; p = parentPath(p) {
+			if known[fieldID(p)] {
+				href = "#" + fieldID(p)
+				break
+			}
+		}
+		out = append(out, errorLink{Href: href, Message: e.Message})
+	}
+	return out
+}
+
+// parentPath drops the last element of a field path: "staff[1].name" → "staff[1]" → "staff".
+func parentPath(p string) string {
+	i := strings.LastIndexAny(p, ".[")
+	if i <= 0 {
+		return ""
+	}
+	return p[:i]
+}
+
+// workflowFieldErrors splits a workflow refusal of the form "field: message; field: message"
+// (validate.Errors joined by the workflow) into field errors; other messages come back whole.
+func workflowFieldErrors(msg string) validate.Errors {
+	var out validate.Errors
+	for _, part := range strings.Split(strings.TrimSuffix(msg, "。"), "; ") {
+		field, text, ok := strings.Cut(part, ": ")
+		if !ok || !fieldPathRe.MatchString(field) {
+			return validate.Errors{{Message: msg}}
+		}
+		out = append(out, validate.FieldError{Field: field, Code: "invalid", Message: text + "。"})
+	}
+	return out
+}
+
+var fieldPathRe = regexp.MustCompile(`^[a-z_]+(\[\d+\])?(\.[a-z_]+(\[\d+\])?)*$`)
+
+// ---------------------------------------------------------------------------------------------
+// Display helpers: times in Asia/Shanghai, SLA badges, names.
+
+func (p *webPages) when(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.In(p.cfg.Location).Format("2006-01-02 15:04")
+}
+
+func (p *webPages) whenPtr(t *time.Time) string {
+	if t == nil {
+		return ""
+	}
+	return p.when(*t)
+}
+
+func (p *webPages) day(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.In(p.cfg.Location).Format("2006-01-02")
+}
+
+// marker is a small coloured label; an empty Text shows nothing.
+type marker struct{ Class, Text string }
+
+// slaBadge labels a due time: 逾期 past it, 即将到期 within the reminder window before it.
+func (p *webPages) slaBadge(state string, due time.Time) marker {
+	now := p.now()
+	window := time.Duration(p.timing.WithDefaults().RemindBeforeHours) * time.Hour
+	switch {
+	case state == models.SLAOverdue || (!due.IsZero() && due.Before(now)):
+		return marker{"badge overdue", "逾期"}
+	case state == models.SLADueSoon || (!due.IsZero() && due.Sub(now) < window):
+		return marker{"badge soon", "即将到期"}
+	}
+	return marker{}
+}
+
+// ageText writes a duration as people say it: 3 天, 5 小时, 不足 1 小时.
+func ageText(d time.Duration) string {
+	switch {
+	case d >= 24*time.Hour:
+		return strconv.Itoa(int(d/(24*time.Hour))) + " 天"
+	case d >= time.Hour:
+		return strconv.Itoa(int(d/time.Hour)) + " 小时"
+	case d > 0:
+		return "不足 1 小时"
+	}
+	return "—"
+}
+
+// slaNames are the Chinese names of SLA states.
+var slaNames = map[string]string{models.SLAOnTime: "正常", models.SLADueSoon: "即将到期", models.SLAOverdue: "逾期"}
+
+// collectionStatusNames are the Chinese names of a league collection's states.
+var collectionStatusNames = map[string]string{"collecting": "汇总中", "submitted": "已报送", "overdue": "逾期未报送"}
+
+// campaignStatusNames are the Chinese names of a campaign's states.
+var campaignStatusNames = map[string]string{"collecting": "征集汇总中", "evaluating": "评估审定中", "published": "目录已公布"}
+
+// caseStatusNames are the Chinese names of a case's status.
+var caseStatusNames = map[string]string{"open": "办理中", "closed": "已结束"}
+
+// kindTitle is the Chinese name of a task kind.
+func kindTitle(kind string) string {
+	if k, ok := workflows.Kinds[kind]; ok {
+		return k.Title
+	}
+	return kind
+}
+
+func stageName(stage string) string {
+	if n, ok := workflows.StageNames[stage]; ok {
+		return n
+	}
+	return stage
+}
+
+func outcomeName(o string) string {
+	if n, ok := workflows.OutcomeNames[o]; ok {
+		return n
+	}
+	return o
+}
+
+// levelOptions are the choices of a level select, lowest grade first, with selected marked.
+func levelOptions(selected validate.Level) []choice {
+	out := []choice{{Value: "", Label: "请选择", Selected: selected == 0}}
+	for l := validate.Level5; l >= validate.Level1; l-- {
+		out = append(out, choice{Value: strconv.Itoa(int(l)), Label: l.Name(), Selected: l == selected})
+	}
+	return out
+}
+
+func parseLevel(v string) validate.Level {
+	n, err := strconv.Atoi(strings.TrimSpace(v))
+	if err != nil || !validate.Level(n).Valid() {
+		return 0
+	}
+	return validate.Level(n)
+}
+
+// levelText writes a level range, or "" for none.
+func levelText(r validate.LevelRange) string {
+	if r.Validate() != nil {
+		return ""
+	}
+	return r.String()
+}
+
+// names maps jurisdiction codes to names for display; a failed lookup shows codes.
+func (p *webPages) names(c *gin.Context) map[string]string {
+	m, err := p.db.JurisdictionNames(c.Request.Context())
+	if err != nil {
+		p.log.WarnContext(c.Request.Context(), "jurisdiction names", "err", err)
+		return map[string]string{}
+	}
+	return m
+}
+
+// leaguesUnder lists the leagues/cities within a jurisdiction's subtree (for filters).
+func (p *webPages) leaguesUnder(c *gin.Context, code string) []models.Jurisdiction {
+	js, err := p.db.Jurisdictions(c.Request.Context())
+	if err != nil {
+		return nil
+	}
+	in := map[string]bool{}
+	for _, x := range p.enf.Tree().Subtree(code) {
+		in[x] = true
+	}
+	var out []models.Jurisdiction
+	for _, j := range js {
+		if j.Level == models.LevelLeague && in[j.Code] {
+			out = append(out, j)
+		}
+	}
+	return out
+}
+
+// attachmentHref is the download link of an attachment.
+func attachmentHref(id string) string { return "/api/v1/attachments/" + url.PathEscape(id) }
+
+// taskHref is the page of a task.
+func taskHref(id string) string { return "/tasks/" + url.PathEscape(id) }
+
+// userError returns err as the error vocabulary when its message is meant for the user (every
+// error but an internal one, whose cause is logged and whose page is the error page), else nil.
+func userError(err error) *Error {
+	var e *Error
+	if errors.As(err, &e) && e.Code != errInternal.Code && e.Message != "" {
+		return e
+	}
+	return nil
+}

@@ -543,6 +543,10 @@ type CertificateCount struct {
 	Valid   int64  `json:"valid"`
 	Revoked int64  `json:"revoked"`
 	Total   int64  `json:"total"`
+	// Assessed candidates (with a result) and those who passed, and the pass rate in percent.
+	Assessed int64   `json:"assessed"`
+	Passed   int64   `json:"passed"`
+	PassRate float64 `json:"pass_rate"`
 }
 
 // CertificateReport counts valid and revoked certificates by occupation, level, enterprise or
@@ -613,6 +617,31 @@ func (db *DB) CertificateReport(ctx context.Context, f CertificateReportFilter) 
 		}
 		cc.Total += r.N
 	}
+	// Pass rates come from the sittings' candidates, grouped the same way.
+	outcomes, err := db.candidateOutcomes(ctx, f, leagueOf)
+	if err != nil {
+		return nil, err
+	}
+	for _, o := range outcomes {
+		cc, ok := byKey[o.key]
+		if !ok {
+			cc = &CertificateCount{Key: o.key, Name: o.name}
+			if f.Group == GroupByLevel {
+				if l, err := strconv.Atoi(o.key); err == nil {
+					cc.Name = validate.Level(l).Name()
+				}
+			}
+			byKey[o.key] = cc
+			order = append(order, o.key)
+		}
+		cc.Assessed += o.assessed
+		cc.Passed += o.passed
+	}
+	for _, cc := range byKey {
+		if cc.Assessed > 0 {
+			cc.PassRate = float64(cc.Passed*1000/cc.Assessed) / 10
+		}
+	}
 	if f.Group == GroupByLeague && len(order) > 0 {
 		var js []Jurisdiction
 		if err := db.WithContext(ctx).Where("code IN ?", order).Find(&js).Error; err != nil {
@@ -630,6 +659,53 @@ func (db *DB) CertificateReport(ctx context.Context, f CertificateReportFilter) 
 	out := make([]CertificateCount, 0, len(order))
 	for _, k := range order {
 		out = append(out, *byKey[k])
+	}
+	return out, nil
+}
+
+type outcomeRow struct {
+	key, name        string
+	assessed, passed int64
+}
+
+// candidateOutcomes counts assessed and passing candidates of the sittings in the filter's
+// jurisdictions, by the report's grouping, in one grouped query.
+func (db *DB) candidateOutcomes(ctx context.Context, f CertificateReportFilter, leagueOf map[string]string) ([]outcomeRow, error) {
+	var keyExpr, nameExpr string
+	switch f.Group {
+	case GroupByOccupation:
+		keyExpr, nameExpr = "s.occupation_code", "MAX(s.occupation_name)"
+	case GroupByLevel:
+		keyExpr, nameExpr = "CAST(s.level AS VARCHAR(1))", "''"
+	case GroupByEnterprise:
+		keyExpr, nameExpr = "s.enterprise_id", "MAX(s.enterprise_name)"
+	case GroupByLeague:
+		keyExpr, nameExpr = "s.jurisdiction_code", "''"
+	}
+	q := db.WithContext(ctx).Table("session_candidates AS c").Joins("JOIN assessment_sessions AS s ON s.id = c.session_id").
+		Select(keyExpr + " AS group_key, " + nameExpr + " AS group_name, SUM(CASE WHEN c.result <> 'pending' THEN 1 ELSE 0 END) AS assessed, " +
+			"SUM(CASE WHEN c.result = 'pass' THEN 1 ELSE 0 END) AS passed").Group(keyExpr)
+	if f.Jurisdictions != nil {
+		q = q.Where("s.jurisdiction_code IN ?", f.Jurisdictions)
+	}
+	if f.Year != 0 {
+		from := time.Date(f.Year, 1, 1, 0, 0, 0, 0, time.UTC)
+		q = q.Where("s.exam_date >= ? AND s.exam_date < ?", from, from.AddDate(1, 0, 0))
+	}
+	var rows []struct {
+		GroupKey, GroupName string
+		Assessed, Passed    int64
+	}
+	if err := q.Scan(&rows).Error; err != nil {
+		return nil, fmt.Errorf("candidate outcomes: %w", err)
+	}
+	out := make([]outcomeRow, 0, len(rows))
+	for _, r := range rows {
+		k := r.GroupKey
+		if f.Group == GroupByLeague {
+			k = leagueOf[k]
+		}
+		out = append(out, outcomeRow{key: k, name: r.GroupName, assessed: r.Assessed, passed: r.Passed})
 	}
 	return out, nil
 }

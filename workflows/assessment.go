@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -167,6 +168,11 @@ func (w *sessionWF) decideTask(req DecisionRequest, t *OpenTask) (DecisionResult
 	case KindSubmitResults, KindCorrectResults:
 		if len(cs) == 0 {
 			return DecisionResult{}, nil, refuse(ErrInvalidDecision, "尚未登记考生")
+		}
+		var assessors []Assessor
+		_ = json.Unmarshal([]byte(w.in.AssessorsJSON), &assessors)
+		if len(cs) > 5*len(assessors) {
+			return DecisionResult{}, nil, refuse(ErrInvalidDecision, fmt.Sprintf("考评人员不足：%d 名考生至少需要 %d 名考评员（每 5 名考生 1 名）", len(cs), (len(cs)+4)/5))
 		}
 		for _, c := range cs {
 			if c.Result == "pending" {

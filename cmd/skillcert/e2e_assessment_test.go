@@ -124,6 +124,18 @@ func (s *stack) assessmentJourney(t *testing.T, caseID string) {
 		require.NoError(t, validate.CheckCertificateNumber(n))
 	}
 	require.NotEqual(t, numbers["考生甲"], numbers["考生丙"])
+	// The region's report: certificates and the pass rate by occupation.
+	var report struct {
+		Items []models.CertificateCount `json:"items"`
+	}
+	s.must(http.StatusOK, "region", http.MethodGet, "/api/v1/reports/certificates?group=occupation", nil, &report)
+	require.Len(t, report.Items, 1)
+	require.Equal(t, "6-31-01-03", report.Items[0].Key)
+	require.EqualValues(t, 2, report.Items[0].Valid)
+	require.EqualValues(t, 3, report.Items[0].Assessed)
+	require.EqualValues(t, 2, report.Items[0].Passed)
+	require.InDelta(t, 66.6, report.Items[0].PassRate, 0.01)
+
 	s.assertPublicCertificate(t, "考生甲", demoIDNumber("150105", 511), numbers["考生甲"])
 }
 
