@@ -478,6 +478,11 @@ func (s *Server) apiCertificateReport(c *gin.Context) error {
 		rep.Totals.Valid += it.Valid
 		rep.Totals.Revoked += it.Revoked
 		rep.Totals.Total += it.Total
+		rep.Totals.Assessed += it.Assessed
+		rep.Totals.Passed += it.Passed
+	}
+	if rep.Totals.Assessed > 0 {
+		rep.Totals.PassRate = float64(rep.Totals.Passed*1000/rep.Totals.Assessed) / 10
 	}
 	c.JSON(http.StatusOK, rep)
 	return nil

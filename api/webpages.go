@@ -73,6 +73,7 @@ func (s *Server) pageRoutes(r *gin.Engine) {
 
 	// The public.
 	r.GET("/directory", s.page(p.directoryPage))
+	r.GET("/supervision", s.page(p.supervisionPage))
 	r.GET("/complaint", s.page(p.complaintPage))
 	r.POST("/complaint", s.csrf, s.page(p.complaintSubmit))
 }
@@ -84,14 +85,15 @@ func (s *Server) pageRoutes(r *gin.Engine) {
 type navLink struct{ Href, Label, Desc string }
 
 var (
-	navHome      = navLink{"/", "工作台", "账户信息和常用功能。"}
-	navInbox     = navLink{"/inbox", "待办事项", "认领、办理和批量处理待办，查看逾期和即将到期的事项。"}
-	navDirectory = navLink{"/directory", "试点企业目录", "已公布的试点企业及其认定职业（工种）和等级范围。"}
-	navCampaign  = navLink{"/campaign", "年度日程", "汇总截止时间、目录公布时间和各盟市报送情况。"}
-	navStalled   = navLink{"/admin/stalled", "停滞案件", "逾期待办、长期无进展和处理异常的案件，提醒或改派。"}
-	navCases     = navLink{"/admin/cases", "案件统计", "按阶段、盟市和批次统计的案件数量和名单。"}
-	navComplaint = navLink{"/complaint", "投诉举报", "对试点企业的认定工作进行投诉举报，可匿名。"}
-	navQuery     = navLink{"/query", "证书查询", "查询职业技能等级证书的真伪和状态。"}
+	navHome        = navLink{"/", "工作台", "账户信息和常用功能。"}
+	navInbox       = navLink{"/inbox", "待办事项", "认领、办理和批量处理待办，查看逾期和即将到期的事项。"}
+	navDirectory   = navLink{"/directory", "试点企业目录", "已公布的试点企业及其认定职业（工种）和等级范围。"}
+	navSupervision = navLink{"/supervision", "督导结果公开", "“双随机、一公开”质量督导的抽查结果。"}
+	navCampaign    = navLink{"/campaign", "年度日程", "汇总截止时间、目录公布时间和各盟市报送情况。"}
+	navStalled     = navLink{"/admin/stalled", "停滞案件", "逾期待办、长期无进展和处理异常的案件，提醒或改派。"}
+	navCases       = navLink{"/admin/cases", "案件统计", "按阶段、盟市和批次统计的案件数量和名单。"}
+	navComplaint   = navLink{"/complaint", "投诉举报", "对试点企业的认定工作进行投诉举报，可匿名。"}
+	navQuery       = navLink{"/query", "证书查询", "查询职业技能等级证书的真伪和状态。"}
 )
 
 // roleNav is the main navigation of each role; the first entry is the home page.
@@ -109,7 +111,7 @@ var roleNav = map[string][]navLink{
 }
 
 // publicNav is the navigation of visitors who are not logged in.
-var publicNav = []navLink{navDirectory, navQuery, navComplaint}
+var publicNav = []navLink{navDirectory, navQuery, navSupervision, navComplaint}
 
 // Nav is the main navigation for the page's user (the layout and the home page show it).
 func (d pageData) Nav() []navLink {

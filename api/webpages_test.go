@@ -461,11 +461,17 @@ func TestApplicationPostOverTheLimitKeepsTheDraft(t *testing.T) {
 	e := newAppEnv(t, dbtest.New(t, models.SQLite))
 	c := e.login("dairy")
 	body := e.pageOK(c, "/application", http.StatusOK)
-	big := append(samplePDF("big"), bytes.Repeat([]byte{' '}, maxBody)...)
-	resp, _ := e.postMultipart(c, "/application/upload", appFormState(t, body), map[string][]byte{"file:rules": big})
-	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
-	require.Equal(t, "/application", resp.Header.Get("Location"))
-	require.Contains(t, flashOf(resp), "未保存任何修改")
+	var before int64
+	require.NoError(t, e.db.Model(&models.Attachment{}).Count(&before).Error)
+	// Page posts with files take up to the attachment limit (20 MiB); a larger one is refused
+	// before anything is read, with the limit in the message, and the saved draft is untouched.
+	big := append(samplePDF("big"), bytes.Repeat([]byte{' '}, int(MaxAttachmentSize)+1)...)
+	resp, page := e.postMultipart(c, "/application/upload", appFormState(t, body), map[string][]byte{"file:rules": big})
+	require.Equal(t, http.StatusUnprocessableEntity, resp.StatusCode)
+	require.Contains(t, page, "20 MB")
+	var after int64
+	require.NoError(t, e.db.Model(&models.Attachment{}).Count(&after).Error)
+	require.Equal(t, before, after, "nothing stored")
 }
 
 func TestStatusAndFormShowReturnReasons(t *testing.T) {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/url"
 	"testing"
@@ -97,6 +98,9 @@ func (s *stack) assessmentJourney(t *testing.T, caseID string) {
 	s.must(http.StatusOK, "", http.MethodGet, "/api/v1/public/supervision", nil, &pub)
 	require.Len(t, pub.Items, 1)
 	require.Equal(t, "呼和浩特乳业示范有限公司", pub.Items[0].EnterpriseName)
+	page := s.supervisionPage(t)
+	require.Contains(t, page, "呼和浩特乳业示范有限公司")
+	require.Contains(t, page, "考场秩序良好")
 
 	// Results to the appraisal centre, which rejects 考生丙; the enterprise corrects; then approval.
 	s.decide("dairy", submit, map[string]any{"outcome": "submit"})
@@ -171,4 +175,15 @@ func (s *stack) assertPublicCertificate(t *testing.T, name, idNumber, number str
 	s.must(http.StatusOK, "", http.MethodGet, "/api/v1/public/certificates?number="+number, nil, &q)
 	require.Equal(t, "revoked", q.Items[0].Status)
 	require.Contains(t, q.Items[0].RevokedReason, "身份不符")
+}
+
+// supervisionPage fetches the public supervision page.
+func (s *stack) supervisionPage(t *testing.T) string {
+	resp, err := http.Get(s.http.URL + "/supervision")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	return string(b)
 }
