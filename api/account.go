@@ -41,8 +41,8 @@ func (s *Server) apiLogin(c *gin.Context) error {
 		return newError(http.StatusUnsupportedMediaType, "json_required", "请以 JSON 格式提交。")
 	}
 	var req loginRequest
-	if err := c.ShouldBindJSON(&req); err != nil {
-		return badRequest("bad_json", "请求内容不是有效的 JSON。")
+	if err := bindJSON(c, &req); err != nil {
+		return err
 	}
 	a, err := s.login(c, req.Username, req.Password)
 	if err != nil {
@@ -78,8 +78,8 @@ type tokenResponse struct {
 // apiCreateToken issues a bearer token for the caller; the secret is shown only in this answer.
 func (s *Server) apiCreateToken(c *gin.Context) error {
 	var req tokenRequest
-	if err := c.ShouldBindJSON(&req); err != nil {
-		return badRequest("bad_json", "请求内容不是有效的 JSON。")
+	if err := bindJSON(c, &req); err != nil {
+		return err
 	}
 	var errs validate.Errors
 	req.Name = strings.TrimSpace(req.Name)
@@ -200,8 +200,8 @@ var roleLevels = map[string][]string{
 func (s *Server) apiCreateUser(c *gin.Context) error {
 	ctx := c.Request.Context()
 	var req createUserRequest
-	if err := c.ShouldBindJSON(&req); err != nil {
-		return badRequest("bad_json", "请求内容不是有效的 JSON。")
+	if err := bindJSON(c, &req); err != nil {
+		return err
 	}
 	var errs validate.Errors
 	req.Username = strings.TrimSpace(req.Username)

@@ -501,8 +501,8 @@ func (s *Server) apiDecide(c *gin.Context) error {
 		return err
 	}
 	var b taskDecisionRequest
-	if err := c.ShouldBindJSON(&b); err != nil {
-		return badRequest("bad_json", "请求内容不是有效的 JSON。")
+	if err := bindJSON(c, &b); err != nil {
+		return err
 	}
 	if !s.mayDecide(a, t) {
 		if t.AssigneeID != "" && t.AssigneeID != a.User.ID && a.User.Role == t.CandidateRole && s.enf.Allowed(a.User.ID, t.CandidateDomain, "task", "decide") {
@@ -647,8 +647,8 @@ type adjustBody struct {
 
 func (s *Server) apiAdjust(c *gin.Context) error {
 	var b adjustBody
-	if err := c.ShouldBindJSON(&b); err != nil {
-		return badRequest("bad_json", "请求内容不是有效的 JSON。")
+	if err := bindJSON(c, &b); err != nil {
+		return err
 	}
 	obj, act := "case", "adjust"
 	if b.Action == "withdraw" {
@@ -705,8 +705,8 @@ type startCampaignBody struct {
 
 func (s *Server) apiStartCampaign(c *gin.Context) error {
 	var b startCampaignBody
-	if err := c.ShouldBindJSON(&b); err != nil {
-		return badRequest("bad_json", "请求内容不是有效的 JSON。")
+	if err := bindJSON(c, &b); err != nil {
+		return err
 	}
 	now := s.now().In(s.cfg.Location)
 	if b.Year < now.Year() || b.Year > now.Year()+2 {
@@ -785,8 +785,8 @@ type moveBody struct {
 func (s *Server) apiMoveDeadline(c *gin.Context) error {
 	ctx := c.Request.Context()
 	var b moveBody
-	if err := c.ShouldBindJSON(&b); err != nil {
-		return badRequest("bad_json", "请求内容不是有效的 JSON。")
+	if err := bindJSON(c, &b); err != nil {
+		return err
 	}
 	var to time.Time
 	if b.At != nil {
@@ -880,8 +880,8 @@ type complaintBody struct {
 func (s *Server) apiFileComplaint(c *gin.Context) error {
 	ctx := c.Request.Context()
 	var b complaintBody
-	if err := c.ShouldBindJSON(&b); err != nil {
-		return badRequest("bad_json", "请求内容不是有效的 JSON。")
+	if err := bindJSON(c, &b); err != nil {
+		return err
 	}
 	var errs validate.Errors
 	e, err := s.db.EnterpriseByID(ctx, b.EnterpriseID)

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/gin-gonic/gin"
+
 	"skillcert/models"
 	"skillcert/models/validate"
 )
@@ -77,3 +79,12 @@ func toError(err error) *Error {
 }
 
 func isConflict(err error) bool { return errors.Is(err, models.ErrConflict) }
+
+// bindJSON decodes a JSON body into v, answering 400 with the vocabulary's message when it
+// is not valid JSON for v.
+func bindJSON(c *gin.Context, v any) error {
+	if err := c.ShouldBindJSON(v); err != nil {
+		return badRequest("bad_json", "请求内容不是有效的 JSON。")
+	}
+	return nil
+}

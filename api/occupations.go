@@ -104,8 +104,8 @@ type exclusionBody struct {
 // apiAddExclusion puts an occupation on the access-type exclusion list (region officials).
 func (s *Server) apiAddExclusion(c *gin.Context) error {
 	var b exclusionBody
-	if err := c.ShouldBindJSON(&b); err != nil {
-		return badRequest("bad_json", "请求内容不是有效的 JSON。")
+	if err := bindJSON(c, &b); err != nil {
+		return err
 	}
 	var errs validate.Errors
 	b.Code = validate.NormalizeOccupationCode(b.Code)

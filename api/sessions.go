@@ -40,8 +40,8 @@ func (s *Server) apiPlanSession(c *gin.Context) error {
 		return nil
 	}
 	var b planBody
-	if err := c.ShouldBindJSON(&b); err != nil {
-		return badRequest("bad_json", "请求内容不是有效的 JSON。")
+	if err := bindJSON(c, &b); err != nil {
+		return err
 	}
 	day, err := time.ParseInLocation("2006-01-02", b.ExamDate, s.cfg.Location)
 	if err != nil {
@@ -141,8 +141,8 @@ func (s *Server) apiAddCandidate(c *gin.Context) error {
 		return newError(http.StatusConflict, "session_closed", "该场次已报送结果，不能再登记考生。")
 	}
 	var b candidateBody
-	if err := c.ShouldBindJSON(&b); err != nil {
-		return badRequest("bad_json", "请求内容不是有效的 JSON。")
+	if err := bindJSON(c, &b); err != nil {
+		return err
 	}
 	ctx := c.Request.Context()
 	var errs validate.Errors
@@ -209,8 +209,8 @@ func (s *Server) apiSetScores(c *gin.Context) error {
 		return newError(http.StatusConflict, "scores_locked", "该场次结果已报送审核，只有被退回的考生可以更正成绩。")
 	}
 	var b scoresBody
-	if err := c.ShouldBindJSON(&b); err != nil {
-		return badRequest("bad_json", "请求内容不是有效的 JSON。")
+	if err := bindJSON(c, &b); err != nil {
+		return err
 	}
 	var errs validate.Errors
 	check := func(field, name string, v *int, required bool) {

@@ -41,8 +41,8 @@ type drawResponse struct {
 // records the seed and candidate lists so the draw can be re-run and checked.
 func (s *Server) apiDraw(c *gin.Context) error {
 	var b drawBody
-	if err := c.ShouldBindJSON(&b); err != nil {
-		return badRequest("bad_json", "请求内容不是有效的 JSON。")
+	if err := bindJSON(c, &b); err != nil {
+		return err
 	}
 	var errs validate.Errors
 	if strings.TrimSpace(b.Title) == "" {
@@ -157,8 +157,8 @@ func (s *Server) apiSupervisionReport(c *gin.Context) error {
 	}
 	a := actorFrom(c)
 	var b reportBody
-	if err := c.ShouldBindJSON(&b); err != nil {
-		return badRequest("bad_json", "请求内容不是有效的 JSON。")
+	if err := bindJSON(c, &b); err != nil {
+		return err
 	}
 	assigned := false
 	for _, x := range as {
