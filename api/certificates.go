@@ -65,7 +65,7 @@ func (s *Server) initCertificates(d Deps) error {
 	default:
 		return fmt.Errorf("api: signing key must be a %d-byte Ed25519 seed", ed25519.SeedSize)
 	}
-	s.certs = certificateState{sealer: sealer, pub: pub, limiter: newPublicLimiter(rate.Every(publicEvery), publicBurst)}
+	s.certs = certificateState{sealer: sealer, pub: pub, limiter: newPublicLimiter(rate.Every(s.cfg.PublicQueryEvery), s.cfg.PublicQueryBurst)}
 	return nil
 }
 

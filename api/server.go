@@ -43,6 +43,10 @@ type Config struct {
 	Location *time.Location
 	// Version is shown by /healthz.
 	Version string
+	// PublicQueryBurst and PublicQueryEvery bound the public certificate routes per client
+	// address: a burst, refilled one request per interval (defaults 20 and 3 s).
+	PublicQueryBurst int
+	PublicQueryEvery time.Duration
 }
 
 func (c *Config) applyDefaults() {
@@ -63,6 +67,12 @@ func (c *Config) applyDefaults() {
 	}
 	if c.Location == nil {
 		c.Location = time.UTC
+	}
+	if c.PublicQueryBurst == 0 {
+		c.PublicQueryBurst = publicBurst
+	}
+	if c.PublicQueryEvery == 0 {
+		c.PublicQueryEvery = publicEvery
 	}
 }
 

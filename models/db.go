@@ -93,7 +93,7 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	}
 	if d == Postgres {
 		sqlDB.SetMaxOpenConns(32)
-		sqlDB.SetMaxIdleConns(16)
+		sqlDB.SetMaxIdleConns(32) // as many as may be open: a busy pool must not close and reopen connections
 	} else {
 		sqlDB.SetMaxOpenConns(8)
 	}

@@ -3,18 +3,25 @@ package main
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
+	"os"
 	"runtime"
 	"slices"
+	"sync"
 	"syscall"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // for the benchmark schema's set-up
 
+	"skillcert/api"
 	"skillcert/models"
 	"skillcert/policies"
 )
@@ -22,11 +29,13 @@ import (
 // runBench runs one benchmark; each prints one line of figures (see README, Performance).
 func runBench(ctx context.Context, cfg Config, log *slog.Logger, args []string, stdout io.Writer) error {
 	if len(args) == 0 {
-		return errors.New("usage: skillcert bench inbox")
+		return errors.New("usage: skillcert bench inbox|query")
 	}
 	switch args[0] {
 	case "inbox":
 		return benchInbox(ctx, cfg, log, stdout)
+	case "query":
+		return benchQuery(ctx, cfg, log, stdout)
 	}
 	return fmt.Errorf("unknown benchmark %q", args[0])
 }
@@ -136,4 +145,131 @@ func peakRSSMB() int64 {
 		return ru.Maxrss / (1 << 20)
 	}
 	return ru.Maxrss / 1024
+}
+
+// benchQuery seeds 1,000,000 certificates and drives the public query by number over HTTP with
+// concurrent clients, against the real handler chain and against a bare handler doing the same
+// indexed lookup, alternating rounds so that both see the same machine.
+func benchQuery(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Writer) error {
+	const certificates, clients, rounds = 1_000_000, 8, 4
+	const roundTime = 5 * time.Second
+	dsn, drop, err := benchSchema(cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer drop()
+	db, err := openDB(ctx, Config{DatabaseURL: dsn}, log, true)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if _, err := db.SeedJurisdictions(ctx); err != nil {
+		return err
+	}
+	ent := models.Enterprise{Name: "基准企业", CreditCode: "91150105MA0N00001B", JurisdictionCode: "150105", CreatedAt: time.Now().UTC(), UpdatedAt: time.Now().UTC()}
+	if err := db.CreateEnterprise(ctx, &ent); err != nil {
+		return err
+	}
+	start := time.Now()
+	if err := db.SeedBenchCertificates(ctx, ent.ID, certificates); err != nil {
+		return err
+	}
+	log.Info("seeded certificates", "seconds", time.Since(start).Seconds())
+
+	enf, err := api.NewEnforcer(ctx, db)
+	if err != nil {
+		return err
+	}
+	key := func(s string) []byte { b := make([]byte, 32); copy(b, s); return b }
+	srv, err := api.New(api.Deps{DB: db, Enforcer: enf, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		DataKey: key("bench-data"), LookupKey: key("bench-lookup"), SigningKey: key("bench-sign"), StorageDir: os.TempDir(),
+		// Every client of the benchmark shares one loopback address: the per-address throttle
+		// would measure itself, so it is set out of reach here.
+		Config: api.Config{PublicURL: "http://bench", SessionKey: key("bench-session"), PublicQueryBurst: 1 << 30, PublicQueryEvery: time.Nanosecond}})
+	if err != nil {
+		return err
+	}
+	ours := httptest.NewServer(srv.Handler())
+	defer ours.Close()
+	bare := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var row struct {
+			Number, HolderName, IDMasked, OccupationName, IssuerName, Status string
+			Level                                                            int
+			IssueDate                                                        time.Time
+		}
+		err := db.WithContext(r.Context()).Raw(`SELECT number, holder_name, id_masked, occupation_name, issuer_name, status, level, issue_date
+			FROM certificates WHERE number = ?`, r.URL.Query().Get("number")).Scan(&row).Error
+		if err != nil {
+			http.Error(w, "error", http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]any{"items": []any{row}})
+	}))
+	defer bare.Close()
+
+	tr := &http.Transport{MaxIdleConns: clients * 2, MaxIdleConnsPerHost: clients * 2}
+	hc := &http.Client{Transport: tr, Timeout: 10 * time.Second}
+	drive := func(base, path string) (n int, lat []time.Duration, err error) {
+		var mu sync.Mutex
+		deadline := time.Now().Add(roundTime)
+		var wg sync.WaitGroup
+		var firstErr error
+		for w := 0; w < clients; w++ {
+			wg.Add(1)
+			go func(w int) {
+				defer wg.Done()
+				r := rand.New(rand.NewPCG(uint64(w), uint64(time.Now().UnixNano())))
+				var local []time.Duration
+				for time.Now().Before(deadline) {
+					url := base + path + models.BenchCertificateNumber(r.IntN(certificates))
+					t0 := time.Now()
+					resp, e := hc.Get(url)
+					if e == nil {
+						_, _ = io.Copy(io.Discard, resp.Body)
+						resp.Body.Close()
+						if resp.StatusCode != http.StatusOK {
+							e = fmt.Errorf("status %d", resp.StatusCode)
+						}
+					}
+					if e != nil {
+						mu.Lock()
+						if firstErr == nil {
+							firstErr = e
+						}
+						mu.Unlock()
+						return
+					}
+					local = append(local, time.Since(t0))
+				}
+				mu.Lock()
+				lat = append(lat, local...)
+				mu.Unlock()
+			}(w)
+		}
+		wg.Wait()
+		return len(lat), lat, firstErr
+	}
+	var oursN, bareN int
+	var oursLat []time.Duration
+	for round := 0; round < rounds; round++ {
+		n, lat, err := drive(ours.URL, "/api/v1/public/certificates?number=")
+		if err != nil {
+			return fmt.Errorf("public query: %w", err)
+		}
+		oursN += n
+		oursLat = append(oursLat, lat...)
+		n, _, err = drive(bare.URL, "/?number=")
+		if err != nil {
+			return fmt.Errorf("baseline: %w", err)
+		}
+		bareN += n
+	}
+	secs := (rounds * roundTime).Seconds()
+	slices.Sort(oursLat)
+	p99 := float64(oursLat[int(0.99*float64(len(oursLat)-1))].Microseconds()) / 1000
+	rps, baseRPS := float64(oursN)/secs, float64(bareN)/secs
+	fmt.Fprintf(stdout, "query rps=%.0f p99_ms=%.2f baseline_rps=%.0f ratio=%.2f clients=%d certificates=%d rss_mb=%d\n",
+		rps, p99, baseRPS, rps/baseRPS, clients, certificates, peakRSSMB())
+	return nil
 }
