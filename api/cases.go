@@ -353,18 +353,30 @@ type taskPage struct {
 
 // levelOf is the level of a jurisdiction code (empty for enterprise nodes and unknown codes).
 func (s *Server) levelOf(code string) string {
+	s.loadJurisdictions()
+	return s.levels[code]
+}
+
+// jurisdictionName is the name of a jurisdiction code (empty when unknown).
+func (s *Server) jurisdictionName(code string) string {
+	s.loadJurisdictions()
+	return s.jnames[code]
+}
+
+// loadJurisdictions caches each jurisdiction's level and name once: every page and inbox needs
+// them and they change only by migration.
+func (s *Server) loadJurisdictions() {
 	s.levelsOnce.Do(func() {
-		s.levels = map[string]string{}
+		s.levels, s.jnames = map[string]string{}, map[string]string{}
 		js, err := s.db.Jurisdictions(context.Background())
 		if err != nil {
-			s.log.Error("load jurisdiction levels", "err", err)
+			s.log.Error("load jurisdictions", "err", err)
 			return
 		}
 		for _, j := range js {
-			s.levels[j.Code] = j.Level
+			s.levels[j.Code], s.jnames[j.Code] = j.Level, j.Name
 		}
 	})
-	return s.levels[code]
 }
 
 func parseDate(v string, loc *time.Location) (time.Time, error) {
@@ -576,12 +588,17 @@ func (s *Server) caseInScope(c *gin.Context, obj, act string) (models.Case, *Act
 		s.writeError(c, err)
 		return cs, a, false
 	}
-	domain := policies.EnterpriseDomain(cs.JurisdictionCode, cs.EnterpriseID)
+	return cs, a, s.enterpriseAllowed(c, a, obj, act, cs.JurisdictionCode, cs.EnterpriseID)
+}
+
+// enterpriseAllowed checks obj/act in an enterprise's domain, answering 403 (audited) if not.
+func (s *Server) enterpriseAllowed(c *gin.Context, a *Actor, obj, act, jurisdiction, enterpriseID string) bool {
+	domain := policies.EnterpriseDomain(jurisdiction, enterpriseID)
 	if !s.enf.Allowed(a.User.ID, domain, obj, act) {
 		s.deny(c, a, obj, act, domain)
-		return cs, a, false
+		return false
 	}
-	return cs, a, true
+	return true
 }
 
 type caseDetail struct {
@@ -823,6 +840,25 @@ type summaryResponse struct {
 	Task       *models.Task            `json:"task,omitempty"`
 }
 
+// summaryCases are the cases a league's summary (汇总表) lists: accepted by the league and not
+// withdrawn since, whatever stage they have reached.
+func (s *Server) summaryCases(ctx context.Context, league, campaignID string) ([]models.Case, error) {
+	cs, _, err := s.db.Cases(ctx, models.CaseFilter{Jurisdictions: s.enf.Tree().Subtree(league), CampaignID: campaignID, Limit: 200})
+	if err != nil {
+		return nil, err
+	}
+	in := []models.Case{}
+	for _, c := range cs {
+		switch {
+		case c.Stage == workflows.StagePrecheck, c.Stage == workflows.StageLeagueReview, c.Stage == workflows.StageCorrection:
+		case c.Outcome == "rejected", c.Outcome == "withdrawn":
+		default:
+			in = append(in, c)
+		}
+	}
+	return in, nil
+}
+
 func (s *Server) apiSummary(c *gin.Context) error {
 	ctx := c.Request.Context()
 	league := c.Param("code")
@@ -834,19 +870,9 @@ func (s *Server) apiSummary(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	cs, _, err := s.db.Cases(ctx, models.CaseFilter{Jurisdictions: s.enf.Tree().Subtree(league), CampaignID: cp.ID, Limit: 200})
+	in, err := s.summaryCases(ctx, league, cp.ID)
 	if err != nil {
 		return err
-	}
-	var in []models.Case
-	for _, x := range cs {
-		switch x.Stage {
-		case workflows.StagePrecheck, workflows.StageLeagueReview, workflows.StageCorrection:
-		default:
-			if x.Outcome != "rejected" && x.Outcome != "withdrawn" {
-				in = append(in, x)
-			}
-		}
 	}
 	resp := summaryResponse{Collection: col, Cases: in}
 	ts, _, err := s.db.Inbox(ctx, models.InboxFilter{View: models.ViewAll, Jurisdictions: []string{league}, Kind: workflows.KindSubmitSummary, Limit: 1})

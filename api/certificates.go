@@ -539,14 +539,7 @@ func (s *Server) renderCertPage(c *gin.Context, status int, name string, v *cert
 		s.writeError(c, errors.New("missing template "+name))
 		return
 	}
-	if a := actorFrom(c); a != nil {
-		v.User = &a.User
-		v.RoleName = models.RoleNames[a.User.Role]
-		if j, err := s.db.JurisdictionByCode(c.Request.Context(), a.Jurisdiction); err == nil {
-			v.ScopeName = j.Name
-		}
-	}
-	v.CSRF = s.csrfToken(s.csrfBinding(c, true))
+	s.fillPage(c, &v.pageData)
 	c.Header("Content-Type", "text/html; charset=utf-8")
 	c.Header("Cache-Control", "no-store")
 	c.Header("X-Robots-Tag", "noindex")

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"bytes"
 	"context"
 	"crypto/ed25519"
 	"encoding/base64"
@@ -12,7 +11,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -39,30 +37,12 @@ const (
 
 var certSigningSeed = []byte("certificate-signing-seed-32bytes")
 
-// certLogBuffer collects log output written from the server's goroutines.
-type certLogBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *certLogBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *certLogBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // certEnv is a test server with a signing key, its logs captured, and certificates issued
 // through the models the way the assessment workflow's activity does.
 type certEnv struct {
 	*testEnv
 	api    *Server
-	logs   *certLogBuffer
+	logs   *lockedBuffer
 	sealer *pii.Sealer
 	key    ed25519.PrivateKey
 	// bodies collects every response body of the public API, to check none holds an ID number.
@@ -76,7 +56,7 @@ func newCertEnv(t *testing.T, db *models.DB) *certEnv {
 	require.NoError(t, err)
 	enf, err := NewEnforcer(ctx, db)
 	require.NoError(t, err)
-	e := &certEnv{testEnv: &testEnv{t: t, db: db, now: time.Date(2026, 7, 1, 10, 0, 0, 0, time.UTC)}, logs: &certLogBuffer{},
+	e := &certEnv{testEnv: &testEnv{t: t, db: db, now: time.Date(2026, 7, 1, 10, 0, 0, 0, time.UTC)}, logs: &lockedBuffer{},
 		key: ed25519.NewKeyFromSeed(certSigningSeed)}
 	dataKey, lookupKey := []byte("data-key-data-key-data-key-32byt"), []byte("lookup-key-lookup-key-lookup-key")
 	s, err := New(Deps{DB: db, Enforcer: enf, Logger: slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),

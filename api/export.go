@@ -196,14 +196,7 @@ func (s *Server) renderPrint(c *gin.Context, d printPageData) {
 		s.writeError(c, errors.New("missing template "+name))
 		return
 	}
-	if a := actorFrom(c); a != nil {
-		d.User = &a.User
-		d.RoleName = models.RoleNames[a.User.Role]
-		if j, err := s.db.JurisdictionByCode(c.Request.Context(), a.Jurisdiction); err == nil {
-			d.ScopeName = j.Name
-		}
-	}
-	d.CSRF = s.csrfToken(s.csrfBinding(c, true))
+	s.fillPage(c, &d.pageData)
 	c.Header("Content-Type", "text/html; charset=utf-8")
 	c.Header("Cache-Control", "no-store")
 	if err := t.ExecuteTemplate(c.Writer, "layout", d); err != nil {

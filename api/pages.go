@@ -37,16 +37,7 @@ func (s *Server) render(c *gin.Context, name string, d pageData) {
 		c.String(http.StatusInternalServerError, errInternal.Message)
 		return
 	}
-	if a := actorFrom(c); a != nil {
-		d.User = &a.User
-		d.RoleName = models.RoleNames[a.User.Role]
-		if j, err := s.db.JurisdictionByCode(c.Request.Context(), a.Jurisdiction); err == nil {
-			d.ScopeName = j.Name
-		}
-	}
-	if d.CSRF == "" {
-		d.CSRF = s.csrfToken(s.csrfBinding(c, true))
-	}
+	s.fillPage(c, &d)
 	c.Header("Content-Type", "text/html; charset=utf-8")
 	c.Header("Cache-Control", "no-store")
 	if err := t.ExecuteTemplate(c.Writer, "layout", d); err != nil {
@@ -104,4 +95,17 @@ func (s *Server) homePage(c *gin.Context) error {
 	}
 	s.render(c, "home", d)
 	return nil
+}
+
+// fillPage sets the fields every page shows: the user, their role and jurisdiction names, and
+// the CSRF token of the request's session (unless the page set one).
+func (s *Server) fillPage(c *gin.Context, d *pageData) {
+	if a := actorFrom(c); a != nil {
+		d.User = &a.User
+		d.RoleName = models.RoleNames[a.User.Role]
+		d.ScopeName = s.jurisdictionName(a.Jurisdiction)
+	}
+	if d.CSRF == "" {
+		d.CSRF = s.csrfToken(s.csrfBinding(c, true))
+	}
 }

@@ -116,6 +116,7 @@ type Server struct {
 	// levels caches each jurisdiction's level (jurisdictions change only by migration).
 	levelsOnce sync.Once
 	levels     map[string]string
+	jnames     map[string]string
 }
 
 // New builds a server.

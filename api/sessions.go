@@ -11,7 +11,6 @@ import (
 
 	"skillcert/models"
 	"skillcert/models/validate"
-	"skillcert/policies"
 	"skillcert/workflows"
 )
 
@@ -93,12 +92,7 @@ func (s *Server) sessionInScope(c *gin.Context, obj, act string) (models.Assessm
 		s.writeError(c, err)
 		return ss, a, false
 	}
-	domain := policies.EnterpriseDomain(ss.JurisdictionCode, ss.EnterpriseID)
-	if !s.enf.Allowed(a.User.ID, domain, obj, act) {
-		s.deny(c, a, obj, act, domain)
-		return ss, a, false
-	}
-	return ss, a, true
+	return ss, a, s.enterpriseAllowed(c, a, obj, act, ss.JurisdictionCode, ss.EnterpriseID)
 }
 
 type sessionDetail struct {
@@ -123,12 +117,6 @@ type candidateBody struct {
 	Name     string `json:"name"`
 	IDNumber string `json:"id_number"`
 	Employee bool   `json:"employee"`
-}
-
-// editable tells whether candidates may be added or scored: while open, and — for rejected
-// candidates only — while the centre's corrections are pending.
-func editable(ss models.AssessmentSession) bool {
-	return ss.Status == models.SessionOpen || ss.Status == models.SessionCorrecting
 }
 
 // apiAddCandidate registers one of the enterprise's own employees.

@@ -10,7 +10,6 @@ import (
 
 	"skillcert/activities/exports"
 	"skillcert/models"
-	"skillcert/workflows"
 )
 
 func (s *Server) summaryExportRoutes(v1 *gin.RouterGroup) {
@@ -29,18 +28,11 @@ func (s *Server) leagueSummary(ctx context.Context, league models.Jurisdiction, 
 			sum.Date = *col.SubmittedAt
 		}
 	}
-	cs, _, err := s.db.Cases(ctx, models.CaseFilter{Jurisdictions: s.enf.Tree().Subtree(league.Code), CampaignID: campaignID, Limit: 200})
+	cs, err := s.summaryCases(ctx, league.Code, campaignID)
 	if err != nil {
 		return sum, err
 	}
 	for _, c := range cs {
-		switch c.Stage {
-		case workflows.StagePrecheck, workflows.StageLeagueReview, workflows.StageCorrection:
-			continue
-		}
-		if c.Outcome == "rejected" || c.Outcome == "withdrawn" {
-			continue
-		}
 		app, err := s.db.ApplicationContent(ctx, c.ApplicationID, c.ApplicationVersion)
 		if err != nil {
 			return sum, fmt.Errorf("application of case %s: %w", c.ID, err)

@@ -154,14 +154,7 @@ func (p *webPages) show(c *gin.Context, status int, name string, v viewModel) er
 		return fmt.Errorf("missing template %s", name)
 	}
 	b := v.base()
-	if a := actorFrom(c); a != nil {
-		b.User = &a.User
-		b.RoleName = models.RoleNames[a.User.Role]
-		if j, err := p.db.JurisdictionByCode(c.Request.Context(), a.Jurisdiction); err == nil {
-			b.ScopeName = j.Name
-		}
-	}
-	b.CSRF = p.csrfToken(p.csrfBinding(c, true))
+	p.fillPage(c, &b.pageData)
 	if kind, msg := p.takeFlash(c); msg != "" {
 		if kind == flashError && b.Alert == "" {
 			b.Alert = msg

@@ -1,21 +1,12 @@
 package models
 
-import (
-	"context"
-	"encoding/json"
-)
+import "context"
 
 // ApplicationContent returns the content of a submitted application version.
 func (db *DB) ApplicationContent(ctx context.Context, applicationID string, version int) (Application, error) {
-	var raw string
-	err := db.WithContext(ctx).Table("application_versions").Select("content_json").
-		Where("application_id = ? AND version = ?", applicationID, version).Row().Scan(&raw)
+	v, err := db.ApplicationVersionByNumber(ctx, applicationID, version)
 	if err != nil {
-		return Application{}, notFound(err)
-	}
-	var app Application
-	if err := json.Unmarshal([]byte(raw), &app); err != nil {
 		return Application{}, err
 	}
-	return app, nil
+	return v.Content()
 }

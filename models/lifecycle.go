@@ -762,31 +762,6 @@ func (db *DB) NotificationsFor(ctx context.Context, userID string, limit int) ([
 	return ns, err
 }
 
-// PendingNotifications returns up to n unsent notifications, oldest first.
-func (db *DB) PendingNotifications(ctx context.Context, n int) ([]Notification, error) {
-	var ns []Notification
-	err := db.WithContext(ctx).Where("status = ? AND attempts < ?", "pending", 10).Order("created_at, id").Limit(n).Find(&ns).Error
-	return ns, err
-}
-
-// MarkNotification records a delivery attempt.
-func (db *DB) MarkNotification(ctx context.Context, id string, sendErr error, at time.Time) error {
-	set := map[string]any{"attempts": gorm.Expr("attempts + 1")}
-	if sendErr == nil {
-		set["status"], set["sent_at"] = "sent", at
-	} else {
-		set["last_error"] = truncateString(sendErr.Error(), 500)
-	}
-	return db.WithContext(ctx).Model(&Notification{}).Where("id = ?", id).Updates(set).Error
-}
-
-func truncateString(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n]
-}
-
 // ExpertPool returns the active experts.
 func (db *DB) ExpertPool(ctx context.Context) ([]Expert, error) {
 	var es []Expert
