@@ -76,6 +76,11 @@ func (s *Server) pageRoutes(r *gin.Engine) {
 	r.GET("/supervision", s.page(p.supervisionPage))
 	r.GET("/complaint", s.page(p.complaintPage))
 	r.POST("/complaint", s.csrf, s.page(p.complaintSubmit))
+
+	// Enterprises' sittings, candidates, scores and certificates (webpages_sessions.go).
+	p.assessmentRoutes(r, login)
+	// Administrators: users, jurisdictions, the audit log (webpages_admin.go).
+	p.adminRoutes(r, login)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -94,20 +99,24 @@ var (
 	navCases       = navLink{"/admin/cases", "案件统计", "按阶段、盟市和批次统计的案件数量和名单。"}
 	navComplaint   = navLink{"/complaint", "投诉举报", "对试点企业的认定工作进行投诉举报，可匿名。"}
 	navQuery       = navLink{"/query", "证书查询", "查询职业技能等级证书的真伪和状态。"}
+	navSessions    = navLink{"/sessions", "评价考核", "在批准范围内安排考核、登记考生、录入成绩，查看证书。"}
+	navUsers       = navLink{"/admin/users", "用户管理", "账户的新建、停用、启用和重置密码。"}
+	navAreas       = navLink{"/admin/jurisdictions", "行政区划", "自治区、盟市、旗县区和试点企业的层级。"}
+	navAudit       = navLink{"/admin/audit", "审计日志", "全部操作记录及其哈希链校验。"}
 )
 
 // roleNav is the main navigation of each role; the first entry is the home page.
 var roleNav = map[string][]navLink{
 	models.RoleEnterpriseUser: {navHome, {"/application", "申报表", "填写、保存和提交试点申报表（附件1），上传佐证材料。"},
-		{"/status", "申报进度", "当前所处阶段、办理时限、审核意见和办理记录。"}, navDirectory},
+		{"/status", "申报进度", "当前所处阶段、办理时限、审核意见和办理记录。"}, navSessions, navDirectory},
 	models.RoleLeagueOfficial: {navHome, navInbox, {"/summary", "盟市汇总", "本盟市审核通过的企业汇总表（附件2），报送自治区。"},
 		navCampaign, navDirectory},
 	models.RoleCountyOfficial: {navHome, navInbox, navCampaign, navDirectory},
-	models.RoleRegionOfficial: {navHome, navInbox, navCampaign, navStalled, navCases, navDirectory},
+	models.RoleRegionOfficial: {navHome, navInbox, navCampaign, navStalled, navCases, navAudit, navDirectory},
 	models.RoleRegionCentre:   {navHome, navInbox, navCampaign, navCases, navDirectory},
 	models.RoleExpert:         {navHome, navInbox, navDirectory},
 	models.RoleSupervisor:     {navHome, navInbox, navDirectory},
-	models.RoleSysadmin:       {navHome, navStalled, navCases, navInbox, navCampaign},
+	models.RoleSysadmin:       {navHome, navStalled, navCases, navUsers, navAreas, navAudit, navInbox, navCampaign},
 }
 
 // publicNav is the navigation of visitors who are not logged in.
