@@ -29,6 +29,8 @@ type planBody struct {
 	ExamDate       string               `json:"exam_date"`
 	Site           string               `json:"site"`
 	Assessors      []workflows.Assessor `json:"assessors"`
+	// RequestKey makes a retried request (after a lost answer) plan the sitting only once.
+	RequestKey string `json:"request_key"`
 }
 
 // apiPlanSession plans an assessment sitting of an active pilot; the case workflow refuses
@@ -47,8 +49,15 @@ func (s *Server) apiPlanSession(c *gin.Context) error {
 		return invalid(validate.Errors{{Field: "exam_date", Code: "bad_date", Message: "考核日期格式应为 2027-09-01。"}})
 	}
 	ctx := c.Request.Context()
-	id := models.NewID()
-	h, err := s.temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: cs.WorkflowID, UpdateName: workflows.PlanSessionUpdate,
+	id, updateID := models.NewID(), ""
+	if len(b.RequestKey) > 64 {
+		return badRequest("bad_request_key", "request_key 不能超过 64 个字符。")
+	}
+	if k := strings.TrimSpace(b.RequestKey); k != "" {
+		// The same key is the same Update: Temporal answers a repeat with the first result.
+		updateID = "plan:" + cs.ID + ":" + k
+	}
+	h, err := s.temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: cs.WorkflowID, UpdateName: workflows.PlanSessionUpdate, UpdateID: updateID,
 		WaitForStage: client.WorkflowUpdateStageCompleted, Args: []any{workflows.PlanSessionRequest{Actor: a.snapshot(), SessionID: id,
 			OccupationCode: validate.NormalizeOccupationCode(b.OccupationCode), WorkType: strings.TrimSpace(b.WorkType), Level: b.Level,
 			ExamDate: day.UTC(), Site: b.Site, Assessors: b.Assessors}}})
@@ -62,7 +71,7 @@ func (s *Server) apiPlanSession(c *gin.Context) error {
 		return e
 	}
 	for i := 0; i < 250; i++ { // the session row is the child's first write
-		if _, err := s.db.SessionByID(ctx, id); err == nil {
+		if _, err := s.db.SessionByID(ctx, res.SessionID); err == nil {
 			break
 		}
 		time.Sleep(20 * time.Millisecond)

@@ -1,6 +1,704 @@
 package api
 
-import "github.com/gin-gonic/gin"
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"skillcert/models"
+	"skillcert/models/validate"
+	"skillcert/policies"
+	"skillcert/workflows"
+)
+
+// The enterprise's assessment pages: its sittings (考核批次) and the form to plan one, and a
+// sitting's candidates with the forms to register them and record their scores. Every write
+// goes through the sittings API (sessions.go) in-process; the results are submitted from the
+// sitting's task page (webpages_task.go), which is also where the appraisal centre audits them.
 
 // assessmentRoutes registers the enterprise's sitting pages.
-func (p *webPages) assessmentRoutes(r *gin.Engine, login gin.HandlerFunc) {}
+func (p *webPages) assessmentRoutes(r *gin.Engine, login gin.HandlerFunc) {
+	r.GET("/sessions", login, p.page(p.sessionsPage))
+	r.POST("/sessions/plan", login, p.csrf, p.page(p.planSession))
+	r.GET("/sessions/:id", login, p.page(p.sessionPage))
+	r.POST("/sessions/:id/candidates", login, p.csrf, p.page(p.addCandidate))
+	r.POST("/sessions/:id/candidates/:cid/scores", login, p.csrf, p.page(p.setCandidateScores))
+}
+
+const (
+	// minAssessorRows is how many assessor rows the plan form offers at least (the minimum panel).
+	minAssessorRows = 3
+	// maxAssessorRows bounds the assessor rows read from a form.
+	maxAssessorRows = 25
+)
+
+// errNoSittings answers a user without an enterprise on the enterprise's sitting list.
+var errNoSittings = newError(http.StatusNotFound, "no_enterprise", "只有试点企业用户才有本单位的考核批次；主管部门可从待办事项进入具体考核批次。")
+
+// sessionStatusNames are the Chinese names of a sitting's states.
+var sessionStatusNames = map[string]string{
+	models.SessionOpen:       "登记考生、录入成绩中",
+	models.SessionSubmitted:  "结果待鉴定中心审核",
+	models.SessionCorrecting: "退回更正中",
+	models.SessionIssued:     "审核通过，已发证",
+}
+
+// candidateResultNames and auditStatusNames name a candidate's result and audit status.
+var (
+	candidateResultNames = map[string]string{"pending": "未录入成绩", "pass": "合格", "fail": "不合格"}
+	auditStatusNames     = map[string]string{"pending": "待审核", "approved": "审核通过", "rejected": "退回更正"}
+)
+
+// assessorRoles are the roles of a sitting's panel members (workflows.Assessor.Role).
+var assessorRoles = []string{"考评员", "考评员", "监考", "监考", "评审", "评审"}
+
+// sessionHref is the page of a sitting.
+func sessionHref(id string) string { return "/sessions/" + url.PathEscape(id) }
+
+// isSessionKind reports whether a task kind belongs to a sitting's workflow.
+func isSessionKind(kind string) bool {
+	return kind == workflows.KindSubmitResults || kind == workflows.KindCorrectResults || kind == workflows.KindAuditResults
+}
+
+// sessionIDOfTask is the sitting a sitting task belongs to (its workflow ID is SessionWorkflowID).
+func sessionIDOfTask(t models.Task) string {
+	return strings.TrimPrefix(t.WorkflowID, workflows.SessionWorkflowID(""))
+}
+
+func levelName(l int) string {
+	if !validate.Level(l).Valid() {
+		return ""
+	}
+	return validate.Level(l).Name()
+}
+
+func scoreText(v *int) string {
+	if v == nil {
+		return ""
+	}
+	return strconv.Itoa(*v)
+}
+
+// ---------------------------------------------------------------------------------------------
+// The sitting list and the plan form.
+
+// sessionsView is p_sessions.html's data.
+type sessionsView struct {
+	pageView
+	// NoCase: the enterprise has no case yet; Stage and StageNote say where its case stands.
+	NoCase           bool
+	Stage, StageNote string
+	Scope            []string
+	Sittings         []sittingRow
+	Plan             *planForm
+}
+
+type sittingRow struct {
+	Href, Occupation, Level, ExamDate, Site, Status string
+	Task                                            *taskLink
+}
+
+// taskLink is an open task of a sitting as its pages link to it.
+type taskLink struct {
+	Href, Title, Due, Who string
+	SLA                   marker
+	Mine                  bool
+}
+
+// planForm is the form planning a sitting, with what was typed and its errors.
+type planForm struct {
+	// RequestKey is new at each rendering: a double submission plans one sitting.
+	Action, RequestKey                          string
+	Occupation, WorkType, Level, ExamDate, Site formField
+	Assessors                                   []assessorRow
+	AssessorErrors                              []string
+	Summary                                     []errorLink
+}
+
+type assessorRow struct {
+	No         int
+	Name, Role formField
+}
+
+// planInput is the plan form as typed.
+type planInput struct {
+	Occupation, WorkType, Level, ExamDate, Site, RequestKey string
+	Assessors                                               []workflows.Assessor
+}
+
+// enterpriseCase finds the caller's enterprise's pilot case (the active one, else the most
+// recent) and reads it through the API; nil when the enterprise has no case yet.
+func (p *webPages) enterpriseCase(c *gin.Context) (*caseDetailView, error) {
+	a := actorFrom(c)
+	if a.User.Role != models.RoleEnterpriseUser || a.User.Enterprise() == "" {
+		return nil, errNoSittings
+	}
+	list, _, err := p.db.Cases(c.Request.Context(), models.CaseFilter{EnterpriseID: a.User.Enterprise(), Limit: 50})
+	if err != nil {
+		return nil, err
+	}
+	if len(list) == 0 {
+		return nil, nil
+	}
+	pick := list[0]
+	for _, x := range list {
+		if x.Stage == workflows.StageActive {
+			pick = x
+			break
+		}
+	}
+	var cd caseDetailView
+	if err := p.callAPI(c, http.MethodGet, "/api/v1/cases/"+url.PathEscape(pick.ID), nil, &cd); err != nil {
+		return nil, err
+	}
+	return &cd, nil
+}
+
+// approvedScope is a case's approved occupations and level ranges.
+func approvedScope(cs models.Case) []workflows.ApprovedOccupation {
+	var ap []workflows.ApprovedOccupation
+	if cs.ApprovedJSON != "" {
+		_ = json.Unmarshal([]byte(cs.ApprovedJSON), &ap)
+	}
+	return ap
+}
+
+// sessionsPage lists the enterprise's sittings and, while its pilot is active, the plan form.
+func (p *webPages) sessionsPage(c *gin.Context) error {
+	cd, err := p.enterpriseCase(c)
+	if err != nil {
+		return err
+	}
+	v, err := p.sessionsView(c, cd, &planInput{}, nil, false)
+	if err != nil {
+		return err
+	}
+	return p.show(c, http.StatusOK, "p_sessions", v)
+}
+
+// planSession plans a sitting through the API. "增加一行" comes back with one more assessor
+// row; a refusal comes back with the API's messages beside the fields and everything typed.
+func (p *webPages) planSession(c *gin.Context) error {
+	cd, err := p.enterpriseCase(c)
+	if err != nil {
+		return err
+	}
+	if cd == nil {
+		p.flash(c, flashError, "贵单位尚无试点案件，不能安排考核批次。")
+		return seeOther(c, "/sessions")
+	}
+	in := readPlan(c)
+	if c.PostForm("add_row") != "" {
+		v, err := p.sessionsView(c, cd, in, nil, true)
+		if err != nil {
+			return err
+		}
+		return p.show(c, http.StatusOK, "p_sessions", v)
+	}
+	var errs validate.Errors
+	level, _ := strconv.Atoi(in.Level)
+	if in.Occupation == "" {
+		errs.Add("occupation_code", "required", "请选择认定的职业（工种）。")
+	}
+	if level == 0 {
+		errs.Add("level", "required", "请选择认定等级。")
+	}
+	status := http.StatusUnprocessableEntity
+	if len(errs) == 0 {
+		var assessors []workflows.Assessor
+		for _, x := range in.Assessors {
+			if x.Name != "" {
+				assessors = append(assessors, x)
+			}
+		}
+		var res workflows.PlanSessionResult
+		err := p.callAPI(c, http.MethodPost, "/api/v1/cases/"+url.PathEscape(cd.ID)+"/sessions", planBody{OccupationCode: in.Occupation,
+			WorkType: in.WorkType, Level: level, ExamDate: in.ExamDate, Site: in.Site, Assessors: assessors, RequestKey: in.RequestKey}, &res)
+		if err == nil {
+			p.flash(c, flashOK, "考核批次已安排（"+levelName(level)+"，考核日期 "+in.ExamDate+"）。请登记考生并录入成绩。")
+			return seeOther(c, sessionHref(res.SessionID))
+		}
+		e := userError(err)
+		if e == nil {
+			return err
+		}
+		status, errs = e.Status, planErrors(e)
+	}
+	v, err := p.sessionsView(c, cd, in, errs, false)
+	if err != nil {
+		return err
+	}
+	if v.Plan == nil { // no longer plannable: say why at the top
+		for _, x := range errs {
+			v.Alert = strings.TrimSpace(v.Alert + " " + x.Message)
+		}
+	}
+	return p.show(c, status, "p_sessions", v)
+}
+
+// planRefusalFields place the case workflow's refusals of a plan, which name no field, beside
+// the field they are about (by a phrase of the message); the others are shown above the form.
+var planRefusalFields = []struct{ phrase, field string }{
+	{"不在核准的认定范围", "occupation_code"}, {"核准等级为", "level"}, {"考核日期", "exam_date"},
+	{"考核地点", "site"}, {"考评人员", "assessors"},
+}
+
+// planErrors are an API refusal of a plan as field errors.
+func planErrors(e *Error) validate.Errors {
+	if len(e.Fields) > 0 {
+		return e.Fields
+	}
+	out := workflowFieldErrors(e.Message)
+	for i := range out {
+		if out[i].Field != "" {
+			continue
+		}
+		for _, r := range planRefusalFields {
+			if strings.Contains(out[i].Message, r.phrase) {
+				out[i].Field = r.field
+				break
+			}
+		}
+	}
+	return out
+}
+
+// readPlan reads the plan form as typed, every assessor row included.
+func readPlan(c *gin.Context) *planInput {
+	in := &planInput{Occupation: strings.TrimSpace(c.PostForm("occupation_code")), WorkType: strings.TrimSpace(c.PostForm("work_type")),
+		Level: strings.TrimSpace(c.PostForm("level")), ExamDate: strings.TrimSpace(c.PostForm("exam_date")), Site: strings.TrimSpace(c.PostForm("site")),
+		RequestKey: c.PostForm("request_key")}
+	for i := 0; i < maxAssessorRows; i++ {
+		path := fmt.Sprintf("assessors[%d]", i)
+		name, ok := c.GetPostForm(path + ".name")
+		if !ok {
+			continue
+		}
+		in.Assessors = append(in.Assessors, workflows.Assessor{Name: strings.TrimSpace(name), Role: strings.TrimSpace(c.PostForm(path + ".role"))})
+	}
+	return in
+}
+
+// sessionsView lays out the sitting list and, for an active pilot, the plan form as typed.
+func (p *webPages) sessionsView(c *gin.Context, cd *caseDetailView, in *planInput, errs validate.Errors, addRow bool) (*sessionsView, error) {
+	v := &sessionsView{pageView: pageView{pageData: pageData{Title: navSessions.Label}}}
+	if cd == nil {
+		v.NoCase = true
+		return v, nil
+	}
+	v.Stage = stageName(cd.Stage)
+	switch cd.Stage {
+	case workflows.StageActive:
+	case workflows.StageSuspended:
+		v.StageNote = "贵单位的试点已暂停，暂停期间不得组织认定；恢复后可继续安排考核批次。"
+	case workflows.StageClosed:
+		v.StageNote = "贵单位的试点案件已结束，不能再安排考核批次。"
+	default:
+		v.StageNote = "贵单位当前处于“" + v.Stage + "”阶段。工作方案经自治区备案、进入“" + stageName(workflows.StageActive) +
+			"”阶段后，方可在核准的职业（工种）和等级范围内安排考核批次。"
+	}
+	scope := approvedScope(cd.Case)
+	for _, o := range scope {
+		v.Scope = append(v.Scope, o.Name+"（"+o.Code+"）"+levelText(o.Levels))
+	}
+
+	var list listResponse[models.AssessmentSession]
+	if err := p.callAPI(c, http.MethodGet, "/api/v1/cases/"+url.PathEscape(cd.ID)+"/sessions", nil, &list); err != nil {
+		return nil, err
+	}
+	for _, s := range list.Items {
+		row := sittingRow{Href: sessionHref(s.ID), Occupation: occupationText(s), Level: levelName(s.Level), ExamDate: p.day(s.ExamDate),
+			Site: s.Site, Status: sessionStatusNames[s.Status]}
+		if tl := p.sittingTasks(c, cd.Tasks, s.ID); len(tl) > 0 {
+			row.Task = &tl[0]
+		}
+		v.Sittings = append(v.Sittings, row)
+	}
+	if cd.Stage == workflows.StageActive {
+		v.Plan = planFormFor(scope, in, errs, addRow)
+	}
+	return v, nil
+}
+
+// occupationText names a sitting's occupation and 工种.
+func occupationText(s models.AssessmentSession) string {
+	out := s.OccupationName
+	if out == "" {
+		out = s.OccupationCode
+	}
+	if s.WorkType != "" {
+		out += "（" + s.WorkType + "）"
+	}
+	return out
+}
+
+// planFormFor builds the plan form: the occupation from the approved scope only, the levels
+// within the approved ranges, the assessor rows as typed (at least three, one more on request).
+func planFormFor(scope []workflows.ApprovedOccupation, in *planInput, errs validate.Errors, addRow bool) *planForm {
+	bag := newFieldBag()
+	bag.addAll(errs)
+	known := map[string]bool{}
+	field := func(path, label, kind, value string) formField {
+		f := formField{Name: path, ID: fieldID(path), Label: label, Kind: kind, Value: value, Errors: bag.take(path)}
+		known[f.ID] = true
+		return f
+	}
+	f := &planForm{Action: "/sessions/plan", RequestKey: randomKey()}
+
+	f.Occupation = field("occupation_code", "职业（工种）", "select", in.Occupation)
+	f.Occupation.Required, f.Occupation.Hint = true, "只能在核准的认定范围内选择。"
+	f.Occupation.Options = []choice{{Value: "", Label: "请选择", Selected: in.Occupation == ""}}
+	var union validate.LevelRange
+	for _, o := range scope {
+		f.Occupation.Options = append(f.Occupation.Options, choice{Value: o.Code, Label: o.Name + "（" + o.Code + "）" + levelText(o.Levels),
+			Selected: o.Code == in.Occupation})
+		if union.Low == 0 || o.Levels.Low > union.Low {
+			union.Low = o.Levels.Low
+		}
+		if union.High == 0 || o.Levels.High < union.High {
+			union.High = o.Levels.High
+		}
+	}
+	f.WorkType = field("work_type", "工种（无则不填）", "text", in.WorkType)
+
+	f.Level = field("level", "认定等级", "select", in.Level)
+	f.Level.Required = true
+	f.Level.Options = []choice{{Value: "", Label: "请选择", Selected: in.Level == ""}}
+	for _, ch := range levelOptions(parseLevel(in.Level))[1:] {
+		if union.Contains(parseLevel(ch.Value)) {
+			f.Level.Options = append(f.Level.Options, ch)
+		}
+	}
+	if len(scope) > 1 {
+		f.Level.Hint = "须在所选职业（工种）的核准等级范围内。"
+	}
+	f.ExamDate = field("exam_date", "考核日期", "date", in.ExamDate)
+	f.ExamDate.Required, f.ExamDate.Hint = true, "如 2027-09-01，不能早于今天。"
+	f.Site = field("site", "考核地点", "text", in.Site)
+	f.Site.Required, f.Site.Wide = true, true
+
+	n := max(len(in.Assessors), minAssessorRows)
+	if addRow && n < maxAssessorRows {
+		n++
+	}
+	for i := 0; i < n; i++ {
+		x := workflows.Assessor{Role: "考评员"}
+		if i < len(in.Assessors) {
+			x = in.Assessors[i]
+		}
+		path := fmt.Sprintf("assessors[%d]", i)
+		row := assessorRow{No: i + 1,
+			Name: field(path+".name", fmt.Sprintf("考评人员第%d行·姓名", i+1), "text", x.Name),
+			Role: field(path+".role", fmt.Sprintf("考评人员第%d行·职责", i+1), "select", x.Role)}
+		row.Role.Options = choices(x.Role, assessorRoles...)
+		row.Name.Autocomplete = "off"
+		f.Assessors = append(f.Assessors, row)
+	}
+	known[fieldID("assessors")] = true
+	f.AssessorErrors = bag.takeUnder("assessors")
+	f.Summary = summaryLinks(errs, known)
+	return f
+}
+
+// sittingTasks are a case's open tasks of one sitting, as links.
+func (p *webPages) sittingTasks(c *gin.Context, tasks []models.Task, sessionID string) []taskLink {
+	a := actorFrom(c)
+	var out []taskLink
+	for _, t := range tasks {
+		if t.WorkflowID != workflows.SessionWorkflowID(sessionID) || t.Status != models.TaskOpen {
+			continue
+		}
+		out = append(out, taskLink{Href: taskHref(t.ID), Title: kindTitle(t.Kind), Due: p.when(t.DueAt), Who: models.RoleNames[t.CandidateRole],
+			SLA: p.slaBadge(t.SLAState, t.DueAt), Mine: p.mayDecide(a, t)})
+	}
+	return out
+}
+
+// ---------------------------------------------------------------------------------------------
+// One sitting: candidates, scores and certificates.
+
+// sittingInfo is a sitting with its candidates, as the sitting page and its task pages show it.
+type sittingInfo struct {
+	ID, Href, Enterprise, Occupation, Level, ExamDate, Site, Status, Assessors string
+	// Review: the level has a comprehensive review (二级 and 一级).
+	Review     bool
+	Candidates []candidateRow
+	// names maps candidate IDs to names (to write the centre's reasons with names).
+	names map[string]string
+}
+
+type candidateRow struct {
+	No                                                       int
+	ID, Anchor, Name, IDMasked, Theory, Skill, Review, Notes string
+	Result, ResultClass, Audit, AuditReason                  string
+	Rejected, Passed                                         bool
+	CertNumber, CertHref                                     string
+	Score                                                    *scoreForm
+}
+
+// scoreForm is one candidate's score form.
+type scoreForm struct {
+	Action, Legend      string
+	Open                bool
+	Theory, Skill, Note formField
+	Review              *formField
+	Errors              []string
+}
+
+// candidateForm is the form registering a candidate.
+type candidateForm struct {
+	Action                   string
+	Name, IDNumber, Employee formField
+	Errors                   []string
+}
+
+// sessionView is p_session.html's data.
+type sessionView struct {
+	pageView
+	Sitting   *sittingInfo
+	Tasks     []taskLink
+	CanManage bool
+	ListHref  string
+	Add       *candidateForm
+	// Locked says why scores cannot be changed now (results with the centre, certificates issued).
+	Locked string
+}
+
+// sittingForms is what was typed on the sitting page and refused: the registration form or one
+// candidate's scores.
+type sittingForms struct {
+	add       *candidateBody
+	addErrs   *fieldBag
+	scoreFor  string
+	score     map[string]string
+	scoreErrs *fieldBag
+}
+
+// loadSitting reads a sitting with its candidates through the API (which checks the caller's scope).
+func (p *webPages) loadSitting(c *gin.Context, id string) (sessionDetail, error) {
+	var sd sessionDetail
+	err := p.callAPI(c, http.MethodGet, "/api/v1/sessions/"+url.PathEscape(id), nil, &sd)
+	return sd, err
+}
+
+// sittingInfoOf lays out a sitting and its candidates; certificates link to their pages.
+func (p *webPages) sittingInfoOf(ctx context.Context, sd sessionDetail) (*sittingInfo, error) {
+	si := &sittingInfo{ID: sd.ID, Href: sessionHref(sd.ID), Enterprise: sd.EnterpriseName, Occupation: occupationText(sd.AssessmentSession),
+		Level: levelName(sd.Level), ExamDate: p.day(sd.ExamDate), Site: sd.Site, Status: sessionStatusNames[sd.Status],
+		Review: sd.Level <= 2, names: map[string]string{}}
+	var panel []workflows.Assessor
+	_ = json.Unmarshal([]byte(sd.AssessorsJSON), &panel)
+	var names []string
+	for _, x := range panel {
+		names = append(names, x.Name+"（"+x.Role+"）")
+	}
+	si.Assessors = strings.Join(names, "、")
+	for i, x := range sd.Candidates {
+		row := candidateRow{No: i + 1, ID: x.ID, Anchor: fmt.Sprintf("c-%d", i+1), Name: x.Name, IDMasked: x.IDMasked,
+			Theory: scoreText(x.Theory), Skill: scoreText(x.Skill), Review: scoreText(x.Review), Notes: x.Notes,
+			Result: candidateResultNames[x.Result], ResultClass: "result-" + x.Result, Audit: auditStatusNames[x.AuditStatus],
+			Rejected: x.AuditStatus == "rejected", Passed: x.Result == "pass", CertNumber: x.CertificateNumber}
+		if row.Rejected {
+			row.AuditReason = x.AuditReason
+		}
+		if x.CertificateNumber != "" {
+			cert, err := p.db.CertificateByNumber(ctx, x.CertificateNumber)
+			if err == nil {
+				row.CertHref = "/certificates/" + url.PathEscape(cert.ID)
+			} else if !errors.Is(err, models.ErrNotFound) {
+				return nil, err
+			}
+		}
+		si.names[x.ID] = x.Name
+		si.Candidates = append(si.Candidates, row)
+	}
+	return si, nil
+}
+
+// sessionPage shows a sitting to its enterprise (with the forms) and to officials in scope
+// (read-only); anyone else gets the API's refusal as the error page.
+func (p *webPages) sessionPage(c *gin.Context) error {
+	sd, err := p.loadSitting(c, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	v, err := p.sessionView(c, sd, sittingForms{})
+	if err != nil {
+		return err
+	}
+	return p.show(c, http.StatusOK, "p_session", v)
+}
+
+// sessionView lays out the sitting page with the forms the caller may use, as typed.
+func (p *webPages) sessionView(c *gin.Context, sd sessionDetail, st sittingForms) (*sessionView, error) {
+	ctx := c.Request.Context()
+	a := actorFrom(c)
+	si, err := p.sittingInfoOf(ctx, sd)
+	if err != nil {
+		return nil, err
+	}
+	v := &sessionView{pageView: pageView{pageData: pageData{Title: "考核批次：" + si.Occupation + " " + si.Level}}, Sitting: si}
+	v.CanManage = a.User.Role == models.RoleEnterpriseUser &&
+		p.enf.Allowed(a.User.ID, policies.EnterpriseDomain(sd.JurisdictionCode, sd.EnterpriseID), "assessment", "manage")
+	if v.CanManage {
+		v.ListHref = "/sessions"
+	}
+	var cd caseDetailView
+	if err := p.callAPI(c, http.MethodGet, "/api/v1/cases/"+url.PathEscape(sd.CaseID), nil, &cd); err == nil {
+		v.Tasks = p.sittingTasks(c, cd.Tasks, sd.ID)
+	} else if userError(err) == nil {
+		return nil, err
+	}
+	if !v.CanManage {
+		return v, nil
+	}
+	switch sd.Status {
+	case models.SessionOpen:
+		in, errs := st.add, st.addErrs
+		if in == nil {
+			in = &candidateBody{}
+		}
+		// The fragments bring a refused form back into view.
+		f := &candidateForm{Action: sessionHref(sd.ID) + "/candidates#add",
+			Name: formField{Name: "name", ID: "f-name", Label: "考生姓名", Kind: "text", Value: in.Name, Required: true, Autocomplete: "off",
+				Errors: errs.take("name")},
+			IDNumber: formField{Name: "id_number", ID: "f-id_number", Label: "身份证号", Kind: "text", Value: in.IDNumber, Required: true,
+				Autocomplete: "off", MaxLength: "18", Hint: "18 位公民身份号码，末位可为 X。", Errors: errs.take("id_number")},
+			Employee: formField{Name: "employee", ID: "f-employee", Label: "本企业在职职工（认定只面向本企业职工）", Kind: "checkbox", Value: "on",
+				Checked: in.Employee, Errors: errs.take("employee")}}
+		f.Errors = errs.rest()
+		v.Add = f
+	case models.SessionSubmitted:
+		v.Locked = "认定结果已报送自治区技能鉴定中心审核，审核期间不能登记考生或修改成绩。"
+	case models.SessionCorrecting:
+		v.Locked = "认定结果被退回：只能更正被退回考生的成绩，更正后请在待办中重新提交。"
+	case models.SessionIssued:
+		v.Locked = "认定结果已审核通过并发证，成绩不能再修改。"
+	}
+	for i, x := range sd.Candidates {
+		if !(sd.Status == models.SessionOpen || (sd.Status == models.SessionCorrecting && x.AuditStatus == "rejected")) && st.scoreFor != x.ID {
+			continue
+		}
+		typed := map[string]string{"theory": scoreText(x.Theory), "skill": scoreText(x.Skill), "review": scoreText(x.Review), "notes": x.Notes}
+		var errs *fieldBag
+		if st.scoreFor == x.ID {
+			typed, errs = st.score, st.scoreErrs
+		}
+		si.Candidates[i].Score = scoreFormFor(sd, i, x, typed, errs)
+	}
+	return v, nil
+}
+
+// scoreFormFor builds one candidate's score form; its inputs' IDs carry the row number.
+func scoreFormFor(sd sessionDetail, i int, x models.SessionCandidate, typed map[string]string, errs *fieldBag) *scoreForm {
+	num := func(name, label string) formField {
+		path := fmt.Sprintf("scores[%d].%s", i, name)
+		return formField{Name: name, ID: fieldID(path), Label: label, Kind: "number", Value: typed[name], Min: "0", Max: "100",
+			InputMode: "numeric", Required: true, Errors: errs.take(name)}
+	}
+	f := &scoreForm{Action: sessionHref(sd.ID) + "/candidates/" + url.PathEscape(x.ID) + "/scores" + fmt.Sprintf("#c-%d", i+1), Legend: x.Name + " 的成绩",
+		Theory: num("theory", "理论知识考试（0—100 分）"), Skill: num("skill", "操作技能考核（0—100 分）")}
+	if sd.Level <= 2 {
+		r := num("review", "综合评审（0—100 分）")
+		f.Review = &r
+	}
+	f.Note = formField{Name: "notes", ID: fieldID(fmt.Sprintf("scores[%d].notes", i)), Label: "备注（业绩、创新成果等）", Kind: "text",
+		Value: typed["notes"], Errors: errs.take("notes"), Wide: true}
+	f.Errors = errs.rest()
+	f.Open = !errs.empty() || x.Result == "pending" || x.AuditStatus == "rejected"
+	return f
+}
+
+// addCandidate registers a candidate through the API; a refusal comes back beside the fields
+// with what was typed.
+func (p *webPages) addCandidate(c *gin.Context) error {
+	id := c.Param("id")
+	in := &candidateBody{Name: strings.TrimSpace(c.PostForm("name")), IDNumber: strings.TrimSpace(c.PostForm("id_number")),
+		Employee: c.PostForm("employee") != ""}
+	var added models.SessionCandidate
+	err := p.callAPI(c, http.MethodPost, "/api/v1/sessions/"+url.PathEscape(id)+"/candidates", in, &added)
+	if err == nil {
+		p.flash(c, flashOK, "已登记考生 "+added.Name+"（"+added.IDMasked+"）。")
+		return seeOther(c, sessionHref(id)+"#candidates")
+	}
+	e := userError(err)
+	if e == nil || outOfReach(e) {
+		return err
+	}
+	errs := newFieldBag()
+	errs.addAll(e.Fields)
+	if len(e.Fields) == 0 {
+		errs.add("", e.Message)
+	}
+	return p.rerenderSitting(c, id, e.Status, sittingForms{add: in, addErrs: errs})
+}
+
+// setCandidateScores records one candidate's scores through the API.
+func (p *webPages) setCandidateScores(c *gin.Context) error {
+	id, cid := c.Param("id"), c.Param("cid")
+	typed := map[string]string{}
+	for _, k := range []string{"theory", "skill", "review", "notes"} {
+		typed[k] = strings.TrimSpace(c.PostForm(k))
+	}
+	errs := newFieldBag()
+	body := scoresBody{Notes: typed["notes"]}
+	for k, dst := range map[string]**int{"theory": &body.Theory, "skill": &body.Skill, "review": &body.Review} {
+		if typed[k] == "" {
+			continue
+		}
+		n, err := strconv.Atoi(typed[k])
+		if err != nil {
+			errs.add(k, "请填写 0 至 100 的整数分数，如 85。")
+			continue
+		}
+		*dst = &n
+	}
+	status := http.StatusUnprocessableEntity
+	if errs.empty() {
+		var out models.SessionCandidate
+		err := p.callAPI(c, http.MethodPut, "/api/v1/sessions/"+url.PathEscape(id)+"/candidates/"+url.PathEscape(cid)+"/scores", body, &out)
+		if err == nil {
+			p.flash(c, flashOK, "已保存 "+out.Name+" 的成绩："+candidateResultNames[out.Result]+"。")
+			return seeOther(c, sessionHref(id)+"#candidates")
+		}
+		e := userError(err)
+		if e == nil || outOfReach(e) {
+			return err
+		}
+		errs.addAll(e.Fields)
+		if len(e.Fields) == 0 {
+			errs.add("", e.Message)
+		}
+		status = e.Status
+	}
+	return p.rerenderSitting(c, id, status, sittingForms{scoreFor: cid, score: typed, scoreErrs: errs})
+}
+
+// outOfReach reports a refusal that is the error page's to show (not the caller's sitting, or
+// no such sitting or candidate), not a form's.
+func outOfReach(e *Error) bool {
+	return e.Status == http.StatusForbidden || e.Status == http.StatusNotFound
+}
+
+// rerenderSitting shows the sitting page again with a refused form as typed.
+func (p *webPages) rerenderSitting(c *gin.Context, id string, status int, st sittingForms) error {
+	sd, err := p.loadSitting(c, id)
+	if err != nil {
+		return err
+	}
+	v, err := p.sessionView(c, sd, st)
+	if err != nil {
+		return err
+	}
+	if v.Add == nil && st.addErrs != nil { // registration closed meanwhile
+		v.Alert = strings.Join(st.addErrs.rest(), " ")
+	}
+	return p.show(c, status, "p_session", v)
+}

@@ -49,6 +49,8 @@ type taskView struct {
 	// CorrectionHref sends the enterprise to its form for a correction task.
 	CorrectionHref string
 	SummaryHref    string
+	// Sitting is the assessment sitting of a sitting task (submit, audit, correct results).
+	Sitting *sittingInfo
 }
 
 type taskHead struct {
@@ -79,23 +81,36 @@ type complaintInfo struct {
 
 // decisionForm is the form of a decision on a task, with what was typed and its errors.
 type decisionForm struct {
-	Action, RequestKey                       string
-	Multipart                                bool
-	Outcomes                                 []outcomeChoice
-	OutcomeErrors                            []string
-	ShowReasons                              bool
-	Reasons                                  []reasonRow
-	ReasonErrors                             []string
-	Comment                                  formField
-	Score, ContactName, ContactPhone         *formField
-	Approved                                 []approvedRow
-	ApprovedErrors                           []string
-	ShowApproved                             bool
-	Documents                                []formField
-	DocumentErrors                           []string
+	Action, RequestKey               string
+	Multipart                        bool
+	Outcomes                         []outcomeChoice
+	OutcomeErrors                    []string
+	ShowReasons                      bool
+	Reasons                          []reasonRow
+	ReasonErrors                     []string
+	Comment                          formField
+	Score, ContactName, ContactPhone *formField
+	Approved                         []approvedRow
+	ApprovedErrors                   []string
+	ShowApproved                     bool
+	Documents                        []formField
+	DocumentErrors                   []string
+	// Rejects are the audit form's candidates that may be sent back, each with its reason.
+	Rejects                                  []rejectRow
+	RejectErrors                             []string
+	ShowRejects                              bool
 	Errors                                   []string
 	OutcomeID                                string
 	NeedsReasonsText, ApprovedHint, Document string
+	// Hint says what to check before deciding (sitting tasks).
+	Hint string
+}
+
+// rejectRow is a candidate the appraisal centre may send back for correction, with a reason.
+type rejectRow struct {
+	Summary       string
+	Check, Reason formField
+	Errors        []string
 }
 
 type outcomeChoice struct {
@@ -124,7 +139,17 @@ type decisionInput struct {
 	Outcome, Comment, Score, ContactName, ContactPhone, RequestKey string
 	Reasons                                                        []workflows.Reason
 	Approved                                                       map[int]approvedInput
+	// Rejects are the audit form's rows by candidate ID.
+	Rejects map[string]rejectInput
 }
+
+type rejectInput struct {
+	On     bool
+	Reason string
+}
+
+// rejectPath is the form path of a candidate's row in the audit form.
+func rejectPath(candidateID string) string { return "rejects." + candidateID }
 
 type approvedInput struct {
 	On        bool
@@ -178,7 +203,12 @@ func (p *webPages) taskView(c *gin.Context, a *Actor, t models.Task, in *decisio
 		}
 	}
 	if cs != nil {
-		if err := p.fillCase(c, a, v, *cs); err != nil {
+		if err := p.fillCase(c, a, v, *cs, !isSessionKind(t.Kind)); err != nil {
+			return nil, err
+		}
+	}
+	if isSessionKind(t.Kind) {
+		if err := p.fillSitting(c, v, t); err != nil {
 			return nil, err
 		}
 	}
@@ -207,7 +237,7 @@ func (p *webPages) taskView(c *gin.Context, a *Actor, t models.Task, in *decisio
 			if in == nil {
 				in = &decisionInput{}
 			}
-			f, err := p.decisionFormFor(c, t, cs, in, errs)
+			f, err := p.decisionFormFor(c, t, cs, v.Sitting, in, errs)
 			if err != nil {
 				return nil, err
 			}
@@ -217,9 +247,9 @@ func (p *webPages) taskView(c *gin.Context, a *Actor, t models.Task, in *decisio
 	return v, nil
 }
 
-// fillCase adds the case summary, the application as submitted (if the caller may read it),
-// its attachments and the timeline.
-func (p *webPages) fillCase(c *gin.Context, a *Actor, v *taskView, cs models.Case) error {
+// fillCase adds the case summary, the timeline and, withApp, the application as submitted (if
+// the caller may read it) and its attachments.
+func (p *webPages) fillCase(c *gin.Context, a *Actor, v *taskView, cs models.Case, withApp bool) error {
 	ctx := c.Request.Context()
 	names := p.names(c)
 	sum := &caseSummary{ID: cs.ID, Enterprise: cs.EnterpriseName, Stage: stageName(cs.Stage), Status: caseStatusNames[cs.Status],
@@ -267,6 +297,9 @@ func (p *webPages) fillCase(c *gin.Context, a *Actor, v *taskView, cs models.Cas
 		}
 	}
 
+	if !withApp {
+		return nil
+	}
 	rec, err := p.db.ApplicationByID(ctx, cs.ApplicationID)
 	if errors.Is(err, models.ErrNotFound) {
 		return nil
@@ -295,6 +328,30 @@ func (p *webPages) fillCase(c *gin.Context, a *Actor, v *taskView, cs models.Cas
 	return nil
 }
 
+// fillSitting adds the sitting of a sitting task with its candidates and writes the centre's
+// reasons (given per candidate ID) with the candidates' names.
+func (p *webPages) fillSitting(c *gin.Context, v *taskView, t models.Task) error {
+	sd, err := p.loadSitting(c, sessionIDOfTask(t))
+	if userError(err) != nil {
+		return nil // outside the caller's scope: the task page shows the rest
+	} else if err != nil {
+		return err
+	}
+	si, err := p.sittingInfoOf(c.Request.Context(), sd)
+	if err != nil {
+		return err
+	}
+	v.Sitting = si
+	if !v.Head.Open {
+		r := t.Reasons
+		for id, name := range si.names {
+			r = strings.ReplaceAll(r, id+"：", name+"：")
+		}
+		v.Head.Reasons = prettyReasons(r)
+	}
+	return nil
+}
+
 // documentKinds names the documents of a work plan submission.
 var documentKinds = map[string]string{"work_plan": "工作方案", "evaluation_spec": "评价规范"}
 
@@ -317,8 +374,8 @@ func (p *webPages) complaintOf(c *gin.Context, t models.Task) *complaintInfo {
 }
 
 // decisionFormFor builds the decision form of a task's kind from what was typed (in) and the
-// errors found (errs, may be nil).
-func (p *webPages) decisionFormFor(c *gin.Context, t models.Task, cs *models.Case, in *decisionInput, errs *fieldBag) (*decisionForm, error) {
+// errors found (errs, may be nil). sit is the sitting of a sitting task (else nil).
+func (p *webPages) decisionFormFor(c *gin.Context, t models.Task, cs *models.Case, sit *sittingInfo, in *decisionInput, errs *fieldBag) (*decisionForm, error) {
 	spec := workflows.Kinds[t.Kind]
 	f := &decisionForm{Action: taskHref(t.ID) + "/decide", RequestKey: randomKey(), OutcomeID: "f-outcome"}
 	values := make([]string, 0, len(spec.Outcomes))
@@ -328,6 +385,9 @@ func (p *webPages) decisionFormFor(c *gin.Context, t models.Task, cs *models.Cas
 	sort.Slice(values, func(i, j int) bool { return outcomeRank(values[i]) < outcomeRank(values[j]) })
 	for i, o := range values {
 		oc := outcomeChoice{Value: o, Label: outcomeName(o), ID: "f-outcome-" + o, NeedsReasons: spec.Outcomes[o], Checked: in.Outcome == o}
+		if l, ok := kindOutcomeLabels[t.Kind][o]; ok {
+			oc.Label = l
+		}
 		if i == 0 {
 			oc.ID = f.OutcomeID // the error summary links to the first choice
 		}
@@ -342,6 +402,15 @@ func (p *webPages) decisionFormFor(c *gin.Context, t models.Task, cs *models.Cas
 	switch t.Kind {
 	case workflows.KindPrecheck, workflows.KindLeagueReview, workflows.KindFileWorkPlan, workflows.KindRegionDecision:
 		f.ShowReasons = true
+	case workflows.KindSubmitResults:
+		f.Hint = "报送前请在考核批次页面登记全部考生并录入每名考生的成绩；报送后审核期间不能修改。"
+	case workflows.KindCorrectResults:
+		f.Hint = "请先在考核批次页面按退回理由更正被退回考生的成绩，然后重新报送审核。"
+	case workflows.KindAuditResults:
+		// Reasons are given per candidate sent back, not per application field.
+		f.ShowReasons, f.ShowRejects = false, true
+		f.Rejects = rejectRows(sit, in, errs)
+		f.RejectErrors = append(errs.takeUnder("reasons"), errs.takeUnder("rejects")...)
 	}
 	if f.ShowReasons {
 		n := min(len(in.Reasons)+minReasonRows, maxReasonRows)
@@ -410,6 +479,40 @@ func (p *webPages) decisionFormFor(c *gin.Context, t models.Task, cs *models.Cas
 	return f, nil
 }
 
+// kindOutcomeLabels name outcomes whose general name would mislead for a kind of task.
+var kindOutcomeLabels = map[string]map[string]string{
+	workflows.KindAuditResults:   {"approve": "审核通过，颁发证书", "reject": "退回勾选的考生更正"},
+	workflows.KindSubmitResults:  {"submit": "报送鉴定中心审核"},
+	workflows.KindCorrectResults: {"resubmit": "更正后重新报送审核"},
+}
+
+// rejectRows are the audit form's rows: every candidate who passed and has no certificate yet
+// may be sent back, with a reason.
+func rejectRows(sit *sittingInfo, in *decisionInput, errs *fieldBag) []rejectRow {
+	if sit == nil {
+		return nil
+	}
+	var out []rejectRow
+	for _, x := range sit.Candidates {
+		if !x.Passed || x.CertNumber != "" {
+			continue
+		}
+		path := rejectPath(x.ID)
+		typed := in.Rejects[x.ID]
+		scores := "理论 " + x.Theory + " · 技能 " + x.Skill
+		if sit.Review {
+			scores += " · 综合评审 " + x.Review
+		}
+		out = append(out, rejectRow{Summary: x.Name + "（" + x.IDMasked + "）" + scores,
+			Check: formField{Name: path + ".on", ID: fieldID(path + ".on"), Label: "退回 " + x.Name + " 更正", Kind: "checkbox", Value: "on",
+				Checked: typed.On},
+			Reason: formField{Name: path + ".reason", ID: fieldID(path + ".reason"), Label: x.Name + " 的退回理由", Kind: "text",
+				Value: typed.Reason, Wide: true, Errors: errs.take(path + ".reason")},
+			Errors: errs.takeUnder(path)})
+	}
+	return out
+}
+
 // outcomeRank orders outcomes: positive first, then returns, refusals last.
 func outcomeRank(o string) int {
 	order := []string{"pass", "accept", "score", "batch1", "batch2", "submit", "resubmit", "file", "publish", "acknowledge",
@@ -443,6 +546,24 @@ func readDecision(c *gin.Context) *decisionInput {
 		}
 		in.Approved[i] = approvedInput{On: c.PostForm(p+".on") != "", Low: c.PostForm(p + ".low"), High: c.PostForm(p + ".high")}
 	}
+	for key, vals := range c.Request.PostForm {
+		rest, ok := strings.CutPrefix(key, "rejects.")
+		if !ok || len(vals) == 0 {
+			continue
+		}
+		id, part, _ := strings.Cut(rest, ".")
+		if in.Rejects == nil {
+			in.Rejects = map[string]rejectInput{}
+		}
+		r := in.Rejects[id]
+		switch part {
+		case "on":
+			r.On = vals[0] != ""
+		case "reason":
+			r.Reason = strings.TrimSpace(vals[0])
+		}
+		in.Rejects[id] = r
+	}
 	return in
 }
 
@@ -460,6 +581,9 @@ func (p *webPages) decide(c *gin.Context) error {
 	}
 	if errs.empty() {
 		p.flash(c, flashOK, decidedText(res))
+		if isSessionKind(t.Kind) && a.User.Role == models.RoleEnterpriseUser {
+			return seeOther(c, sessionHref(sessionIDOfTask(t)))
+		}
 		return seeOther(c, taskHref(t.ID))
 	}
 	v, err := p.taskView(c, a, t, in, errs)
@@ -512,6 +636,12 @@ func (p *webPages) submitDecision(c *gin.Context, a *Actor, t models.Task, in *d
 		}
 	case workflows.KindSubmitSummary:
 		req.ContactName, req.ContactPhone = in.ContactName, in.ContactPhone
+	case workflows.KindAuditResults:
+		reasons, err := p.auditReasons(ctx, t, in, errs)
+		if err != nil {
+			return none, nil, err
+		}
+		req.Reasons = reasons
 	case workflows.KindRegionDecision:
 		if in.Outcome == "batch1" || in.Outcome == "batch2" {
 			var rows []int
@@ -589,6 +719,8 @@ func decidedText(res workflows.DecisionResult) string {
 	s := "已办理：" + outcomeName(res.Outcome)
 	if n, ok := workflows.StageNames[res.Stage]; ok {
 		s += "，案件进入“" + n + "”阶段"
+	} else if n, ok := sessionStatusNames[res.Stage]; ok {
+		s += "，考核批次状态：" + n
 	}
 	return s + "。"
 }
@@ -604,8 +736,42 @@ func defaultDecisionField(kind, outcome string) string {
 		return "approved"
 	case kind == workflows.KindWorkPlan:
 		return "documents"
+	case kind == workflows.KindSubmitResults || kind == workflows.KindCorrectResults:
+		return "" // about the sitting as a whole: above the form
 	}
 	return "outcome"
+}
+
+// auditReasons turns the audit form's candidate rows into the decision's reasons, one per
+// candidate sent back ({field: candidate ID, message: reason}), in registration order.
+func (p *webPages) auditReasons(ctx context.Context, t models.Task, in *decisionInput, errs *fieldBag) ([]workflows.Reason, error) {
+	cands, err := p.db.Candidates(ctx, sessionIDOfTask(t))
+	if err != nil {
+		return nil, err
+	}
+	var out []workflows.Reason
+	mixed := false
+	for _, x := range cands {
+		r, ok := in.Rejects[x.ID]
+		switch {
+		case !ok || (!r.On && r.Reason == ""):
+		case !r.On:
+			errs.add(rejectPath(x.ID)+".reason", "已填写理由但未勾选退回："+x.Name+"。请勾选退回，或清空理由。")
+		case in.Outcome != "reject":
+			if !mixed {
+				errs.add("rejects", "选择“审核通过”时不能勾选退回的考生；如需退回，请选择“退回勾选的考生更正”。")
+			}
+			mixed = true
+		case r.Reason == "":
+			errs.add(rejectPath(x.ID)+".reason", "请填写退回 "+x.Name+" 的理由。")
+		default:
+			out = append(out, workflows.Reason{Field: x.ID, Message: r.Reason})
+		}
+	}
+	if in.Outcome == "reject" && len(out) == 0 && errs.empty() {
+		errs.add("rejects", "请勾选要退回更正的考生，并逐一填写退回理由。")
+	}
+	return out, nil
 }
 
 // remapApproved turns "approved[j].levels" (j-th approved occupation) into the form row's path.

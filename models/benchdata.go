@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
+
+	"skillcert/models/validate"
 )
 
 // SeedBenchTasks fills the tasks table with open and closed tasks spread evenly over the
@@ -80,4 +83,63 @@ FROM generate_series(?::bigint, ?::bigint) AS g`, enterpriseID, from, min(from+s
 		}
 	}
 	return db.WithContext(ctx).Exec("VACUUM ANALYZE certificates").Error
+}
+
+// BenchEnterprise is an enterprise account created for the lifecycle benchmark.
+type BenchEnterprise struct {
+	Username, Name, CreditCode, County, League, Address string
+}
+
+// benchCounties are the counties the lifecycle benchmark's enterprises are spread over, one
+// in each league that has a demo official (呼和浩特, 包头, 鄂尔多斯).
+var benchCounties = []struct{ county, league, city, short string }{
+	{"150105", "150100", "呼和浩特市赛罕区", "呼和浩特"}, {"150203", "150200", "包头市昆都仑区", "包头"}, {"150602", "150600", "鄂尔多斯市东胜区", "鄂尔多斯"},
+}
+
+// BenchEnterprises describes the first n benchmark enterprises: names, valid unified social
+// credit codes and counties, spread round-robin over three leagues.
+func BenchEnterprises(n int) []BenchEnterprise {
+	out := make([]BenchEnterprise, n)
+	for i := range out {
+		c := benchCounties[i%len(benchCounties)]
+		first := fmt.Sprintf("91%sMA0B%05d", c.county, i+1)
+		check, err := validate.CreditCodeCheckChar(first)
+		if err != nil {
+			panic(err) // the pattern above is always well formed
+		}
+		out[i] = BenchEnterprise{Username: fmt.Sprintf("bench%04d", i+1), Name: fmt.Sprintf("%s基准测试%04d有限公司", c.short, i+1),
+			CreditCode: first + string(check), County: c.county, League: c.league, Address: fmt.Sprintf("%s基准路%d号", c.city, i+1)}
+	}
+	return out
+}
+
+// SeedBenchEnterprises creates the first n benchmark enterprises and their enterprise-user
+// accounts (username benchNNNN) with one password; those that exist are left as they are.
+func (db *DB) SeedBenchEnterprises(ctx context.Context, n int, password string) ([]BenchEnterprise, error) {
+	es := BenchEnterprises(n)
+	probe := User{}
+	if err := probe.SetPassword(password); err != nil {
+		return nil, err
+	}
+	now := time.Now().UTC()
+	err := db.Tx(ctx, func(tx *DB) error {
+		for _, e := range es {
+			if _, err := tx.UserByUsername(ctx, e.Username); err == nil {
+				continue
+			} else if !errors.Is(err, ErrNotFound) {
+				return err
+			}
+			ent := Enterprise{Name: e.Name, CreditCode: e.CreditCode, JurisdictionCode: e.County, Address: e.Address, CreatedAt: now, UpdatedAt: now}
+			if err := tx.CreateEnterprise(ctx, &ent); err != nil {
+				return fmt.Errorf("bench enterprise %s: %w", e.Name, err)
+			}
+			u := User{Username: e.Username, DisplayName: e.Name + " 人力资源部", Role: RoleEnterpriseUser, Active: true,
+				PasswordHash: probe.PasswordHash, EnterpriseID: &ent.ID}
+			if err := tx.CreateUser(ctx, &u); err != nil {
+				return fmt.Errorf("bench user %s: %w", e.Username, err)
+			}
+		}
+		return nil
+	})
+	return es, err
 }

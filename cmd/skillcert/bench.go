@@ -29,9 +29,11 @@ import (
 // runBench runs one benchmark; each prints one line of figures (see README, Performance).
 func runBench(ctx context.Context, cfg Config, log *slog.Logger, args []string, stdout io.Writer) error {
 	if len(args) == 0 {
-		return errors.New("usage: skillcert bench inbox|query")
+		return errors.New("usage: skillcert bench inbox|query|lifecycle")
 	}
 	switch args[0] {
+	case "lifecycle":
+		return benchLifecycle(ctx, cfg, log, args[1:], stdout)
 	case "inbox":
 		return benchInbox(ctx, cfg, log, stdout)
 	case "query":

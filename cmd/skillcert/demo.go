@@ -40,7 +40,11 @@ func demoIDNumber(division string, seq int) string {
 // demoForm is a complete, valid application of a demo enterprise; upload stores one evidence
 // document of a purpose and returns its reference.
 func demoForm(user string, upload func(purpose, name string) (models.AttachmentRef, error)) (appcheck.Form, error) {
-	e := demoEnterprises[user]
+	return enterpriseForm(demoEnterprises[user], upload)
+}
+
+// enterpriseForm is a complete, valid application of an enterprise.
+func enterpriseForm(e demoEnterprise, upload func(purpose, name string) (models.AttachmentRef, error)) (appcheck.Form, error) {
 	var err error
 	one := func(p string) []models.AttachmentRef {
 		if err != nil {
@@ -117,15 +121,29 @@ func (c *demoClient) do(ctx context.Context, method, path string, body, out any)
 	return c.send(req, out)
 }
 
+// statusError is an answer of the server other than 2xx.
+type statusError struct {
+	Method, Path string
+	Status       int
+	Body         string
+}
+
+func (e *statusError) Error() string {
+	return fmt.Sprintf("%s %s: %d %s", e.Method, e.Path, e.Status, e.Body)
+}
+
 func (c *demoClient) send(req *http.Request, out any) error {
 	resp, err := c.http.Do(req)
 	if err != nil {
 		return err
 	}
 	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
 	if resp.StatusCode >= 300 {
-		return fmt.Errorf("%s %s: %d %s", req.Method, req.URL.Path, resp.StatusCode, raw)
+		return &statusError{Method: req.Method, Path: req.URL.Path, Status: resp.StatusCode, Body: string(raw)}
 	}
 	if out != nil {
 		return json.Unmarshal(raw, out)
@@ -156,6 +174,11 @@ func (c *demoClient) upload(ctx context.Context, purpose, name string) (models.A
 
 // submit fills in and submits the enterprise's application; it returns the application ID.
 func (c *demoClient) submit(ctx context.Context, user string) (string, error) {
+	return c.submitAs(ctx, demoEnterprises[user])
+}
+
+// submitAs fills in and submits an enterprise's application; it returns the application ID.
+func (c *demoClient) submitAs(ctx context.Context, e demoEnterprise) (string, error) {
 	var v struct {
 		ID           string `json:"id"`
 		DraftVersion int    `json:"draft_version"`
@@ -163,7 +186,7 @@ func (c *demoClient) submit(ctx context.Context, user string) (string, error) {
 	if err := c.do(ctx, http.MethodGet, "/api/v1/applications/mine", nil, &v); err != nil {
 		return "", err
 	}
-	f, err := demoForm(user, func(p, n string) (models.AttachmentRef, error) { return c.upload(ctx, p, n) })
+	f, err := enterpriseForm(e, func(p, n string) (models.AttachmentRef, error) { return c.upload(ctx, p, n) })
 	if err != nil {
 		return "", err
 	}

@@ -67,7 +67,7 @@ func TestPublicQueryUnderLoad(t *testing.T) {
 					_, _ = io.Copy(io.Discard, resp.Body)
 					resp.Body.Close()
 					if resp.StatusCode != http.StatusOK {
-						err = &statusError{resp.StatusCode}
+						err = &statusError{Method: http.MethodGet, Path: resp.Request.URL.Path, Status: resp.StatusCode}
 					}
 				}
 				if err != nil {
@@ -84,7 +84,3 @@ func TestPublicQueryUnderLoad(t *testing.T) {
 	require.Zero(t, bad.Load(), "first error: %v", firstErr.Load())
 	require.Positive(t, ok.Load())
 }
-
-type statusError struct{ code int }
-
-func (e *statusError) Error() string { return "status " + strconv.Itoa(e.code) }

@@ -1,0 +1,323 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"skillcert/models"
+	"skillcert/models/dbtest"
+)
+
+// jsonSession logs in through the JSON API and returns the client (holding the session cookie)
+// and its CSRF token; status is the login's answer.
+func (e *testEnv) jsonSession(user, pass string) (c *http.Client, csrf string, status int) {
+	e.t.Helper()
+	c = e.browser()
+	resp, err := c.Post(e.srv.URL+"/api/v1/auth/login", "application/json",
+		strings.NewReader(`{"username":"`+user+`","password":"`+pass+`"}`))
+	require.NoError(e.t, err)
+	defer resp.Body.Close()
+	var me meResponse
+	_ = json.NewDecoder(resp.Body).Decode(&me)
+	return c, me.CSRFToken, resp.StatusCode
+}
+
+// sessionStatus is the status of GET /api/v1/me with the client's session.
+func (e *testEnv) sessionStatus(c *http.Client) int {
+	e.t.Helper()
+	resp, _ := e.get(c, "/api/v1/me")
+	return resp.StatusCode
+}
+
+func (e *testEnv) userID(username string) string {
+	e.t.Helper()
+	u, err := e.db.UserByUsername(context.Background(), username)
+	require.NoError(e.t, err)
+	return u.ID
+}
+
+// auditRows returns the audit rows of an action, oldest first.
+func (e *testEnv) auditRows(action string) []models.AuditEntry {
+	e.t.Helper()
+	var rows []models.AuditEntry
+	require.NoError(e.t, e.db.Where("action = ?", action).Order("seq").Find(&rows).Error)
+	return rows
+}
+
+// requireNoSecretInAudit checks that no audit row carries the secret anywhere.
+func (e *testEnv) requireNoSecretInAudit(secret string) {
+	e.t.Helper()
+	var rows []models.AuditEntry
+	require.NoError(e.t, e.db.Find(&rows).Error)
+	for _, r := range rows {
+		b, _ := json.Marshal(r)
+		require.NotContains(e.t, string(b), secret, "audit row %d (%s) carries a password", r.Seq, r.Action)
+	}
+}
+
+func errCode(t *testing.T, body map[string]any) string {
+	t.Helper()
+	e, ok := body["error"].(map[string]any)
+	require.True(t, ok, "error body: %v", body)
+	return e["code"].(string)
+}
+
+func errFields(t *testing.T, body map[string]any) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	fs, _ := body["error"].(map[string]any)["fields"].([]any)
+	for _, f := range fs {
+		m := f.(map[string]any)
+		out[m["field"].(string)] = m["message"].(string)
+	}
+	return out
+}
+
+var oneTimePasswordRe = regexp.MustCompile(`^[A-Z2-7]{4}-[A-Z2-7]{4}-[A-Z2-7]{4}-[A-Z2-7]{4}$`)
+
+func TestUserAdminAPIDisableEnableResetGrant(t *testing.T) {
+	dbtest.ForEach(t, func(t *testing.T, db *models.DB) {
+		e := newTestEnv(t, db)
+		admin := e.bearer("admin")
+		const pw = "first-password-1"
+		code, body := e.apiDo(admin, http.MethodPost, "/api/v1/users",
+			`{"username":"temp1","display_name":"回民区 临时","password":"`+pw+`","role":"county_official","jurisdiction_code":"150103"}`)
+		require.Equal(t, http.StatusCreated, code, body)
+		id := body["id"].(string)
+
+		// The new user has a browser session and an API token.
+		sess, _, status := e.jsonSession("temp1", pw)
+		require.Equal(t, http.StatusOK, status)
+		require.Equal(t, http.StatusOK, e.sessionStatus(sess))
+		tok := e.bearer2("temp1", pw)
+		code, _ = e.apiDo(tok, http.MethodGet, "/api/v1/me", "")
+		require.Equal(t, http.StatusOK, code)
+
+		// One account, and the list's filters.
+		code, body = e.apiDo(admin, http.MethodGet, "/api/v1/users/"+id, "")
+		require.Equal(t, http.StatusOK, code)
+		require.Equal(t, "temp1", body["username"])
+		code, _ = e.apiDo(admin, http.MethodGet, "/api/v1/users/no-such-user", "")
+		require.Equal(t, http.StatusNotFound, code)
+		code, body = e.apiDo(admin, http.MethodGet, "/api/v1/users?q=TEMP", "")
+		require.Equal(t, http.StatusOK, code)
+		require.EqualValues(t, 1, body["total"], "q matches the username case-insensitively")
+		code, body = e.apiDo(admin, http.MethodGet, "/api/v1/users?q="+url.QueryEscape("张科长"), "")
+		require.Equal(t, http.StatusOK, code)
+		require.EqualValues(t, 1, body["total"], "q matches the display name")
+		code, body = e.apiDo(admin, http.MethodGet, "/api/v1/users?q=%25", "")
+		require.Equal(t, http.StatusOK, code)
+		require.EqualValues(t, 0, body["total"], "a % in q is literal")
+		code, body = e.apiDo(admin, http.MethodGet, "/api/v1/users?active=false", "")
+		require.Equal(t, http.StatusOK, code)
+		require.EqualValues(t, 0, body["total"])
+		code, body = e.apiDo(admin, http.MethodGet, "/api/v1/users?active=maybe", "")
+		require.Equal(t, http.StatusBadRequest, code)
+		require.Equal(t, "bad_active", errCode(t, body))
+
+		// A league official may not manage accounts, even in its own subtree; the refusal is audited.
+		league := e.bearer("hohhot")
+		denied := e.auditCount("user.manage", models.OutcomeDenied)
+		code, _ = e.apiDo(league, http.MethodPost, "/api/v1/users/"+e.userID("xincheng")+"/disable", "")
+		require.Equal(t, http.StatusForbidden, code)
+		require.Equal(t, denied+1, e.auditCount("user.manage", models.OutcomeDenied))
+
+		// Disable: logins, sessions and tokens all stop at once.
+		code, body = e.apiDo(admin, http.MethodPost, "/api/v1/users/"+id+"/disable", `{"reason":"调离岗位"}`)
+		require.Equal(t, http.StatusOK, code, body)
+		require.EqualValues(t, 2, body["sessions_ended"], "the browser's and the one that made the token")
+		require.EqualValues(t, 1, body["tokens_revoked"])
+		require.Equal(t, false, body["user"].(map[string]any)["active"])
+		require.Equal(t, http.StatusUnauthorized, e.sessionStatus(sess), "the open session ended")
+		code, _ = e.apiDo(tok, http.MethodGet, "/api/v1/me", "")
+		require.Equal(t, http.StatusUnauthorized, code, "the token was revoked")
+		_, _, status = e.jsonSession("temp1", pw)
+		require.Equal(t, http.StatusUnauthorized, status, "a disabled account cannot log in")
+		rows := e.auditRows("user.disable")
+		require.Len(t, rows, 1)
+		require.Equal(t, id, rows[0].ObjectID)
+		require.Equal(t, "调离岗位", rows[0].Reason)
+		require.Equal(t, "active", rows[0].BeforeState)
+		require.Equal(t, "disabled sessions=2 tokens=1", rows[0].AfterState)
+		require.Equal(t, "150103", rows[0].JurisdictionCode, "filed under the account's jurisdiction")
+		code, body = e.apiDo(admin, http.MethodGet, "/api/v1/users?active=false", "")
+		require.Equal(t, http.StatusOK, code)
+		require.EqualValues(t, 1, body["total"])
+
+		// Enable: the old password works again.
+		code, body = e.apiDo(admin, http.MethodPost, "/api/v1/users/"+id+"/enable", "")
+		require.Equal(t, http.StatusOK, code, body)
+		require.Equal(t, true, body["active"])
+		sess, _, status = e.jsonSession("temp1", pw)
+		require.Equal(t, http.StatusOK, status)
+		require.Equal(t, int64(1), e.auditCount("user.enable", models.OutcomeOK))
+
+		// An administrator cannot disable, reset or move their own account; the attempt is audited.
+		self := e.userID("admin")
+		for _, tc := range []struct{ method, path, body, action string }{
+			{http.MethodPost, "/disable", "", "user.disable"},
+			{http.MethodPost, "/password", "", "user.password_reset"},
+			{http.MethodPut, "/grant", `{"role":"region_official","jurisdiction_code":"150000","reason":"x"}`, "user.grant"},
+		} {
+			before := e.auditCount(tc.action, models.OutcomeRejected)
+			code, body = e.apiDo(admin, tc.method, "/api/v1/users/"+self+tc.path, tc.body)
+			require.Equal(t, http.StatusUnprocessableEntity, code, tc.path)
+			require.Equal(t, "own_account", errCode(t, body))
+			require.Contains(t, body["error"].(map[string]any)["message"], "不能对自己的账户")
+			require.Equal(t, before+1, e.auditCount(tc.action, models.OutcomeRejected), tc.path)
+		}
+		code, _ = e.apiDo(admin, http.MethodGet, "/api/v1/me", "")
+		require.Equal(t, http.StatusOK, code, "still active")
+
+		// Reset: a generated password, shown once; the old one and the open session stop working.
+		req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/api/v1/users/"+id+"/password", strings.NewReader(`{"reason":"遗忘密码"}`))
+		req.Header.Set("Authorization", "Bearer "+admin)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		var reset passwordReset
+		require.NoError(t, json.NewDecoder(resp.Body).Decode(&reset))
+		resp.Body.Close()
+		require.Equal(t, http.StatusOK, resp.StatusCode)
+		require.Equal(t, "no-store", resp.Header.Get("Cache-Control"))
+		require.Regexp(t, oneTimePasswordRe, reset.Password)
+		require.EqualValues(t, 1, reset.SessionsEnded)
+		require.Equal(t, http.StatusUnauthorized, e.sessionStatus(sess))
+		_, _, status = e.jsonSession("temp1", pw)
+		require.Equal(t, http.StatusUnauthorized, status, "old password")
+		_, _, status = e.jsonSession("temp1", reset.Password)
+		require.Equal(t, http.StatusOK, status, "new password")
+		rows = e.auditRows("user.password_reset")
+		require.Len(t, rows, 2, "the refused reset of the own account, then this one")
+		require.Equal(t, models.OutcomeOK, rows[1].Outcome)
+		require.Equal(t, "遗忘密码", rows[1].Reason)
+		require.Equal(t, "sessions=1 tokens=0", rows[1].AfterState)
+		e.requireNoSecretInAudit(reset.Password)
+		e.requireNoSecretInAudit(pw)
+
+		// Missing choices are named as such.
+		code, body = e.apiDo(admin, http.MethodPost, "/api/v1/users", `{"username":"temp2","display_name":"某","password":"long-enough-pw","role":""}`)
+		require.Equal(t, http.StatusUnprocessableEntity, code)
+		require.Equal(t, map[string]string{"role": "请选择角色。"}, errFields(t, body))
+		code, body = e.apiDo(admin, http.MethodPost, "/api/v1/users", `{"username":"temp2","display_name":"某","password":"long-enough-pw","role":"expert"}`)
+		require.Equal(t, http.StatusUnprocessableEntity, code)
+		require.Equal(t, map[string]string{"jurisdiction_code": "请选择所属行政区划。"}, errFields(t, body))
+		code, body = e.apiDo(admin, http.MethodPost, "/api/v1/users", `{"username":"temp2","display_name":"某","password":"long-enough-pw","role":"enterprise_user"}`)
+		require.Equal(t, http.StatusUnprocessableEntity, code)
+		require.Equal(t, map[string]string{"enterprise_id": "请选择企业用户所属的企业。"}, errFields(t, body))
+
+		// Move: validated like a new account, with a required reason; takes effect at once.
+		code, body = e.apiDo(admin, http.MethodPut, "/api/v1/users/"+id+"/grant", `{"role":"league_official","jurisdiction_code":"150102"}`)
+		require.Equal(t, http.StatusUnprocessableEntity, code)
+		fields := errFields(t, body)
+		require.Contains(t, fields["jurisdiction_code"], "不能设在新城区这一级")
+		require.Equal(t, "请填写理由。", fields["reason"])
+		code, body = e.apiDo(admin, http.MethodPut, "/api/v1/users/"+id+"/grant", `{"role":"league_official","jurisdiction_code":"150200","reason":"调任包头市人社局"}`)
+		require.Equal(t, http.StatusOK, code, body)
+		require.Equal(t, "league_official", body["role"])
+		require.Equal(t, "150200", body["jurisdiction_code"])
+		rows = e.auditRows("user.grant")
+		require.Equal(t, "county_official 150103", rows[len(rows)-1].BeforeState)
+		require.Equal(t, "league_official 150200", rows[len(rows)-1].AfterState)
+		moved := e.bearer2("temp1", reset.Password)
+		code, body = e.apiDo(moved, http.MethodGet, "/api/v1/jurisdictions", "")
+		require.Equal(t, http.StatusOK, code)
+		require.EqualValues(t, 10, body["total"], "包头市 and its 9 counties")
+
+		// Audit filters: actor, action, outcome, days in Asia/Shanghai.
+		code, body = e.apiDo(admin, http.MethodGet, "/api/v1/audit?actor=admin&action=user.disable", "")
+		require.Equal(t, http.StatusOK, code)
+		require.EqualValues(t, 2, body["total"], "temp1's, and the refused one of admin's own")
+		code, body = e.apiDo(admin, http.MethodGet, "/api/v1/audit?actor=admin&action=user.disable&outcome=rejected", "")
+		require.Equal(t, http.StatusOK, code)
+		require.EqualValues(t, 1, body["total"])
+		code, body = e.apiDo(admin, http.MethodGet, "/api/v1/audit?actor=hohhot&action=user.disable", "")
+		require.Equal(t, http.StatusOK, code)
+		require.EqualValues(t, 0, body["total"])
+		code, body = e.apiDo(admin, http.MethodGet, "/api/v1/audit?outcome=denied", "")
+		require.Equal(t, http.StatusOK, code)
+		for _, it := range body["items"].([]any) {
+			require.Equal(t, "denied", it.(map[string]any)["outcome"])
+		}
+		require.Positive(t, body["total"])
+		// The test server's zone is UTC (the default); the day boundaries of Asia/Shanghai are
+		// checked in TestAuditDaysInShanghai.
+		today := time.Now().UTC().Format("2006-01-02")
+		tomorrow := time.Now().UTC().AddDate(0, 0, 1).Format("2006-01-02")
+		code, body = e.apiDo(admin, http.MethodGet, "/api/v1/audit?action=user.disable&outcome=ok&from="+today+"&to="+today, "")
+		require.Equal(t, http.StatusOK, code)
+		require.EqualValues(t, 1, body["total"])
+		code, body = e.apiDo(admin, http.MethodGet, "/api/v1/audit?from="+tomorrow, "")
+		require.Equal(t, http.StatusOK, code)
+		require.EqualValues(t, 0, body["total"])
+		code, body = e.apiDo(admin, http.MethodGet, "/api/v1/audit?from=20-5", "")
+		require.Equal(t, http.StatusBadRequest, code)
+		require.Equal(t, "bad_date", errCode(t, body))
+		code, body = e.apiDo(admin, http.MethodGet, "/api/v1/audit?outcome=maybe", "")
+		require.Equal(t, http.StatusBadRequest, code)
+		require.Equal(t, "bad_outcome", errCode(t, body))
+	})
+}
+
+// bearer2 is bearer for an account with its own password.
+func (e *testEnv) bearer2(user, pass string) string {
+	e.t.Helper()
+	c, csrf, status := e.jsonSession(user, pass)
+	require.Equal(e.t, http.StatusOK, status)
+	req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/api/v1/tokens", strings.NewReader(`{"name":"test","ttl_days":1}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-CSRF-Token", csrf)
+	resp, err := c.Do(req)
+	require.NoError(e.t, err)
+	defer resp.Body.Close()
+	require.Equal(e.t, http.StatusCreated, resp.StatusCode)
+	var tok tokenResponse
+	require.NoError(e.t, json.NewDecoder(resp.Body).Decode(&tok))
+	return tok.Token
+}
+
+func shanghai(t *testing.T) *time.Location {
+	t.Helper()
+	loc, err := time.LoadLocation("Asia/Shanghai")
+	require.NoError(t, err)
+	return loc
+}
+
+// TestAuditDaysInShanghai checks that the audit list's from/to are whole days in the configured
+// zone: 20 May in Asia/Shanghai is 19 May 16:00 to 20 May 16:00 UTC, on both databases.
+func TestAuditDaysInShanghai(t *testing.T) {
+	sh := shanghai(t)
+	s := &Server{cfg: Config{Location: sh}}
+	from, err := s.auditDay("2027-05-20", "from", 0)
+	require.NoError(t, err)
+	to, err := s.auditDay("2027-05-20", "to", 1)
+	require.NoError(t, err)
+	require.Equal(t, time.Date(2027, 5, 19, 16, 0, 0, 0, time.UTC), from.UTC())
+	require.Equal(t, time.Date(2027, 5, 20, 16, 0, 0, 0, time.UTC), to.UTC())
+	_, err = s.auditDay("2027/05/20", "from", 0)
+	require.Error(t, err)
+
+	dbtest.ForEach(t, func(t *testing.T, db *models.DB) {
+		ctx := context.Background()
+		for _, at := range []time.Time{
+			time.Date(2027, 5, 19, 15, 59, 59, 999000000, time.UTC), // 19 May 23:59:59.999 in Shanghai
+			time.Date(2027, 5, 19, 16, 0, 0, 0, time.UTC),           // 20 May 00:00
+			time.Date(2027, 5, 20, 15, 59, 59, 0, time.UTC),         // 20 May 23:59:59
+			time.Date(2027, 5, 20, 16, 0, 0, 0, time.UTC),           // 21 May 00:00
+		} {
+			require.NoError(t, db.AppendAudit(ctx, &models.AuditEntry{At: at, Action: "probe", ActorName: "probe"}))
+		}
+		rows, total, err := db.SearchAudit(ctx, models.AuditQuery{AuditFilter: models.AuditFilter{Action: "probe"}, ActorName: "probe", From: from, To: to})
+		require.NoError(t, err)
+		require.EqualValues(t, 2, total)
+		require.Equal(t, []int64{3, 2}, []int64{rows[0].Seq, rows[1].Seq}, "newest first")
+	})
+}

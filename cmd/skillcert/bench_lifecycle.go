@@ -1,0 +1,246 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/client"
+	sdkworker "go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+
+	"skillcert/models"
+	"skillcert/workflows"
+)
+
+// benchLifecycle drives cases through every stage to issued certificates on the embedded stack
+// (a fresh data directory: embedded Temporal and SQLite) via the HTTP API, then runs a bare
+// workflow per workflow of the run doing the same number of Updates, activities and local
+// activities on the same Temporal server, and prints both rates.
+func benchLifecycle(ctx context.Context, cfg Config, log *slog.Logger, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("bench lifecycle", flag.ContinueOnError)
+	n := fs.Int("cases", 20, "number of enterprise cases")
+	keep := fs.String("data", "", "data directory to use and keep (default: a temporary one, removed afterwards)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *n < 1 {
+		return errors.New("--cases must be at least 1")
+	}
+	dir := *keep
+	if dir == "" {
+		tmp, err := os.MkdirTemp("", "skillcert-bench-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(tmp)
+		dir = tmp
+	}
+	c := cfg
+	c.DataDir, c.DatabaseURL, c.StorageDir, c.DevTemporalPort = dir, filepath.Join(dir, "skillcert.db"), filepath.Join(dir, "attachments"), 0
+	c.TemporalLogLevel = "fatal" // its shutdown complaints would bury the result line
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return err
+	}
+	if err := c.fillDevKeys(); err != nil {
+		return err
+	}
+	d, err := startDev(ctx, c, log)
+	if err != nil {
+		return err
+	}
+	defer d.stop()
+	enterprises, err := d.db.SeedBenchEnterprises(ctx, *n, c.DemoPassword)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	go func() { _ = d.hs.Serve(ln) }()
+	defer d.hs.Close()
+
+	drv := newLifecycleDriver("http://"+ln.Addr().String(), c.DemoPassword, enterprises, log)
+	start := time.Now()
+	if err := drv.run(ctx); err != nil {
+		return fmt.Errorf("lifecycle: %w", err)
+	}
+	elapsed := time.Since(start)
+	rep, err := verifyLifecycle(ctx, d.db, enterprises)
+	if err != nil {
+		return fmt.Errorf("lifecycle run incomplete: %w", err)
+	}
+	work, err := workOfRun(ctx, d.tc, d.db, enterprises)
+	if err != nil {
+		return err
+	}
+	baseline, err := runBaseline(ctx, d.tc, work)
+	if err != nil {
+		return fmt.Errorf("baseline: %w", err)
+	}
+	var updates, acts, locals int
+	for _, w := range work {
+		updates, acts, locals = updates+w.Updates, acts+w.Activities, locals+w.LocalActivities
+	}
+	rate := float64(updates) / elapsed.Seconds()
+	baseRate := float64(updates) / baseline.Seconds()
+	fmt.Fprintf(stdout, "lifecycle cases=%d seconds=%.1f cases_per_s=%.2f transitions_per_s=%.1f baseline_transitions_per_s=%.1f ratio=%.2f "+
+		"updates=%d activities=%d local_activities=%d workflows=%d http_writes=%d certificates=%d decisions=%d notifications=%d rss_mb=%d\n",
+		*n, elapsed.Seconds(), float64(*n)/elapsed.Seconds(), rate, baseRate, rate/baseRate,
+		updates, acts, locals, len(work), drv.writes.Load(), rep.Certificates, rep.Decisions, rep.Notifications, peakRSSMB())
+	return nil
+}
+
+// workflowWork is what one workflow of the run did: Updates accepted, activities and local
+// activities scheduled (local activities are recorded as markers).
+type workflowWork struct {
+	ID                                   string
+	Updates, Activities, LocalActivities int
+}
+
+// workOfRun counts, from their histories, the work of every workflow the run used: the cases,
+// their sittings, the league collections and the campaign.
+func workOfRun(ctx context.Context, tc client.Client, db *models.DB, enterprises []models.BenchEnterprise) ([]workflowWork, error) {
+	var ids []string
+	var cases []models.Case
+	credits := make([]string, len(enterprises))
+	for i, e := range enterprises {
+		credits[i] = e.CreditCode
+	}
+	if err := db.WithContext(ctx).Where("enterprise_id IN (SELECT id FROM enterprises WHERE credit_code IN ?)", credits).Find(&cases).Error; err != nil {
+		return nil, err
+	}
+	leagues := map[string]bool{}
+	for _, c := range cases {
+		ids = append(ids, c.WorkflowID)
+		ss, err := db.SessionsOfCase(ctx, c.ID)
+		if err != nil {
+			return nil, err
+		}
+		for _, s := range ss {
+			ids = append(ids, s.WorkflowID)
+		}
+		if !leagues[c.LeagueCode] {
+			leagues[c.LeagueCode] = true
+			ids = append(ids, workflows.LeagueWorkflowID(c.CampaignID, c.LeagueCode))
+		}
+	}
+	if len(cases) > 0 {
+		ids = append(ids, workflows.CampaignWorkflowID(cases[0].CampaignID))
+	}
+	out := make([]workflowWork, 0, len(ids))
+	for _, id := range ids {
+		w := workflowWork{ID: id}
+		iter := tc.GetWorkflowHistory(ctx, id, "", false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+		for iter.HasNext() {
+			ev, err := iter.Next()
+			if err != nil {
+				return nil, fmt.Errorf("history of %s: %w", id, err)
+			}
+			switch ev.GetEventType() {
+			case enums.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
+				w.Updates++
+			case enums.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+				w.Activities++
+			case enums.EVENT_TYPE_MARKER_RECORDED:
+				w.LocalActivities++
+			}
+		}
+		out = append(out, w)
+	}
+	return out, nil
+}
+
+// The baseline: a bare workflow that does nothing but accept Updates and run no-op activities.
+const (
+	baselineQueue    = "skillcert-bench-baseline"
+	baselineWorkflow = "BenchBaseline"
+	baselineUpdate   = "step"
+)
+
+func baselineNoop(context.Context) error { return nil }
+
+// baselineRun is a bare workflow with the shape of one workflow of the run: it accepts
+// w.Updates Updates, each running its share of the local activities and activities.
+func baselineRun(ctx workflow.Context, w workflowWork) error {
+	share := func(total, i int) int { return total*(i+1)/max(w.Updates, 1) - total*i/max(w.Updates, 1) }
+	run := func(ctx workflow.Context, i int) error {
+		lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{StartToCloseTimeout: 10 * time.Second})
+		for range share(w.LocalActivities, i) {
+			if err := workflow.ExecuteLocalActivity(lctx, baselineNoop).Get(ctx, nil); err != nil {
+				return err
+			}
+		}
+		actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: 10 * time.Second})
+		for range share(w.Activities, i) {
+			if err := workflow.ExecuteActivity(actx, baselineNoop).Get(ctx, nil); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if w.Updates == 0 {
+		return run(ctx, 0)
+	}
+	done := 0
+	if err := workflow.SetUpdateHandler(ctx, baselineUpdate, func(ctx workflow.Context, i int) (int, error) {
+		if err := run(ctx, i); err != nil {
+			return 0, err
+		}
+		done++
+		return done, nil
+	}); err != nil {
+		return err
+	}
+	return workflow.Await(ctx, func() bool { return done >= w.Updates && workflow.AllHandlersFinished(ctx) })
+}
+
+// runBaseline runs one bare workflow per workflow of the run, all at once, each sent its
+// Updates one after another as the cases' actors do, and returns the time until all finished.
+func runBaseline(ctx context.Context, tc client.Client, work []workflowWork) (time.Duration, error) {
+	w := sdkworker.New(tc, baselineQueue, sdkworker.Options{})
+	w.RegisterWorkflowWithOptions(baselineRun, workflow.RegisterOptions{Name: baselineWorkflow})
+	w.RegisterActivityWithOptions(baselineNoop, activity.RegisterOptions{Name: "BenchBaselineNoop"})
+	if err := w.Start(); err != nil {
+		return 0, err
+	}
+	defer w.Stop()
+	prefix := fmt.Sprintf("bench-baseline-%d-", time.Now().UnixNano())
+	start := time.Now()
+	var wg sync.WaitGroup
+	errs := make([]error, len(work))
+	for i, ww := range work {
+		wg.Go(func() {
+			run, err := tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: fmt.Sprint(prefix, i), TaskQueue: baselineQueue}, baselineWorkflow, ww)
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			for u := range ww.Updates {
+				h, err := tc.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: run.GetID(), UpdateName: baselineUpdate,
+					WaitForStage: client.WorkflowUpdateStageCompleted, Args: []any{u}})
+				if err == nil {
+					err = h.Get(ctx, nil)
+				}
+				if err != nil {
+					errs[i] = err
+					return
+				}
+			}
+			errs[i] = run.Get(ctx, nil)
+		})
+	}
+	wg.Wait()
+	return time.Since(start), errors.Join(errs...)
+}

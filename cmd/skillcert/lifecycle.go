@@ -1,0 +1,698 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"skillcert/models"
+	"skillcert/models/validate"
+	"skillcert/workflows"
+)
+
+// lifecycleDriver takes enterprise cases through every stage, from the application to issued
+// certificates, through the HTTP API, acting as each person would: the enterprise, its league,
+// the drawn experts, the region and the appraisal centre. Every round reads the case as the
+// server has it and does what is due next, so the server may crash and restart at any point:
+// the driver waits for it and goes on from what the server says (decisions and sittings carry
+// request keys, so a request whose answer was lost acts once).
+type lifecycleDriver struct {
+	base, password string
+	enterprises    []models.BenchEnterprise
+	log            *slog.Logger
+	// patience is how long the server may stay unreachable before the driver gives up.
+	patience time.Duration
+
+	mu      sync.Mutex
+	clients map[string]*demoClient
+	experts map[string]string // user ID → username
+	stages  map[string]string // case ID → last stage seen
+	leagues map[string]string // case ID → league code
+
+	// writes counts the requests that changed something (decisions, forms, sittings).
+	writes atomic.Int64
+}
+
+// benchLeagueOfficials are the demo league officials of the benchmark enterprises' leagues.
+var benchLeagueOfficials = map[string]string{"150100": "hohhot", "150200": "baotou", "150600": "ordos"}
+
+// benchAreaCodes are the leagues' telephone area codes, for the application's landline.
+var benchAreaCodes = map[string]string{"150100": "0471", "150200": "0472", "150600": "0477"}
+
+// stageOrder ranks the stages of a case that goes straight through.
+var stageOrder = map[string]int{
+	workflows.StagePrecheck: 0, workflows.StageLeagueReview: 1, workflows.StageCorrection: 1, workflows.StageInSummary: 2,
+	workflows.StageExpertEvaluation: 3, workflows.StageRegionDecision: 4, workflows.StageAwaitingPublication: 5,
+	workflows.StagePreparation: 6, workflows.StageFiling: 7, workflows.StageActive: 8,
+}
+
+// benchCandidates are the sitting's candidates with their scores: two pass, one fails.
+var benchCandidates = []struct {
+	name          string
+	theory, skill int
+}{{"考生甲", 82, 76}, {"考生乙", 91, 88}, {"考生丙", 52, 70}}
+
+// benchApproved is the directory scope the region approves for every benchmark enterprise.
+var benchApproved = []map[string]any{{"code": "6-31-01-03", "name": "电工", "levels": map[string]int{"low": 5, "high": 4}}}
+
+func newLifecycleDriver(base, password string, enterprises []models.BenchEnterprise, log *slog.Logger) *lifecycleDriver {
+	return &lifecycleDriver{base: base, password: password, enterprises: enterprises, log: log, patience: 3 * time.Minute,
+		clients: map[string]*demoClient{}, experts: map[string]string{}, stages: map[string]string{}, leagues: map[string]string{}}
+}
+
+// unreachable tells whether err means the server is not answering (down or restarting).
+func unreachable(err error) bool {
+	var se *statusError
+	if errors.As(err, &se) {
+		return se.Status == http.StatusBadGateway || se.Status == http.StatusServiceUnavailable || se.Status == http.StatusGatewayTimeout
+	}
+	return err != nil && !errors.Is(err, context.Canceled)
+}
+
+// statusOf is the HTTP status of an error of the server, 0 for others.
+func statusOf(err error) int {
+	var se *statusError
+	if errors.As(err, &se) {
+		return se.Status
+	}
+	return 0
+}
+
+// client is the logged-in session of a user, logging in (again) when needed.
+func (d *lifecycleDriver) client(ctx context.Context, user string) (*demoClient, error) {
+	d.mu.Lock()
+	c := d.clients[user]
+	d.mu.Unlock()
+	if c != nil {
+		return c, nil
+	}
+	var err error
+	if err = d.wait(ctx, func() error { c, err = newDemoClient(ctx, d.base, user, d.password); return err }); err != nil {
+		return nil, err
+	}
+	d.mu.Lock()
+	d.clients[user] = c
+	d.mu.Unlock()
+	return c, nil
+}
+
+// wait runs f until it succeeds or fails for another reason than an unreachable server.
+func (d *lifecycleDriver) wait(ctx context.Context, f func() error) error {
+	deadline := time.Now().Add(d.patience)
+	for {
+		err := f()
+		if err == nil || !unreachable(err) || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// call sends a JSON request as user, waiting out a server that is down.
+func (d *lifecycleDriver) call(ctx context.Context, user, method, path string, body, out any) error {
+	return d.wait(ctx, func() error {
+		c, err := d.client(ctx, user)
+		if err != nil {
+			return err
+		}
+		err = c.do(ctx, method, path, body, out)
+		if statusOf(err) == http.StatusUnauthorized {
+			d.mu.Lock()
+			delete(d.clients, user)
+			d.mu.Unlock()
+		}
+		return err
+	})
+}
+
+// write is call for a request that changes something; it is counted.
+func (d *lifecycleDriver) write(ctx context.Context, user, method, path string, body, out any) error {
+	err := d.call(ctx, user, method, path, body, out)
+	if err == nil {
+		d.writes.Add(1)
+	}
+	return err
+}
+
+// decide decides a task once: the request key makes a repeat (after a lost answer) harmless,
+// and a task someone closed meanwhile (409) is not an error.
+func (d *lifecycleDriver) decide(ctx context.Context, user string, t models.Task, body map[string]any) error {
+	body["request_key"] = "bench"
+	err := d.write(ctx, user, http.MethodPost, "/api/v1/tasks/"+t.ID+"/decision", body, nil)
+	if statusOf(err) == http.StatusConflict {
+		return nil
+	}
+	return err
+}
+
+// run drives every enterprise's case to issued certificates, all at once (a case waits for its
+// league's summary and the publication, which wait for every case), with the officials'
+// campaign-wide steps taken as soon as they are due.
+func (d *lifecycleDriver) run(ctx context.Context) error {
+	if err := d.loadExperts(ctx); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	done := make(chan struct{})
+	var officials sync.WaitGroup
+	officials.Go(func() {
+		if err := d.runOfficials(ctx, done); err != nil {
+			cancel(err)
+		}
+	})
+	var wg sync.WaitGroup
+	for _, e := range d.enterprises {
+		wg.Go(func() {
+			if err := d.runCase(ctx, e); err != nil {
+				cancel(fmt.Errorf("%s: %w", e.Username, err))
+			}
+		})
+	}
+	wg.Wait()
+	close(done)
+	officials.Wait()
+	if err := context.Cause(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	return ctx.Err()
+}
+
+// loadExperts learns the expert accounts' user IDs (tasks name their assignee by ID).
+func (d *lifecycleDriver) loadExperts(ctx context.Context) error {
+	for _, u := range []string{"expert1", "expert2", "expert3", "expert4"} {
+		var me struct {
+			User models.User `json:"user"`
+		}
+		if err := d.call(ctx, u, http.MethodGet, "/api/v1/me", nil, &me); err != nil {
+			return err
+		}
+		d.experts[me.User.ID] = u
+	}
+	return nil
+}
+
+// caseDetail is the case as GET /api/v1/cases/{id} answers.
+type caseDetail struct {
+	models.Case
+	Tasks []models.Task `json:"tasks"`
+}
+
+// sittingDetail is a sitting as GET /api/v1/sessions/{id} answers.
+type sittingDetail struct {
+	models.AssessmentSession
+	Candidates []models.SessionCandidate `json:"candidates"`
+}
+
+// runCase takes one enterprise's case from its application to issued certificates.
+func (d *lifecycleDriver) runCase(ctx context.Context, e models.BenchEnterprise) error {
+	caseID, err := d.ensureSubmitted(ctx, e)
+	if err != nil {
+		return err
+	}
+	submitted := time.Now()
+	d.mu.Lock()
+	d.leagues[caseID] = e.League
+	d.mu.Unlock()
+	idle := 20 * time.Millisecond
+	for {
+		var cs caseDetail
+		err := d.call(ctx, "region", http.MethodGet, "/api/v1/cases/"+caseID, nil, &cs)
+		if statusOf(err) == http.StatusNotFound && time.Since(submitted) < d.patience {
+			// The case workflow writes the case row a moment after the submission. If the server
+			// stopped between storing the submission and starting the case, the API's contract
+			// is to submit the same draft version again, which only hands it over.
+			time.Sleep(200 * time.Millisecond)
+			if err := d.handOverAgain(ctx, e, caseID); err != nil {
+				return err
+			}
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		d.mu.Lock()
+		d.stages[caseID] = cs.Stage
+		d.mu.Unlock()
+		if _, ok := stageOrder[cs.Stage]; !ok {
+			return fmt.Errorf("case %s left the straight path: stage %s", caseID, cs.Stage)
+		}
+		acted := false
+		if cs.Stage == workflows.StageActive {
+			issued, did, err := d.sitting(ctx, e, caseID)
+			if err != nil || issued {
+				if issued {
+					d.log.Info("certificates issued", "enterprise", e.Username)
+				}
+				return err
+			}
+			acted = did
+		}
+		for _, t := range cs.Tasks {
+			did, err := d.act(ctx, e, t)
+			if err != nil {
+				return fmt.Errorf("%s task %s: %w", t.Kind, t.ID, err)
+			}
+			acted = acted || did
+		}
+		if acted {
+			idle = 20 * time.Millisecond
+			continue
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(idle):
+		}
+		idle = min(idle*2, 320*time.Millisecond)
+	}
+}
+
+// ensureSubmitted submits the enterprise's application unless it has been already; it returns
+// the application's (and case's) ID.
+func (d *lifecycleDriver) ensureSubmitted(ctx context.Context, e models.BenchEnterprise) (string, error) {
+	var v struct {
+		ID     string `json:"id"`
+		Status string `json:"status"`
+	}
+	for {
+		if err := d.call(ctx, e.Username, http.MethodGet, "/api/v1/applications/mine", nil, &v); err != nil {
+			return "", err
+		}
+		if v.Status != models.ApplicationDraft {
+			return v.ID, nil
+		}
+		err := d.wait(ctx, func() error {
+			c, err := d.client(ctx, e.Username)
+			if err != nil {
+				return err
+			}
+			_, err = c.submitAs(ctx, demoEnterprise{name: e.Name, address: e.Address, credit: e.CreditCode, area: benchAreaCodes[e.League]})
+			return err
+		})
+		switch {
+		case err == nil:
+			d.writes.Add(1)
+			return v.ID, nil
+		case statusOf(err) != http.StatusConflict:
+			// 409: a submission or draft save whose answer was lost went through; read again.
+			return "", err
+		}
+	}
+}
+
+// handOverAgain repeats the submission of the stored version (the API hands it to the lifecycle
+// again without storing anything) when the case has not appeared.
+func (d *lifecycleDriver) handOverAgain(ctx context.Context, e models.BenchEnterprise, caseID string) error {
+	var v struct {
+		Status       string `json:"status"`
+		DraftVersion int    `json:"draft_version"`
+	}
+	if err := d.call(ctx, e.Username, http.MethodGet, "/api/v1/applications/"+caseID, nil, &v); err != nil {
+		return err
+	}
+	if v.Status != models.ApplicationSubmitted {
+		return nil
+	}
+	err := d.call(ctx, e.Username, http.MethodPost, "/api/v1/applications/"+caseID+"/submit", map[string]any{"draft_version": v.DraftVersion - 1}, nil)
+	if s := statusOf(err); s == http.StatusConflict || s == http.StatusServiceUnavailable {
+		return nil
+	}
+	return err
+}
+
+// act does a case task's decision as the person it waits for; it reports whether it acted.
+func (d *lifecycleDriver) act(ctx context.Context, e models.BenchEnterprise, t models.Task) (bool, error) {
+	var user string
+	body := map[string]any{}
+	switch t.Kind {
+	case workflows.KindLeagueReview:
+		user, body["outcome"] = benchLeagueOfficials[e.League], "accept"
+	case workflows.KindExpertScore:
+		d.mu.Lock()
+		user = d.experts[t.AssigneeID]
+		d.mu.Unlock()
+		body["outcome"], body["score"], body["comment"] = "score", 86, "条件具备，建议入选"
+	case workflows.KindRegionDecision:
+		user, body["outcome"], body["approved"] = "region", "batch1", benchApproved
+	case workflows.KindWorkPlan:
+		user, body["outcome"] = e.Username, "submit"
+		docs, err := d.workPlan(ctx, e.Username)
+		if err != nil {
+			return false, err
+		}
+		body["documents"] = docs
+	case workflows.KindFileWorkPlan:
+		user, body["outcome"] = "region", "file"
+	case workflows.KindSubmitResults:
+		// Only once every candidate has scores (sitting sees to that first).
+		ready, err := d.sittingScored(ctx, t.CaseID)
+		if err != nil || !ready {
+			return false, err
+		}
+		user, body["outcome"] = e.Username, "submit"
+	case workflows.KindAuditResults:
+		user, body["outcome"] = "centre", "approve"
+	default:
+		return false, fmt.Errorf("unexpected task %s on the straight path", t.Kind)
+	}
+	if user == "" {
+		return false, fmt.Errorf("no account for the task's assignee %s", t.AssigneeID)
+	}
+	return true, d.decide(ctx, user, t, body)
+}
+
+// workPlan uploads the work plan and the evaluation specification and returns them as the
+// decision's documents.
+func (d *lifecycleDriver) workPlan(ctx context.Context, user string) ([]map[string]string, error) {
+	var docs []map[string]string
+	for _, doc := range []struct{ kind, purpose, name string }{
+		{"work_plan", models.PurposeWorkPlan, "工作方案.pdf"}, {"evaluation_spec", models.PurposeEvaluationSpec, "评价规范.pdf"},
+	} {
+		var ref models.AttachmentRef
+		err := d.wait(ctx, func() error {
+			c, err := d.client(ctx, user)
+			if err != nil {
+				return err
+			}
+			ref, err = c.upload(ctx, doc.purpose, doc.name)
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		docs = append(docs, map[string]string{"kind": doc.kind, "attachment_id": ref.ID, "name": ref.Name})
+	}
+	return docs, nil
+}
+
+// sitting plans the case's sitting, registers its candidates and enters their scores, as far as
+// not done yet; it reports whether the certificates are issued and whether it acted.
+func (d *lifecycleDriver) sitting(ctx context.Context, e models.BenchEnterprise, caseID string) (issued, acted bool, err error) {
+	s, err := d.sittingOf(ctx, caseID)
+	if err != nil {
+		return false, false, err
+	}
+	if s == nil {
+		exam := time.Now().AddDate(0, 0, 14).Format("2006-01-02")
+		err := d.write(ctx, e.Username, http.MethodPost, "/api/v1/cases/"+caseID+"/sessions", map[string]any{
+			"occupation_code": "6-31-01-03", "level": 4, "exam_date": exam, "site": "公司技能评价中心理论考场", "request_key": "bench-sitting",
+			"assessors": []map[string]string{{"name": "赵刚", "role": "考评员"}, {"name": "钱伟", "role": "考评员"}, {"name": "孙丽", "role": "考评员"}}}, nil)
+		return false, true, err
+	}
+	if s.Status == models.SessionIssued {
+		return true, false, nil
+	}
+	if s.Status != models.SessionOpen {
+		return false, false, nil
+	}
+	have := map[string]models.SessionCandidate{}
+	for _, c := range s.Candidates {
+		have[c.Name] = c
+	}
+	for i, bc := range benchCandidates {
+		c, ok := have[bc.name]
+		if !ok {
+			err := d.write(ctx, e.Username, http.MethodPost, "/api/v1/sessions/"+s.ID+"/candidates",
+				map[string]any{"name": bc.name, "id_number": benchIDNumber(e, i), "employee": true}, &c)
+			if statusOf(err) == http.StatusUnprocessableEntity {
+				// Registered by a request whose answer was lost: read the sitting again.
+				return false, true, nil
+			}
+			if err != nil {
+				return false, false, err
+			}
+			acted = true
+		}
+		if c.Theory == nil || c.Skill == nil {
+			err := d.write(ctx, e.Username, http.MethodPut, "/api/v1/sessions/"+s.ID+"/candidates/"+c.ID+"/scores",
+				map[string]any{"theory": bc.theory, "skill": bc.skill, "notes": "按评价规范评分"}, nil)
+			if err != nil {
+				return false, false, err
+			}
+			acted = true
+		}
+	}
+	return false, acted, nil
+}
+
+// sittingOf is the case's (only) sitting with its candidates, nil before it is planned.
+func (d *lifecycleDriver) sittingOf(ctx context.Context, caseID string) (*sittingDetail, error) {
+	var l struct {
+		Items []models.AssessmentSession `json:"items"`
+	}
+	if err := d.call(ctx, "region", http.MethodGet, "/api/v1/cases/"+caseID+"/sessions", nil, &l); err != nil {
+		return nil, err
+	}
+	if len(l.Items) == 0 {
+		return nil, nil
+	}
+	if len(l.Items) > 1 {
+		return nil, fmt.Errorf("case %s has %d sittings, planned once", caseID, len(l.Items))
+	}
+	var s sittingDetail
+	if err := d.call(ctx, "region", http.MethodGet, "/api/v1/sessions/"+l.Items[0].ID, nil, &s); err != nil {
+		return nil, err
+	}
+	return &s, nil
+}
+
+// sittingScored tells whether every candidate of the case's sitting has been registered and scored.
+func (d *lifecycleDriver) sittingScored(ctx context.Context, caseID string) (bool, error) {
+	s, err := d.sittingOf(ctx, caseID)
+	if err != nil || s == nil || len(s.Candidates) < len(benchCandidates) {
+		return false, err
+	}
+	for _, c := range s.Candidates {
+		if c.Theory == nil || c.Skill == nil {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+// benchIDNumber is a valid, distinct ID number of the i-th candidate of an enterprise.
+func benchIDNumber(e models.BenchEnterprise, i int) string {
+	var n int
+	fmt.Sscanf(e.Username, "bench%d", &n)
+	born := time.Date(1980, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, n)
+	first := fmt.Sprintf("%s%s%03d", e.County, born.Format("20060102"), 100+i)
+	c, _ := validate.IDNumberCheckChar(first)
+	return first + string(c)
+}
+
+// runOfficials takes the campaign-wide steps when they are due: each league submits its
+// summary once all its cases are accepted, and the region publishes the directory once every
+// case is awaiting publication.
+func (d *lifecycleDriver) runOfficials(ctx context.Context, done <-chan struct{}) error {
+	submitted := map[string]bool{}
+	published := false
+	for {
+		select {
+		case <-done:
+			return nil
+		case <-ctx.Done():
+			return nil
+		case <-time.After(50 * time.Millisecond):
+		}
+		d.mu.Lock()
+		ready := map[string]bool{} // league → every case of it at least in the summary
+		all, publishable := 0, true
+		for id, stage := range d.stages {
+			l := d.leagues[id]
+			if _, seen := ready[l]; !seen {
+				ready[l] = true
+			}
+			ready[l] = ready[l] && stageOrder[stage] >= stageOrder[workflows.StageInSummary]
+			publishable = publishable && stageOrder[stage] >= stageOrder[workflows.StageAwaitingPublication]
+			all++
+		}
+		d.mu.Unlock()
+		if all < len(d.enterprises) {
+			continue // not every case has been seen yet
+		}
+		for league, ok := range ready {
+			if !ok || submitted[league] {
+				continue
+			}
+			acted, err := d.decideOpen(ctx, benchLeagueOfficials[league], workflows.KindSubmitSummary,
+				map[string]any{"outcome": "submit", "contact_name": "张科长", "contact_phone": "(" + benchAreaCodes[league] + ")6606214"})
+			if err != nil {
+				return fmt.Errorf("summary of %s: %w", league, err)
+			}
+			if acted {
+				d.log.Info("league summary submitted", "league", league)
+			}
+			submitted[league] = acted
+		}
+		if publishable && !published {
+			acted, err := d.decideOpen(ctx, "region", workflows.KindPublish, map[string]any{"outcome": "publish"})
+			if err != nil {
+				return fmt.Errorf("publication: %w", err)
+			}
+			published = acted
+			if acted {
+				d.log.Info("directory published")
+			}
+		}
+	}
+}
+
+// decideOpen decides the open tasks of a kind in user's inbox; it reports whether there was one.
+func (d *lifecycleDriver) decideOpen(ctx context.Context, user, kind string, body map[string]any) (bool, error) {
+	var l struct {
+		Items []models.Task `json:"items"`
+	}
+	if err := d.call(ctx, user, http.MethodGet, "/api/v1/tasks?view=all&kind="+kind, nil, &l); err != nil {
+		return false, err
+	}
+	for _, t := range l.Items {
+		if err := d.decide(ctx, user, t, body); err != nil {
+			return false, err
+		}
+	}
+	return len(l.Items) > 0, nil
+}
+
+// lifecycleReport is what verifyLifecycle found.
+type lifecycleReport struct {
+	Cases, Sittings, Certificates, Decisions, Notifications, Events int
+}
+
+// verifyLifecycle checks, in the database, that every benchmark enterprise's case went the whole
+// way exactly once: one sitting with its certificates issued, one certificate per passed
+// candidate, every decided task decided once, the same timeline for every case (a lost or a
+// repeated step would make one differ), no notification twice, and an intact audit chain.
+func verifyLifecycle(ctx context.Context, db *models.DB, enterprises []models.BenchEnterprise) (lifecycleReport, error) {
+	var r lifecycleReport
+	credits := make([]string, len(enterprises))
+	for i, e := range enterprises {
+		credits[i] = e.CreditCode
+	}
+	var cases []models.Case
+	if err := db.WithContext(ctx).Where("enterprise_id IN (SELECT id FROM enterprises WHERE credit_code IN ?)", credits).Find(&cases).Error; err != nil {
+		return r, err
+	}
+	if len(cases) != len(enterprises) {
+		return r, fmt.Errorf("%d cases for %d enterprises", len(cases), len(enterprises))
+	}
+	var problems []error
+	var reference map[string]int
+	passing := 0
+	for _, bc := range benchCandidates {
+		if bc.theory >= 60 && bc.skill >= 60 {
+			passing++
+		}
+	}
+	for _, c := range cases {
+		r.Cases++
+		if c.Stage != workflows.StageActive {
+			problems = append(problems, fmt.Errorf("case %s is in stage %s", c.ID, c.Stage))
+		}
+		ss, err := db.SessionsOfCase(ctx, c.ID)
+		if err != nil {
+			return r, err
+		}
+		if len(ss) != 1 || ss[0].Status != models.SessionIssued {
+			problems = append(problems, fmt.Errorf("case %s: %d sittings (want one, issued)", c.ID, len(ss)))
+			continue
+		}
+		r.Sittings++
+		cands, err := db.Candidates(ctx, ss[0].ID)
+		if err != nil {
+			return r, err
+		}
+		withNumber := 0
+		for _, x := range cands {
+			if x.CertificateNumber != "" {
+				withNumber++
+			}
+		}
+		var certs int64
+		if err := db.WithContext(ctx).Model(&models.Certificate{}).Where("session_id = ?", ss[0].ID).Count(&certs).Error; err != nil {
+			return r, err
+		}
+		r.Certificates += int(certs)
+		if len(cands) != len(benchCandidates) || withNumber != passing || int(certs) != passing {
+			problems = append(problems, fmt.Errorf("case %s: %d candidates, %d numbered, %d certificates (want %d, %d, %d)",
+				c.ID, len(cands), withNumber, certs, len(benchCandidates), passing, passing))
+		}
+		var kinds []struct {
+			Kind string
+			N    int
+		}
+		if err := db.WithContext(ctx).Raw(`SELECT kind, COUNT(*) AS n FROM case_events WHERE case_id = ? GROUP BY kind`, c.ID).Scan(&kinds).Error; err != nil {
+			return r, err
+		}
+		timeline := map[string]int{}
+		for _, k := range kinds {
+			timeline[k.Kind] = k.N
+			r.Events += k.N
+		}
+		if reference == nil {
+			reference = timeline
+		} else if fmt.Sprint(timeline) != fmt.Sprint(reference) {
+			problems = append(problems, fmt.Errorf("case %s timeline %v differs from %v", c.ID, timeline, reference))
+		}
+	}
+	caseIDs := make([]string, len(cases))
+	for i, c := range cases {
+		caseIDs[i] = c.ID
+	}
+	var dup []struct {
+		Key string
+		N   int
+	}
+	// A step recorded twice (same case, kind, actor and detail) would be a repeated decision.
+	if err := db.WithContext(ctx).Raw(`SELECT case_id || ' ' || kind AS key, COUNT(*) AS n FROM case_events WHERE case_id IN ?
+		GROUP BY case_id, kind, actor_id, detail_json HAVING COUNT(*) > 1`, caseIDs).Scan(&dup).Error; err != nil {
+		return r, err
+	}
+	for _, d := range dup {
+		problems = append(problems, fmt.Errorf("timeline event %s recorded %d times", d.Key, d.N))
+	}
+	// Every decided task of the cases has exactly one successful decision in the audit log.
+	var decided []struct {
+		ID string
+		N  int
+	}
+	if err := db.WithContext(ctx).Raw(`SELECT t.id, (SELECT COUNT(*) FROM audit_log a WHERE a.object_id = t.id AND a.action LIKE 'task.decide%' AND a.outcome = ?) AS n
+		FROM tasks t WHERE t.case_id IN ? AND t.decided_by <> ''`, models.OutcomeOK, caseIDs).Scan(&decided).Error; err != nil {
+		return r, err
+	}
+	for _, d := range decided {
+		r.Decisions++
+		if d.N != 1 {
+			problems = append(problems, fmt.Errorf("task %s has %d successful decisions", d.ID, d.N))
+		}
+	}
+	if err := db.WithContext(ctx).Raw(`SELECT user_id || ' ' || kind || ' ' || subject AS key, COUNT(*) AS n FROM notifications WHERE case_id IN ?
+		GROUP BY user_id, case_id, kind, subject HAVING COUNT(*) > 1`, caseIDs).Scan(&dup).Error; err != nil {
+		return r, err
+	}
+	for _, d := range dup {
+		problems = append(problems, fmt.Errorf("notification %q sent %d times", d.Key, d.N))
+	}
+	var notes int64
+	if err := db.WithContext(ctx).Model(&models.Notification{}).Where("case_id IN ?", caseIDs).Count(&notes).Error; err != nil {
+		return r, err
+	}
+	r.Notifications = int(notes)
+	rep, err := db.VerifyAudit(ctx)
+	if err != nil {
+		return r, err
+	}
+	if !rep.OK {
+		problems = append(problems, fmt.Errorf("audit chain broken at row %d: %s", rep.BrokenAt, rep.Problem))
+	}
+	return r, errors.Join(problems...)
+}
