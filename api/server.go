@@ -205,6 +205,7 @@ func (s *Server) Handler() http.Handler {
 	v1.GET("/jurisdictions", s.requireAPILogin, s.authorize("jurisdiction", "read", scopeFromQuery("under")), s.json(s.apiJurisdictions))
 	v1.GET("/users", s.requireAPILogin, s.authorize("user", "read", scopeFromQuery("jurisdiction")), s.json(s.apiUsers))
 	v1.POST("/users", s.requireAPILogin, s.json(s.apiCreateUser))
+	s.userAdminRoutes(v1)
 	v1.GET("/audit", s.requireAPILogin, s.authorize("audit", "read", scopeFromQuery("jurisdiction")), s.json(s.apiAudit))
 	v1.POST("/audit/verify", s.requireAPILogin, s.authorize("audit", "verify", ownScope), s.json(s.apiAuditVerify))
 	s.extensionRoutes(r, v1)

@@ -21,10 +21,6 @@ import (
 // lists go through the API in-process where it filters (users, audit log), so the scope rules
 // live in one place; every write goes through the API.
 func (p *webPages) adminRoutes(r *gin.Engine, login gin.HandlerFunc) {
-	// The account actions of the JSON API (account.go), on a group with the same CSRF check as
-	// the rest of /api/v1.
-	p.userAdminRoutes(r.Group("/api/v1", p.csrf))
-
 	readUsers, manageUsers := p.authorize("user", "read", ownScope), p.authorize("user", "manage", ownScope)
 	r.GET("/admin/users", login, readUsers, p.page(p.usersPage))
 	r.POST("/admin/users", login, p.csrf, manageUsers, p.page(p.createUser))

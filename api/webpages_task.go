@@ -180,7 +180,7 @@ func (p *webPages) taskView(c *gin.Context, a *Actor, t models.Task, in *decisio
 	if v.Head.Open {
 		v.Head.SLA = p.slaBadge(t.SLAState, t.DueAt)
 	} else {
-		v.Head.Outcome, v.Head.DecidedAt, v.Head.Reasons = outcomeName(t.Outcome), p.whenPtr(t.DecidedAt), prettyReasons(t.Reasons)
+		v.Head.Outcome, v.Head.DecidedAt, v.Head.Reasons = kindOutcomeName(t.Kind, t.Outcome), p.whenPtr(t.DecidedAt), prettyReasons(t.Reasons)
 		if t.DecidedBy != "" {
 			v.Head.DecidedBy = p.userName(ctx, users, t.DecidedBy)
 		}
@@ -384,10 +384,7 @@ func (p *webPages) decisionFormFor(c *gin.Context, t models.Task, cs *models.Cas
 	}
 	sort.Slice(values, func(i, j int) bool { return outcomeRank(values[i]) < outcomeRank(values[j]) })
 	for i, o := range values {
-		oc := outcomeChoice{Value: o, Label: outcomeName(o), ID: "f-outcome-" + o, NeedsReasons: spec.Outcomes[o], Checked: in.Outcome == o}
-		if l, ok := kindOutcomeLabels[t.Kind][o]; ok {
-			oc.Label = l
-		}
+		oc := outcomeChoice{Value: o, Label: kindOutcomeName(t.Kind, o), ID: "f-outcome-" + o, NeedsReasons: spec.Outcomes[o], Checked: in.Outcome == o}
 		if i == 0 {
 			oc.ID = f.OutcomeID // the error summary links to the first choice
 		}
@@ -486,6 +483,14 @@ var kindOutcomeLabels = map[string]map[string]string{
 	workflows.KindCorrectResults: {"resubmit": "更正后重新报送审核"},
 }
 
+// kindOutcomeName names an outcome of a kind of task as its decision form does.
+func kindOutcomeName(kind, outcome string) string {
+	if l, ok := kindOutcomeLabels[kind][outcome]; ok {
+		return l
+	}
+	return outcomeName(outcome)
+}
+
 // rejectRows are the audit form's rows: every candidate who passed and has no certificate yet
 // may be sent back, with a reason.
 func rejectRows(sit *sittingInfo, in *decisionInput, errs *fieldBag) []rejectRow {
@@ -515,7 +520,7 @@ func rejectRows(sit *sittingInfo, in *decisionInput, errs *fieldBag) []rejectRow
 
 // outcomeRank orders outcomes: positive first, then returns, refusals last.
 func outcomeRank(o string) int {
-	order := []string{"pass", "accept", "score", "batch1", "batch2", "submit", "resubmit", "file", "publish", "acknowledge",
+	order := []string{"pass", "accept", "approve", "score", "batch1", "batch2", "submit", "resubmit", "file", "publish", "acknowledge",
 		"return", "rectify", "dismiss", "suspend", "remove", "not_selected", "reject"}
 	for i, x := range order {
 		if x == o {
@@ -580,7 +585,7 @@ func (p *webPages) decide(c *gin.Context) error {
 		return err
 	}
 	if errs.empty() {
-		p.flash(c, flashOK, decidedText(res))
+		p.flash(c, flashOK, decidedText(t.Kind, res))
 		if isSessionKind(t.Kind) && a.User.Role == models.RoleEnterpriseUser {
 			return seeOther(c, sessionHref(sessionIDOfTask(t)))
 		}
@@ -714,9 +719,9 @@ func (p *webPages) decideTask(ctx context.Context, a *Actor, t models.Task, req 
 	return p.sendDecision(ctx, a, t, req, key)
 }
 
-// decidedText says what a decision led to.
-func decidedText(res workflows.DecisionResult) string {
-	s := "已办理：" + outcomeName(res.Outcome)
+// decidedText says what a decision on a task of a kind led to.
+func decidedText(kind string, res workflows.DecisionResult) string {
+	s := "已办理：" + kindOutcomeName(kind, res.Outcome)
 	if n, ok := workflows.StageNames[res.Stage]; ok {
 		s += "，案件进入“" + n + "”阶段"
 	} else if n, ok := sessionStatusNames[res.Stage]; ok {

@@ -355,12 +355,11 @@ func (w *campaignWF) decide(p *pending) (DecisionResult, error) {
 		if err := w.commit(tr); err != nil {
 			return DecisionResult{}, err
 		}
-		for _, id := range ids {
-			f := workflow.SignalExternalWorkflow(w.ctx, id, "", PublishedSignal, Published{Batch: batch})
-			if err := f.Get(w.ctx, nil); err != nil {
-				workflow.GetLogger(w.ctx).Warn("tell case about publication failed", "workflowID", id, "err", err)
-			}
+		signals := make([]signal, len(ids))
+		for i, id := range ids {
+			signals[i] = signal{workflowID: id, name: PublishedSignal, arg: Published{Batch: batch}, what: "case"}
 		}
+		signalAll(w.ctx, signals)
 		res.Stage = fmt.Sprintf("batch%d_published", batch)
 	case KindLeagueOverdue:
 		tr.Audit = append(tr.Audit, decisionAudit(t, req, "overdue", "acknowledged"))

@@ -323,3 +323,37 @@ func isRefusal(err error) bool {
 	var ae *temporal.ApplicationError
 	return errors.As(err, &ae)
 }
+
+// signal is one signal to send to another workflow.
+type signal struct {
+	workflowID, name string
+	arg              any
+	// what names the target in the warning logged when it cannot be signalled.
+	what string
+}
+
+// signalAll sends the signals. Workflows started before the change sent them one after another,
+// each waiting for the server's acknowledgement (a round trip per enterprise when the directory
+// is published); now they all go out in one workflow task and are waited for together. A target
+// that cannot be signalled (it ended) is logged, as before.
+func signalAll(ctx workflow.Context, signals []signal) {
+	concurrent := workflow.GetVersion(ctx, "concurrent-signals", workflow.DefaultVersion, 1) >= 1
+	wait := func(s signal, f workflow.Future) {
+		if err := f.Get(ctx, nil); err != nil {
+			workflow.GetLogger(ctx).Warn("signal failed", "signal", s.name, "target", s.what, "workflowID", s.workflowID, "err", err)
+		}
+	}
+	if !concurrent {
+		for _, s := range signals {
+			wait(s, workflow.SignalExternalWorkflow(ctx, s.workflowID, "", s.name, s.arg))
+		}
+		return
+	}
+	fs := make([]workflow.Future, len(signals))
+	for i, s := range signals {
+		fs[i] = workflow.SignalExternalWorkflow(ctx, s.workflowID, "", s.name, s.arg)
+	}
+	for i, s := range signals {
+		wait(s, fs[i])
+	}
+}

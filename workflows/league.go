@@ -249,15 +249,13 @@ func (w *leagueWF) submit(p *pending) (DecisionResult, error) {
 	if err := w.commit(tr); err != nil {
 		return DecisionResult{}, err
 	}
+	// The cases go on to evaluation and the campaign learns of the summary.
+	signals := make([]signal, 0, len(w.st.Cases)+1)
 	for _, c := range w.st.Cases {
-		if err := w.forward(c); err != nil {
-			return DecisionResult{}, err
-		}
+		signals = append(signals, signal{workflowID: c.WorkflowID, name: SummarySubmittedSignal, arg: SummarySubmitted{League: w.in.League}, what: "case " + c.CaseID})
 	}
-	f := workflow.SignalExternalWorkflow(w.ctx, CampaignWorkflowID(w.in.CampaignID), "", LeagueSubmittedSignal, LeagueSubmitted{League: w.in.League})
-	if err := f.Get(w.ctx, nil); err != nil {
-		workflow.GetLogger(w.ctx).Warn("tell campaign about the summary failed", "league", w.in.League, "err", err)
-	}
+	signals = append(signals, signal{workflowID: CampaignWorkflowID(w.in.CampaignID), name: LeagueSubmittedSignal, arg: LeagueSubmitted{League: w.in.League}, what: "campaign"})
+	signalAll(w.ctx, signals)
 	return DecisionResult{TaskID: t.ID, Outcome: req.Outcome, Stage: "submitted"}, nil
 }
 

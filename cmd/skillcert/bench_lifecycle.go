@@ -72,6 +72,9 @@ func benchLifecycle(ctx context.Context, cfg Config, log *slog.Logger, args []st
 	defer d.hs.Close()
 
 	drv := newLifecycleDriver("http://"+ln.Addr().String(), c.DemoPassword, enterprises, log)
+	if err := drv.logIn(ctx); err != nil {
+		return err
+	}
 	start := time.Now()
 	if err := drv.run(ctx); err != nil {
 		return fmt.Errorf("lifecycle: %w", err)
@@ -140,6 +143,8 @@ func workOfRun(ctx context.Context, tc client.Client, db *models.DB, enterprises
 		ids = append(ids, workflows.CampaignWorkflowID(cases[0].CampaignID))
 	}
 	out := make([]workflowWork, 0, len(ids))
+	events := map[string]int{}
+	defer func() { slog.Debug("history events of the run", "events", events) }()
 	for _, id := range ids {
 		w := workflowWork{ID: id}
 		iter := tc.GetWorkflowHistory(ctx, id, "", false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
@@ -148,6 +153,7 @@ func workOfRun(ctx context.Context, tc client.Client, db *models.DB, enterprises
 			if err != nil {
 				return nil, fmt.Errorf("history of %s: %w", id, err)
 			}
+			events[ev.GetEventType().String()]++
 			switch ev.GetEventType() {
 			case enums.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
 				w.Updates++

@@ -6,9 +6,11 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -20,12 +22,15 @@ import (
 	"skillcert/activities"
 	"skillcert/models"
 	"skillcert/models/appcheck"
+	"skillcert/models/validate"
 	"skillcert/workflows"
 )
 
-// Browser tests: the journeys of an enterprise, a league official, the public and an
-// administrator, in headless Chromium against the whole stack (embedded Temporal, worker and
-// HTTP server), each at desktop width and at 390 px (a phone). Set
+// Browser tests: the journeys of an enterprise (its application and its sittings), a league
+// official, the region (publishing the directory), the appraisal centre (auditing results), the
+// public (the directory and the certificate query) and an administrator, in headless Chromium
+// against the whole stack (embedded Temporal, worker and HTTP server), each at desktop width and
+// at 390 px (a phone). Set
 // SKILLCERT_TEST_BROWSER=required to fail instead of skipping where Chromium is missing, and
 // SKILLCERT_BROWSER_SCREENSHOTS=all to keep a screenshot of every step (failures always get one)
 // in testdata/screenshots at the repository root.
@@ -190,10 +195,12 @@ func (p *page) set(values map[string]string) {
 	}
 }
 
-// fits requires the page not to scroll sideways (phone-width friendliness).
+// fits requires the page not to scroll sideways (phone-width friendliness). It compares with
+// the layout viewport (the root's clientWidth): an emulated phone zooms out to show content too
+// wide for it, which widens window.innerWidth with it.
 func (p *page) fits() {
 	p.t.Helper()
-	ok, err := chromedp.Run(p.ctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth <= window.innerWidth + 1`))
+	ok, err := chromedp.Run(p.ctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth <= Math.min(window.innerWidth, document.documentElement.clientWidth) + 1`))
 	require.NoError(p.t, err)
 	if !ok {
 		p.screenshot("too-wide")
@@ -236,10 +243,35 @@ func TestBrowserJourneys(t *testing.T) {
 			t.Run(vp.name, func(t *testing.T) { reviewJourney(t, s, browser, newPage(t, browser, base, vp), reviewed[vp.name]) })
 		}
 	})
+	// The region selects 乳业 for the first batch and 电力检修 for the second: each viewport's
+	// region official publishes one batch through the publish_directory task page.
+	batchOf := map[string]int{"desktop": 1, "phone": 2}
 	t.Run("public_directory", func(t *testing.T) {
-		publishBatch1(t, s, reviewed["desktop"], reviewed["phone"])
+		selectForPublication(t, s, map[string]int{reviewed["desktop"]: batchOf["desktop"], reviewed["phone"]: batchOf["phone"]})
 		for _, vp := range viewports {
-			t.Run(vp.name, func(t *testing.T) { directoryJourney(t, newPage(t, browser, base, vp)) })
+			t.Run(vp.name, func(t *testing.T) {
+				publishJourney(t, s, newPage(t, browser, base, vp), batchOf[vp.name], reviewed[vp.name])
+				directoryJourney(t, newPage(t, browser, base, vp), batchOf[vp.name])
+			})
+		}
+	})
+	// Each published enterprise holds a sitting through its pages; the certificates it leads to
+	// are what the public then finds at the same viewport.
+	issued := map[string]issuedCertificate{}
+	t.Run("assessment_sitting", func(t *testing.T) {
+		for _, vp := range viewports {
+			t.Run(vp.name, func(t *testing.T) {
+				issued[vp.name] = sittingJourney(t, s, browser, newPage(t, browser, base, vp), reviewed[vp.name], sittingPlans[vp.name])
+			})
+		}
+	})
+	t.Run("certificate_query", func(t *testing.T) {
+		for _, vp := range viewports {
+			t.Run(vp.name, func(t *testing.T) {
+				c, ok := issued[vp.name]
+				require.True(t, ok, "the sitting journey issued no certificate at this viewport")
+				certificateQueryJourney(t, newPage(t, browser, base, vp), c)
+			})
 		}
 	})
 	t.Run("admin_stalled", func(t *testing.T) {
@@ -424,15 +456,22 @@ func reviewJourney(t *testing.T, s *stack, browser context.Context, p *page, use
 	require.Contains(t, p.main(), "报送自治区")
 }
 
-// publishBatch1 takes 呼和浩特's two accepted enterprises through the summary, the experts'
-// scores and the region's decision to the published directory, through the API.
-func publishBatch1(t *testing.T, s *stack, users ...string) {
-	var apps []string
-	for _, u := range users {
+// pilotScope is what the region approves for 呼和浩特's enterprises: 电工 五级至四级 and 化学检验员
+// 四级至二级 (applied for: 五级至三级 and 四级至二级).
+var pilotScope = []map[string]any{
+	{"code": "6-31-01-03", "name": "电工", "levels": map[string]int{"low": 5, "high": 4}},
+	{"code": "6-31-03-01", "name": "化学检验员", "levels": map[string]int{"low": 4, "high": 2}},
+}
+
+// selectForPublication takes 呼和浩特's accepted enterprises through the summary and the
+// experts' scores to the region's decision, which lists each in the batch given, through the API.
+func selectForPublication(t *testing.T, s *stack, batches map[string]int) {
+	apps := map[string]string{}
+	for u := range batches {
 		var v appView
 		s.must(http.StatusOK, u, http.MethodGet, "/api/v1/applications/mine", nil, &v)
 		s.waitStage(v.ID, workflows.StageInSummary)
-		apps = append(apps, v.ID)
+		apps[u] = v.ID
 	}
 	s.decide("hohhot", s.task("hohhot", workflows.KindSubmitSummary, ""), map[string]any{"outcome": "submit",
 		"contact_name": "张科长", "contact_phone": "(0471)6606214"})
@@ -451,25 +490,58 @@ func publishBatch1(t *testing.T, s *stack, users ...string) {
 		}
 		return true
 	}, "experts to score")
-	approved := []map[string]any{{"code": "6-31-01-03", "name": "电工", "levels": map[string]int{"low": 5, "high": 4}}}
-	for _, id := range apps {
-		s.decide("region", s.task("region", workflows.KindRegionDecision, id), map[string]any{"outcome": "batch1", "approved": approved})
+	for u, id := range apps {
+		s.decide("region", s.task("region", workflows.KindRegionDecision, id), map[string]any{"outcome": fmt.Sprintf("batch%d", batches[u]), "approved": pilotScope})
 		s.waitStage(id, workflows.StageAwaitingPublication)
-	}
-	s.decide("region", s.task("region", workflows.KindPublish, ""), map[string]any{"outcome": "publish"})
-	for _, id := range apps {
-		s.waitStage(id, workflows.StagePreparation)
 	}
 }
 
+// caseOfUser is the pilot case of a demo enterprise (its ID is its application's).
+func caseOfUser(s *stack, user string) string {
+	var v appView
+	s.must(http.StatusOK, user, http.MethodGet, "/api/v1/applications/mine", nil, &v)
+	return v.ID
+}
+
+// publishJourney: the region official finds the publication of a batch in the unit's inbox,
+// sees which enterprises it lists and publishes it through the task page.
+func publishJourney(t *testing.T, s *stack, p *page, batch int, user string) {
+	id := caseOfUser(s, user)
+	name := demoEnterprises[user].name
+	p.login("region")
+	p.open("/inbox")
+	p.press(`//nav[contains(@class, "tabs")]//a[contains(., "本单位待认领")]`)
+	p.press(fmt.Sprintf(`//table//a[contains(., "%s试点企业目录")]`, map[int]string{1: "第一批", 2: "第二批"}[batch]))
+	listed := p.text(chromedp.CSS(`section[aria-labelledby=pub-h]`))
+	require.Contains(t, listed, name, "the batch lists the enterprise")
+	for u, e := range demoEnterprises {
+		if u != user {
+			require.NotContains(t, listed, e.name, "only the batch's enterprises")
+		}
+	}
+	p.checkpoint("publishing")
+	p.press(chromedp.CSS(`#decide button[type=submit]`))
+	p.checkpoint("published")
+	body := p.main()
+	require.Contains(t, body, "已办理：已公布")
+	require.Contains(t, body, "已办结")
+	s.waitStage(id, workflows.StagePreparation)
+}
+
 // directoryJourney: a visitor finds a published enterprise in the directory by name and by
-// league, and (on the desktop) files an anonymous complaint about it.
-func directoryJourney(t *testing.T, p *page) {
+// league, and (on the desktop) files an anonymous complaint about it. published is the last
+// batch published: 乳业 is in the first, 电力检修 in the second.
+func directoryJourney(t *testing.T, p *page, published int) {
 	p.open("/directory")
 	body := p.main()
 	require.Contains(t, body, "第一批试点企业")
 	require.Contains(t, body, "呼和浩特乳业示范有限公司")
-	require.Contains(t, body, "呼和浩特电力检修示范有限公司")
+	if published == 1 {
+		require.NotContains(t, body, "呼和浩特电力检修示范有限公司", "the second batch is not published yet")
+	} else {
+		require.Contains(t, body, "第二批试点企业")
+		require.Contains(t, body, "呼和浩特电力检修示范有限公司")
+	}
 	p.do("search", chromedp.SendKeys(chromedp.ID("f-q"), "乳业"))
 	p.press(chromedp.CSS(`form[role=search] button[type=submit]`))
 	p.checkpoint("found")
@@ -493,6 +565,244 @@ func directoryJourney(t *testing.T, p *page) {
 	require.Equal(t, int64(http.StatusOK), p.press(chromedp.CSS(`main form button[type=submit]`)))
 	p.checkpoint("complained")
 	require.Contains(t, p.main(), "投诉已受理")
+}
+
+// sittingCandidate is a candidate of a sitting with the scores entered for them.
+type sittingCandidate struct {
+	name, idNumber string
+	theory, skill  int
+}
+
+// sittingPlan is what an enterprise's sitting holds at a viewport. reject names the candidate
+// the appraisal centre sends back (none: it approves at once).
+type sittingPlan struct {
+	candidates []sittingCandidate
+	reject     string
+}
+
+var sittingPlans = map[string]sittingPlan{
+	"desktop": {candidates: []sittingCandidate{{"考生甲", demoIDNumber("150105", 511), 80, 75}, {"考生乙", demoIDNumber("150105", 521), 50, 90},
+		{"考生丙", demoIDNumber("150105", 531), 70, 65}}, reject: "考生丙"},
+	"phone": {candidates: []sittingCandidate{{"考生丁", demoIDNumber("150102", 611), 85, 82}, {"考生戊", demoIDNumber("150102", 621), 40, 70}}},
+}
+
+// issuedCertificate is a certificate a sitting led to, as the public may look it up.
+type issuedCertificate struct {
+	name, idNumber, number string
+}
+
+// sittingJourney: once its work plan is filed (through the API), a published enterprise plans
+// a sitting on its pages — a level outside the approved scope is refused in Chinese beside the
+// field, then a valid one — registers candidates (an ID number with a wrong check digit is
+// refused, with what was typed kept), enters their scores and submits the results from the
+// task page. The appraisal centre audits them on its task page: on the desktop it first sends
+// one candidate back with a reason, the enterprise corrects the scores and resubmits; then it
+// approves. The enterprise sees the certificate numbers on the sitting page.
+func sittingJourney(t *testing.T, s *stack, browser context.Context, p *page, user string, plan sittingPlan) issuedCertificate {
+	caseID := caseOfUser(s, user)
+	name := demoEnterprises[user].name
+	docs := []map[string]string{}
+	for kind, purpose := range map[string]string{"work_plan": models.PurposeWorkPlan, "evaluation_spec": models.PurposeEvaluationSpec} {
+		ref := s.upload(user, purpose, models.AttachmentPurposeNames[purpose]+".pdf")
+		docs = append(docs, map[string]string{"kind": kind, "attachment_id": ref.ID, "name": ref.Name})
+	}
+	s.decide(user, s.task(user, workflows.KindWorkPlan, caseID), map[string]any{"outcome": "submit", "documents": docs})
+	s.decide("region", s.task("region", workflows.KindFileWorkPlan, caseID), map[string]any{"outcome": "file"})
+	s.waitStage(caseID, workflows.StageActive)
+
+	// Plan: 三级 is outside 电工's approved 五级至四级 (化学检验员 reaches 二级, so the form offers it).
+	p.login(user)
+	p.open("/sessions")
+	body := p.main()
+	require.Contains(t, body, "电工（6-31-01-03）五级至四级")
+	require.Contains(t, body, "尚未安排考核批次")
+	examDate := time.Now().AddDate(0, 0, 2).Format(time.DateOnly)
+	p.set(map[string]string{"f-occupation_code": "6-31-01-03", "f-level": "3", "f-exam_date": examDate, "f-site": "公司技能评价中心理论考场",
+		"f-assessors-0-name": "赵刚", "f-assessors-1-name": "钱伟", "f-assessors-2-name": "孙丽", "f-assessors-2-role": "监考"})
+	require.Equal(t, int64(http.StatusUnprocessableEntity), p.press(chromedp.CSS(`#plan .actions button[type=submit]`)))
+	p.checkpoint("out-of-scope")
+	require.Contains(t, p.text(chromedp.CSS("#f-level-err")), "电工 核准等级为五级至四级，不得认定三级")
+	require.Contains(t, p.text(chromedp.CSS("#error-summary")), "不得认定三级")
+	require.Equal(t, "孙丽", p.value("f-assessors-2-name"), "what was typed is kept")
+	require.Equal(t, "监考", p.value("f-assessors-2-role"))
+	require.Equal(t, examDate, p.value("f-exam_date"))
+	p.set(map[string]string{"f-level": "4"})
+	p.press(chromedp.CSS(`#plan .actions button[type=submit]`))
+	require.Contains(t, p.main(), "考核批次已安排")
+	loc, err := chromedp.Run(p.ctx, chromedp.Location())
+	require.NoError(t, err)
+	u, err := url.Parse(loc)
+	require.NoError(t, err)
+	sessionID := strings.TrimPrefix(u.Path, "/sessions/")
+	sitting := "/sessions/" + sessionID
+
+	// Candidates: a wrong check digit is refused beside the field, everything typed kept.
+	first := plan.candidates[0]
+	p.set(map[string]string{"f-name": first.name, "f-id_number": "340524198001010013"})
+	p.do("employee", chromedp.Click(chromedp.ID("f-employee")))
+	require.Equal(t, int64(http.StatusUnprocessableEntity), p.press(chromedp.CSS(`#add button[type=submit]`)))
+	p.checkpoint("bad-id")
+	require.Contains(t, p.text(chromedp.CSS("#f-id_number-err")), "校验位")
+	require.Equal(t, first.name, p.value("f-name"))
+	require.Equal(t, "340524198001010013", p.value("f-id_number"))
+	kept, err := chromedp.Run(p.ctx, chromedp.Evaluate[bool](`document.getElementById("f-employee").checked`))
+	require.NoError(t, err)
+	require.True(t, kept, "the employee box stays ticked")
+	p.set(map[string]string{"f-id_number": first.idNumber})
+	p.press(chromedp.CSS(`#add button[type=submit]`))
+	require.Contains(t, p.main(), "已登记考生 "+first.name)
+	for _, c := range plan.candidates[1:] {
+		p.set(map[string]string{"f-name": c.name, "f-id_number": c.idNumber})
+		p.do("employee", chromedp.Click(chromedp.ID("f-employee")))
+		p.press(chromedp.CSS(`#add button[type=submit]`))
+		require.Contains(t, p.main(), "已登记考生 "+c.name)
+	}
+	require.NotContains(t, p.main(), first.idNumber, "the page shows ID numbers masked")
+
+	score := func(i, theory, skill int) string {
+		p.set(map[string]string{fmt.Sprintf("f-scores-%d-theory", i): fmt.Sprint(theory), fmt.Sprintf("f-scores-%d-skill", i): fmt.Sprint(skill)})
+		p.press(chromedp.CSS(fmt.Sprintf(`#c-%d form.score-form button[type=submit]`, i+1)))
+		return p.main()
+	}
+	for i, c := range plan.candidates {
+		want := "合格"
+		if c.theory < 60 || c.skill < 60 {
+			want = "不合格"
+		}
+		require.Contains(t, score(i, c.theory, c.skill), "已保存 "+c.name+" 的成绩："+want)
+	}
+	p.checkpoint("scored")
+
+	// The results go to the appraisal centre from the sitting's task page.
+	submit := func(task string) {
+		p.press(fmt.Sprintf(`//a[contains(., "去办理：%s")]`, task))
+		require.Contains(t, p.main(), "考核批次和考生成绩")
+		p.press(chromedp.CSS(`#decide button[type=submit]`))
+		require.Contains(t, p.main(), "结果待鉴定中心审核", "back on the sitting page")
+	}
+	submit(workflows.Kinds[workflows.KindSubmitResults].Title)
+
+	centre := newPage(t, browser, p.base, p.vp)
+	centre.login("centre")
+	audit := func() {
+		s.task("centre", workflows.KindAuditResults, caseID)
+		centre.open("/inbox")
+		centre.press(`//nav[contains(@class, "tabs")]//a[contains(., "本单位待认领")]`)
+		centre.press(fmt.Sprintf(`//table//a[contains(., "审核认定结果") and contains(., %q)]`, name))
+		body := centre.main()
+		require.Contains(t, body, "考核批次和考生成绩")
+		for _, c := range plan.candidates {
+			require.Contains(t, body, c.name)
+		}
+	}
+	audit()
+	if who := plan.reject; who != "" {
+		row := fmt.Sprintf(`//div[contains(@class, "reject-row")][contains(., %q)]`, who)
+		centre.do("send back without a reason", chromedp.Click(chromedp.CSS(`input[name=outcome][value=reject]`)), chromedp.Click(row+`//input[@type="checkbox"]`))
+		require.Equal(t, int64(http.StatusUnprocessableEntity), centre.press(chromedp.CSS(`#decide button[type=submit]`)))
+		require.Contains(t, centre.main(), "请填写退回 "+who+" 的理由")
+		ticked, err := chromedp.Run(centre.ctx, chromedp.Evaluate[bool](`document.querySelector(".reject-row input[type=checkbox]:checked") !== null`))
+		require.NoError(t, err)
+		require.True(t, ticked, "the ticked candidate stays ticked")
+		centre.do("reason", chromedp.SendKeys(row+`//input[@type="text"]`, "操作技能考核评分记录不完整"))
+		centre.checkpoint("rejecting")
+		centre.press(chromedp.CSS(`#decide button[type=submit]`))
+		require.Contains(t, centre.main(), "已办理：退回勾选的考生更正")
+
+		s.task(user, workflows.KindCorrectResults, caseID)
+		p.open(sitting)
+		body := p.main()
+		require.Contains(t, body, "退回更正中")
+		require.Contains(t, body, "退回理由：操作技能考核评分记录不完整")
+		for i, c := range plan.candidates {
+			if c.name == who {
+				require.Contains(t, score(i, c.theory+2, c.skill+3), "已保存 "+who+" 的成绩：合格")
+			}
+		}
+		submit(workflows.Kinds[workflows.KindCorrectResults].Title)
+		audit()
+	}
+	centre.do("approve", chromedp.Click(chromedp.CSS(`input[name=outcome][value=approve]`)))
+	centre.press(chromedp.CSS(`#decide button[type=submit]`))
+	centre.checkpoint("approved")
+	require.Contains(t, centre.main(), "已办理：审核通过，颁发证书")
+
+	// The certificates are issued; the enterprise sees their numbers on the sitting page.
+	var sess struct {
+		Status     string                    `json:"status"`
+		Candidates []models.SessionCandidate `json:"candidates"`
+	}
+	s.eventually(func() bool {
+		s.must(http.StatusOK, user, http.MethodGet, "/api/v1/sessions/"+sessionID, nil, &sess)
+		return sess.Status == models.SessionIssued
+	}, "certificates of sitting %s", sessionID)
+	p.open(sitting)
+	p.checkpoint("issued")
+	body = p.main()
+	require.Contains(t, body, "审核通过，已发证")
+	var out issuedCertificate
+	for _, x := range sess.Candidates {
+		var c sittingCandidate
+		for _, y := range plan.candidates {
+			if y.name == x.Name {
+				c = y
+			}
+		}
+		if c.theory < 60 || c.skill < 60 {
+			require.Empty(t, x.CertificateNumber, "a failed candidate gets no certificate")
+			continue
+		}
+		require.NoError(t, validate.CheckCertificateNumber(x.CertificateNumber))
+		require.Contains(t, body, x.CertificateNumber)
+		if out.number == "" {
+			out = issuedCertificate{name: c.name, idNumber: c.idNumber, number: x.CertificateNumber}
+		}
+	}
+	require.NotEmpty(t, out.number)
+	p.press(fmt.Sprintf(`//a[contains(., %q)]`, out.number))
+	body = p.main()
+	require.Contains(t, body, "职业技能等级证书")
+	require.Contains(t, body, out.name)
+	return out
+}
+
+// certificateQueryJourney: a visitor, not logged in, finds a certificate in the public query by
+// name and ID number and by its number, sees it valid with the ID number masked, and follows
+// it to the e-certificate page, whose signature checks out.
+func certificateQueryJourney(t *testing.T, p *page, c issuedCertificate) {
+	p.open("/query")
+	p.set(map[string]string{"q-name": c.name, "q-id": c.idNumber})
+	p.press(chromedp.CSS(`main form[action="/query"] button[type=submit]`))
+	p.checkpoint("by-id")
+	results := p.text(chromedp.CSS(`section[aria-labelledby=r-title]`))
+	require.Contains(t, results, "共 1 本证书")
+	require.Contains(t, results, c.number)
+	require.Contains(t, results, c.name)
+	require.Contains(t, results, "有效")
+	require.NotContains(t, p.main(), c.idNumber, "the public sees the ID number masked")
+	require.Contains(t, results, c.idNumber[:6]+"********"+c.idNumber[14:])
+
+	p.open("/query")
+	p.set(map[string]string{"q-number": c.number})
+	p.press(chromedp.CSS(`main form[action="/query"] button[type=submit]`))
+	p.checkpoint("by-number")
+	results = p.text(chromedp.CSS(`section[aria-labelledby=r-title]`))
+	require.Contains(t, results, c.name)
+	require.Contains(t, results, "有效")
+
+	p.press(`//section[@aria-labelledby="r-title"]//a[contains(., "查看电子证书")]`)
+	p.checkpoint("certificate")
+	loc, err := chromedp.Run(p.ctx, chromedp.Location())
+	require.NoError(t, err)
+	require.Contains(t, loc, "/c/", "the e-certificate page of its QR code")
+	body := p.main()
+	require.Contains(t, body, "职业技能等级证书")
+	require.Contains(t, body, c.name)
+	require.Contains(t, body, c.number)
+	require.Contains(t, body, "电工")
+	require.Contains(t, body, "校验通过")
+	require.NotContains(t, body, "已注销")
+	require.NotContains(t, body, c.idNumber)
 }
 
 // stalledJourney: a review task is made overdue and the watchdog's scan records it; the
