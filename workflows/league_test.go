@@ -107,14 +107,14 @@ func TestLeagueSubmitSummary(t *testing.T) {
 		task := tbTask(h, taskID)
 		require.Equal(t, models.TaskDone, task.Status)
 		require.Equal(t, "submit", task.Outcome)
-		require.Equal(t, []string{workflows.CaseWorkflowID("c1"), workflows.CaseWorkflowID("c2")}, rec.targets(workflows.SummarySubmittedSignal))
+		require.ElementsMatch(t, []string{workflows.CaseWorkflowID("c1"), workflows.CaseWorkflowID("c2")}, rec.targets(workflows.SummarySubmittedSignal), "signals go out together, in no set order")
 		require.Equal(t, []tbSignal{{WorkflowID: workflows.CampaignWorkflowID("2027"), Name: workflows.LeagueSubmittedSignal,
 			Arg: workflows.LeagueSubmitted{League: "150100"}}}, rec.named(workflows.LeagueSubmittedSignal))
 		// Supplementary: accepted after the summary, forwarded at once.
 		h.env.SignalWorkflow(workflows.CaseAcceptedSignal, lgCase("c3"))
 	}, 5*time.Hour)
 	h.env.RegisterDelayedCallback(func() {
-		require.Equal(t, []string{workflows.CaseWorkflowID("c1"), workflows.CaseWorkflowID("c2"), workflows.CaseWorkflowID("c3")},
+		require.ElementsMatch(t, []string{workflows.CaseWorkflowID("c1"), workflows.CaseWorkflowID("c2"), workflows.CaseWorkflowID("c3")},
 			rec.targets(workflows.SummarySubmittedSignal))
 		// Repeats of a forwarded case are not forwarded again; the summary cannot go twice.
 		h.env.SignalWorkflow(workflows.CaseAcceptedSignal, lgCase("c3"))
