@@ -123,6 +123,58 @@ func (s *Server) onApplicationSubmitted(ctx context.Context, a *Actor, sub Submi
 	return nil
 }
 
+// ResumeHandOvers hands to the lifecycle every submitted application that has no case: the
+// process stopped between storing the submission and starting its case workflow. Only
+// submissions older than minAge are taken (younger ones may be in the middle of their
+// request); starting a case is idempotent (the workflow ID is the application's), so two API
+// processes doing this at once start each case once. It returns how many it handed over.
+func (s *Server) ResumeHandOvers(ctx context.Context, minAge time.Duration) (int, error) {
+	var pending []struct {
+		ID, EnterpriseID, CampaignID, SubmittedBy string
+		CurrentVersion                            int
+	}
+	if err := s.db.WithContext(ctx).Raw(`SELECT a.id, a.enterprise_id, a.campaign_id, a.current_version, v.submitted_by
+		FROM applications a JOIN application_versions v ON v.application_id = a.id AND v.version = a.current_version
+		WHERE a.status = ? AND a.submitted_at <= ? AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.application_id = a.id)`,
+		models.ApplicationSubmitted, s.now().UTC().Add(-minAge)).Scan(&pending).Error; err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, p := range pending {
+		u, err := s.db.UserByID(ctx, p.SubmittedBy)
+		if err != nil {
+			return n, fmt.Errorf("submitter of %s: %w", p.ID, err)
+		}
+		a, err := s.actorFor(ctx, u)
+		if err != nil {
+			return n, err
+		}
+		if err := s.onApplicationSubmitted(ctx, a, SubmittedApplication{ApplicationID: p.ID, Version: p.CurrentVersion,
+			EnterpriseID: p.EnterpriseID, CampaignID: p.CampaignID}); err != nil {
+			return n, fmt.Errorf("hand over %s: %w", p.ID, err)
+		}
+		s.log.InfoContext(ctx, "submitted application handed over after a restart", "applicationID", p.ID)
+		n++
+	}
+	return n, nil
+}
+
+// RunHandOverRecovery runs ResumeHandOvers at start and then every interval until ctx ends.
+func (s *Server) RunHandOverRecovery(ctx context.Context, interval time.Duration) {
+	minAge := time.Duration(0) // at start no request of this process is in flight
+	for {
+		if _, err := s.ResumeHandOvers(ctx, minAge); err != nil && ctx.Err() == nil {
+			s.log.WarnContext(ctx, "hand over pending submissions", "err", err)
+		}
+		minAge = interval
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(interval):
+		}
+	}
+}
+
 // taskDecisionRequest is the body of a decision.
 type taskDecisionRequest struct {
 	Outcome            string                         `json:"outcome"`

@@ -250,13 +250,10 @@ func (d *lifecycleDriver) runCase(ctx context.Context, e models.BenchEnterprise)
 		var cs caseDetail
 		err := d.call(ctx, "region", http.MethodGet, "/api/v1/cases/"+caseID, nil, &cs)
 		if statusOf(err) == http.StatusNotFound && time.Since(submitted) < d.patience {
-			// The case workflow writes the case row a moment after the submission. If the server
-			// stopped between storing the submission and starting the case, the API's contract
-			// is to submit the same draft version again, which only hands it over.
+			// The case workflow writes the case row a moment after the submission (and if the
+			// server stopped before starting it, the server hands the submission over when it is
+			// back: the driver does not help).
 			time.Sleep(200 * time.Millisecond)
-			if err := d.handOverAgain(ctx, e, caseID); err != nil {
-				return err
-			}
 			continue
 		}
 		if err != nil {
@@ -330,26 +327,6 @@ func (d *lifecycleDriver) ensureSubmitted(ctx context.Context, e models.BenchEnt
 			return "", err
 		}
 	}
-}
-
-// handOverAgain repeats the submission of the stored version (the API hands it to the lifecycle
-// again without storing anything) when the case has not appeared.
-func (d *lifecycleDriver) handOverAgain(ctx context.Context, e models.BenchEnterprise, caseID string) error {
-	var v struct {
-		Status       string `json:"status"`
-		DraftVersion int    `json:"draft_version"`
-	}
-	if err := d.call(ctx, e.Username, http.MethodGet, "/api/v1/applications/"+caseID, nil, &v); err != nil {
-		return err
-	}
-	if v.Status != models.ApplicationSubmitted {
-		return nil
-	}
-	err := d.call(ctx, e.Username, http.MethodPost, "/api/v1/applications/"+caseID+"/submit", map[string]any{"draft_version": v.DraftVersion - 1}, nil)
-	if s := statusOf(err); s == http.StatusConflict || s == http.StatusServiceUnavailable {
-		return nil
-	}
-	return err
 }
 
 // act does a case task's decision as the person it waits for; it reports whether it acted.

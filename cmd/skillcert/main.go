@@ -270,6 +270,8 @@ func apiServer(ctx context.Context, cfg Config, log *slog.Logger, db *models.DB,
 	if err != nil {
 		return nil, err
 	}
+	// Submissions stored just before a crash, whose case never started, are handed over.
+	go srv.RunHandOverRecovery(ctx, time.Minute)
 	return &http.Server{Addr: cfg.HTTPAddr, Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout: 60 * time.Second, WriteTimeout: 120 * time.Second, IdleTimeout: 120 * time.Second}, nil
 }

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,6 +19,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"skillcert/models"
+	"skillcert/models/pii"
+	"skillcert/workflows"
 )
 
 // TestMain lets the test binary run `skillcert dev` as a child process (the process the
@@ -176,4 +179,40 @@ func envInt(t *testing.T, name string, def int) int {
 	n, err := strconv.Atoi(v)
 	require.NoError(t, err, "%s", name)
 	return n
+}
+
+// TestSubmissionHandedOverAfterRestart: a submission stored just before the process died,
+// whose case workflow never started, becomes a case when the server starts again, without the
+// enterprise submitting again.
+func TestSubmissionHandedOverAfterRestart(t *testing.T) {
+	dir := t.TempDir()
+	s := startStack(t, dir, filepath.Join(dir, "app.db"))
+	defer func() { s.stop() }()
+	now := time.Now()
+	s.must(http.StatusAccepted, "region", http.MethodPost, "/api/v1/campaigns", map[string]any{"year": upcomingYear(now),
+		"collection_deadline": now.Add(2 * time.Hour), "publication_target": now.Add(4 * time.Hour)}, nil)
+
+	// What the submit handler stores before it starts the case: the sealed version, status submitted.
+	var v appView
+	s.must(http.StatusOK, "energy", http.MethodGet, "/api/v1/applications/mine", nil, &v)
+	form := s.applicationForm("energy")
+	sealer, err := pii.New([]byte(e2eDataKey), []byte(e2eLookupKey))
+	require.NoError(t, err)
+	content, err := form.Normalize().ToApplication(sealer, nil)
+	require.NoError(t, err)
+	var me struct {
+		User models.User `json:"user"`
+	}
+	s.must(http.StatusOK, "energy", http.MethodGet, "/api/v1/me", nil, &me)
+	_, err = s.db.SubmitApplication(context.Background(), models.Submission{ApplicationID: v.ID, DraftVersion: v.DraftVersion,
+		Content: content, SubmittedBy: me.User.ID, At: time.Now()})
+	require.NoError(t, err)
+	_, err = s.db.CaseByApplication(context.Background(), v.ID)
+	require.ErrorIs(t, err, models.ErrNotFound, "no case yet: the process died before the hand-over")
+
+	s.stop()
+	s = startStack(t, dir, filepath.Join(dir, "app.db"))
+	s.waitStage(v.ID, workflows.StageLeagueReview)
+	c := s.caseOf("energy", v.ID)
+	require.Equal(t, []string{"submitted"}, c.eventKinds())
 }

@@ -26,7 +26,11 @@ import (
 	"skillcert/workflows"
 )
 
-const e2ePassword = "e2e-password-1"
+const (
+	e2ePassword  = "e2e-password-1"
+	e2eDataKey   = "e2e-data-key-e2e-data-key-e2e-dk"
+	e2eLookupKey = "e2e-lookup-key-e2e-lookup-key-lk"
+)
 
 // stack is the whole system in the test process: an embedded Temporal server on a file, the
 // worker and the HTTP API on a database, as `skillcert dev` runs it.
@@ -41,13 +45,14 @@ type stack struct {
 	http   *httptest.Server
 	tokens map[string]string
 	timing workflows.Timing
+	cancel context.CancelFunc
 }
 
 // startStack starts (or restarts, on the same directory and database) the stack.
 func startStack(t *testing.T, dir, dsn string) *stack {
 	t.Helper()
-	ctx := context.Background()
-	s := &stack{t: t, dir: dir, dsn: dsn, tokens: map[string]string{}}
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &stack{t: t, dir: dir, dsn: dsn, tokens: map[string]string{}, cancel: cancel}
 	var err error
 	s.ts, err = devserver.Start(devserver.Config{DatabaseFile: filepath.Join(dir, "temporal.db"), Namespace: "skillcert",
 		SearchAttributes: workflows.SearchAttributes(), LogLevel: "fatal"})
@@ -57,7 +62,7 @@ func startStack(t *testing.T, dir, dsn string) *stack {
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
 	cfg := Config{TemporalNamespace: "skillcert", TaskQueue: "skillcert", PublicURL: "http://e2e", SessionKey: []byte("e2e-session-key-e2e-session-key!!"),
-		DataKey: []byte("e2e-data-key-e2e-data-key-e2e-dk"), SigningKey: []byte("e2e-signing-key-e2e-signing-key!"), LookupKey: []byte("e2e-lookup-key-e2e-lookup-key-lk"),
+		DataKey: []byte(e2eDataKey), SigningKey: []byte("e2e-signing-key-e2e-signing-key!"), LookupKey: []byte(e2eLookupKey),
 		StorageDir: filepath.Join(dir, "attachments"), DatabaseURL: dsn, ShutdownTimeout: time.Second}
 	s.tc, err = client.DialContext(ctx, temporalClientOptions(cfg, log, s.ts.HostPort()))
 	require.NoError(t, err)
@@ -79,6 +84,7 @@ func startStack(t *testing.T, dir, dsn string) *stack {
 
 // stop ends everything abruptly (no drain), as a crash would, keeping the files.
 func (s *stack) stop() {
+	s.cancel()
 	s.http.CloseClientConnections()
 	s.http.Close()
 	s.w.Stop()
