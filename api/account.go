@@ -442,22 +442,31 @@ type accessResult struct {
 	TokensRevoked int64       `json:"tokens_revoked"`
 }
 
+// accountAction reads the reason of an action on another account and loads that account, which
+// the caller must be allowed to manage; selfAction, when not empty, is the audited action that
+// refuses the caller's own account. ok is false when the answer has been written.
+func (s *Server) accountAction(c *gin.Context, selfAction string) (u models.User, reason string, ok bool, err error) {
+	if reason, err = readReason(c); err != nil {
+		return u, "", false, err
+	}
+	if u, _, ok, err = s.managedUser(c, "manage"); err != nil || !ok {
+		return u, "", false, err
+	}
+	if selfAction != "" && u.ID == actorFrom(c).User.ID {
+		return u, "", false, s.refuseSelf(c, selfAction, u)
+	}
+	return u, reason, true, nil
+}
+
 // apiDisableUser disables an account: it can no longer log in, and its sessions and API tokens
 // end at once. The caller cannot disable their own account.
 func (s *Server) apiDisableUser(c *gin.Context) error {
 	ctx := c.Request.Context()
-	reason, err := readReason(c)
-	if err != nil {
-		return err
-	}
-	u, _, ok, err := s.managedUser(c, "manage")
+	u, reason, ok, err := s.accountAction(c, "user.disable")
 	if err != nil || !ok {
 		return err
 	}
 	a := actorFrom(c)
-	if u.ID == a.User.ID {
-		return s.refuseSelf(c, "user.disable", u)
-	}
 	before := userState(u.Active)
 	u, ended, err := s.db.SetUserActive(ctx, u.ID, false, s.now())
 	if err != nil {
@@ -477,11 +486,7 @@ func (s *Server) apiDisableUser(c *gin.Context) error {
 // apiEnableUser enables a disabled account; it logs in again with its password.
 func (s *Server) apiEnableUser(c *gin.Context) error {
 	ctx := c.Request.Context()
-	reason, err := readReason(c)
-	if err != nil {
-		return err
-	}
-	u, _, ok, err := s.managedUser(c, "manage")
+	u, reason, ok, err := s.accountAction(c, "")
 	if err != nil || !ok {
 		return err
 	}
@@ -526,18 +531,11 @@ func newOneTimePassword() string {
 // reset usually means it was lost or exposed. The password is never logged or audited.
 func (s *Server) apiResetPassword(c *gin.Context) error {
 	ctx := c.Request.Context()
-	reason, err := readReason(c)
-	if err != nil {
-		return err
-	}
-	u, _, ok, err := s.managedUser(c, "manage")
+	u, reason, ok, err := s.accountAction(c, "user.password_reset")
 	if err != nil || !ok {
 		return err
 	}
 	a := actorFrom(c)
-	if u.ID == a.User.ID {
-		return s.refuseSelf(c, "user.password_reset", u)
-	}
 	pw := newOneTimePassword()
 	if err := u.SetPassword(pw); err != nil {
 		return err

@@ -151,6 +151,34 @@ type pageView struct {
 
 func (v *pageView) base() *pageView { return v }
 
+// pager is the paging of a list page (the layout's "pager" template).
+type pager struct {
+	Total              int64
+	Page, Pages        int
+	PrevHref, NextHref string
+}
+
+// setTotal fills the page count and the links to the neighbouring pages, which keep the
+// request's query q (filters) and change its page.
+func (g *pager) setTotal(path string, q url.Values, total int64, size int) {
+	g.Total = total
+	g.Pages = max(int((total+int64(size)-1)/int64(size)), 1)
+	href := func(n int) string {
+		nq := url.Values{}
+		for k, vs := range q {
+			nq[k] = vs
+		}
+		nq.Set("page", strconv.Itoa(n))
+		return path + "?" + nq.Encode()
+	}
+	if g.Page > 1 {
+		g.PrevHref = href(g.Page - 1)
+	}
+	if g.Page < g.Pages {
+		g.NextHref = href(g.Page + 1)
+	}
+}
+
 // viewModel is a page's data: a struct embedding pageView.
 type viewModel interface{ base() *pageView }
 

@@ -119,14 +119,12 @@ const usersPageSize = 50
 // usersView is p_users.html's data: the list with its filters, and the form that creates a user.
 type usersView struct {
 	pageView
-	Filters            []formField
-	Filtered           bool
-	Rows               []userRow
-	Total              int64
-	Page, Pages        int
-	PrevHref, NextHref string
-	ReturnTo           string
-	Create             *userForm
+	Filters  []formField
+	Filtered bool
+	Rows     []userRow
+	pager
+	ReturnTo string
+	Create   *userForm
 	// Detail, when set, is one account's page instead of the list.
 	Detail *userDetail
 }
@@ -251,22 +249,7 @@ func (p *webPages) usersView(c *gin.Context, in *createUserRequest, errs validat
 			Where: sc.where(u), LastLogin: p.whenPtr(u.LastLoginAt), Href: "/admin/users/" + url.PathEscape(u.ID),
 			Active: u.Active, Self: u.ID == a.User.ID, CanManage: canManage})
 	}
-	v.Total = list.Total
-	v.Pages = max(int((list.Total+usersPageSize-1)/usersPageSize), 1)
-	page := func(n int) string {
-		nq := url.Values{}
-		for k, vs := range q {
-			nq[k] = vs
-		}
-		nq.Set("page", strconv.Itoa(n))
-		return "/admin/users?" + nq.Encode()
-	}
-	if v.Page > 1 {
-		v.PrevHref = page(v.Page - 1)
-	}
-	if v.Page < v.Pages {
-		v.NextHref = page(v.Page + 1)
-	}
+	v.setTotal("/admin/users", q, list.Total, usersPageSize)
 	v.Filters = []formField{
 		{Name: "q", ID: "q-q", Label: "用户名或姓名", Kind: "search", Value: text},
 		{Name: "role", ID: "q-role", Label: "角色", Kind: "select", Options: roleOptions(choice{Label: "全部角色"}, role)},
@@ -642,13 +625,11 @@ const auditPageSize = 50
 // auditView is p_audit.html's data.
 type auditView struct {
 	pageView
-	Filters            []formField
-	Filtered           bool
-	Rows               []auditRow
-	Total              int64
-	Page, Pages        int
-	PrevHref, NextHref string
-	CanVerify          bool
+	Filters  []formField
+	Filtered bool
+	Rows     []auditRow
+	pager
+	CanVerify bool
 }
 
 type auditRow struct {
@@ -832,22 +813,7 @@ func (p *webPages) auditPage(c *gin.Context) error {
 		row.Details = maskPersonal(row.Details)
 		v.Rows = append(v.Rows, row)
 	}
-	v.Total = list.Total
-	v.Pages = max(int((list.Total+auditPageSize-1)/auditPageSize), 1)
-	page := func(n int) string {
-		nq := url.Values{}
-		for k, vs := range q {
-			nq[k] = vs
-		}
-		nq.Set("page", strconv.Itoa(n))
-		return "/admin/audit?" + nq.Encode()
-	}
-	if v.Page > 1 {
-		v.PrevHref = page(v.Page - 1)
-	}
-	if v.Page < v.Pages {
-		v.NextHref = page(v.Page + 1)
-	}
+	v.setTotal("/admin/audit", q, list.Total, auditPageSize)
 	if rest := errs.rest(); len(rest) > 0 {
 		v.Alert = strings.Join(rest, " ")
 	}

@@ -802,11 +802,9 @@ func (p *webPages) reassign(c *gin.Context) error {
 // casesView is p_cases.html's data.
 type casesView struct {
 	pageView
-	FilterFields       []formField
-	Rows               []caseRow
-	Total              int64
-	Page, Pages        int
-	PrevHref, NextHref string
+	FilterFields []formField
+	Rows         []caseRow
+	pager
 }
 
 type caseRow struct {
@@ -862,22 +860,7 @@ func (p *webPages) casesPage(c *gin.Context) error {
 		}
 		v.Rows = append(v.Rows, row)
 	}
-	v.Total = total
-	v.Pages = max(int((total+casesPageSize-1)/casesPageSize), 1)
-	page := func(n int) string {
-		nq := url.Values{}
-		for k, vs := range q {
-			nq[k] = vs
-		}
-		nq.Set("page", strconv.Itoa(n))
-		return "/admin/cases?" + nq.Encode()
-	}
-	if v.Page > 1 {
-		v.PrevHref = page(v.Page - 1)
-	}
-	if v.Page < v.Pages {
-		v.NextHref = page(v.Page + 1)
-	}
+	v.setTotal("/admin/cases", q, total, casesPageSize)
 	stages := []choice{{Value: "", Label: "全部阶段"}}
 	for _, s := range stageOrder {
 		stages = append(stages, choice{Value: s, Label: stageName(s), Selected: s == f.Stage})
