@@ -69,6 +69,7 @@ func (s *Server) pageRoutes(r *gin.Engine) {
 	r.GET("/admin/stalled", login, s.authorize("finding", "read", ownScope), s.page(p.stalledPage))
 	r.POST("/admin/stalled/remind", login, s.csrf, s.authorize("finding", "act", ownScope), s.page(p.remind))
 	r.POST("/admin/stalled/reassign", login, s.csrf, s.authorize("finding", "act", ownScope), s.page(p.reassign))
+	r.POST("/admin/stalled/return", login, s.csrf, s.authorize("finding", "act", ownScope), s.page(p.returnCase))
 	r.GET("/admin/cases", login, s.authorize("case", "read", ownScope), s.page(p.casesPage))
 
 	// The public.

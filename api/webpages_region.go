@@ -15,6 +15,7 @@ import (
 
 	"skillcert/models"
 	"skillcert/models/validate"
+	"skillcert/policies"
 	"skillcert/workflows"
 )
 
@@ -549,6 +550,23 @@ type findingRow struct {
 	Version                                                               int
 	CanAct                                                                bool
 	Assignees                                                             []choice
+	// Return is the 退回 form, offered on a case the caller may adjust in a stage it fits.
+	Return *returnForm
+}
+
+// returnForm is a finding's 退回 form: the case goes back to the enterprise for correction and,
+// once resubmitted, to the review it left (workflows.Returnable).
+type returnForm struct {
+	FindingID, CaseID, Label, Hint string
+	Reason                         formField
+	// Open unfolds the form (it comes back with an error and what was typed).
+	Open bool
+}
+
+// returnInput is a posted 退回 form with the messages to show beside its reason.
+type returnInput struct {
+	FindingID, CaseID, Reason string
+	Errors                    []string
 }
 
 type cohortTable struct {
@@ -572,13 +590,24 @@ type cohortCell struct {
 // stalledPage lists the watchdog's open findings with their age and the actions on them, and
 // counts the cases by stage and league (a batch at a time) with links to the lists.
 func (p *webPages) stalledPage(c *gin.Context) error {
+	v, err := p.stalledView(c, nil)
+	if err != nil {
+		return err
+	}
+	return p.show(c, http.StatusOK, "p_stalled", v)
+}
+
+// stalledView builds the page; ret, when set, is a 退回 form that comes back with its errors.
+func (p *webPages) stalledView(c *gin.Context, ret *returnInput) (*stalledView, error) {
 	ctx := c.Request.Context()
 	a := actorFrom(c)
 	v := &stalledView{pageView: pageView{pageData: pageData{Title: "停滞案件"}}}
 	fs, err := p.db.OpenFindings(ctx, p.subtree(c))
 	if err != nil {
-		return err
+		return nil, err
 	}
+	cases := map[string]*models.Case{}
+	retShown := false
 	names := p.names(c)
 	counts := map[string]int{}
 	users := map[string]string{}
@@ -611,7 +640,25 @@ func (p *webPages) stalledPage(c *gin.Context) error {
 				}
 			}
 		}
+		caseID := f.CaseID
+		if caseID == "" && ok {
+			caseID = t.CaseID
+		}
+		if cs := p.stalledCase(ctx, cases, caseID); cs != nil {
+			if row.Enterprise == "" {
+				row.Enterprise = cs.EnterpriseName
+			}
+			row.Return = p.returnFormFor(a, f.ID, cs)
+		}
+		if row.Return != nil && ret != nil && ret.FindingID == f.ID && ret.CaseID == row.Return.CaseID {
+			row.Return.Reason.Value, row.Return.Reason.Errors, row.Return.Open = ret.Reason, ret.Errors, true
+			retShown = true
+		}
 		v.Findings = append(v.Findings, row)
+	}
+	if ret != nil && !retShown {
+		// The finding closed or the case moved on meanwhile: the message goes above the page.
+		v.Alert = strings.Join(ret.Errors, " ")
 	}
 	for _, k := range []string{models.FindingOverdueTask, models.FindingSilentCase, models.FindingRetryingActivity, models.FindingDrift} {
 		v.Counts = append(v.Counts, kindCount{Name: findingKindNames[k], Count: counts[k]})
@@ -629,9 +676,44 @@ func (p *webPages) stalledPage(c *gin.Context) error {
 	}
 	v.Cohort, err = p.cohort(c, batch)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return p.show(c, http.StatusOK, "p_stalled", v)
+	return v, nil
+}
+
+// stalledCase loads a finding's case once per page (nil when there is none).
+func (p *webPages) stalledCase(ctx context.Context, cases map[string]*models.Case, id string) *models.Case {
+	if id == "" {
+		return nil
+	}
+	if cs, done := cases[id]; done {
+		return cs
+	}
+	cases[id] = nil
+	cs, err := p.db.CaseByID(ctx, id)
+	if err != nil {
+		if !errors.Is(err, models.ErrNotFound) {
+			p.log.WarnContext(ctx, "stalled finding case", "caseID", id, "err", err)
+		}
+		return nil
+	}
+	cases[id] = &cs
+	return &cs
+}
+
+// returnFormFor is the 退回 form of a finding's case, or nil when the case is not in a stage the
+// workflow lets the region return, or the caller may not adjust it (the API and the workflow
+// decide; this only keeps the page from offering what would be refused).
+func (p *webPages) returnFormFor(a *Actor, findingID string, cs *models.Case) *returnForm {
+	if cs.Status != "open" || !workflows.Returnable(cs.Stage) ||
+		!p.enf.Allowed(a.User.ID, policies.EnterpriseDomain(cs.JurisdictionCode, cs.EnterpriseID), "case", "adjust") {
+		return nil
+	}
+	back := stageName(cs.Stage)
+	return &returnForm{FindingID: findingID, CaseID: cs.ID, Label: "退回企业补正",
+		Hint: "申报材料退回企业按理由修改，企业重新提交后回到" + back + "。当前待办将撤销；企业和原待办人会收到通知，退回记入审计日志。",
+		Reason: formField{Name: "reason", ID: "f-return-reason-" + findingID, Label: "退回理由（企业可见）", Kind: "textarea",
+			Required: true, Wide: true, Rows: 3}}
 }
 
 // findingTask is the open task a finding is about: its own, or its case's first open task.
@@ -794,6 +876,45 @@ func (p *webPages) reassign(c *gin.Context) error {
 	}
 	p.flash(c, flashOK, msg)
 	return seeOther(c, "/admin/stalled")
+}
+
+// returnCase returns a stalled case to the enterprise for correction through the API's
+// adjustment (the workflow checks the stage and the role, cancels the review task, opens the
+// correction and audits it; the API audits a refusal). A blank reason is refused here, and
+// any refusal comes back beside the form with what was typed.
+func (p *webPages) returnCase(c *gin.Context) error {
+	ctx := c.Request.Context()
+	in := &returnInput{FindingID: c.PostForm("finding_id"), CaseID: c.PostForm("case_id"), Reason: strings.TrimSpace(c.PostForm("reason"))}
+	status := http.StatusUnprocessableEntity
+	if in.Reason == "" {
+		in.Errors = []string{"请填写退回理由。"}
+	} else {
+		var before models.Case
+		if cs, err := p.db.CaseByID(ctx, in.CaseID); err == nil {
+			before = cs
+		}
+		var res workflows.AdjustResult
+		err := p.callAPI(c, http.MethodPost, "/api/v1/cases/"+url.PathEscape(in.CaseID)+"/adjust",
+			adjustBody{Action: "return", Reason: in.Reason}, &res)
+		if err == nil {
+			msg := "已退回企业补正。"
+			if before.ID != "" {
+				msg = "已将" + before.EnterpriseName + "的申报退回企业补正，企业重新提交后回到" + stageName(before.Stage) + "。"
+			}
+			p.flash(c, flashOK, msg)
+			return seeOther(c, "/admin/stalled")
+		}
+		e := userError(err)
+		if e == nil {
+			return err
+		}
+		in.Errors, status = []string{e.Message}, e.Status
+	}
+	v, err := p.stalledView(c, in)
+	if err != nil {
+		return err
+	}
+	return p.show(c, status, "p_stalled", v)
 }
 
 // ---------------------------------------------------------------------------------------------

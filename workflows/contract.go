@@ -27,7 +27,8 @@ func ComplaintWorkflowID(id string) string { return "complaint-" + id }
 const (
 	// DecideUpdate carries a person's decision on an open task (DecisionRequest → DecisionResult).
 	DecideUpdate = "Decide"
-	// AdjustUpdate suspends, resumes, removes or withdraws a case (AdjustRequest → AdjustResult).
+	// AdjustUpdate suspends, resumes, removes, withdraws or returns a case (AdjustRequest →
+	// AdjustResult).
 	AdjustUpdate = "Adjust"
 	// MoveDeadlineUpdate moves a campaign deadline (MoveDeadlineRequest → CampaignCalendar).
 	MoveDeadlineUpdate = "MoveDeadline"
@@ -114,12 +115,25 @@ type DecisionResult struct {
 	NextTasks []string `json:"next_tasks,omitempty"`
 }
 
-// AdjustRequest asks for a change outside the normal flow.
+// AdjustRequest asks for a change outside the normal flow. Every action needs a reason.
+//
+//   - withdraw (the enterprise, before publication) closes the case;
+//   - suspend / resume (the region) pause a published pilot and take it up again;
+//   - remove (the region) takes the enterprise out of the directory and closes the case;
+//   - return (the region, on a case stalled in review; see Returnable) cancels the open review
+//     task and sends the application back to the enterprise for correction with the reason;
+//     the resubmission comes back to the review it left.
 type AdjustRequest struct {
 	Actor  Actor  `json:"actor"`
-	Action string `json:"action"` // withdraw | suspend | resume | remove
+	Action string `json:"action"` // withdraw | suspend | resume | remove | return
 	Reason string `json:"reason"`
 }
+
+// Returnable says whether the region's "return" adjustment may be used on a case in a stage:
+// only in the county's pre-check and the league's review, while the application is still
+// submitted. Once the league has accepted it, the application, the league's summary and the
+// expert panel rest on it, so a later return is refused.
+func Returnable(stage string) bool { return stage == StagePrecheck || stage == StageLeagueReview }
 
 // AdjustResult is the case's stage after an adjustment.
 type AdjustResult struct {

@@ -61,7 +61,7 @@ type CaseResult struct {
 // EnterpriseCase is one enterprise's application from submission to the active pilot.
 //
 // ID: CaseWorkflowID(caseID). Messages: DecideUpdate (task decisions), AdjustUpdate
-// (withdraw/suspend/resume/remove), signals SummarySubmittedSignal, PublishedSignal,
+// (withdraw/suspend/resume/remove/return), signals SummarySubmittedSignal, PublishedSignal,
 // ComplaintOutcomeSignal; StateQuery. Timers: every open task has a reminder before its due
 // date and escalates to the parent jurisdiction after it. Continue-As-New when the server
 // suggests it, at a quiet point, carrying CaseState.
@@ -494,12 +494,38 @@ func (w *caseWF) notifyEnterprise(subject, body string) models.NotifyRequest {
 }
 
 func (w *caseWF) returnForCorrection(tr *models.Transition, from string, req DecisionRequest) {
-	w.st.Stage, w.st.CorrectionOf = StageCorrection, from
 	who := map[string]string{StagePrecheck: "旗县", StageLeagueReview: "盟市"}[from]
-	w.event(tr, "returned", who+"退回补正："+reasonsText(req), &req.Actor, true, req.Reasons)
+	w.sendForCorrection(tr, from, who+"退回补正："+reasonsText(req), req)
+}
+
+// sendForCorrection hands the application back to the enterprise: the application reopens for
+// editing with the reasons, the enterprise gets the correction task and is told, and the
+// resubmission comes back to the stage from.
+func (w *caseWF) sendForCorrection(tr *models.Transition, from, summary string, req DecisionRequest) {
+	w.st.Stage, w.st.CorrectionOf = StageCorrection, from
+	w.event(tr, "returned", summary, &req.Actor, true, req.Reasons)
 	tr.Application = w.appChange(models.ApplicationReturned, req)
 	w.openTask(tr, KindCorrection, "enterprise_user", w.enterpriseDomain(), "", w.in.Timing.CorrectionDays, 0)
 	tr.Notify = append(tr.Notify, w.notifyEnterprise("申报材料被退回补正", "审核意见："+reasonsText(req)+"。请按意见修改后重新提交。"))
+}
+
+// regionReturn is the region's "return" adjustment of a case in review: the open review task
+// is cancelled (its holder is told why) and the application goes back to the enterprise for
+// correction, as if the reviewer had returned it; the resubmission comes back to the review
+// it left. Later stages are refused (Returnable): the application is accepted by then and the
+// league's summary and the expert panel have been built on it.
+func (w *caseWF) regionReturn(tr *models.Transition, req AdjustRequest) {
+	from := w.st.Stage
+	for _, t := range w.Tasks {
+		tr.CloseTasks = append(tr.CloseTasks, models.TaskClose{ID: t.ID, Status: models.TaskCancelled, Outcome: "returned",
+			Reasons: req.Reason, DecidedBy: req.Actor.UserID})
+		tr.Notify = append(tr.Notify, models.NotifyRequest{UserID: t.Assignee, Role: t.Role, Domain: t.Domain, CaseID: w.in.CaseID,
+			Kind: "task_cancelled", Subject: "待办已撤销：" + Kinds[t.Kind].Title,
+			Body: w.in.EnterpriseName + " 的申报已由自治区人社厅退回企业补正，本待办不再需要办理。企业重新提交后将重新生成待办。退回理由：" + req.Reason})
+	}
+	w.Tasks = nil
+	dr := DecisionRequest{Actor: req.Actor, Reasons: []Reason{{Message: req.Reason}}}
+	w.sendForCorrection(tr, from, "自治区退回企业补正："+req.Reason, dr)
 }
 
 // quorumAfterTimeout is true when overdue expert tasks leave a quorum of scores.
@@ -725,6 +751,9 @@ func (w *caseWF) remove(tr *models.Transition, summary string, actor *Actor) {
 
 // Adjustments: validator first (no history on refusal), then the main loop applies them.
 
+// notReturnable is the refusal of a "return" outside the stages it fits.
+const notReturnable = "该阶段不能退回：只有处于旗县初审或盟市审核阶段的申报可以退回企业补正"
+
 func (w *caseWF) validateAdjust(req AdjustRequest) error {
 	if strings.TrimSpace(req.Reason) == "" {
 		return refuse(ErrInvalidDecision, "请填写理由")
@@ -759,6 +788,13 @@ func (w *caseWF) validateAdjust(req AdjustRequest) error {
 		if w.st.Stage == StageClosed {
 			return refuse(ErrWrongState, "该申报已结束")
 		}
+	case "return":
+		if req.Actor.Role != "region_official" {
+			return refuse(ErrNotCandidate, "只有自治区人社厅可以退回申报")
+		}
+		if !Returnable(w.st.Stage) {
+			return refuse(ErrWrongState, notReturnable)
+		}
 	default:
 		return refuse(ErrInvalidDecision, "未知的调整操作")
 	}
@@ -772,6 +808,11 @@ func (w *caseWF) handleAdjust(ctx workflow.Context, req AdjustRequest) (AdjustRe
 		defer func() { done = true }()
 		if w.st.Stage == StageClosed {
 			err = refuse(ErrWrongState, "该申报已结束")
+			return nil
+		}
+		if req.Action == "return" && !Returnable(w.st.Stage) {
+			// Validated in review; a decision handled before it moved the case on.
+			err = refuse(ErrWrongState, notReturnable)
 			return nil
 		}
 		before := w.st.Stage
@@ -795,6 +836,8 @@ func (w *caseWF) handleAdjust(ctx workflow.Context, req AdjustRequest) (AdjustRe
 			}
 		case "remove":
 			w.remove(&tr, "自治区移出试点企业目录："+req.Reason, &req.Actor)
+		case "return":
+			w.regionReturn(&tr, req)
 		}
 		tr.Audit = append(tr.Audit, models.AuditEntry{ActorID: req.Actor.UserID, ActorName: req.Actor.Username, Role: req.Actor.Role,
 			JurisdictionCode: truncate6(req.Actor.Jurisdiction), Action: "case." + req.Action, ObjectType: "case", ObjectID: w.in.CaseID,

@@ -88,20 +88,31 @@ func benchLifecycle(ctx context.Context, cfg Config, log *slog.Logger, args []st
 	if err != nil {
 		return err
 	}
-	baseline, err := runBaseline(ctx, d.tc, work)
+	baseline, err := runBaseline(ctx, d.tc, work, false)
 	if err != nil {
 		return fmt.Errorf("baseline: %w", err)
 	}
-	var updates, acts, locals int
-	for _, w := range work {
-		updates, acts, locals = updates+w.Updates, acts+w.Activities, locals+w.LocalActivities
+	// A second baseline also repeats what our workflows do besides Updates and activities
+	// (due-date timers, search attributes, sittings as children, signals): the gap between it
+	// and the run is the cost of everything that is not Temporal.
+	full, err := runBaseline(ctx, d.tc, work, true)
+	if err != nil {
+		return fmt.Errorf("full baseline: %w", err)
 	}
-	rate := float64(updates) / elapsed.Seconds()
-	baseRate := float64(updates) / baseline.Seconds()
+	var t workflowWork
+	for _, w := range work {
+		t.Updates, t.Activities, t.LocalActivities = t.Updates+w.Updates, t.Activities+w.Activities, t.LocalActivities+w.LocalActivities
+		t.Timers, t.Upserts, t.Children, t.Signals = t.Timers+w.Timers, t.Upserts+w.Upserts, t.Children+w.Children, t.Signals+w.Signals
+	}
+	updates := float64(t.Updates)
+	rate, baseRate, fullRate := updates/elapsed.Seconds(), updates/baseline.Seconds(), updates/full.Seconds()
 	fmt.Fprintf(stdout, "lifecycle cases=%d seconds=%.1f cases_per_s=%.2f transitions_per_s=%.1f baseline_transitions_per_s=%.1f ratio=%.2f "+
-		"updates=%d activities=%d local_activities=%d workflows=%d http_writes=%d certificates=%d decisions=%d notifications=%d rss_mb=%d\n",
-		*n, elapsed.Seconds(), float64(*n)/elapsed.Seconds(), rate, baseRate, rate/baseRate,
-		updates, acts, locals, len(work), drv.writes.Load(), rep.Certificates, rep.Decisions, rep.Notifications, peakRSSMB())
+		"same_work_baseline_transitions_per_s=%.1f same_work_ratio=%.2f "+
+		"updates=%d activities=%d local_activities=%d timers=%d search_attribute_upserts=%d child_workflows=%d signals=%d workflows=%d "+
+		"http_writes=%d certificates=%d decisions=%d notifications=%d rss_mb=%d\n",
+		*n, elapsed.Seconds(), float64(*n)/elapsed.Seconds(), rate, baseRate, rate/baseRate, fullRate, rate/fullRate,
+		t.Updates, t.Activities, t.LocalActivities, t.Timers, t.Upserts, t.Children, t.Signals, len(work),
+		drv.writes.Load(), rep.Certificates, rep.Decisions, rep.Notifications, peakRSSMB())
 	return nil
 }
 
@@ -110,6 +121,8 @@ func benchLifecycle(ctx context.Context, cfg Config, log *slog.Logger, args []st
 type workflowWork struct {
 	ID                                   string
 	Updates, Activities, LocalActivities int
+	// What else it asked of Temporal: timers, search-attribute upserts, child workflows, signals.
+	Timers, Upserts, Children, Signals int
 }
 
 // workOfRun counts, from their histories, the work of every workflow the run used: the cases,
@@ -161,6 +174,14 @@ func workOfRun(ctx context.Context, tc client.Client, db *models.DB, enterprises
 				w.Activities++
 			case enums.EVENT_TYPE_MARKER_RECORDED:
 				w.LocalActivities++
+			case enums.EVENT_TYPE_TIMER_STARTED:
+				w.Timers++
+			case enums.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES:
+				w.Upserts++
+			case enums.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED:
+				w.Children++
+			case enums.EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED:
+				w.Signals++
 			}
 		}
 		out = append(out, w)
@@ -173,15 +194,68 @@ const (
 	baselineQueue    = "skillcert-bench-baseline"
 	baselineWorkflow = "BenchBaseline"
 	baselineUpdate   = "step"
+	// baselineChildWorkflow stands in for a sitting started by a case.
+	baselineChildWorkflow = "BenchBaselineChild"
+	baselineSinkWorkflow  = "BenchBaselineSink"
+	baselineSinks         = 8
 )
 
 func baselineNoop(context.Context) error { return nil }
 
+// baselineInput is a baseline workflow's work; Full adds the timers, search attributes, child
+// workflows and signals.
+type baselineInput struct {
+	Work workflowWork
+	Full bool
+	// Sink is the workflow the signals go to (a workflow cannot signal itself).
+	Sink string
+}
+
+func baselineChild(workflow.Context) error { return nil }
+
+// baselineSink takes signals until it is terminated.
+func baselineSink(ctx workflow.Context) error {
+	ch := workflow.GetSignalChannel(ctx, "bench")
+	for ch.Receive(ctx, nil) {
+	}
+	return nil
+}
+
 // baselineRun is a bare workflow with the shape of one workflow of the run: it accepts
-// w.Updates Updates, each running its share of the local activities and activities.
-func baselineRun(ctx workflow.Context, w workflowWork) error {
+// w.Updates Updates, each running its share of the local activities and activities (and, when
+// full, of the timers, search-attribute upserts, child workflows and signals to itself).
+func baselineRun(ctx workflow.Context, in baselineInput) error {
+	w := in.Work
 	share := func(total, i int) int { return total*(i+1)/max(w.Updates, 1) - total*i/max(w.Updates, 1) }
+	extras := func(ctx workflow.Context, i int) error {
+		for range share(w.Timers, i) {
+			workflow.NewTimer(ctx, 365*24*time.Hour) // a due date: started, not waited for
+		}
+		for range share(w.Upserts, i) {
+			if err := workflow.UpsertTypedSearchAttributes(ctx, workflows.CaseStage.ValueSet(fmt.Sprint("bench-", i))); err != nil {
+				return err
+			}
+		}
+		cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{WorkflowID: fmt.Sprintf("%s-child-%d", workflow.GetInfo(ctx).WorkflowExecution.ID, i)})
+		for j := range share(w.Children, i) {
+			cctx := workflow.WithWorkflowID(cctx, fmt.Sprintf("%s-%d", workflow.GetChildWorkflowOptions(cctx).WorkflowID, j))
+			if err := workflow.ExecuteChildWorkflow(cctx, baselineChildWorkflow).Get(ctx, nil); err != nil {
+				return err
+			}
+		}
+		for range share(w.Signals, i) {
+			if err := workflow.SignalExternalWorkflow(ctx, in.Sink, "", "bench", i).Get(ctx, nil); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 	run := func(ctx workflow.Context, i int) error {
+		if in.Full {
+			if err := extras(ctx, i); err != nil {
+				return err
+			}
+		}
 		lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{StartToCloseTimeout: 10 * time.Second})
 		for range share(w.LocalActivities, i) {
 			if err := workflow.ExecuteLocalActivity(lctx, baselineNoop).Get(ctx, nil); err != nil {
@@ -214,21 +288,34 @@ func baselineRun(ctx workflow.Context, w workflowWork) error {
 
 // runBaseline runs one bare workflow per workflow of the run, all at once, each sent its
 // Updates one after another as the cases' actors do, and returns the time until all finished.
-func runBaseline(ctx context.Context, tc client.Client, work []workflowWork) (time.Duration, error) {
+func runBaseline(ctx context.Context, tc client.Client, work []workflowWork, full bool) (time.Duration, error) {
 	w := sdkworker.New(tc, baselineQueue, sdkworker.Options{})
 	w.RegisterWorkflowWithOptions(baselineRun, workflow.RegisterOptions{Name: baselineWorkflow})
+	w.RegisterWorkflowWithOptions(baselineChild, workflow.RegisterOptions{Name: baselineChildWorkflow})
+	w.RegisterWorkflowWithOptions(baselineSink, workflow.RegisterOptions{Name: baselineSinkWorkflow})
 	w.RegisterActivityWithOptions(baselineNoop, activity.RegisterOptions{Name: "BenchBaselineNoop"})
 	if err := w.Start(); err != nil {
 		return 0, err
 	}
 	defer w.Stop()
 	prefix := fmt.Sprintf("bench-baseline-%d-", time.Now().UnixNano())
+	if full {
+		// The signals' receivers, as the cases, leagues and campaign are for ours.
+		for k := range baselineSinks {
+			id := fmt.Sprint(prefix, "sink-", k)
+			if _, err := tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: baselineQueue}, baselineSinkWorkflow); err != nil {
+				return 0, err
+			}
+			defer func() { _ = tc.TerminateWorkflow(context.WithoutCancel(ctx), id, "", "benchmark over") }()
+		}
+	}
 	start := time.Now()
 	var wg sync.WaitGroup
 	errs := make([]error, len(work))
 	for i, ww := range work {
 		wg.Go(func() {
-			run, err := tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: fmt.Sprint(prefix, i), TaskQueue: baselineQueue}, baselineWorkflow, ww)
+			run, err := tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: fmt.Sprint(prefix, i), TaskQueue: baselineQueue}, baselineWorkflow,
+				baselineInput{Work: ww, Full: full, Sink: fmt.Sprint(prefix, "sink-", i%baselineSinks)})
 			if err != nil {
 				errs[i] = err
 				return
