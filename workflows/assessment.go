@@ -102,7 +102,7 @@ func (w *sessionWF) commit(tr models.Transition) error {
 }
 
 func (w *sessionWF) candidates() ([]activities.CandidateFacts, error) {
-	actx := workflow.WithActivityOptions(w.ctx, workflow.ActivityOptions{StartToCloseTimeout: 30 * time.Second,
+	actx := workflow.WithActivityOptions(w.ctx, workflow.ActivityOptions{StartToCloseTimeout: quickActivity,
 		RetryPolicy: &temporal.RetryPolicy{InitialInterval: time.Second, MaximumInterval: time.Minute}})
 	var a *activities.Activities
 	var cs []activities.CandidateFacts
@@ -268,7 +268,8 @@ func (w *sessionWF) issue(cs []activities.CandidateFacts) (map[string]string, er
 	if len(in.Candidates) == 0 {
 		return out, nil
 	}
-	actx := workflow.WithActivityOptions(w.ctx, workflow.ActivityOptions{StartToCloseTimeout: time.Minute,
+	// Issuing is idempotent per candidate, so a short timeout costs nothing but a retry.
+	actx := workflow.WithActivityOptions(w.ctx, workflow.ActivityOptions{StartToCloseTimeout: 2 * quickActivity,
 		RetryPolicy: &temporal.RetryPolicy{InitialInterval: time.Second, MaximumInterval: time.Minute}})
 	var res activities.IssueResult
 	if err := workflow.ExecuteActivity(actx, IssueCertificatesActivity, in).Get(actx, &res); err != nil {

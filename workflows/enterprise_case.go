@@ -597,7 +597,7 @@ func (w *caseWF) startEvaluation() error {
 	}).Get(&seed); err != nil {
 		return err
 	}
-	actx := workflow.WithActivityOptions(w.ctx, workflow.ActivityOptions{StartToCloseTimeout: 30 * time.Second,
+	actx := workflow.WithActivityOptions(w.ctx, workflow.ActivityOptions{StartToCloseTimeout: quickActivity,
 		RetryPolicy: &temporal.RetryPolicy{InitialInterval: time.Second, MaximumInterval: time.Minute}})
 	var a *activities.Activities
 	var panel activities.Panel
@@ -681,7 +681,7 @@ func (w *caseWF) onPublished(p Published) error {
 		return nil
 	}
 	var facts activities.DirectoryFacts
-	actx := workflow.WithActivityOptions(w.ctx, workflow.ActivityOptions{StartToCloseTimeout: 30 * time.Second})
+	actx := workflow.WithActivityOptions(w.ctx, workflow.ActivityOptions{StartToCloseTimeout: quickActivity})
 	var a *activities.Activities
 	if err := workflow.ExecuteActivity(actx, a.EnterpriseFacts, w.in.CaseID).Get(actx, &facts); err != nil {
 		return err

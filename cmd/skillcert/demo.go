@@ -219,8 +219,8 @@ func (c *demoClient) decideCase(ctx context.Context, caseID, kind string, body m
 }
 
 // seedDemoCases stages the demo enterprises in different stages on a fresh data directory:
-// 乳业 accepted into 呼和浩特's summary, 电力检修 returned for correction, 稀土 waiting for 包头's
-// review, 能源化工 with a draft only.
+// 乳业 an active pilot with issued certificates, 电力检修 returned for correction, 稀土 waiting
+// for 包头's review, 能源化工 with a draft only.
 func seedDemoCases(ctx context.Context, base, password string, log *slog.Logger) error {
 	clients := map[string]*demoClient{}
 	for _, u := range []string{"dairy", "power", "rare", "energy", "hohhot"} {
@@ -241,14 +241,30 @@ func seedDemoCases(ctx context.Context, base, password string, log *slog.Logger)
 	if err := clients["energy"].do(ctx, http.MethodGet, "/api/v1/applications/mine", nil, nil); err != nil {
 		return err
 	}
-	if err := clients["hohhot"].decideCase(ctx, apps["dairy"], workflows.KindLeagueReview, map[string]any{"outcome": "accept"}); err != nil {
-		return err
-	}
 	if err := clients["hohhot"].decideCase(ctx, apps["power"], workflows.KindLeagueReview, map[string]any{"outcome": "return",
 		"reasons": []map[string]string{{"field": "contact.mobile", "message": "请填写联系人本人的手机号码"},
 			{"field": "conditions[3].explanation", "message": "请说明职工教育经费提取比例及近三年金额"}}}); err != nil {
 		return err
 	}
-	log.Info("demo cases staged", "enterprises", strings.Join([]string{"dairy", "power", "rare", "energy"}, ","))
+	// 乳业 goes the whole way, as the lifecycle benchmark's actors take it: accepted, in
+	// 呼和浩特's summary, scored, approved, published, work plan filed, a sitting with three
+	// candidates (two pass), audited, certificates issued.
+	e := demoEnterprises["dairy"]
+	dairy := models.BenchEnterprise{Username: "dairy", Name: e.name, CreditCode: e.credit, County: e.credit[2:8], League: "150100", Address: e.address}
+	drv := newLifecycleDriver(base, password, []models.BenchEnterprise{dairy}, log)
+	if err := drv.run(ctx); err != nil {
+		return fmt.Errorf("demo pilot of dairy: %w", err)
+	}
+	var numbers []string
+	if s, err := drv.sittingOf(ctx, apps["dairy"]); err == nil && s != nil {
+		for _, c := range s.Candidates {
+			if c.CertificateNumber != "" {
+				numbers = append(numbers, c.CertificateNumber)
+			}
+		}
+	}
+	// Certificate numbers are public (the query takes them); try them at /query.
+	log.Info("demo cases staged", "enterprises", strings.Join([]string{"dairy", "power", "rare", "energy"}, ","),
+		"certificates", strings.Join(numbers, ","))
 	return nil
 }

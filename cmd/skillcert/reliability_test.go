@@ -39,6 +39,9 @@ type devProcess struct {
 	base string
 	log  *os.File
 	cmd  *exec.Cmd
+	// exited is closed when the process has ended (Wait runs in the background), with waitErr.
+	exited  chan struct{}
+	waitErr error
 }
 
 func (p *devProcess) start() {
@@ -47,13 +50,42 @@ func (p *devProcess) start() {
 	p.cmd.Env = append(os.Environ(), p.env...)
 	p.cmd.Stdout, p.cmd.Stderr = p.log, p.log
 	require.NoError(p.t, p.cmd.Start())
-	require.NoError(p.t, waitReady(context.Background(), p.base), "dev process ready (log %s)", p.log.Name())
+	p.exited = make(chan struct{})
+	go func() { p.waitErr = p.cmd.Wait(); close(p.exited) }()
+	// Ready within two minutes even on a loaded machine, or the test says why not.
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	for {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, p.base+"/readyz", nil)
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		select {
+		case <-p.exited:
+			p.t.Fatalf("dev process ended before it was ready: %v\n%s", p.waitErr, p.logTail())
+		case <-ctx.Done():
+			p.t.Fatalf("dev process not ready after 2 minutes\n%s", p.logTail())
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// logTail is the end of the dev process's log.
+func (p *devProcess) logTail() string {
+	b, _ := os.ReadFile(p.log.Name())
+	if len(b) > 4000 {
+		b = b[len(b)-4000:]
+	}
+	return string(b)
 }
 
 // kill ends the process with SIGKILL: no shutdown code runs.
 func (p *devProcess) kill() {
 	_ = p.cmd.Process.Signal(syscall.SIGKILL)
-	_ = p.cmd.Wait()
+	<-p.exited
 }
 
 // TestKillNineDuringLifecycle kills the dev process with SIGKILL at random moments while the
@@ -103,7 +135,9 @@ func TestKillNineDuringLifecycle(t *testing.T) {
 	p := &devProcess{t: t, env: env, base: "http://" + addr, log: logFile}
 	p.start()
 	defer func() {
-		if p.cmd.ProcessState == nil {
+		select {
+		case <-p.exited:
+		default:
 			p.kill()
 		}
 	}()
@@ -152,7 +186,7 @@ func TestKillNineDuringLifecycle(t *testing.T) {
 
 	// Stop it for good and look at what it stored.
 	require.NoError(t, p.cmd.Process.Signal(syscall.SIGTERM))
-	_ = p.cmd.Wait()
+	<-p.exited
 	db, err = openDB(ctx, cfg, quiet, false)
 	require.NoError(t, err)
 	defer db.Close()
