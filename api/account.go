@@ -221,9 +221,7 @@ func (s *Server) apiCreateUser(c *gin.Context) error {
 	}
 	var errs validate.Errors
 	req.Username = strings.TrimSpace(req.Username)
-	if n := len(req.Username); n < 3 || n > 64 || strings.ContainsAny(req.Username, " \t/\\") {
-		errs.Add("username", "invalid_username", "用户名应为 3 至 64 个字符，且不含空格和斜杠。")
-	}
+	checkUsername(&errs, "username", req.Username)
 	if strings.TrimSpace(req.DisplayName) == "" {
 		errs.Add("display_name", "required", "请填写姓名。")
 	}

@@ -236,6 +236,17 @@ func (s *Server) login(c *gin.Context, username, password string) (*Actor, error
 		_ = s.audit(ctx, nil, models.AuditEntry{Action: "login", ObjectType: "user", ObjectID: username, Outcome: models.OutcomeRejected, Reason: "bad credentials"})
 		return nil, errBadCredentials
 	}
+	if err := s.db.ClearLoginFailures(ctx, username); err != nil {
+		s.log.WarnContext(ctx, "clear login failures", "err", err)
+	}
+	return s.openSession(c, u, now, "")
+}
+
+// openSession logs an account in once it is known to be its owner (a checked password, or an
+// account this request just registered): a session row, its cookie, the actor of the rest of
+// the request, and the audit row of the login (reason says how, empty for a password).
+func (s *Server) openSession(c *gin.Context, u models.User, now time.Time, reason string) (*Actor, error) {
+	ctx := c.Request.Context()
 	a, err := s.actorFor(ctx, u)
 	if err != nil {
 		return nil, err
@@ -243,12 +254,9 @@ func (s *Server) login(c *gin.Context, username, password string) (*Actor, error
 	tok := base64.RawURLEncoding.EncodeToString(models.RandomToken(32))
 	hash := models.HashToken(tok)
 	sess := &models.Session{TokenHash: hash, UserID: u.ID, CreatedAt: now, LastSeenAt: now,
-		ExpiresAt: now.Add(s.cfg.SessionIdle), UserAgent: truncate(c.Request.UserAgent(), 250), RemoteAddr: addr}
+		ExpiresAt: now.Add(s.cfg.SessionIdle), UserAgent: truncate(c.Request.UserAgent(), 250), RemoteAddr: c.ClientIP()}
 	if err := s.db.CreateSession(ctx, sess); err != nil {
 		return nil, err
-	}
-	if err := s.db.ClearLoginFailures(ctx, username); err != nil {
-		s.log.WarnContext(ctx, "clear login failures", "err", err)
 	}
 	if err := s.db.MarkLogin(ctx, u.ID, now); err != nil {
 		s.log.WarnContext(ctx, "mark login", "err", err)
@@ -257,7 +265,7 @@ func (s *Server) login(c *gin.Context, username, password string) (*Actor, error
 	s.setCookie(c, sessionCookie, tok, int(s.cfg.SessionMax.Seconds()))
 	s.clearCookie(c, preSessionCookie)
 	c.Set(actorKey, a)
-	_ = s.audit(ctx, a, models.AuditEntry{Action: "login", ObjectType: "user", ObjectID: u.ID})
+	_ = s.audit(ctx, a, models.AuditEntry{Action: "login", ObjectType: "user", ObjectID: u.ID, Reason: reason})
 	return a, nil
 }
 

@@ -189,7 +189,7 @@ func TestOpenAPIOperations(t *testing.T) {
 	schemes := asMap(t, asMap(t, doc["components"], "components")["securitySchemes"], "securitySchemes")
 	public := map[string]bool{
 		"GET /healthz": true, "GET /readyz": true, "GET /api/v1/openapi.yaml": true,
-		"POST /api/v1/auth/login": true, "GET /api/v1/directory": true, "POST /api/v1/complaints": true,
+		"POST /api/v1/auth/login": true, "POST /api/v1/enterprises/register": true, "GET /api/v1/directory": true, "POST /api/v1/complaints": true,
 		"GET /api/v1/public/certificates": true, "GET /api/v1/certificates/public-key": true, "GET /api/v1/certificates/{id}/verify": true,
 		"GET /api/v1/public/supervision": true,
 	}

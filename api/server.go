@@ -197,6 +197,7 @@ func (s *Server) Handler() http.Handler {
 	// JSON API.
 	v1 := r.Group("/api/v1")
 	v1.POST("/auth/login", s.json(s.apiLogin))
+	v1.POST("/enterprises/register", s.json(s.apiRegister))
 	v1.Use(s.csrf)
 	v1.POST("/auth/logout", s.requireAPILogin, s.json(s.apiLogout))
 	v1.GET("/me", s.requireAPILogin, s.json(s.apiMe))

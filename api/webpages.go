@@ -77,6 +77,8 @@ func (s *Server) pageRoutes(r *gin.Engine) {
 	r.GET("/supervision", s.page(p.supervisionPage))
 	r.GET("/complaint", s.page(p.complaintPage))
 	r.POST("/complaint", s.csrf, s.page(p.complaintSubmit))
+	r.GET("/register", s.page(p.registerPage))
+	r.POST("/register", s.csrf, s.page(p.registerSubmit))
 
 	// Enterprises' sittings, candidates, scores and certificates (webpages_sessions.go).
 	p.assessmentRoutes(r, login)
@@ -100,6 +102,7 @@ var (
 	navCases       = navLink{"/admin/cases", "案件统计", "按阶段、盟市和批次统计的案件数量和名单。"}
 	navComplaint   = navLink{"/complaint", "投诉举报", "对试点企业的认定工作进行投诉举报，可匿名。"}
 	navQuery       = navLink{"/query", "证书查询", "查询职业技能等级证书的真伪和状态。"}
+	navRegister    = navLink{"/register", "企业注册", "企业注册账户后在线填写和提交试点申报表。"}
 	navSessions    = navLink{"/sessions", "评价考核", "在批准范围内安排考核、登记考生、录入成绩，查看证书。"}
 	navUsers       = navLink{"/admin/users", "用户管理", "账户的新建、停用、启用和重置密码。"}
 	navAreas       = navLink{"/admin/jurisdictions", "行政区划", "自治区、盟市、旗县区和试点企业的层级。"}
@@ -121,7 +124,7 @@ var roleNav = map[string][]navLink{
 }
 
 // publicNav is the navigation of visitors who are not logged in.
-var publicNav = []navLink{navDirectory, navQuery, navSupervision, navComplaint}
+var publicNav = []navLink{navDirectory, navQuery, navSupervision, navComplaint, navRegister}
 
 // Nav is the main navigation for the page's user (the layout and the home page show it).
 func (d pageData) Nav() []navLink {
