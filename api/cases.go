@@ -405,30 +405,65 @@ type taskPage struct {
 
 // levelOf is the level of a jurisdiction code (empty for enterprise nodes and unknown codes).
 func (s *Server) levelOf(code string) string {
-	s.loadJurisdictions()
-	return s.levels[code]
+	level, _ := s.jcache.lookup(s, code)
+	return level
 }
 
 // jurisdictionName is the name of a jurisdiction code (empty when unknown).
 func (s *Server) jurisdictionName(code string) string {
-	s.loadJurisdictions()
-	return s.jnames[code]
+	_, name := s.jcache.lookup(s, code)
+	return name
 }
 
-// loadJurisdictions caches each jurisdiction's level and name once: every page and inbox needs
-// them and they change only by migration.
-func (s *Server) loadJurisdictions() {
-	s.levelsOnce.Do(func() {
-		s.levels, s.jnames = map[string]string{}, map[string]string{}
-		js, err := s.db.Jurisdictions(context.Background())
-		if err != nil {
-			s.log.Error("load jurisdictions", "err", err)
-			return
+// jurisdictionCache holds every jurisdiction's level and name: every page and inbox needs them.
+// Administrators add and rename counties, so the cache is read again when it is a minute old,
+// when a code is not in it (at most every two seconds), and at once after such a change on
+// this replica (invalidate).
+type jurisdictionCache struct {
+	mu            sync.RWMutex
+	levels, names map[string]string
+	loaded        time.Time
+	lastMiss      time.Time
+}
+
+func (jc *jurisdictionCache) lookup(s *Server, code string) (level, name string) {
+	jc.mu.RLock()
+	level, known := jc.levels[code]
+	name = jc.names[code]
+	stale := time.Since(jc.loaded) > time.Minute
+	recentMiss := time.Since(jc.lastMiss) < 2*time.Second
+	jc.mu.RUnlock()
+	if (known && !stale) || (!known && !stale && recentMiss) {
+		return level, name
+	}
+	jc.mu.Lock()
+	defer jc.mu.Unlock()
+	if level, known = jc.levels[code]; known && time.Since(jc.loaded) <= time.Minute {
+		return level, jc.names[code] // another request has just read them
+	}
+	if !known {
+		if time.Since(jc.lastMiss) < 2*time.Second && time.Since(jc.loaded) <= time.Minute {
+			return "", ""
 		}
-		for _, j := range js {
-			s.levels[j.Code], s.jnames[j.Code] = j.Level, j.Name
-		}
-	})
+		jc.lastMiss = time.Now()
+	}
+	js, err := s.db.Jurisdictions(context.Background())
+	if err != nil {
+		s.log.Error("load jurisdictions", "err", err)
+		return level, name
+	}
+	jc.levels, jc.names, jc.loaded = make(map[string]string, len(js)), make(map[string]string, len(js)), time.Now()
+	for _, j := range js {
+		jc.levels[j.Code], jc.names[j.Code] = j.Level, j.Name
+	}
+	return jc.levels[code], jc.names[code]
+}
+
+// invalidate makes the next lookup read the jurisdictions again.
+func (jc *jurisdictionCache) invalidate() {
+	jc.mu.Lock()
+	jc.loaded = time.Time{}
+	jc.mu.Unlock()
 }
 
 func parseDate(v string, loc *time.Location) (time.Time, error) {

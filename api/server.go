@@ -11,7 +11,6 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -113,10 +112,8 @@ type Server struct {
 	taskQueue string
 	timing    workflows.Timing
 	decisions keyedMutex
-	// levels caches each jurisdiction's level (jurisdictions change only by migration).
-	levelsOnce sync.Once
-	levels     map[string]string
-	jnames     map[string]string
+	// jcache caches each jurisdiction's level and name for pages and inboxes.
+	jcache jurisdictionCache
 }
 
 // New builds a server.
@@ -204,6 +201,7 @@ func (s *Server) Handler() http.Handler {
 	v1.POST("/tokens", s.requireAPILogin, s.json(s.apiCreateToken))
 	v1.DELETE("/tokens/:id", s.requireAPILogin, s.json(s.apiRevokeToken))
 	v1.GET("/jurisdictions", s.requireAPILogin, s.authorize("jurisdiction", "read", scopeFromQuery("under")), s.json(s.apiJurisdictions))
+	s.jurisdictionRoutes(v1)
 	v1.GET("/users", s.requireAPILogin, s.authorize("user", "read", scopeFromQuery("jurisdiction")), s.json(s.apiUsers))
 	v1.POST("/users", s.requireAPILogin, s.json(s.apiCreateUser))
 	s.userAdminRoutes(v1)

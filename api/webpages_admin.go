@@ -36,6 +36,7 @@ func (p *webPages) adminRoutes(r *gin.Engine, login gin.HandlerFunc) {
 	areas := p.authorize("jurisdiction", "read", ownScope)
 	r.GET("/admin/jurisdictions", login, areas, p.page(p.jurisdictionsPage))
 	r.POST("/admin/jurisdictions/precheck", login, p.csrf, areas, p.page(p.setPrecheck))
+	r.POST("/admin/jurisdictions", login, p.csrf, p.authorize("jurisdiction", "manage", ownScope), p.page(p.createCounty))
 
 	r.GET("/admin/audit", login, p.authorize("audit", "read", ownScope), p.page(p.auditPage))
 	r.POST("/admin/audit/verify", login, p.csrf, p.authorize("audit", "verify", ownScope), p.page(p.verifyAudit))
@@ -478,11 +479,22 @@ func (p *webPages) changeGrant(c *gin.Context) error {
 // ---------------------------------------------------------------------------------------------
 // Jurisdictions.
 
-// jurisdictionsView is p_jurisdictions.html's data: the caller's subtree as nested nodes.
+// jurisdictionsView is p_jurisdictions.html's data: the caller's subtree as nested nodes, and
+// for administrators the form that adds a county.
 type jurisdictionsView struct {
 	pageView
 	Root      *areaNode
 	ShowUsers bool
+	Create    *countyForm
+	// leagues are where the caller may add counties (the form's choices).
+	leagues []areaLine
+}
+
+// countyForm is the form that adds a county-level jurisdiction under a league/city.
+type countyForm struct {
+	Parent, Code, Name, AreaCode formField
+	ErrorSummary                 []errorLink
+	Open                         bool
 }
 
 // areaNode is a jurisdiction with its accounts, its enterprises and its children.
@@ -564,7 +576,76 @@ func (p *webPages) jurisdictionsView(c *gin.Context, errCode, reason string, rea
 	if v.Root != nil {
 		v.Root.total()
 	}
+	if p.enf.Allowed(a.User.ID, a.Domain, "jurisdiction", "manage") {
+		for _, l := range sc.lines {
+			if l.Level == models.LevelLeague && !l.ReportsDirectly && p.enf.Allowed(a.User.ID, l.Code, "jurisdiction", "manage") {
+				v.leagues = append(v.leagues, l)
+			}
+		}
+		v.Create = countyFormOf(v.leagues, nil, nil)
+	}
 	return v, nil
+}
+
+// countyFormOf builds the form that adds a county with the values typed and the API's field
+// errors next to their fields.
+func countyFormOf(leagues []areaLine, in *countyRequest, errs validate.Errors) *countyForm {
+	if in == nil {
+		in = &countyRequest{}
+	}
+	bag := newFieldBag()
+	bag.addAll(errs)
+	opts := []choice{{Label: "请选择", Selected: in.ParentCode == ""}}
+	for _, l := range leagues {
+		label := l.Name + "（" + l.Code
+		if l.AreaCode != "" {
+			label += "，区号 " + l.AreaCode
+		}
+		opts = append(opts, choice{Value: l.Code, Label: label + "）", Selected: l.Code == in.ParentCode})
+	}
+	f := &countyForm{Open: len(errs) > 0,
+		Parent: formField{Name: "parent_code", ID: "f-parent_code", Label: "所属盟市", Kind: "select", Required: true, Options: opts,
+			Hint: "满洲里市、二连浩特市由自治区直接联系，本身相当于旗县，其下不设旗县（市、区）。", Errors: bag.take("parent_code")},
+		Code: formField{Name: "code", ID: "f-code", Label: "行政区划代码", Kind: "text", Value: in.Code, Required: true,
+			InputMode: "numeric", MaxLength: "6", Autocomplete: "off",
+			Hint:   "GB/T 2260 的 6 位代码，前四位与所属盟市相同，如乌海市（150300）所辖海勃湾区为 150302。创建后不能修改。",
+			Errors: bag.take("code")},
+		Name: formField{Name: "name", ID: "f-name", Label: "名称", Kind: "text", Value: in.Name, Required: true,
+			MaxLength: "64", Autocomplete: "off", Hint: "如 海勃湾区、达拉特旗、霍林郭勒市。", Errors: bag.take("name")},
+		AreaCode: formField{Name: "area_code", ID: "f-area_code", Label: "长途区号", Kind: "text", Value: in.AreaCode,
+			InputMode: "numeric", MaxLength: "4", Autocomplete: "off", Hint: "可不填，不填则沿用所属盟市的区号。",
+			Errors: bag.take("area_code")},
+	}
+	known := map[string]bool{"f-parent_code": true, "f-code": true, "f-name": true, "f-area_code": true}
+	f.ErrorSummary = summaryLinks(errs, known)
+	return f
+}
+
+// createCounty adds a county through the API; refused input comes back next to its fields with
+// everything typed, and the new county is shown open in the tree.
+func (p *webPages) createCounty(c *gin.Context) error {
+	in := &countyRequest{ParentCode: strings.TrimSpace(c.PostForm("parent_code")), Code: strings.TrimSpace(c.PostForm("code")),
+		Name: strings.TrimSpace(c.PostForm("name")), AreaCode: strings.TrimSpace(c.PostForm("area_code"))}
+	var j models.Jurisdiction
+	err := p.callAPI(c, http.MethodPost, "/api/v1/jurisdictions", in, &j)
+	if err == nil {
+		p.flash(c, flashOK, "已新增"+p.names(c)[j.Parent()]+j.Name+"（"+j.Code+"）。企业现在可以在此注册，也可以为其设置旗县人社局账户。")
+		return seeOther(c, "/admin/jurisdictions?open="+url.QueryEscape(j.Code)+"#j-"+url.QueryEscape(j.Code))
+	}
+	e := userError(err)
+	if e == nil {
+		return err
+	}
+	if len(e.Fields) == 0 {
+		return p.backWithError(c, "/admin/jurisdictions", err)
+	}
+	v, verr := p.jurisdictionsView(c, "", "", nil)
+	if verr != nil {
+		return verr
+	}
+	v.Create = countyFormOf(v.leagues, in, validate.Errors(e.Fields))
+	v.Alert = e.Message
+	return p.show(c, e.Status, "p_jurisdictions", v)
 }
 
 // total adds up the accounts and enterprises of the node's subtree.
@@ -645,6 +726,7 @@ var actionNames = map[string]string{
 	"user.create": "新建用户", "user.disable": "停用用户", "user.enable": "启用用户", "user.password_reset": "重置密码",
 	"user.grant": "调整角色", "user.manage": "管理用户", "user.read": "查看用户", "audit.verify": "校验哈希链",
 	"audit.read": "查看审计日志", "jurisdiction.precheck": "设置旗县初审", "jurisdiction.read": "查看行政区划",
+	"jurisdiction.create": "新增旗县（市、区）", "jurisdiction.update": "修改旗县（市、区）", "jurisdiction.manage": "管理行政区划",
 	"task.claim": "认领待办", "task.unclaim": "释放待办", "task.reassign": "改派待办", "task.decide": "办理待办",
 	"task.escalate": "逾期上报", "finding.remind": "督办提醒", "application.create": "创建申报表",
 	"application.save_draft": "保存草稿", "application.submit": "提交申报", "attachment.upload": "上传附件",

@@ -2,9 +2,11 @@ package models
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
+	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 )
 
@@ -165,4 +167,148 @@ func (db *DB) SetPrecheck(ctx context.Context, league string, enabled bool) erro
 		return ErrNotFound
 	}
 	return nil
+}
+
+// Refusals of CreateCounty and UpdateCounty; each matches ErrConflict.
+var (
+	// ErrJurisdictionCodeTaken is a code that is already a jurisdiction's.
+	ErrJurisdictionCodeTaken = fmt.Errorf("%w: jurisdiction code taken", ErrConflict)
+	// ErrJurisdictionNameTaken is a name that another jurisdiction under the same parent has.
+	ErrJurisdictionNameTaken = fmt.Errorf("%w: jurisdiction name taken under its parent", ErrConflict)
+)
+
+// jurisdictionLockKey is the PostgreSQL advisory lock that serialises administrators' changes
+// to jurisdictions, so that two of them cannot both take one name under one parent (the schema
+// has no unique key for it). SQLite's immediate write transactions serialise them already.
+const jurisdictionLockKey = 7_201_150_001
+
+// lockJurisdictions takes jurisdictionLockKey for the rest of the transaction on PostgreSQL.
+func (db *DB) lockJurisdictions() error {
+	if db.Dialect != Postgres {
+		return nil
+	}
+	if err := db.Exec("SELECT pg_advisory_xact_lock(?)", jurisdictionLockKey).Error; err != nil {
+		return fmt.Errorf("lock jurisdictions: %w", err)
+	}
+	return nil
+}
+
+// nameTakenUnder reports whether another jurisdiction than except under parent is called name.
+func (db *DB) nameTakenUnder(ctx context.Context, parent, name, except string) (bool, error) {
+	var n int64
+	err := db.WithContext(ctx).Model(&Jurisdiction{}).Where("parent_code = ? AND name = ? AND code <> ?", parent, name, except).Count(&n).Error
+	return n > 0, err
+}
+
+// CreateCounty inserts j as a county-level jurisdiction under j.ParentCode, sorted after the
+// parent's other children, and appends audit (when not nil, its object set to the new row) in
+// the same transaction. The caller has checked the code's form and block and the parent's
+// level; what a concurrent request could break is checked here, under a lock: a code already
+// in use is ErrJurisdictionCodeTaken, a name already used under the parent
+// ErrJurisdictionNameTaken, a parent that does not exist ErrNotFound.
+func (db *DB) CreateCounty(ctx context.Context, j *Jurisdiction, audit *AuditEntry) error {
+	parent := j.Parent()
+	return db.Tx(ctx, func(tx *DB) error {
+		if err := tx.lockJurisdictions(); err != nil {
+			return err
+		}
+		if _, err := tx.JurisdictionByCode(ctx, j.Code); err == nil {
+			return ErrJurisdictionCodeTaken
+		} else if !errors.Is(err, ErrNotFound) {
+			return err
+		}
+		if _, err := tx.JurisdictionByCode(ctx, parent); err != nil {
+			return err
+		}
+		taken, err := tx.nameTakenUnder(ctx, parent, j.Name, j.Code)
+		if err != nil {
+			return err
+		}
+		if taken {
+			return ErrJurisdictionNameTaken
+		}
+		// After the last of the parent's children, or right after the parent when it has none.
+		var last int
+		if err := tx.WithContext(ctx).Model(&Jurisdiction{}).Select("COALESCE(MAX(sort_order), 0)").
+			Where("code = ? OR parent_code = ?", parent, parent).Scan(&last).Error; err != nil {
+			return err
+		}
+		now := time.Now().UTC()
+		j.Level, j.ReportsDirectly, j.PrecheckEnabled = LevelCounty, false, false
+		j.SortOrder, j.CreatedAt, j.UpdatedAt = last+1, now, now
+		if err := tx.WithContext(ctx).Create(j).Error; err != nil {
+			if errors.Is(err, gorm.ErrDuplicatedKey) {
+				return fmt.Errorf("%w (%v)", ErrJurisdictionCodeTaken, err)
+			}
+			return err
+		}
+		if audit == nil {
+			return nil
+		}
+		audit.ObjectType, audit.ObjectID = "jurisdiction", j.Code
+		return tx.AppendAudit(ctx, audit)
+	})
+}
+
+// CountyChange is what UpdateCounty may change: the name and the landline area code; a nil
+// field stays as it is.
+type CountyChange struct {
+	Name, AreaCode *string
+}
+
+// UpdateCounty renames a county-level jurisdiction and/or changes its area code, appending
+// audit (when not nil, with the object and the states before and after) in the same
+// transaction, and returns the row before and after. A code that is not a county is
+// ErrNotFound; a name another jurisdiction under the same parent has is ErrJurisdictionNameTaken.
+// A change that changes nothing writes nothing.
+func (db *DB) UpdateCounty(ctx context.Context, code string, ch CountyChange, audit *AuditEntry) (before, after Jurisdiction, err error) {
+	err = db.Tx(ctx, func(tx *DB) error {
+		if err := tx.lockJurisdictions(); err != nil {
+			return err
+		}
+		var err error
+		if before, err = tx.JurisdictionByCode(ctx, code); err != nil {
+			return err
+		}
+		if before.Level != LevelCounty {
+			return ErrNotFound
+		}
+		after = before
+		if ch.Name != nil {
+			after.Name = *ch.Name
+		}
+		if ch.AreaCode != nil {
+			after.AreaCode = *ch.AreaCode
+		}
+		if after.Name == before.Name && after.AreaCode == before.AreaCode {
+			return nil
+		}
+		if after.Name != before.Name {
+			taken, err := tx.nameTakenUnder(ctx, before.Parent(), after.Name, code)
+			if err != nil {
+				return err
+			}
+			if taken {
+				return ErrJurisdictionNameTaken
+			}
+		}
+		after.UpdatedAt = time.Now().UTC()
+		if err := tx.WithContext(ctx).Model(&Jurisdiction{}).Where("code = ?", code).
+			Updates(map[string]any{"name": after.Name, "area_code": after.AreaCode, "updated_at": after.UpdatedAt}).Error; err != nil {
+			return err
+		}
+		if audit == nil {
+			return nil
+		}
+		audit.ObjectType, audit.ObjectID = "jurisdiction", code
+		audit.BeforeState = countyState(before)
+		audit.AfterState = countyState(after)
+		return tx.AppendAudit(ctx, audit)
+	})
+	return before, after, err
+}
+
+// countyState is a county's editable fields as the audit log records them.
+func countyState(j Jurisdiction) string {
+	return "name=" + j.Name + " area_code=" + j.AreaCode
 }

@@ -2,7 +2,9 @@ package policies
 
 import (
 	"fmt"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -175,4 +177,122 @@ func TestSubtree(t *testing.T) {
 	require.ElementsMatch(t, []string{"150100", "150102", "150103"}, got)
 	require.Len(t, tree.Subtree("150000"), 9)
 	require.Nil(t, tree.Subtree("nope"))
+}
+
+// withCounty is testTree's links plus 150104 玉泉区 under 呼和浩特.
+func withCounty() map[string]string {
+	return map[string]string{
+		"150000": "",
+		"150100": "150000", "150102": "150100", "150103": "150100", "150104": "150100",
+		"150200": "150000", "150202": "150200",
+		"150700": "150000", "150702": "150700",
+		"150781": "150000",
+	}
+}
+
+func TestSetTreeReachesGrantsMadeBeforeTheTreeKnewTheirJurisdiction(t *testing.T) {
+	// A county official of 150104 is granted while the tree does not know 150104 yet (as on a
+	// replica that has not reloaded since another created the county): its domain's role
+	// manager is built without the league's and the region's grants.
+	enf, err := NewEnforcer(testTree(t), []Grant{
+		{User: "league", Role: "league_official", Domain: "150100"},
+		{User: "region", Role: "region_official", Domain: "150000"},
+		{User: "county", Role: "county_official", Domain: "150104"},
+		{User: "baotou", Role: "league_official", Domain: "150200"},
+	})
+	require.NoError(t, err)
+	require.False(t, enf.Allowed("league", "150104", "case", "read"), "unknown jurisdiction")
+
+	tree, err := NewTree(withCounty())
+	require.NoError(t, err)
+	require.NoError(t, enf.SetTree(tree))
+	cases := []struct {
+		user, domain string
+		want         bool
+	}{
+		{"league", "150104", true},
+		{"league", EnterpriseDomain("150104", "e9"), true},
+		{"region", "150104", true},
+		{"county", "150104", true},
+		{"county", EnterpriseDomain("150104", "e9"), true},
+		{"county", "150100", false},
+		{"baotou", "150104", false},
+	}
+	for _, c := range cases {
+		if got := enf.Allowed(c.user, c.domain, "case", "read"); got != c.want {
+			t.Errorf("Allowed(%s, %s, case, read) = %v, want %v", c.user, c.domain, got, c.want)
+		}
+	}
+	require.ElementsMatch(t, []string{"150100", "150102", "150103", "150104"}, enf.Tree().Subtree("150100"))
+}
+
+// fakeTable is a jurisdictions table the refresh reads, counting the reads.
+type fakeTable struct {
+	mu    sync.Mutex
+	links map[string]string
+	reads int
+}
+
+func (f *fakeTable) load() (map[string]string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.reads++
+	out := make(map[string]string, len(f.links))
+	for c, p := range f.links {
+		out[c] = p
+	}
+	return out, nil
+}
+
+func (f *fakeTable) add(code, parent string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.links[code] = parent
+}
+
+func (f *fakeTable) readCount() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.reads
+}
+
+func TestRefreshTreeLearnsJurisdictionsAddedElsewhere(t *testing.T) {
+	table := &fakeTable{links: testTree(t).parent}
+	enf, err := NewEnforcer(testTree(t), []Grant{{User: "league", Role: "league_official", Domain: "150100"}})
+	require.NoError(t, err)
+	enf.RefreshTree(TreeRefresh{Load: table.load, MinGap: 0, MaxAge: time.Hour, OnError: func(err error) { t.Error(err) }})
+
+	// Another replica adds 150104: the first question about it reloads the tree.
+	table.add("150104", "150100")
+	require.True(t, enf.Allowed("league", "150104", "case", "read"))
+	require.Equal(t, 1, table.readCount())
+	// A grant in it is reached from above at once.
+	require.NoError(t, enf.SetGrant(Grant{User: "county", Role: "county_official", Domain: "150104"}))
+	require.True(t, enf.Allowed("county", "150104", "task", "decide"))
+	// Known jurisdictions cost no read while the tree is young.
+	require.True(t, enf.Allowed("league", "150102", "case", "read"))
+	require.Equal(t, 1, table.readCount())
+}
+
+func TestRefreshTreeBoundsReloadsForMadeUpCodes(t *testing.T) {
+	table := &fakeTable{links: testTree(t).parent}
+	enf, err := NewEnforcer(testTree(t), []Grant{{User: "region", Role: "region_official", Domain: "150000"}})
+	require.NoError(t, err)
+	enf.RefreshTree(TreeRefresh{Load: table.load, MinGap: time.Hour, MaxAge: time.Hour})
+	for i := 0; i < 100; i++ {
+		require.False(t, enf.Allowed("region", fmt.Sprintf("99%04d", i), "case", "read"))
+	}
+	require.Zero(t, table.readCount(), "the tree was loaded when built; unknown codes wait for MinGap")
+}
+
+func TestRefreshTreeReloadsAnOldTreeForSubtreeLists(t *testing.T) {
+	table := &fakeTable{links: testTree(t).parent}
+	enf, err := NewEnforcer(testTree(t), []Grant{{User: "league", Role: "league_official", Domain: "150100"}})
+	require.NoError(t, err)
+	enf.RefreshTree(TreeRefresh{Load: table.load, MinGap: time.Hour, MaxAge: 0})
+	table.add("150104", "150100")
+	// A question about a known jurisdiction reloads the over-age tree, so lists by subtree
+	// include the new county even if nobody has asked about it here.
+	require.True(t, enf.Allowed("league", "150100", "case", "read"))
+	require.Contains(t, enf.Tree().Subtree("150100"), "150104")
 }
