@@ -439,8 +439,10 @@ type candidateRow struct {
 	ID, Anchor, Name, IDMasked, Theory, Skill, Review, Notes string
 	Result, ResultClass, Audit, AuditReason                  string
 	Rejected, Passed                                         bool
-	CertNumber, CertHref                                     string
-	Score                                                    *scoreForm
+	// ShowReview: the sitting's level has a comprehensive review column.
+	ShowReview           bool
+	CertNumber, CertHref string
+	Score                *scoreForm
 }
 
 // scoreForm is one candidate's score form.
@@ -504,7 +506,7 @@ func (p *webPages) sittingInfoOf(ctx context.Context, sd sessionDetail) (*sittin
 		row := candidateRow{No: i + 1, ID: x.ID, Anchor: fmt.Sprintf("c-%d", i+1), Name: x.Name, IDMasked: x.IDMasked,
 			Theory: scoreText(x.Theory), Skill: scoreText(x.Skill), Review: scoreText(x.Review), Notes: x.Notes,
 			Result: candidateResultNames[x.Result], ResultClass: "result-" + x.Result, Audit: auditStatusNames[x.AuditStatus],
-			Rejected: x.AuditStatus == "rejected", Passed: x.Result == "pass", CertNumber: x.CertificateNumber}
+			Rejected: x.AuditStatus == "rejected", Passed: x.Result == "pass", CertNumber: x.CertificateNumber, ShowReview: si.Review}
 		if row.Rejected {
 			row.AuditReason = x.AuditReason
 		}
