@@ -331,14 +331,7 @@ func (s *CertificateSync) retry(r models.CertificateSyncEntry, now time.Time, re
 	if attempt >= s.maxAttempts() {
 		return models.SyncResult{Status: models.SyncFailed, At: now, Error: err.Error()}
 	}
-	delay := s.RetryDelay
-	if delay <= 0 {
-		delay = defaultSyncRetryDelay
-	}
-	for i := 1; i < attempt && delay < maxRetryDelay; i++ {
-		delay *= 2
-	}
-	delay = min(max(delay, retryAfter), maxRetryDelay)
+	delay := backoff(s.RetryDelay, defaultSyncRetryDelay, attempt, retryAfter)
 	return models.SyncResult{Status: models.SyncPending, At: now, NextAttemptAt: now.Add(delay), Error: err.Error()}
 }
 

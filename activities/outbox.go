@@ -441,15 +441,22 @@ func (o *Outbox) retry(n models.Notification, now time.Time, err error) models.D
 	if attempt >= o.maxAttempts() {
 		return models.DeliveryResult{Status: models.NotificationFailed, At: now, Error: err.Error()}
 	}
-	delay := o.RetryDelay
+	delay := backoff(o.RetryDelay, defaultRetryDelay, attempt, 0)
+	return models.DeliveryResult{Status: models.NotificationPending, At: now, NextAttemptAt: now.Add(delay), Error: err.Error()}
+}
+
+// backoff is the wait before the attempt after attempt number attempt: base (def when not
+// set) doubled for every attempt after the first, at least atLeast (a server's Retry-After),
+// and at most maxRetryDelay.
+func backoff(base, def time.Duration, attempt int, atLeast time.Duration) time.Duration {
+	delay := base
 	if delay <= 0 {
-		delay = defaultRetryDelay
+		delay = def
 	}
 	for i := 1; i < attempt && delay < maxRetryDelay; i++ {
 		delay *= 2
 	}
-	delay = min(delay, maxRetryDelay)
-	return models.DeliveryResult{Status: models.NotificationPending, At: now, NextAttemptAt: now.Add(delay), Error: err.Error()}
+	return min(max(delay, atLeast), maxRetryDelay)
 }
 
 func (o *Outbox) maxAttempts() int {

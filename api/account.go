@@ -132,6 +132,11 @@ type listResponse[T any] struct {
 	Offset int   `json:"offset"`
 }
 
+// wholeList answers a list that is returned whole (no paging).
+func wholeList[T any](items []T) listResponse[T] {
+	return listResponse[T]{Items: items, Total: int64(len(items)), Limit: len(items)}
+}
+
 func paging(c *gin.Context) (limit, offset int, err error) {
 	limit, offset = 50, 0
 	if v := c.Query("limit"); v != "" {
@@ -163,7 +168,7 @@ func (s *Server) apiJurisdictions(c *gin.Context) error {
 			out = append(out, j)
 		}
 	}
-	c.JSON(http.StatusOK, listResponse[models.Jurisdiction]{Items: out, Total: int64(len(out)), Limit: len(out)})
+	c.JSON(http.StatusOK, wholeList(out))
 	return nil
 }
 

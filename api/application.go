@@ -546,7 +546,7 @@ func (s *Server) apiApplicationVersions(c *gin.Context) error {
 	if list == nil {
 		list = []models.ApplicationVersionInfo{}
 	}
-	c.JSON(http.StatusOK, listResponse[models.ApplicationVersionInfo]{Items: list, Total: int64(len(list)), Limit: len(list)})
+	c.JSON(http.StatusOK, wholeList(list))
 	return nil
 }
 

@@ -977,7 +977,7 @@ func (s *Server) apiDirectory(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	c.JSON(http.StatusOK, listResponse[models.DirectoryEntry]{Items: ds, Total: int64(len(ds)), Limit: len(ds)})
+	c.JSON(http.StatusOK, wholeList(ds))
 	return nil
 }
 
@@ -1043,7 +1043,7 @@ func (s *Server) apiComplaints(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	c.JSON(http.StatusOK, listResponse[models.Complaint]{Items: cs, Total: int64(len(cs)), Limit: len(cs)})
+	c.JSON(http.StatusOK, wholeList(cs))
 	return nil
 }
 
@@ -1052,7 +1052,7 @@ func (s *Server) apiNotifications(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	c.JSON(http.StatusOK, listResponse[models.Notification]{Items: ns, Total: int64(len(ns)), Limit: len(ns)})
+	c.JSON(http.StatusOK, wholeList(ns))
 	return nil
 }
 
@@ -1061,7 +1061,7 @@ func (s *Server) apiFindings(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	c.JSON(http.StatusOK, listResponse[models.Finding]{Items: fs, Total: int64(len(fs)), Limit: len(fs)})
+	c.JSON(http.StatusOK, wholeList(fs))
 	return nil
 }
 

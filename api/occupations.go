@@ -91,7 +91,7 @@ func (s *Server) apiExclusions(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	c.JSON(http.StatusOK, listResponse[models.OccupationExclusion]{Items: es, Total: int64(len(es)), Limit: len(es)})
+	c.JSON(http.StatusOK, wholeList(es))
 	return nil
 }
 

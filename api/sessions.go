@@ -89,7 +89,7 @@ func (s *Server) apiCaseSessions(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	c.JSON(http.StatusOK, listResponse[models.AssessmentSession]{Items: ss, Total: int64(len(ss)), Limit: len(ss)})
+	c.JSON(http.StatusOK, wholeList(ss))
 	return nil
 }
 

@@ -200,6 +200,6 @@ func (s *Server) apiPublicSupervision(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	c.JSON(http.StatusOK, listResponse[models.PublicSupervision]{Items: out, Total: int64(len(out)), Limit: len(out)})
+	c.JSON(http.StatusOK, wholeList(out))
 	return nil
 }

@@ -25,10 +25,9 @@ const maxBulk = 50
 var (
 	kindOrder = []string{workflows.KindPrecheck, workflows.KindLeagueReview, workflows.KindCorrection, workflows.KindSubmitSummary,
 		workflows.KindLeagueOverdue, workflows.KindExpertScore, workflows.KindRegionDecision, workflows.KindPublish,
-		workflows.KindWorkPlan, workflows.KindFileWorkPlan, workflows.KindVerifyComplaint}
-	stageOrder = []string{workflows.StagePrecheck, workflows.StageLeagueReview, workflows.StageCorrection, workflows.StageInSummary,
-		workflows.StageExpertEvaluation, workflows.StageRegionDecision, workflows.StageAwaitingPublication, workflows.StagePreparation,
-		workflows.StageFiling, workflows.StageActive, workflows.StageSuspended, workflows.StageClosed}
+		workflows.KindWorkPlan, workflows.KindFileWorkPlan, workflows.KindSubmitResults, workflows.KindAuditResults,
+		workflows.KindCorrectResults, workflows.KindVerifyComplaint}
+	stageOrder = workflows.Stages
 )
 
 // bulkOutcomes are the decisions that may be taken for many tasks at once: those that need

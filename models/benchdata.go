@@ -87,6 +87,8 @@ FROM generate_series(?::bigint, ?::bigint) AS g`, enterpriseID, from, min(from+s
 
 // BenchEnterprise is an enterprise account created for the lifecycle benchmark.
 type BenchEnterprise struct {
+	// Seq is the enterprise's number (1, 2, …; 0 for a demo enterprise taken the same way).
+	Seq                                                 int
 	Username, Name, CreditCode, County, League, Address string
 }
 
@@ -107,7 +109,7 @@ func BenchEnterprises(n int) []BenchEnterprise {
 		if err != nil {
 			panic(err) // the pattern above is always well formed
 		}
-		out[i] = BenchEnterprise{Username: fmt.Sprintf("bench%04d", i+1), Name: fmt.Sprintf("%s基准测试%04d有限公司", c.short, i+1),
+		out[i] = BenchEnterprise{Seq: i + 1, Username: fmt.Sprintf("bench%04d", i+1), Name: fmt.Sprintf("%s基准测试%04d有限公司", c.short, i+1),
 			CreditCode: first + string(check), County: c.county, League: c.league, Address: fmt.Sprintf("%s基准路%d号", c.city, i+1)}
 	}
 	return out

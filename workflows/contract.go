@@ -242,6 +242,10 @@ const (
 	StageClosed              = "closed"
 )
 
+// Stages are the stages in the order a case goes through them; suspended and closed last.
+var Stages = []string{StagePrecheck, StageLeagueReview, StageCorrection, StageInSummary, StageExpertEvaluation, StageRegionDecision,
+	StageAwaitingPublication, StagePreparation, StageFiling, StageActive, StageSuspended, StageClosed}
+
 // StageNames are the Chinese names of the stages.
 var StageNames = map[string]string{
 	StagePrecheck:            "旗县初审",

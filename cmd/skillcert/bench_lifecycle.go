@@ -129,12 +129,8 @@ type workflowWork struct {
 // their sittings, the league collections and the campaign.
 func workOfRun(ctx context.Context, tc client.Client, db *models.DB, enterprises []models.BenchEnterprise) ([]workflowWork, error) {
 	var ids []string
-	var cases []models.Case
-	credits := make([]string, len(enterprises))
-	for i, e := range enterprises {
-		credits[i] = e.CreditCode
-	}
-	if err := db.WithContext(ctx).Where("enterprise_id IN (SELECT id FROM enterprises WHERE credit_code IN ?)", credits).Find(&cases).Error; err != nil {
+	cases, err := casesOf(ctx, db, enterprises)
+	if err != nil {
 		return nil, err
 	}
 	leagues := map[string]bool{}

@@ -130,7 +130,9 @@ func runDev(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Writer)
 		// Stage the demo cases through the server's own API once it listens.
 		go func() {
 			base := localURL(cfg.HTTPAddr)
-			if err := waitReady(ctx, base); err != nil {
+			rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+			defer cancel()
+			if err := waitReady(rctx, base); err != nil {
 				log.Warn("demo cases not staged", "err", err)
 				return
 			}
@@ -142,9 +144,9 @@ func runDev(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Writer)
 	return serveHTTP(ctx, d.hs, cfg.ShutdownTimeout, log)
 }
 
-// waitReady polls /readyz until it answers 200.
+// waitReady polls /readyz until it answers 200 or ctx ends.
 func waitReady(ctx context.Context, base string) error {
-	for i := 0; i < 300; i++ {
+	for {
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+"/readyz", nil)
 		if resp, err := http.DefaultClient.Do(req); err == nil {
 			resp.Body.Close()
@@ -154,11 +156,10 @@ func waitReady(ctx context.Context, base string) error {
 		}
 		select {
 		case <-ctx.Done():
-			return ctx.Err()
+			return fmt.Errorf("server at %s not ready: %w", base, context.Cause(ctx))
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
-	return fmt.Errorf("server at %s not ready", base)
 }
 
 // upcomingYear is the year of the next collection deadline.

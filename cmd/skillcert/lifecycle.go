@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -44,12 +45,8 @@ var benchLeagueOfficials = map[string]string{"150100": "hohhot", "150200": "baot
 // benchAreaCodes are the leagues' telephone area codes, for the application's landline.
 var benchAreaCodes = map[string]string{"150100": "0471", "150200": "0472", "150600": "0477"}
 
-// stageOrder ranks the stages of a case that goes straight through.
-var stageOrder = map[string]int{
-	workflows.StagePrecheck: 0, workflows.StageLeagueReview: 1, workflows.StageCorrection: 1, workflows.StageInSummary: 2,
-	workflows.StageExpertEvaluation: 3, workflows.StageRegionDecision: 4, workflows.StageAwaitingPublication: 5,
-	workflows.StagePreparation: 6, workflows.StageFiling: 7, workflows.StageActive: 8,
-}
+// stageRank is a stage's place on a case's way through (workflows.Stages).
+func stageRank(stage string) int { return slices.Index(workflows.Stages, stage) }
 
 // benchCandidates are the sitting's candidates with their scores: two pass, one fails.
 var benchCandidates = []struct {
@@ -262,7 +259,7 @@ func (d *lifecycleDriver) runCase(ctx context.Context, e models.BenchEnterprise)
 		d.mu.Lock()
 		d.stages[caseID] = cs.Stage
 		d.mu.Unlock()
-		if _, ok := stageOrder[cs.Stage]; !ok {
+		if cs.Stage == workflows.StageSuspended || cs.Stage == workflows.StageClosed || stageRank(cs.Stage) < 0 {
 			return fmt.Errorf("case %s left the straight path: stage %s", caseID, cs.Stage)
 		}
 		acted := false
@@ -481,9 +478,7 @@ func (d *lifecycleDriver) sittingScored(ctx context.Context, caseID string) (boo
 
 // benchIDNumber is a valid, distinct ID number of the i-th candidate of an enterprise.
 func benchIDNumber(e models.BenchEnterprise, i int) string {
-	var n int
-	fmt.Sscanf(e.Username, "bench%d", &n)
-	born := time.Date(1980, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, n)
+	born := time.Date(1980, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, e.Seq)
 	first := fmt.Sprintf("%s%s%03d", e.County, born.Format("20060102"), 100+i)
 	c, _ := validate.IDNumberCheckChar(first)
 	return first + string(c)
@@ -511,39 +506,42 @@ func (d *lifecycleDriver) runOfficials(ctx context.Context, done <-chan struct{}
 			if _, seen := ready[l]; !seen {
 				ready[l] = true
 			}
-			ready[l] = ready[l] && stageOrder[stage] >= stageOrder[workflows.StageInSummary]
-			publishable = publishable && stageOrder[stage] >= stageOrder[workflows.StageAwaitingPublication]
+			ready[l] = ready[l] && stageRank(stage) >= stageRank(workflows.StageInSummary)
+			publishable = publishable && stageRank(stage) >= stageRank(workflows.StageAwaitingPublication)
 			all++
 		}
 		d.mu.Unlock()
 		if all < len(d.enterprises) {
 			continue // not every case has been seen yet
 		}
-		// The leagues submit independently of each other.
-		var wg sync.WaitGroup
-		var mu sync.Mutex
-		var errs []error
+		// The leagues that are due submit independently of each other.
+		var due []string
 		for league, ok := range ready {
-			if !ok || submitted[league] {
-				continue
+			if ok && !submitted[league] {
+				due = append(due, league)
 			}
+		}
+		acted := make([]bool, len(due))
+		errs := make([]error, len(due))
+		var wg sync.WaitGroup
+		for i, league := range due {
 			wg.Go(func() {
-				acted, err := d.decideOpen(ctx, benchLeagueOfficials[league], workflows.KindSubmitSummary,
+				acted[i], errs[i] = d.decideOpen(ctx, benchLeagueOfficials[league], workflows.KindSubmitSummary,
 					map[string]any{"outcome": "submit", "contact_name": "张科长", "contact_phone": "(" + benchAreaCodes[league] + ")6606214"})
-				mu.Lock()
-				defer mu.Unlock()
-				if err != nil {
-					errs = append(errs, fmt.Errorf("summary of %s: %w", league, err))
+				if errs[i] != nil {
+					errs[i] = fmt.Errorf("summary of %s: %w", league, errs[i])
 				}
-				if acted {
-					d.log.Info("league summary submitted", "league", league)
-				}
-				submitted[league] = acted
 			})
 		}
 		wg.Wait()
 		if err := errors.Join(errs...); err != nil {
 			return err
+		}
+		for i, league := range due {
+			if acted[i] {
+				submitted[league] = true
+				d.log.Info("league summary submitted", "league", league)
+			}
 		}
 		if publishable && !published {
 			acted, err := d.decideOpen(ctx, "region", workflows.KindPublish, map[string]any{"outcome": "publish"})
@@ -574,6 +572,17 @@ func (d *lifecycleDriver) decideOpen(ctx context.Context, user, kind string, bod
 	return len(l.Items) > 0, nil
 }
 
+// casesOf reads the cases of the benchmark enterprises.
+func casesOf(ctx context.Context, db *models.DB, enterprises []models.BenchEnterprise) ([]models.Case, error) {
+	credits := make([]string, len(enterprises))
+	for i, e := range enterprises {
+		credits[i] = e.CreditCode
+	}
+	var cases []models.Case
+	err := db.WithContext(ctx).Where("enterprise_id IN (SELECT id FROM enterprises WHERE credit_code IN ?)", credits).Find(&cases).Error
+	return cases, err
+}
+
 // lifecycleReport is what verifyLifecycle found.
 type lifecycleReport struct {
 	Cases, Sittings, Certificates, Decisions, Notifications, Events int
@@ -585,12 +594,8 @@ type lifecycleReport struct {
 // repeated step would make one differ), no notification twice, and an intact audit chain.
 func verifyLifecycle(ctx context.Context, db *models.DB, enterprises []models.BenchEnterprise) (lifecycleReport, error) {
 	var r lifecycleReport
-	credits := make([]string, len(enterprises))
-	for i, e := range enterprises {
-		credits[i] = e.CreditCode
-	}
-	var cases []models.Case
-	if err := db.WithContext(ctx).Where("enterprise_id IN (SELECT id FROM enterprises WHERE credit_code IN ?)", credits).Find(&cases).Error; err != nil {
+	cases, err := casesOf(ctx, db, enterprises)
+	if err != nil {
 		return r, err
 	}
 	if len(cases) != len(enterprises) {

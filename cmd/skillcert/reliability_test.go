@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"math/rand/v2"
@@ -53,22 +54,21 @@ func (p *devProcess) start() {
 	p.exited = make(chan struct{})
 	go func() { p.waitErr = p.cmd.Wait(); close(p.exited) }()
 	// Ready within two minutes even on a loaded machine, or the test says why not.
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ctx, cancel := context.WithTimeoutCause(context.Background(), 2*time.Minute, errors.New("not ready after 2 minutes"))
 	defer cancel()
-	for {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, p.base+"/readyz", nil)
-		if resp, err := http.DefaultClient.Do(req); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
+	go func() {
+		select {
+		case <-p.exited:
+			cancel()
+		case <-ctx.Done():
 		}
+	}()
+	if err := waitReady(ctx, p.base); err != nil {
 		select {
 		case <-p.exited:
 			p.t.Fatalf("dev process ended before it was ready: %v\n%s", p.waitErr, p.logTail())
-		case <-ctx.Done():
-			p.t.Fatalf("dev process not ready after 2 minutes\n%s", p.logTail())
-		case <-time.After(100 * time.Millisecond):
+		default:
+			p.t.Fatalf("%v\n%s", err, p.logTail())
 		}
 	}
 }
