@@ -3,7 +3,6 @@ package api
 import (
 	"github.com/gin-gonic/gin"
 
-	"skillcert/models"
 	"skillcert/policies"
 )
 
@@ -50,12 +49,7 @@ func (s *Server) authorize(obj, act string, scope scopeFunc) gin.HandlerFunc {
 
 // deny audits a refused attempt and answers 403.
 func (s *Server) deny(c *gin.Context, a *Actor, obj, act, domain string) {
-	j, _ := policies.SplitDomain(domain)
-	_ = s.audit(c.Request.Context(), a, models.AuditEntry{
-		Action: obj + "." + act, ObjectType: obj, ObjectID: domain, Outcome: models.OutcomeDenied,
-		JurisdictionCode: truncate(j, 6), Reason: "outside role or jurisdiction",
-	})
-	s.writeError(c, errForbidden)
+	s.writeError(c, s.forbid(c.Request.Context(), a, obj, act, domain))
 }
 
 // scopeOf returns the authorized domain of the request.

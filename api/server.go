@@ -214,6 +214,16 @@ func (s *Server) Handler() http.Handler {
 
 // audit appends to the audit log; a failure is logged, and the caller decides whether it is fatal.
 func (s *Server) audit(ctx context.Context, a *Actor, e models.AuditEntry) error {
+	s.fillAudit(ctx, a, &e)
+	if err := s.db.AppendAudit(ctx, &e); err != nil {
+		s.log.ErrorContext(ctx, "audit append failed", "action", e.Action, "err", err)
+		return err
+	}
+	return nil
+}
+
+// fillAudit completes an audit row with the actor, the request ID and the default outcome.
+func (s *Server) fillAudit(ctx context.Context, a *Actor, e *models.AuditEntry) {
 	if a != nil {
 		e.ActorID, e.ActorName, e.Role = a.User.ID, a.User.Username, a.User.Role
 		if e.JurisdictionCode == "" {
@@ -224,9 +234,4 @@ func (s *Server) audit(ctx context.Context, a *Actor, e models.AuditEntry) error
 	if e.Outcome == "" {
 		e.Outcome = models.OutcomeOK
 	}
-	if err := s.db.AppendAudit(ctx, &e); err != nil {
-		s.log.ErrorContext(ctx, "audit append failed", "action", e.Action, "err", err)
-		return err
-	}
-	return nil
 }
