@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -132,11 +133,19 @@ func (w *sessionWF) run() (SessionResult, error) {
 			continue
 		}
 		res, issued, err := w.decide(p)
-		if err != nil && !isRefusal(err) {
-			return SessionResult{}, err
+		if err != nil && !IsRefusal(err) {
+			var act *temporal.ActivityError
+			if !errors.As(err, &act) {
+				return SessionResult{}, err
+			}
+			// An activity failed for good (say, invalid certificate input): nothing was written and
+			// the task stays open; the caller is answered with the failure, which is not a refusal.
+			workflow.GetLogger(w.ctx).Error("decision failed in an activity", "task", p.req.TaskID, "err", err)
 		}
 		p.finish(res, err)
 		if issued != nil {
+			// The sitting is over: refuse what is still queued, so that every handler can finish.
+			w.refuseQueued("该认定场次已结束")
 			if err := workflow.Await(w.ctx, func() bool { return workflow.AllHandlersFinished(w.ctx) }); err != nil {
 				return SessionResult{}, err
 			}
@@ -223,9 +232,9 @@ func (w *sessionWF) decideTask(req DecisionRequest, t *OpenTask) (DecisionResult
 		if err != nil {
 			return DecisionResult{}, nil, err
 		}
-		for id, n := range numbers {
-			tr.Candidates = append(tr.Candidates, models.CandidateUpdate{ID: id, CertificateNumber: n})
-			issued = append(issued, n)
+		for _, n := range numbers {
+			tr.Candidates = append(tr.Candidates, models.CandidateUpdate{ID: n.candidate, CertificateNumber: n.number})
+			issued = append(issued, n.number)
 		}
 		w.status = models.SessionIssued
 		w.event(&tr, "certificates_issued", fmt.Sprintf("认定结果审核通过，颁发职业技能等级证书 %d 本", len(issued)), &req.Actor)
@@ -251,9 +260,12 @@ func (w *sessionWF) decideTask(req DecisionRequest, t *OpenTask) (DecisionResult
 	return res, issued, nil
 }
 
+// issuedNumber is the certificate number issued to a candidate.
+type issuedNumber struct{ candidate, number string }
+
 // issue asks the certificate activity to number and sign a certificate for every approved
-// candidate that passed and has none yet; it answers candidate ID → certificate number.
-func (w *sessionWF) issue(cs []activities.CandidateFacts) (map[string]string, error) {
+// candidate that passed and has none yet; it answers the numbers in the candidates' order.
+func (w *sessionWF) issue(cs []activities.CandidateFacts) ([]issuedNumber, error) {
 	in := activities.IssueInput{SessionID: w.in.SessionID, EnterpriseID: w.in.EnterpriseID, CaseID: w.in.CaseID,
 		Year: workflow.Now(w.ctx).In(shanghai).Year(), IssueDate: workflow.Now(w.ctx)}
 	for _, c := range cs {
@@ -264,9 +276,8 @@ func (w *sessionWF) issue(cs []activities.CandidateFacts) (map[string]string, er
 			IDCipher: c.IDCipher, IDLookup: c.IDLookup, IDMasked: c.IDMasked, OccupationCode: w.in.OccupationCode,
 			OccupationName: w.in.OccupationName, WorkType: w.in.WorkType, Level: w.in.Level})
 	}
-	out := map[string]string{}
 	if len(in.Candidates) == 0 {
-		return out, nil
+		return nil, nil
 	}
 	// Issuing is idempotent per candidate, so a short timeout costs nothing but a retry.
 	actx := workflow.WithActivityOptions(w.ctx, workflow.ActivityOptions{StartToCloseTimeout: 2 * quickActivity,
@@ -275,9 +286,10 @@ func (w *sessionWF) issue(cs []activities.CandidateFacts) (map[string]string, er
 	if err := workflow.ExecuteActivity(actx, IssueCertificatesActivity, in).Get(actx, &res); err != nil {
 		return nil, err
 	}
+	var out []issuedNumber
 	for i, c := range in.Candidates {
 		if i < len(res.Numbers) {
-			out[c.Key] = res.Numbers[i]
+			out = append(out, issuedNumber{candidate: c.Key, number: res.Numbers[i]})
 		}
 	}
 	return out, nil

@@ -191,7 +191,7 @@ func (w *campaignWF) run() error {
 		switch {
 		case p != nil:
 			res, err := w.decide(p)
-			if err != nil && !isRefusal(err) {
+			if err != nil && !IsRefusal(err) {
 				return err
 			}
 			p.finish(res, err)

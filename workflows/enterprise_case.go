@@ -158,7 +158,7 @@ func (w *caseWF) run() (CaseResult, error) {
 		switch {
 		case p != nil:
 			res, err := w.decide(p)
-			if err != nil && !isRefusal(err) {
+			if err != nil && !IsRefusal(err) {
 				return CaseResult{}, err
 			}
 			p.finish(res, err)
@@ -190,10 +190,7 @@ func (w *caseWF) run() (CaseResult, error) {
 		}
 	}
 	// The case is closed: refuse what is still queued, so that every handler can finish.
-	for _, p := range w.queue {
-		p.finish(DecisionResult{}, refuse(ErrTaskNotOpen, "该申报已结束"))
-	}
-	w.queue = nil
+	w.refuseQueued("该申报已结束")
 	for _, f := range w.interrupt {
 		if err := f(); err != nil {
 			return CaseResult{}, err
@@ -606,7 +603,7 @@ func (w *caseWF) startEvaluation() error {
 	tr := models.Transition{}
 	if err != nil {
 		// Too few experts: the region's appraisal centre must enlarge the pool; the case waits on it.
-		if !isRefusal(err) {
+		if !hasType(err, activities.ErrPoolTooSmall) {
 			return err
 		}
 		w.st.SummaryIn = false

@@ -3,6 +3,7 @@ package workflows
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -21,7 +22,36 @@ const (
 	ErrWrongState      = "WrongState"      // 409: the request does not fit the current stage
 )
 
+// RefusalTypes are the error types of business refusals; any other failure is infrastructure.
+var RefusalTypes = []string{ErrTaskNotOpen, ErrNotCandidate, ErrInvalidDecision, ErrWrongState}
+
+// refuse is a business refusal of a message.
 func refuse(kind, msg string) error { return temporal.NewApplicationError(msg, kind) }
+
+// refuseField is a refusal caused by one field of the request; the field error travels as the
+// error's details, so that the API can attach it to the field.
+func refuseField(kind, field, msg string) error {
+	return temporal.NewApplicationError(msg, kind, FieldError{Field: field, Message: msg})
+}
+
+// FieldError is the detail of a refusal caused by one field of the request.
+type FieldError struct {
+	Field   string `json:"field"`
+	Message string `json:"message"`
+}
+
+// RefusalFields returns the field errors a refusal carries in its details.
+func RefusalFields(err error) []FieldError {
+	var ae *temporal.ApplicationError
+	if !errors.As(err, &ae) || !ae.HasDetails() {
+		return nil
+	}
+	var fe FieldError
+	if ae.Details(&fe) != nil || fe.Field == "" {
+		return nil
+	}
+	return []FieldError{fe}
+}
 
 // shanghai is the time zone deadlines are computed in (embedded tzdata makes this deterministic).
 var shanghai = func() *time.Location {
@@ -288,6 +318,15 @@ func (h *host) apply(tr models.Transition) error {
 	return workflow.ExecuteLocalActivity(ctx, a.Apply, tr).Get(ctx, nil)
 }
 
+// refuseQueued answers every decision still queued with a refusal: the workflow is ending and
+// will not act on them, and each Update handler must finish before it may end.
+func (h *host) refuseQueued(msg string) {
+	for _, p := range h.queue {
+		p.finish(DecisionResult{}, refuse(ErrTaskNotOpen, msg))
+	}
+	h.queue = nil
+}
+
 // finish completes a queued decision.
 func (p *pending) finish(result DecisionResult, err error) {
 	p.result, p.err, p.done = result, err, true
@@ -324,10 +363,25 @@ func reasonsText(req DecisionRequest) string {
 	return s
 }
 
-// isRefusal tells business refusals from infrastructure errors.
-func isRefusal(err error) bool {
+// IsRefusal tells business refusals (the declared types of RefusalTypes, raised by the
+// workflow's own rules) from every other failure, including an activity's non-retryable error.
+func IsRefusal(err error) bool {
 	var ae *temporal.ApplicationError
-	return errors.As(err, &ae)
+	if !errors.As(err, &ae) {
+		return false
+	}
+	var act *temporal.ActivityError
+	if errors.As(err, &act) {
+		return false // raised by an activity, not by the workflow's rules
+	}
+	return slices.Contains(RefusalTypes, ae.Type())
+}
+
+// hasType reports whether err is or wraps an application error of the given type (an
+// activity's declared failure, such as activities.ErrPoolTooSmall).
+func hasType(err error, typ string) bool {
+	var ae *temporal.ApplicationError
+	return errors.As(err, &ae) && ae.Type() == typ
 }
 
 // signal is one signal to send to another workflow.

@@ -171,7 +171,7 @@ func (w *leagueWF) run() error {
 		switch {
 		case p != nil:
 			res, err := w.submit(p)
-			if err != nil && !isRefusal(err) {
+			if err != nil && !IsRefusal(err) {
 				return err
 			}
 			p.finish(res, err)

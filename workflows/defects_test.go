@@ -1,0 +1,142 @@
+package workflows_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/mock"
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/temporal"
+
+	"skillcert/activities"
+	"skillcert/workflows"
+)
+
+const (
+	sessionID   = "22222222-0000-7000-8000-000000000001"
+	sessionWFID = "session-" + sessionID
+)
+
+var centreActor = workflows.Actor{UserID: "u-centre", Username: "centre", Name: "鉴定中心", Role: "region_centre", Jurisdiction: "150000", Domain: "150000"}
+
+func sessionInput() workflows.SessionInput {
+	return workflows.SessionInput{SessionID: sessionID, CaseID: caseID, EnterpriseID: dairyID, EnterpriseName: "呼和浩特乳业示范有限公司",
+		Jurisdiction: "150105", Region: "150000", OccupationCode: "6-02-04-01", OccupationName: "乳品加工工", Level: 4,
+		ExamDate: tbStart.AddDate(0, 0, 7), Site: "公司培训中心",
+		AssessorsJSON: `[{"name":"甲"},{"name":"乙"},{"name":"丙"}]`}
+}
+
+// passed returns n candidates who passed, in registration order.
+func passed(n int) []activities.CandidateFacts {
+	cs := make([]activities.CandidateFacts, n)
+	for i := range cs {
+		cs[i] = activities.CandidateFacts{ID: fmt.Sprintf("cand-%02d", i), Name: fmt.Sprintf("考生%02d", i), Result: "pass"}
+	}
+	return cs
+}
+
+// The certificates of a sitting are numbered, recorded and answered in the candidates' order:
+// the workflow builds them from a slice, never from a map (whose order differs between runs,
+// which made the issued list — and, on replay, the commands — non-deterministic).
+func TestSessionIssuesInCandidateOrder(t *testing.T) {
+	for run := 0; run < 5; run++ {
+		h, _ := tbHarness(t)
+		h.env.SetStartWorkflowOptions(clientOptions(sessionWFID))
+		cs := passed(12)
+		h.env.OnActivity("SessionCandidates", mock.Anything, sessionID).Return(cs, nil)
+		var numbers []string
+		for i := range cs {
+			numbers = append(numbers, fmt.Sprintf("N%02d", i))
+		}
+		var got activities.IssueInput
+		h.env.OnActivity(workflows.IssueCertificatesActivity, mock.Anything, mock.Anything).
+			Run(func(args mock.Arguments) { got = args.Get(1).(activities.IssueInput) }).
+			Return(activities.IssueResult{Numbers: numbers}, nil)
+		u := tbNewUpdates(h)
+		h.env.RegisterDelayedCallback(func() {
+			u.decide("", "submit", workflows.KindSubmitResults, workflows.DecisionRequest{Actor: enterpriseActor, Outcome: "submit"})
+		}, time.Hour)
+		h.env.RegisterDelayedCallback(func() {
+			u.decide("", "audit", workflows.KindAuditResults, workflows.DecisionRequest{Actor: centreActor, Outcome: "approve"})
+		}, 2*time.Hour)
+		h.env.ExecuteWorkflow(workflows.AssessmentSession, sessionInput())
+		require.NoError(t, h.env.GetWorkflowError())
+		u.ok("submit")
+		u.ok("audit")
+		var res workflows.SessionResult
+		require.NoError(t, h.env.GetWorkflowResult(&res))
+		require.Equal(t, numbers, res.Issued, "run %d", run)
+		require.Len(t, got.Candidates, len(cs))
+		for i, c := range got.Candidates {
+			require.Equal(t, cs[i].ID, c.Key)
+		}
+	}
+}
+
+// An activity's failure is not a business refusal: a certificate activity failing for good
+// answers the centre with that failure (not as a refused decision), leaves the audit task open
+// and the sitting running, so that it can be approved again once the cause is mended.
+func TestSessionActivityFailureIsNotARefusal(t *testing.T) {
+	h, _ := tbHarness(t)
+	h.env.SetStartWorkflowOptions(clientOptions(sessionWFID))
+	h.env.OnActivity("SessionCandidates", mock.Anything, sessionID).Return(passed(2), nil)
+	calls := 0
+	h.env.OnActivity(workflows.IssueCertificatesActivity, mock.Anything, mock.Anything).Return(
+		func(context.Context, activities.IssueInput) (activities.IssueResult, error) {
+			calls++
+			if calls == 1 {
+				return activities.IssueResult{}, temporal.NewNonRetryableApplicationError("candidate 0 has no key", activities.ErrCertificateInvalid, nil)
+			}
+			return activities.IssueResult{Numbers: []string{"N1", "N2"}}, nil
+		})
+	u := tbNewUpdates(h)
+	h.env.RegisterDelayedCallback(func() {
+		u.decide("", "submit", workflows.KindSubmitResults, workflows.DecisionRequest{Actor: enterpriseActor, Outcome: "submit"})
+	}, time.Hour)
+	h.env.RegisterDelayedCallback(func() {
+		u.decide("", "audit1", workflows.KindAuditResults, workflows.DecisionRequest{Actor: centreActor, Outcome: "approve"})
+	}, 2*time.Hour)
+	h.env.RegisterDelayedCallback(func() {
+		r := u.result("audit1")
+		require.Error(t, r.err)
+		require.False(t, workflows.IsRefusal(r.err), "an activity failure is not a refusal: %v", r.err)
+		require.Len(t, h.openTasks(workflows.KindAuditResults), 1, "the task stays open")
+		u.decide("", "audit2", workflows.KindAuditResults, workflows.DecisionRequest{Actor: centreActor, Outcome: "approve"})
+	}, 3*time.Hour)
+	h.env.ExecuteWorkflow(workflows.AssessmentSession, sessionInput())
+	require.NoError(t, h.env.GetWorkflowError())
+	u.ok("audit2")
+	var res workflows.SessionResult
+	require.NoError(t, h.env.GetWorkflowResult(&res))
+	require.Equal(t, []string{"N1", "N2"}, res.Issued)
+}
+
+// Only the pool being too small makes a case wait for more experts. Any other failure of the
+// draw activity is not read as "expert pool too small": no panel_failed event, no message to the
+// centre about the pool; the failure surfaces.
+func TestCasePanelDrawOtherFailureIsNotPoolTooSmall(t *testing.T) {
+	h, _ := tbHarness(t)
+	h.env.SetStartWorkflowOptions(clientOptions(caseWFID))
+	h.env.OnActivity("DrawPanel", mock.Anything, mock.Anything).Return(activities.Panel{},
+		temporal.NewNonRetryableApplicationError("expert table unreadable", "StorageCorrupt", nil))
+	h.decide(time.Hour, workflows.KindLeagueReview, workflows.DecisionRequest{Actor: leagueActor, Outcome: "accept"})
+	h.env.RegisterDelayedCallback(func() {
+		h.env.SignalWorkflow(workflows.SummarySubmittedSignal, workflows.SummarySubmitted{League: "150100"})
+	}, 2*time.Hour)
+	h.env.ExecuteWorkflow(workflows.EnterpriseCase, caseInput(false))
+	require.Error(t, h.env.GetWorkflowError())
+	require.NotContains(t, h.events(), "panel_failed")
+	require.Empty(t, tbNotes(h, "centre", "escalation", "专家库人数不足"))
+}
+
+// The declared refusal types are refusals; an activity's application error is not.
+func TestIsRefusal(t *testing.T) {
+	for _, typ := range workflows.RefusalTypes {
+		require.True(t, workflows.IsRefusal(temporal.NewApplicationError("x", typ)), typ)
+	}
+	require.False(t, workflows.IsRefusal(temporal.NewApplicationError("x", activities.ErrPoolTooSmall)))
+	require.False(t, workflows.IsRefusal(temporal.NewNonRetryableApplicationError("x", "Other", nil)))
+	require.False(t, workflows.IsRefusal(fmt.Errorf("plain")))
+}
