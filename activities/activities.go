@@ -7,13 +7,12 @@ import (
 	"crypto/ed25519"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
-	"slices"
 	"strings"
 
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
+	"skillcert/domain"
 	"skillcert/models"
 )
 
@@ -68,23 +67,17 @@ func (a *Activities) DrawPanel(ctx context.Context, in DrawPanelInput) (Panel, e
 
 func drawPanel(pool []models.Expert, in DrawPanelInput) (Panel, error) {
 	p := Panel{Seed: in.Seed}
-	for _, e := range pool {
-		conflicts := strings.Split(e.Conflicts, ",")
-		if slices.Contains(conflicts, in.EnterpriseID) || (e.Employer != "" && e.Employer == in.Enterprise) {
-			p.Excluded = append(p.Excluded, e.UserID)
-			continue
-		}
-		p.Candidates = append(p.Candidates, e.UserID)
+	ds := make([]domain.Drawable, len(pool))
+	for i, e := range pool {
+		ds[i] = domain.Drawable{ID: e.UserID, Employer: e.Employer, Conflicts: strings.Split(e.Conflicts, ",")}
 	}
-	if len(p.Candidates) < in.Size {
+	p.Candidates, p.Excluded = domain.Eligible(ds, in.EnterpriseID, in.Enterprise)
+	members, err := domain.Pick(domain.Rand(in.Seed, domain.PanelSalt), p.Candidates, in.Size)
+	if err != nil {
 		return p, temporal.NewNonRetryableApplicationError(
 			fmt.Sprintf("expert pool has %d eligible experts, panel needs %d", len(p.Candidates), in.Size), ErrPoolTooSmall, nil)
 	}
-	r := rand.New(rand.NewPCG(in.Seed, in.Seed^0x9e3779b97f4a7c15))
-	order := r.Perm(len(p.Candidates))
-	for _, i := range order[:in.Size] {
-		p.Members = append(p.Members, p.Candidates[i])
-	}
+	p.Members = members
 	return p, nil
 }
 

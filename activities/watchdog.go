@@ -20,6 +20,7 @@ import (
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 
+	"skillcert/domain"
 	"skillcert/models"
 )
 
@@ -404,9 +405,9 @@ func (s *scan) runningWithoutCase(ctx context.Context) error {
 }
 
 // who names the holder of a task in Chinese, as an admin would say it.
-func (s *scan) who(role, domain, enterprise string) string {
+func (s *scan) who(role, dom, enterprise string) string {
 	switch {
-	case role == models.RoleEnterpriseUser || strings.Contains(domain, "/E/"):
+	case role == models.RoleEnterpriseUser || domain.IsEnterpriseDomain(dom):
 		if enterprise != "" {
 			return "企业（" + enterprise + "）"
 		}
@@ -414,9 +415,9 @@ func (s *scan) who(role, domain, enterprise string) string {
 	case role == models.RoleExpert:
 		return models.RoleNames[role]
 	}
-	name := s.names[domain]
+	name := s.names[dom]
 	if name == "" {
-		name = domain
+		name = dom
 	}
 	if rn := models.RoleNames[role]; rn != "" {
 		return name + " " + rn

@@ -18,6 +18,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
+	"skillcert/domain"
 	"skillcert/models"
 	"skillcert/models/validate"
 	"skillcert/policies"
@@ -32,13 +33,23 @@ type SubmittedApplication struct {
 	CampaignID    string
 }
 
-// campaignFor returns the ID of the pilot campaign that takes applications at now: the year of
-// the next collection deadline (20 May, Asia/Shanghai).
-func (s *Server) campaignFor(_ context.Context, now time.Time) (string, error) {
-	t := now.In(s.cfg.Location)
-	year := t.Year()
-	if deadline, _ := workflows.DefaultCalendar(year); t.After(deadline) {
-		year++
+// campaignFor returns the ID of the pilot campaign that takes applications at now: the first
+// year whose collection deadline has not passed, a running campaign's deadline being the one
+// it has now (the region may have moved it), others the default 20 May (domain.CampaignFor).
+func (s *Server) campaignFor(ctx context.Context, now time.Time) (string, error) {
+	var err error
+	year := domain.CampaignFor(now, func(year int) (time.Time, bool) {
+		c, e := s.db.CampaignByID(ctx, strconv.Itoa(year))
+		if e != nil {
+			if !errors.Is(e, models.ErrNotFound) && err == nil {
+				err = e
+			}
+			return time.Time{}, false
+		}
+		return c.CollectionDeadline, true
+	})
+	if err != nil {
+		return "", err
 	}
 	return strconv.Itoa(year), nil
 }

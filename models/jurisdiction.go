@@ -8,6 +8,8 @@ import (
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
+
+	"skillcert/domain"
 )
 
 // Jurisdiction levels.
@@ -18,7 +20,7 @@ const (
 )
 
 // RegionCode is the root of the jurisdiction tree, 内蒙古自治区.
-const RegionCode = "150000"
+const RegionCode = domain.RegionCode
 
 // Jurisdiction is one administrative division in the explicit tree.
 type Jurisdiction struct {

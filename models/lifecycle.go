@@ -5,11 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
+
+	"skillcert/domain"
 )
 
 // Task statuses.
@@ -472,8 +473,7 @@ func (db *DB) recipients(ctx context.Context, n NotifyRequest) ([]string, error)
 		return []string{n.UserID}, nil
 	}
 	q := db.WithContext(ctx).Model(&User{}).Where("active = ? AND role = ?", true, n.Role)
-	if j, e, ok := strings.Cut(n.Domain, "/E/"); ok {
-		_ = j
+	if _, e := domain.SplitDomain(n.Domain); e != "" {
 		q = q.Where("enterprise_id = ?", e)
 	} else {
 		q = q.Where("jurisdiction_code = ?", n.Domain)
@@ -530,7 +530,7 @@ func (db *DB) inboxQuery(ctx context.Context, f InboxFilter) *gorm.DB {
 		q = q.Where("candidate_role = ? AND candidate_domain = ? AND assignee_id = ''", f.Role, f.Domain)
 	default:
 		switch {
-		case strings.Contains(f.Domain, "/E/"):
+		case domain.IsEnterpriseDomain(f.Domain):
 			q = q.Where("candidate_domain = ?", f.Domain)
 		case f.ScopeLevel == LevelRegion:
 			// The whole region: every open task.

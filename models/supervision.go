@@ -4,10 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"math/rand/v2"
-	"slices"
 	"strings"
 	"time"
+
+	"skillcert/domain"
 )
 
 // DrawSession is a candidate session of a supervision draw.
@@ -41,28 +41,23 @@ var ErrTooFewSupervisors = fmt.Errorf("%w: too few eligible supervisors", ErrCon
 // exclusion happens before the draw. It is a pure function of its inputs, so anyone holding the
 // seed and the candidate lists can re-run it and get the same assignments.
 func RunDraw(seed uint64, sessions []DrawSession, supervisors []DrawSupervisor, count, perSession int) ([]DrawAssignment, error) {
-	r := rand.New(rand.NewPCG(seed, seed^0x2545f4914f6cdd1d))
+	r := domain.Rand(seed, domain.SupervisionSalt)
 	if count > len(sessions) {
 		count = len(sessions)
+	}
+	pool := make([]domain.Drawable, len(supervisors))
+	for i, p := range supervisors {
+		pool[i] = domain.Drawable{ID: p.UserID, Employer: p.Employer, Conflicts: p.Conflicts}
 	}
 	var out []DrawAssignment
 	for _, i := range r.Perm(len(sessions))[:count] {
 		s := sessions[i]
-		var eligible []string
-		for _, p := range supervisors {
-			if (p.Employer != "" && p.Employer == s.EnterpriseName) || slices.Contains(p.Conflicts, s.EnterpriseID) {
-				continue
-			}
-			eligible = append(eligible, p.UserID)
-		}
-		if len(eligible) < perSession {
+		eligible, _ := domain.Eligible(pool, s.EnterpriseID, s.EnterpriseName)
+		picked, err := domain.Pick(r, eligible, perSession)
+		if err != nil {
 			return nil, fmt.Errorf("%w: session %s has %d, needs %d", ErrTooFewSupervisors, s.ID, len(eligible), perSession)
 		}
-		a := DrawAssignment{SessionID: s.ID, Eligible: eligible}
-		for _, j := range r.Perm(len(eligible))[:perSession] {
-			a.Supervisors = append(a.Supervisors, eligible[j])
-		}
-		out = append(out, a)
+		out = append(out, DrawAssignment{SessionID: s.ID, Eligible: eligible, Supervisors: picked})
 	}
 	return out, nil
 }

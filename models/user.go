@@ -10,32 +10,25 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 	"gorm.io/gorm"
+
+	"skillcert/domain"
 )
 
-// Roles a user can hold. Each user holds exactly one, bound to one jurisdiction or, for
-// enterprise users, one enterprise.
+// Roles a user can hold (domain.Role*). Each user holds exactly one, bound to one jurisdiction
+// or, for enterprise users, one enterprise.
 const (
-	RoleRegionOfficial = "region_official"
-	RoleRegionCentre   = "region_centre"
-	RoleLeagueOfficial = "league_official"
-	RoleCountyOfficial = "county_official"
-	RoleEnterpriseUser = "enterprise_user"
-	RoleExpert         = "expert"
-	RoleSupervisor     = "supervisor"
-	RoleSysadmin       = "sysadmin"
+	RoleRegionOfficial = domain.RoleRegionOfficial
+	RoleRegionCentre   = domain.RoleRegionCentre
+	RoleLeagueOfficial = domain.RoleLeagueOfficial
+	RoleCountyOfficial = domain.RoleCountyOfficial
+	RoleEnterpriseUser = domain.RoleEnterpriseUser
+	RoleExpert         = domain.RoleExpert
+	RoleSupervisor     = domain.RoleSupervisor
+	RoleSysadmin       = domain.RoleSysadmin
 )
 
 // RoleNames maps each role to its Chinese name.
-var RoleNames = map[string]string{
-	RoleRegionOfficial: "自治区人社厅",
-	RoleRegionCentre:   "自治区技能鉴定中心",
-	RoleLeagueOfficial: "盟市人社局",
-	RoleCountyOfficial: "旗县（市、区）人社局",
-	RoleEnterpriseUser: "企业用户",
-	RoleExpert:         "评估专家",
-	RoleSupervisor:     "质量督导员",
-	RoleSysadmin:       "系统管理员",
-}
+var RoleNames = domain.RoleNames
 
 // bcryptCost is the work factor for password hashes.
 var bcryptCost = bcrypt.DefaultCost

@@ -21,6 +21,8 @@ import (
 	"github.com/casbin/casbin/v2"
 	"github.com/casbin/casbin/v2/model"
 	stringadapter "github.com/casbin/casbin/v2/persist/string-adapter"
+
+	"skillcert/domain"
 )
 
 //go:embed model.conf
@@ -30,23 +32,15 @@ var modelText string
 var policyText string
 
 // Roles lists every role the rules know, in display order.
-var Roles = []string{
-	"region_official", "region_centre", "league_official", "county_official",
-	"enterprise_user", "expert", "supervisor", "sysadmin",
-}
-
-const enterpriseSep = "/E/"
+var Roles = domain.Roles
 
 // EnterpriseDomain is the domain of an enterprise registered in the given jurisdiction.
 func EnterpriseDomain(jurisdiction, enterpriseID string) string {
-	return jurisdiction + enterpriseSep + enterpriseID
+	return domain.EnterpriseDomain(jurisdiction, enterpriseID)
 }
 
 // SplitDomain returns the jurisdiction and, for an enterprise node, the enterprise ID.
-func SplitDomain(domain string) (jurisdiction, enterpriseID string) {
-	j, e, _ := strings.Cut(domain, enterpriseSep)
-	return j, e
-}
+func SplitDomain(d string) (jurisdiction, enterpriseID string) { return domain.SplitDomain(d) }
 
 // Tree is the jurisdiction hierarchy as explicit parent links (满洲里 and 二连浩特 sit inside
 // another league's code block but report to the region, so codes alone cannot tell).
@@ -301,10 +295,10 @@ func (enf *Enforcer) SetGrant(g Grant) error {
 }
 
 // Allowed reports whether user may perform act on obj within domain.
-func (enf *Enforcer) Allowed(user, domain, obj, act string) bool {
-	j, _ := SplitDomain(domain)
+func (enf *Enforcer) Allowed(user, dom, obj, act string) bool {
+	j, _ := SplitDomain(dom)
 	enf.maybeRefresh(j)
-	ok, err := enf.e.Enforce(user, domain, obj, act)
+	ok, err := enf.e.Enforce(user, dom, obj, act)
 	return err == nil && ok
 }
 

@@ -10,7 +10,9 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"skillcert/activities"
+	"skillcert/domain"
 	"skillcert/models"
+	"skillcert/models/validate"
 )
 
 // SessionInput starts an AssessmentSession.
@@ -51,7 +53,7 @@ func AssessmentSession(ctx workflow.Context, in SessionInput) (SessionResult, er
 	in.Timing = in.Timing.WithDefaults()
 	w := &sessionWF{in: in}
 	w.host = host{ctx: ctx, wfID: workflow.GetInfo(ctx).WorkflowExecution.ID, timing: in.Timing,
-		escalateTo: func(string) (string, string) { return "region_centre", in.Region }}
+		escalateTo: func(string) (string, string) { return domain.RoleRegionCentre, in.Region }}
 	if err := workflow.SetUpdateHandlerWithOptions(ctx, DecideUpdate, w.host.handleDecision,
 		workflow.UpdateHandlerOptions{Validator: w.host.validateDecision}); err != nil {
 		return SessionResult{}, err
@@ -65,7 +67,9 @@ type sessionWF struct {
 	status string
 }
 
-func (w *sessionWF) enterpriseDomain() string { return w.in.Jurisdiction + "/E/" + w.in.EnterpriseID }
+func (w *sessionWF) enterpriseDomain() string {
+	return domain.EnterpriseDomain(w.in.Jurisdiction, w.in.EnterpriseID)
+}
 
 func (w *sessionWF) row() *models.AssessmentSession {
 	return &models.AssessmentSession{ID: w.in.SessionID, WorkflowID: w.wfID, CaseID: w.in.CaseID, EnterpriseID: w.in.EnterpriseID,
@@ -85,9 +89,7 @@ func (w *sessionWF) open(tr *models.Transition, kind, role, domain string, due t
 		Subject: "新待办：" + Kinds[kind].Title, Body: w.in.EnterpriseName + " " + w.in.OccupationName + " 的认定结果待办，请于 " + t.Due.In(shanghai).Format("2006-01-02") + " 前办理。"})
 }
 
-func levelName(l int) string {
-	return map[int]string{1: "一级/高级技师", 2: "二级/技师", 3: "三级/高级工", 4: "四级/中级工", 5: "五级/初级工"}[l]
-}
+func levelName(l int) string { return validate.Level(l).Name() }
 
 func (w *sessionWF) event(tr *models.Transition, kind, summary string, actor *Actor) {
 	e := models.CaseEvent{CaseID: w.in.CaseID, Kind: kind, Stage: StageActive, Summary: summary, Public: true}
@@ -113,12 +115,12 @@ func (w *sessionWF) candidates() ([]activities.CandidateFacts, error) {
 
 func (w *sessionWF) run() (SessionResult, error) {
 	w.status = models.SessionOpen
-	due := dueAfter(w.in.ExamDate, 15)
+	due := dueAfter(w.in.ExamDate, w.in.Timing.ResultsDays)
 	if now := workflow.Now(w.ctx); due.Before(now) {
-		due = dueAfter(now, 15)
+		due = dueAfter(now, w.in.Timing.ResultsDays)
 	}
 	tr := models.Transition{}
-	w.open(&tr, KindSubmitResults, "enterprise_user", w.enterpriseDomain(), due)
+	w.open(&tr, KindSubmitResults, domain.RoleEnterpriseUser, w.enterpriseDomain(), due)
 	w.event(&tr, "session_planned", fmt.Sprintf("计划组织 %s（%s）认定，考核日期 %s，地点 %s", w.in.OccupationName, levelName(w.in.Level),
 		w.in.ExamDate.In(shanghai).Format("2006-01-02"), w.in.Site), nil)
 	if err := w.commit(tr); err != nil {
@@ -193,7 +195,7 @@ func (w *sessionWF) decideTask(req DecisionRequest, t *OpenTask) (DecisionResult
 		}
 		w.status = models.SessionSubmitted
 		w.event(&tr, "results_submitted", fmt.Sprintf("%s（%s）认定结果报送自治区技能鉴定中心审核", w.in.OccupationName, levelName(w.in.Level)), &req.Actor)
-		w.open(&tr, KindAuditResults, "region_centre", w.in.Region, dueAfter(workflow.Now(w.ctx), 15))
+		w.open(&tr, KindAuditResults, domain.RoleRegionCentre, w.in.Region, dueAfter(workflow.Now(w.ctx), w.in.Timing.AuditDays))
 	case KindAuditResults:
 		byID := map[string]activities.CandidateFacts{}
 		for _, c := range cs {
@@ -225,7 +227,7 @@ func (w *sessionWF) decideTask(req DecisionRequest, t *OpenTask) (DecisionResult
 		if len(rejected) > 0 {
 			w.status = models.SessionCorrecting
 			w.event(&tr, "results_returned", fmt.Sprintf("认定结果审核：%d 名考生退回更正", len(rejected)), &req.Actor)
-			w.open(&tr, KindCorrectResults, "enterprise_user", w.enterpriseDomain(), dueAfter(workflow.Now(w.ctx), w.in.Timing.CorrectionDays))
+			w.open(&tr, KindCorrectResults, domain.RoleEnterpriseUser, w.enterpriseDomain(), dueAfter(workflow.Now(w.ctx), w.in.Timing.CorrectionDays))
 			break
 		}
 		numbers, err := w.issue(cs)
@@ -238,7 +240,7 @@ func (w *sessionWF) decideTask(req DecisionRequest, t *OpenTask) (DecisionResult
 		}
 		w.status = models.SessionIssued
 		w.event(&tr, "certificates_issued", fmt.Sprintf("认定结果审核通过，颁发职业技能等级证书 %d 本", len(issued)), &req.Actor)
-		tr.Notify = append(tr.Notify, models.NotifyRequest{Role: "enterprise_user", Domain: w.enterpriseDomain(), CaseID: w.in.CaseID,
+		tr.Notify = append(tr.Notify, models.NotifyRequest{Role: domain.RoleEnterpriseUser, Domain: w.enterpriseDomain(), CaseID: w.in.CaseID,
 			Kind: "outcome", Subject: "认定结果审核通过", Body: fmt.Sprintf("%s（%s）认定结果已审核通过，已生成证书 %d 本。", w.in.OccupationName, levelName(w.in.Level), len(issued))})
 		if issued == nil {
 			issued = []string{}

@@ -9,6 +9,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"skillcert/activities"
+	"skillcert/domain"
 	"skillcert/models"
 )
 
@@ -47,9 +48,7 @@ type CampaignState struct {
 
 // DefaultCalendar returns the default collection deadline (20 May 23:59:59) and publication
 // target (5 June 23:59:59), Asia/Shanghai, of a pilot year.
-func DefaultCalendar(year int) (collection, publication time.Time) {
-	return time.Date(year, time.May, 20, 23, 59, 59, 0, shanghai).UTC(), time.Date(year, time.June, 5, 23, 59, 59, 0, shanghai).UTC()
-}
+func DefaultCalendar(year int) (collection, publication time.Time) { return domain.DefaultCalendar(year) }
 
 // Campaign is one pilot year's calendar: it starts the leagues' collections, reminds 7 days and
 // 1 day before the collection deadline and the publication target, marks leagues overdue at the
@@ -97,7 +96,7 @@ func (w *campaignWF) setup(ctx workflow.Context) error {
 		w.st.Sent = map[string]time.Time{}
 	}
 	w.host = host{ctx: ctx, wfID: workflow.GetInfo(ctx).WorkflowExecution.ID, timing: w.in.Timing, Seq: w.st.Seq, Tasks: w.st.Tasks,
-		escalateTo: func(string) (string, string) { return "region_official", "" }}
+		escalateTo: func(string) (string, string) { return domain.RoleRegionOfficial, "" }}
 	w.host.commit = w.commit
 	if err := workflow.SetUpdateHandlerWithOptions(ctx, DecideUpdate, w.host.handleDecision,
 		workflow.UpdateHandlerOptions{Validator: w.host.validateDecision}); err != nil {
@@ -247,11 +246,11 @@ func (w *campaignWF) begin() error {
 }
 
 func (w *campaignWF) openPublishTask(tr *models.Transition, batch int, due time.Time) {
-	t := &OpenTask{ID: w.newTaskID(KindPublish, batch), Kind: KindPublish, Role: "region_official", Domain: w.in.Region, Due: due}
+	t := &OpenTask{ID: w.newTaskID(KindPublish, batch), Kind: KindPublish, Role: domain.RoleRegionOfficial, Domain: w.in.Region, Due: due}
 	w.Tasks = append(w.Tasks, t)
 	tr.OpenTasks = append(tr.OpenTasks, models.Task{ID: t.ID, WorkflowID: w.wfID, Kind: KindPublish,
 		Title: fmt.Sprintf("公布 %s 年第%s批试点企业目录", w.in.CampaignID, map[int]string{1: "一", 2: "二"}[batch]),
-		Stage: StageAwaitingPublication, CandidateRole: "region_official", CandidateDomain: w.in.Region,
+		Stage: StageAwaitingPublication, CandidateRole: domain.RoleRegionOfficial, CandidateDomain: w.in.Region,
 		JurisdictionCode: w.in.Region, CampaignID: w.in.CampaignID, Batch: batch, DueAt: due})
 }
 
@@ -261,7 +260,7 @@ func (w *campaignWF) remindLeagues(left string) error {
 		if w.st.Submitted[l.Code] {
 			continue
 		}
-		tr.Notify = append(tr.Notify, models.NotifyRequest{Role: "league_official", Domain: l.Code, Kind: "reminder",
+		tr.Notify = append(tr.Notify, models.NotifyRequest{Role: domain.RoleLeagueOfficial, Domain: l.Code, Kind: "reminder",
 			Subject: "汇总表报送截止提醒", Body: fmt.Sprintf("距 %s 年试点申报汇总表报送截止（%s）还有 %s，请及时报送。",
 				w.in.CampaignID, w.st.CollectionDeadline.In(shanghai).Format("2006-01-02 15:04"), left)})
 	}
@@ -269,7 +268,7 @@ func (w *campaignWF) remindLeagues(left string) error {
 }
 
 func (w *campaignWF) remindRegion(left string) error {
-	tr := models.Transition{Notify: []models.NotifyRequest{{Role: "region_official", Domain: w.in.Region, Kind: "reminder",
+	tr := models.Transition{Notify: []models.NotifyRequest{{Role: domain.RoleRegionOfficial, Domain: w.in.Region, Kind: "reminder",
 		Subject: "试点企业目录公布提醒", Body: fmt.Sprintf("距 %s 年试点企业目录计划公布日期（%s）还有 %s。",
 			w.in.CampaignID, w.st.PublicationTarget.In(shanghai).Format("2006-01-02"), left)}}}
 	return w.commit(tr)
@@ -291,14 +290,14 @@ func (w *campaignWF) deadlineReached() error {
 		w.markOverdue(&tr, l.Code)
 	}
 	if len(overdue) > 0 {
-		t := &OpenTask{ID: w.newTaskID(KindLeagueOverdue, 0), Kind: KindLeagueOverdue, Role: "region_official", Domain: w.in.Region,
+		t := &OpenTask{ID: w.newTaskID(KindLeagueOverdue, 0), Kind: KindLeagueOverdue, Role: domain.RoleRegionOfficial, Domain: w.in.Region,
 			Due: dueAfter(workflow.Now(w.ctx), 3)}
 		w.Tasks = append(w.Tasks, t)
 		tr.OpenTasks = append(tr.OpenTasks, models.Task{ID: t.ID, WorkflowID: w.wfID, Kind: KindLeagueOverdue,
 			Title: fmt.Sprintf("督办逾期未报送汇总表的盟市（%d 个）：%s", len(overdue), joinNames(overdue)), Stage: StageInSummary,
-			CandidateRole: "region_official", CandidateDomain: w.in.Region, JurisdictionCode: w.in.Region, CampaignID: w.in.CampaignID,
+			CandidateRole: domain.RoleRegionOfficial, CandidateDomain: w.in.Region, JurisdictionCode: w.in.Region, CampaignID: w.in.CampaignID,
 			SLAState: models.SLAOverdue, DueAt: t.Due})
-		tr.Notify = append(tr.Notify, models.NotifyRequest{Role: "region_official", Domain: w.in.Region, Kind: "escalation",
+		tr.Notify = append(tr.Notify, models.NotifyRequest{Role: domain.RoleRegionOfficial, Domain: w.in.Region, Kind: "escalation",
 			Subject: "盟市逾期未报送汇总表", Body: "以下盟市逾期未报送汇总表：" + joinNames(overdue)})
 	}
 	return w.commit(tr)
@@ -375,7 +374,7 @@ func (w *campaignWF) decide(p *pending) (DecisionResult, error) {
 }
 
 func (w *campaignWF) validateMove(req MoveDeadlineRequest) error {
-	if req.Actor.Role != "region_official" {
+	if req.Actor.Role != domain.RoleRegionOfficial {
 		return refuse(ErrNotCandidate, "只有自治区人社厅可以调整时间安排")
 	}
 	if !req.To.After(workflow.Now(w.ctx)) {
@@ -444,7 +443,7 @@ func (w *campaignWF) move(req MoveDeadlineRequest) (CampaignCalendar, error) {
 	} else {
 		for _, l := range w.in.Leagues {
 			if !w.st.Submitted[l.Code] {
-				tr.Notify = append(tr.Notify, models.NotifyRequest{Role: "league_official", Domain: l.Code, Kind: "deadline_moved",
+				tr.Notify = append(tr.Notify, models.NotifyRequest{Role: domain.RoleLeagueOfficial, Domain: l.Code, Kind: "deadline_moved",
 					Subject: "汇总表报送截止时间调整", Body: "截止时间调整为 " + req.To.In(shanghai).Format("2006-01-02 15:04") + "。理由：" + req.Reason})
 			}
 		}

@@ -8,49 +8,48 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/workflow"
 
+	"skillcert/domain"
 	"skillcert/models"
-	"skillcert/models/validate"
 )
 
 // validatePlan refuses a sitting outside the approved scope (不得超范围) or badly staffed,
 // before anything reaches history.
 func (w *caseWF) validatePlan(req PlanSessionRequest) error {
-	if req.Actor.Role != "enterprise_user" {
+	if req.Actor.Role != domain.RoleEnterpriseUser {
 		return refuse(ErrNotCandidate, "只有试点企业可以计划认定场次")
 	}
 	if w.st.Stage != StageActive {
 		return refuse(ErrWrongState, "工作方案备案后方可组织认定")
 	}
-	var scope *ApprovedOccupation
-	for i := range w.st.Approved {
-		if w.st.Approved[i].Code == req.OccupationCode {
-			scope = &w.st.Approved[i]
-		}
+	if field, msg, ok := domain.SittingWithinApproved(approvedScope(w.st.Approved), req.OccupationCode, req.Level); !ok {
+		return refuseField(ErrInvalidDecision, field, msg)
 	}
-	if scope == nil {
-		return refuse(ErrInvalidDecision, fmt.Sprintf("职业 %s 不在核准的认定范围内，不得超范围认定", req.OccupationCode))
-	}
-	if !scope.Levels.Contains(validate.Level(req.Level)) {
-		return refuse(ErrInvalidDecision, fmt.Sprintf("%s 核准等级为%s，不得认定%s", scope.Name, scope.Levels, levelName(req.Level)))
-	}
-	if req.ExamDate.Before(dueAfter(workflow.Now(w.ctx), -1)) {
-		return refuse(ErrInvalidDecision, "考核日期不能早于今天")
+	if msg := domain.ExamDateRule(workflow.Now(w.ctx), req.ExamDate); msg != "" {
+		return refuseField(ErrInvalidDecision, "exam_date", msg)
 	}
 	if strings.TrimSpace(req.Site) == "" {
-		return refuse(ErrInvalidDecision, "请填写考核地点")
+		return refuseField(ErrInvalidDecision, "site", "请填写考核地点")
 	}
-	if n := len(req.Assessors); n < 3 || n%2 == 0 {
-		return refuse(ErrInvalidDecision, "考评人员应不少于 3 人且为单数")
+	names := make([]string, len(req.Assessors))
+	for i, a := range req.Assessors {
+		names[i] = a.Name
 	}
-	for _, a := range req.Assessors {
-		if strings.TrimSpace(a.Name) == "" {
-			return refuse(ErrInvalidDecision, "考评人员姓名不能为空")
-		}
+	if msg := domain.AssessorsRule(names); msg != "" {
+		return refuseField(ErrInvalidDecision, "assessors", msg)
 	}
 	if req.SessionID == "" {
 		return refuse(ErrInvalidDecision, "缺少场次编号")
 	}
 	return nil
+}
+
+// approvedScope is the approved scope in the domain's terms.
+func approvedScope(as []ApprovedOccupation) []domain.Occupation {
+	out := make([]domain.Occupation, len(as))
+	for i, a := range as {
+		out[i] = domain.Occupation{Code: a.Code, Name: a.Name, Levels: a.Levels}
+	}
+	return out
 }
 
 // handlePlan starts the sitting as a child workflow from the main loop and returns once it runs.

@@ -3,6 +3,7 @@ package workflows
 import (
 	"go.temporal.io/sdk/workflow"
 
+	"skillcert/domain"
 	"skillcert/models"
 )
 
@@ -45,20 +46,20 @@ type complaintWF struct {
 	in ComplaintInput
 }
 
-func (w *complaintWF) escalateTo(domain string) (string, string) {
-	if domain == w.in.Jurisdiction && w.in.Jurisdiction != w.in.League {
-		return "league_official", w.in.League
+func (w *complaintWF) escalateTo(from string) (string, string) {
+	if from == w.in.Jurisdiction && w.in.Jurisdiction != w.in.League {
+		return domain.RoleLeagueOfficial, w.in.League
 	}
-	if domain == w.in.Region {
-		return "region_official", ""
+	if from == w.in.Region {
+		return domain.RoleRegionOfficial, ""
 	}
-	return "region_official", w.in.Region
+	return domain.RoleRegionOfficial, w.in.Region
 }
 
 func (w *complaintWF) run() (ComplaintResult, error) {
-	role := "county_official"
+	role := domain.RoleCountyOfficial
 	if w.in.Jurisdiction == w.in.League {
-		role = "league_official"
+		role = domain.RoleLeagueOfficial
 	}
 	row := &models.Complaint{ID: w.in.ComplaintID, EnterpriseID: w.in.EnterpriseID, CaseID: w.in.CaseID,
 		JurisdictionCode: w.in.Jurisdiction, Status: "open"}

@@ -3,6 +3,7 @@ package workflows
 import (
 	"time"
 
+	"skillcert/domain"
 	"skillcert/models/validate"
 )
 
@@ -87,6 +88,10 @@ type DecisionRequest struct {
 	Score *int `json:"score,omitempty"`
 	// Approved is the region's approved scope with a batch decision.
 	Approved []ApprovedOccupation `json:"approved,omitempty"`
+	// Applied is the scope of the application version under decision, read by the API from the
+	// stored application (never taken from the client): a batch decision may not approve
+	// beyond it (domain.ApprovedWithinApplied).
+	Applied []ApprovedOccupation `json:"applied,omitempty"`
 	// ApplicationVersion is the corrected version with a resubmission.
 	ApplicationVersion int `json:"application_version,omitempty"`
 	// Documents are the work plan and evaluation specifications with a preparation submission.
@@ -199,6 +204,10 @@ type Timing struct {
 	WorkPlanDays   int `json:"work_plan_days"`
 	FilingDays     int `json:"filing_days"`
 	ComplaintDays  int `json:"complaint_days"`
+	// ResultsDays is how long after the exam date an enterprise has to submit a sitting's
+	// results; AuditDays how long the appraisal centre has to audit them.
+	ResultsDays int `json:"results_days"`
+	AuditDays   int `json:"audit_days"`
 	// RemindBeforeHours is how long before a due date the reminder goes out.
 	RemindBeforeHours int `json:"remind_before_hours"`
 	PanelSize         int `json:"panel_size"`
@@ -220,6 +229,8 @@ func (t Timing) WithDefaults() Timing {
 	def(&t.WorkPlanDays, 30)
 	def(&t.FilingDays, 10)
 	def(&t.ComplaintDays, 15)
+	def(&t.ResultsDays, 15)
+	def(&t.AuditDays, 15)
 	def(&t.RemindBeforeHours, 48)
 	def(&t.PanelSize, 3)
 	def(&t.Quorum, 2)
@@ -290,20 +301,20 @@ type kindSpec struct {
 
 // Kinds describes every task kind.
 var Kinds = map[string]kindSpec{
-	KindPrecheck:        {"旗县初审申报材料", "county_official", map[string]bool{"pass": false, "return": true}},
-	KindLeagueReview:    {"盟市审核申报材料", "league_official", map[string]bool{"accept": false, "return": true, "reject": true}},
-	KindCorrection:      {"按审核意见补正申报材料", "enterprise_user", map[string]bool{"resubmit": false}},
-	KindExpertScore:     {"专家评估打分", "expert", map[string]bool{"score": false}},
-	KindRegionDecision:  {"审定试点企业及批次", "region_official", map[string]bool{"batch1": false, "batch2": false, "not_selected": true}},
-	KindWorkPlan:        {"提交工作方案和评价规范", "enterprise_user", map[string]bool{"submit": false}},
-	KindFileWorkPlan:    {"工作方案备案", "region_official", map[string]bool{"file": false, "return": true}},
-	KindSubmitSummary:   {"填报并报送汇总表", "league_official", map[string]bool{"submit": false}},
-	KindLeagueOverdue:   {"督办逾期未报送汇总表的盟市", "region_official", map[string]bool{"acknowledge": false}},
-	KindPublish:         {"公布试点企业目录", "region_official", map[string]bool{"publish": false}},
-	KindVerifyComplaint: {"核查投诉举报", "county_official", map[string]bool{"dismiss": true, "rectify": true, "suspend": true, "remove": true}},
-	KindSubmitResults:   {"提交认定结果", "enterprise_user", map[string]bool{"submit": false}},
-	KindAuditResults:    {"审核认定结果", "region_centre", map[string]bool{"approve": false, "reject": true}},
-	KindCorrectResults:  {"按审核意见更正认定结果", "enterprise_user", map[string]bool{"resubmit": false}},
+	KindPrecheck:        {"旗县初审申报材料", domain.RoleCountyOfficial, map[string]bool{"pass": false, "return": true}},
+	KindLeagueReview:    {"盟市审核申报材料", domain.RoleLeagueOfficial, map[string]bool{"accept": false, "return": true, "reject": true}},
+	KindCorrection:      {"按审核意见补正申报材料", domain.RoleEnterpriseUser, map[string]bool{"resubmit": false}},
+	KindExpertScore:     {"专家评估打分", domain.RoleExpert, map[string]bool{"score": false}},
+	KindRegionDecision:  {"审定试点企业及批次", domain.RoleRegionOfficial, map[string]bool{"batch1": false, "batch2": false, "not_selected": true}},
+	KindWorkPlan:        {"提交工作方案和评价规范", domain.RoleEnterpriseUser, map[string]bool{"submit": false}},
+	KindFileWorkPlan:    {"工作方案备案", domain.RoleRegionOfficial, map[string]bool{"file": false, "return": true}},
+	KindSubmitSummary:   {"填报并报送汇总表", domain.RoleLeagueOfficial, map[string]bool{"submit": false}},
+	KindLeagueOverdue:   {"督办逾期未报送汇总表的盟市", domain.RoleRegionOfficial, map[string]bool{"acknowledge": false}},
+	KindPublish:         {"公布试点企业目录", domain.RoleRegionOfficial, map[string]bool{"publish": false}},
+	KindVerifyComplaint: {"核查投诉举报", domain.RoleCountyOfficial, map[string]bool{"dismiss": true, "rectify": true, "suspend": true, "remove": true}},
+	KindSubmitResults:   {"提交认定结果", domain.RoleEnterpriseUser, map[string]bool{"submit": false}},
+	KindAuditResults:    {"审核认定结果", domain.RoleRegionCentre, map[string]bool{"approve": false, "reject": true}},
+	KindCorrectResults:  {"按审核意见更正认定结果", domain.RoleEnterpriseUser, map[string]bool{"resubmit": false}},
 }
 
 // OutcomeNames are the Chinese names of outcomes.

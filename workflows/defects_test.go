@@ -11,6 +11,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"skillcert/activities"
+	"skillcert/models/validate"
 	"skillcert/workflows"
 )
 
@@ -139,4 +140,37 @@ func TestIsRefusal(t *testing.T) {
 	require.False(t, workflows.IsRefusal(temporal.NewApplicationError("x", activities.ErrPoolTooSmall)))
 	require.False(t, workflows.IsRefusal(temporal.NewNonRetryableApplicationError("x", "Other", nil)))
 	require.False(t, workflows.IsRefusal(fmt.Errorf("plain")))
+}
+
+// The region's batch decision may not approve beyond the application: the case workflow's
+// validator enforces domain.ApprovedWithinApplied itself (before, only the API checked it and
+// the workflow accepted any list), and refuses with the fields at fault in the error's details.
+func TestCaseRegionDecisionApprovedWithinApplied(t *testing.T) {
+	h, _ := tbHarness(t)
+	h.env.SetStartWorkflowOptions(clientOptions(caseWFID))
+	tbToRegionDecision(h)
+	u := tbNewUpdates(h)
+	wider := []workflows.ApprovedOccupation{{Code: "6-02-04-01", Name: "乳品加工工", Levels: validate.LevelRange{Low: 5, High: 1}}}
+	other := []workflows.ApprovedOccupation{{Code: "6-31-01-03", Name: "电工", Levels: validate.LevelRange{Low: 5, High: 4}}}
+	h.env.RegisterDelayedCallback(func() {
+		u.decide("", "wider", workflows.KindRegionDecision, workflows.DecisionRequest{Actor: regionActor, Outcome: "batch1", Approved: wider, Applied: approved})
+		u.decide("", "other", workflows.KindRegionDecision, workflows.DecisionRequest{Actor: regionActor, Outcome: "batch1", Approved: other, Applied: approved})
+		u.decide("", "unknown", workflows.KindRegionDecision, workflows.DecisionRequest{Actor: regionActor, Outcome: "batch1", Approved: approved})
+	}, 4*time.Hour)
+	h.env.RegisterDelayedCallback(func() {
+		require.Equal(t, workflows.StageRegionDecision, h.caseRow().Stage, "nothing was decided")
+		u.decide("", "ok", workflows.KindRegionDecision, workflows.DecisionRequest{Actor: regionActor, Outcome: "batch1", Approved: approved, Applied: approved})
+	}, 5*time.Hour)
+	h.env.RegisterDelayedCallback(func() {
+		u.send("", workflows.AdjustUpdate, "withdraw", workflows.AdjustRequest{Actor: enterpriseActor, Action: "withdraw", Reason: "企业调整计划"})
+	}, 6*time.Hour)
+	h.env.ExecuteWorkflow(workflows.EnterpriseCase, caseInput(false))
+	require.True(t, u.refused("wider", workflows.ErrInvalidDecision).rejected, "refused by the validator")
+	require.Equal(t, []workflows.FieldError{{Field: "approved[0].levels", Code: "wider_than_applied", Message: "乳品加工工 核准等级（五级至一级）超出申报等级（五级至三级）。"}},
+		workflows.RefusalFields(u.result("wider").err))
+	u.refused("other", workflows.ErrInvalidDecision)
+	require.Equal(t, "approved[0].code", workflows.RefusalFields(u.result("other").err)[0].Field)
+	u.refused("unknown", workflows.ErrInvalidDecision)
+	u.ok("ok")
+	require.Contains(t, h.events(), "selected")
 }

@@ -10,6 +10,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"skillcert/activities"
+	"skillcert/domain"
 	"skillcert/models"
 )
 
@@ -82,7 +83,8 @@ type caseWF struct {
 
 func (w *caseWF) setup(ctx workflow.Context) error {
 	w.in.Timing = w.in.Timing.WithDefaults()
-	w.host = host{ctx: ctx, wfID: workflow.GetInfo(ctx).WorkflowExecution.ID, timing: w.in.Timing, escalateTo: w.escalateTo}
+	w.host = host{ctx: ctx, wfID: workflow.GetInfo(ctx).WorkflowExecution.ID, timing: w.in.Timing, escalateTo: w.escalateTo,
+		rules: w.decisionRules}
 	w.host.commit = w.commitTimers
 	if w.in.State != nil {
 		w.st = w.in.State
@@ -118,24 +120,42 @@ func (w *caseWF) snapshot() CaseState {
 	return s
 }
 
-// escalateTo says where an overdue task goes: county → league → region.
-func (w *caseWF) escalateTo(domain string) (string, string) {
-	switch domain {
-	case w.in.Jurisdiction:
-		if w.in.Jurisdiction != w.in.League {
-			return "league_official", w.in.League
+// decisionRules are the programme's rules on the case's decisions, checked before anything
+// reaches history: a batch decision approves a scope within the application's
+// (domain.ApprovedWithinApplied), the applied scope coming from the stored application.
+func (w *caseWF) decisionRules(t *OpenTask, req DecisionRequest) error {
+	if t.Kind == KindRegionDecision && (req.Outcome == "batch1" || req.Outcome == "batch2") {
+		if errs := domain.ApprovedWithinApplied(approvedScope(req.Applied), approvedScope(req.Approved)); len(errs) > 0 {
+			fields := make([]FieldError, len(errs))
+			for i, e := range errs {
+				fields[i] = FieldError{Field: e.Field, Code: e.Code, Message: e.Message}
+			}
+			return refuseFields(ErrInvalidDecision, strings.TrimSuffix(errs[0].Message, "。"), fields)
 		}
-		return "region_official", w.in.Region
-	case w.in.League:
-		return "region_official", w.in.Region
 	}
-	if strings.Contains(domain, "/E/") {
-		return "league_official", w.in.League // the enterprise's league is told; the task stays with the enterprise
-	}
-	return "region_official", "" // the region is the top: notify it again, no parent
+	return nil
 }
 
-func (w *caseWF) enterpriseDomain() string { return w.in.Jurisdiction + "/E/" + w.in.EnterpriseID }
+// escalateTo says where an overdue task goes: county → league → region.
+func (w *caseWF) escalateTo(from string) (string, string) {
+	switch from {
+	case w.in.Jurisdiction:
+		if w.in.Jurisdiction != w.in.League {
+			return domain.RoleLeagueOfficial, w.in.League
+		}
+		return domain.RoleRegionOfficial, w.in.Region
+	case w.in.League:
+		return domain.RoleRegionOfficial, w.in.Region
+	}
+	if domain.IsEnterpriseDomain(from) {
+		return domain.RoleLeagueOfficial, w.in.League // the enterprise's league is told; the task stays with the enterprise
+	}
+	return domain.RoleRegionOfficial, "" // the region is the top: notify it again, no parent
+}
+
+func (w *caseWF) enterpriseDomain() string {
+	return domain.EnterpriseDomain(w.in.Jurisdiction, w.in.EnterpriseID)
+}
 
 func (w *caseWF) run() (CaseResult, error) {
 	ctx := w.ctx
@@ -256,7 +276,7 @@ func (w *caseWF) earliestDue() (time.Time, bool) {
 func (w *caseWF) waitingOn() string {
 	if len(w.Tasks) > 0 {
 		t := w.Tasks[0]
-		if t.Role == "enterprise_user" {
+		if t.Role == domain.RoleEnterpriseUser {
 			return "enterprise"
 		}
 		return t.Role + "@" + t.Domain
@@ -349,10 +369,10 @@ func (w *caseWF) reviewStage() string {
 
 func (w *caseWF) openReview(tr *models.Transition) {
 	if w.st.Stage == StagePrecheck {
-		w.openTask(tr, KindPrecheck, "county_official", w.in.Jurisdiction, "", w.in.Timing.PrecheckDays, 0)
+		w.openTask(tr, KindPrecheck, domain.RoleCountyOfficial, w.in.Jurisdiction, "", w.in.Timing.PrecheckDays, 0)
 		return
 	}
-	w.openTask(tr, KindLeagueReview, "league_official", w.in.League, "", w.in.Timing.ReviewDays, 0)
+	w.openTask(tr, KindLeagueReview, domain.RoleLeagueOfficial, w.in.League, "", w.in.Timing.ReviewDays, 0)
 }
 
 func (w *caseWF) begin() error {
@@ -454,7 +474,7 @@ func (w *caseWF) decide(p *pending) (DecisionResult, error) {
 		}
 		w.st.Stage = StageFiling
 		w.event(&tr, "work_plan_submitted", "企业提交工作方案和评价规范，报自治区备案", &actor, true, req.Documents)
-		w.openTask(&tr, KindFileWorkPlan, "region_official", w.in.Region, "", w.in.Timing.FilingDays, 0)
+		w.openTask(&tr, KindFileWorkPlan, domain.RoleRegionOfficial, w.in.Region, "", w.in.Timing.FilingDays, 0)
 	case KindFileWorkPlan:
 		if req.Outcome == "file" {
 			w.st.Stage = StageActive
@@ -463,7 +483,7 @@ func (w *caseWF) decide(p *pending) (DecisionResult, error) {
 		} else {
 			w.st.Stage = StagePreparation
 			w.event(&tr, "work_plan_returned", "工作方案退回修改："+reasonsText(req), &actor, true, req.Reasons)
-			w.openTask(&tr, KindWorkPlan, "enterprise_user", w.enterpriseDomain(), "", w.in.Timing.WorkPlanDays, 0)
+			w.openTask(&tr, KindWorkPlan, domain.RoleEnterpriseUser, w.enterpriseDomain(), "", w.in.Timing.WorkPlanDays, 0)
 		}
 	default:
 		w.keep(t)
@@ -487,7 +507,7 @@ func (w *caseWF) decide(p *pending) (DecisionResult, error) {
 }
 
 func (w *caseWF) notifyEnterprise(subject, body string) models.NotifyRequest {
-	return models.NotifyRequest{Role: "enterprise_user", Domain: w.enterpriseDomain(), CaseID: w.in.CaseID, Kind: "outcome", Subject: subject, Body: body}
+	return models.NotifyRequest{Role: domain.RoleEnterpriseUser, Domain: w.enterpriseDomain(), CaseID: w.in.CaseID, Kind: "outcome", Subject: subject, Body: body}
 }
 
 func (w *caseWF) returnForCorrection(tr *models.Transition, from string, req DecisionRequest) {
@@ -502,7 +522,7 @@ func (w *caseWF) sendForCorrection(tr *models.Transition, from, summary string, 
 	w.st.Stage, w.st.CorrectionOf = StageCorrection, from
 	w.event(tr, "returned", summary, &req.Actor, true, req.Reasons)
 	tr.Application = w.appChange(models.ApplicationReturned, req)
-	w.openTask(tr, KindCorrection, "enterprise_user", w.enterpriseDomain(), "", w.in.Timing.CorrectionDays, 0)
+	w.openTask(tr, KindCorrection, domain.RoleEnterpriseUser, w.enterpriseDomain(), "", w.in.Timing.CorrectionDays, 0)
 	tr.Notify = append(tr.Notify, w.notifyEnterprise("申报材料被退回补正", "审核意见："+reasonsText(req)+"。请按意见修改后重新提交。"))
 }
 
@@ -563,7 +583,7 @@ func (w *caseWF) finishEvaluation(tr *models.Transition) {
 	w.closeRemainingExpertTasks(tr)
 	w.st.Stage = StageRegionDecision
 	w.event(tr, "evaluation_done", fmt.Sprintf("专家评估完成（%d 位专家，平均分 %.1f）", len(w.st.Scores), w.averageScore()), nil, true, nil)
-	w.openTask(tr, KindRegionDecision, "region_official", w.in.Region, "", w.in.Timing.DecisionDays, 0)
+	w.openTask(tr, KindRegionDecision, domain.RoleRegionOfficial, w.in.Region, "", w.in.Timing.DecisionDays, 0)
 }
 
 func (w *caseWF) averageScore() float64 {
@@ -612,7 +632,7 @@ func (w *caseWF) startEvaluation() error {
 		if again {
 			return nil // the centre was told at the first failure; try again tomorrow
 		}
-		tr.Notify = append(tr.Notify, models.NotifyRequest{Role: "region_centre", Domain: w.in.Region, CaseID: w.in.CaseID,
+		tr.Notify = append(tr.Notify, models.NotifyRequest{Role: domain.RoleRegionCentre, Domain: w.in.Region, CaseID: w.in.CaseID,
 			Kind: "escalation", Subject: "专家库人数不足", Body: "无法为 " + w.in.EnterpriseName + " 抽取评估专家组，请补充专家库后重新抽取。"})
 		w.event(&tr, "panel_failed", "专家库可用专家不足，等待补充", nil, false, nil)
 		return w.commit(tr)
@@ -623,7 +643,7 @@ func (w *caseWF) startEvaluation() error {
 		len(panel.Members), panel.Seed, len(panel.Candidates), len(panel.Excluded)), nil, false, panel)
 	w.event(&tr, "evaluation_started", "进入专家评估", nil, true, nil)
 	for i, m := range panel.Members {
-		w.openTask(&tr, KindExpertScore, "expert", w.in.Region, m, w.in.Timing.ExpertDays, i)
+		w.openTask(&tr, KindExpertScore, domain.RoleExpert, w.in.Region, m, w.in.Timing.ExpertDays, i)
 	}
 	tr.Audit = append(tr.Audit, models.AuditEntry{ActorName: "system", Action: "panel.draw", ObjectType: "case", ObjectID: w.in.CaseID,
 		AfterState: strings.Join(panel.Members, ","), Reason: fmt.Sprintf("seed=%d candidates=%d excluded=%d", panel.Seed, len(panel.Candidates), len(panel.Excluded)),
@@ -690,7 +710,7 @@ func (w *caseWF) onPublished(p Published) error {
 		OccupationsJSON: string(occ), Status: "active"}}}
 	w.st.Stage = StagePreparation
 	w.event(&tr, "published", "已列入公布的试点企业目录，进入前期准备", nil, true, nil)
-	w.openTask(&tr, KindWorkPlan, "enterprise_user", w.enterpriseDomain(), "", w.in.Timing.WorkPlanDays, 0)
+	w.openTask(&tr, KindWorkPlan, domain.RoleEnterpriseUser, w.enterpriseDomain(), "", w.in.Timing.WorkPlanDays, 0)
 	tr.Notify = append(tr.Notify, w.notifyEnterprise("试点企业目录已公布", "您的企业已列入公布的试点企业目录。请制定工作方案和评价规范报自治区备案。"))
 	return w.commit(tr)
 }
@@ -757,7 +777,7 @@ func (w *caseWF) validateAdjust(req AdjustRequest) error {
 	}
 	switch req.Action {
 	case "withdraw":
-		if req.Actor.Role != "enterprise_user" {
+		if req.Actor.Role != domain.RoleEnterpriseUser {
 			return refuse(ErrNotCandidate, "只有申报企业可以撤回申报")
 		}
 		switch w.st.Stage {
@@ -765,28 +785,28 @@ func (w *caseWF) validateAdjust(req AdjustRequest) error {
 			return refuse(ErrWrongState, "当前阶段不能撤回申报")
 		}
 	case "suspend":
-		if req.Actor.Role != "region_official" {
+		if req.Actor.Role != domain.RoleRegionOfficial {
 			return refuse(ErrNotCandidate, "只有自治区人社厅可以暂停试点")
 		}
 		if w.st.Stage != StageActive && w.st.Stage != StagePreparation && w.st.Stage != StageFiling {
 			return refuse(ErrWrongState, "只有已公布的试点企业可以暂停")
 		}
 	case "resume":
-		if req.Actor.Role != "region_official" {
+		if req.Actor.Role != domain.RoleRegionOfficial {
 			return refuse(ErrNotCandidate, "只有自治区人社厅可以恢复试点")
 		}
 		if w.st.Stage != StageSuspended {
 			return refuse(ErrWrongState, "该企业未处于暂停状态")
 		}
 	case "remove":
-		if req.Actor.Role != "region_official" {
+		if req.Actor.Role != domain.RoleRegionOfficial {
 			return refuse(ErrNotCandidate, "只有自治区人社厅可以移出目录")
 		}
 		if w.st.Stage == StageClosed {
 			return refuse(ErrWrongState, "该申报已结束")
 		}
 	case "return":
-		if req.Actor.Role != "region_official" {
+		if req.Actor.Role != domain.RoleRegionOfficial {
 			return refuse(ErrNotCandidate, "只有自治区人社厅可以退回申报")
 		}
 		if !Returnable(w.st.Stage) {
@@ -827,9 +847,9 @@ func (w *caseWF) handleAdjust(ctx workflow.Context, req AdjustRequest) (AdjustRe
 			tr.DirectoryStatus = map[string]string{w.in.CaseID: "active"}
 			w.event(&tr, "resumed", "自治区恢复试点："+req.Reason, &req.Actor, true, nil)
 			if w.st.Stage == StagePreparation {
-				w.openTask(&tr, KindWorkPlan, "enterprise_user", w.enterpriseDomain(), "", w.in.Timing.WorkPlanDays, 0)
+				w.openTask(&tr, KindWorkPlan, domain.RoleEnterpriseUser, w.enterpriseDomain(), "", w.in.Timing.WorkPlanDays, 0)
 			} else if w.st.Stage == StageFiling {
-				w.openTask(&tr, KindFileWorkPlan, "region_official", w.in.Region, "", w.in.Timing.FilingDays, 0)
+				w.openTask(&tr, KindFileWorkPlan, domain.RoleRegionOfficial, w.in.Region, "", w.in.Timing.FilingDays, 0)
 			}
 		case "remove":
 			w.remove(&tr, "自治区移出试点企业目录："+req.Reason, &req.Actor)

@@ -11,6 +11,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"skillcert/activities"
+	"skillcert/domain"
 	"skillcert/models"
 )
 
@@ -31,12 +32,18 @@ func refuse(kind, msg string) error { return temporal.NewApplicationError(msg, k
 // refuseField is a refusal caused by one field of the request; the field error travels as the
 // error's details, so that the API can attach it to the field.
 func refuseField(kind, field, msg string) error {
-	return temporal.NewApplicationError(msg, kind, FieldError{Field: field, Message: msg})
+	return refuseFields(kind, msg, []FieldError{{Field: field, Message: msg}})
+}
+
+// refuseFields is a refusal caused by fields of the request, listed in the error's details.
+func refuseFields(kind, msg string, fields []FieldError) error {
+	return temporal.NewApplicationError(msg, kind, fields)
 }
 
 // FieldError is the detail of a refusal caused by one field of the request.
 type FieldError struct {
 	Field   string `json:"field"`
+	Code    string `json:"code,omitempty"`
 	Message string `json:"message"`
 }
 
@@ -46,27 +53,18 @@ func RefusalFields(err error) []FieldError {
 	if !errors.As(err, &ae) || !ae.HasDetails() {
 		return nil
 	}
-	var fe FieldError
-	if ae.Details(&fe) != nil || fe.Field == "" {
+	var fs []FieldError
+	if ae.Details(&fs) != nil {
 		return nil
 	}
-	return []FieldError{fe}
+	return fs
 }
 
 // shanghai is the time zone deadlines are computed in (embedded tzdata makes this deterministic).
-var shanghai = func() *time.Location {
-	loc, err := time.LoadLocation("Asia/Shanghai")
-	if err != nil {
-		panic(err)
-	}
-	return loc
-}()
+var shanghai = domain.Shanghai
 
 // dueAfter returns the end of the day (23:59:59 Asia/Shanghai) days after now.
-func dueAfter(now time.Time, days int) time.Time {
-	t := now.In(shanghai).AddDate(0, 0, days)
-	return time.Date(t.Year(), t.Month(), t.Day(), 23, 59, 59, 0, shanghai).UTC()
-}
+func dueAfter(now time.Time, days int) time.Time { return domain.DueAfter(now, days) }
 
 // OpenTask is a task a workflow waits on; it is part of the workflow's carried state.
 type OpenTask struct {
@@ -99,6 +97,9 @@ type host struct {
 	queue      []*pending
 	timing     Timing
 	escalateTo func(domain string) (role, parent string)
+	// rules, when set, are the workflow's own checks of a decision on a task of its kinds, run
+	// by the validator after the generic ones (role, claimant, outcome, reasons).
+	rules func(t *OpenTask, req DecisionRequest) error
 	// commit, when set, writes the transitions of reminders and escalations the way the
 	// workflow writes its own (with its projection row, keeping its carried state in step).
 	commit func(models.Transition) error
@@ -162,6 +163,9 @@ func (h *host) validateDecision(req DecisionRequest) error {
 		if r.Message == "" {
 			return refuse(ErrInvalidDecision, "理由不能为空")
 		}
+	}
+	if h.rules != nil {
+		return h.rules(t, req)
 	}
 	return nil
 }
@@ -263,11 +267,11 @@ func (h *host) fireTimers() error {
 			t.Escalated++
 			up := models.TaskUpdate{ID: t.ID, SLAState: models.SLAOverdue, Escalate: true}
 			notifyRole, notifyDomain := t.Role, t.Domain
-			if t.Role == "expert" {
+			if t.Role == domain.RoleExpert {
 				// Expert tasks stay with the expert; the appraisal centre is told.
-				notifyRole = "region_centre"
+				notifyRole = domain.RoleRegionCentre
 			} else if h.escalateTo != nil {
-				if role, parent := h.escalateTo(t.Domain); parent != "" && t.Role != "enterprise_user" {
+				if role, parent := h.escalateTo(t.Domain); parent != "" && t.Role != domain.RoleEnterpriseUser {
 					up.CandidateRole, up.CandidateDomain = role, parent
 					t.Role, t.Domain, t.Assignee = role, parent, ""
 					notifyRole, notifyDomain = role, parent

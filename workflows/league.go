@@ -6,6 +6,7 @@ import (
 
 	"go.temporal.io/sdk/workflow"
 
+	"skillcert/domain"
 	"skillcert/models"
 	"skillcert/models/validate"
 )
@@ -61,7 +62,7 @@ func (w *leagueWF) setup(ctx workflow.Context) error {
 		w.st = &LeagueState{}
 	}
 	w.host = host{ctx: ctx, wfID: workflow.GetInfo(ctx).WorkflowExecution.ID, timing: w.in.Timing, Seq: w.st.Seq, Tasks: w.st.Tasks,
-		escalateTo: func(string) (string, string) { return "region_official", "" }}
+		escalateTo: func(string) (string, string) { return domain.RoleRegionOfficial, "" }}
 	w.host.commit = w.commit
 	if err := workflow.SetUpdateHandlerWithOptions(ctx, DecideUpdate, w.host.handleDecision,
 		workflow.UpdateHandlerOptions{Validator: w.validate}); err != nil {
@@ -153,11 +154,11 @@ func (w *leagueWF) run() error {
 	if !w.st.Started {
 		w.st.Started = true
 		tr := models.Transition{League: w.row("collecting")}
-		t := &OpenTask{ID: w.newTaskID(KindSubmitSummary, 0), Kind: KindSubmitSummary, Role: "league_official", Domain: w.in.League, Due: w.in.Deadline}
+		t := &OpenTask{ID: w.newTaskID(KindSubmitSummary, 0), Kind: KindSubmitSummary, Role: domain.RoleLeagueOfficial, Domain: w.in.League, Due: w.in.Deadline}
 		w.Tasks = append(w.Tasks, t)
 		tr.OpenTasks = append(tr.OpenTasks, models.Task{ID: t.ID, WorkflowID: w.wfID, Kind: KindSubmitSummary,
 			Title: fmt.Sprintf("%s：填报并报送 %s 年试点申报汇总表", w.in.LeagueName, w.in.CampaignID), Stage: StageInSummary,
-			CandidateRole: "league_official", CandidateDomain: w.in.League, JurisdictionCode: w.in.League, LeagueCode: w.in.League,
+			CandidateRole: domain.RoleLeagueOfficial, CandidateDomain: w.in.League, JurisdictionCode: w.in.League, LeagueCode: w.in.League,
 			CampaignID: w.in.CampaignID, DueAt: t.Due})
 		if err := w.commit(tr); err != nil {
 			return err
@@ -239,7 +240,7 @@ func (w *leagueWF) submit(p *pending) (DecisionResult, error) {
 	tr := models.Transition{League: row,
 		CloseTasks: []models.TaskClose{{ID: t.ID, Status: models.TaskDone, Outcome: req.Outcome, DecidedBy: req.Actor.UserID, RequestKey: req.RequestKey}},
 		Audit:      []models.AuditEntry{decisionAudit(t, req, "collecting", fmt.Sprintf("submitted %d enterprises", len(w.st.Cases)))},
-		Notify: []models.NotifyRequest{{Role: "region_centre", Domain: w.in.Region, Kind: "summary_submitted",
+		Notify: []models.NotifyRequest{{Role: domain.RoleRegionCentre, Domain: w.in.Region, Kind: "summary_submitted",
 			Subject: w.in.LeagueName + "已报送试点申报汇总表", Body: fmt.Sprintf("%s报送了 %d 家企业的申报材料，请组织专家评估。", w.in.LeagueName, len(w.st.Cases))}},
 	}
 	for _, c := range w.st.Cases {

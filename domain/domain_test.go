@@ -1,0 +1,243 @@
+package domain_test
+
+import (
+	"errors"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"skillcert/domain"
+	"skillcert/models/validate"
+)
+
+func at(s string) time.Time {
+	t, err := time.ParseInLocation("2006-01-02 15:04", s, domain.Shanghai)
+	if err != nil {
+		panic(err)
+	}
+	return t
+}
+
+func TestEnterpriseDomain(t *testing.T) {
+	d := domain.EnterpriseDomain("150105", "e1")
+	if d != "150105/E/e1" || !domain.IsEnterpriseDomain(d) {
+		t.Fatalf("domain %q", d)
+	}
+	for _, tc := range []struct{ in, j, e string }{{"150105/E/e1", "150105", "e1"}, {"150100", "150100", ""}, {"", "", ""}} {
+		j, e := domain.SplitDomain(tc.in)
+		if j != tc.j || e != tc.e {
+			t.Errorf("SplitDomain(%q) = %q, %q", tc.in, j, e)
+		}
+	}
+	if domain.IsEnterpriseDomain("150000") {
+		t.Error("a jurisdiction is no enterprise")
+	}
+	for _, r := range domain.Roles {
+		if domain.RoleNames[r] == "" {
+			t.Errorf("role %s has no name", r)
+		}
+	}
+}
+
+func TestDueAfterIsEndOfDayInShanghai(t *testing.T) {
+	for _, tc := range []struct {
+		now  string
+		days int
+		want string
+	}{
+		{"2027-03-01 09:00", 0, "2027-03-01 23:59"},
+		{"2027-03-01 23:30", 1, "2027-03-02 23:59"},
+		{"2027-03-01 00:10", 15, "2027-03-16 23:59"},
+		{"2027-03-01 09:00", -1, "2027-02-28 23:59"},
+	} {
+		got := domain.DueAfter(at(tc.now), tc.days).In(domain.Shanghai).Format("2006-01-02 15:04")
+		if got != tc.want {
+			t.Errorf("DueAfter(%s, %d) = %s, want %s", tc.now, tc.days, got, tc.want)
+		}
+	}
+}
+
+func TestCampaignFor(t *testing.T) {
+	none := func(int) (time.Time, bool) { return time.Time{}, false }
+	moved := func(year int, to string) func(int) (time.Time, bool) {
+		return func(y int) (time.Time, bool) {
+			if y == year {
+				return at(to), true
+			}
+			return time.Time{}, false
+		}
+	}
+	for _, tc := range []struct {
+		name    string
+		now     string
+		running func(int) (time.Time, bool)
+		want    int
+	}{
+		{"before the default deadline", "2027-03-01 09:00", none, 2027},
+		{"on the deadline day", "2027-05-20 23:00", none, 2027},
+		{"after the default deadline", "2027-05-21 00:10", none, 2028},
+		{"the running campaign's deadline was moved later", "2027-05-25 10:00", moved(2027, "2027-06-10 23:59"), 2027},
+		{"the running campaign's deadline was moved earlier", "2027-05-15 10:00", moved(2027, "2027-05-10 23:59"), 2028},
+		{"after a moved deadline", "2027-06-11 10:00", moved(2027, "2027-06-10 23:59"), 2028},
+		{"December", "2027-12-31 10:00", none, 2028},
+	} {
+		if got := domain.CampaignFor(at(tc.now), tc.running); got != tc.want {
+			t.Errorf("%s: CampaignFor(%s) = %d, want %d", tc.name, tc.now, got, tc.want)
+		}
+	}
+}
+
+func lv(lo, hi validate.Level) validate.LevelRange { return validate.LevelRange{Low: lo, High: hi} }
+
+func TestApprovedWithinApplied(t *testing.T) {
+	applied := []domain.Occupation{
+		{Code: "6-02-04-01", Name: "乳品加工工", Levels: lv(5, 3)},
+		{Code: "6-31-01-03", Name: "电工", Levels: lv(4, 2)},
+	}
+	for _, tc := range []struct {
+		name     string
+		approved []domain.Occupation
+		fields   []string // the fields at fault, in order
+	}{
+		{"exactly as applied", applied, nil},
+		{"narrower", []domain.Occupation{{Code: "6-02-04-01", Levels: lv(4, 3)}}, nil},
+		{"nothing approved", nil, []string{"approved"}},
+		{"not applied for", []domain.Occupation{{Code: "4-01-01-01", Levels: lv(5, 5)}}, []string{"approved[0].code"}},
+		{"a level above the application", []domain.Occupation{{Code: "6-02-04-01", Levels: lv(5, 2)}}, []string{"approved[0].levels"}},
+		{"a level below the application", []domain.Occupation{{Code: "6-31-01-03", Levels: lv(5, 3)}}, []string{"approved[0].levels"}},
+		{"range written high to low", []domain.Occupation{{Code: "6-02-04-01", Levels: lv(3, 5)}}, []string{"approved[0].levels"}},
+		{"twice", []domain.Occupation{applied[0], applied[0]}, []string{"approved[1].code"}},
+	} {
+		errs := domain.ApprovedWithinApplied(applied, tc.approved)
+		var got []string
+		for _, e := range errs {
+			got = append(got, e.Field)
+		}
+		if len(got) != len(tc.fields) {
+			t.Errorf("%s: fields %v, want %v", tc.name, got, tc.fields)
+			continue
+		}
+		for i := range got {
+			if got[i] != tc.fields[i] {
+				t.Errorf("%s: fields %v, want %v", tc.name, got, tc.fields)
+			}
+		}
+	}
+}
+
+func TestSittingWithinApproved(t *testing.T) {
+	approved := []domain.Occupation{{Code: "6-02-04-01", Name: "乳品加工工", Levels: lv(5, 4)}}
+	for _, tc := range []struct {
+		code  string
+		level int
+		field string
+	}{
+		{"6-02-04-01", 5, ""}, {"6-02-04-01", 4, ""},
+		{"6-02-04-01", 3, "level"}, {"6-02-04-01", 0, "level"},
+		{"6-31-01-03", 4, "occupation_code"},
+	} {
+		field, msg, ok := domain.SittingWithinApproved(approved, tc.code, tc.level)
+		if ok != (tc.field == "") || field != tc.field || (!ok && msg == "") {
+			t.Errorf("SittingWithinApproved(%s, %d) = %q %q %v, want field %q", tc.code, tc.level, field, msg, ok, tc.field)
+		}
+	}
+}
+
+func TestExamDateRule(t *testing.T) {
+	now := at("2027-03-01 09:00")
+	for _, tc := range []struct {
+		exam string
+		ok   bool
+	}{
+		{"2027-03-01 00:00", true}, // today
+		{"2027-02-28 00:00", false},
+		{"2027-09-01 00:00", true},
+		{"2028-03-01 00:00", true}, // a year ahead (2028 is a leap year: 366 days)
+		{"2028-03-03 00:00", false},
+		{"9999-12-31 00:00", false},
+	} {
+		msg := domain.ExamDateRule(now, at(tc.exam))
+		if (msg == "") != tc.ok {
+			t.Errorf("ExamDateRule(%s) = %q, want ok=%v", tc.exam, msg, tc.ok)
+		}
+	}
+}
+
+func TestAssessorsRule(t *testing.T) {
+	for _, tc := range []struct {
+		names []string
+		ok    bool
+	}{
+		{[]string{"甲", "乙", "丙"}, true},
+		{[]string{"甲", "乙", "丙", "丁", "戊"}, true},
+		{[]string{"甲", "乙"}, false},
+		{[]string{"甲", "乙", "丙", "丁"}, false},
+		{[]string{"甲", " ", "丙"}, false},
+		{nil, false},
+	} {
+		if msg := domain.AssessorsRule(tc.names); (msg == "") != tc.ok {
+			t.Errorf("AssessorsRule(%v) = %q", tc.names, msg)
+		}
+	}
+	for n, want := range map[int]int{0: 0, 1: 1, 5: 1, 6: 2, 15: 3, 16: 4} {
+		if got := domain.AssessorsNeeded(n); got != want {
+			t.Errorf("AssessorsNeeded(%d) = %d, want %d", n, got, want)
+		}
+	}
+}
+
+func TestDrawRecusesBeforeDrawingAndReplays(t *testing.T) {
+	pool := []domain.Drawable{
+		{ID: "a"}, {ID: "b", Employer: "乳业公司"}, {ID: "c", Conflicts: []string{"e1"}}, {ID: "d"}, {ID: "e"}, {ID: "f", Conflicts: []string{"e2"}},
+	}
+	eligible, recused := domain.Eligible(pool, "e1", "乳业公司")
+	if want := []string{"a", "d", "e", "f"}; !equal(eligible, want) {
+		t.Fatalf("eligible %v, want %v", eligible, want)
+	}
+	if want := []string{"b", "c"}; !equal(recused, want) {
+		t.Fatalf("recused %v, want %v", recused, want)
+	}
+	for seed := uint64(0); seed < 50; seed++ {
+		got, err := domain.Pick(domain.Rand(seed, domain.PanelSalt), eligible, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		again, _ := domain.Pick(domain.Rand(seed, domain.PanelSalt), eligible, 3)
+		if !equal(got, again) {
+			t.Fatalf("seed %d: %v then %v", seed, got, again)
+		}
+		// The same draw as the panels recorded before the rule had its home here.
+		r := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+		var old []string
+		for _, i := range r.Perm(len(eligible))[:3] {
+			old = append(old, eligible[i])
+		}
+		if !equal(got, old) {
+			t.Fatalf("seed %d: %v, recorded draws gave %v", seed, got, old)
+		}
+		seen := map[string]bool{}
+		for _, id := range got {
+			if seen[id] || id == "b" || id == "c" {
+				t.Fatalf("seed %d: drew %v", seed, got)
+			}
+			seen[id] = true
+		}
+	}
+	_, err := domain.Pick(domain.Rand(1, domain.PanelSalt), eligible, 5)
+	var few domain.ErrTooFew
+	if !errors.As(err, &few) || few.Have != 4 || few.Need != 5 {
+		t.Fatalf("err %v", err)
+	}
+}
+
+func equal(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
