@@ -48,7 +48,9 @@ type CampaignState struct {
 
 // DefaultCalendar returns the default collection deadline (20 May 23:59:59) and publication
 // target (5 June 23:59:59), Asia/Shanghai, of a pilot year.
-func DefaultCalendar(year int) (collection, publication time.Time) { return domain.DefaultCalendar(year) }
+func DefaultCalendar(year int) (collection, publication time.Time) {
+	return domain.DefaultCalendar(year)
+}
 
 // Campaign is one pilot year's calendar: it starts the leagues' collections, reminds 7 days and
 // 1 day before the collection deadline and the publication target, marks leagues overdue at the
