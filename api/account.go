@@ -1,18 +1,12 @@
 package api
 
 import (
-	"bytes"
 	"context"
-	"crypto/rand"
 	"encoding/base64"
-	"encoding/json"
-	"fmt"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
@@ -88,41 +82,68 @@ func (s *Server) apiCreateToken(c *gin.Context) error {
 	if err := bindJSON(c, &req); err != nil {
 		return err
 	}
-	var errs validate.Errors
-	req.Name = strings.TrimSpace(req.Name)
-	if req.Name == "" || len([]rune(req.Name)) > 64 {
-		errs.Add("name", "required", "请填写令牌名称（不超过 64 个字符）。")
-	}
-	if req.TTLDays == 0 {
-		req.TTLDays = 90
-	}
-	if req.TTLDays < 1 || req.TTLDays > 365 {
-		errs.Add("ttl_days", "out_of_range", "有效期应为 1 至 365 天。")
-	}
-	if len(errs) > 0 {
-		return invalid(errs)
-	}
-	a := actorFrom(c)
-	now := s.now().UTC()
-	secret := tokenPrefix + base64.RawURLEncoding.EncodeToString(models.RandomToken(32))
-	t := &models.APIToken{UserID: a.User.ID, Name: req.Name, TokenHash: models.HashToken(secret), CreatedAt: now,
-		ExpiresAt: now.Add(time.Duration(req.TTLDays) * 24 * time.Hour)}
-	if err := s.db.CreateAPIToken(c.Request.Context(), t); err != nil {
+	t, err := s.createToken(c.Request.Context(), actorFrom(c), req)
+	if err != nil {
 		return err
 	}
-	_ = s.audit(c.Request.Context(), a, models.AuditEntry{Action: "token.create", ObjectType: "api_token", ObjectID: t.ID, AfterState: req.Name})
-	c.JSON(http.StatusCreated, tokenResponse{APIToken: *t, Token: secret})
+	c.JSON(http.StatusCreated, t)
 	return nil
 }
 
+// createToken issues a bearer token for the caller, stored with its audit row.
+func (s *Server) createToken(ctx context.Context, a *Actor, in tokenRequest) (tokenResponse, error) {
+	if a == nil {
+		return tokenResponse{}, errUnauthenticated
+	}
+	var errs validate.Errors
+	in.Name = strings.TrimSpace(in.Name)
+	if in.Name == "" || len([]rune(in.Name)) > 64 {
+		errs.Add("name", "required", "请填写令牌名称（不超过 64 个字符）。")
+	}
+	if in.TTLDays == 0 {
+		in.TTLDays = 90
+	}
+	if in.TTLDays < 1 || in.TTLDays > 365 {
+		errs.Add("ttl_days", "out_of_range", "有效期应为 1 至 365 天。")
+	}
+	if len(errs) > 0 {
+		return tokenResponse{}, invalid(errs)
+	}
+	now := s.now().UTC()
+	secret := tokenPrefix + base64.RawURLEncoding.EncodeToString(models.RandomToken(32))
+	t := &models.APIToken{UserID: a.User.ID, Name: in.Name, TokenHash: models.HashToken(secret), CreatedAt: now,
+		ExpiresAt: now.Add(time.Duration(in.TTLDays) * 24 * time.Hour)}
+	err := s.audited(ctx, a, func(tx *models.DB) (models.AuditEntry, error) {
+		if err := tx.CreateAPIToken(ctx, t); err != nil {
+			return models.AuditEntry{}, err
+		}
+		return models.AuditEntry{Action: "token.create", ObjectType: "api_token", ObjectID: t.ID, AfterState: in.Name}, nil
+	})
+	if err != nil {
+		return tokenResponse{}, err
+	}
+	return tokenResponse{APIToken: *t, Token: secret}, nil
+}
+
 func (s *Server) apiRevokeToken(c *gin.Context) error {
-	a := actorFrom(c)
-	if err := s.db.RevokeAPIToken(c.Request.Context(), a.User.ID, c.Param("id"), s.now().UTC()); err != nil {
+	if err := s.revokeToken(c.Request.Context(), actorFrom(c), c.Param("id")); err != nil {
 		return err
 	}
-	_ = s.audit(c.Request.Context(), a, models.AuditEntry{Action: "token.revoke", ObjectType: "api_token", ObjectID: c.Param("id")})
 	c.Status(http.StatusNoContent)
 	return nil
+}
+
+// revokeToken revokes one of the caller's own tokens, with its audit row.
+func (s *Server) revokeToken(ctx context.Context, a *Actor, id string) error {
+	if a == nil {
+		return errUnauthenticated
+	}
+	return s.audited(ctx, a, func(tx *models.DB) (models.AuditEntry, error) {
+		if err := tx.RevokeAPIToken(ctx, a.User.ID, id, s.now().UTC()); err != nil {
+			return models.AuditEntry{}, err
+		}
+		return models.AuditEntry{Action: "token.revoke", ObjectType: "api_token", ObjectID: id}, nil
+	})
 }
 
 type listResponse[T any] struct {
@@ -154,12 +175,29 @@ func paging(c *gin.Context) (limit, offset int, err error) {
 
 // apiJurisdictions lists the jurisdictions within the authorized scope.
 func (s *Server) apiJurisdictions(c *gin.Context) error {
-	all, err := s.db.Jurisdictions(c.Request.Context())
+	js, err := s.listJurisdictions(c.Request.Context(), actorFrom(c), c.Query("under"))
 	if err != nil {
 		return err
 	}
+	c.JSON(http.StatusOK, wholeList(js))
+	return nil
+}
+
+// listJurisdictions lists the jurisdictions of the subtree of under (empty: the caller's own
+// domain), where the caller needs jurisdiction:read.
+func (s *Server) listJurisdictions(ctx context.Context, a *Actor, under string) ([]models.Jurisdiction, error) {
+	if under == "" && a != nil {
+		under = a.Domain
+	}
+	if err := s.require(ctx, a, "jurisdiction", "read", under); err != nil {
+		return nil, err
+	}
+	all, err := s.db.Jurisdictions(ctx)
+	if err != nil {
+		return nil, err
+	}
 	in := map[string]bool{}
-	for _, code := range s.subtree(c) {
+	for _, code := range s.subtreeOf(under) {
 		in[code] = true
 	}
 	out := []models.Jurisdiction{}
@@ -168,8 +206,16 @@ func (s *Server) apiJurisdictions(c *gin.Context) error {
 			out = append(out, j)
 		}
 	}
-	c.JSON(http.StatusOK, wholeList(out))
-	return nil
+	return out, nil
+}
+
+// userListQuery is the input of listUsers. Jurisdiction is the domain listed (empty: the
+// caller's own); Text matches part of the username or display name; Active, when set, keeps
+// enabled (true) or disabled (false) accounts.
+type userListQuery struct {
+	Jurisdiction, Role, Text string
+	Active                   *bool
+	Limit, Offset            int
 }
 
 // apiUsers lists users within the authorized scope, optionally by role, by part of the
@@ -179,20 +225,37 @@ func (s *Server) apiUsers(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	f := models.UserQuery{Jurisdictions: s.subtree(c), Role: c.Query("role"), Text: c.Query("q"), Limit: limit, Offset: offset}
+	in := userListQuery{Jurisdiction: c.Query("jurisdiction"), Role: c.Query("role"), Text: c.Query("q"), Limit: limit, Offset: offset}
 	if v := c.Query("active"); v != "" {
 		active, err := strconv.ParseBool(v)
 		if err != nil {
 			return badRequest("bad_active", "active 应为 true 或 false。")
 		}
-		f.Active = &active
+		in.Active = &active
 	}
-	us, total, err := s.db.SearchUsers(c.Request.Context(), f)
+	list, err := s.listUsers(c.Request.Context(), actorFrom(c), in)
 	if err != nil {
 		return err
 	}
-	c.JSON(http.StatusOK, listResponse[models.User]{Items: us, Total: total, Limit: limit, Offset: offset})
+	c.JSON(http.StatusOK, list)
 	return nil
+}
+
+// listUsers lists the accounts of the domain's subtree, where the caller needs user:read.
+func (s *Server) listUsers(ctx context.Context, a *Actor, in userListQuery) (listResponse[models.User], error) {
+	domain := in.Jurisdiction
+	if domain == "" && a != nil {
+		domain = a.Domain
+	}
+	if err := s.require(ctx, a, "user", "read", domain); err != nil {
+		return listResponse[models.User]{}, err
+	}
+	us, total, err := s.db.SearchUsers(ctx, models.UserQuery{Jurisdictions: s.subtreeOf(domain), Role: in.Role, Text: in.Text,
+		Active: in.Active, Limit: in.Limit, Offset: in.Offset})
+	if err != nil {
+		return listResponse[models.User]{}, err
+	}
+	return listResponse[models.User]{Items: us, Total: total, Limit: in.Limit, Offset: in.Offset}, nil
 }
 
 type createUserRequest struct {
@@ -217,54 +280,68 @@ var roleLevels = map[string][]string{
 	models.RoleSysadmin:       {models.LevelRegion},
 }
 
-// apiCreateUser creates an account. The caller needs user:manage in the new user's domain.
 func (s *Server) apiCreateUser(c *gin.Context) error {
-	ctx := c.Request.Context()
 	var req createUserRequest
 	if err := bindJSON(c, &req); err != nil {
 		return err
 	}
+	u, err := s.createUser(c.Request.Context(), actorFrom(c), req)
+	if err != nil {
+		return err
+	}
+	c.JSON(http.StatusCreated, u)
+	return nil
+}
+
+// createUser creates an account, with its audit row in the same transaction. The caller needs
+// user:manage in the new user's domain.
+func (s *Server) createUser(ctx context.Context, a *Actor, in createUserRequest) (models.User, error) {
+	if a == nil {
+		return models.User{}, errUnauthenticated
+	}
 	var errs validate.Errors
-	req.Username = strings.TrimSpace(req.Username)
-	checkUsername(&errs, "username", req.Username)
-	if strings.TrimSpace(req.DisplayName) == "" {
+	in.Username = strings.TrimSpace(in.Username)
+	checkUsername(&errs, "username", in.Username)
+	if strings.TrimSpace(in.DisplayName) == "" {
 		errs.Add("display_name", "required", "请填写姓名。")
 	}
-	checkPassword(&errs, "password", req.Password)
-	if req.Email != "" {
-		if err := validate.CheckEmail(req.Email); err != nil {
+	checkPassword(&errs, "password", in.Password)
+	if in.Email != "" {
+		if err := validate.CheckEmail(in.Email); err != nil {
 			errs.Add("email", validate.CodeOf(err), err.Error())
 		}
 	}
-	if req.Phone != "" {
-		if err := validate.CheckMobile(req.Phone); err != nil {
+	if in.Phone != "" {
+		if err := validate.CheckMobile(in.Phone); err != nil {
 			errs.Add("phone", validate.CodeOf(err), err.Error())
 		}
 	}
-	g := s.grantFor(ctx, req.Role, req.JurisdictionCode, req.EnterpriseID, &errs)
+	g := s.grantFor(ctx, in.Role, in.JurisdictionCode, in.EnterpriseID, &errs)
 	if len(errs) > 0 {
-		return invalid(errs)
+		return models.User{}, invalid(errs)
 	}
-	u := models.User{Username: req.Username, DisplayName: strings.TrimSpace(req.DisplayName), Role: g.role,
-		JurisdictionCode: g.jurisdiction, EnterpriseID: g.enterprise, Email: req.Email, Phone: req.Phone, Active: true}
-	a := actorFrom(c)
-	if !s.enf.Allowed(a.User.ID, g.domain, "user", "manage") {
-		s.deny(c, a, "user", "manage", g.domain)
-		return nil
+	u := models.User{Username: in.Username, DisplayName: strings.TrimSpace(in.DisplayName), Role: g.role,
+		JurisdictionCode: g.jurisdiction, EnterpriseID: g.enterprise, Email: in.Email, Phone: in.Phone, Active: true}
+	if err := s.require(ctx, a, "user", "manage", g.domain); err != nil {
+		return models.User{}, err
 	}
-	if err := u.SetPassword(req.Password); err != nil {
-		return err
+	if err := u.SetPassword(in.Password); err != nil {
+		return models.User{}, err
 	}
-	if err := s.db.CreateUser(ctx, &u); err != nil {
-		if isConflict(err) {
-			return invalid(validate.Errors{{Field: "username", Code: "taken", Message: "该用户名已被使用。"}})
+	err := s.audited(ctx, a, func(tx *models.DB) (models.AuditEntry, error) {
+		if err := tx.CreateUser(ctx, &u); err != nil {
+			return models.AuditEntry{}, err
 		}
-		return err
+		return models.AuditEntry{Action: "user.create", ObjectType: "user", ObjectID: u.ID,
+			AfterState: u.Username + " " + u.Role + " " + g.domain}, nil
+	})
+	if isConflict(err) {
+		return models.User{}, invalid(validate.Errors{{Field: "username", Code: "taken", Message: "该用户名已被使用。"}})
 	}
-	_ = s.audit(ctx, a, models.AuditEntry{Action: "user.create", ObjectType: "user", ObjectID: u.ID,
-		AfterState: u.Username + " " + u.Role + " " + g.domain})
-	c.JSON(http.StatusCreated, u)
-	return nil
+	if err != nil {
+		return models.User{}, err
+	}
+	return u, nil
 }
 
 // minPasswordLen is the shortest password an account may be given.
@@ -323,349 +400,4 @@ func (s *Server) grantFor(ctx context.Context, role, jurisdiction, enterpriseID 
 		errs.Add("role", "unknown_role", "角色无效。")
 	}
 	return g
-}
-
-// ---------------------------------------------------------------------------------------------
-// Account administration: one account, disable, enable, password reset, role change.
-
-// userAdminRoutes registers the routes that act on one account. Each needs user:manage (or
-// user:read) in the domain of the account acted on, is audited, and refuses the caller's own
-// account where acting on it could lock the caller out.
-func (s *Server) userAdminRoutes(v1 *gin.RouterGroup) {
-	v1.GET("/users/:id", s.requireAPILogin, s.json(s.apiUser))
-	v1.POST("/users/:id/disable", s.requireAPILogin, s.json(s.apiDisableUser))
-	v1.POST("/users/:id/enable", s.requireAPILogin, s.json(s.apiEnableUser))
-	v1.POST("/users/:id/password", s.requireAPILogin, s.json(s.apiResetPassword))
-	v1.PUT("/users/:id/grant", s.requireAPILogin, s.json(s.apiSetUserGrant))
-}
-
-// userDomain is the authorization domain of an account: its jurisdiction, or its enterprise's
-// node for enterprise users.
-func (s *Server) userDomain(ctx context.Context, u models.User) (string, error) {
-	if u.Role != models.RoleEnterpriseUser {
-		return u.Jurisdiction(), nil
-	}
-	e, err := s.db.EnterpriseByID(ctx, u.Enterprise())
-	if err != nil {
-		return "", err
-	}
-	return policies.EnterpriseDomain(e.JurisdictionCode, e.ID), nil
-}
-
-// managedUser loads the account of the :id parameter and checks that the caller may act on
-// accounts in its domain; a refusal is audited and answered, and ok is false.
-func (s *Server) managedUser(c *gin.Context, act string) (u models.User, domain string, ok bool, err error) {
-	ctx := c.Request.Context()
-	u, err = s.db.UserByID(ctx, c.Param("id"))
-	if err != nil {
-		return u, "", false, err
-	}
-	if domain, err = s.userDomain(ctx, u); err != nil {
-		return u, "", false, err
-	}
-	a := actorFrom(c)
-	if !s.enf.Allowed(a.User.ID, domain, "user", act) {
-		s.deny(c, a, "user", act, domain)
-		return u, domain, false, nil
-	}
-	return u, domain, true, nil
-}
-
-// userActionBody is the optional body of the account actions: why (kept in the audit log).
-type userActionBody struct {
-	Reason string `json:"reason"`
-}
-
-// maxReasonLen bounds the reasons written to the audit log.
-const maxReasonLen = 500
-
-// readReason reads an optional JSON body {"reason": "…"}; no body means no reason.
-func readReason(c *gin.Context) (string, error) {
-	raw, err := io.ReadAll(c.Request.Body)
-	if err != nil {
-		return "", badRequest("bad_body", "请求内容无法读取。")
-	}
-	var b userActionBody
-	if len(bytes.TrimSpace(raw)) > 0 {
-		if err := json.Unmarshal(raw, &b); err != nil {
-			return "", badRequest("bad_json", "请求内容不是有效的 JSON。")
-		}
-	}
-	return checkReason(b.Reason, false)
-}
-
-// checkReason trims a reason and checks its length (and presence when required).
-func checkReason(r string, required bool) (string, error) {
-	r = strings.TrimSpace(r)
-	if required && r == "" {
-		return "", invalid(validate.Errors{{Field: "reason", Code: "required", Message: "请填写理由。"}})
-	}
-	if utf8.RuneCountInString(r) > maxReasonLen {
-		return "", invalid(validate.Errors{{Field: "reason", Code: "too_long", Message: "理由不超过 500 字。"}})
-	}
-	return r, nil
-}
-
-// errSelfAction refuses an action on the caller's own account that could lock the caller out
-// (and would leave no second person to notice).
-var errSelfAction = newError(http.StatusUnprocessableEntity, "own_account", "不能对自己的账户执行此操作，请由其他系统管理员办理。")
-
-// refuseSelf audits and refuses an action on the caller's own account.
-func (s *Server) refuseSelf(c *gin.Context, action string, u models.User) error {
-	_ = s.audit(c.Request.Context(), actorFrom(c), models.AuditEntry{Action: action, ObjectType: "user", ObjectID: u.ID,
-		Outcome: models.OutcomeRejected, Reason: "own account", JurisdictionCode: s.userJurisdiction(c, u)})
-	return errSelfAction
-}
-
-// userJurisdiction is the jurisdiction an account's audit rows are filed under (so that the
-// scoped audit view of that jurisdiction shows them).
-func (s *Server) userJurisdiction(c *gin.Context, u models.User) string {
-	d, err := s.userDomain(c.Request.Context(), u)
-	if err != nil {
-		return ""
-	}
-	j, _ := policies.SplitDomain(d)
-	return truncate(j, 6)
-}
-
-// apiUser returns one account; the caller needs user:read in its domain.
-func (s *Server) apiUser(c *gin.Context) error {
-	u, _, ok, err := s.managedUser(c, "read")
-	if err != nil || !ok {
-		return err
-	}
-	c.JSON(http.StatusOK, u)
-	return nil
-}
-
-// accessResult is the answer of an action that may have ended sessions and tokens.
-type accessResult struct {
-	User          models.User `json:"user"`
-	SessionsEnded int64       `json:"sessions_ended"`
-	TokensRevoked int64       `json:"tokens_revoked"`
-}
-
-// accountAction reads the reason of an action on another account and loads that account, which
-// the caller must be allowed to manage; selfAction, when not empty, is the audited action that
-// refuses the caller's own account. ok is false when the answer has been written.
-func (s *Server) accountAction(c *gin.Context, selfAction string) (u models.User, reason string, ok bool, err error) {
-	if reason, err = readReason(c); err != nil {
-		return u, "", false, err
-	}
-	if u, _, ok, err = s.managedUser(c, "manage"); err != nil || !ok {
-		return u, "", false, err
-	}
-	if selfAction != "" && u.ID == actorFrom(c).User.ID {
-		return u, "", false, s.refuseSelf(c, selfAction, u)
-	}
-	return u, reason, true, nil
-}
-
-// apiDisableUser disables an account: it can no longer log in, and its sessions and API tokens
-// end at once. The caller cannot disable their own account.
-func (s *Server) apiDisableUser(c *gin.Context) error {
-	ctx := c.Request.Context()
-	u, reason, ok, err := s.accountAction(c, "user.disable")
-	if err != nil || !ok {
-		return err
-	}
-	a := actorFrom(c)
-	before := userState(u.Active)
-	u, ended, err := s.db.SetUserActive(ctx, u.ID, false, s.now())
-	if err != nil {
-		return err
-	}
-	// Drop the grant now rather than at the account's next request (which cannot come).
-	if err := s.enf.SetGrant(policies.Grant{User: u.ID}); err != nil {
-		s.log.WarnContext(ctx, "drop grant", "err", err)
-	}
-	_ = s.audit(ctx, a, models.AuditEntry{Action: "user.disable", ObjectType: "user", ObjectID: u.ID, BeforeState: before,
-		AfterState: fmt.Sprintf("disabled sessions=%d tokens=%d", ended.Sessions, ended.Tokens), Reason: reason,
-		JurisdictionCode: s.userJurisdiction(c, u)})
-	c.JSON(http.StatusOK, accessResult{User: u, SessionsEnded: ended.Sessions, TokensRevoked: ended.Tokens})
-	return nil
-}
-
-// apiEnableUser enables a disabled account; it logs in again with its password.
-func (s *Server) apiEnableUser(c *gin.Context) error {
-	ctx := c.Request.Context()
-	u, reason, ok, err := s.accountAction(c, "")
-	if err != nil || !ok {
-		return err
-	}
-	before := userState(u.Active)
-	if u, _, err = s.db.SetUserActive(ctx, u.ID, true, s.now()); err != nil {
-		return err
-	}
-	_ = s.audit(ctx, actorFrom(c), models.AuditEntry{Action: "user.enable", ObjectType: "user", ObjectID: u.ID, BeforeState: before,
-		AfterState: userState(true), Reason: reason, JurisdictionCode: s.userJurisdiction(c, u)})
-	c.JSON(http.StatusOK, u)
-	return nil
-}
-
-func userState(active bool) string {
-	if active {
-		return "active"
-	}
-	return "disabled"
-}
-
-// passwordReset is the answer of a password reset: the only place the new password appears.
-type passwordReset struct {
-	accessResult
-	Password string `json:"password"`
-}
-
-// newOneTimePassword makes a reset password: 80 random bits as 16 base32 characters in groups
-// of four (A–Z and 2–7, so no digit 0 or 1 to mistake for O or I when read out over the phone),
-// far above the password rule and beyond online guessing under the login throttle.
-func newOneTimePassword() string {
-	t := rand.Text()[:16]
-	return t[0:4] + "-" + t[4:8] + "-" + t[8:12] + "-" + t[12:16]
-}
-
-// apiResetPassword gives an account a new password and ends its sessions and tokens.
-//
-// The password is generated here and returned once, in this answer, rather than typed by the
-// administrator: a generated password has full entropy, is never chosen, reused or remembered
-// by the administrator, never travels in a request body or sits in a form field's history, and
-// the only copy besides its hash is this no-store answer, which the administrator hands over
-// through a separate channel. Everything opened with the old password is closed, because a
-// reset usually means it was lost or exposed. The password is never logged or audited.
-func (s *Server) apiResetPassword(c *gin.Context) error {
-	ctx := c.Request.Context()
-	u, reason, ok, err := s.accountAction(c, "user.password_reset")
-	if err != nil || !ok {
-		return err
-	}
-	a := actorFrom(c)
-	pw := newOneTimePassword()
-	if err := u.SetPassword(pw); err != nil {
-		return err
-	}
-	u, ended, err := s.db.SetUserPassword(ctx, u.ID, u.PasswordHash, s.now())
-	if err != nil {
-		return err
-	}
-	_ = s.audit(ctx, a, models.AuditEntry{Action: "user.password_reset", ObjectType: "user", ObjectID: u.ID,
-		AfterState: fmt.Sprintf("sessions=%d tokens=%d", ended.Sessions, ended.Tokens), Reason: reason,
-		JurisdictionCode: s.userJurisdiction(c, u)})
-	c.Header("Cache-Control", "no-store")
-	c.JSON(http.StatusOK, passwordReset{accessResult: accessResult{User: u, SessionsEnded: ended.Sessions, TokensRevoked: ended.Tokens},
-		Password: pw})
-	return nil
-}
-
-type grantRequest struct {
-	Role             string `json:"role"`
-	JurisdictionCode string `json:"jurisdiction_code"`
-	EnterpriseID     string `json:"enterprise_id"`
-	Reason           string `json:"reason"`
-}
-
-// apiSetUserGrant moves an account to another role and jurisdiction or enterprise (staff change
-// post). The caller needs user:manage in both the old and the new domain and cannot change
-// their own. Tasks the account has claimed stay with it until reassigned.
-func (s *Server) apiSetUserGrant(c *gin.Context) error {
-	ctx := c.Request.Context()
-	var req grantRequest
-	if err := bindJSON(c, &req); err != nil {
-		return err
-	}
-	u, oldDomain, ok, err := s.managedUser(c, "manage")
-	if err != nil || !ok {
-		return err
-	}
-	a := actorFrom(c)
-	if u.ID == a.User.ID {
-		return s.refuseSelf(c, "user.grant", u)
-	}
-	var errs validate.Errors
-	g := s.grantFor(ctx, req.Role, req.JurisdictionCode, req.EnterpriseID, &errs)
-	reason, rerr := checkReason(req.Reason, true)
-	if e := userError(rerr); e != nil {
-		errs = append(errs, e.Fields...)
-	}
-	if len(errs) > 0 {
-		return invalid(errs)
-	}
-	if !s.enf.Allowed(a.User.ID, g.domain, "user", "manage") {
-		s.deny(c, a, "user", "manage", g.domain)
-		return nil
-	}
-	if g.role == u.Role && g.domain == oldDomain {
-		c.JSON(http.StatusOK, u)
-		return nil
-	}
-	before := u.Role + " " + oldDomain
-	if u, err = s.db.SetUserGrant(ctx, u.ID, g.role, g.jurisdiction, g.enterprise, s.now()); err != nil {
-		return err
-	}
-	grant := policies.Grant{User: u.ID}
-	if u.Active {
-		grant.Role, grant.Domain = g.role, g.domain
-	}
-	if err := s.enf.SetGrant(grant); err != nil {
-		s.log.WarnContext(ctx, "set grant", "err", err)
-	}
-	_ = s.audit(ctx, a, models.AuditEntry{Action: "user.grant", ObjectType: "user", ObjectID: u.ID, BeforeState: before,
-		AfterState: g.role + " " + g.domain, Reason: reason, JurisdictionCode: s.userJurisdiction(c, u)})
-	c.JSON(http.StatusOK, u)
-	return nil
-}
-
-// apiAudit lists the audit log newest first, filtered by object, action, actor (username),
-// outcome and a range of days (from, to: inclusive dates in the configured time zone).
-func (s *Server) apiAudit(c *gin.Context) error {
-	limit, offset, err := paging(c)
-	if err != nil {
-		return err
-	}
-	f := models.AuditQuery{AuditFilter: models.AuditFilter{ObjectType: c.Query("object_type"), ObjectID: c.Query("object_id"),
-		Action: c.Query("action"), Limit: limit, Offset: offset}, ActorName: c.Query("actor"), Outcome: c.Query("outcome")}
-	switch f.Outcome {
-	case "", models.OutcomeOK, models.OutcomeDenied, models.OutcomeRejected:
-	default:
-		return badRequest("bad_outcome", "outcome 应为 ok、denied 或 rejected。")
-	}
-	if f.From, err = s.auditDay(c.Query("from"), "from", 0); err != nil {
-		return err
-	}
-	if f.To, err = s.auditDay(c.Query("to"), "to", 1); err != nil {
-		return err
-	}
-	if j, _ := policies.SplitDomain(scopeOf(c)); j != models.RegionCode {
-		// Below the region only rows of the caller's subtree; the region also sees anonymous rows.
-		f.Jurisdictions = s.subtree(c)
-	}
-	rows, total, err := s.db.SearchAudit(c.Request.Context(), f)
-	if err != nil {
-		return err
-	}
-	c.JSON(http.StatusOK, listResponse[models.AuditEntry]{Items: rows, Total: total, Limit: limit, Offset: offset})
-	return nil
-}
-
-// auditDay parses a date parameter (2006-01-02, in the configured time zone) and returns the
-// start of that day plus addDays; an empty value is the zero time.
-func (s *Server) auditDay(v, name string, addDays int) (time.Time, error) {
-	if v == "" {
-		return time.Time{}, nil
-	}
-	d, err := time.ParseInLocation("2006-01-02", v, s.cfg.Location)
-	if err != nil {
-		return time.Time{}, badRequest("bad_date", name+" 应为日期，如 2027-05-20。")
-	}
-	return d.AddDate(0, 0, addDays), nil
-}
-
-func (s *Server) apiAuditVerify(c *gin.Context) error {
-	rep, err := s.db.VerifyAudit(c.Request.Context())
-	if err != nil {
-		return err
-	}
-	_ = s.audit(c.Request.Context(), actorFrom(c), models.AuditEntry{Action: "audit.verify", ObjectType: "audit_log",
-		AfterState: strconv.FormatBool(rep.OK) + " rows=" + strconv.FormatInt(rep.Rows, 10)})
-	c.JSON(http.StatusOK, rep)
-	return nil
 }

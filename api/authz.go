@@ -57,8 +57,12 @@ func scopeOf(c *gin.Context) string { return c.GetString(scopeKey) }
 
 // subtree returns the jurisdiction codes a list query may return for the request's scope;
 // an enterprise node's subtree is empty (enterprise users list nothing jurisdiction-wide).
-func (s *Server) subtree(c *gin.Context) []string {
-	j, e := policies.SplitDomain(scopeOf(c))
+func (s *Server) subtree(c *gin.Context) []string { return s.subtreeOf(scopeOf(c)) }
+
+// subtreeOf returns the jurisdiction codes a list query may return for a domain, as subtree
+// does for a request's scope (use cases, which have the domain rather than the request).
+func (s *Server) subtreeOf(domain string) []string {
+	j, e := policies.SplitDomain(domain)
 	if e != "" {
 		return []string{}
 	}

@@ -1082,21 +1082,16 @@ type precheckBody struct {
 }
 
 // apiSetPrecheck lets a league decide whether its counties pre-check applications first. It
-// applies to applications submitted from then on.
+// applies to applications submitted from then on (setPrecheck, jurisdictions.go).
 func (s *Server) apiSetPrecheck(c *gin.Context) error {
 	var b precheckBody
 	if err := c.ShouldBindJSON(&b); err != nil || b.Enabled == nil {
 		return badRequest("bad_json", "请提供 enabled（true 或 false）。")
 	}
-	code := c.Param("code")
-	if err := s.db.SetPrecheck(c.Request.Context(), code, *b.Enabled); err != nil {
-		if errors.Is(err, models.ErrNotFound) {
-			return invalid(validate.Errors{{Field: "code", Code: "not_league", Message: "只有盟市可以设置旗县初审。"}})
-		}
+	out, err := s.setPrecheck(c.Request.Context(), actorFrom(c), precheckInput{Code: c.Param("code"), Enabled: *b.Enabled, Reason: b.Reason})
+	if err != nil {
 		return err
 	}
-	_ = s.audit(c.Request.Context(), actorFrom(c), models.AuditEntry{Action: "jurisdiction.precheck", ObjectType: "jurisdiction",
-		ObjectID: code, AfterState: strconv.FormatBool(*b.Enabled), Reason: b.Reason, JurisdictionCode: code})
-	c.JSON(http.StatusOK, gin.H{"code": code, "precheck_enabled": *b.Enabled})
+	c.JSON(http.StatusOK, out)
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -81,45 +82,56 @@ var (
 // maxJurisdictionName is the length of jurisdictions.name.
 const maxJurisdictionName = 64
 
-// apiCreateCounty adds a county-level jurisdiction under a league/city. The caller needs
-// jurisdiction:manage in its own domain (route) and in the parent's. The county is authorized
-// under its league as soon as the answer is sent.
 func (s *Server) apiCreateCounty(c *gin.Context) error {
-	ctx := c.Request.Context()
 	var req countyRequest
 	if err := bindJSON(c, &req); err != nil {
 		return err
 	}
-	in, parent, errs, err := s.checkCounty(ctx, req)
+	j, err := s.createCounty(c.Request.Context(), actorFrom(c), req)
 	if err != nil {
 		return err
 	}
-	if len(errs) > 0 {
-		return invalid(errs)
+	c.JSON(http.StatusCreated, j)
+	return nil
+}
+
+// createCounty adds a county-level jurisdiction under a league/city, with its audit row in the
+// same transaction. The caller needs jurisdiction:manage in its own domain and in the parent's.
+// The county is authorized under its league as soon as it is returned.
+func (s *Server) createCounty(ctx context.Context, a *Actor, req countyRequest) (models.Jurisdiction, error) {
+	if a == nil {
+		return models.Jurisdiction{}, errUnauthenticated
 	}
-	a := actorFrom(c)
-	if !s.enf.Allowed(a.User.ID, parent.Code, "jurisdiction", "manage") {
-		s.deny(c, a, "jurisdiction", "manage", parent.Code)
-		return nil
+	if err := s.require(ctx, a, "jurisdiction", "manage", a.Domain); err != nil {
+		return models.Jurisdiction{}, err
+	}
+	in, parent, errs, err := s.checkCounty(ctx, req)
+	if err != nil {
+		return models.Jurisdiction{}, err
+	}
+	if len(errs) > 0 {
+		return models.Jurisdiction{}, invalid(errs)
+	}
+	if err := s.require(ctx, a, "jurisdiction", "manage", parent.Code); err != nil {
+		return models.Jurisdiction{}, err
 	}
 	j := models.Jurisdiction{Code: in.Code, Name: in.Name, ParentCode: &parent.Code, AreaCode: in.AreaCode}
 	audit := s.auditRow(ctx, a, models.AuditEntry{Action: "jurisdiction.create", JurisdictionCode: in.Code,
 		AfterState: "name=" + in.Name + " parent=" + parent.Code + " area_code=" + in.AreaCode})
 	switch err := s.db.CreateCounty(ctx, &j, &audit); {
 	case errors.Is(err, models.ErrJurisdictionCodeTaken):
-		return invalid(validate.Errors{{Field: "code", Code: "taken", Message: "代码 " + in.Code + " 已被使用（可能刚由他人新增），请核对。"}})
+		return models.Jurisdiction{}, invalid(validate.Errors{{Field: "code", Code: "taken", Message: "代码 " + in.Code + " 已被使用（可能刚由他人新增），请核对。"}})
 	case errors.Is(err, models.ErrJurisdictionNameTaken):
-		return invalid(validate.Errors{nameTaken(parent, in.Name)})
+		return models.Jurisdiction{}, invalid(validate.Errors{nameTaken(parent, in.Name)})
 	case err != nil:
-		return err
+		return models.Jurisdiction{}, err
 	}
 	// The row is committed: a failed reload is logged, not answered, and the enforcer reloads
 	// by itself at the first question about the new code.
 	if err := s.reloadTree(ctx); err != nil {
 		s.log.ErrorContext(ctx, "install jurisdiction tree", "jurisdiction", j.Code, "err", err)
 	}
-	c.JSON(http.StatusCreated, j)
-	return nil
+	return j, nil
 }
 
 // checkCounty normalises a new county and checks every field, returning the normalised
@@ -199,48 +211,67 @@ func nameTaken(parent models.Jurisdiction, name string) validate.FieldError {
 	return validate.FieldError{Field: "name", Code: "taken", Message: parent.Name + "已有名为“" + name + "”的下级行政区划，同一盟市内名称不能重复。"}
 }
 
-// apiUpdateCounty renames a county-level jurisdiction and/or changes its area code. The caller
-// needs jurisdiction:manage in its own domain (route) and in the county's league. Codes never
-// change: they are what cases, users and the audit log refer to.
 func (s *Server) apiUpdateCounty(c *gin.Context) error {
-	ctx := c.Request.Context()
 	var req countyPatch
 	if err := bindJSON(c, &req); err != nil {
 		return err
 	}
-	if req.Name == nil && req.AreaCode == nil {
-		return badRequest("nothing_to_change", "请提供要修改的 name 或 area_code。")
-	}
-	j, err := s.db.JurisdictionByCode(ctx, c.Param("code"))
+	j, err := s.updateCounty(c.Request.Context(), actorFrom(c), countyUpdate{Code: c.Param("code"), countyPatch: req})
 	if err != nil {
 		return err
 	}
-	a := actorFrom(c)
+	c.JSON(http.StatusOK, j)
+	return nil
+}
+
+// countyUpdate is the input of updateCounty: the county and what changes.
+type countyUpdate struct {
+	Code string
+	countyPatch
+}
+
+// updateCounty renames a county-level jurisdiction and/or changes its area code, with its
+// audit row in the same transaction. The caller needs jurisdiction:manage in its own domain and
+// in the county's league. Codes never change: they are what cases, users and the audit log
+// refer to.
+func (s *Server) updateCounty(ctx context.Context, a *Actor, in countyUpdate) (models.Jurisdiction, error) {
+	if a == nil {
+		return models.Jurisdiction{}, errUnauthenticated
+	}
+	if err := s.require(ctx, a, "jurisdiction", "manage", a.Domain); err != nil {
+		return models.Jurisdiction{}, err
+	}
+	if in.Name == nil && in.AreaCode == nil {
+		return models.Jurisdiction{}, badRequest("nothing_to_change", "请提供要修改的 name 或 area_code。")
+	}
+	j, err := s.db.JurisdictionByCode(ctx, in.Code)
+	if err != nil {
+		return models.Jurisdiction{}, err
+	}
 	scope := j.Parent()
 	if scope == "" {
 		scope = j.Code // the region
 	}
-	if !s.enf.Allowed(a.User.ID, scope, "jurisdiction", "manage") {
-		s.deny(c, a, "jurisdiction", "manage", scope)
-		return nil
+	if err := s.require(ctx, a, "jurisdiction", "manage", scope); err != nil {
+		return models.Jurisdiction{}, err
 	}
 	if j.Level != models.LevelCounty {
-		return invalid(validate.Errors{{Field: "code", Code: "not_county",
+		return models.Jurisdiction{}, invalid(validate.Errors{{Field: "code", Code: "not_county",
 			Message: "只能修改旗县（市、区）；自治区和盟市的名称、区号随系统预置，不能在此修改。"}})
 	}
 	parent, err := s.db.JurisdictionByCode(ctx, j.Parent())
 	if err != nil {
-		return err
+		return models.Jurisdiction{}, err
 	}
 	var errs validate.Errors
 	var ch models.CountyChange
-	if req.Name != nil {
-		name := strings.TrimSpace(*req.Name)
+	if in.Name != nil {
+		name := strings.TrimSpace(*in.Name)
 		checkJurisdictionName(&errs, name)
 		ch.Name = &name
 	}
-	if req.AreaCode != nil {
-		area := strings.TrimSpace(*req.AreaCode)
+	if in.AreaCode != nil {
+		area := strings.TrimSpace(*in.AreaCode)
 		switch {
 		case area == "":
 			area = parent.AreaCode
@@ -250,18 +281,52 @@ func (s *Server) apiUpdateCounty(c *gin.Context) error {
 		ch.AreaCode = &area
 	}
 	if len(errs) > 0 {
-		return invalid(errs)
+		return models.Jurisdiction{}, invalid(errs)
 	}
 	audit := s.auditRow(ctx, a, models.AuditEntry{Action: "jurisdiction.update", JurisdictionCode: j.Code})
 	_, after, err := s.db.UpdateCounty(ctx, j.Code, ch, &audit)
 	switch {
 	case errors.Is(err, models.ErrJurisdictionNameTaken):
-		return invalid(validate.Errors{nameTaken(parent, *ch.Name)})
+		return models.Jurisdiction{}, invalid(validate.Errors{nameTaken(parent, *ch.Name)})
 	case err != nil:
-		return err
+		return models.Jurisdiction{}, err
 	}
-	c.JSON(http.StatusOK, after)
-	return nil
+	return after, nil
+}
+
+// precheckInput is the input of setPrecheck; precheckSetting its answer.
+type precheckInput struct {
+	Code    string
+	Enabled bool
+	Reason  string
+}
+
+type precheckSetting struct {
+	Code    string `json:"code"`
+	Enabled bool   `json:"precheck_enabled"`
+}
+
+// setPrecheck lets a league decide whether its counties pre-check applications first
+// (jurisdiction:configure in the league), with its audit row in the same transaction. It
+// applies to applications submitted from then on.
+func (s *Server) setPrecheck(ctx context.Context, a *Actor, in precheckInput) (precheckSetting, error) {
+	if err := s.require(ctx, a, "jurisdiction", "configure", in.Code); err != nil {
+		return precheckSetting{}, err
+	}
+	err := s.audited(ctx, a, func(tx *models.DB) (models.AuditEntry, error) {
+		if err := tx.SetPrecheck(ctx, in.Code, in.Enabled); err != nil {
+			if errors.Is(err, models.ErrNotFound) {
+				return models.AuditEntry{}, invalid(validate.Errors{{Field: "code", Code: "not_league", Message: "只有盟市可以设置旗县初审。"}})
+			}
+			return models.AuditEntry{}, err
+		}
+		return models.AuditEntry{Action: "jurisdiction.precheck", ObjectType: "jurisdiction", ObjectID: in.Code,
+			AfterState: strconv.FormatBool(in.Enabled), Reason: in.Reason, JurisdictionCode: in.Code}, nil
+	})
+	if err != nil {
+		return precheckSetting{}, err
+	}
+	return precheckSetting{Code: in.Code, Enabled: in.Enabled}, nil
 }
 
 // auditRow completes an audit entry for the caller as s.audit would, for a model function that

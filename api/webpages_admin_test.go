@@ -15,8 +15,8 @@ import (
 	"skillcert/models/dbtest"
 )
 
-// Administration pages: users, jurisdictions and the audit log. Every write goes through the
-// JSON API in-process, so these tests check what the pages show and that the API's rules hold
+// Administration pages: users, jurisdictions and the audit log. Every write calls the same use
+// case as the JSON API, so these tests check what the pages show and that the API's rules hold
 // when driven from a form.
 
 // loginAs logs a browser in with a password of its own.
