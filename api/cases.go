@@ -238,6 +238,12 @@ func (s *Server) sendDecision(ctx context.Context, a *Actor, t models.Task, req 
 		return res, newError(http.StatusConflict, "task_claimed", "该待办已由他人认领，请先由认领人释放或由管理员改派。")
 	}
 	req.TaskID, req.Actor, req.RequestKey = t.ID, a.snapshot(), requestKey
+	if t.Kind == workflows.KindRegionDecision {
+		// The workflow checks the approved scope against the stored application, never the client's.
+		if req.Applied, err = s.appliedScope(ctx, t.CaseID); err != nil {
+			return res, err
+		}
+	}
 	h, err := s.temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
 		WorkflowID: t.WorkflowID, UpdateName: workflows.DecideUpdate, UpdateID: t.ID + ":" + requestKey,
 		Args: []any{req}, WaitForStage: client.WorkflowUpdateStageCompleted,
@@ -311,7 +317,11 @@ func workflowError(err error) *Error {
 		case workflows.ErrNotCandidate:
 			return newError(http.StatusForbidden, "not_candidate", msg+"。")
 		case workflows.ErrInvalidDecision:
-			return newError(http.StatusUnprocessableEntity, "invalid_decision", msg+"。")
+			e := newError(http.StatusUnprocessableEntity, "invalid_decision", msg+"。")
+			for _, f := range workflows.RefusalFields(err) {
+				e.Fields = append(e.Fields, validate.FieldError{Field: f.Field, Code: f.Code, Message: f.Message})
+			}
+			return e
 		case workflows.ErrWrongState:
 			return newError(http.StatusConflict, "wrong_state", msg+"。")
 		}
@@ -636,46 +646,42 @@ func (s *Server) apiDecide(c *gin.Context) error {
 	return nil
 }
 
-// checkApprovedScope refuses an approved scope wider than the application: every approved
-// occupation must be one applied for, with a level range within the one applied for.
+// checkApprovedScope refuses an approved scope wider than the application before a decision
+// is sent (domain.ApprovedWithinApplied; the case workflow enforces the same rule itself).
 func (s *Server) checkApprovedScope(ctx context.Context, caseID string, approved []workflows.ApprovedOccupation) error {
-	var errs validate.Errors
-	if len(approved) == 0 {
-		errs.Add("approved", "required", "请列明核准的职业（工种）及等级范围。")
-		return invalid(errs)
-	}
-	cs, err := s.db.CaseByID(ctx, caseID)
+	applied, err := s.appliedScope(ctx, caseID)
 	if err != nil {
 		return err
 	}
-	app, err := s.db.ApplicationContent(ctx, cs.ApplicationID, cs.ApplicationVersion)
-	if err != nil {
-		return err
-	}
-	applied := map[string]models.OccupationRow{}
-	for _, o := range app.Occupations {
-		applied[o.Code] = o
-	}
-	seen := map[string]bool{}
-	for i, ap := range approved {
-		field := fmt.Sprintf("approved[%d]", i)
-		o, ok := applied[ap.Code]
-		switch {
-		case !ok:
-			errs.Add(field+".code", "not_applied", fmt.Sprintf("职业编码 %s 不在该企业的申报范围内，不得超范围核准。", ap.Code))
-		case seen[ap.Code]:
-			errs.Add(field+".code", "duplicate", fmt.Sprintf("职业编码 %s 重复。", ap.Code))
-		case ap.Levels.Validate() != nil:
-			errs.Add(field+".levels", "bad_levels", "等级范围无效，应从较低等级写到较高等级，如五级至三级。")
-		case !ap.Levels.Within(o.Levels):
-			errs.Add(field+".levels", "wider_than_applied", fmt.Sprintf("%s 核准等级（%s）超出申报等级（%s）。", o.Name, ap.Levels, o.Levels))
-		}
-		seen[ap.Code] = true
-	}
-	if len(errs) > 0 {
+	if errs := domain.ApprovedWithinApplied(occupationScope(applied), occupationScope(approved)); len(errs) > 0 {
 		return invalid(errs)
 	}
 	return nil
+}
+
+// appliedScope is the occupations and levels of the case's current application version.
+func (s *Server) appliedScope(ctx context.Context, caseID string) ([]workflows.ApprovedOccupation, error) {
+	cs, err := s.db.CaseByID(ctx, caseID)
+	if err != nil {
+		return nil, err
+	}
+	app, err := s.db.ApplicationContent(ctx, cs.ApplicationID, cs.ApplicationVersion)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]workflows.ApprovedOccupation, len(app.Occupations))
+	for i, o := range app.Occupations {
+		out[i] = workflows.ApprovedOccupation{Code: o.Code, Name: o.Name, Levels: o.Levels}
+	}
+	return out, nil
+}
+
+func occupationScope(os []workflows.ApprovedOccupation) []domain.Occupation {
+	out := make([]domain.Occupation, len(os))
+	for i, o := range os {
+		out[i] = domain.Occupation{Code: o.Code, Name: o.Name, Levels: o.Levels}
+	}
+	return out
 }
 
 // caseInScope loads a case and checks the caller may act on it.
