@@ -1007,7 +1007,7 @@ func (s *Server) apiMoveDeadline(c *gin.Context) error {
 	if err := bindJSON(c, &b); err != nil {
 		return err
 	}
-	cal, err := s.moveDeadline(c.Request.Context(), actorFrom(c), moveDeadlineInput{CampaignID: c.Param("id"), Which: b.Which,
+	cal, err := s.moveCampaignDeadline(c.Request.Context(), actorFrom(c), moveDeadlineInput{CampaignID: c.Param("id"), Which: b.Which,
 		Date: b.Date, At: b.At, Reason: b.Reason})
 	if err != nil {
 		return err
@@ -1024,9 +1024,9 @@ type moveDeadlineInput struct {
 	Reason                  string
 }
 
-// moveDeadline asks the campaign's workflow to move a deadline; the region manages campaigns.
-// The workflow validates, writes and audits the move; a refusal is audited here.
-func (s *Server) moveDeadline(ctx context.Context, a *Actor, in moveDeadlineInput) (workflows.CampaignCalendar, error) {
+// moveCampaignDeadline asks the campaign's workflow to move a deadline; the region manages
+// campaigns. The workflow validates, writes and audits the move; a refusal is audited here.
+func (s *Server) moveCampaignDeadline(ctx context.Context, a *Actor, in moveDeadlineInput) (workflows.CampaignCalendar, error) {
 	var cal workflows.CampaignCalendar
 	if a == nil {
 		return cal, errUnauthenticated

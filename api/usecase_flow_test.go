@@ -142,7 +142,7 @@ func TestFlowUseCasesAuthorizeThemselves(t *testing.T) {
 	_, err := e.api.readLeagueSummary(ctx, actor("baotou"), "150100")
 	require.ErrorIs(t, err, errForbidden)
 	require.Equal(t, int64(1), e.auditCount("summary.read", models.OutcomeDenied))
-	_, err = e.api.moveDeadline(ctx, actor("hohhot"), moveDeadlineInput{CampaignID: "2027", Which: "collection", Date: "5月20日", Reason: "提前"})
+	_, err = e.api.moveCampaignDeadline(ctx, actor("hohhot"), moveDeadlineInput{CampaignID: "2027", Which: "collection", Date: "5月20日", Reason: "提前"})
 	require.ErrorIs(t, err, errForbidden)
 	require.Equal(t, int64(1), e.auditCount("campaign.manage", models.OutcomeDenied))
 	_, err = e.api.readLeagueSummary(ctx, nil, "150100")

@@ -97,7 +97,7 @@ func (p *webPages) campaignView(c *gin.Context, errs *fieldBag) (*campaignView, 
 func (p *webPages) moveDeadline(c *gin.Context) error {
 	in := moveDeadlineInput{CampaignID: c.PostForm("campaign_id"), Which: c.PostForm("which"), Date: strings.TrimSpace(c.PostForm("date")),
 		Reason: strings.TrimSpace(c.PostForm("reason"))}
-	cal, err := p.Server.moveDeadline(c.Request.Context(), actorFrom(c), in)
+	cal, err := p.moveCampaignDeadline(c.Request.Context(), actorFrom(c), in)
 	if err == nil {
 		what, at := "汇总截止时间", cal.CollectionDeadline
 		if in.Which == "publication" {
