@@ -201,13 +201,57 @@ type taskDecisionRequest struct {
 	RequestKey string `json:"request_key"`
 }
 
+// The rules of who may act on a task, shared by the JSON handlers and the pages.
+
+// candidateFor reports whether the actor is among those the task waits for, for act: the
+// task's role, and act on its domain within the actor's grant. Who holds the task is apart
+// (claimedByOther).
+func (s *Server) candidateFor(a *Actor, t models.Task, act string) bool {
+	return a.User.Role == t.CandidateRole && s.enf.Allowed(a.User.ID, t.CandidateDomain, "task", act)
+}
+
+// claimedByOther reports whether someone other than the actor has claimed the task.
+func claimedByOther(a *Actor, t models.Task) bool {
+	return t.AssigneeID != "" && t.AssigneeID != a.User.ID
+}
+
 // mayDecide reports whether the actor may decide the task: the task's role, its domain within
 // the actor's grant, and not claimed by someone else.
 func (s *Server) mayDecide(a *Actor, t models.Task) bool {
-	if a.User.Role != t.CandidateRole || !s.enf.Allowed(a.User.ID, t.CandidateDomain, "task", "decide") {
-		return false
+	return s.candidateFor(a, t, "decide") && !claimedByOther(a, t)
+}
+
+// claimedByColleague reports whether the actor could decide the task but someone else has
+// claimed it: a refusal that is a conflict, not a matter of rights.
+func (s *Server) claimedByColleague(a *Actor, t models.Task) bool {
+	return claimedByOther(a, t) && s.candidateFor(a, t, "decide")
+}
+
+// mayClaim reports whether the actor may take the task from its unit's queue (that nobody holds
+// it yet is checked by the versioned write).
+func (s *Server) mayClaim(a *Actor, t models.Task) bool {
+	return s.candidateFor(a, t, "claim")
+}
+
+// mayReassign reports whether the actor may give the task to someone else: reassignment is
+// granted on the task's jurisdiction.
+func (s *Server) mayReassign(a *Actor, t models.Task) bool {
+	return s.enf.Allowed(a.User.ID, t.JurisdictionCode, "task", "reassign")
+}
+
+// onlyOwnTasks reports whether a role's inbox is only what its users were drawn for: experts
+// and supervisors have no unit queue and no jurisdiction-wide view.
+func onlyOwnTasks(role string) bool {
+	return role == models.RoleExpert || role == models.RoleSupervisor
+}
+
+// inboxFilter is the part of an inbox query the caller decides: their role, domain, subtree and
+// the view, which is always their own for roles that only see their own tasks.
+func inboxFilter(a *Actor, view string, jurisdictions []string) models.InboxFilter {
+	if onlyOwnTasks(a.User.Role) {
+		view = models.ViewMine
 	}
-	return t.AssigneeID == "" || t.AssigneeID == a.User.ID
+	return models.InboxFilter{View: view, Role: a.User.Role, Domain: a.Domain, UserID: a.User.ID, Jurisdictions: jurisdictions}
 }
 
 // sendDecision sends a decision to the task's workflow as an Update whose ID is the task ID
@@ -234,7 +278,7 @@ func (s *Server) sendDecision(ctx context.Context, a *Actor, t models.Task, req 
 		s.auditRefusal(ctx, a, cur, req.Outcome, "task already closed")
 		return res, newError(http.StatusConflict, "task_closed", "该待办已办结，无需重复处理。")
 	}
-	if cur.AssigneeID != "" && cur.AssigneeID != a.User.ID {
+	if claimedByOther(a, cur) {
 		return res, newError(http.StatusConflict, "task_claimed", "该待办已由他人认领，请先由认领人释放或由管理员改派。")
 	}
 	req.TaskID, req.Actor, req.RequestKey = t.ID, a.snapshot(), requestKey
@@ -349,8 +393,8 @@ func (s *Server) caseRoutes(r *gin.Engine, v1 *gin.RouterGroup) {
 	v1.POST("/cases/:id/adjust", s.requireAPILogin, s.json(s.apiAdjust))
 	v1.GET("/campaigns/current", s.requireAPILogin, s.json(s.apiCampaign))
 	v1.POST("/campaigns", s.requireAPILogin, s.authorize("campaign", "manage", ownScope), s.json(s.apiStartCampaign))
-	v1.POST("/campaigns/:id/deadlines", s.requireAPILogin, s.authorize("campaign", "manage", ownScope), s.json(s.apiMoveDeadline))
-	v1.GET("/leagues/:code/summary", s.requireAPILogin, s.authorize("summary", "read", scopeFromParam("code")), s.json(s.apiSummary))
+	v1.POST("/campaigns/:id/deadlines", s.requireAPILogin, s.json(s.apiMoveDeadline))
+	v1.GET("/leagues/:code/summary", s.requireAPILogin, s.json(s.apiSummary))
 	v1.GET("/directory", s.json(s.apiDirectory))
 	v1.POST("/complaints", s.json(s.apiFileComplaint))
 	v1.GET("/complaints", s.requireAPILogin, s.authorize("complaint", "read", ownScope), s.json(s.apiComplaints))
@@ -370,15 +414,15 @@ func (s *Server) apiTasks(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	f := models.InboxFilter{View: c.DefaultQuery("view", models.ViewAll), Role: a.User.Role, Domain: a.Domain, UserID: a.User.ID,
-		Jurisdictions: s.subtree(c), Kind: c.Query("kind"), Stage: c.Query("stage"), League: c.Query("league"),
-		Jurisdiction: c.Query("jurisdiction"), SLA: c.Query("sla"), Status: c.Query("status"), Desc: c.Query("sort") == "-due",
-		Limit: limit, Offset: offset}
-	switch f.View {
+	view := c.DefaultQuery("view", models.ViewAll)
+	switch view {
 	case models.ViewMine, models.ViewUnit, models.ViewAll:
 	default:
 		return badRequest("bad_view", "view 应为 mine、unit 或 all。")
 	}
+	f := inboxFilter(a, view, s.subtree(c))
+	f.Kind, f.Stage, f.League, f.Jurisdiction = c.Query("kind"), c.Query("stage"), c.Query("league"), c.Query("jurisdiction")
+	f.SLA, f.Status, f.Desc, f.Limit, f.Offset = c.Query("sla"), c.Query("status"), c.Query("sort") == "-due", limit, offset
 	if f.Status != "" && f.Status != models.TaskOpen && f.Status != models.TaskDone && f.Status != models.TaskCancelled {
 		return badRequest("bad_status", "status 应为 open、done 或 cancelled。")
 	}
@@ -393,9 +437,6 @@ func (s *Server) apiTasks(c *gin.Context) error {
 			return badRequest("bad_due_before", "due_before 应为日期，如 2027-05-20。")
 		}
 		f.DueBefore = &t
-	}
-	if a.User.Role == models.RoleExpert || a.User.Role == models.RoleSupervisor {
-		f.View = models.ViewMine // experts and supervisors see only what they were drawn for
 	}
 	f.ScopeLevel = s.levelOf(a.Domain)
 	// One indexed query for the page; the total is a second query, made only when asked for.
@@ -498,20 +539,33 @@ func parseDate(v string, loc *time.Location) (time.Time, error) {
 // 403 with an audit row.
 func (s *Server) taskInScope(c *gin.Context, act string) (models.Task, *Actor, bool) {
 	a := actorFrom(c)
-	t, err := s.db.TaskByID(c.Request.Context(), c.Param("id"))
+	t, err := s.scopedTask(c.Request.Context(), a, c.Param("id"), act)
 	if err != nil {
 		s.writeError(c, err)
 		return t, a, false
+	}
+	return t, a, true
+}
+
+// scopedTask loads a task and checks the actor may act on it: within their grant (a task of an
+// enterprise in its enterprise node, else in its jurisdiction) or held by them. A refusal is
+// audited and answered with errForbidden.
+func (s *Server) scopedTask(ctx context.Context, a *Actor, id, act string) (models.Task, error) {
+	if a == nil {
+		return models.Task{}, errUnauthenticated
+	}
+	t, err := s.db.TaskByID(ctx, id)
+	if err != nil {
+		return t, err
 	}
 	domain := t.CandidateDomain
 	if !strings.Contains(domain, "/E/") && a.User.Role != models.RoleEnterpriseUser {
 		domain = t.JurisdictionCode
 	}
 	if !s.enf.Allowed(a.User.ID, domain, "task", act) && !(t.AssigneeID == a.User.ID) {
-		s.deny(c, a, "task", act, t.CandidateDomain)
-		return t, a, false
+		return t, s.forbid(ctx, a, "task", act, t.CandidateDomain)
 	}
-	return t, a, true
+	return t, nil
 }
 
 func (s *Server) apiTask(c *gin.Context) error {
@@ -529,88 +583,128 @@ type versionBody struct {
 	Reason     string `json:"reason"`
 }
 
-func (s *Server) apiClaim(c *gin.Context) error {
-	t, a, ok := s.taskInScope(c, "claim")
-	if !ok {
-		return nil
-	}
-	var b versionBody
-	if err := c.ShouldBindJSON(&b); err != nil || b.Version == 0 {
-		return badRequest("bad_json", "请提供待办的 version。")
-	}
-	if t.CandidateRole != a.User.Role || !s.enf.Allowed(a.User.ID, t.CandidateDomain, "task", "claim") {
-		s.deny(c, a, "task", "claim", t.CandidateDomain)
-		return nil
-	}
-	return s.taskChange(c, t, a, "task.claim", "claim_conflict", "该待办已被他人认领或已变更，请刷新后重试。",
-		func(ctx context.Context) (models.Task, error) { return s.db.ClaimTask(ctx, t.ID, a.User.ID, b.Version) })
+// assignInput is a change of who holds a task: the task, the version of it the caller saw and,
+// for a reassignment, the new holder ("" for the unit's queue) and why.
+type assignInput struct {
+	TaskID     string
+	Version    int
+	AssigneeID string
+	Reason     string
 }
 
-// taskChange runs a versioned change of a task's assignment, maps a lost race to 409 and audits.
-func (s *Server) taskChange(c *gin.Context, t models.Task, a *Actor, action, conflictCode, conflictMsg string,
-	change func(ctx context.Context) (models.Task, error)) error {
-	nt, err := change(c.Request.Context())
-	if errors.Is(err, models.ErrConflict) {
-		return newError(http.StatusConflict, conflictCode, conflictMsg)
+// assignInputOf reads a claim, unclaim or reassignment request. A body that is not valid JSON
+// carries no version, which the use case refuses once the task's scope is checked.
+func assignInputOf(c *gin.Context) assignInput {
+	var b versionBody
+	if c.ShouldBindJSON(&b) != nil {
+		b = versionBody{}
 	}
+	return assignInput{TaskID: c.Param("id"), Version: b.Version, AssigneeID: b.AssigneeID, Reason: b.Reason}
+}
+
+// taskAnswer answers a task change with the changed task.
+func taskAnswer(c *gin.Context, t models.Task, err error) error {
 	if err != nil {
 		return err
 	}
-	_ = s.audit(c.Request.Context(), a, models.AuditEntry{Action: action, ObjectType: "task", ObjectID: t.ID, JurisdictionCode: t.JurisdictionCode})
-	c.JSON(http.StatusOK, nt)
+	c.JSON(http.StatusOK, t)
 	return nil
 }
 
+func (s *Server) apiClaim(c *gin.Context) error {
+	t, err := s.claimTask(c.Request.Context(), actorFrom(c), assignInputOf(c))
+	return taskAnswer(c, t, err)
+}
+
+// claimTask takes a task from the unit's queue for the actor, if the version they saw is
+// still current and nobody has claimed it meanwhile.
+func (s *Server) claimTask(ctx context.Context, a *Actor, in assignInput) (models.Task, error) {
+	t, err := s.scopedTask(ctx, a, in.TaskID, "claim")
+	if err != nil {
+		return models.Task{}, err
+	}
+	if in.Version == 0 {
+		return models.Task{}, badRequest("bad_json", "请提供待办的 version。")
+	}
+	if !s.mayClaim(a, t) {
+		return models.Task{}, s.forbid(ctx, a, "task", "claim", t.CandidateDomain)
+	}
+	return s.changeTask(ctx, a, models.AuditEntry{Action: "task.claim", ObjectType: "task", ObjectID: t.ID, JurisdictionCode: t.JurisdictionCode},
+		newError(http.StatusConflict, "claim_conflict", "该待办已被他人认领或已变更，请刷新后重试。"),
+		func(tx *models.DB) (models.Task, error) { return tx.ClaimTask(ctx, t.ID, a.User.ID, in.Version) })
+}
+
+// changeTask runs a versioned change of a task's assignment and appends its audit row in the
+// same transaction; a lost race is answered with conflict.
+func (s *Server) changeTask(ctx context.Context, a *Actor, e models.AuditEntry, conflict *Error,
+	change func(tx *models.DB) (models.Task, error)) (models.Task, error) {
+	var nt models.Task
+	err := s.audited(ctx, a, func(tx *models.DB) (models.AuditEntry, error) {
+		var err error
+		nt, err = change(tx)
+		return e, err
+	})
+	if errors.Is(err, models.ErrConflict) {
+		return models.Task{}, conflict
+	}
+	if err != nil {
+		return models.Task{}, err
+	}
+	return nt, nil
+}
+
 func (s *Server) apiUnclaim(c *gin.Context) error {
-	t, a, ok := s.taskInScope(c, "claim")
-	if !ok {
-		return nil
+	t, err := s.unclaimTask(c.Request.Context(), actorFrom(c), assignInputOf(c))
+	return taskAnswer(c, t, err)
+}
+
+// unclaimTask gives a task the actor holds back to the unit's queue.
+func (s *Server) unclaimTask(ctx context.Context, a *Actor, in assignInput) (models.Task, error) {
+	t, err := s.scopedTask(ctx, a, in.TaskID, "claim")
+	if err != nil {
+		return models.Task{}, err
 	}
-	var b versionBody
-	if err := c.ShouldBindJSON(&b); err != nil || b.Version == 0 {
-		return badRequest("bad_json", "请提供待办的 version。")
+	if in.Version == 0 {
+		return models.Task{}, badRequest("bad_json", "请提供待办的 version。")
 	}
-	return s.taskChange(c, t, a, "task.unclaim", "unclaim_conflict", "只能释放自己认领的待办，或待办已变更，请刷新后重试。",
-		func(ctx context.Context) (models.Task, error) {
-			return s.db.UnclaimTask(ctx, t.ID, a.User.ID, b.Version)
-		})
+	return s.changeTask(ctx, a, models.AuditEntry{Action: "task.unclaim", ObjectType: "task", ObjectID: t.ID, JurisdictionCode: t.JurisdictionCode},
+		newError(http.StatusConflict, "unclaim_conflict", "只能释放自己认领的待办，或待办已变更，请刷新后重试。"),
+		func(tx *models.DB) (models.Task, error) { return tx.UnclaimTask(ctx, t.ID, a.User.ID, in.Version) })
 }
 
 // apiReassign gives a task to another user of the task's role who can reach its domain.
 func (s *Server) apiReassign(c *gin.Context) error {
-	t, a, ok := s.taskInScope(c, "reassign")
-	if !ok {
-		return nil
-	}
-	var b versionBody
-	if err := c.ShouldBindJSON(&b); err != nil || b.Version == 0 {
-		return badRequest("bad_json", "请提供待办的 version 和 assignee_id。")
-	}
-	if !s.enf.Allowed(a.User.ID, t.JurisdictionCode, "task", "reassign") {
-		s.deny(c, a, "task", "reassign", t.JurisdictionCode)
-		return nil
-	}
-	if b.AssigneeID != "" {
-		u, err := s.db.UserByID(c.Request.Context(), b.AssigneeID)
-		if err != nil || !u.Active || u.Role != t.CandidateRole {
-			return invalid(validate.Errors{{Field: "assignee_id", Code: "bad_assignee", Message: "改派对象必须是该待办所需角色的在岗人员。"}})
-		}
-		ua, err := s.actorFor(c.Request.Context(), u)
-		if err != nil || !s.enf.Allowed(ua.User.ID, t.CandidateDomain, "task", "decide") {
-			return invalid(validate.Errors{{Field: "assignee_id", Code: "out_of_scope", Message: "改派对象的管辖范围不包含该待办。"}})
-		}
-	}
-	nt, err := s.db.ReassignTask(c.Request.Context(), t.ID, b.AssigneeID, b.Version)
-	if errors.Is(err, models.ErrConflict) {
-		return newError(http.StatusConflict, "reassign_conflict", "待办已变更，请刷新后重试。")
-	}
+	t, err := s.reassignTask(c.Request.Context(), actorFrom(c), assignInputOf(c))
+	return taskAnswer(c, t, err)
+}
+
+// reassignTask gives a task to another active user of the task's role whose grant reaches its
+// domain, or back to the unit's queue (no assignee); the change is audited with its reason.
+func (s *Server) reassignTask(ctx context.Context, a *Actor, in assignInput) (models.Task, error) {
+	t, err := s.scopedTask(ctx, a, in.TaskID, "reassign")
 	if err != nil {
-		return err
+		return models.Task{}, err
 	}
-	_ = s.audit(c.Request.Context(), a, models.AuditEntry{Action: "task.reassign", ObjectType: "task", ObjectID: t.ID,
-		BeforeState: t.AssigneeID, AfterState: b.AssigneeID, Reason: b.Reason, JurisdictionCode: t.JurisdictionCode})
-	c.JSON(http.StatusOK, nt)
-	return nil
+	if in.Version == 0 {
+		return models.Task{}, badRequest("bad_json", "请提供待办的 version 和 assignee_id。")
+	}
+	if !s.mayReassign(a, t) {
+		return models.Task{}, s.forbid(ctx, a, "task", "reassign", t.JurisdictionCode)
+	}
+	if in.AssigneeID != "" {
+		u, err := s.db.UserByID(ctx, in.AssigneeID)
+		if err != nil || !u.Active || u.Role != t.CandidateRole {
+			return models.Task{}, invalid(validate.Errors{{Field: "assignee_id", Code: "bad_assignee", Message: "改派对象必须是该待办所需角色的在岗人员。"}})
+		}
+		ua, err := s.actorFor(ctx, u)
+		if err != nil || !s.enf.Allowed(ua.User.ID, t.CandidateDomain, "task", "decide") {
+			return models.Task{}, invalid(validate.Errors{{Field: "assignee_id", Code: "out_of_scope", Message: "改派对象的管辖范围不包含该待办。"}})
+		}
+	}
+	return s.changeTask(ctx, a, models.AuditEntry{Action: "task.reassign", ObjectType: "task", ObjectID: t.ID,
+		BeforeState: t.AssigneeID, AfterState: in.AssigneeID, Reason: in.Reason, JurisdictionCode: t.JurisdictionCode},
+		newError(http.StatusConflict, "reassign_conflict", "待办已变更，请刷新后重试。"),
+		func(tx *models.DB) (models.Task, error) { return tx.ReassignTask(ctx, t.ID, in.AssigneeID, in.Version) })
 }
 
 func (s *Server) apiDecide(c *gin.Context) error {
@@ -625,7 +719,7 @@ func (s *Server) apiDecide(c *gin.Context) error {
 		return err
 	}
 	if !s.mayDecide(a, t) {
-		if t.AssigneeID != "" && t.AssigneeID != a.User.ID && a.User.Role == t.CandidateRole && s.enf.Allowed(a.User.ID, t.CandidateDomain, "task", "decide") {
+		if s.claimedByColleague(a, t) {
 			return newError(http.StatusConflict, "task_claimed", "该待办已由他人认领。")
 		}
 		s.deny(c, a, "task", "decide", t.CandidateDomain)
@@ -771,29 +865,51 @@ func (s *Server) apiAdjust(c *gin.Context) error {
 	if err := bindJSON(c, &b); err != nil {
 		return err
 	}
+	res, err := s.adjustCase(c.Request.Context(), actorFrom(c), adjustInput{CaseID: c.Param("id"), Action: b.Action, Reason: b.Reason})
+	if err != nil {
+		return err
+	}
+	c.JSON(http.StatusOK, res)
+	return nil
+}
+
+// adjustInput is an adjustment of a case: the action (return for correction, withdraw, …)
+// and its reason.
+type adjustInput struct {
+	CaseID, Action, Reason string
+}
+
+// adjustCase asks the case's workflow to adjust it. The region adjusts cases; an enterprise
+// withdraws its own application. The workflow checks the stage, writes and audits the change;
+// a refusal is audited here.
+func (s *Server) adjustCase(ctx context.Context, a *Actor, in adjustInput) (workflows.AdjustResult, error) {
+	var res workflows.AdjustResult
 	obj, act := "case", "adjust"
-	if b.Action == "withdraw" {
+	if in.Action == "withdraw" {
 		obj, act = "application", "submit"
 	}
-	cs, a, ok := s.caseInScope(c, obj, act)
-	if !ok {
-		return nil
+	if a == nil {
+		return res, errUnauthenticated
 	}
-	ctx := c.Request.Context()
+	cs, err := s.db.CaseByID(ctx, in.CaseID)
+	if err != nil {
+		return res, err
+	}
+	if err := s.require(ctx, a, obj, act, policies.EnterpriseDomain(cs.JurisdictionCode, cs.EnterpriseID)); err != nil {
+		return res, err
+	}
 	h, err := s.temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: cs.WorkflowID, UpdateName: workflows.AdjustUpdate,
-		Args:         []any{workflows.AdjustRequest{Actor: a.snapshot(), Action: b.Action, Reason: strings.TrimSpace(b.Reason)}},
+		Args:         []any{workflows.AdjustRequest{Actor: a.snapshot(), Action: in.Action, Reason: strings.TrimSpace(in.Reason)}},
 		WaitForStage: client.WorkflowUpdateStageCompleted})
-	var res workflows.AdjustResult
 	if err == nil {
 		err = h.Get(ctx, &res)
 	}
 	if err != nil {
 		e := workflowError(err)
-		_ = s.audit(ctx, a, models.AuditEntry{Action: "case." + b.Action, ObjectType: "case", ObjectID: cs.ID, Outcome: models.OutcomeRejected, Reason: e.Message})
-		return e
+		_ = s.audit(ctx, a, models.AuditEntry{Action: "case." + in.Action, ObjectType: "case", ObjectID: cs.ID, Outcome: models.OutcomeRejected, Reason: e.Message})
+		return res, e
 	}
-	c.JSON(http.StatusOK, res)
-	return nil
+	return res, nil
 }
 
 // Campaigns.
@@ -904,36 +1020,59 @@ type moveBody struct {
 }
 
 func (s *Server) apiMoveDeadline(c *gin.Context) error {
-	ctx := c.Request.Context()
 	var b moveBody
 	if err := bindJSON(c, &b); err != nil {
 		return err
 	}
+	cal, err := s.moveCampaignDeadline(c.Request.Context(), actorFrom(c), moveDeadlineInput{CampaignID: c.Param("id"), Which: b.Which,
+		Date: b.Date, At: b.At, Reason: b.Reason})
+	if err != nil {
+		return err
+	}
+	c.JSON(http.StatusOK, cal)
+	return nil
+}
+
+// moveDeadlineInput moves one of a campaign's deadlines (Which: collection or publication) to
+// an exact time (At) or to the end of a day (Date, Asia/Shanghai), for a reason.
+type moveDeadlineInput struct {
+	CampaignID, Which, Date string
+	At                      *time.Time
+	Reason                  string
+}
+
+// moveCampaignDeadline asks the campaign's workflow to move a deadline; the region manages
+// campaigns. The workflow validates, writes and audits the move; a refusal is audited here.
+func (s *Server) moveCampaignDeadline(ctx context.Context, a *Actor, in moveDeadlineInput) (workflows.CampaignCalendar, error) {
+	var cal workflows.CampaignCalendar
+	if a == nil {
+		return cal, errUnauthenticated
+	}
+	if err := s.require(ctx, a, "campaign", "manage", a.Domain); err != nil {
+		return cal, err
+	}
 	var to time.Time
-	if b.At != nil {
-		to = *b.At
+	if in.At != nil {
+		to = *in.At
 	} else {
-		day, err := time.ParseInLocation("2006-01-02", b.Date, s.cfg.Location)
+		day, err := time.ParseInLocation("2006-01-02", in.Date, s.cfg.Location)
 		if err != nil {
-			return invalid(validate.Errors{{Field: "date", Code: "bad_date", Message: "日期格式应为 2027-05-20。"}})
+			return cal, invalid(validate.Errors{{Field: "date", Code: "bad_date", Message: "日期格式应为 2027-05-20。"}})
 		}
 		to = time.Date(day.Year(), day.Month(), day.Day(), 23, 59, 59, 0, s.cfg.Location)
 	}
-	a := actorFrom(c)
-	h, err := s.temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: workflows.CampaignWorkflowID(c.Param("id")),
+	h, err := s.temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: workflows.CampaignWorkflowID(in.CampaignID),
 		UpdateName: workflows.MoveDeadlineUpdate, WaitForStage: client.WorkflowUpdateStageCompleted,
-		Args: []any{workflows.MoveDeadlineRequest{Actor: a.snapshot(), Which: b.Which, To: to.UTC(), Reason: strings.TrimSpace(b.Reason)}}})
-	var cal workflows.CampaignCalendar
+		Args: []any{workflows.MoveDeadlineRequest{Actor: a.snapshot(), Which: in.Which, To: to.UTC(), Reason: strings.TrimSpace(in.Reason)}}})
 	if err == nil {
 		err = h.Get(ctx, &cal)
 	}
 	if err != nil {
 		e := workflowError(err)
-		_ = s.audit(ctx, a, models.AuditEntry{Action: "campaign.move_" + b.Which, ObjectType: "campaign", ObjectID: c.Param("id"), Outcome: models.OutcomeRejected, Reason: e.Message})
-		return e
+		_ = s.audit(ctx, a, models.AuditEntry{Action: "campaign.move_" + in.Which, ObjectType: "campaign", ObjectID: in.CampaignID, Outcome: models.OutcomeRejected, Reason: e.Message})
+		return cal, e
 	}
-	c.JSON(http.StatusOK, cal)
-	return nil
+	return cal, nil
 }
 
 // League summary: the league's accepted cases with their collection status.
@@ -964,27 +1103,39 @@ func (s *Server) summaryCases(ctx context.Context, league, campaignID string) ([
 }
 
 func (s *Server) apiSummary(c *gin.Context) error {
-	ctx := c.Request.Context()
-	league := c.Param("code")
-	cp, err := s.db.LatestCampaign(ctx)
+	sum, err := s.readLeagueSummary(c.Request.Context(), actorFrom(c), c.Param("code"))
 	if err != nil {
 		return err
+	}
+	c.JSON(http.StatusOK, sum)
+	return nil
+}
+
+// readLeagueSummary is a league's collection in the latest campaign, the cases its summary
+// lists and its submit_summary task (if any); for those who may read the league's summary.
+func (s *Server) readLeagueSummary(ctx context.Context, a *Actor, league string) (summaryResponse, error) {
+	var resp summaryResponse
+	if err := s.require(ctx, a, "summary", "read", league); err != nil {
+		return resp, err
+	}
+	cp, err := s.db.LatestCampaign(ctx)
+	if err != nil {
+		return resp, err
 	}
 	col, err := s.db.LeagueCollectionOf(ctx, cp.ID, league)
 	if err != nil {
-		return err
+		return resp, err
 	}
 	in, err := s.summaryCases(ctx, league, cp.ID)
 	if err != nil {
-		return err
+		return resp, err
 	}
-	resp := summaryResponse{Collection: col, Cases: in}
+	resp = summaryResponse{Collection: col, Cases: in}
 	ts, _, err := s.db.Inbox(ctx, models.InboxFilter{View: models.ViewAll, Jurisdictions: []string{league}, Kind: workflows.KindSubmitSummary, Limit: 1})
 	if err == nil && len(ts) > 0 {
 		resp.Task = &ts[0]
 	}
-	c.JSON(http.StatusOK, resp)
-	return nil
+	return resp, nil
 }
 
 // apiDirectory is the public pilot enterprise directory.
@@ -1008,51 +1159,69 @@ type complaintBody struct {
 
 // apiFileComplaint takes a complaint from anyone (anonymous allowed) and starts its workflow.
 func (s *Server) apiFileComplaint(c *gin.Context) error {
-	ctx := c.Request.Context()
 	var b complaintBody
 	if err := bindJSON(c, &b); err != nil {
 		return err
 	}
+	r, err := s.fileComplaint(c.Request.Context(), actorFrom(c), b)
+	if err != nil {
+		return err
+	}
+	c.JSON(http.StatusCreated, r)
+	return nil
+}
+
+// complaintReceipt acknowledges a complaint filed.
+type complaintReceipt struct {
+	ID      string `json:"id"`
+	Message string `json:"message"`
+}
+
+// fileComplaint records a complaint about a pilot enterprise, from anyone (a is nil for a
+// visitor; anonymous allowed), with its audit row in the same transaction, and starts its
+// workflow, which sends it to the local bureau to verify.
+func (s *Server) fileComplaint(ctx context.Context, a *Actor, in complaintBody) (complaintReceipt, error) {
 	var errs validate.Errors
-	e, err := s.db.EnterpriseByID(ctx, b.EnterpriseID)
+	e, err := s.db.EnterpriseByID(ctx, in.EnterpriseID)
 	if err != nil {
 		errs.Add("enterprise_id", "unknown_enterprise", "请选择被投诉的试点企业。")
 	}
-	if n := len([]rune(strings.TrimSpace(b.Content))); n < 10 || n > 5000 {
+	if n := len([]rune(strings.TrimSpace(in.Content))); n < 10 || n > 5000 {
 		errs.Add("content", "length", "投诉内容应为 10 至 5000 字，请写明事实和依据。")
 	}
-	if !b.Anonymous && strings.TrimSpace(b.Complainant) == "" {
+	if !in.Anonymous && strings.TrimSpace(in.Complainant) == "" {
 		errs.Add("complainant", "required", "实名投诉请填写姓名，或选择匿名投诉。")
 	}
 	if len(errs) > 0 {
-		return invalid(errs)
+		return complaintReceipt{}, invalid(errs)
 	}
 	league, err := s.leagueOf(ctx, e.JurisdictionCode)
 	if err != nil {
-		return err
+		return complaintReceipt{}, err
 	}
 	caseID := ""
 	if cs, _, err := s.db.Cases(ctx, models.CaseFilter{EnterpriseID: e.ID, Limit: 1}); err == nil && len(cs) > 0 {
 		caseID = cs[0].ID
 	}
 	id := models.NewID()
-	row := models.Complaint{ID: id, EnterpriseID: e.ID, CaseID: caseID, JurisdictionCode: e.JurisdictionCode, Anonymous: b.Anonymous,
-		Content: strings.TrimSpace(b.Content), Status: "open", CreatedAt: s.now().UTC(), UpdatedAt: s.now().UTC()}
-	if !b.Anonymous {
-		row.Complainant, row.Contact = strings.TrimSpace(b.Complainant), strings.TrimSpace(b.Contact)
+	row := models.Complaint{ID: id, EnterpriseID: e.ID, CaseID: caseID, JurisdictionCode: e.JurisdictionCode, Anonymous: in.Anonymous,
+		Content: strings.TrimSpace(in.Content), Status: "open", CreatedAt: s.now().UTC(), UpdatedAt: s.now().UTC()}
+	if !in.Anonymous {
+		row.Complainant, row.Contact = strings.TrimSpace(in.Complainant), strings.TrimSpace(in.Contact)
 	}
-	if err := s.db.CreateComplaint(ctx, &row); err != nil {
-		return err
+	if err := s.audited(ctx, a, func(tx *models.DB) (models.AuditEntry, error) {
+		return models.AuditEntry{Action: "complaint.file", ObjectType: "complaint", ObjectID: id, JurisdictionCode: e.JurisdictionCode},
+			tx.CreateComplaint(ctx, &row)
+	}); err != nil {
+		return complaintReceipt{}, err
 	}
 	_, err = s.temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.ComplaintWorkflowID(id), TaskQueue: s.taskQueue},
 		workflows.Complaint, workflows.ComplaintInput{ComplaintID: id, EnterpriseID: e.ID, EnterpriseName: e.Name, CaseID: caseID,
 			Jurisdiction: e.JurisdictionCode, League: league.Code, Region: models.RegionCode, Timing: s.timing})
 	if err != nil {
-		return fmt.Errorf("start complaint: %w", err)
+		return complaintReceipt{}, fmt.Errorf("start complaint: %w", err)
 	}
-	_ = s.audit(ctx, actorFrom(c), models.AuditEntry{Action: "complaint.file", ObjectType: "complaint", ObjectID: id, JurisdictionCode: e.JurisdictionCode})
-	c.JSON(http.StatusCreated, gin.H{"id": id, "message": "投诉已受理，将转属地人社部门核查处理。"})
-	return nil
+	return complaintReceipt{ID: id, Message: "投诉已受理，将转属地人社部门核查处理。"}, nil
 }
 
 func (s *Server) apiComplaints(c *gin.Context) error {

@@ -92,7 +92,7 @@ func (p *webPages) inbox(c *gin.Context) error {
 	q := c.Request.URL.Query()
 	v := &inboxView{pageView: pageView{pageData: pageData{Title: "待办事项"}}}
 
-	onlyMine := a.User.Role == models.RoleExpert || a.User.Role == models.RoleSupervisor
+	onlyMine := onlyOwnTasks(a.User.Role)
 	v.View = q.Get("view")
 	switch {
 	case onlyMine:
@@ -104,8 +104,8 @@ func (p *webPages) inbox(c *gin.Context) error {
 		v.View = models.ViewMine
 	}
 
-	f := models.InboxFilter{View: v.View, Role: a.User.Role, Domain: a.Domain, UserID: a.User.ID, Jurisdictions: p.subtree(c),
-		Desc: q.Get("sort") == "-due", Limit: inboxPageSize}
+	f := inboxFilter(a, v.View, p.subtree(c))
+	f.Desc, f.Limit = q.Get("sort") == "-due", inboxPageSize
 	errs := newFieldBag()
 	if k := q.Get("kind"); workflows.Kinds[k].Title != "" {
 		f.Kind = k
@@ -171,7 +171,7 @@ func (p *webPages) inbox(c *gin.Context) error {
 		case t.AssigneeID != "":
 			row.Assignee = p.userName(ctx, users, t.AssigneeID)
 		default:
-			row.CanClaim = a.User.Role == t.CandidateRole && p.enf.Allowed(a.User.ID, t.CandidateDomain, "task", "claim")
+			row.CanClaim = p.mayClaim(a, t)
 		}
 		for _, b := range bulkOutcomes {
 			if b.kind == t.Kind && p.mayDecide(a, t) {
@@ -256,15 +256,15 @@ func (p *webPages) userName(ctx context.Context, seen map[string]string, id stri
 	return n
 }
 
-// claim and unclaim take a task from the unit's queue and give it back. They go through the
-// API's handlers, which check the version the page showed.
-func (p *webPages) claim(c *gin.Context) error { return p.claimAction(c, "claim", "已认领") }
+// claim and unclaim take a task from the unit's queue and give it back. They call the same use
+// cases as the API, which check the version the page showed.
+func (p *webPages) claim(c *gin.Context) error { return p.claimAction(c, p.claimTask, "已认领") }
 
 func (p *webPages) unclaim(c *gin.Context) error {
-	return p.claimAction(c, "unclaim", "已释放回本单位待认领队列")
+	return p.claimAction(c, p.unclaimTask, "已释放回本单位待认领队列")
 }
 
-func (p *webPages) claimAction(c *gin.Context, act, done string) error {
+func (p *webPages) claimAction(c *gin.Context, change func(context.Context, *Actor, assignInput) (models.Task, error), done string) error {
 	id := c.Param("id")
 	back := localPath(c.PostForm("return_to"), taskHref(id))
 	version, err := strconv.Atoi(c.PostForm("version"))
@@ -272,9 +272,9 @@ func (p *webPages) claimAction(c *gin.Context, act, done string) error {
 		p.flash(c, flashError, "页面已过期，请刷新后重试。")
 		return seeOther(c, back)
 	}
-	var t models.Task
-	if err := p.callAPI(c, http.MethodPost, "/api/v1/tasks/"+url.PathEscape(id)+"/"+act, versionBody{Version: version}, &t); err != nil {
-		return p.backWithError(c, back, err)
+	t, err := change(c.Request.Context(), actorFrom(c), assignInput{TaskID: id, Version: version})
+	if err != nil {
+		return p.backWithError(c, back, toError(err))
 	}
 	p.flash(c, flashOK, done+"："+t.Title)
 	return seeOther(c, back)

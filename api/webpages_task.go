@@ -191,7 +191,7 @@ func (p *webPages) taskView(c *gin.Context, a *Actor, t models.Task, in *decisio
 	case t.AssigneeID != "":
 		v.ClaimedBy = p.userName(ctx, users, t.AssigneeID)
 	default:
-		v.CanClaim = v.Head.Open && a.User.Role == t.CandidateRole && p.enf.Allowed(a.User.ID, t.CandidateDomain, "task", "claim")
+		v.CanClaim = v.Head.Open && p.mayClaim(a, t)
 	}
 
 	var cs *models.Case
@@ -608,7 +608,7 @@ func (p *webPages) submitDecision(c *gin.Context, a *Actor, t models.Task, in *d
 	ctx := c.Request.Context()
 	errs := newFieldBag()
 	if !p.mayDecide(a, t) {
-		if t.AssigneeID != "" && t.AssigneeID != a.User.ID && a.User.Role == t.CandidateRole && p.enf.Allowed(a.User.ID, t.CandidateDomain, "task", "decide") {
+		if p.claimedByColleague(a, t) {
 			errs.add("", "该待办已由他人认领，请先由认领人释放或由管理员改派。")
 			return none, errs, nil
 		}
