@@ -19,8 +19,8 @@ import (
 // cannot be appended, the write does not happen either, whether it came from a page or from
 // the JSON API.
 
-// failAudit makes every append to the audit log fail until the returned function is called.
-func failAudit(t *testing.T, db *models.DB) (restore func()) {
+// breakAuditLog makes every append to the audit log fail until the returned function is called.
+func breakAuditLog(t *testing.T, db *models.DB) (restore func()) {
 	t.Helper()
 	if db.Dialect == models.Postgres {
 		require.NoError(t, db.Exec(`CREATE OR REPLACE FUNCTION audit_fail() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'audit down'; END $$`).Error)
@@ -39,7 +39,7 @@ func (e *appEnv) storedFiles() int {
 	return len(entries)
 }
 
-func (e *appEnv) count(model any, where string, args ...any) int64 {
+func (e *appEnv) rowCount(model any, where string, args ...any) int64 {
 	e.t.Helper()
 	var n int64
 	require.NoError(e.t, e.db.Model(model).Where(where, args...).Count(&n).Error)
@@ -54,10 +54,10 @@ func TestApplicationWritesFailWithTheirAuditRow(t *testing.T) {
 		c := e.login("dairy")
 
 		// The first visit creates the draft with its audit row, or neither.
-		restore := failAudit(t, db)
+		restore := breakAuditLog(t, db)
 		code, raw := e.call(tok, http.MethodGet, "/api/v1/applications/mine", nil, nil)
 		require.Equal(t, http.StatusInternalServerError, code, raw)
-		require.Equal(t, int64(0), e.count(&models.ApplicationRecord{}, "enterprise_id = ?", dairyEnterpriseID), "no draft without its audit row")
+		require.Equal(t, int64(0), e.rowCount(&models.ApplicationRecord{}, "enterprise_id = ?", dairyEnterpriseID), "no draft without its audit row")
 		restore()
 		body := e.pageOK(c, "/application", http.StatusOK)
 		require.Equal(t, int64(1), e.auditCount("application.create", models.OutcomeOK))
@@ -70,10 +70,10 @@ func TestApplicationWritesFailWithTheirAuditRow(t *testing.T) {
 		code, raw = e.call(tok, http.MethodPut, "/api/v1/applications/"+app.ID+"/draft", draftRequest{DraftVersion: 1, Form: goodForm(refs)}, &saved)
 		require.Equal(t, http.StatusOK, code, raw)
 		require.Equal(t, 2, saved.DraftVersion)
-		attachments := e.count(&models.Attachment{}, "1 = 1")
+		attachments := e.rowCount(&models.Attachment{}, "1 = 1")
 		files := e.storedFiles()
 
-		restore = failAudit(t, db)
+		restore = breakAuditLog(t, db)
 		// A draft saved from the page: refused, the draft as it was.
 		state := appFormState(t, body)
 		state.Set("draft_version", "2")
@@ -97,7 +97,7 @@ func TestApplicationWritesFailWithTheirAuditRow(t *testing.T) {
 		require.Equal(t, http.StatusInternalServerError, resp.StatusCode)
 		code, out := e.uploadAs(tok, upload{name: "规章制度.pdf", content: samplePDF("rules"), purpose: models.PurposeRules})
 		require.Equal(t, http.StatusInternalServerError, code, out)
-		require.Equal(t, attachments, e.count(&models.Attachment{}, "1 = 1"), "no attachment without its audit row")
+		require.Equal(t, attachments, e.rowCount(&models.Attachment{}, "1 = 1"), "no attachment without its audit row")
 		require.Equal(t, files, e.storedFiles(), "the content of a refused upload is deleted")
 
 		// A submission: refused, still a draft, no version, nothing handed to the lifecycle.
@@ -108,7 +108,7 @@ func TestApplicationWritesFailWithTheirAuditRow(t *testing.T) {
 		require.Equal(t, models.ApplicationDraft, rec.Status)
 		require.Equal(t, 0, rec.CurrentVersion)
 		require.Equal(t, 2, rec.DraftVersion)
-		require.Equal(t, int64(0), e.count(&models.ApplicationVersion{}, "application_id = ?", app.ID))
+		require.Equal(t, int64(0), e.rowCount(&models.ApplicationVersion{}, "application_id = ?", app.ID))
 		require.Empty(t, e.handedOver())
 
 		// With the audit log back, the same requests go through, each with its audit row.
@@ -135,7 +135,7 @@ func TestSittingWritesFailWithTheirAuditRow(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, cands, 1)
 
-	restore := failAudit(t, e.db)
+	restore := breakAuditLog(t, e.db)
 	resp, _ = e.postForm(c, "/sessions/s1/candidates", url.Values{"csrf_token": {csrf}, "name": {"考生乙"}, "id_number": {idAssessor1}, "employee": {"on"}})
 	require.Equal(t, http.StatusInternalServerError, resp.StatusCode)
 	resp, _ = e.postForm(c, "/sessions/s1/candidates/"+cands[0].ID+"/scores", url.Values{"csrf_token": {csrf}, "theory": {"80"}, "skill": {"75"}})
