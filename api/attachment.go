@@ -102,16 +102,11 @@ func toAttachmentResponse(a models.Attachment) attachmentResponse {
 	return attachmentResponse{Attachment: a, PurposeName: models.AttachmentPurposeNames[a.Purpose]}
 }
 
-// apiUploadAttachment stores one file for the caller's enterprise. The type is decided from
-// the content and must agree with the extension; the client's Content-Type is ignored. With
-// "replaces" the file becomes the next version of that attachment; older versions stay.
+// apiUploadAttachment answers POST /api/v1/attachments, a multipart form with the fields
+// purpose, replaces (optional) and file.
 func (s *Server) apiUploadAttachment(c *gin.Context) error {
 	ctx := c.Request.Context()
 	a := actorFrom(c)
-	jurisdiction, enterpriseID := policies.SplitDomain(scopeOf(c))
-	if enterpriseID == "" {
-		return errForbidden // only enterprise users hold the upload rule; their domain is the enterprise
-	}
 	if err := c.Request.ParseMultipartForm(multipartMemory); err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
@@ -120,66 +115,120 @@ func (s *Server) apiUploadAttachment(c *gin.Context) error {
 		return badRequest("bad_multipart", "请以 multipart/form-data 格式上传，文件放在 file 字段。")
 	}
 	defer c.Request.MultipartForm.RemoveAll()
-	up, errs, err := s.readUpload(ctx, c.Request.MultipartForm, enterpriseID)
-	if up.file != nil {
-		defer up.file.Close()
+	form := c.Request.MultipartForm
+	files := form.File[attachmentFormField]
+	in := uploadInput{Purpose: formValue(form, "purpose"), Replaces: formValue(form, "replaces"), Files: len(files)}
+	if len(files) == 1 {
+		f, err := files[0].Open()
+		if err != nil {
+			return fmt.Errorf("open uploaded part: %w", err)
+		}
+		defer f.Close()
+		in.Name, in.Size, in.Content = rawFileName(files[0]), files[0].Size, f
 	}
+	att, err := s.uploadAttachment(ctx, a, in)
 	if err != nil {
 		return err
 	}
+	c.JSON(http.StatusCreated, toAttachmentResponse(att))
+	return nil
+}
+
+// uploadContent is an uploaded file's content: read from the start, and read at offsets to
+// recognise its type (a multipart.File is one).
+type uploadContent interface {
+	io.Reader
+	io.ReaderAt
+	io.Seeker
+}
+
+// uploadInput is one file to store for the caller's enterprise.
+type uploadInput struct {
+	// Purpose is the attachment's purpose; with Replaces (an attachment ID) the file becomes
+	// that attachment's next version and may omit the purpose.
+	Purpose, Replaces string
+	// Files is how many files the request carried; exactly one is accepted.
+	Files int
+	// Name is the file's name exactly as the client sent it; Size its length in bytes.
+	Name string
+	Size int64
+	// Content is the file (when Files is 1). Its type is decided from the content and must agree
+	// with the name's extension; no declared content type is trusted.
+	Content uploadContent
+}
+
+// uploadAttachment stores one file for the caller's enterprise. With Replaces the file becomes
+// the next version of that attachment; older versions stay. Every fault is reported at once,
+// and a refusal is audited. The row and its audit row are stored together; if they cannot be,
+// the stored content is deleted again.
+func (s *Server) uploadAttachment(ctx context.Context, a *Actor, in uploadInput) (models.Attachment, error) {
+	if err := s.require(ctx, a, "attachment", "upload", a.Domain); err != nil {
+		return models.Attachment{}, err
+	}
+	jurisdiction, enterpriseID := policies.SplitDomain(a.Domain)
+	if enterpriseID == "" {
+		return models.Attachment{}, errForbidden // only enterprise users hold the upload rule; their domain is the enterprise
+	}
+	up, errs, err := s.readUpload(ctx, in, enterpriseID)
+	if err != nil {
+		return models.Attachment{}, err
+	}
 	if len(errs) > 0 {
-		return s.rejectUpload(ctx, a, invalid(errs))
+		return models.Attachment{}, s.rejectUpload(ctx, a, invalid(errs))
 	}
 
-	if _, err := up.file.Seek(0, io.SeekStart); err != nil {
-		return fmt.Errorf("rewind upload: %w", err)
+	if _, err := in.Content.Seek(0, io.SeekStart); err != nil {
+		return models.Attachment{}, fmt.Errorf("rewind upload: %w", err)
 	}
 	key := storage.NewKey()
-	size, sum, err := s.att.store.Put(ctx, key, up.file)
+	size, sum, err := s.att.store.Put(ctx, key, in.Content)
 	if err != nil {
-		return fmt.Errorf("store attachment: %w", err)
+		return models.Attachment{}, fmt.Errorf("store attachment: %w", err)
 	}
 	row := models.Attachment{EnterpriseID: enterpriseID, JurisdictionCode: jurisdiction, Purpose: up.purpose, Name: up.name,
 		ContentType: up.contentType, Size: size, SHA256: sum, StorageKey: key, UploadedBy: a.User.ID}
 	if up.prev.ID != "" {
 		row.ReplacesID = &up.prev.ID
 	}
-	if err := s.db.CreateAttachment(ctx, &row); err != nil {
+	err = s.audited(ctx, a, func(tx *models.DB) (models.AuditEntry, error) {
+		if err := tx.CreateAttachment(ctx, &row); err != nil {
+			return models.AuditEntry{}, err
+		}
+		after, _ := json.Marshal(map[string]any{"purpose": row.Purpose, "version": row.Version, "replaces_id": row.ReplacesID,
+			"content_type": row.ContentType, "size": row.Size, "sha256": row.SHA256})
+		return models.AuditEntry{Action: "attachment.upload", ObjectType: "attachment", ObjectID: row.ID,
+			AfterState: string(after)}, nil
+	})
+	if err != nil {
 		// The row is the only reference to the content: without it the file is garbage.
 		if derr := s.att.store.Delete(context.WithoutCancel(ctx), key); derr != nil {
 			s.log.WarnContext(ctx, "delete orphaned attachment content", "err", derr)
 		}
 		switch {
 		case errors.Is(err, models.ErrConflict):
-			return newError(http.StatusConflict, "attachment_superseded", "该附件已有更新的版本，请刷新后在最新版本上替换。")
+			return models.Attachment{}, newError(http.StatusConflict, "attachment_superseded", "该附件已有更新的版本，请刷新后在最新版本上替换。")
 		case errors.Is(err, models.ErrNotFound):
-			return invalid(validate.Errors{{Field: "replaces", Code: "not_found", Message: errReplacesText}})
+			return models.Attachment{}, invalid(validate.Errors{{Field: "replaces", Code: "not_found", Message: errReplacesText}})
 		}
-		return err
+		return models.Attachment{}, err
 	}
-	after, _ := json.Marshal(map[string]any{"purpose": row.Purpose, "version": row.Version, "replaces_id": row.ReplacesID,
-		"content_type": row.ContentType, "size": row.Size, "sha256": row.SHA256})
-	_ = s.audit(ctx, a, models.AuditEntry{Action: "attachment.upload", ObjectType: "attachment", ObjectID: row.ID,
-		AfterState: string(after)})
 	s.log.InfoContext(ctx, "attachment stored", "attachmentID", row.ID, "version", row.Version, "size", row.Size)
-	c.JSON(http.StatusCreated, toAttachmentResponse(row))
-	return nil
+	return row, nil
 }
 
 const errReplacesText = "要替换的附件不存在，请刷新后重试。"
 
-// uploadRequest is an upload that passed every check.
-type uploadRequest struct {
+// checkedUpload is what readUpload found out about an upload.
+type checkedUpload struct {
 	purpose, name, contentType string
-	file                       multipart.File // open when set, also after a failed check
 	prev                       models.Attachment
 }
 
-// readUpload checks the form's purpose, replaces and file fields and reports every fault at
-// once, so the user fixes them in one go. err is for failures that are not the user's.
-func (s *Server) readUpload(ctx context.Context, form *multipart.Form, enterpriseID string) (up uploadRequest, errs validate.Errors, err error) {
-	up.purpose = formValue(form, "purpose")
-	if replaces := formValue(form, "replaces"); replaces != "" {
+// readUpload checks the upload's purpose, replaces and file and reports every fault at once,
+// so the user fixes them in one go. err is for failures that are not the user's.
+func (s *Server) readUpload(ctx context.Context, in uploadInput, enterpriseID string) (up checkedUpload, errs validate.Errors, err error) {
+	up.purpose = strings.TrimSpace(in.Purpose)
+	if replaces := strings.TrimSpace(in.Replaces); replaces != "" {
 		p, err := s.db.AttachmentByID(ctx, replaces)
 		switch {
 		case errors.Is(err, models.ErrNotFound) || (err == nil && p.EnterpriseID != enterpriseID):
@@ -202,27 +251,21 @@ func (s *Server) readUpload(ctx context.Context, form *multipart.Form, enterpris
 		errs.Add("purpose", "purpose_mismatch", "新版本的用途须与被替换的附件相同（"+models.AttachmentPurposeNames[up.prev.Purpose]+"）。")
 	}
 
-	files := form.File[attachmentFormField]
-	switch len(files) {
-	case 0:
+	switch {
+	case in.Files == 0 || (in.Files == 1 && in.Content == nil):
 		errs.Add(attachmentFormField, validate.ErrRequired.Code, "请选择要上传的文件。")
 		return up, errs, nil
-	case 1:
-	default:
+	case in.Files > 1:
 		errs.Add(attachmentFormField, "too_many_files", "一次只能上传一个文件。")
 		return up, errs, nil
 	}
-	fh := files[0]
-	name, ferr := sanitizeFileName(rawFileName(fh))
+	name, ferr := sanitizeFileName(in.Name)
 	if ferr == nil {
-		ferr = s.checkFileSize(fh.Size)
+		ferr = s.checkFileSize(in.Size)
 	}
 	if ferr == nil {
-		if up.file, err = fh.Open(); err != nil {
-			return up, nil, fmt.Errorf("open uploaded part: %w", err)
-		}
 		up.name = name
-		up.contentType, ferr = detectFileType(up.file, fh.Size, path.Ext(name))
+		up.contentType, ferr = detectFileType(in.Content, in.Size, path.Ext(name))
 	}
 	if ferr != nil {
 		errs = append(errs, *ferr)
@@ -368,7 +411,7 @@ var allowedKinds = map[string]fileKind{
 
 // detectFileType accepts the file only if its extension is one of the allowed types and its
 // content is really of that type, and returns the content type to store.
-func detectFileType(f multipart.File, size int64, ext string) (string, *validate.FieldError) {
+func detectFileType(f io.ReaderAt, size int64, ext string) (string, *validate.FieldError) {
 	ext = strings.ToLower(ext)
 	kind, ok := allowedKinds[ext]
 	if !ok {

@@ -807,19 +807,32 @@ type caseDetail struct {
 }
 
 func (s *Server) apiCase(c *gin.Context) error {
-	cs, a, ok := s.caseInScope(c, "case", "read")
-	if !ok {
-		return nil
+	d, err := s.readCase(c.Request.Context(), actorFrom(c), c.Param("id"))
+	if err != nil {
+		return err
 	}
-	ctx := c.Request.Context()
+	c.JSON(http.StatusOK, d)
+	return nil
+}
+
+// readCase returns a case with its open tasks and timeline to whoever may read it (`case,
+// read` in its enterprise's domain); the enterprise sees the public timeline without the panel.
+func (s *Server) readCase(ctx context.Context, a *Actor, id string) (caseDetail, error) {
+	cs, err := s.db.CaseByID(ctx, id)
+	if err != nil {
+		return caseDetail{}, err
+	}
+	if err := s.require(ctx, a, "case", "read", policies.EnterpriseDomain(cs.JurisdictionCode, cs.EnterpriseID)); err != nil {
+		return caseDetail{}, err
+	}
 	publicOnly := a.User.Role == models.RoleEnterpriseUser
 	events, err := s.db.CaseEvents(ctx, cs.ID, publicOnly)
 	if err != nil {
-		return err
+		return caseDetail{}, err
 	}
 	tasks, err := s.db.OpenTasksOfCase(ctx, cs.ID)
 	if err != nil {
-		return err
+		return caseDetail{}, err
 	}
 	if publicOnly {
 		cs.PanelJSON = "" // the panel's identity is not the enterprise's business
@@ -827,8 +840,7 @@ func (s *Server) apiCase(c *gin.Context) error {
 			events[i].ActorID, events[i].DetailJSON = "", ""
 		}
 	}
-	c.JSON(http.StatusOK, caseDetail{Case: cs, StageName: workflows.StageNames[cs.Stage], Tasks: tasks, Timeline: events})
-	return nil
+	return caseDetail{Case: cs, StageName: workflows.StageNames[cs.Stage], Tasks: tasks, Timeline: events}, nil
 }
 
 func (s *Server) apiCases(c *gin.Context) error {

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strings"
@@ -11,8 +12,12 @@ import (
 
 	"skillcert/models"
 	"skillcert/models/validate"
+	"skillcert/policies"
 	"skillcert/workflows"
 )
+
+// An active pilot's assessment sittings (考核批次): planning one through the case workflow,
+// registering candidates and recording their scores.
 
 func (s *Server) sessionRoutes(v1 *gin.RouterGroup) {
 	v1.POST("/cases/:id/sessions", s.requireAPILogin, s.json(s.apiPlanSession))
@@ -20,6 +25,24 @@ func (s *Server) sessionRoutes(v1 *gin.RouterGroup) {
 	v1.GET("/sessions/:id", s.requireAPILogin, s.json(s.apiSession))
 	v1.POST("/sessions/:id/candidates", s.requireAPILogin, s.json(s.apiAddCandidate))
 	v1.PUT("/sessions/:id/candidates/:cid/scores", s.requireAPILogin, s.json(s.apiSetScores))
+}
+
+// sittingCase loads a case and requires obj/act in its enterprise's domain.
+func (s *Server) sittingCase(ctx context.Context, a *Actor, id, obj, act string) (models.Case, error) {
+	cs, err := s.db.CaseByID(ctx, id)
+	if err != nil {
+		return cs, err
+	}
+	return cs, s.require(ctx, a, obj, act, policies.EnterpriseDomain(cs.JurisdictionCode, cs.EnterpriseID))
+}
+
+// sittingInScope loads a sitting and requires obj/act in its enterprise's domain.
+func (s *Server) sittingInScope(ctx context.Context, a *Actor, id, obj, act string) (models.AssessmentSession, error) {
+	ss, err := s.db.SessionByID(ctx, id)
+	if err != nil {
+		return ss, err
+	}
+	return ss, s.require(ctx, a, obj, act, policies.EnterpriseDomain(ss.JurisdictionCode, ss.EnterpriseID))
 }
 
 type planBody struct {
@@ -33,34 +56,49 @@ type planBody struct {
 	RequestKey string `json:"request_key"`
 }
 
-// apiPlanSession plans an assessment sitting of an active pilot; the case workflow refuses
-// anything outside the approved scope.
+// planSittingInput is a sitting to plan for a case.
+type planSittingInput struct {
+	CaseID string
+	planBody
+}
+
+// apiPlanSession answers POST /cases/:id/sessions.
 func (s *Server) apiPlanSession(c *gin.Context) error {
-	cs, a, ok := s.caseInScope(c, "assessment", "manage")
-	if !ok {
-		return nil
-	}
-	var b planBody
-	if err := bindJSON(c, &b); err != nil {
+	in := planSittingInput{CaseID: c.Param("id")}
+	if err := bindJSON(c, &in.planBody); err != nil {
 		return err
 	}
-	day, err := time.ParseInLocation("2006-01-02", b.ExamDate, s.cfg.Location)
+	res, err := s.planSitting(c.Request.Context(), actorFrom(c), in)
 	if err != nil {
-		return invalid(validate.Errors{{Field: "exam_date", Code: "bad_date", Message: "考核日期格式应为 2027-09-01。"}})
+		return err
 	}
-	ctx := c.Request.Context()
+	c.JSON(http.StatusCreated, res)
+	return nil
+}
+
+// planSitting plans an assessment sitting of an active pilot; the case workflow refuses
+// anything outside the approved scope, and its refusal names the field it is about.
+func (s *Server) planSitting(ctx context.Context, a *Actor, in planSittingInput) (workflows.PlanSessionResult, error) {
+	cs, err := s.sittingCase(ctx, a, in.CaseID, "assessment", "manage")
+	if err != nil {
+		return workflows.PlanSessionResult{}, err
+	}
+	day, err := time.ParseInLocation("2006-01-02", in.ExamDate, s.cfg.Location)
+	if err != nil {
+		return workflows.PlanSessionResult{}, invalid(validate.Errors{{Field: "exam_date", Code: "bad_date", Message: "考核日期格式应为 2027-09-01。"}})
+	}
 	id, updateID := models.NewID(), ""
-	if len(b.RequestKey) > 64 {
-		return badRequest("bad_request_key", "request_key 不能超过 64 个字符。")
+	if len(in.RequestKey) > 64 {
+		return workflows.PlanSessionResult{}, badRequest("bad_request_key", "request_key 不能超过 64 个字符。")
 	}
-	if k := strings.TrimSpace(b.RequestKey); k != "" {
+	if k := strings.TrimSpace(in.RequestKey); k != "" {
 		// The same key is the same Update: Temporal answers a repeat with the first result.
 		updateID = "plan:" + cs.ID + ":" + k
 	}
 	h, err := s.temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: cs.WorkflowID, UpdateName: workflows.PlanSessionUpdate, UpdateID: updateID,
 		WaitForStage: client.WorkflowUpdateStageCompleted, Args: []any{workflows.PlanSessionRequest{Actor: a.snapshot(), SessionID: id,
-			OccupationCode: validate.NormalizeOccupationCode(b.OccupationCode), WorkType: strings.TrimSpace(b.WorkType), Level: b.Level,
-			ExamDate: day.UTC(), Site: b.Site, Assessors: b.Assessors}}})
+			OccupationCode: validate.NormalizeOccupationCode(in.OccupationCode), WorkType: strings.TrimSpace(in.WorkType), Level: in.Level,
+			ExamDate: day.UTC(), Site: in.Site, Assessors: in.Assessors}}})
 	var res workflows.PlanSessionResult
 	if err == nil {
 		err = h.Get(ctx, &res)
@@ -68,7 +106,7 @@ func (s *Server) apiPlanSession(c *gin.Context) error {
 	if err != nil {
 		e := workflowError(err)
 		_ = s.audit(ctx, a, models.AuditEntry{Action: "session.plan", ObjectType: "case", ObjectID: cs.ID, Outcome: models.OutcomeRejected, Reason: e.Message})
-		return e
+		return res, planRefusal(e)
 	}
 	for i := 0; i < 250; i++ { // the session row is the child's first write
 		if _, err := s.db.SessionByID(ctx, res.SessionID); err == nil {
@@ -76,16 +114,34 @@ func (s *Server) apiPlanSession(c *gin.Context) error {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	c.JSON(http.StatusCreated, res)
-	return nil
+	return res, nil
 }
 
-func (s *Server) apiCaseSessions(c *gin.Context) error {
-	cs, _, ok := s.caseInScope(c, "case", "read")
-	if !ok {
-		return nil
+// planRefusalFields are the fields the case workflow's refusals of a plan are about, told by a
+// phrase of the message (the workflow's refusals carry no field of their own).
+var planRefusalFields = []struct{ phrase, field string }{
+	{"不在核准的认定范围", "occupation_code"}, {"核准等级为", "level"}, {"考核日期", "exam_date"},
+	{"考核地点", "site"}, {"考评人员", "assessors"},
+}
+
+// planRefusal adds to a workflow refusal of a plan the field it is about, with the refusal's
+// message; a refusal about no one field (the pilot's stage, a timeout) is left as it is.
+func planRefusal(e *Error) *Error {
+	if e.Status != http.StatusUnprocessableEntity || len(e.Fields) > 0 {
+		return e
 	}
-	ss, err := s.db.SessionsOfCase(c.Request.Context(), cs.ID)
+	for _, r := range planRefusalFields {
+		if strings.Contains(e.Message, r.phrase) {
+			e.Fields = validate.Errors{{Field: r.field, Code: e.Code, Message: e.Message}}
+			break
+		}
+	}
+	return e
+}
+
+// apiCaseSessions answers GET /cases/:id/sessions.
+func (s *Server) apiCaseSessions(c *gin.Context) error {
+	ss, err := s.listSittings(c.Request.Context(), actorFrom(c), c.Param("id"))
 	if err != nil {
 		return err
 	}
@@ -93,15 +149,13 @@ func (s *Server) apiCaseSessions(c *gin.Context) error {
 	return nil
 }
 
-// sessionInScope loads a session and checks obj/act in its enterprise's domain.
-func (s *Server) sessionInScope(c *gin.Context, obj, act string) (models.AssessmentSession, *Actor, bool) {
-	a := actorFrom(c)
-	ss, err := s.db.SessionByID(c.Request.Context(), c.Param("id"))
+// listSittings lists a case's sittings, newest first, to whoever may read the case.
+func (s *Server) listSittings(ctx context.Context, a *Actor, caseID string) ([]models.AssessmentSession, error) {
+	cs, err := s.sittingCase(ctx, a, caseID, "case", "read")
 	if err != nil {
-		s.writeError(c, err)
-		return ss, a, false
+		return nil, err
 	}
-	return ss, a, s.enterpriseAllowed(c, a, obj, act, ss.JurisdictionCode, ss.EnterpriseID)
+	return s.db.SessionsOfCase(ctx, cs.ID)
 }
 
 type sessionDetail struct {
@@ -109,17 +163,27 @@ type sessionDetail struct {
 	Candidates []models.SessionCandidate `json:"candidates"`
 }
 
+// apiSession answers GET /sessions/:id.
 func (s *Server) apiSession(c *gin.Context) error {
-	ss, _, ok := s.sessionInScope(c, "case", "read")
-	if !ok {
-		return nil
-	}
-	cs, err := s.db.Candidates(c.Request.Context(), ss.ID)
+	sd, err := s.readSitting(c.Request.Context(), actorFrom(c), c.Param("id"))
 	if err != nil {
 		return err
 	}
-	c.JSON(http.StatusOK, sessionDetail{AssessmentSession: ss, Candidates: cs})
+	c.JSON(http.StatusOK, sd)
 	return nil
+}
+
+// readSitting returns a sitting with its candidates to whoever may read its case.
+func (s *Server) readSitting(ctx context.Context, a *Actor, id string) (sessionDetail, error) {
+	ss, err := s.sittingInScope(ctx, a, id, "case", "read")
+	if err != nil {
+		return sessionDetail{}, err
+	}
+	cs, err := s.db.Candidates(ctx, ss.ID)
+	if err != nil {
+		return sessionDetail{}, err
+	}
+	return sessionDetail{AssessmentSession: ss, Candidates: cs}, nil
 }
 
 type candidateBody struct {
@@ -128,56 +192,76 @@ type candidateBody struct {
 	Employee bool   `json:"employee"`
 }
 
-// apiAddCandidate registers one of the enterprise's own employees.
+// candidateInput is a candidate to register in a sitting.
+type candidateInput struct {
+	SessionID string
+	candidateBody
+}
+
+// apiAddCandidate answers POST /sessions/:id/candidates.
 func (s *Server) apiAddCandidate(c *gin.Context) error {
-	ss, a, ok := s.sessionInScope(c, "assessment", "manage")
-	if !ok {
-		return nil
-	}
-	if ss.Status != models.SessionOpen {
-		return newError(http.StatusConflict, "session_closed", "该场次已报送结果，不能再登记考生。")
-	}
-	var b candidateBody
-	if err := bindJSON(c, &b); err != nil {
+	in := candidateInput{SessionID: c.Param("id")}
+	if err := bindJSON(c, &in.candidateBody); err != nil {
 		return err
 	}
-	ctx := c.Request.Context()
+	cand, err := s.registerCandidate(c.Request.Context(), actorFrom(c), in)
+	if err != nil {
+		return err
+	}
+	c.JSON(http.StatusCreated, cand)
+	return nil
+}
+
+// registerCandidate registers one of the enterprise's own employees in an open sitting; the
+// candidate and its audit row are stored together.
+func (s *Server) registerCandidate(ctx context.Context, a *Actor, in candidateInput) (models.SessionCandidate, error) {
+	ss, err := s.sittingInScope(ctx, a, in.SessionID, "assessment", "manage")
+	if err != nil {
+		return models.SessionCandidate{}, err
+	}
+	if ss.Status != models.SessionOpen {
+		return models.SessionCandidate{}, newError(http.StatusConflict, "session_closed", "该场次已报送结果，不能再登记考生。")
+	}
 	var errs validate.Errors
-	if strings.TrimSpace(b.Name) == "" {
+	if strings.TrimSpace(in.Name) == "" {
 		errs.Add("name", "required", "请填写考生姓名。")
 	}
-	id := validate.NormalizeIDNumber(b.IDNumber)
+	id := validate.NormalizeIDNumber(in.IDNumber)
 	if err := validate.CheckIDNumber(id, s.now()); err != nil {
 		errs.Add("id_number", validate.CodeOf(err), err.Error())
 	}
-	if !b.Employee {
+	if !in.Employee {
 		errs.Add("employee", "not_employee", "认定只面向本企业职工，非本企业职工不得报名。")
 	}
 	if len(errs) > 0 {
-		return invalid(errs)
+		return models.SessionCandidate{}, invalid(errs)
 	}
 	sealed, err := s.apps.sealer.Seal(id)
 	if err != nil {
-		return err
+		return models.SessionCandidate{}, err
 	}
 	dup, err := s.db.RegisteredElsewhere(ctx, sealed.Lookup, ss.OccupationCode, ss.Level, ss.ID)
 	if err != nil {
-		return err
+		return models.SessionCandidate{}, err
 	}
 	if dup {
-		return invalid(validate.Errors{{Field: "id_number", Code: "already_registered", Message: "该考生已在其他未结束的场次报名同一职业同一等级，不得重复报名。"}})
+		return models.SessionCandidate{}, invalid(validate.Errors{{Field: "id_number", Code: "already_registered", Message: "该考生已在其他未结束的场次报名同一职业同一等级，不得重复报名。"}})
 	}
-	cand := models.SessionCandidate{SessionID: ss.ID, Name: strings.TrimSpace(b.Name), IDCipher: sealed.Cipher, IDLookup: sealed.Lookup,
+	cand := models.SessionCandidate{SessionID: ss.ID, Name: strings.TrimSpace(in.Name), IDCipher: sealed.Cipher, IDLookup: sealed.Lookup,
 		IDMasked: sealed.Masked, Employee: true, CreatedAt: s.now().UTC(), UpdatedAt: s.now().UTC()}
-	if err := s.db.AddCandidate(ctx, &cand); err != nil {
-		if errors.Is(err, models.ErrConflict) {
-			return invalid(validate.Errors{{Field: "id_number", Code: "duplicate", Message: "该考生已在本场次登记。"}})
+	err = s.audited(ctx, a, func(tx *models.DB) (models.AuditEntry, error) {
+		if err := tx.AddCandidate(ctx, &cand); err != nil {
+			return models.AuditEntry{}, err
 		}
-		return err
+		return models.AuditEntry{Action: "session.candidate_add", ObjectType: "session", ObjectID: ss.ID, AfterState: cand.ID, JurisdictionCode: ss.JurisdictionCode}, nil
+	})
+	if errors.Is(err, models.ErrConflict) {
+		return models.SessionCandidate{}, invalid(validate.Errors{{Field: "id_number", Code: "duplicate", Message: "该考生已在本场次登记。"}})
 	}
-	_ = s.audit(ctx, a, models.AuditEntry{Action: "session.candidate_add", ObjectType: "session", ObjectID: ss.ID, AfterState: cand.ID, JurisdictionCode: ss.JurisdictionCode})
-	c.JSON(http.StatusCreated, cand)
-	return nil
+	if err != nil {
+		return models.SessionCandidate{}, err
+	}
+	return cand, nil
 }
 
 type scoresBody struct {
@@ -187,27 +271,43 @@ type scoresBody struct {
 	Notes  string `json:"notes"`
 }
 
+// scoresInput is one candidate's scores in a sitting.
+type scoresInput struct {
+	SessionID, CandidateID string
+	scoresBody
+}
+
 // PassMark is the pass mark of every part (domain §7).
 const PassMark = 60
 
-// apiSetScores records scores out of 100 for theory, skill and, for levels 2 and 1, the
-// comprehensive review; the candidate passes only if every required part reaches 60.
+// apiSetScores answers PUT /sessions/:id/candidates/:cid/scores.
 func (s *Server) apiSetScores(c *gin.Context) error {
-	ss, a, ok := s.sessionInScope(c, "assessment", "manage")
-	if !ok {
-		return nil
+	in := scoresInput{SessionID: c.Param("id"), CandidateID: c.Param("cid")}
+	if err := bindJSON(c, &in.scoresBody); err != nil {
+		return err
 	}
-	ctx := c.Request.Context()
-	cand, err := s.db.CandidateByID(ctx, c.Param("cid"))
+	out, err := s.recordScores(c.Request.Context(), actorFrom(c), in)
+	if err != nil {
+		return err
+	}
+	c.JSON(http.StatusOK, out)
+	return nil
+}
+
+// recordScores records scores out of 100 for theory, skill and, for levels 2 and 1, the
+// comprehensive review; the candidate passes only if every required part reaches 60. The
+// scores and their audit row are stored together.
+func (s *Server) recordScores(ctx context.Context, a *Actor, in scoresInput) (models.SessionCandidate, error) {
+	ss, err := s.sittingInScope(ctx, a, in.SessionID, "assessment", "manage")
+	if err != nil {
+		return models.SessionCandidate{}, err
+	}
+	cand, err := s.db.CandidateByID(ctx, in.CandidateID)
 	if err != nil || cand.SessionID != ss.ID {
-		return errNotFound
+		return models.SessionCandidate{}, errNotFound
 	}
 	if !(ss.Status == models.SessionOpen || (ss.Status == models.SessionCorrecting && cand.AuditStatus == "rejected")) {
-		return newError(http.StatusConflict, "scores_locked", "该场次结果已报送审核，只有被退回的考生可以更正成绩。")
-	}
-	var b scoresBody
-	if err := bindJSON(c, &b); err != nil {
-		return err
+		return models.SessionCandidate{}, newError(http.StatusConflict, "scores_locked", "该场次结果已报送审核，只有被退回的考生可以更正成绩。")
 	}
 	var errs validate.Errors
 	check := func(field, name string, v *int, required bool) {
@@ -219,26 +319,31 @@ func (s *Server) apiSetScores(c *gin.Context) error {
 		}
 	}
 	needReview := ss.Level <= 2
-	check("theory", "理论知识考试", b.Theory, true)
-	check("skill", "操作技能考核", b.Skill, true)
-	check("review", "综合评审", b.Review, needReview)
-	if !needReview && b.Review != nil {
+	check("theory", "理论知识考试", in.Theory, true)
+	check("skill", "操作技能考核", in.Skill, true)
+	check("review", "综合评审", in.Review, needReview)
+	if !needReview && in.Review != nil {
 		errs.Add("review", "not_applicable", "三级及以下不设综合评审。")
 	}
 	if len(errs) > 0 {
-		return invalid(errs)
+		return models.SessionCandidate{}, invalid(errs)
 	}
 	result := "pass"
-	for _, v := range []*int{b.Theory, b.Skill, b.Review} {
+	for _, v := range []*int{in.Theory, in.Skill, in.Review} {
 		if v != nil && *v < PassMark {
 			result = "fail"
 		}
 	}
-	out, err := s.db.SetScores(ctx, cand.ID, b.Theory, b.Skill, b.Review, strings.TrimSpace(b.Notes), result)
+	var out models.SessionCandidate
+	err = s.audited(ctx, a, func(tx *models.DB) (models.AuditEntry, error) {
+		var err error
+		if out, err = tx.SetScores(ctx, cand.ID, in.Theory, in.Skill, in.Review, strings.TrimSpace(in.Notes), result); err != nil {
+			return models.AuditEntry{}, err
+		}
+		return models.AuditEntry{Action: "session.scores", ObjectType: "candidate", ObjectID: cand.ID, AfterState: result, JurisdictionCode: ss.JurisdictionCode}, nil
+	})
 	if err != nil {
-		return err
+		return models.SessionCandidate{}, err
 	}
-	_ = s.audit(ctx, a, models.AuditEntry{Action: "session.scores", ObjectType: "candidate", ObjectID: cand.ID, AfterState: result, JurisdictionCode: ss.JurisdictionCode})
-	c.JSON(http.StatusOK, out)
-	return nil
+	return out, nil
 }

@@ -1,9 +1,7 @@
 package api
 
 import (
-	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -14,14 +12,14 @@ import (
 
 	"skillcert/models"
 	"skillcert/models/validate"
-	"skillcert/policies"
 	"skillcert/workflows"
 )
 
 // The enterprise's assessment pages: its sittings (考核批次) and the form to plan one, and a
-// sitting's candidates with the forms to register them and record their scores. Every write
-// goes through the sittings API (sessions.go) in-process; the results are submitted from the
-// sitting's task page (webpages_task.go), which is also where the appraisal centre audits them.
+// sitting's candidates with the forms to register them and record their scores (that one in
+// webpages_session.go). Every read and write is a use case of sessions.go, the JSON API's own;
+// the results are submitted from the sitting's task page (webpages_task.go), which is also where
+// the appraisal centre audits them.
 
 // assessmentRoutes registers the enterprise's sitting pages.
 func (p *webPages) assessmentRoutes(r *gin.Engine, login gin.HandlerFunc) {
@@ -134,8 +132,8 @@ type planInput struct {
 }
 
 // enterpriseCase finds the caller's enterprise's pilot case (the active one, else the most
-// recent) and reads it through the API; nil when the enterprise has no case yet.
-func (p *webPages) enterpriseCase(c *gin.Context) (*caseDetailView, error) {
+// recent) and reads it (readCase); nil when the enterprise has no case yet.
+func (p *webPages) enterpriseCase(c *gin.Context) (*caseDetail, error) {
 	a := actorFrom(c)
 	if a.User.Role != models.RoleEnterpriseUser || a.User.Enterprise() == "" {
 		return nil, errNoSittings
@@ -154,8 +152,8 @@ func (p *webPages) enterpriseCase(c *gin.Context) (*caseDetailView, error) {
 			break
 		}
 	}
-	var cd caseDetailView
-	if err := p.callAPI(c, http.MethodGet, "/api/v1/cases/"+url.PathEscape(pick.ID), nil, &cd); err != nil {
+	cd, err := p.readCase(c.Request.Context(), a, pick.ID)
+	if err != nil {
 		return nil, err
 	}
 	return &cd, nil
@@ -183,8 +181,8 @@ func (p *webPages) sessionsPage(c *gin.Context) error {
 	return p.show(c, http.StatusOK, "p_sessions", v)
 }
 
-// planSession plans a sitting through the API. "增加一行" comes back with one more assessor
-// row; a refusal comes back with the API's messages beside the fields and everything typed.
+// planSession plans a sitting (planSitting). "增加一行" comes back with one more assessor row;
+// a refusal comes back with its messages beside the fields and everything typed.
 func (p *webPages) planSession(c *gin.Context) error {
 	cd, err := p.enterpriseCase(c)
 	if err != nil {
@@ -218,18 +216,20 @@ func (p *webPages) planSession(c *gin.Context) error {
 				assessors = append(assessors, x)
 			}
 		}
-		var res workflows.PlanSessionResult
-		err := p.callAPI(c, http.MethodPost, "/api/v1/cases/"+url.PathEscape(cd.ID)+"/sessions", planBody{OccupationCode: in.Occupation,
-			WorkType: in.WorkType, Level: level, ExamDate: in.ExamDate, Site: in.Site, Assessors: assessors, RequestKey: in.RequestKey}, &res)
+		res, err := p.planSitting(c.Request.Context(), actorFrom(c), planSittingInput{CaseID: cd.ID, planBody: planBody{OccupationCode: in.Occupation,
+			WorkType: in.WorkType, Level: level, ExamDate: in.ExamDate, Site: in.Site, Assessors: assessors, RequestKey: in.RequestKey}})
 		if err == nil {
 			p.flash(c, flashOK, "考核批次已安排（"+levelName(level)+"，考核日期 "+in.ExamDate+"）。请登记考生并录入成绩。")
 			return seeOther(c, sessionHref(res.SessionID))
 		}
-		e := userError(err)
+		e := userError(toError(err))
 		if e == nil {
 			return err
 		}
-		status, errs = e.Status, planErrors(e)
+		status, errs = e.Status, e.Fields
+		if len(errs) == 0 {
+			errs = validate.Errors{{Message: e.Message}}
+		}
 	}
 	v, err := p.sessionsView(c, cd, in, errs, false)
 	if err != nil {
@@ -241,33 +241,6 @@ func (p *webPages) planSession(c *gin.Context) error {
 		}
 	}
 	return p.show(c, status, "p_sessions", v)
-}
-
-// planRefusalFields place the case workflow's refusals of a plan, which name no field, beside
-// the field they are about (by a phrase of the message); the others are shown above the form.
-var planRefusalFields = []struct{ phrase, field string }{
-	{"不在核准的认定范围", "occupation_code"}, {"核准等级为", "level"}, {"考核日期", "exam_date"},
-	{"考核地点", "site"}, {"考评人员", "assessors"},
-}
-
-// planErrors are an API refusal of a plan as field errors.
-func planErrors(e *Error) validate.Errors {
-	if len(e.Fields) > 0 {
-		return e.Fields
-	}
-	out := workflowFieldErrors(e.Message)
-	for i := range out {
-		if out[i].Field != "" {
-			continue
-		}
-		for _, r := range planRefusalFields {
-			if strings.Contains(out[i].Message, r.phrase) {
-				out[i].Field = r.field
-				break
-			}
-		}
-	}
-	return out
 }
 
 // readPlan reads the plan form as typed, every assessor row included.
@@ -287,7 +260,7 @@ func readPlan(c *gin.Context) *planInput {
 }
 
 // sessionsView lays out the sitting list and, for an active pilot, the plan form as typed.
-func (p *webPages) sessionsView(c *gin.Context, cd *caseDetailView, in *planInput, errs validate.Errors, addRow bool) (*sessionsView, error) {
+func (p *webPages) sessionsView(c *gin.Context, cd *caseDetail, in *planInput, errs validate.Errors, addRow bool) (*sessionsView, error) {
 	v := &sessionsView{pageView: pageView{pageData: pageData{Title: navSessions.Label}}}
 	if cd == nil {
 		v.NoCase = true
@@ -309,11 +282,11 @@ func (p *webPages) sessionsView(c *gin.Context, cd *caseDetailView, in *planInpu
 		v.Scope = append(v.Scope, o.Name+"（"+o.Code+"）"+levelText(o.Levels))
 	}
 
-	var list listResponse[models.AssessmentSession]
-	if err := p.callAPI(c, http.MethodGet, "/api/v1/cases/"+url.PathEscape(cd.ID)+"/sessions", nil, &list); err != nil {
+	list, err := p.listSittings(c.Request.Context(), actorFrom(c), cd.ID)
+	if err != nil {
 		return nil, err
 	}
-	for _, s := range list.Items {
+	for _, s := range list {
 		row := sittingRow{Href: sessionHref(s.ID), Occupation: occupationText(s), Level: levelName(s.Level), ExamDate: p.day(s.ExamDate),
 			Site: s.Site, Status: sessionStatusNames[s.Status]}
 		if tl := p.sittingTasks(c, cd.Tasks, s.ID); len(tl) > 0 {
@@ -419,288 +392,4 @@ func (p *webPages) sittingTasks(c *gin.Context, tasks []models.Task, sessionID s
 			SLA: p.slaBadge(t.SLAState, t.DueAt), Mine: p.mayDecide(a, t)})
 	}
 	return out
-}
-
-// ---------------------------------------------------------------------------------------------
-// One sitting: candidates, scores and certificates.
-
-// sittingInfo is a sitting with its candidates, as the sitting page and its task pages show it.
-type sittingInfo struct {
-	ID, Href, Enterprise, Occupation, Level, ExamDate, Site, Status, Assessors string
-	// Review: the level has a comprehensive review (二级 and 一级).
-	Review     bool
-	Candidates []candidateRow
-	// names maps candidate IDs to names (to write the centre's reasons with names).
-	names map[string]string
-}
-
-type candidateRow struct {
-	No                                                       int
-	ID, Anchor, Name, IDMasked, Theory, Skill, Review, Notes string
-	Result, ResultClass, Audit, AuditReason                  string
-	Rejected, Passed                                         bool
-	// ShowReview: the sitting's level has a comprehensive review column.
-	ShowReview           bool
-	CertNumber, CertHref string
-	Score                *scoreForm
-}
-
-// scoreForm is one candidate's score form.
-type scoreForm struct {
-	Action, Legend      string
-	Open                bool
-	Theory, Skill, Note formField
-	Review              *formField
-	Errors              []string
-}
-
-// candidateForm is the form registering a candidate.
-type candidateForm struct {
-	Action                   string
-	Name, IDNumber, Employee formField
-	Errors                   []string
-}
-
-// sessionView is p_session.html's data.
-type sessionView struct {
-	pageView
-	Sitting   *sittingInfo
-	Tasks     []taskLink
-	CanManage bool
-	ListHref  string
-	Add       *candidateForm
-	// Locked says why scores cannot be changed now (results with the centre, certificates issued).
-	Locked string
-}
-
-// sittingForms is what was typed on the sitting page and refused: the registration form or one
-// candidate's scores.
-type sittingForms struct {
-	add       *candidateBody
-	addErrs   *fieldBag
-	scoreFor  string
-	score     map[string]string
-	scoreErrs *fieldBag
-}
-
-// loadSitting reads a sitting with its candidates through the API (which checks the caller's scope).
-func (p *webPages) loadSitting(c *gin.Context, id string) (sessionDetail, error) {
-	var sd sessionDetail
-	err := p.callAPI(c, http.MethodGet, "/api/v1/sessions/"+url.PathEscape(id), nil, &sd)
-	return sd, err
-}
-
-// sittingInfoOf lays out a sitting and its candidates; certificates link to their pages.
-func (p *webPages) sittingInfoOf(ctx context.Context, sd sessionDetail) (*sittingInfo, error) {
-	si := &sittingInfo{ID: sd.ID, Href: sessionHref(sd.ID), Enterprise: sd.EnterpriseName, Occupation: occupationText(sd.AssessmentSession),
-		Level: levelName(sd.Level), ExamDate: p.day(sd.ExamDate), Site: sd.Site, Status: sessionStatusNames[sd.Status],
-		Review: sd.Level <= 2, names: map[string]string{}}
-	var panel []workflows.Assessor
-	_ = json.Unmarshal([]byte(sd.AssessorsJSON), &panel)
-	var names []string
-	for _, x := range panel {
-		names = append(names, x.Name+"（"+x.Role+"）")
-	}
-	si.Assessors = strings.Join(names, "、")
-	for i, x := range sd.Candidates {
-		row := candidateRow{No: i + 1, ID: x.ID, Anchor: fmt.Sprintf("c-%d", i+1), Name: x.Name, IDMasked: x.IDMasked,
-			Theory: scoreText(x.Theory), Skill: scoreText(x.Skill), Review: scoreText(x.Review), Notes: x.Notes,
-			Result: candidateResultNames[x.Result], ResultClass: "result-" + x.Result, Audit: auditStatusNames[x.AuditStatus],
-			Rejected: x.AuditStatus == "rejected", Passed: x.Result == "pass", CertNumber: x.CertificateNumber, ShowReview: si.Review}
-		if row.Rejected {
-			row.AuditReason = x.AuditReason
-		}
-		if x.CertificateNumber != "" {
-			cert, err := p.db.CertificateByNumber(ctx, x.CertificateNumber)
-			if err == nil {
-				row.CertHref = "/certificates/" + url.PathEscape(cert.ID)
-			} else if !errors.Is(err, models.ErrNotFound) {
-				return nil, err
-			}
-		}
-		si.names[x.ID] = x.Name
-		si.Candidates = append(si.Candidates, row)
-	}
-	return si, nil
-}
-
-// sessionPage shows a sitting to its enterprise (with the forms) and to officials in scope
-// (read-only); anyone else gets the API's refusal as the error page.
-func (p *webPages) sessionPage(c *gin.Context) error {
-	sd, err := p.loadSitting(c, c.Param("id"))
-	if err != nil {
-		return err
-	}
-	v, err := p.sessionView(c, sd, sittingForms{})
-	if err != nil {
-		return err
-	}
-	return p.show(c, http.StatusOK, "p_session", v)
-}
-
-// sessionView lays out the sitting page with the forms the caller may use, as typed.
-func (p *webPages) sessionView(c *gin.Context, sd sessionDetail, st sittingForms) (*sessionView, error) {
-	ctx := c.Request.Context()
-	a := actorFrom(c)
-	si, err := p.sittingInfoOf(ctx, sd)
-	if err != nil {
-		return nil, err
-	}
-	v := &sessionView{pageView: pageView{pageData: pageData{Title: "考核批次：" + si.Occupation + " " + si.Level}}, Sitting: si}
-	v.CanManage = a.User.Role == models.RoleEnterpriseUser &&
-		p.enf.Allowed(a.User.ID, policies.EnterpriseDomain(sd.JurisdictionCode, sd.EnterpriseID), "assessment", "manage")
-	if v.CanManage {
-		v.ListHref = "/sessions"
-	}
-	var cd caseDetailView
-	if err := p.callAPI(c, http.MethodGet, "/api/v1/cases/"+url.PathEscape(sd.CaseID), nil, &cd); err == nil {
-		v.Tasks = p.sittingTasks(c, cd.Tasks, sd.ID)
-	} else if userError(err) == nil {
-		return nil, err
-	}
-	if !v.CanManage {
-		return v, nil
-	}
-	switch sd.Status {
-	case models.SessionOpen:
-		in, errs := st.add, st.addErrs
-		if in == nil {
-			in = &candidateBody{}
-		}
-		// The fragments bring a refused form back into view.
-		f := &candidateForm{Action: sessionHref(sd.ID) + "/candidates#add",
-			Name: formField{Name: "name", ID: "f-name", Label: "考生姓名", Kind: "text", Value: in.Name, Required: true, Autocomplete: "off",
-				Errors: errs.take("name")},
-			IDNumber: formField{Name: "id_number", ID: "f-id_number", Label: "身份证号", Kind: "text", Value: in.IDNumber, Required: true,
-				Autocomplete: "off", MaxLength: "18", Hint: "18 位公民身份号码，末位可为 X。", Errors: errs.take("id_number")},
-			Employee: formField{Name: "employee", ID: "f-employee", Label: "本企业在职职工（认定只面向本企业职工）", Kind: "checkbox", Value: "on",
-				Checked: in.Employee, Errors: errs.take("employee")}}
-		f.Errors = errs.rest()
-		v.Add = f
-	case models.SessionSubmitted:
-		v.Locked = "认定结果已报送自治区技能鉴定中心审核，审核期间不能登记考生或修改成绩。"
-	case models.SessionCorrecting:
-		v.Locked = "认定结果被退回：只能更正被退回考生的成绩，更正后请在待办中重新提交。"
-	case models.SessionIssued:
-		v.Locked = "认定结果已审核通过并发证，成绩不能再修改。"
-	}
-	for i, x := range sd.Candidates {
-		if !(sd.Status == models.SessionOpen || (sd.Status == models.SessionCorrecting && x.AuditStatus == "rejected")) && st.scoreFor != x.ID {
-			continue
-		}
-		typed := map[string]string{"theory": scoreText(x.Theory), "skill": scoreText(x.Skill), "review": scoreText(x.Review), "notes": x.Notes}
-		var errs *fieldBag
-		if st.scoreFor == x.ID {
-			typed, errs = st.score, st.scoreErrs
-		}
-		si.Candidates[i].Score = scoreFormFor(sd, i, x, typed, errs)
-	}
-	return v, nil
-}
-
-// scoreFormFor builds one candidate's score form; its inputs' IDs carry the row number.
-func scoreFormFor(sd sessionDetail, i int, x models.SessionCandidate, typed map[string]string, errs *fieldBag) *scoreForm {
-	num := func(name, label string) formField {
-		path := fmt.Sprintf("scores[%d].%s", i, name)
-		return formField{Name: name, ID: fieldID(path), Label: label, Kind: "number", Value: typed[name], Min: "0", Max: "100",
-			InputMode: "numeric", Required: true, Errors: errs.take(name)}
-	}
-	f := &scoreForm{Action: sessionHref(sd.ID) + "/candidates/" + url.PathEscape(x.ID) + "/scores" + fmt.Sprintf("#c-%d", i+1), Legend: x.Name + " 的成绩",
-		Theory: num("theory", "理论知识考试（0—100 分）"), Skill: num("skill", "操作技能考核（0—100 分）")}
-	if sd.Level <= 2 {
-		r := num("review", "综合评审（0—100 分）")
-		f.Review = &r
-	}
-	f.Note = formField{Name: "notes", ID: fieldID(fmt.Sprintf("scores[%d].notes", i)), Label: "备注（业绩、创新成果等）", Kind: "text",
-		Value: typed["notes"], Errors: errs.take("notes"), Wide: true}
-	f.Errors = errs.rest()
-	f.Open = !errs.empty() || x.Result == "pending" || x.AuditStatus == "rejected"
-	return f
-}
-
-// addCandidate registers a candidate through the API; a refusal comes back beside the fields
-// with what was typed.
-func (p *webPages) addCandidate(c *gin.Context) error {
-	id := c.Param("id")
-	in := &candidateBody{Name: strings.TrimSpace(c.PostForm("name")), IDNumber: strings.TrimSpace(c.PostForm("id_number")),
-		Employee: c.PostForm("employee") != ""}
-	var added models.SessionCandidate
-	err := p.callAPI(c, http.MethodPost, "/api/v1/sessions/"+url.PathEscape(id)+"/candidates", in, &added)
-	if err == nil {
-		p.flash(c, flashOK, "已登记考生 "+added.Name+"（"+added.IDMasked+"）。")
-		return seeOther(c, sessionHref(id)+"#candidates")
-	}
-	e := userError(err)
-	if e == nil || outOfReach(e) {
-		return err
-	}
-	errs := newFieldBag()
-	errs.addAll(e.Fields)
-	if len(e.Fields) == 0 {
-		errs.add("", e.Message)
-	}
-	return p.rerenderSitting(c, id, e.Status, sittingForms{add: in, addErrs: errs})
-}
-
-// setCandidateScores records one candidate's scores through the API.
-func (p *webPages) setCandidateScores(c *gin.Context) error {
-	id, cid := c.Param("id"), c.Param("cid")
-	typed := map[string]string{}
-	for _, k := range []string{"theory", "skill", "review", "notes"} {
-		typed[k] = strings.TrimSpace(c.PostForm(k))
-	}
-	errs := newFieldBag()
-	body := scoresBody{Notes: typed["notes"]}
-	for k, dst := range map[string]**int{"theory": &body.Theory, "skill": &body.Skill, "review": &body.Review} {
-		if typed[k] == "" {
-			continue
-		}
-		n, err := strconv.Atoi(typed[k])
-		if err != nil {
-			errs.add(k, "请填写 0 至 100 的整数分数，如 85。")
-			continue
-		}
-		*dst = &n
-	}
-	status := http.StatusUnprocessableEntity
-	if errs.empty() {
-		var out models.SessionCandidate
-		err := p.callAPI(c, http.MethodPut, "/api/v1/sessions/"+url.PathEscape(id)+"/candidates/"+url.PathEscape(cid)+"/scores", body, &out)
-		if err == nil {
-			p.flash(c, flashOK, "已保存 "+out.Name+" 的成绩："+candidateResultNames[out.Result]+"。")
-			return seeOther(c, sessionHref(id)+"#candidates")
-		}
-		e := userError(err)
-		if e == nil || outOfReach(e) {
-			return err
-		}
-		errs.addAll(e.Fields)
-		if len(e.Fields) == 0 {
-			errs.add("", e.Message)
-		}
-		status = e.Status
-	}
-	return p.rerenderSitting(c, id, status, sittingForms{scoreFor: cid, score: typed, scoreErrs: errs})
-}
-
-// outOfReach reports a refusal that is the error page's to show (not the caller's sitting, or
-// no such sitting or candidate), not a form's.
-func outOfReach(e *Error) bool {
-	return e.Status == http.StatusForbidden || e.Status == http.StatusNotFound
-}
-
-// rerenderSitting shows the sitting page again with a refused form as typed.
-func (p *webPages) rerenderSitting(c *gin.Context, id string, status int, st sittingForms) error {
-	sd, err := p.loadSitting(c, id)
-	if err != nil {
-		return err
-	}
-	v, err := p.sessionView(c, sd, st)
-	if err != nil {
-		return err
-	}
-	if v.Add == nil && st.addErrs != nil { // registration closed meanwhile
-		v.Alert = strings.Join(st.addErrs.rest(), " ")
-	}
-	return p.show(c, status, "p_session", v)
 }
