@@ -112,7 +112,9 @@ func (s *Server) onApplicationSubmitted(ctx context.Context, a *Actor, sub Submi
 		ApplicationVersion: sub.Version, EnterpriseID: e.ID, EnterpriseName: e.Name, Jurisdiction: e.JurisdictionCode,
 		League: league.Code, Region: models.RegionCode, PrecheckEnabled: league.PrecheckEnabled, Submitter: a.snapshot(),
 		Timing: s.timing}
-	_, err = s.temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+	// Started with the Started Update (Update-with-Start): the answer comes once the case's
+	// first step is written, so the caller's next page already shows the case.
+	err = startAndAwait(ctx, s.temporal, client.StartWorkflowOptions{
 		ID: workflows.CaseWorkflowID(sub.ApplicationID), TaskQueue: s.taskQueue,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
@@ -122,16 +124,24 @@ func (s *Server) onApplicationSubmitted(ctx context.Context, a *Actor, sub Submi
 	if err != nil {
 		return fmt.Errorf("start case: %w", err)
 	}
-	// The case row is written by the workflow's first step; wait briefly so the caller's next
-	// page already shows it.
-	deadline := time.Now().Add(5 * time.Second)
-	for time.Now().Before(deadline) {
-		if _, err := s.db.CaseByApplication(ctx, sub.ApplicationID); err == nil {
-			return nil
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 	return nil
+}
+
+// startAndAwait starts a workflow (or finds it running) with its Started Update, which answers
+// once the workflow's first step is written. A workflow of that ID that already ended counts as
+// started.
+func startAndAwait(ctx context.Context, tc client.Client, opts client.StartWorkflowOptions, wf any, arg any) error {
+	op := tc.NewWithStartWorkflowOperation(opts, wf, arg)
+	h, err := tc.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{StartWorkflowOperation: op,
+		UpdateOptions: client.UpdateWorkflowOptions{UpdateName: workflows.StartedUpdate, WaitForStage: client.WorkflowUpdateStageCompleted}})
+	if err == nil {
+		err = h.Get(ctx, nil)
+	}
+	var started *serviceerror.WorkflowExecutionAlreadyStarted
+	if errors.As(err, &started) {
+		return nil
+	}
+	return err
 }
 
 // ResumeHandOvers hands to the lifecycle every submitted application that has no case: the
@@ -351,6 +361,14 @@ func randomKey() string {
 }
 
 // workflowError maps a workflow's refusal to the error vocabulary.
+// sentence ends a message with a full stop.
+func sentence(msg string) string {
+	if strings.HasSuffix(msg, "。") {
+		return msg
+	}
+	return msg + "。"
+}
+
 func workflowError(err error) *Error {
 	var ae *temporal.ApplicationError
 	if errors.As(err, &ae) {
@@ -361,9 +379,13 @@ func workflowError(err error) *Error {
 		case workflows.ErrNotCandidate:
 			return newError(http.StatusForbidden, "not_candidate", msg+"。")
 		case workflows.ErrInvalidDecision:
-			e := newError(http.StatusUnprocessableEntity, "invalid_decision", msg+"。")
+			e := newError(http.StatusUnprocessableEntity, "invalid_decision", sentence(msg))
 			for _, f := range workflows.RefusalFields(err) {
-				e.Fields = append(e.Fields, validate.FieldError{Field: f.Field, Code: f.Code, Message: f.Message})
+				code := f.Code
+				if code == "" {
+					code = e.Code
+				}
+				e.Fields = append(e.Fields, validate.FieldError{Field: f.Field, Code: code, Message: sentence(f.Message)})
 			}
 			return e
 		case workflows.ErrWrongState:
@@ -1005,20 +1027,13 @@ func StartCampaign(ctx context.Context, tc client.Client, db *models.DB, taskQue
 		collection, publication = cal.Collection, cal.Publication
 	}
 	id := strconv.Itoa(year)
-	_, err = tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.CampaignWorkflowID(id), TaskQueue: taskQueue,
+	err = startAndAwait(ctx, tc, client.StartWorkflowOptions{ID: workflows.CampaignWorkflowID(id), TaskQueue: taskQueue,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE},
 		workflows.Campaign, workflows.CampaignInput{CampaignID: id, Year: year, CollectionDeadline: collection,
 			PublicationTarget: publication, Region: models.RegionCode, Leagues: leagues, Timing: timing})
-	var started *serviceerror.WorkflowExecutionAlreadyStarted
-	if err != nil && !errors.As(err, &started) {
+	if err != nil {
 		return fmt.Errorf("start campaign %s: %w", id, err)
-	}
-	for i := 0; i < 250; i++ {
-		if _, err := db.CampaignByID(ctx, id); err == nil {
-			return nil
-		}
-		time.Sleep(20 * time.Millisecond)
 	}
 	return nil
 }

@@ -17,9 +17,7 @@ import (
 )
 
 // Enterprise self-registration: POST /api/v1/enterprises/register (JSON) and the /register
-// page. Both go through registerEnterprise, so every rule below exists once; the page calls
-// it directly rather than through callAPI because the answer's session cookie must reach the
-// browser.
+// page. Both go through registerEnterprise, so every rule below exists once.
 
 // registerRequest is the body of POST /api/v1/enterprises/register.
 type registerRequest struct {

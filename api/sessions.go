@@ -106,37 +106,9 @@ func (s *Server) planSitting(ctx context.Context, a *Actor, in planSittingInput)
 	if err != nil {
 		e := workflowError(err)
 		_ = s.audit(ctx, a, models.AuditEntry{Action: "session.plan", ObjectType: "case", ObjectID: cs.ID, Outcome: models.OutcomeRejected, Reason: e.Message})
-		return res, planRefusal(e)
+		return res, e
 	}
-	for i := 0; i < 250; i++ { // the session row is the child's first write
-		if _, err := s.db.SessionByID(ctx, res.SessionID); err == nil {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	return res, nil
-}
-
-// planRefusalFields are the fields the case workflow's refusals of a plan are about, told by a
-// phrase of the message (the workflow's refusals carry no field of their own).
-var planRefusalFields = []struct{ phrase, field string }{
-	{"不在核准的认定范围", "occupation_code"}, {"核准等级为", "level"}, {"考核日期", "exam_date"},
-	{"考核地点", "site"}, {"考评人员", "assessors"},
-}
-
-// planRefusal adds to a workflow refusal of a plan the field it is about, with the refusal's
-// message; a refusal about no one field (the pilot's stage, a timeout) is left as it is.
-func planRefusal(e *Error) *Error {
-	if e.Status != http.StatusUnprocessableEntity || len(e.Fields) > 0 {
-		return e
-	}
-	for _, r := range planRefusalFields {
-		if strings.Contains(e.Message, r.phrase) {
-			e.Fields = validate.Errors{{Field: r.field, Code: e.Code, Message: e.Message}}
-			break
-		}
-	}
-	return e
+	return res, nil // the case wrote the sitting's row before answering
 }
 
 // apiCaseSessions answers GET /cases/:id/sessions.

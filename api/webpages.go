@@ -3,10 +3,8 @@ package api
 import (
 	"bytes"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -23,14 +21,13 @@ import (
 )
 
 // webPages serves the server-rendered pages of the officials', enterprises' and public
-// journeys. The pages are a thin layer: reads come from the projection, decisions go through
-// sendDecision like the API's, and every other write goes through the JSON API's own handler,
-// called in-process on behalf of the same session (callAPI), so that no rule, check or audit
-// row exists twice. Every page works without JavaScript.
+// journeys. The pages are a thin layer over the same use cases as the JSON API (Server
+// methods taking the actor: see usecase.go), so that no rule, check or audit row exists twice
+// and no page goes through the JSON router. Every page works without JavaScript.
 type webPages struct {
 	*Server
-	// api is the complete router; callAPI sends requests through it.
-	api http.Handler
+	// engine is the complete router; hasRoute reads its route list.
+	engine *gin.Engine
 	// routes are the API's GET routes (hasRoute), read at the first request.
 	routesOnce sync.Once
 	routes     map[string]bool
@@ -39,7 +36,7 @@ type webPages struct {
 // pageRoutes registers the server-rendered pages of the officials', enterprises' and public
 // journeys.
 func (s *Server) pageRoutes(r *gin.Engine) {
-	p := &webPages{Server: s, api: r}
+	p := &webPages{Server: s, engine: r}
 	login := s.requirePageLogin
 
 	// Officials: inbox, task, decisions.
@@ -272,93 +269,6 @@ func localPath(v, fallback string) string {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Calling the JSON API in-process.
-
-// callAPI sends a JSON request to the API in-process as the page's caller and decodes a 2xx
-// answer into out (when not nil). An error answer comes back as *Error carrying the API's
-// status, code, Chinese message and field errors. Authentication, CSRF, Casbin and auditing
-// all happen inside, exactly as for any API client.
-func (p *webPages) callAPI(c *gin.Context, method, path string, body, out any) error {
-	var r io.Reader
-	contentType := ""
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			return err
-		}
-		r, contentType = bytes.NewReader(b), "application/json"
-	}
-	return p.roundTrip(c, method, path, r, contentType, out)
-}
-
-// roundTrip is callAPI with a body of any type (multipart uploads).
-func (p *webPages) roundTrip(c *gin.Context, method, path string, body io.Reader, contentType string, out any) error {
-	req, err := http.NewRequestWithContext(c.Request.Context(), method, path, body)
-	if err != nil {
-		return err
-	}
-	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
-	}
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", c.Request.UserAgent())
-	req.RemoteAddr = c.Request.RemoteAddr
-	if h := c.GetHeader("Authorization"); h != "" {
-		req.Header.Set("Authorization", h)
-	}
-	if ck, err := c.Request.Cookie(sessionCookie); err == nil {
-		req.AddCookie(ck)
-	}
-	if binding := p.csrfBinding(c, false); binding != "" {
-		req.Header.Set("X-CSRF-Token", p.csrfToken(binding))
-	}
-	w := &capturedResponse{header: http.Header{}}
-	p.api.ServeHTTP(w, req)
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	if w.status >= 300 {
-		var eb struct {
-			Error *Error `json:"error"`
-		}
-		if err := json.Unmarshal(w.body.Bytes(), &eb); err != nil || eb.Error == nil || eb.Error.Message == "" {
-			return &Error{Status: http.StatusInternalServerError, Code: errInternal.Code, Message: errInternal.Message,
-				cause: fmt.Errorf("in-process %s %s answered %d", method, path, w.status)}
-		}
-		eb.Error.Status = w.status
-		return eb.Error
-	}
-	if out != nil && w.body.Len() > 0 {
-		if err := json.Unmarshal(w.body.Bytes(), out); err != nil {
-			return fmt.Errorf("decode in-process %s %s: %w", method, path, err)
-		}
-	}
-	return nil
-}
-
-// capturedResponse collects an in-process API answer.
-type capturedResponse struct {
-	header http.Header
-	status int
-	body   bytes.Buffer
-}
-
-func (w *capturedResponse) Header() http.Header { return w.header }
-
-func (w *capturedResponse) WriteHeader(status int) {
-	if w.status == 0 {
-		w.status = status
-	}
-}
-
-func (w *capturedResponse) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	return w.body.Write(b)
-}
-
-// ---------------------------------------------------------------------------------------------
 // Forms: fields, options and field errors.
 
 // formField is one labelled input. Kind is an input type ("text", "tel", "email", "number",
@@ -515,22 +425,6 @@ func parentPath(p string) string {
 	}
 	return p[:i]
 }
-
-// workflowFieldErrors splits a workflow refusal of the form "field: message; field: message"
-// (validate.Errors joined by the workflow) into field errors; other messages come back whole.
-func workflowFieldErrors(msg string) validate.Errors {
-	var out validate.Errors
-	for _, part := range strings.Split(strings.TrimSuffix(msg, "。"), "; ") {
-		field, text, ok := strings.Cut(part, ": ")
-		if !ok || !fieldPathRe.MatchString(field) {
-			return validate.Errors{{Message: msg}}
-		}
-		out = append(out, validate.FieldError{Field: field, Code: "invalid", Message: text + "。"})
-	}
-	return out
-}
-
-var fieldPathRe = regexp.MustCompile(`^[a-z_]+(\[\d+\])?(\.[a-z_]+(\[\d+\])?)*$`)
 
 // ---------------------------------------------------------------------------------------------
 // Display helpers: times in Asia/Shanghai, SLA badges, names.

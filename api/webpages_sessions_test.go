@@ -72,6 +72,11 @@ func refusal(msg string) error {
 	return temporal.NewApplicationError(msg, workflows.ErrInvalidDecision)
 }
 
+// fieldRefusal is a workflow's refusal about one field, named in its details.
+func fieldRefusal(field, msg string) error {
+	return temporal.NewApplicationError(msg, workflows.ErrInvalidDecision, []workflows.FieldError{{Field: field, Message: msg}})
+}
+
 const (
 	dairyCase    = "c-dairy"
 	dairyDomain  = "150105/E/" + dairyEnterpriseID
@@ -108,11 +113,11 @@ func (e *sittingEnv) workflowStandIn(o client.UpdateWorkflowOptions) (any, error
 		req := o.Args[0].(workflows.PlanSessionRequest)
 		switch {
 		case req.OccupationCode != "6-02-04-01":
-			return nil, refusal(fmt.Sprintf("职业 %s 不在核准的认定范围内，不得超范围认定", req.OccupationCode))
+			return nil, fieldRefusal("occupation_code", fmt.Sprintf("职业 %s 不在核准的认定范围内，不得超范围认定", req.OccupationCode))
 		case req.Level < 3:
-			return nil, refusal("乳品加工工 核准等级为五级至三级，不得认定二级/技师")
+			return nil, fieldRefusal("level", "乳品加工工 核准等级为五级至三级，不得认定二级/技师")
 		case len(req.Assessors) < 3 || len(req.Assessors)%2 == 0:
-			return nil, refusal("考评人员应不少于 3 人且为单数")
+			return nil, fieldRefusal("assessors", "考评人员应不少于 3 人且为单数")
 		}
 		assessors, _ := json.Marshal(req.Assessors)
 		e.seedSitting(req.SessionID, models.SessionOpen, req.Level, string(assessors))

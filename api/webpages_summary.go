@@ -153,11 +153,9 @@ const (
 func (p *webPages) hasRoute(path string) bool {
 	p.routesOnce.Do(func() {
 		p.routes = map[string]bool{}
-		if eng, ok := p.api.(*gin.Engine); ok {
-			for _, r := range eng.Routes() {
-				if r.Method == http.MethodGet {
-					p.routes[r.Path] = true
-				}
+		for _, r := range p.engine.Routes() {
+			if r.Method == http.MethodGet {
+				p.routes[r.Path] = true
 			}
 		}
 	})

@@ -696,12 +696,13 @@ func (p *webPages) submitDecision(c *gin.Context, a *Actor, t models.Task, in *d
 			return none, nil, err
 		}
 		if e.Code == "invalid_decision" {
-			for _, fe := range workflowFieldErrors(e.Message) {
-				field := fe.Field
-				if field == "" {
-					field = defaultDecisionField(t.Kind, in.Outcome)
-				}
-				errs.add(field, fe.Message)
+			// The workflow's refusal names the fields at fault in its details; one about the
+			// decision as a whole goes to the decision's main field.
+			for _, fe := range e.Fields {
+				errs.add(fe.Field, fe.Message)
+			}
+			if len(e.Fields) == 0 {
+				errs.add(defaultDecisionField(t.Kind, in.Outcome), e.Message)
 			}
 		} else {
 			errs.add("", e.Message)

@@ -639,10 +639,6 @@ func TestWebHelpers(t *testing.T) {
 	} {
 		require.Equal(t, want, fieldLabel(path), path)
 	}
-	require.Equal(t, validate.Errors{{Field: "contact_name", Code: "invalid", Message: "请填写填报单位联系人。"},
-		{Field: "contact_phone", Code: "invalid", Message: "联系电话应为固定电话。"}},
-		workflowFieldErrors("contact_name: 请填写填报单位联系人; contact_phone: 联系电话应为固定电话。"))
-	require.Equal(t, validate.Errors{{Message: "评分应为 0 至 100 之间的整数。"}}, workflowFieldErrors("评分应为 0 至 100 之间的整数。"))
 	require.Equal(t, "approved[3].levels", remapApproved("approved[1].levels", []int{0, 3}))
 	require.Equal(t, "approved", remapApproved("approved[5].code", []int{0}))
 	require.Equal(t, "f-occupations-0-levels-high", fieldID("occupations[0].levels.high"))

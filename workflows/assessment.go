@@ -71,11 +71,15 @@ func (w *sessionWF) enterpriseDomain() string {
 	return domain.EnterpriseDomain(w.in.Jurisdiction, w.in.EnterpriseID)
 }
 
-func (w *sessionWF) row() *models.AssessmentSession {
-	return &models.AssessmentSession{ID: w.in.SessionID, WorkflowID: w.wfID, CaseID: w.in.CaseID, EnterpriseID: w.in.EnterpriseID,
-		EnterpriseName: w.in.EnterpriseName, JurisdictionCode: w.in.Jurisdiction, OccupationCode: w.in.OccupationCode,
-		OccupationName: w.in.OccupationName, WorkType: w.in.WorkType, Level: w.in.Level, ExamDate: w.in.ExamDate,
-		Site: w.in.Site, AssessorsJSON: w.in.AssessorsJSON, Status: w.status}
+func (w *sessionWF) row() *models.AssessmentSession { return sessionRow(w.in, w.wfID, w.status) }
+
+// sessionRow is a sitting's projection row. The case writes it when it starts the sitting (so
+// the row exists when the plan is answered), the sitting with every step after.
+func sessionRow(in SessionInput, wfID, status string) *models.AssessmentSession {
+	return &models.AssessmentSession{ID: in.SessionID, WorkflowID: wfID, CaseID: in.CaseID, EnterpriseID: in.EnterpriseID,
+		EnterpriseName: in.EnterpriseName, JurisdictionCode: in.Jurisdiction, OccupationCode: in.OccupationCode,
+		OccupationName: in.OccupationName, WorkType: in.WorkType, Level: in.Level, ExamDate: in.ExamDate,
+		Site: in.Site, AssessorsJSON: in.AssessorsJSON, Status: status}
 }
 
 func (w *sessionWF) open(tr *models.Transition, kind, role, domain string, due time.Time) {

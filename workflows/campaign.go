@@ -73,6 +73,7 @@ type campaignWF struct {
 	in    CampaignInput
 	st    *CampaignState
 	moves []*pendingMove
+	begun bool // the first step is written (StartedUpdate)
 }
 
 type pendingMove struct {
@@ -106,6 +107,12 @@ func (w *campaignWF) setup(ctx workflow.Context) error {
 	}
 	if err := workflow.SetUpdateHandlerWithOptions(ctx, MoveDeadlineUpdate, w.handleMove,
 		workflow.UpdateHandlerOptions{Validator: w.validateMove}); err != nil {
+		return err
+	}
+	w.begun = w.st.Started
+	if err := workflow.SetUpdateHandler(ctx, StartedUpdate, func(ctx workflow.Context) error {
+		return workflow.Await(ctx, func() bool { return w.begun })
+	}); err != nil {
 		return err
 	}
 	if err := workflow.SetQueryHandler(ctx, StateQuery, func() (CampaignState, error) { return *w.st, nil }); err != nil {
@@ -183,6 +190,7 @@ func (w *campaignWF) run() error {
 		if err := w.begin(); err != nil {
 			return err
 		}
+		w.begun = true
 	}
 	for !(w.st.Published[1] && w.st.Published[2]) {
 		p, err := w.wait(func() bool { return len(w.moves) > 0 }, w.nextAlert)

@@ -72,15 +72,18 @@ func (w *caseWF) handlePlan(ctx workflow.Context, req PlanSessionRequest) (PlanS
 		assessors, _ := json.Marshal(req.Assessors)
 		cctx := workflow.WithChildOptions(w.ctx, workflow.ChildWorkflowOptions{WorkflowID: id,
 			ParentClosePolicy: enumspb.PARENT_CLOSE_POLICY_ABANDON})
-		f := workflow.ExecuteChildWorkflow(cctx, AssessmentSession, SessionInput{SessionID: req.SessionID, CaseID: w.in.CaseID,
+		in := SessionInput{SessionID: req.SessionID, CaseID: w.in.CaseID,
 			EnterpriseID: w.in.EnterpriseID, EnterpriseName: w.in.EnterpriseName, Jurisdiction: w.in.Jurisdiction, Region: w.in.Region,
 			OccupationCode: req.OccupationCode, OccupationName: name, WorkType: req.WorkType, Level: req.Level, ExamDate: req.ExamDate,
-			Site: strings.TrimSpace(req.Site), AssessorsJSON: string(assessors), Timing: w.in.Timing})
+			Site: strings.TrimSpace(req.Site), AssessorsJSON: string(assessors), Timing: w.in.Timing}
+		f := workflow.ExecuteChildWorkflow(cctx, AssessmentSession, in)
 		if e := f.GetChildWorkflowExecution().Get(w.ctx, nil); e != nil {
 			err = refuse(ErrWrongState, "该场次已存在")
 			return nil
 		}
-		tr := models.Transition{Audit: []models.AuditEntry{{ActorID: req.Actor.UserID, ActorName: req.Actor.Username, Role: req.Actor.Role,
+		// The sitting's row is written with the plan's audit row, so it exists when the plan is
+		// answered (the sitting's own first step writes it again, the same).
+		tr := models.Transition{Session: sessionRow(in, id, models.SessionOpen), Audit: []models.AuditEntry{{ActorID: req.Actor.UserID, ActorName: req.Actor.Username, Role: req.Actor.Role,
 			JurisdictionCode: truncate6(req.Actor.Jurisdiction), Action: "session.plan", ObjectType: "session", ObjectID: req.SessionID,
 			AfterState: fmt.Sprintf("%s level %d", req.OccupationCode, req.Level), Outcome: models.OutcomeOK}}}
 		return w.commit(tr)

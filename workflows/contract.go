@@ -50,6 +50,9 @@ const (
 	// PlanSessionUpdate plans an assessment sitting of an active pilot (PlanSessionRequest →
 	// PlanSessionResult).
 	PlanSessionUpdate = "PlanSession"
+	// StartedUpdate answers once a just-started Campaign or EnterpriseCase has written its first
+	// step (its projection row), so that Update-with-Start returns when the row exists.
+	StartedUpdate = "Started"
 	// StateQuery returns a workflow's current state summary.
 	StateQuery = "State"
 )

@@ -79,6 +79,7 @@ type caseWF struct {
 	in        CaseInput
 	st        *CaseState
 	interrupt []func() error // adjustments and signals, handled by the main loop in order
+	begun     bool           // the first step is written (StartedUpdate)
 }
 
 func (w *caseWF) setup(ctx workflow.Context) error {
@@ -107,6 +108,12 @@ func (w *caseWF) setup(ctx workflow.Context) error {
 		workflow.UpdateHandlerOptions{Validator: w.validatePlan}); err != nil {
 		return err
 	}
+	w.begun = w.st.Stage != ""
+	if err := workflow.SetUpdateHandler(ctx, StartedUpdate, func(ctx workflow.Context) error {
+		return workflow.Await(ctx, func() bool { return w.begun })
+	}); err != nil {
+		return err
+	}
 	if err := workflow.SetQueryHandler(ctx, StateQuery, func() (CaseState, error) { return w.snapshot(), nil }); err != nil {
 		return err
 	}
@@ -126,11 +133,7 @@ func (w *caseWF) snapshot() CaseState {
 func (w *caseWF) decisionRules(t *OpenTask, req DecisionRequest) error {
 	if t.Kind == KindRegionDecision && (req.Outcome == "batch1" || req.Outcome == "batch2") {
 		if errs := domain.ApprovedWithinApplied(approvedScope(req.Applied), approvedScope(req.Approved)); len(errs) > 0 {
-			fields := make([]FieldError, len(errs))
-			for i, e := range errs {
-				fields[i] = FieldError{Field: e.Field, Code: e.Code, Message: e.Message}
-			}
-			return refuseFields(ErrInvalidDecision, strings.TrimSuffix(errs[0].Message, "。"), fields)
+			return refuseErrors(ErrInvalidDecision, errs)
 		}
 	}
 	return nil
@@ -164,6 +167,7 @@ func (w *caseWF) run() (CaseResult, error) {
 		if err := w.begin(); err != nil {
 			return CaseResult{}, err
 		}
+		w.begun = true
 	}
 	for w.st.Stage != StageClosed {
 		p, err := w.host.wait(func() bool {

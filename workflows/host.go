@@ -13,6 +13,7 @@ import (
 	"skillcert/activities"
 	"skillcert/domain"
 	"skillcert/models"
+	"skillcert/models/validate"
 )
 
 // Error types of refused messages; the API maps them to HTTP statuses.
@@ -38,6 +39,16 @@ func refuseField(kind, field, msg string) error {
 // refuseFields is a refusal caused by fields of the request, listed in the error's details.
 func refuseFields(kind, msg string, fields []FieldError) error {
 	return temporal.NewApplicationError(msg, kind, fields)
+}
+
+// refuseErrors is a refusal by field errors: the message joins them (as validate.Errors
+// reads), the details list them.
+func refuseErrors(kind string, errs validate.Errors) error {
+	fields := make([]FieldError, len(errs))
+	for i, e := range errs {
+		fields[i] = FieldError{Field: e.Field, Code: e.Code, Message: e.Message}
+	}
+	return refuseFields(kind, errs.Error(), fields)
 }
 
 // FieldError is the detail of a refusal caused by one field of the request.

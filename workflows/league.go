@@ -127,7 +127,7 @@ func (w *leagueWF) validate(req DecisionRequest) error {
 		errs.Add("contact_phone", "phone_format", "联系电话应为固定电话（如 (0471)6606214）或手机号码")
 	}
 	if len(errs) > 0 {
-		return refuse(ErrInvalidDecision, errs.Error())
+		return refuseErrors(ErrInvalidDecision, errs)
 	}
 	return nil
 }
