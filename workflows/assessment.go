@@ -109,8 +109,7 @@ func (w *sessionWF) commit(tr models.Transition) error {
 }
 
 func (w *sessionWF) candidates() ([]activities.CandidateFacts, error) {
-	actx := workflow.WithActivityOptions(w.ctx, workflow.ActivityOptions{StartToCloseTimeout: quickActivity,
-		RetryPolicy: &temporal.RetryPolicy{InitialInterval: time.Second, MaximumInterval: time.Minute}})
+	actx := workflow.WithActivityOptions(w.ctx, QuickActivityOptions)
 	var a *activities.Activities
 	var cs []activities.CandidateFacts
 	err := workflow.ExecuteActivity(actx, a.SessionCandidates, w.in.SessionID).Get(actx, &cs)
@@ -286,8 +285,7 @@ func (w *sessionWF) issue(cs []activities.CandidateFacts) ([]issuedNumber, error
 		return nil, nil
 	}
 	// Issuing is idempotent per candidate, so a short timeout costs nothing but a retry.
-	actx := workflow.WithActivityOptions(w.ctx, workflow.ActivityOptions{StartToCloseTimeout: 2 * quickActivity,
-		RetryPolicy: &temporal.RetryPolicy{InitialInterval: time.Second, MaximumInterval: time.Minute}})
+	actx := workflow.WithActivityOptions(w.ctx, IssueActivityOptions)
 	var res activities.IssueResult
 	if err := workflow.ExecuteActivity(actx, IssueCertificatesActivity, in).Get(actx, &res); err != nil {
 		return nil, err

@@ -343,7 +343,7 @@ func (w *campaignWF) decide(p *pending) (DecisionResult, error) {
 		if w.st.Published[1] {
 			batch = 2
 		}
-		actx := workflow.WithActivityOptions(w.ctx, workflow.ActivityOptions{StartToCloseTimeout: quickActivity})
+		actx := workflow.WithActivityOptions(w.ctx, QuickActivityOptions)
 		var a *activities.Activities
 		var ids []string
 		if err := workflow.ExecuteActivity(actx, a.CasesAwaitingPublication, w.in.CampaignID, batch).Get(actx, &ids); err != nil {

@@ -3,6 +3,9 @@ package workflows
 import (
 	"time"
 
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
 	"skillcert/domain"
 	"skillcert/models/validate"
 )
@@ -23,6 +26,28 @@ func SessionWorkflowID(id string) string { return "session-" + id }
 
 // ComplaintWorkflowID is the ID of a Complaint.
 func ComplaintWorkflowID(id string) string { return "complaint-" + id }
+
+// Activity option presets: every activity call uses one of these, so the timeouts and the
+// retry policy are decided here once.
+var (
+	// RetryWithoutEnd retries every second at first, at most once a minute, without end: the
+	// activities are idempotent and a database or worker outage must not fail a case.
+	RetryWithoutEnd = &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute}
+
+	// QuickActivityOptions are for activities that read or write a few rows. The start-to-close
+	// timeout is also how long a case waits when the worker running such an activity dies (a
+	// crash, a kill -9): the server gives the activity to another worker only when it times
+	// out, so it is kept short (a database busy for longer makes the activity retry, which is
+	// harmless).
+	QuickActivityOptions = workflow.ActivityOptions{StartToCloseTimeout: 15 * time.Second, RetryPolicy: RetryWithoutEnd}
+
+	// IssueActivityOptions are for issuing a sitting's certificates (numbering and signing in one
+	// transaction); issuing is idempotent per candidate, so a timeout costs nothing but a retry.
+	IssueActivityOptions = workflow.ActivityOptions{StartToCloseTimeout: 30 * time.Second, RetryPolicy: RetryWithoutEnd}
+
+	// ApplyOptions are for the Apply local activity that writes a transition to the projection.
+	ApplyOptions = workflow.LocalActivityOptions{StartToCloseTimeout: 30 * time.Second, RetryPolicy: RetryWithoutEnd}
+)
 
 // Message names.
 const (

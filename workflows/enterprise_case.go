@@ -618,8 +618,7 @@ func (w *caseWF) startEvaluation() error {
 	}).Get(&seed); err != nil {
 		return err
 	}
-	actx := workflow.WithActivityOptions(w.ctx, workflow.ActivityOptions{StartToCloseTimeout: quickActivity,
-		RetryPolicy: &temporal.RetryPolicy{InitialInterval: time.Second, MaximumInterval: time.Minute}})
+	actx := workflow.WithActivityOptions(w.ctx, QuickActivityOptions)
 	var a *activities.Activities
 	var panel activities.Panel
 	err := workflow.ExecuteActivity(actx, a.DrawPanel, activities.DrawPanelInput{CaseID: w.in.CaseID, EnterpriseID: w.in.EnterpriseID,
@@ -702,7 +701,7 @@ func (w *caseWF) onPublished(p Published) error {
 		return nil
 	}
 	var facts activities.DirectoryFacts
-	actx := workflow.WithActivityOptions(w.ctx, workflow.ActivityOptions{StartToCloseTimeout: quickActivity})
+	actx := workflow.WithActivityOptions(w.ctx, QuickActivityOptions)
 	var a *activities.Activities
 	if err := workflow.ExecuteActivity(actx, a.EnterpriseFacts, w.in.CaseID).Get(actx, &facts); err != nil {
 		return err

@@ -314,21 +314,12 @@ func (h *host) escalationAt(t *OpenTask) time.Time {
 	return t.Due.Add(time.Duration(t.Escalated) * 24 * time.Hour * time.Duration(max(1, h.timing.ReviewDays)))
 }
 
-// quickActivity is the start-to-close timeout of the activities that read or write a few rows.
-// It is also how long a case waits when the worker running such an activity dies (a crash, a
-// kill -9): the server gives the activity to another worker only when it times out, so it is
-// kept short (a database busy for longer makes the activity retry, which is harmless).
-const quickActivity = 15 * time.Second
-
 // apply writes a transition through the Apply local activity, keyed by workflow ID and step.
 func (h *host) apply(tr models.Transition) error {
 	h.Seq++
 	tr.Key = h.wfID + "#" + strconv.Itoa(h.Seq)
 	tr.At = workflow.Now(h.ctx)
-	ctx := workflow.WithLocalActivityOptions(h.ctx, workflow.LocalActivityOptions{
-		StartToCloseTimeout: 30 * time.Second,
-		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute},
-	})
+	ctx := workflow.WithLocalActivityOptions(h.ctx, ApplyOptions)
 	var a *activities.Activities
 	return workflow.ExecuteLocalActivity(ctx, a.Apply, tr).Get(ctx, nil)
 }
