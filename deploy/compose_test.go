@@ -82,7 +82,7 @@ func load(t *testing.T, env map[string]string, profiles ...string) (*types.Proje
 		cli.WithProfiles(profiles),
 	)
 	require.NoError(t, err)
-	return cli.ProjectFromOptions(context.Background(), opts)
+	return opts.LoadProject(context.Background())
 }
 
 func mustLoad(t *testing.T, profiles ...string) *types.Project {

@@ -241,3 +241,31 @@ func equal(a, b []string) bool {
 	}
 	return true
 }
+
+func TestScoreResult(t *testing.T) {
+	n := func(v int) *int { return &v }
+	for _, tc := range []struct {
+		name   string
+		level  int
+		s      domain.Scores
+		result string
+		fields []string
+	}{
+		{"both parts pass", 4, domain.Scores{Theory: n(60), Skill: n(75)}, "pass", nil},
+		{"one part under 60", 4, domain.Scores{Theory: n(59), Skill: n(90)}, "fail", nil},
+		{"a technician needs the review", 2, domain.Scores{Theory: n(80), Skill: n(80)}, "", []string{"review"}},
+		{"a technician passes with it", 2, domain.Scores{Theory: n(80), Skill: n(80), Review: n(60)}, "pass", nil},
+		{"a failed review fails", 1, domain.Scores{Theory: n(80), Skill: n(80), Review: n(40)}, "fail", nil},
+		{"no review below level 2", 3, domain.Scores{Theory: n(80), Skill: n(80), Review: n(80)}, "", []string{"review"}},
+		{"missing and out of range", 5, domain.Scores{Skill: n(101)}, "", []string{"theory", "skill"}},
+	} {
+		result, errs := domain.ScoreResult(tc.level, tc.s)
+		var fields []string
+		for _, e := range errs {
+			fields = append(fields, e.Field)
+		}
+		if result != tc.result || !equal(fields, tc.fields) {
+			t.Errorf("%s: %q %v, want %q %v", tc.name, result, fields, tc.result, tc.fields)
+		}
+	}
+}

@@ -185,8 +185,9 @@ func (w *sessionWF) decideTask(req DecisionRequest, t *OpenTask) (DecisionResult
 		}
 		var assessors []Assessor
 		_ = json.Unmarshal([]byte(w.in.AssessorsJSON), &assessors)
-		if len(cs) > 5*len(assessors) {
-			return DecisionResult{}, nil, refuse(ErrInvalidDecision, fmt.Sprintf("考评人员不足：%d 名考生至少需要 %d 名考评员（每 5 名考生 1 名）", len(cs), (len(cs)+4)/5))
+		if need := domain.AssessorsNeeded(len(cs)); need > len(assessors) {
+			return DecisionResult{}, nil, refuse(ErrInvalidDecision, fmt.Sprintf("考评人员不足：%d 名考生至少需要 %d 名考评员（每 %d 名考生 1 名）",
+				len(cs), need, domain.CandidatesPerAssessor))
 		}
 		for _, c := range cs {
 			if c.Result == "pending" {

@@ -44,7 +44,6 @@ type stack struct {
 	w      sdkworker.Worker
 	http   *httptest.Server
 	tokens map[string]string
-	timing workflows.Timing
 	cancel context.CancelFunc
 }
 
