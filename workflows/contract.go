@@ -303,20 +303,24 @@ var StageNames = map[string]string{
 
 // Task kinds.
 const (
-	KindPrecheck        = "county_precheck"
-	KindLeagueReview    = "league_review"
-	KindCorrection      = "correct_application"
-	KindExpertScore     = "expert_score"
-	KindRegionDecision  = "region_decision"
-	KindWorkPlan        = "submit_work_plan"
-	KindFileWorkPlan    = "file_work_plan"
-	KindSubmitSummary   = "submit_summary"
-	KindLeagueOverdue   = "league_overdue"
-	KindPublish         = "publish_directory"
-	KindVerifyComplaint = "verify_complaint"
-	KindSubmitResults   = "submit_results"
-	KindAuditResults    = "audit_results"
-	KindCorrectResults  = "correct_results"
+	KindPrecheck       = "county_precheck"
+	KindLeagueReview   = "league_review"
+	KindCorrection     = "correct_application"
+	KindExpertScore    = "expert_score"
+	KindRegionDecision = "region_decision"
+	KindWorkPlan       = "submit_work_plan"
+	KindFileWorkPlan   = "file_work_plan"
+	KindSubmitSummary  = "submit_summary"
+	// KindSupplementarySummary is the league's supplementary report (补充报送) of the cases it
+	// accepted after its summary went to the region: they wait for it, as the others waited for
+	// the summary.
+	KindSupplementarySummary = "supplementary_summary"
+	KindLeagueOverdue        = "league_overdue"
+	KindPublish              = "publish_directory"
+	KindVerifyComplaint      = "verify_complaint"
+	KindSubmitResults        = "submit_results"
+	KindAuditResults         = "audit_results"
+	KindCorrectResults       = "correct_results"
 )
 
 // kindSpec says who decides a kind of task and with which outcomes; outcomes that need
@@ -329,20 +333,21 @@ type kindSpec struct {
 
 // Kinds describes every task kind.
 var Kinds = map[string]kindSpec{
-	KindPrecheck:        {"旗县初审申报材料", domain.RoleCountyOfficial, map[string]bool{"pass": false, "return": true}},
-	KindLeagueReview:    {"盟市审核申报材料", domain.RoleLeagueOfficial, map[string]bool{"accept": false, "return": true, "reject": true}},
-	KindCorrection:      {"按审核意见补正申报材料", domain.RoleEnterpriseUser, map[string]bool{"resubmit": false}},
-	KindExpertScore:     {"专家评估打分", domain.RoleExpert, map[string]bool{"score": false}},
-	KindRegionDecision:  {"审定试点企业及批次", domain.RoleRegionOfficial, map[string]bool{"batch1": false, "batch2": false, "not_selected": true}},
-	KindWorkPlan:        {"提交工作方案和评价规范", domain.RoleEnterpriseUser, map[string]bool{"submit": false}},
-	KindFileWorkPlan:    {"工作方案备案", domain.RoleRegionOfficial, map[string]bool{"file": false, "return": true}},
-	KindSubmitSummary:   {"填报并报送汇总表", domain.RoleLeagueOfficial, map[string]bool{"submit": false}},
-	KindLeagueOverdue:   {"督办逾期未报送汇总表的盟市", domain.RoleRegionOfficial, map[string]bool{"acknowledge": false}},
-	KindPublish:         {"公布试点企业目录", domain.RoleRegionOfficial, map[string]bool{"publish": false}},
-	KindVerifyComplaint: {"核查投诉举报", domain.RoleCountyOfficial, map[string]bool{"dismiss": true, "rectify": true, "suspend": true, "remove": true}},
-	KindSubmitResults:   {"提交认定结果", domain.RoleEnterpriseUser, map[string]bool{"submit": false}},
-	KindAuditResults:    {"审核认定结果", domain.RoleRegionCentre, map[string]bool{"approve": false, "reject": true}},
-	KindCorrectResults:  {"按审核意见更正认定结果", domain.RoleEnterpriseUser, map[string]bool{"resubmit": false}},
+	KindPrecheck:             {"旗县初审申报材料", domain.RoleCountyOfficial, map[string]bool{"pass": false, "return": true}},
+	KindLeagueReview:         {"盟市审核申报材料", domain.RoleLeagueOfficial, map[string]bool{"accept": false, "return": true, "reject": true}},
+	KindCorrection:           {"按审核意见补正申报材料", domain.RoleEnterpriseUser, map[string]bool{"resubmit": false}},
+	KindExpertScore:          {"专家评估打分", domain.RoleExpert, map[string]bool{"score": false}},
+	KindRegionDecision:       {"审定试点企业及批次", domain.RoleRegionOfficial, map[string]bool{"batch1": false, "batch2": false, "not_selected": true}},
+	KindWorkPlan:             {"提交工作方案和评价规范", domain.RoleEnterpriseUser, map[string]bool{"submit": false}},
+	KindFileWorkPlan:         {"工作方案备案", domain.RoleRegionOfficial, map[string]bool{"file": false, "return": true}},
+	KindSubmitSummary:        {"填报并报送汇总表", domain.RoleLeagueOfficial, map[string]bool{"submit": false}},
+	KindSupplementarySummary: {"补充报送汇总表（报送后审核通过的企业）", domain.RoleLeagueOfficial, map[string]bool{"submit": false}},
+	KindLeagueOverdue:        {"督办逾期未报送汇总表的盟市", domain.RoleRegionOfficial, map[string]bool{"acknowledge": false}},
+	KindPublish:              {"公布试点企业目录", domain.RoleRegionOfficial, map[string]bool{"publish": false}},
+	KindVerifyComplaint:      {"核查投诉举报", domain.RoleCountyOfficial, map[string]bool{"dismiss": true, "rectify": true, "suspend": true, "remove": true}},
+	KindSubmitResults:        {"提交认定结果", domain.RoleEnterpriseUser, map[string]bool{"submit": false}},
+	KindAuditResults:         {"审核认定结果", domain.RoleRegionCentre, map[string]bool{"approve": false, "reject": true}},
+	KindCorrectResults:       {"按审核意见更正认定结果", domain.RoleEnterpriseUser, map[string]bool{"resubmit": false}},
 }
 
 // OutcomeNames are the Chinese names of outcomes.

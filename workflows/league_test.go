@@ -65,7 +65,7 @@ func lgSubmit(label string, u *tbUpdates, name, phone string) {
 
 // The summary goes only with at least one accepted case and a valid contact; it closes the
 // task, marks the league submitted, forwards every case and tells the campaign. A case accepted
-// afterwards is forwarded at once (supplementary report).
+// afterwards waits for the league's supplementary report.
 func TestLeagueSubmitSummary(t *testing.T) {
 	h, rec, u := lgHarness(t, 10*24*time.Hour)
 	var taskID string
@@ -110,17 +110,28 @@ func TestLeagueSubmitSummary(t *testing.T) {
 		require.ElementsMatch(t, []string{workflows.CaseWorkflowID("c1"), workflows.CaseWorkflowID("c2")}, rec.targets(workflows.SummarySubmittedSignal), "signals go out together, in no set order")
 		require.Equal(t, []tbSignal{{WorkflowID: workflows.CampaignWorkflowID("2027"), Name: workflows.LeagueSubmittedSignal,
 			Arg: workflows.LeagueSubmitted{League: "150100"}}}, rec.named(workflows.LeagueSubmittedSignal))
-		// Supplementary: accepted after the summary, forwarded at once.
+		// Accepted after the summary: the case waits for the league's supplementary report.
 		h.env.SignalWorkflow(workflows.CaseAcceptedSignal, lgCase("c3"))
 	}, 5*time.Hour)
 	h.env.RegisterDelayedCallback(func() {
-		require.ElementsMatch(t, []string{workflows.CaseWorkflowID("c1"), workflows.CaseWorkflowID("c2"), workflows.CaseWorkflowID("c3")},
-			rec.targets(workflows.SummarySubmittedSignal))
-		// Repeats of a forwarded case are not forwarded again; the summary cannot go twice.
+		require.ElementsMatch(t, []string{workflows.CaseWorkflowID("c1"), workflows.CaseWorkflowID("c2")},
+			rec.targets(workflows.SummarySubmittedSignal), "a late case does not go straight on")
+		sup := h.openTask(workflows.KindSupplementarySummary)
+		require.Equal(t, "league_official", sup.CandidateRole)
+		// Repeats of a late case are counted once; the summary cannot go twice.
 		h.env.SignalWorkflow(workflows.CaseAcceptedSignal, lgCase("c3"))
 		u.decide("", "submit-again", "", workflows.DecisionRequest{TaskID: taskID, Actor: leagueActor, Outcome: "submit",
 			ContactName: "张科长", ContactPhone: "13804710000"})
 	}, 6*time.Hour)
+	h.env.RegisterDelayedCallback(func() {
+		require.Len(t, h.openTasks(workflows.KindSupplementarySummary), 1, "one supplementary report for the late cases")
+		u.decide("", "supplement", workflows.KindSupplementarySummary, workflows.DecisionRequest{Actor: leagueActor, Outcome: "submit"})
+	}, 7*time.Hour)
+	h.env.RegisterDelayedCallback(func() {
+		require.ElementsMatch(t, []string{workflows.CaseWorkflowID("c1"), workflows.CaseWorkflowID("c2"), workflows.CaseWorkflowID("c3")},
+			rec.targets(workflows.SummarySubmittedSignal))
+		require.Empty(t, h.openTasks(workflows.KindSupplementarySummary))
+	}, 8*time.Hour)
 
 	lgRun(h)
 	u.refused("no-case", workflows.ErrWrongState)
@@ -136,12 +147,16 @@ func TestLeagueSubmitSummary(t *testing.T) {
 	}
 	require.Len(t, rec.named(workflows.LeagueSubmittedSignal), 1)
 
-	// The summary's rows: an event on each case in it, the region's centre told, the decision audited.
+	u.ok("supplement")
+	// The summary's rows: an event on each case in it (the late one's with the supplementary
+	// report), the region's centre told, the decision audited.
 	var evs []models.CaseEvent
 	require.NoError(t, h.db.Where("kind = ?", "summary_submitted").Order("case_id").Find(&evs).Error)
-	require.Len(t, evs, 2)
+	require.Len(t, evs, 3)
 	require.Equal(t, "c1", evs[0].CaseID)
 	require.Equal(t, "c2", evs[1].CaseID)
+	require.Equal(t, "c3", evs[2].CaseID)
+	require.Contains(t, evs[2].Summary, "补充汇总表")
 	notes := tbNotes(h, "centre", "summary_submitted", "呼和浩特市已报送")
 	require.Len(t, notes, 1)
 	require.Contains(t, notes[0].Body, "2 家企业")
@@ -301,4 +316,57 @@ func TestLeagueContinueAsNewCarriesStepCounter(t *testing.T) {
 	require.Equal(t, "submitted", lgRow(h).Status, "the summary written by the continued run reaches the projection")
 	require.Empty(t, h.openTasks(workflows.KindSubmitSummary))
 	require.Equal(t, int(applied), next.State.Seq, "the next run continues after the last written step")
+}
+
+// Under kill -9 a case's acceptance can reach its league after the league's summary: the case
+// then went straight on to evaluation with no summary_submitted on its timeline (50-case runs
+// showed one such case). An acceptance that arrived with the summary is in it; a later one waits
+// for the supplementary report, which records summary_submitted on its timeline. A late case
+// that leaves again cancels a supplementary report with nothing left in it.
+func TestLeagueLateAcceptanceWaitsForSupplementaryReport(t *testing.T) {
+	h, rec, u := lgHarness(t, 10*24*time.Hour)
+	h.env.RegisterDelayedCallback(func() {
+		h.env.SignalWorkflow(workflows.CaseAcceptedSignal, lgCase("c1"))
+	}, time.Hour)
+	h.env.RegisterDelayedCallback(func() {
+		// The acceptance of c2 and the summary arrive together.
+		h.env.SignalWorkflow(workflows.CaseAcceptedSignal, lgCase("c2"))
+		lgSubmit("submit", u, "张科长", "13804710000")
+	}, 2*time.Hour)
+	h.env.RegisterDelayedCallback(func() {
+		require.ElementsMatch(t, []string{workflows.CaseWorkflowID("c1"), workflows.CaseWorkflowID("c2")}, rec.targets(workflows.SummarySubmittedSignal))
+		h.env.SignalWorkflow(workflows.CaseAcceptedSignal, lgCase("c3"))
+		h.env.SignalWorkflow(workflows.CaseAcceptedSignal, lgCase("c4"))
+	}, 3*time.Hour)
+	h.env.RegisterDelayedCallback(func() {
+		require.Len(t, rec.targets(workflows.SummarySubmittedSignal), 2, "late cases wait")
+		require.Len(t, h.openTasks(workflows.KindSupplementarySummary), 1)
+		h.env.SignalWorkflow(workflows.CaseLeftSignal, lgCase("c4"))
+		u.decide("", "supplement", workflows.KindSupplementarySummary, workflows.DecisionRequest{Actor: leagueActor, Outcome: "submit"})
+	}, 4*time.Hour)
+	h.env.RegisterDelayedCallback(func() {
+		h.env.SignalWorkflow(workflows.CaseAcceptedSignal, lgCase("c5"))
+	}, 5*time.Hour)
+	h.env.RegisterDelayedCallback(func() {
+		require.Len(t, h.openTasks(workflows.KindSupplementarySummary), 1, "a second supplementary report")
+		h.env.SignalWorkflow(workflows.CaseLeftSignal, lgCase("c5"))
+	}, 6*time.Hour)
+	h.env.RegisterDelayedCallback(func() {
+		require.Empty(t, h.openTasks(workflows.KindSupplementarySummary), "cancelled: nothing left to report")
+	}, 7*time.Hour)
+	lgRun(h)
+	u.ok("submit")
+	u.ok("supplement")
+	require.ElementsMatch(t, []string{workflows.CaseWorkflowID("c1"), workflows.CaseWorkflowID("c2"), workflows.CaseWorkflowID("c3")},
+		rec.targets(workflows.SummarySubmittedSignal))
+	var evs []models.CaseEvent
+	require.NoError(t, h.db.Where("kind = ?", "summary_submitted").Order("case_id").Find(&evs).Error)
+	var withEvent []string
+	for _, e := range evs {
+		withEvent = append(withEvent, e.CaseID)
+	}
+	require.Equal(t, []string{"c1", "c2", "c3"}, withEvent, "every case sent to evaluation has summary_submitted on its timeline")
+	au := tbAudit(h, "task.decide:submit_summary")
+	require.Len(t, au, 1)
+	require.Equal(t, "submitted 2 enterprises", au[0].AfterState)
 }

@@ -149,9 +149,15 @@ func TestKillNineDuringLifecycle(t *testing.T) {
 
 	// Kill at random points spread over the whole run: after a random share of the run's
 	// writes (about 17 per case: forms, decisions, sittings), plus a random 0–400 ms.
+	// The kill points derive from the seed: SKILLCERT_RELIABILITY_SEED replays a run's.
 	seed := uint64(time.Now().UnixNano())
+	if v := os.Getenv("SKILLCERT_RELIABILITY_SEED"); v != "" {
+		n, err := strconv.ParseUint(v, 10, 64)
+		require.NoError(t, err, "SKILLCERT_RELIABILITY_SEED")
+		seed = n
+	}
 	r := rand.New(rand.NewPCG(seed, 1))
-	t.Logf("random seed %d", seed)
+	t.Logf("random seed %d (SKILLCERT_RELIABILITY_SEED=%d replays the kill points)", seed, seed)
 	targets := make([]int64, kills)
 	for i := range targets {
 		targets[i] = int64(float64(17*cases) * (0.05 + 0.85*r.Float64()))
