@@ -5,6 +5,7 @@ package activities
 import (
 	"context"
 	"crypto/ed25519"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -127,8 +128,39 @@ type CandidateFacts struct {
 	Certificate string `json:"certificate"`
 }
 
-// SessionCandidates reads a session's candidates with their results. Read-only.
+// ErrCaseNotInForce is the type of the non-retryable error of the sitting activities when the
+// sitting's case is not an active pilot in force (suspended, removed, closed): nothing may be
+// submitted, audited or certified for it.
+const ErrCaseNotInForce = "CaseNotInForce"
+
+// caseInForce refuses a case that may not run sittings or have certificates issued.
+func (a *Activities) caseInForce(ctx context.Context, caseID string) error {
+	if caseID == "" {
+		return temporal.NewNonRetryableApplicationError("the sitting names no case", ErrCaseNotInForce, nil)
+	}
+	c, err := a.DB.CaseByID(ctx, caseID)
+	if errors.Is(err, models.ErrNotFound) {
+		return temporal.NewNonRetryableApplicationError("case "+caseID+" does not exist", ErrCaseNotInForce, nil)
+	}
+	if err != nil {
+		return err
+	}
+	if !domain.InForce(c.Stage) {
+		return temporal.NewNonRetryableApplicationError("case "+caseID+" is "+c.Stage+", not an active pilot", ErrCaseNotInForce, nil)
+	}
+	return nil
+}
+
+// SessionCandidates reads a session's candidates with their results, once the sitting's case
+// is found in force (every decision of a sitting reads them first). Read-only.
 func (a *Activities) SessionCandidates(ctx context.Context, sessionID string) ([]CandidateFacts, error) {
+	ss, err := a.DB.SessionByID(ctx, sessionID)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.caseInForce(ctx, ss.CaseID); err != nil {
+		return nil, err
+	}
 	cs, err := a.DB.Candidates(ctx, sessionID)
 	if err != nil {
 		return nil, err

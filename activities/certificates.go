@@ -76,6 +76,10 @@ func (a *Activities) IssueCertificates(ctx context.Context, in IssueInput) (Issu
 	if in.SessionID == "" || in.EnterpriseID == "" {
 		return IssueResult{}, temporal.NewNonRetryableApplicationError("session and enterprise are required", ErrCertificateInvalid, nil)
 	}
+	// No certificate for an enterprise whose pilot is suspended, removed or closed.
+	if err := a.caseInForce(ctx, in.CaseID); err != nil {
+		return IssueResult{}, err
+	}
 	drafts := make([]models.CertificateDraft, len(in.Candidates))
 	for i, c := range in.Candidates {
 		if c.Key == "" {

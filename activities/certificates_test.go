@@ -46,7 +46,20 @@ func issuingEnterprise(t *testing.T, db *models.DB) models.Enterprise {
 	e := models.Enterprise{Name: "包头稀土冶炼示范股份有限公司", CreditCode: "91150203MA0N00002N", JurisdictionCode: "150203",
 		CreatedAt: time.Now().UTC(), UpdatedAt: time.Now().UTC()}
 	require.NoError(t, db.CreateEnterprise(context.Background(), &e))
+	// Its pilot is in force: certificates may be issued in its cases.
+	for _, id := range []string{"case-7", "case-s"} {
+		pilotCase(t, db, e, id, "active_pilot")
+	}
 	return e
+}
+
+// pilotCase stores the projection row of an enterprise's case in a stage.
+func pilotCase(t *testing.T, db *models.DB, e models.Enterprise, id, stage string) {
+	t.Helper()
+	_, err := db.ApplyTransition(context.Background(), models.Transition{Key: "case-row-" + id, Case: &models.Case{ID: id, WorkflowID: "case-" + id,
+		CampaignID: "2027", EnterpriseID: e.ID, EnterpriseName: e.Name, ApplicationID: id, ApplicationVersion: 1,
+		JurisdictionCode: e.JurisdictionCode, LeagueCode: "150200", Stage: stage, Status: "open", SLAState: models.SLAOnTime}})
+	require.NoError(t, err)
 }
 
 func candidate(t *testing.T, s *pii.Sealer, key, name, id string, level int) activities.IssueCandidate {
@@ -171,7 +184,7 @@ func issueOne(t *testing.T, db *models.DB, key string) models.Certificate {
 		ent = issuingEnterprise(t, db)
 	}
 	a := &activities.Activities{DB: db, SigningKey: issueKey}
-	res, err := a.IssueCertificates(context.Background(), activities.IssueInput{SessionID: "s", EnterpriseID: ent.ID,
+	res, err := a.IssueCertificates(context.Background(), activities.IssueInput{SessionID: "s", EnterpriseID: ent.ID, CaseID: "case-s",
 		IssueDate: time.Date(2026, 6, 1, 2, 0, 0, 0, time.UTC), Candidates: []activities.IssueCandidate{candidate(t, s, key, "王五", holderID, 3)}})
 	require.NoError(t, err)
 	c, err := db.CertificateByID(context.Background(), res.CertificateIDs[0])

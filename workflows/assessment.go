@@ -165,6 +165,10 @@ func (w *sessionWF) decide(p *pending) (DecisionResult, []string, error) {
 		return DecisionResult{}, nil, refuse(ErrTaskNotOpen, "该待办已处理")
 	}
 	res, issued, err := w.decideTask(p.req, t)
+	if hasType(err, activities.ErrCaseNotInForce) {
+		// The pilot is suspended, removed or closed: nothing may be submitted, audited or certified.
+		err = refuse(ErrWrongState, "该企业的试点已暂停、已移出目录或已结束，不得报送、审核认定结果或颁发证书")
+	}
 	if err != nil {
 		t.Deciding = false // refused: the task stays open for another decision
 	}

@@ -174,3 +174,32 @@ func TestCaseRegionDecisionApprovedWithinApplied(t *testing.T) {
 	u.ok("ok")
 	require.Contains(t, h.events(), "selected")
 }
+
+// A sitting whose pilot is no longer in force (the activities answer CaseNotInForce) refuses its
+// decisions as a business refusal (WrongState) and keeps running: nothing is submitted, audited
+// or certified, and it can go on if the pilot is resumed.
+func TestSessionRefusesDecisionsWhenThePilotIsNotInForce(t *testing.T) {
+	h, _ := tbHarness(t)
+	h.env.SetStartWorkflowOptions(clientOptions(sessionWFID))
+	inForce := false
+	h.env.OnActivity("SessionCandidates", mock.Anything, sessionID).Return(
+		func(context.Context, string) ([]activities.CandidateFacts, error) {
+			if !inForce {
+				return nil, temporal.NewNonRetryableApplicationError("case is suspended", activities.ErrCaseNotInForce, nil)
+			}
+			return passed(1), nil
+		})
+	u := tbNewUpdates(h)
+	h.env.RegisterDelayedCallback(func() {
+		u.decide("", "suspended", workflows.KindSubmitResults, workflows.DecisionRequest{Actor: enterpriseActor, Outcome: "submit"})
+	}, time.Hour)
+	h.env.RegisterDelayedCallback(func() {
+		require.Len(t, h.openTasks(workflows.KindSubmitResults), 1, "the task stays open")
+		inForce = true
+		u.decide("", "resumed", workflows.KindSubmitResults, workflows.DecisionRequest{Actor: enterpriseActor, Outcome: "submit"})
+	}, 2*time.Hour)
+	h.env.RegisterDelayedCallback(h.env.CancelWorkflow, 3*time.Hour)
+	h.env.ExecuteWorkflow(workflows.AssessmentSession, sessionInput())
+	u.refused("suspended", workflows.ErrWrongState)
+	u.ok("resumed")
+}
