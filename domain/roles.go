@@ -53,3 +53,12 @@ func SplitDomain(domain string) (jurisdiction, enterpriseID string) {
 
 // IsEnterpriseDomain reports whether a domain is an enterprise's rather than a jurisdiction's.
 func IsEnterpriseDomain(domain string) bool { return strings.Contains(domain, enterpriseSep) }
+
+// DirectoryDecider is the only role that may suspend a pilot or remove it from the directory
+// (the region's department). A county or league verifying a complaint proposes such an outcome;
+// the region decides it.
+const DirectoryDecider = RoleRegionOfficial
+
+// DecidesDirectory reports whether a complaint outcome changes the directory (and so is the
+// region's to decide).
+func DecidesDirectory(outcome string) bool { return outcome == "suspend" || outcome == "remove" }

@@ -94,6 +94,15 @@ func (w *complaintWF) run() (ComplaintResult, error) {
 			p.finish(DecisionResult{}, refuse(ErrTaskNotOpen, "该待办已处理"))
 			continue
 		}
+		if domain.DecidesDirectory(req.Outcome) && req.Actor.Role != domain.DirectoryDecider &&
+			workflow.GetVersion(w.ctx, "complaint-region-decides", workflow.DefaultVersion, 1) >= 1 {
+			// Suspension and removal are the region's: the verification proposes, the region decides.
+			if err := w.propose(row, task, req); err != nil {
+				return ComplaintResult{}, err
+			}
+			p.finish(DecisionResult{TaskID: task.ID, Outcome: req.Outcome, Stage: "region_review"}, nil)
+			continue
+		}
 		w.removeTask(task.ID)
 		row.Status, row.Outcome = "closed", req.Outcome
 		tr := models.Transition{Complaint: row,
@@ -116,4 +125,30 @@ func (w *complaintWF) run() (ComplaintResult, error) {
 		}
 		return ComplaintResult{Outcome: req.Outcome}, nil
 	}
+}
+
+// propose closes the verification task with its proposal and opens the region's decision on it.
+func (w *complaintWF) propose(row *models.Complaint, task *OpenTask, req DecisionRequest) error {
+	w.removeTask(task.ID)
+	row.Status, row.Outcome = "region_review", "proposed_"+req.Outcome
+	t := &OpenTask{ID: w.newTaskID(KindComplaintDecision, 0), Kind: KindComplaintDecision, Role: domain.DirectoryDecider, Domain: w.in.Region,
+		Due: dueAfter(workflow.Now(w.ctx), w.in.Timing.ReviewDays)}
+	w.Tasks = append(w.Tasks, t)
+	proposal := map[string]string{"suspend": "暂停试点", "remove": "移出试点企业目录"}[req.Outcome]
+	tr := models.Transition{Complaint: row,
+		CloseTasks: []models.TaskClose{{ID: task.ID, Status: models.TaskDone, Outcome: req.Outcome, Reasons: reasonsText(req), DecidedBy: req.Actor.UserID, RequestKey: req.RequestKey}},
+		Audit:      []models.AuditEntry{decisionAudit(task, req, "open", "proposed "+req.Outcome)},
+		OpenTasks: []models.Task{{ID: t.ID, WorkflowID: w.wfID, CaseID: w.in.CaseID, Kind: KindComplaintDecision,
+			Title: Kinds[KindComplaintDecision].Title + "：" + w.in.EnterpriseName, Stage: "complaint", CandidateRole: t.Role,
+			CandidateDomain: t.Domain, JurisdictionCode: w.in.Jurisdiction, LeagueCode: w.in.League,
+			EnterpriseName: w.in.EnterpriseName, DueAt: t.Due}},
+		Notify: []models.NotifyRequest{{Role: t.Role, Domain: t.Domain, Kind: "new_task", Subject: "投诉核查建议" + proposal + "，待审定",
+			Body: "对 " + w.in.EnterpriseName + " 的投诉经核查，建议" + proposal + "（" + reasonsText(req) + "）。请于 " +
+				t.Due.In(shanghai).Format("2006-01-02") + " 前审定。"}},
+	}
+	if w.in.CaseID != "" {
+		tr.Events = []models.CaseEvent{{CaseID: w.in.CaseID, Kind: "complaint_proposed", Summary: "投诉核查建议" + proposal + "，报自治区审定",
+			ActorID: req.Actor.UserID, ActorName: req.Actor.Name, ActorRole: req.Actor.Role, Public: false}}
+	}
+	return w.apply(tr)
 }

@@ -40,7 +40,10 @@ func cpResult(h *harness) workflows.ComplaintResult {
 }
 
 // Each outcome closes the complaint with it, and is passed to the enterprise's case when there
-// is one. The verification task goes to the enterprise's county.
+// is one. The verification task goes to the enterprise's county. Suspension and removal change
+// the region's directory, so the county only proposes them: the region decides, and its
+// decision is what reaches the case (before, a county's "remove" took a pilot out of the
+// directory).
 func TestComplaintOutcomes(t *testing.T) {
 	for _, tc := range []struct {
 		outcome string
@@ -79,13 +82,34 @@ func TestComplaintOutcomes(t *testing.T) {
 				u.decide("", "decide", "", workflows.DecisionRequest{TaskID: task.ID, Actor: countyActor, Outcome: tc.outcome,
 					Reasons: []workflows.Reason{{Message: "经现场核查"}}})
 			}, time.Hour)
+			proposal := tc.outcome == "suspend" || tc.outcome == "remove"
+			if proposal {
+				h.env.RegisterDelayedCallback(func() {
+					require.Empty(t, rec.named(workflows.ComplaintOutcomeSignal), "a county's proposal does not reach the case")
+					require.Equal(t, "region_review", cpRow(h).Status)
+					d := h.openTask(workflows.KindComplaintDecision)
+					require.Equal(t, "region_official", d.CandidateRole)
+					require.Equal(t, "150000", d.CandidateDomain)
+					u.decide("", "county-decides", "", workflows.DecisionRequest{TaskID: d.ID, Actor: countyActor, Outcome: tc.outcome, Comment: "核查属实"})
+					u.decide("", "region", "", workflows.DecisionRequest{TaskID: d.ID, Actor: regionActor, Outcome: tc.outcome,
+						Reasons: []workflows.Reason{{Message: "经现场核查"}}})
+				}, 2*time.Hour)
+			}
 
 			h.env.ExecuteWorkflow(workflows.Complaint, cpInput(tc.caseID))
 			require.Equal(t, workflows.ComplaintResult{Outcome: tc.outcome}, cpResult(h))
 			u.refused("no-reason", workflows.ErrInvalidDecision)
 			u.refused("league", workflows.ErrNotCandidate)
 			u.refused("unknown-outcome", workflows.ErrInvalidDecision)
-			require.Equal(t, "closed", u.ok("decide").val.(workflows.DecisionResult).Stage)
+			decider := countyActor
+			if proposal {
+				require.Equal(t, "region_review", u.ok("decide").val.(workflows.DecisionResult).Stage)
+				u.refused("county-decides", workflows.ErrNotCandidate)
+				require.Equal(t, "closed", u.ok("region").val.(workflows.DecisionResult).Stage)
+				decider = regionActor
+			} else {
+				require.Equal(t, "closed", u.ok("decide").val.(workflows.DecisionResult).Stage)
+			}
 
 			row := cpRow(h)
 			require.Equal(t, "closed", row.Status)
@@ -97,6 +121,12 @@ func TestComplaintOutcomes(t *testing.T) {
 			require.Equal(t, "u-saihan", task.DecidedBy)
 			au := tbAudit(h, "task.decide:verify_complaint")
 			require.Len(t, au, 1)
+			if proposal {
+				require.Equal(t, "proposed "+tc.outcome, au[0].AfterState)
+				au = tbAudit(h, "task.decide:complaint_decision")
+				require.Len(t, au, 1)
+				require.Equal(t, "u-region", au[0].ActorID)
+			}
 			require.Equal(t, tc.outcome, au[0].AfterState)
 
 			var events []models.CaseEvent
@@ -110,7 +140,7 @@ func TestComplaintOutcomes(t *testing.T) {
 			require.Equal(t, tc.caseID, events[0].CaseID)
 			require.False(t, events[0].Public, "the complaint is not shown to the enterprise")
 			require.Equal(t, []tbSignal{{WorkflowID: caseWFID, Name: workflows.ComplaintOutcomeSignal, Arg: workflows.ComplaintOutcome{
-				ComplaintID: cpID, Outcome: tc.outcome, Reason: "经现场核查", Actor: countyActor}}}, rec.named(workflows.ComplaintOutcomeSignal))
+				ComplaintID: cpID, Outcome: tc.outcome, Reason: "经现场核查", Actor: decider}}}, rec.named(workflows.ComplaintOutcomeSignal))
 		})
 	}
 }

@@ -318,9 +318,12 @@ const (
 	KindLeagueOverdue        = "league_overdue"
 	KindPublish              = "publish_directory"
 	KindVerifyComplaint      = "verify_complaint"
-	KindSubmitResults        = "submit_results"
-	KindAuditResults         = "audit_results"
-	KindCorrectResults       = "correct_results"
+	// KindComplaintDecision is the region's decision on a verification that proposes to suspend
+	// the pilot or remove it from the directory (only the region may).
+	KindComplaintDecision = "complaint_decision"
+	KindSubmitResults     = "submit_results"
+	KindAuditResults      = "audit_results"
+	KindCorrectResults    = "correct_results"
 )
 
 // kindSpec says who decides a kind of task and with which outcomes; outcomes that need
@@ -345,9 +348,11 @@ var Kinds = map[string]kindSpec{
 	KindLeagueOverdue:        {"督办逾期未报送汇总表的盟市", domain.RoleRegionOfficial, map[string]bool{"acknowledge": false}},
 	KindPublish:              {"公布试点企业目录", domain.RoleRegionOfficial, map[string]bool{"publish": false}},
 	KindVerifyComplaint:      {"核查投诉举报", domain.RoleCountyOfficial, map[string]bool{"dismiss": true, "rectify": true, "suspend": true, "remove": true}},
-	KindSubmitResults:        {"提交认定结果", domain.RoleEnterpriseUser, map[string]bool{"submit": false}},
-	KindAuditResults:         {"审核认定结果", domain.RoleRegionCentre, map[string]bool{"approve": false, "reject": true}},
-	KindCorrectResults:       {"按审核意见更正认定结果", domain.RoleEnterpriseUser, map[string]bool{"resubmit": false}},
+	KindComplaintDecision: {"审定投诉核查处理建议（暂停或移出目录）", domain.RoleRegionOfficial,
+		map[string]bool{"suspend": true, "remove": true, "rectify": true, "dismiss": true}},
+	KindSubmitResults:  {"提交认定结果", domain.RoleEnterpriseUser, map[string]bool{"submit": false}},
+	KindAuditResults:   {"审核认定结果", domain.RoleRegionCentre, map[string]bool{"approve": false, "reject": true}},
+	KindCorrectResults: {"按审核意见更正认定结果", domain.RoleEnterpriseUser, map[string]bool{"resubmit": false}},
 }
 
 // OutcomeNames are the Chinese names of outcomes.
