@@ -297,6 +297,10 @@ func (s *Server) sendDecision(ctx context.Context, a *Actor, t models.Task, req 
 		if req.Applied, err = s.appliedScope(ctx, t.CaseID); err != nil {
 			return res, err
 		}
+		if req.Published, err = s.publishedBatches(ctx, t.CaseID); err != nil {
+			return res, err
+		}
+		req.PublishedKnown = true
 	}
 	h, err := s.temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
 		WorkflowID: t.WorkflowID, UpdateName: workflows.DecideUpdate, UpdateID: t.ID + ":" + requestKey,
@@ -773,6 +777,29 @@ func (s *Server) checkApprovedScope(ctx context.Context, caseID string, approved
 		return invalid(errs)
 	}
 	return nil
+}
+
+// publishedBatches are the directory batches of the case's campaign published so far.
+func (s *Server) publishedBatches(ctx context.Context, caseID string) ([]int, error) {
+	cs, err := s.db.CaseByID(ctx, caseID)
+	if err != nil {
+		return nil, err
+	}
+	c, err := s.db.CampaignByID(ctx, cs.CampaignID)
+	if errors.Is(err, models.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var out []int
+	if c.Batch1PublishedAt != nil {
+		out = append(out, 1)
+	}
+	if c.Batch2PublishedAt != nil {
+		out = append(out, 2)
+	}
+	return out, nil
 }
 
 // appliedScope is the occupations and levels of the case's current application version.

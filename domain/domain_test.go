@@ -269,3 +269,20 @@ func TestScoreResult(t *testing.T) {
 		}
 	}
 }
+
+func TestBatchOpen(t *testing.T) {
+	for _, tc := range []struct {
+		batch     int
+		published []int
+		ok        bool
+	}{
+		{1, nil, true}, {2, nil, true},
+		{1, []int{1}, false}, {2, []int{1}, true},
+		{2, []int{1, 2}, false}, {1, []int{1, 2}, false},
+		{3, nil, false},
+	} {
+		if msg := domain.BatchOpen(tc.batch, tc.published); (msg == "") != tc.ok {
+			t.Errorf("BatchOpen(%d, %v) = %q, want ok=%v", tc.batch, tc.published, msg, tc.ok)
+		}
+	}
+}

@@ -303,7 +303,7 @@ func tbToRegionDecision(h *harness) {
 // tbToPreparation continues tbToRegionDecision with batch 1 (4 h) and its publication (5 h).
 func tbToPreparation(h *harness) {
 	tbToRegionDecision(h)
-	h.decide(4*time.Hour, workflows.KindRegionDecision, workflows.DecisionRequest{Actor: regionActor, Outcome: "batch1", Approved: approved, Applied: approved})
+	h.decide(4*time.Hour, workflows.KindRegionDecision, workflows.DecisionRequest{Actor: regionActor, Outcome: "batch1", Approved: approved, Applied: approved, PublishedKnown: true})
 	h.env.RegisterDelayedCallback(func() {
 		h.env.SignalWorkflow(workflows.PublishedSignal, workflows.Published{Batch: 1})
 	}, 5*time.Hour)

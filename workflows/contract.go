@@ -120,6 +120,11 @@ type DecisionRequest struct {
 	// stored application (never taken from the client): a batch decision may not approve
 	// beyond it (domain.ApprovedWithinApplied).
 	Applied []ApprovedOccupation `json:"applied,omitempty"`
+	// Published are the directory batches of the case's campaign published so far, read by the
+	// API from the campaign (nil: unknown, and a batch decision is refused).
+	Published []int `json:"published,omitempty"`
+	// PublishedKnown says that Published was read (an empty list then means none is published).
+	PublishedKnown bool `json:"published_known,omitempty"`
 	// ApplicationVersion is the corrected version with a resubmission.
 	ApplicationVersion int `json:"application_version,omitempty"`
 	// Documents are the work plan and evaluation specifications with a preparation submission.

@@ -159,7 +159,7 @@ func TestCaseRegionDecisionApprovedWithinApplied(t *testing.T) {
 	}, 4*time.Hour)
 	h.env.RegisterDelayedCallback(func() {
 		require.Equal(t, workflows.StageRegionDecision, h.caseRow().Stage, "nothing was decided")
-		u.decide("", "ok", workflows.KindRegionDecision, workflows.DecisionRequest{Actor: regionActor, Outcome: "batch1", Approved: approved, Applied: approved})
+		u.decide("", "ok", workflows.KindRegionDecision, workflows.DecisionRequest{Actor: regionActor, Outcome: "batch1", Approved: approved, Applied: approved, PublishedKnown: true})
 	}, 5*time.Hour)
 	h.env.RegisterDelayedCallback(func() {
 		u.send("", workflows.AdjustUpdate, "withdraw", workflows.AdjustRequest{Actor: enterpriseActor, Action: "withdraw", Reason: "企业调整计划"})
@@ -202,4 +202,37 @@ func TestSessionRefusesDecisionsWhenThePilotIsNotInForce(t *testing.T) {
 	h.env.ExecuteWorkflow(workflows.AssessmentSession, sessionInput())
 	u.refused("suspended", workflows.ErrWrongState)
 	u.ok("resumed")
+}
+
+// The region could select a case into 第一批 after batch 1 was published; nothing ever published
+// it and it waited in 待公布目录 forever. A published batch takes no more cases (the decision is
+// refused, the task stays open for another batch), and without the campaign's publication facts
+// no batch decision is taken.
+func TestCaseRegionDecisionRefusesAPublishedBatch(t *testing.T) {
+	h, _ := tbHarness(t)
+	h.env.SetStartWorkflowOptions(clientOptions(caseWFID))
+	tbToRegionDecision(h)
+	u := tbNewUpdates(h)
+	h.env.RegisterDelayedCallback(func() {
+		u.decide("", "published", workflows.KindRegionDecision, workflows.DecisionRequest{Actor: regionActor, Outcome: "batch1",
+			Approved: approved, Applied: approved, Published: []int{1}, PublishedKnown: true})
+		u.decide("", "unknown", workflows.KindRegionDecision, workflows.DecisionRequest{Actor: regionActor, Outcome: "batch2",
+			Approved: approved, Applied: approved})
+	}, 4*time.Hour)
+	h.env.RegisterDelayedCallback(func() {
+		require.Equal(t, workflows.StageRegionDecision, h.caseRow().Stage)
+		require.Len(t, h.openTasks(workflows.KindRegionDecision), 1, "the decision stays open")
+		u.decide("", "batch2", workflows.KindRegionDecision, workflows.DecisionRequest{Actor: regionActor, Outcome: "batch2",
+			Approved: approved, Applied: approved, Published: []int{1}, PublishedKnown: true})
+	}, 5*time.Hour)
+	h.env.RegisterDelayedCallback(func() {
+		require.Equal(t, workflows.StageAwaitingPublication, h.caseRow().Stage)
+		require.Equal(t, 2, h.caseRow().Batch)
+		u.send("", workflows.AdjustUpdate, "withdraw", workflows.AdjustRequest{Actor: enterpriseActor, Action: "withdraw", Reason: "企业调整计划"})
+	}, 6*time.Hour)
+	h.env.ExecuteWorkflow(workflows.EnterpriseCase, caseInput(false))
+	require.Equal(t, []workflows.FieldError{{Field: "outcome", Message: "第一批目录已公布，不能再列入第一批；请列入第二批"}},
+		workflows.RefusalFields(u.refused("published", workflows.ErrWrongState).err))
+	u.refused("unknown", workflows.ErrWrongState)
+	u.ok("batch2")
 }

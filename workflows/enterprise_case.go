@@ -135,6 +135,16 @@ func (w *caseWF) decisionRules(t *OpenTask, req DecisionRequest) error {
 		if errs := domain.ApprovedWithinApplied(approvedScope(req.Applied), approvedScope(req.Approved)); len(errs) > 0 {
 			return refuseErrors(ErrInvalidDecision, errs)
 		}
+		if !req.PublishedKnown {
+			return refuse(ErrWrongState, "无法确认目录批次的公布情况，请稍后重试")
+		}
+		batch := 1
+		if req.Outcome == "batch2" {
+			batch = 2
+		}
+		if msg := domain.BatchOpen(batch, req.Published); msg != "" {
+			return refuseField(ErrWrongState, "outcome", msg)
+		}
 	}
 	return nil
 }

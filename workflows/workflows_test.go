@@ -158,7 +158,7 @@ func TestEnterpriseCaseFullPathWithCorrection(t *testing.T) {
 	}, 8*hour)
 	// A batch decision without the approved scope is refused.
 	h.decide(9*hour, workflows.KindRegionDecision, workflows.DecisionRequest{Actor: regionActor, Outcome: "batch1"})
-	h.decide(10*hour, workflows.KindRegionDecision, workflows.DecisionRequest{Actor: regionActor, Outcome: "batch1", Approved: approved, Applied: approved})
+	h.decide(10*hour, workflows.KindRegionDecision, workflows.DecisionRequest{Actor: regionActor, Outcome: "batch1", Approved: approved, Applied: approved, PublishedKnown: true})
 	h.env.RegisterDelayedCallback(func() {
 		require.Equal(t, workflows.StageAwaitingPublication, h.caseRow().Stage)
 		h.env.SignalWorkflow(workflows.PublishedSignal, workflows.Published{Batch: 1})
@@ -326,7 +326,7 @@ func TestEnterpriseCaseWithdrawalAndComplaint(t *testing.T) {
 					Actor: workflows.Actor{UserID: task.AssigneeID, Role: "expert"}})
 			}
 		}, 3*time.Hour)
-		h.decide(4*time.Hour, workflows.KindRegionDecision, workflows.DecisionRequest{Actor: regionActor, Outcome: "batch2", Approved: approved, Applied: approved})
+		h.decide(4*time.Hour, workflows.KindRegionDecision, workflows.DecisionRequest{Actor: regionActor, Outcome: "batch2", Approved: approved, Applied: approved, PublishedKnown: true})
 		h.env.RegisterDelayedCallback(func() {
 			h.env.SignalWorkflow(workflows.PublishedSignal, workflows.Published{Batch: 1}) // not its batch: ignored
 			h.env.SignalWorkflow(workflows.PublishedSignal, workflows.Published{Batch: 2})

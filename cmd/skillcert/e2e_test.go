@@ -450,7 +450,8 @@ func TestLifecycleEndToEnd(t *testing.T) {
 	s.assessmentJourney(t, apps["dairy"])
 
 	step("An anonymous complaint")
-	// An anonymous complaint against power goes to 新城区; verification suspends the enterprise.
+	// An anonymous complaint against power goes to 新城区, whose verification proposes a
+	// suspension; the region decides it and the enterprise is suspended.
 	var filed struct {
 		ID string `json:"id"`
 	}
@@ -459,7 +460,10 @@ func TestLifecycleEndToEnd(t *testing.T) {
 		"anonymous": true, "content": "该企业为非本单位职工组织认定并收取费用，违反试点规定。"}, &filed)
 	verify := s.task("xincheng", workflows.KindVerifyComplaint, "")
 	require.Equal(t, http.StatusForbidden, s.call("saihan", http.MethodPost, "/api/v1/tasks/"+verify.ID+"/decision", map[string]any{"outcome": "suspend", "comment": "x"}, nil))
-	s.decide("xincheng", verify, map[string]any{"outcome": "suspend", "comment": "经核查举报属实，暂停试点并责令整改"})
+	s.decide("xincheng", verify, map[string]any{"outcome": "suspend", "comment": "经核查举报属实，建议暂停试点并责令整改"})
+	require.Equal(t, workflows.StagePreparation, s.caseOf("region", apps["power"]).Stage, "a county only proposes a suspension")
+	proposal := s.task("region", workflows.KindComplaintDecision, "")
+	s.decide("region", proposal, map[string]any{"outcome": "suspend", "comment": "经核查举报属实，暂停试点并责令整改"})
 	s.waitStage(apps["power"], workflows.StageSuspended)
 	s.must(http.StatusOK, "", http.MethodGet, "/api/v1/directory?batch=1", nil, &directory)
 	require.Len(t, directory.Items, 1, "a suspended enterprise leaves the public directory")
@@ -476,7 +480,7 @@ func TestLifecycleEndToEnd(t *testing.T) {
 	s.auditOK()
 	for _, action := range []string{"case.start", "task.claim", "task.decide:league_review", "task.decide:submit_summary", "campaign.move_collection",
 		"league.overdue", "panel.draw", "task.decide:expert_score", "task.decide:publish_directory", "task.decide:file_work_plan",
-		"complaint.file", "task.decide:verify_complaint", "application.submit"} {
+		"complaint.file", "task.decide:verify_complaint", "task.decide:complaint_decision", "application.submit"} {
 		require.Positive(t, s.auditCount(action, models.OutcomeOK), "audit has %s", action)
 	}
 	require.Positive(t, s.auditCount("task.decide:league_review", models.OutcomeRejected), "the refused reject is audited")
