@@ -286,3 +286,12 @@ func TestBatchOpen(t *testing.T) {
 		}
 	}
 }
+
+func TestResultsRule(t *testing.T) {
+	exam := at("2027-03-08 00:00")
+	for now, ok := range map[string]bool{"2027-03-01 09:00": false, "2027-03-07 23:59": false, "2027-03-08 00:00": true, "2027-03-08 18:00": true, "2027-04-01 09:00": true} {
+		if msg := domain.ResultsRule(at(now), exam); (msg == "") != ok {
+			t.Errorf("ResultsRule(%s) = %q, want ok=%v", now, msg, ok)
+		}
+	}
+}

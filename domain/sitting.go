@@ -21,6 +21,16 @@ func ExamDateRule(now, exam time.Time) string {
 	return ""
 }
 
+// ResultsRule checks that a sitting's results are submitted on or after its exam date
+// (Asia/Shanghai): results that exist before the exam did not come from it. It answers the
+// message of a refusal, or "".
+func ResultsRule(now, exam time.Time) string {
+	if now.Before(DueAfter(exam, -1)) {
+		return "考核日期（" + exam.In(Shanghai).Format("2006-01-02") + "）之前不能报送认定结果"
+	}
+	return ""
+}
+
 // AssessorsRule checks a sitting's assessors (考评人员): at least three, an odd number, each
 // named. It answers the message of a refusal, or "".
 func AssessorsRule(names []string) string {

@@ -53,7 +53,7 @@ func AssessmentSession(ctx workflow.Context, in SessionInput) (SessionResult, er
 	in.Timing = in.Timing.WithDefaults()
 	w := &sessionWF{in: in}
 	w.host = host{ctx: ctx, wfID: workflow.GetInfo(ctx).WorkflowExecution.ID, timing: in.Timing,
-		escalateTo: func(string) (string, string) { return domain.RoleRegionCentre, in.Region }}
+		escalateTo: func(string) (string, string) { return domain.RoleRegionCentre, in.Region }, rules: w.decisionRules}
 	if err := workflow.SetUpdateHandlerWithOptions(ctx, DecideUpdate, w.host.handleDecision,
 		workflow.UpdateHandlerOptions{Validator: w.host.validateDecision}); err != nil {
 		return SessionResult{}, err
@@ -69,6 +69,17 @@ type sessionWF struct {
 
 func (w *sessionWF) enterpriseDomain() string {
 	return domain.EnterpriseDomain(w.in.Jurisdiction, w.in.EnterpriseID)
+}
+
+// decisionRules are the sitting's rules on its decisions, checked before anything reaches
+// history: results only on or after the exam date (domain.ResultsRule).
+func (w *sessionWF) decisionRules(t *OpenTask, req DecisionRequest) error {
+	if t.Kind == KindSubmitResults {
+		if msg := domain.ResultsRule(workflow.Now(w.ctx), w.in.ExamDate); msg != "" {
+			return refuse(ErrWrongState, msg)
+		}
+	}
+	return nil
 }
 
 func (w *sessionWF) row() *models.AssessmentSession { return sessionRow(w.in, w.wfID, w.status) }

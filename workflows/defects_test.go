@@ -25,7 +25,7 @@ var centreActor = workflows.Actor{UserID: "u-centre", Username: "centre", Name: 
 func sessionInput() workflows.SessionInput {
 	return workflows.SessionInput{SessionID: sessionID, CaseID: caseID, EnterpriseID: dairyID, EnterpriseName: "呼和浩特乳业示范有限公司",
 		Jurisdiction: "150105", Region: "150000", OccupationCode: "6-02-04-01", OccupationName: "乳品加工工", Level: 4,
-		ExamDate: tbStart.AddDate(0, 0, 7), Site: "公司培训中心",
+		ExamDate: tbStart, Site: "公司培训中心",
 		AssessorsJSON: `[{"name":"甲"},{"name":"乙"},{"name":"丙"}]`}
 }
 
@@ -235,4 +235,30 @@ func TestCaseRegionDecisionRefusesAPublishedBatch(t *testing.T) {
 		workflows.RefusalFields(u.refused("published", workflows.ErrWrongState).err))
 	u.refused("unknown", workflows.ErrWrongState)
 	u.ok("batch2")
+}
+
+// Results were submitted, audited and certificates issued before the sitting's exam date. A
+// sitting's results are taken only on or after its exam date (Asia/Shanghai).
+func TestSessionRefusesResultsBeforeTheExamDate(t *testing.T) {
+	h, _ := tbHarness(t)
+	h.env.SetStartWorkflowOptions(clientOptions(sessionWFID))
+	h.env.OnActivity("SessionCandidates", mock.Anything, sessionID).Return(passed(1), nil)
+	in := sessionInput()
+	in.ExamDate = tbStart.AddDate(0, 0, 7) // 2027-03-08
+	u := tbNewUpdates(h)
+	h.env.RegisterDelayedCallback(func() {
+		u.decide("", "early", workflows.KindSubmitResults, workflows.DecisionRequest{Actor: enterpriseActor, Outcome: "submit"})
+	}, time.Hour)
+	h.env.RegisterDelayedCallback(func() {
+		u.decide("", "eve", workflows.KindSubmitResults, workflows.DecisionRequest{Actor: enterpriseActor, Outcome: "submit"})
+	}, tbAt(tbStart, "2027-03-07 23:30"))
+	h.env.RegisterDelayedCallback(func() {
+		u.decide("", "exam-day", workflows.KindSubmitResults, workflows.DecisionRequest{Actor: enterpriseActor, Outcome: "submit"})
+	}, tbAt(tbStart, "2027-03-08 17:00"))
+	h.env.RegisterDelayedCallback(h.env.CancelWorkflow, tbAt(tbStart, "2027-03-09 09:00"))
+	h.env.ExecuteWorkflow(workflows.AssessmentSession, in)
+	require.True(t, u.refused("early", workflows.ErrWrongState).rejected)
+	require.Contains(t, u.result("early").err.Error(), "考核日期（2027-03-08）之前不能报送认定结果")
+	u.refused("eve", workflows.ErrWrongState)
+	u.ok("exam-day")
 }

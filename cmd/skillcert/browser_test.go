@@ -20,6 +20,7 @@ import (
 	"go.temporal.io/sdk/testsuite"
 
 	"skillcert/activities"
+	"skillcert/domain"
 	"skillcert/models"
 	"skillcert/models/appcheck"
 	"skillcert/models/validate"
@@ -616,7 +617,7 @@ func sittingJourney(t *testing.T, s *stack, browser context.Context, p *page, us
 	body := p.main()
 	require.Contains(t, body, "电工（6-31-01-03）五级至四级")
 	require.Contains(t, body, "尚未安排考核批次")
-	examDate := time.Now().AddDate(0, 0, 2).Format(time.DateOnly)
+	examDate := time.Now().In(domain.Shanghai).Format(time.DateOnly) // results are taken from the exam day on
 	p.set(map[string]string{"f-occupation_code": "6-31-01-03", "f-level": "3", "f-exam_date": examDate, "f-site": "公司技能评价中心理论考场",
 		"f-assessors-0-name": "赵刚", "f-assessors-1-name": "钱伟", "f-assessors-2-name": "孙丽", "f-assessors-2-role": "监考"})
 	require.Equal(t, int64(http.StatusUnprocessableEntity), p.press(chromedp.CSS(`#plan .actions button[type=submit]`)))

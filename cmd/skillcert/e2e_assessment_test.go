@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"skillcert/domain"
 	"skillcert/models"
 	"skillcert/models/validate"
 	"skillcert/workflows"
@@ -20,12 +21,13 @@ import (
 // appraisal centre's audit with one rejection and its correction, certificates, the public
 // query and a revocation visible in it.
 func (s *stack) assessmentJourney(t *testing.T, caseID string) {
-	tomorrow := time.Now().Add(24 * time.Hour).Format("2006-01-02")
+	// Results are taken on or after the exam date: the sitting is today (Asia/Shanghai).
+	today := time.Now().In(domain.Shanghai).Format("2006-01-02")
 	three := []map[string]string{{"name": "赵刚", "role": "考评员"}, {"name": "钱伟", "role": "考评员"}, {"name": "孙丽", "role": "考评员"}}
 	plan := func(code string, level int, assessors []map[string]string) (int, map[string]any) {
 		var out map[string]any
 		st := s.call("dairy", http.MethodPost, "/api/v1/cases/"+caseID+"/sessions", map[string]any{"occupation_code": code, "level": level,
-			"exam_date": tomorrow, "site": "公司技能评价中心理论考场", "assessors": assessors}, &out)
+			"exam_date": today, "site": "公司技能评价中心理论考场", "assessors": assessors}, &out)
 		return st, out
 	}
 	// 不得超范围: an occupation not approved, a level outside the approved range, too few assessors.

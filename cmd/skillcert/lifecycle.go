@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"skillcert/domain"
 	"skillcert/models"
 	"skillcert/models/validate"
 	"skillcert/workflows"
@@ -399,7 +400,7 @@ func (d *lifecycleDriver) sitting(ctx context.Context, e models.BenchEnterprise,
 		return false, false, err
 	}
 	if s == nil {
-		exam := time.Now().AddDate(0, 0, 14).Format("2006-01-02")
+		exam := time.Now().In(domain.Shanghai).Format("2006-01-02") // results are taken from the exam day on
 		err := d.write(ctx, e.Username, http.MethodPost, "/api/v1/cases/"+caseID+"/sessions", map[string]any{
 			"occupation_code": "6-31-01-03", "level": 4, "exam_date": exam, "site": "公司技能评价中心理论考场", "request_key": "bench-sitting",
 			"assessors": []map[string]string{{"name": "赵刚", "role": "考评员"}, {"name": "钱伟", "role": "考评员"}, {"name": "孙丽", "role": "考评员"}}}, nil)
