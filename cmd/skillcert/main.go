@@ -54,6 +54,9 @@ commands:
   bench query   measure the public certificate query on PostgreSQL (1,000,000 certificates)
   bench lifecycle [--cases N]   drive N cases to issued certificates on the embedded stack
                 and compare with bare workflows doing the same Temporal work
+  simulate [--seed S] [--checks N] [--steps M]   the randomized model test, long: N random
+            sequences of up to M actions over the real case workflow; prints the seed and, on a
+            violation, the shortest failing sequence, and exits non-zero
   version   print the version
 
 Configuration comes from flags and SKILLCERT_* / TEMPORAL_* environment variables (see README).
@@ -76,6 +79,9 @@ func run(args []string, getenv func(string) string, stdout io.Writer) int {
 	if cmd == "help" || cmd == "-h" || cmd == "--help" {
 		fmt.Fprint(stdout, usage)
 		return 0
+	}
+	if cmd == "simulate" {
+		return runSimulate(rest, stdout) // its own temporary database; no configuration
 	}
 	sub := ""
 	switch cmd {
