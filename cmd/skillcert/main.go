@@ -28,9 +28,10 @@ import (
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
 
-	"skillcert/activities"
 	"skillcert/api"
 	"skillcert/models"
+	"skillcert/nationalsync"
+	"skillcert/notify"
 	"skillcert/worker"
 )
 
@@ -353,20 +354,20 @@ func startWorkerSide(ctx context.Context, cfg Config, log *slog.Logger, db *mode
 		// The watchdog only observes; cases go on without it, so this is not fatal.
 		log.Warn("watchdog schedule not set up", "err", err)
 	}
-	var sender activities.Sender = activities.LogSender{Logger: log.With("component", "notify")}
+	var sender notify.Sender = notify.LogSender{Logger: log.With("component", "notify")}
 	if cfg.SMTPAddr != "" {
-		sender = activities.SMTPSender{Addr: cfg.SMTPAddr, From: cfg.SMTPFrom, Username: cfg.SMTPUsername, Password: cfg.SMTPPassword}
+		sender = notify.SMTPSender{Addr: cfg.SMTPAddr, From: cfg.SMTPFrom, Username: cfg.SMTPUsername, Password: cfg.SMTPPassword}
 	}
 	octx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		if err := (&activities.Outbox{DB: db, Sender: sender, Logger: log.With("component", "outbox")}).Run(octx); err != nil && octx.Err() == nil {
+		if err := (&notify.Outbox{DB: db, Sender: sender, Logger: log.With("component", "outbox")}).Run(octx); err != nil && octx.Err() == nil {
 			log.Error("outbox stopped", "err", err)
 		}
 	})
 	if cfg.NationalSyncURL != "" {
 		wg.Go(func() {
-			cs := &activities.CertificateSync{DB: db, Endpoint: cfg.NationalSyncURL, Logger: log.With("component", "national-sync")}
+			cs := &nationalsync.CertificateSync{DB: db, Endpoint: cfg.NationalSyncURL, Logger: log.With("component", "national-sync")}
 			if err := cs.Run(octx); err != nil && octx.Err() == nil {
 				log.Error("national certificate sync stopped", "err", err)
 			}

@@ -1,4 +1,6 @@
-package activities
+// Package notify delivers the notifications the workflows write to the notifications outbox:
+// a log sender in development, SMTP in production.
+package notify
 
 import (
 	"bytes"
@@ -18,6 +20,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"skillcert/internal/retry"
 	"skillcert/models"
 )
 
@@ -280,7 +283,6 @@ const (
 	defaultInterval    = 5 * time.Second
 	defaultMaxAttempts = 10
 	defaultRetryDelay  = 30 * time.Second
-	maxRetryDelay      = time.Hour
 	defaultSendTimeout = time.Minute
 )
 
@@ -441,22 +443,8 @@ func (o *Outbox) retry(n models.Notification, now time.Time, err error) models.D
 	if attempt >= o.maxAttempts() {
 		return models.DeliveryResult{Status: models.NotificationFailed, At: now, Error: err.Error()}
 	}
-	delay := backoff(o.RetryDelay, defaultRetryDelay, attempt, 0)
+	delay := retry.Backoff(o.RetryDelay, defaultRetryDelay, attempt, 0)
 	return models.DeliveryResult{Status: models.NotificationPending, At: now, NextAttemptAt: now.Add(delay), Error: err.Error()}
-}
-
-// backoff is the wait before the attempt after attempt number attempt: base (def when not
-// set) doubled for every attempt after the first, at least atLeast (a server's Retry-After),
-// and at most maxRetryDelay.
-func backoff(base, def time.Duration, attempt int, atLeast time.Duration) time.Duration {
-	delay := base
-	if delay <= 0 {
-		delay = def
-	}
-	for i := 1; i < attempt && delay < maxRetryDelay; i++ {
-		delay *= 2
-	}
-	return min(max(delay, atLeast), maxRetryDelay)
 }
 
 func (o *Outbox) maxAttempts() int {

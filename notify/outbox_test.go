@@ -1,4 +1,4 @@
-package activities_test
+package notify_test
 
 import (
 	"bytes"
@@ -20,9 +20,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"skillcert/activities"
 	"skillcert/models"
 	"skillcert/models/dbtest"
+	"skillcert/notify"
 )
 
 // flakySender fails the first attempt of every notification and records every call.
@@ -37,7 +37,7 @@ func newFlakySender() *flakySender {
 	return &flakySender{calls: map[string]int{}, sent: map[string]int{}}
 }
 
-func (s *flakySender) Send(ctx context.Context, to activities.Recipient, n models.Notification) error {
+func (s *flakySender) Send(ctx context.Context, to notify.Recipient, n models.Notification) error {
 	if s.delay > 0 {
 		time.Sleep(s.delay) // widen the window in which two replicas could race for a row
 	}
@@ -68,9 +68,9 @@ func createUser(t *testing.T, db *models.DB, username, email string, active bool
 	return u
 }
 
-// notify writes one notification per user the way the workflows do (through a transition)
+// notifyUsers writes one notification per user the way the workflows do (through a transition)
 // and returns their IDs.
-func notify(t *testing.T, db *models.DB, key string, userIDs ...string) []string {
+func notifyUsers(t *testing.T, db *models.DB, key string, userIDs ...string) []string {
 	t.Helper()
 	ctx := context.Background()
 	tr := models.Transition{Key: key}
@@ -98,11 +98,11 @@ func TestOutboxRetriesAFailedDeliveryAndDeliversOnce(t *testing.T) {
 	dbtest.ForEach(t, func(t *testing.T, db *models.DB) {
 		ctx := context.Background()
 		u := createUser(t, db, "u1", "u1@example.cn", true)
-		ids := notify(t, db, "case-1#1", u.ID)
+		ids := notifyUsers(t, db, "case-1#1", u.ID)
 		require.Len(t, ids, 1)
 		id := ids[0]
 		sender := newFlakySender()
-		o := &activities.Outbox{DB: db, Sender: sender, Logger: quietLogger(), RetryDelay: 300 * time.Millisecond}
+		o := &notify.Outbox{DB: db, Sender: sender, Logger: quietLogger(), RetryDelay: 300 * time.Millisecond}
 
 		n, err := o.DeliverDue(ctx)
 		require.NoError(t, err)
@@ -149,7 +149,7 @@ func TestOutboxReplicasNeverSendTheSameRowTwice(t *testing.T) {
 		}
 		var ids []string
 		for i := range 20 { // 80 rows: more than one batch
-			ids = append(ids, notify(t, db, fmt.Sprintf("case-2#%d", i), users...)...)
+			ids = append(ids, notifyUsers(t, db, fmt.Sprintf("case-2#%d", i), users...)...)
 		}
 
 		sender := newFlakySender()
@@ -157,7 +157,7 @@ func TestOutboxReplicasNeverSendTheSameRowTwice(t *testing.T) {
 		runCtx, cancel := context.WithCancel(ctx)
 		var wg sync.WaitGroup
 		for range 2 {
-			o := &activities.Outbox{DB: db, Sender: sender, Logger: quietLogger(), Interval: 10 * time.Millisecond, RetryDelay: 10 * time.Millisecond}
+			o := &notify.Outbox{DB: db, Sender: sender, Logger: quietLogger(), Interval: 10 * time.Millisecond, RetryDelay: 10 * time.Millisecond}
 			wg.Go(func() { require.NoError(t, o.Run(runCtx)) })
 		}
 		require.Eventually(t, func() bool {
@@ -187,7 +187,7 @@ func TestOutboxReleasesAClaimWhoseSenderDied(t *testing.T) {
 	dbtest.ForEach(t, func(t *testing.T, db *models.DB) {
 		ctx := context.Background()
 		u := createUser(t, db, "u1", "u1@example.cn", true)
-		id := notify(t, db, "case-3#1", u.ID)[0]
+		id := notifyUsers(t, db, "case-3#1", u.ID)[0]
 		// A replica claimed the row ten minutes ago and never came back.
 		ok, err := db.ClaimNotification(ctx, id, "dead-replica", time.Now().Add(-10*time.Minute))
 		require.NoError(t, err)
@@ -198,7 +198,7 @@ func TestOutboxReleasesAClaimWhoseSenderDied(t *testing.T) {
 
 		sender := newFlakySender()
 		sender.calls[id] = 1 // the next call succeeds
-		o := &activities.Outbox{DB: db, Sender: sender, Logger: quietLogger()}
+		o := &notify.Outbox{DB: db, Sender: sender, Logger: quietLogger()}
 		n, err := o.DeliverDue(ctx)
 		require.NoError(t, err)
 		require.Equal(t, 1, n)
@@ -217,9 +217,9 @@ func TestOutboxReleasesAClaimWhoseSenderDied(t *testing.T) {
 	})
 }
 
-type senderFunc func(ctx context.Context, to activities.Recipient, n models.Notification) error
+type senderFunc func(ctx context.Context, to notify.Recipient, n models.Notification) error
 
-func (f senderFunc) Send(ctx context.Context, to activities.Recipient, n models.Notification) error {
+func (f senderFunc) Send(ctx context.Context, to notify.Recipient, n models.Notification) error {
 	return f(ctx, to, n)
 }
 
@@ -230,17 +230,17 @@ func TestOutboxOutcomes(t *testing.T) {
 		noMail := createUser(t, db, "nomail", "", true)
 		inactive := createUser(t, db, "gone", "gone@example.cn", false)
 		// Nothing listens on the discard port: a test fails loudly if SMTP dials for a user without e-mail.
-		smtpSender := activities.SMTPSender{Addr: "127.0.0.1:9", From: "noreply@example.cn"}
-		rejecting := senderFunc(func(context.Context, activities.Recipient, models.Notification) error {
-			return activities.Permanent(errors.New("550 5.1.1 mailbox unknown"))
+		smtpSender := notify.SMTPSender{Addr: "127.0.0.1:9", From: "noreply@example.cn"}
+		rejecting := senderFunc(func(context.Context, notify.Recipient, models.Notification) error {
+			return notify.Permanent(errors.New("550 5.1.1 mailbox unknown"))
 		})
-		alwaysDown := senderFunc(func(context.Context, activities.Recipient, models.Notification) error {
+		alwaysDown := senderFunc(func(context.Context, notify.Recipient, models.Notification) error {
 			return errors.New("connection refused")
 		})
 		tests := []struct {
 			name         string
 			user         string
-			sender       activities.Sender
+			sender       notify.Sender
 			maxAttempts  int
 			wantStatus   string
 			wantNote     bool
@@ -254,8 +254,8 @@ func TestOutboxOutcomes(t *testing.T) {
 		}
 		for i, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
-				id := notify(t, db, fmt.Sprintf("outcome#%d", i), tt.user)
-				o := &activities.Outbox{DB: db, Sender: tt.sender, Logger: quietLogger(), MaxAttempts: tt.maxAttempts}
+				id := notifyUsers(t, db, fmt.Sprintf("outcome#%d", i), tt.user)
+				o := &notify.Outbox{DB: db, Sender: tt.sender, Logger: quietLogger(), MaxAttempts: tt.maxAttempts}
 				_, err := o.DeliverDue(ctx)
 				require.NoError(t, err)
 				e, err := db.OutboxEntryByID(ctx, id[0])
@@ -273,10 +273,10 @@ func TestOutboxOutcomes(t *testing.T) {
 
 func TestLogSenderKeepsPersonalDataOutOfTheLog(t *testing.T) {
 	var buf bytes.Buffer
-	s := activities.LogSender{Logger: slog.New(slog.NewJSONHandler(&buf, nil))}
+	s := notify.LogSender{Logger: slog.New(slog.NewJSONHandler(&buf, nil))}
 	body := "申请人 李四（身份证号 15010219900101123X，手机 13800138000，邮箱 lisi@example.cn）的材料需补正。" +
 		strings.Repeat("请按审核意见逐项补正后重新提交。", 10)
-	err := s.Send(context.Background(), activities.Recipient{UserID: "u-1", Username: "lisi", DisplayName: "李四", Email: "lisi@example.cn"},
+	err := s.Send(context.Background(), notify.Recipient{UserID: "u-1", Username: "lisi", DisplayName: "李四", Email: "lisi@example.cn"},
 		models.Notification{ID: "n-1", UserID: "u-1", Kind: "returned", Subject: "退回补正：150102199001011234", Body: body})
 	require.NoError(t, err)
 	out := buf.String()
@@ -363,14 +363,14 @@ func TestSMTPSenderDeliversAUTF8Message(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			addr, got := fakeSMTP(t, tt.rcptReply)
-			s := activities.SMTPSender{Addr: addr, From: "认定试点系统 <noreply@example.cn>", Username: "robot", Password: "s3cret"}
+			s := notify.SMTPSender{Addr: addr, From: "认定试点系统 <noreply@example.cn>", Username: "robot", Password: "s3cret"}
 			subject := "新待办：盟市审核申报材料（" + strings.Repeat("呼和浩特市", 12) + "）"
 			n := models.Notification{ID: "0190f1e2-aaaa-7bbb-8ccc-123456789abc", Kind: "new_task", Subject: subject,
 				Body: "某某有限公司 有一项待办，\n请于 2027-05-20 前办理。"}
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
-			err := s.Send(ctx, activities.Recipient{UserID: "u-1", DisplayName: "王五", Email: "wangwu@example.cn"}, n)
-			var perm *activities.PermanentError
+			err := s.Send(ctx, notify.Recipient{UserID: "u-1", DisplayName: "王五", Email: "wangwu@example.cn"}, n)
+			var perm *notify.PermanentError
 			require.Equal(t, tt.wantErr, err != nil, "error %v", err)
 			require.Equal(t, tt.wantPermanent, errors.As(err, &perm), "permanent? error %v", err)
 			sess := <-got
@@ -405,9 +405,9 @@ func TestSMTPSenderDeliversAUTF8Message(t *testing.T) {
 
 func TestSMTPSenderRefusesHeaderInjection(t *testing.T) {
 	addr, got := fakeSMTP(t, "250 ok")
-	s := activities.SMTPSender{Addr: addr, From: "noreply@example.cn"}
+	s := notify.SMTPSender{Addr: addr, From: "noreply@example.cn"}
 	n := models.Notification{ID: "n-2", Subject: "hello\r\nBcc: victim@example.cn", Body: "x"}
-	require.NoError(t, s.Send(context.Background(), activities.Recipient{Email: "a@example.cn"}, n))
+	require.NoError(t, s.Send(context.Background(), notify.Recipient{Email: "a@example.cn"}, n))
 	sess := <-got
 	msg, err := mail.ReadMessage(bytes.NewReader(sess.data))
 	require.NoError(t, err)
