@@ -19,6 +19,7 @@ import (
 	sdkworker "go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
+	"skillcert/internal/driver"
 	"skillcert/models"
 	"skillcert/workflows"
 )
@@ -71,16 +72,16 @@ func benchLifecycle(ctx context.Context, cfg Config, log *slog.Logger, args []st
 	go func() { _ = d.hs.Serve(ln) }()
 	defer d.hs.Close()
 
-	drv := newLifecycleDriver("http://"+ln.Addr().String(), c.DemoPassword, enterprises, log)
-	if err := drv.logIn(ctx); err != nil {
+	drv := driver.New("http://"+ln.Addr().String(), c.DemoPassword, enterprises, log)
+	if err := drv.LogIn(ctx); err != nil {
 		return err
 	}
 	start := time.Now()
-	if err := drv.run(ctx); err != nil {
+	if err := drv.Run(ctx); err != nil {
 		return fmt.Errorf("lifecycle: %w", err)
 	}
 	elapsed := time.Since(start)
-	rep, err := verifyLifecycle(ctx, d.db, enterprises)
+	rep, err := driver.Verify(ctx, d.db, enterprises)
 	if err != nil {
 		return fmt.Errorf("lifecycle run incomplete: %w", err)
 	}
@@ -112,7 +113,7 @@ func benchLifecycle(ctx context.Context, cfg Config, log *slog.Logger, args []st
 		"http_writes=%d certificates=%d decisions=%d notifications=%d rss_mb=%d\n",
 		*n, elapsed.Seconds(), float64(*n)/elapsed.Seconds(), rate, baseRate, rate/baseRate, fullRate, rate/fullRate,
 		t.Updates, t.Activities, t.LocalActivities, t.Timers, t.Upserts, t.Children, t.Signals, len(work),
-		drv.writes.Load(), rep.Certificates, rep.Decisions, rep.Notifications, peakRSSMB())
+		drv.Writes.Load(), rep.Certificates, rep.Decisions, rep.Notifications, peakRSSMB())
 	return nil
 }
 
@@ -129,7 +130,7 @@ type workflowWork struct {
 // their sittings, the league collections and the campaign.
 func workOfRun(ctx context.Context, tc client.Client, db *models.DB, enterprises []models.BenchEnterprise) ([]workflowWork, error) {
 	var ids []string
-	cases, err := casesOf(ctx, db, enterprises)
+	cases, err := driver.CasesOf(ctx, db, enterprises)
 	if err != nil {
 		return nil, err
 	}

@@ -21,6 +21,7 @@ import (
 
 	"skillcert/activities"
 	"skillcert/domain"
+	"skillcert/internal/driver"
 	"skillcert/models"
 	"skillcert/models/appcheck"
 	"skillcert/models/validate"
@@ -298,7 +299,7 @@ func samplePDFFile(t *testing.T, name string) string {
 // Chinese beside its field with everything typed still there, corrects it, uploads the
 // evidence and submits.
 func applicationJourney(t *testing.T, s *stack, p *page, user string) {
-	f, err := demoForm(user, func(purpose, name string) (models.AttachmentRef, error) { return models.AttachmentRef{}, nil })
+	f, err := driver.DemoForm(user, func(purpose, name string) (models.AttachmentRef, error) { return models.AttachmentRef{}, nil })
 	require.NoError(t, err)
 	p.login(user)
 	p.open("/application")
@@ -387,7 +388,7 @@ func reviewJourney(t *testing.T, s *stack, browser context.Context, p *page, use
 	form := s.applicationForm(user)
 	app := s.submit(user, form)
 	s.waitStage(app, workflows.StageLeagueReview)
-	name := demoEnterprises[user].name
+	name := driver.DemoEnterprises[user].Name
 
 	claim := func() {
 		p.open("/inbox?view=unit")
@@ -508,16 +509,16 @@ func caseOfUser(s *stack, user string) string {
 // sees which enterprises it lists and publishes it through the task page.
 func publishJourney(t *testing.T, s *stack, p *page, batch int, user string) {
 	id := caseOfUser(s, user)
-	name := demoEnterprises[user].name
+	name := driver.DemoEnterprises[user].Name
 	p.login("region")
 	p.open("/inbox")
 	p.press(`//nav[contains(@class, "tabs")]//a[contains(., "本单位待认领")]`)
 	p.press(fmt.Sprintf(`//table//a[contains(., "%s试点企业目录")]`, map[int]string{1: "第一批", 2: "第二批"}[batch]))
 	listed := p.text(chromedp.CSS(`section[aria-labelledby=pub-h]`))
 	require.Contains(t, listed, name, "the batch lists the enterprise")
-	for u, e := range demoEnterprises {
+	for u, e := range driver.DemoEnterprises {
 		if u != user {
-			require.NotContains(t, listed, e.name, "only the batch's enterprises")
+			require.NotContains(t, listed, e.Name, "only the batch's enterprises")
 		}
 	}
 	p.checkpoint("publishing")
@@ -582,9 +583,9 @@ type sittingPlan struct {
 }
 
 var sittingPlans = map[string]sittingPlan{
-	"desktop": {candidates: []sittingCandidate{{"考生甲", demoIDNumber("150105", 511), 80, 75}, {"考生乙", demoIDNumber("150105", 521), 50, 90},
-		{"考生丙", demoIDNumber("150105", 531), 70, 65}}, reject: "考生丙"},
-	"phone": {candidates: []sittingCandidate{{"考生丁", demoIDNumber("150102", 611), 85, 82}, {"考生戊", demoIDNumber("150102", 621), 40, 70}}},
+	"desktop": {candidates: []sittingCandidate{{"考生甲", driver.DemoIDNumber("150105", 511), 80, 75}, {"考生乙", driver.DemoIDNumber("150105", 521), 50, 90},
+		{"考生丙", driver.DemoIDNumber("150105", 531), 70, 65}}, reject: "考生丙"},
+	"phone": {candidates: []sittingCandidate{{"考生丁", driver.DemoIDNumber("150102", 611), 85, 82}, {"考生戊", driver.DemoIDNumber("150102", 621), 40, 70}}},
 }
 
 // issuedCertificate is a certificate a sitting led to, as the public may look it up.
@@ -601,7 +602,7 @@ type issuedCertificate struct {
 // approves. The enterprise sees the certificate numbers on the sitting page.
 func sittingJourney(t *testing.T, s *stack, browser context.Context, p *page, user string, plan sittingPlan) issuedCertificate {
 	caseID := caseOfUser(s, user)
-	name := demoEnterprises[user].name
+	name := driver.DemoEnterprises[user].Name
 	docs := []map[string]string{}
 	for kind, purpose := range map[string]string{"work_plan": models.PurposeWorkPlan, "evaluation_spec": models.PurposeEvaluationSpec} {
 		ref := s.upload(user, purpose, models.AttachmentPurposeNames[purpose]+".pdf")
@@ -830,7 +831,7 @@ func stalledJourney(t *testing.T, s *stack, p *page, applicant, leagueUser strin
 
 	official, err := s.db.UserByUsername(ctx, leagueUser)
 	require.NoError(t, err)
-	name := demoEnterprises[applicant].name
+	name := driver.DemoEnterprises[applicant].Name
 	p.login("admin")
 	p.open("/admin/stalled")
 	require.Contains(t, p.main(), "待办逾期")

@@ -14,6 +14,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"skillcert/api"
+	"skillcert/internal/driver"
 	"skillcert/models"
 	"skillcert/worker"
 	"skillcert/worker/devserver"
@@ -136,7 +137,7 @@ func runDev(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Writer)
 				log.Warn("demo cases not staged", "err", err)
 				return
 			}
-			if err := seedDemoCases(ctx, base, cfg.DemoPassword, log); err != nil {
+			if err := driver.SeedDemoCases(ctx, base, cfg.DemoPassword, log); err != nil {
 				log.Warn("demo cases not staged", "err", err)
 			}
 		}()

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"skillcert/domain"
+	"skillcert/internal/driver"
 	"skillcert/models"
 	"skillcert/models/validate"
 	"skillcert/workflows"
@@ -47,16 +48,16 @@ func (s *stack) assessmentJourney(t *testing.T, caseID string) {
 		var c models.SessionCandidate
 		return s.call("dairy", http.MethodPost, "/api/v1/sessions/"+sessionID+"/candidates", map[string]any{"name": name, "id_number": id, "employee": employee}, &c), c
 	}
-	st, _ = add("外单位人员", demoIDNumber("150105", 501), false)
+	st, _ = add("外单位人员", driver.DemoIDNumber("150105", 501), false)
 	require.Equal(t, http.StatusUnprocessableEntity, st)
 	st, _ = add("错号", "340524198001010013", true)
 	require.Equal(t, http.StatusUnprocessableEntity, st)
-	_, a := add("考生甲", demoIDNumber("150105", 511), true)
-	_, b := add("考生乙", demoIDNumber("150105", 521), true)
-	_, c := add("考生丙", demoIDNumber("150105", 531), true)
+	_, a := add("考生甲", driver.DemoIDNumber("150105", 511), true)
+	_, b := add("考生乙", driver.DemoIDNumber("150105", 521), true)
+	_, c := add("考生丙", driver.DemoIDNumber("150105", 531), true)
 	require.NotEmpty(t, c.ID)
 	require.Contains(t, a.IDMasked, "****")
-	st, _ = add("考生甲", demoIDNumber("150105", 511), true)
+	st, _ = add("考生甲", driver.DemoIDNumber("150105", 511), true)
 	require.Equal(t, http.StatusUnprocessableEntity, st, "registered twice")
 
 	score := func(cand models.SessionCandidate, theory, skill int) int {
@@ -142,7 +143,7 @@ func (s *stack) assessmentJourney(t *testing.T, caseID string) {
 	require.EqualValues(t, 2, report.Items[0].Passed)
 	require.InDelta(t, 66.6, report.Items[0].PassRate, 0.01)
 
-	s.assertPublicCertificate(t, "考生甲", demoIDNumber("150105", 511), numbers["考生甲"])
+	s.assertPublicCertificate(t, "考生甲", driver.DemoIDNumber("150105", 511), numbers["考生甲"])
 }
 
 type publicQuery struct {

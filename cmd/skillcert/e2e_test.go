@@ -24,6 +24,7 @@ import (
 	sdkworker "go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
+	"skillcert/internal/driver"
 	"skillcert/models"
 	"skillcert/models/appcheck"
 	"skillcert/models/dbtest"
@@ -78,7 +79,7 @@ func (s *stack) upload(user, purpose, name string) models.AttachmentRef {
 
 // applicationForm builds a complete application for a demo enterprise, uploading its evidence.
 func (s *stack) applicationForm(user string) appcheck.Form {
-	f, err := demoForm(user, func(p, n string) (models.AttachmentRef, error) { return s.upload(user, p, n), nil })
+	f, err := driver.DemoForm(user, func(p, n string) (models.AttachmentRef, error) { return s.upload(user, p, n), nil })
 	require.NoError(s.t, err)
 	return f
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"skillcert/api"
+	"skillcert/internal/driver"
 	"skillcert/models"
 	"skillcert/models/dbtest"
 )
@@ -67,7 +68,7 @@ func TestPublicQueryUnderLoad(t *testing.T) {
 					_, _ = io.Copy(io.Discard, resp.Body)
 					resp.Body.Close()
 					if resp.StatusCode != http.StatusOK {
-						err = &statusError{Method: http.MethodGet, Path: resp.Request.URL.Path, Status: resp.StatusCode}
+						err = &driver.StatusError{Method: http.MethodGet, Path: resp.Request.URL.Path, Status: resp.StatusCode}
 					}
 				}
 				if err != nil {

@@ -19,6 +19,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"skillcert/internal/driver"
 	"skillcert/models"
 	"skillcert/models/pii"
 	"skillcert/workflows"
@@ -142,10 +143,10 @@ func TestKillNineDuringLifecycle(t *testing.T) {
 		}
 	}()
 
-	drv := newLifecycleDriver(p.base, password, enterprises, quiet)
+	drv := driver.New(p.base, password, enterprises, quiet)
 	done := make(chan error, 1)
 	start := time.Now()
-	go func() { done <- drv.run(ctx) }()
+	go func() { done <- drv.Run(ctx) }()
 
 	// Kill at random points spread over the whole run: after a random share of the run's
 	// writes (about 17 per case: forms, decisions, sittings), plus a random 0–400 ms.
@@ -167,7 +168,7 @@ func TestKillNineDuringLifecycle(t *testing.T) {
 	var runErr error
 	finished := false
 	for _, target := range targets {
-		for !finished && drv.writes.Load() < target {
+		for !finished && drv.Writes.Load() < target {
 			select {
 			case runErr = <-done:
 				finished = true
@@ -180,7 +181,7 @@ func TestKillNineDuringLifecycle(t *testing.T) {
 		time.Sleep(time.Duration(r.IntN(400)) * time.Millisecond)
 		p.kill()
 		killed++
-		t.Logf("%5.1fs kill -9 #%d after %d HTTP writes", time.Since(start).Seconds(), killed, drv.writes.Load())
+		t.Logf("%5.1fs kill -9 #%d after %d HTTP writes", time.Since(start).Seconds(), killed, drv.Writes.Load())
 		p.start()
 	}
 	if !finished {
@@ -196,7 +197,7 @@ func TestKillNineDuringLifecycle(t *testing.T) {
 	db, err = openDB(ctx, cfg, quiet, false)
 	require.NoError(t, err)
 	defer db.Close()
-	rep, err := verifyLifecycle(ctx, db, enterprises)
+	rep, err := driver.Verify(ctx, db, enterprises)
 	require.NoError(t, err)
 	require.Equal(t, cases, rep.Cases)
 	require.Equal(t, cases, rep.Sittings)

@@ -1,4 +1,4 @@
-package main
+package driver
 
 import (
 	"bytes"
@@ -20,27 +20,27 @@ import (
 )
 
 // demoEnterprise describes a demo enterprise account's registration.
-type demoEnterprise struct{ name, address, credit, area string }
+type demoEnterprise struct{ Name, Address, Credit, Area string }
 
-// demoEnterprises are the demo enterprise accounts (models.SeedDemo creates them).
-var demoEnterprises = map[string]demoEnterprise{
+// DemoEnterprises are the demo enterprise accounts (models.SeedDemo creates them).
+var DemoEnterprises = map[string]demoEnterprise{
 	"dairy":  {"呼和浩特乳业示范有限公司", "呼和浩特市赛罕区金桥开发区示范路1号", "91150105MA0N00001B", "0471"},
 	"rare":   {"包头稀土冶炼示范股份有限公司", "包头市昆都仑区钢铁大街示范路2号", "91150203MA0N00002N", "0472"},
 	"energy": {"鄂尔多斯能源化工示范有限公司", "鄂尔多斯市东胜区能源路3号", "91150602MA0N000030", "0477"},
 	"power":  {"呼和浩特电力检修示范有限公司", "呼和浩特市新城区电力路4号", "91150102MA0N000049", "0471"},
 }
 
-// demoIDNumber makes a valid resident ID number in a division for a sequence number.
-func demoIDNumber(division string, seq int) string {
+// DemoIDNumber makes a valid resident ID number in a division for a sequence number.
+func DemoIDNumber(division string, seq int) string {
 	first := fmt.Sprintf("%s19850101%03d", division, seq)
 	c, _ := validate.IDNumberCheckChar(first)
 	return first + string(c)
 }
 
-// demoForm is a complete, valid application of a demo enterprise; upload stores one evidence
+// DemoForm is a complete, valid application of a demo enterprise; upload stores one evidence
 // document of a purpose and returns its reference.
-func demoForm(user string, upload func(purpose, name string) (models.AttachmentRef, error)) (appcheck.Form, error) {
-	return enterpriseForm(demoEnterprises[user], upload)
+func DemoForm(user string, upload func(purpose, name string) (models.AttachmentRef, error)) (appcheck.Form, error) {
+	return enterpriseForm(DemoEnterprises[user], upload)
 }
 
 // enterpriseForm is a complete, valid application of an enterprise.
@@ -54,10 +54,10 @@ func enterpriseForm(e demoEnterprise, upload func(purpose, name string) (models.
 		ref, err = upload(p, models.AttachmentPurposeNames[p]+".pdf")
 		return []models.AttachmentRef{ref}
 	}
-	div := e.credit[2:8]
+	div := e.Credit[2:8]
 	f := appcheck.Form{
-		Applicant: models.Applicant{Name: e.name, Address: e.address, CreditCode: e.credit},
-		Contact:   models.Contact{Name: "王敏", Post: "人力资源部部长", Landline: "(" + e.area + ")6606214", Mobile: "13800138000", Email: "hr@example.com"},
+		Applicant: models.Applicant{Name: e.Name, Address: e.Address, CreditCode: e.Credit},
+		Contact:   models.Contact{Name: "王敏", Post: "人力资源部部长", Landline: "(" + e.Area + ")6606214", Mobile: "13800138000", Email: "hr@example.com"},
 		Rules:     one(models.PurposeRules),
 		Occupations: []models.OccupationRow{
 			{Name: "电工", Code: "6-31-01-03", Fee: "300", Levels: validate.LevelRange{Low: validate.Level5, High: validate.Level3}},
@@ -67,13 +67,13 @@ func enterpriseForm(e demoEnterprise, upload func(purpose, name string) (models.
 		Site:       models.Site{Description: "实训基地2000平方米，理论考场3间。", Ownership: one(models.PurposeSite)},
 		Equipment:  []models.EquipmentRow{{Name: "电工实训台", Brand: "亚龙", Model: "YL-156A", Quantity: 10, Ownership: "自有"}},
 		ExamSystem: "机考系统一套，考场全覆盖高清视频监控。",
-		Staff:      []appcheck.StaffRow{{Name: "李强", IDNumber: demoIDNumber(div, 11), Title: "评价中心主任", Education: "本科", Duties: "统筹评价工作", Employee: true}},
+		Staff:      []appcheck.StaffRow{{Name: "李强", IDNumber: DemoIDNumber(div, 11), Title: "评价中心主任", Education: "本科", Duties: "统筹评价工作", Employee: true}},
 		Assessors: []appcheck.ExpertRow{
-			{Name: "赵刚", IDNumber: demoIDNumber(div, 21), Employer: "本单位", Title: "高级技师", Education: "大专", Occupation: "电工", Employee: true},
-			{Name: "孙丽", IDNumber: demoIDNumber(div, 32), Employer: "内蒙古工业大学", Title: "教授", Education: "博士", Occupation: "化学检验员",
+			{Name: "赵刚", IDNumber: DemoIDNumber(div, 21), Employer: "本单位", Title: "高级技师", Education: "大专", Occupation: "电工", Employee: true},
+			{Name: "孙丽", IDNumber: DemoIDNumber(div, 32), Employer: "内蒙古工业大学", Title: "教授", Education: "博士", Occupation: "化学检验员",
 				Agreement: one(models.PurposeAgreement)},
 		},
-		Supervisors: []appcheck.ExpertRow{{Name: "周平", IDNumber: demoIDNumber(div, 41), Employer: "本单位", Title: "质量部经理", Education: "本科",
+		Supervisors: []appcheck.ExpertRow{{Name: "周平", IDNumber: DemoIDNumber(div, 41), Employer: "本单位", Title: "质量部经理", Education: "本科",
 			Occupation: "电工", Employee: true}},
 	}
 	for i := range f.Conditions {
@@ -121,14 +121,14 @@ func (c *demoClient) do(ctx context.Context, method, path string, body, out any)
 	return c.send(req, out)
 }
 
-// statusError is an answer of the server other than 2xx.
-type statusError struct {
+// StatusError is an answer of the server other than 2xx.
+type StatusError struct {
 	Method, Path string
 	Status       int
 	Body         string
 }
 
-func (e *statusError) Error() string {
+func (e *StatusError) Error() string {
 	return fmt.Sprintf("%s %s: %d %s", e.Method, e.Path, e.Status, e.Body)
 }
 
@@ -143,7 +143,7 @@ func (c *demoClient) send(req *http.Request, out any) error {
 		return err
 	}
 	if resp.StatusCode >= 300 {
-		return &statusError{Method: req.Method, Path: req.URL.Path, Status: resp.StatusCode, Body: string(raw)}
+		return &StatusError{Method: req.Method, Path: req.URL.Path, Status: resp.StatusCode, Body: string(raw)}
 	}
 	if out != nil {
 		return json.Unmarshal(raw, out)
@@ -174,7 +174,7 @@ func (c *demoClient) upload(ctx context.Context, purpose, name string) (models.A
 
 // submit fills in and submits the enterprise's application; it returns the application ID.
 func (c *demoClient) submit(ctx context.Context, user string) (string, error) {
-	return c.submitAs(ctx, demoEnterprises[user])
+	return c.submitAs(ctx, DemoEnterprises[user])
 }
 
 // submitAs fills in and submits an enterprise's application; it returns the application ID.
@@ -218,10 +218,10 @@ func (c *demoClient) decideCase(ctx context.Context, caseID, kind string, body m
 	return fmt.Errorf("no open %s task for case %s", kind, caseID)
 }
 
-// seedDemoCases stages the demo enterprises in different stages on a fresh data directory:
+// SeedDemoCases stages the demo enterprises in different stages on a fresh data directory:
 // 乳业 an active pilot with issued certificates, 电力检修 returned for correction, 稀土 waiting
 // for 包头's review, 能源化工 with a draft only.
-func seedDemoCases(ctx context.Context, base, password string, log *slog.Logger) error {
+func SeedDemoCases(ctx context.Context, base, password string, log *slog.Logger) error {
 	clients := map[string]*demoClient{}
 	for _, u := range []string{"dairy", "power", "rare", "energy", "hohhot"} {
 		c, err := newDemoClient(ctx, base, u, password)
@@ -249,10 +249,10 @@ func seedDemoCases(ctx context.Context, base, password string, log *slog.Logger)
 	// 乳业 goes the whole way, as the lifecycle benchmark's actors take it: accepted, in
 	// 呼和浩特's summary, scored, approved, published, work plan filed, a sitting with three
 	// candidates (two pass), audited, certificates issued.
-	e := demoEnterprises["dairy"]
-	dairy := models.BenchEnterprise{Username: "dairy", Name: e.name, CreditCode: e.credit, County: e.credit[2:8], League: "150100", Address: e.address}
-	drv := newLifecycleDriver(base, password, []models.BenchEnterprise{dairy}, log)
-	if err := drv.run(ctx); err != nil {
+	e := DemoEnterprises["dairy"]
+	dairy := models.BenchEnterprise{Username: "dairy", Name: e.Name, CreditCode: e.Credit, County: e.Credit[2:8], League: "150100", Address: e.Address}
+	drv := New(base, password, []models.BenchEnterprise{dairy}, log)
+	if err := drv.Run(ctx); err != nil {
 		return fmt.Errorf("demo pilot of dairy: %w", err)
 	}
 	var numbers []string

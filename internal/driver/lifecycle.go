@@ -1,4 +1,4 @@
-package main
+package driver
 
 import (
 	"context"
@@ -17,13 +17,13 @@ import (
 	"skillcert/workflows"
 )
 
-// lifecycleDriver takes enterprise cases through every stage, from the application to issued
+// Driver takes enterprise cases through every stage, from the application to issued
 // certificates, through the HTTP API, acting as each person would: the enterprise, its league,
 // the drawn experts, the region and the appraisal centre. Every round reads the case as the
 // server has it and does what is due next, so the server may crash and restart at any point:
 // the driver waits for it and goes on from what the server says (decisions and sittings carry
 // request keys, so a request whose answer was lost acts once).
-type lifecycleDriver struct {
+type Driver struct {
 	base, password string
 	enterprises    []models.BenchEnterprise
 	log            *slog.Logger
@@ -36,8 +36,8 @@ type lifecycleDriver struct {
 	stages  map[string]string // case ID → last stage seen
 	leagues map[string]string // case ID → league code
 
-	// writes counts the requests that changed something (decisions, forms, sittings).
-	writes atomic.Int64
+	// Writes counts the requests that changed something (decisions, forms, sittings).
+	Writes atomic.Int64
 }
 
 // benchLeagueOfficials are the demo league officials of the benchmark enterprises' leagues.
@@ -58,14 +58,14 @@ var benchCandidates = []struct {
 // benchApproved is the directory scope the region approves for every benchmark enterprise.
 var benchApproved = []map[string]any{{"code": "6-31-01-03", "name": "电工", "levels": map[string]int{"low": 5, "high": 4}}}
 
-func newLifecycleDriver(base, password string, enterprises []models.BenchEnterprise, log *slog.Logger) *lifecycleDriver {
-	return &lifecycleDriver{base: base, password: password, enterprises: enterprises, log: log, patience: 3 * time.Minute,
+func New(base, password string, enterprises []models.BenchEnterprise, log *slog.Logger) *Driver {
+	return &Driver{base: base, password: password, enterprises: enterprises, log: log, patience: 3 * time.Minute,
 		clients: map[string]*demoClient{}, experts: map[string]string{}, stages: map[string]string{}, leagues: map[string]string{}}
 }
 
 // unreachable tells whether err means the server is not answering (down or restarting).
 func unreachable(err error) bool {
-	var se *statusError
+	var se *StatusError
 	if errors.As(err, &se) {
 		return se.Status == http.StatusBadGateway || se.Status == http.StatusServiceUnavailable || se.Status == http.StatusGatewayTimeout
 	}
@@ -74,7 +74,7 @@ func unreachable(err error) bool {
 
 // statusOf is the HTTP status of an error of the server, 0 for others.
 func statusOf(err error) int {
-	var se *statusError
+	var se *StatusError
 	if errors.As(err, &se) {
 		return se.Status
 	}
@@ -82,7 +82,7 @@ func statusOf(err error) int {
 }
 
 // client is the logged-in session of a user, logging in (again) when needed.
-func (d *lifecycleDriver) client(ctx context.Context, user string) (*demoClient, error) {
+func (d *Driver) client(ctx context.Context, user string) (*demoClient, error) {
 	d.mu.Lock()
 	c := d.clients[user]
 	d.mu.Unlock()
@@ -100,7 +100,7 @@ func (d *lifecycleDriver) client(ctx context.Context, user string) (*demoClient,
 }
 
 // wait runs f until it succeeds or fails for another reason than an unreachable server.
-func (d *lifecycleDriver) wait(ctx context.Context, f func() error) error {
+func (d *Driver) wait(ctx context.Context, f func() error) error {
 	deadline := time.Now().Add(d.patience)
 	for {
 		err := f()
@@ -116,7 +116,7 @@ func (d *lifecycleDriver) wait(ctx context.Context, f func() error) error {
 }
 
 // call sends a JSON request as user, waiting out a server that is down.
-func (d *lifecycleDriver) call(ctx context.Context, user, method, path string, body, out any) error {
+func (d *Driver) call(ctx context.Context, user, method, path string, body, out any) error {
 	return d.wait(ctx, func() error {
 		c, err := d.client(ctx, user)
 		if err != nil {
@@ -133,17 +133,17 @@ func (d *lifecycleDriver) call(ctx context.Context, user, method, path string, b
 }
 
 // write is call for a request that changes something; it is counted.
-func (d *lifecycleDriver) write(ctx context.Context, user, method, path string, body, out any) error {
+func (d *Driver) write(ctx context.Context, user, method, path string, body, out any) error {
 	err := d.call(ctx, user, method, path, body, out)
 	if err == nil {
-		d.writes.Add(1)
+		d.Writes.Add(1)
 	}
 	return err
 }
 
 // decide decides a task once: the request key makes a repeat (after a lost answer) harmless,
 // and a task someone closed meanwhile (409) is not an error.
-func (d *lifecycleDriver) decide(ctx context.Context, user string, t models.Task, body map[string]any) error {
+func (d *Driver) decide(ctx context.Context, user string, t models.Task, body map[string]any) error {
 	body["request_key"] = "bench"
 	err := d.write(ctx, user, http.MethodPost, "/api/v1/tasks/"+t.ID+"/decision", body, nil)
 	if statusOf(err) == http.StatusConflict {
@@ -155,11 +155,11 @@ func (d *lifecycleDriver) decide(ctx context.Context, user string, t models.Task
 // run drives every enterprise's case to issued certificates, all at once (a case waits for its
 // league's summary and the publication, which wait for every case), with the officials'
 // campaign-wide steps taken as soon as they are due.
-func (d *lifecycleDriver) run(ctx context.Context) error {
+func (d *Driver) Run(ctx context.Context) error {
 	if err := d.loadExperts(ctx); err != nil {
 		return err
 	}
-	if err := d.logIn(ctx); err != nil {
+	if err := d.LogIn(ctx); err != nil {
 		return err
 	}
 	ctx, cancel := context.WithCancelCause(ctx)
@@ -188,9 +188,9 @@ func (d *lifecycleDriver) run(ctx context.Context) error {
 	return ctx.Err()
 }
 
-// logIn logs every actor in (a password check is deliberately slow), so that run measures the
+// LogIn logs every actor in (a password check is deliberately slow), so that run measures the
 // work of the cases, not the logins.
-func (d *lifecycleDriver) logIn(ctx context.Context) error {
+func (d *Driver) LogIn(ctx context.Context) error {
 	users := []string{"region", "centre"}
 	for _, u := range benchLeagueOfficials {
 		users = append(users, u)
@@ -208,7 +208,7 @@ func (d *lifecycleDriver) logIn(ctx context.Context) error {
 }
 
 // loadExperts learns the expert accounts' user IDs (tasks name their assignee by ID).
-func (d *lifecycleDriver) loadExperts(ctx context.Context) error {
+func (d *Driver) loadExperts(ctx context.Context) error {
 	for _, u := range []string{"expert1", "expert2", "expert3", "expert4"} {
 		var me struct {
 			User models.User `json:"user"`
@@ -234,7 +234,7 @@ type sittingDetail struct {
 }
 
 // runCase takes one enterprise's case from its application to issued certificates.
-func (d *lifecycleDriver) runCase(ctx context.Context, e models.BenchEnterprise) error {
+func (d *Driver) runCase(ctx context.Context, e models.BenchEnterprise) error {
 	caseID, err := d.ensureSubmitted(ctx, e)
 	if err != nil {
 		return err
@@ -296,7 +296,7 @@ func (d *lifecycleDriver) runCase(ctx context.Context, e models.BenchEnterprise)
 
 // ensureSubmitted submits the enterprise's application unless it has been already; it returns
 // the application's (and case's) ID.
-func (d *lifecycleDriver) ensureSubmitted(ctx context.Context, e models.BenchEnterprise) (string, error) {
+func (d *Driver) ensureSubmitted(ctx context.Context, e models.BenchEnterprise) (string, error) {
 	var v struct {
 		ID     string `json:"id"`
 		Status string `json:"status"`
@@ -313,12 +313,12 @@ func (d *lifecycleDriver) ensureSubmitted(ctx context.Context, e models.BenchEnt
 			if err != nil {
 				return err
 			}
-			_, err = c.submitAs(ctx, demoEnterprise{name: e.Name, address: e.Address, credit: e.CreditCode, area: benchAreaCodes[e.League]})
+			_, err = c.submitAs(ctx, demoEnterprise{Name: e.Name, Address: e.Address, Credit: e.CreditCode, Area: benchAreaCodes[e.League]})
 			return err
 		})
 		switch {
 		case err == nil:
-			d.writes.Add(1)
+			d.Writes.Add(1)
 			return v.ID, nil
 		case statusOf(err) != http.StatusConflict:
 			// 409: a submission or draft save whose answer was lost went through; read again.
@@ -328,7 +328,7 @@ func (d *lifecycleDriver) ensureSubmitted(ctx context.Context, e models.BenchEnt
 }
 
 // act does a case task's decision as the person it waits for; it reports whether it acted.
-func (d *lifecycleDriver) act(ctx context.Context, e models.BenchEnterprise, t models.Task) (bool, error) {
+func (d *Driver) act(ctx context.Context, e models.BenchEnterprise, t models.Task) (bool, error) {
 	var user string
 	body := map[string]any{}
 	switch t.Kind {
@@ -370,7 +370,7 @@ func (d *lifecycleDriver) act(ctx context.Context, e models.BenchEnterprise, t m
 
 // workPlan uploads the work plan and the evaluation specification and returns them as the
 // decision's documents.
-func (d *lifecycleDriver) workPlan(ctx context.Context, user string) ([]map[string]string, error) {
+func (d *Driver) workPlan(ctx context.Context, user string) ([]map[string]string, error) {
 	var docs []map[string]string
 	for _, doc := range []struct{ kind, purpose, name string }{
 		{"work_plan", models.PurposeWorkPlan, "工作方案.pdf"}, {"evaluation_spec", models.PurposeEvaluationSpec, "评价规范.pdf"},
@@ -394,7 +394,7 @@ func (d *lifecycleDriver) workPlan(ctx context.Context, user string) ([]map[stri
 
 // sitting plans the case's sitting, registers its candidates and enters their scores, as far as
 // not done yet; it reports whether the certificates are issued and whether it acted.
-func (d *lifecycleDriver) sitting(ctx context.Context, e models.BenchEnterprise, caseID string) (issued, acted bool, err error) {
+func (d *Driver) sitting(ctx context.Context, e models.BenchEnterprise, caseID string) (issued, acted bool, err error) {
 	s, err := d.sittingOf(ctx, caseID)
 	if err != nil {
 		return false, false, err
@@ -443,7 +443,7 @@ func (d *lifecycleDriver) sitting(ctx context.Context, e models.BenchEnterprise,
 }
 
 // sittingOf is the case's (only) sitting with its candidates, nil before it is planned.
-func (d *lifecycleDriver) sittingOf(ctx context.Context, caseID string) (*sittingDetail, error) {
+func (d *Driver) sittingOf(ctx context.Context, caseID string) (*sittingDetail, error) {
 	var l struct {
 		Items []models.AssessmentSession `json:"items"`
 	}
@@ -464,7 +464,7 @@ func (d *lifecycleDriver) sittingOf(ctx context.Context, caseID string) (*sittin
 }
 
 // sittingScored tells whether every candidate of the case's sitting has been registered and scored.
-func (d *lifecycleDriver) sittingScored(ctx context.Context, caseID string) (bool, error) {
+func (d *Driver) sittingScored(ctx context.Context, caseID string) (bool, error) {
 	s, err := d.sittingOf(ctx, caseID)
 	if err != nil || s == nil || len(s.Candidates) < len(benchCandidates) {
 		return false, err
@@ -488,7 +488,7 @@ func benchIDNumber(e models.BenchEnterprise, i int) string {
 // runOfficials takes the campaign-wide steps when they are due: each league submits its
 // summary once all its cases are accepted, and the region publishes the directory once every
 // case is awaiting publication.
-func (d *lifecycleDriver) runOfficials(ctx context.Context, done <-chan struct{}) error {
+func (d *Driver) runOfficials(ctx context.Context, done <-chan struct{}) error {
 	submitted := map[string]bool{}
 	published := false
 	var lastSupplement time.Time
@@ -579,7 +579,7 @@ func (d *lifecycleDriver) runOfficials(ctx context.Context, done <-chan struct{}
 }
 
 // decideOpen decides the open tasks of a kind in user's inbox; it reports whether there was one.
-func (d *lifecycleDriver) decideOpen(ctx context.Context, user, kind string, body map[string]any) (bool, error) {
+func (d *Driver) decideOpen(ctx context.Context, user, kind string, body map[string]any) (bool, error) {
 	var l struct {
 		Items []models.Task `json:"items"`
 	}
@@ -592,148 +592,4 @@ func (d *lifecycleDriver) decideOpen(ctx context.Context, user, kind string, bod
 		}
 	}
 	return len(l.Items) > 0, nil
-}
-
-// casesOf reads the cases of the benchmark enterprises.
-func casesOf(ctx context.Context, db *models.DB, enterprises []models.BenchEnterprise) ([]models.Case, error) {
-	credits := make([]string, len(enterprises))
-	for i, e := range enterprises {
-		credits[i] = e.CreditCode
-	}
-	var cases []models.Case
-	err := db.WithContext(ctx).Where("enterprise_id IN (SELECT id FROM enterprises WHERE credit_code IN ?)", credits).Find(&cases).Error
-	return cases, err
-}
-
-// lifecycleReport is what verifyLifecycle found.
-type lifecycleReport struct {
-	Cases, Sittings, Certificates, Decisions, Notifications, Events int
-}
-
-// verifyLifecycle checks, in the database, that every benchmark enterprise's case went the whole
-// way exactly once: one sitting with its certificates issued, one certificate per passed
-// candidate, every decided task decided once, the same timeline for every case (a lost or a
-// repeated step would make one differ), no notification twice, and an intact audit chain.
-func verifyLifecycle(ctx context.Context, db *models.DB, enterprises []models.BenchEnterprise) (lifecycleReport, error) {
-	var r lifecycleReport
-	cases, err := casesOf(ctx, db, enterprises)
-	if err != nil {
-		return r, err
-	}
-	if len(cases) != len(enterprises) {
-		return r, fmt.Errorf("%d cases for %d enterprises", len(cases), len(enterprises))
-	}
-	var problems []error
-	var reference map[string]int
-	passing := 0
-	for _, bc := range benchCandidates {
-		if bc.theory >= 60 && bc.skill >= 60 {
-			passing++
-		}
-	}
-	for _, c := range cases {
-		r.Cases++
-		if c.Stage != workflows.StageActive {
-			problems = append(problems, fmt.Errorf("case %s is in stage %s", c.ID, c.Stage))
-		}
-		ss, err := db.SessionsOfCase(ctx, c.ID)
-		if err != nil {
-			return r, err
-		}
-		if len(ss) != 1 || ss[0].Status != models.SessionIssued {
-			problems = append(problems, fmt.Errorf("case %s: %d sittings (want one, issued)", c.ID, len(ss)))
-			continue
-		}
-		r.Sittings++
-		cands, err := db.Candidates(ctx, ss[0].ID)
-		if err != nil {
-			return r, err
-		}
-		withNumber := 0
-		for _, x := range cands {
-			if x.CertificateNumber != "" {
-				withNumber++
-			}
-		}
-		var certs int64
-		if err := db.WithContext(ctx).Model(&models.Certificate{}).Where("session_id = ?", ss[0].ID).Count(&certs).Error; err != nil {
-			return r, err
-		}
-		r.Certificates += int(certs)
-		if len(cands) != len(benchCandidates) || withNumber != passing || int(certs) != passing {
-			problems = append(problems, fmt.Errorf("case %s: %d candidates, %d numbered, %d certificates (want %d, %d, %d)",
-				c.ID, len(cands), withNumber, certs, len(benchCandidates), passing, passing))
-		}
-		var kinds []struct {
-			Kind string
-			N    int
-		}
-		if err := db.WithContext(ctx).Raw(`SELECT kind, COUNT(*) AS n FROM case_events WHERE case_id = ? GROUP BY kind`, c.ID).Scan(&kinds).Error; err != nil {
-			return r, err
-		}
-		timeline := map[string]int{}
-		for _, k := range kinds {
-			if k.Kind == "awaiting_supplementary" {
-				continue // a case accepted after its league's summary waited for the supplementary report
-			}
-			timeline[k.Kind] = k.N
-			r.Events += k.N
-		}
-		if reference == nil {
-			reference = timeline
-		} else if fmt.Sprint(timeline) != fmt.Sprint(reference) {
-			problems = append(problems, fmt.Errorf("case %s timeline %v differs from %v", c.ID, timeline, reference))
-		}
-	}
-	caseIDs := make([]string, len(cases))
-	for i, c := range cases {
-		caseIDs[i] = c.ID
-	}
-	var dup []struct {
-		Key string
-		N   int
-	}
-	// A step recorded twice (same case, kind, actor and detail) would be a repeated decision.
-	if err := db.WithContext(ctx).Raw(`SELECT case_id || ' ' || kind AS key, COUNT(*) AS n FROM case_events WHERE case_id IN ?
-		GROUP BY case_id, kind, actor_id, detail_json HAVING COUNT(*) > 1`, caseIDs).Scan(&dup).Error; err != nil {
-		return r, err
-	}
-	for _, d := range dup {
-		problems = append(problems, fmt.Errorf("timeline event %s recorded %d times", d.Key, d.N))
-	}
-	// Every decided task of the cases has exactly one successful decision in the audit log.
-	var decided []struct {
-		ID string
-		N  int
-	}
-	if err := db.WithContext(ctx).Raw(`SELECT t.id, (SELECT COUNT(*) FROM audit_log a WHERE a.object_id = t.id AND a.action LIKE 'task.decide%' AND a.outcome = ?) AS n
-		FROM tasks t WHERE t.case_id IN ? AND t.decided_by <> ''`, models.OutcomeOK, caseIDs).Scan(&decided).Error; err != nil {
-		return r, err
-	}
-	for _, d := range decided {
-		r.Decisions++
-		if d.N != 1 {
-			problems = append(problems, fmt.Errorf("task %s has %d successful decisions", d.ID, d.N))
-		}
-	}
-	if err := db.WithContext(ctx).Raw(`SELECT user_id || ' ' || kind || ' ' || subject AS key, COUNT(*) AS n FROM notifications WHERE case_id IN ?
-		GROUP BY user_id, case_id, kind, subject HAVING COUNT(*) > 1`, caseIDs).Scan(&dup).Error; err != nil {
-		return r, err
-	}
-	for _, d := range dup {
-		problems = append(problems, fmt.Errorf("notification %q sent %d times", d.Key, d.N))
-	}
-	var notes int64
-	if err := db.WithContext(ctx).Model(&models.Notification{}).Where("case_id IN ?", caseIDs).Count(&notes).Error; err != nil {
-		return r, err
-	}
-	r.Notifications = int(notes)
-	rep, err := db.VerifyAudit(ctx)
-	if err != nil {
-		return r, err
-	}
-	if !rep.OK {
-		problems = append(problems, fmt.Errorf("audit chain broken at row %d: %s", rep.BrokenAt, rep.Problem))
-	}
-	return r, errors.Join(problems...)
 }
