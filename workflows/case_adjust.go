@@ -1,0 +1,230 @@
+package workflows
+
+import (
+	"encoding/json"
+	"strings"
+	"time"
+
+	"go.temporal.io/sdk/workflow"
+
+	"skillcert/activities"
+	"skillcert/domain"
+	"skillcert/models"
+)
+
+// Signals and adjustments are queued for the main loop so that every change of state happens
+// there, one at a time, in history order.
+
+func (w *caseWF) listenSignals() {
+	ctx := w.ctx
+	sum := workflow.GetSignalChannel(ctx, SummarySubmittedSignal)
+	pub := workflow.GetSignalChannel(ctx, PublishedSignal)
+	comp := workflow.GetSignalChannel(ctx, ComplaintOutcomeSignal)
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		for {
+			sel := workflow.NewSelector(ctx)
+			sel.AddReceive(sum, func(c workflow.ReceiveChannel, _ bool) {
+				var s SummarySubmitted
+				c.Receive(ctx, &s)
+				w.st.SummaryIn = true
+			})
+			sel.AddReceive(pub, func(c workflow.ReceiveChannel, _ bool) {
+				var p Published
+				c.Receive(ctx, &p)
+				w.interrupt = append(w.interrupt, func() error { return w.onPublished(p) })
+			})
+			sel.AddReceive(comp, func(c workflow.ReceiveChannel, _ bool) {
+				var o ComplaintOutcome
+				c.Receive(ctx, &o)
+				w.interrupt = append(w.interrupt, func() error { return w.onComplaint(o) })
+			})
+			sel.Select(ctx)
+		}
+	})
+}
+
+func (w *caseWF) onPublished(p Published) error {
+	if w.st.Stage != StageAwaitingPublication || p.Batch != w.st.Batch {
+		return nil
+	}
+	var facts activities.DirectoryFacts
+	actx := workflow.WithActivityOptions(w.ctx, QuickActivityOptions)
+	var a *activities.Activities
+	if err := workflow.ExecuteActivity(actx, a.EnterpriseFacts, w.in.CaseID).Get(actx, &facts); err != nil {
+		return err
+	}
+	occ, _ := json.Marshal(w.st.Approved)
+	tr := models.Transition{Directory: []models.DirectoryEntry{{CaseID: w.in.CaseID, CampaignID: w.in.CampaignID,
+		EnterpriseID: w.in.EnterpriseID, Batch: w.st.Batch, EnterpriseName: facts.Name, Address: facts.Address,
+		ContactName: facts.ContactName, ContactPhone: facts.ContactPhone, JurisdictionCode: w.in.Jurisdiction,
+		OccupationsJSON: string(occ), Status: "active"}}}
+	w.st.Stage = StagePreparation
+	w.event(&tr, "published", "已列入公布的试点企业目录，进入前期准备", nil, true, nil)
+	w.openTask(&tr, KindWorkPlan, domain.RoleEnterpriseUser, w.enterpriseDomain(), "", w.in.Timing.WorkPlanDays, 0)
+	tr.Notify = append(tr.Notify, w.notifyEnterprise("试点企业目录已公布", "您的企业已列入公布的试点企业目录。请制定工作方案和评价规范报自治区备案。"))
+	return w.commit(tr)
+}
+
+func (w *caseWF) onComplaint(o ComplaintOutcome) error {
+	tr := models.Transition{}
+	switch o.Outcome {
+	case "suspend":
+		if w.st.Stage == StageClosed || w.st.Stage == StageSuspended {
+			return nil
+		}
+		if w.st.Stage != StageActive && w.st.Stage != StagePreparation && w.st.Stage != StageFiling {
+			// Not a pilot yet: nothing to suspend. Record the finding; the case goes on.
+			w.event(&tr, "complaint_upheld", "投诉核查属实（申报尚未列入目录，不暂停）："+o.Reason, &o.Actor, false, nil)
+			break
+		}
+		w.suspend(&tr, "投诉核查：暂停试点。"+o.Reason, &o.Actor)
+	case "remove":
+		if w.st.Stage == StageClosed {
+			return nil
+		}
+		w.remove(&tr, "投诉核查：移出目录。"+o.Reason, &o.Actor)
+	case "rectify":
+		w.event(&tr, "rectification_ordered", "投诉核查：责令整改。"+o.Reason, &o.Actor, true, nil)
+		tr.Notify = append(tr.Notify, w.notifyEnterprise("责令整改通知", "经核查，请按要求整改："+o.Reason))
+	default:
+		w.event(&tr, "complaint_dismissed", "一件投诉经核查不予支持", &o.Actor, false, nil)
+	}
+	return w.commit(tr)
+}
+
+func (w *caseWF) cancelTasks(tr *models.Transition, why string) {
+	for _, t := range w.Tasks {
+		tr.CloseTasks = append(tr.CloseTasks, models.TaskClose{ID: t.ID, Status: models.TaskCancelled, Outcome: why})
+	}
+	w.Tasks = nil
+}
+
+func (w *caseWF) suspend(tr *models.Transition, summary string, actor *Actor) {
+	w.st.PrevStage = w.st.Stage
+	w.cancelTasks(tr, "suspended")
+	w.st.Stage = StageSuspended
+	tr.DirectoryStatus = map[string]string{w.in.CaseID: "suspended"}
+	w.event(tr, "suspended", summary, actor, true, nil)
+	tr.Notify = append(tr.Notify, w.notifyEnterprise("试点资格暂停", summary))
+}
+
+func (w *caseWF) remove(tr *models.Transition, summary string, actor *Actor) {
+	w.cancelTasks(tr, "removed")
+	w.st.Stage, w.st.Outcome = StageClosed, "removed"
+	tr.DirectoryStatus = map[string]string{w.in.CaseID: "removed"}
+	w.event(tr, "removed", summary, actor, true, nil)
+	tr.Notify = append(tr.Notify, w.notifyEnterprise("移出试点企业目录", summary))
+}
+
+// Adjustments: validator first (no history on refusal), then the main loop applies them.
+
+// notReturnable is the refusal of a "return" outside the stages it fits.
+const notReturnable = "该阶段不能退回：只有处于旗县初审或盟市审核阶段的申报可以退回企业补正"
+
+func (w *caseWF) validateAdjust(req AdjustRequest) error {
+	if strings.TrimSpace(req.Reason) == "" {
+		return refuse(ErrInvalidDecision, "请填写理由")
+	}
+	switch req.Action {
+	case "withdraw":
+		if req.Actor.Role != domain.RoleEnterpriseUser {
+			return refuse(ErrNotCandidate, "只有申报企业可以撤回申报")
+		}
+		switch w.st.Stage {
+		case StageActive, StageSuspended, StageClosed, StagePreparation, StageFiling:
+			return refuse(ErrWrongState, "当前阶段不能撤回申报")
+		}
+	case "suspend":
+		if req.Actor.Role != domain.RoleRegionOfficial {
+			return refuse(ErrNotCandidate, "只有自治区人社厅可以暂停试点")
+		}
+		if w.st.Stage != StageActive && w.st.Stage != StagePreparation && w.st.Stage != StageFiling {
+			return refuse(ErrWrongState, "只有已公布的试点企业可以暂停")
+		}
+	case "resume":
+		if req.Actor.Role != domain.RoleRegionOfficial {
+			return refuse(ErrNotCandidate, "只有自治区人社厅可以恢复试点")
+		}
+		if w.st.Stage != StageSuspended {
+			return refuse(ErrWrongState, "该企业未处于暂停状态")
+		}
+	case "remove":
+		if req.Actor.Role != domain.RoleRegionOfficial {
+			return refuse(ErrNotCandidate, "只有自治区人社厅可以移出目录")
+		}
+		if w.st.Stage == StageClosed {
+			return refuse(ErrWrongState, "该申报已结束")
+		}
+	case "return":
+		if req.Actor.Role != domain.RoleRegionOfficial {
+			return refuse(ErrNotCandidate, "只有自治区人社厅可以退回申报")
+		}
+		if !Returnable(w.st.Stage) {
+			return refuse(ErrWrongState, notReturnable)
+		}
+	default:
+		return refuse(ErrInvalidDecision, "未知的调整操作")
+	}
+	return nil
+}
+
+func (w *caseWF) handleAdjust(ctx workflow.Context, req AdjustRequest) (AdjustResult, error) {
+	done := false
+	var err error
+	w.interrupt = append(w.interrupt, func() error {
+		defer func() { done = true }()
+		if w.st.Stage == StageClosed {
+			err = refuse(ErrWrongState, "该申报已结束")
+			return nil
+		}
+		if req.Action == "return" && !Returnable(w.st.Stage) {
+			// Validated in review; a decision handled before it moved the case on.
+			err = refuse(ErrWrongState, notReturnable)
+			return nil
+		}
+		before := w.st.Stage
+		tr := models.Transition{}
+		switch req.Action {
+		case "withdraw":
+			w.cancelTasks(&tr, "withdrawn")
+			w.st.Stage, w.st.Outcome = StageClosed, "withdrawn"
+			w.event(&tr, "withdrawn", "企业撤回申报："+req.Reason, &req.Actor, true, nil)
+			tr.Application = &models.ApplicationChange{ID: w.in.ApplicationID, Version: w.st.AppVersion, Status: models.ApplicationWithdrawn, By: req.Actor.UserID}
+		case "suspend":
+			w.suspend(&tr, "自治区暂停试点："+req.Reason, &req.Actor)
+		case "resume":
+			w.st.Stage = w.st.PrevStage
+			tr.DirectoryStatus = map[string]string{w.in.CaseID: "active"}
+			w.event(&tr, "resumed", "自治区恢复试点："+req.Reason, &req.Actor, true, nil)
+			if w.st.Stage == StagePreparation {
+				w.openTask(&tr, KindWorkPlan, domain.RoleEnterpriseUser, w.enterpriseDomain(), "", w.in.Timing.WorkPlanDays, 0)
+			} else if w.st.Stage == StageFiling {
+				w.openTask(&tr, KindFileWorkPlan, domain.RoleRegionOfficial, w.in.Region, "", w.in.Timing.FilingDays, 0)
+			}
+		case "remove":
+			w.remove(&tr, "自治区移出试点企业目录："+req.Reason, &req.Actor)
+		case "return":
+			w.regionReturn(&tr, req)
+		}
+		tr.Audit = append(tr.Audit, models.AuditEntry{ActorID: req.Actor.UserID, ActorName: req.Actor.Username, Role: req.Actor.Role,
+			JurisdictionCode: truncate6(req.Actor.Jurisdiction), Action: "case." + req.Action, ObjectType: "case", ObjectID: w.in.CaseID,
+			BeforeState: before, AfterState: w.st.Stage, Reason: req.Reason, Outcome: models.OutcomeOK})
+		err = w.commit(tr)
+		if err == nil && before == StageInSummary && w.st.Stage == StageClosed {
+			err = w.signalLeague(CaseLeftSignal)
+		}
+		return err
+	})
+	if e := workflow.Await(ctx, func() bool { return done }); e != nil {
+		return AdjustResult{}, e
+	}
+	return AdjustResult{Stage: w.st.Stage}, err
+}
+
+// panelRetry is when the next draw is due after one that found too few experts.
+func (w *caseWF) panelRetry() time.Time {
+	if w.st.Stage == StageInSummary && !w.st.SummaryIn {
+		return w.st.PanelRetryAt
+	}
+	return time.Time{}
+}
