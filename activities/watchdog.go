@@ -59,6 +59,7 @@ type ScanResult struct {
 	SilentCases        int `json:"silent_cases"`
 	RetryingActivities int `json:"retrying_activities"`
 	Drift              int `json:"drift"`
+	NoNextStep         int `json:"no_next_step,omitempty"`
 	// Resolved is the number of earlier findings this scan no longer saw.
 	Resolved int `json:"resolved"`
 	// CasesDescribed is the number of case workflows described; DescribeErrors those that
@@ -86,6 +87,7 @@ const (
 const (
 	keyOverdue       = models.FindingOverdueTask + ":"      // + task ID
 	keySilent        = models.FindingSilentCase + ":"       // + case ID
+	keyNoNextStep    = models.FindingNoNextStep + ":"       // + case ID
 	keyRetrying      = models.FindingRetryingActivity + ":" // + workflow ID/activity ID
 	keyDriftCase     = models.FindingDrift + ":case:"       // + case ID
 	keyDriftWorkflow = models.FindingDrift + ":wf:"         // + workflow ID
@@ -119,6 +121,9 @@ func (a *Activities) ScanStalled(ctx context.Context, in ScanInput) (ScanResult,
 	}
 	if err := s.silentCases(ctx); err != nil {
 		return ScanResult{}, fmt.Errorf("silent cases: %w", err)
+	}
+	if err := s.casesWithoutNextStep(ctx); err != nil {
+		return ScanResult{}, fmt.Errorf("cases without a next step: %w", err)
 	}
 	if a.Temporal != nil {
 		if err := s.caseWorkflows(ctx); err != nil {
@@ -169,6 +174,8 @@ func (s *scan) add(f models.Finding) bool {
 		s.res.RetryingActivities++
 	case models.FindingDrift:
 		s.res.Drift++
+	case models.FindingNoNextStep:
+		s.res.NoNextStep++
 	}
 	return true
 }
@@ -212,6 +219,27 @@ func (s *scan) silentCases(ctx context.Context) error {
 				c.EnterpriseName, age(s.now.Sub(c.LastEventAt)), s.stageName(c.Stage), s.waitingOn(c))})
 	}
 	s.scopes = append(s.scopes, models.FindingScope{Kind: models.FindingSilentCase, All: complete})
+	return nil
+}
+
+// casesWithoutNextStep finds open cases that no task moves on although their stage waits on
+// one (a defect: every case must have a way forward), after the grace a transition may take.
+func (s *scan) casesWithoutNextStep(ctx context.Context) error {
+	cs, err := s.DB.CasesWithoutNextStep(ctx, s.now.Add(-s.in.Grace), maxRowFindings+1)
+	if err != nil {
+		return err
+	}
+	complete := len(cs) <= maxRowFindings
+	if !complete {
+		cs, s.res.Truncated = cs[:maxRowFindings], true
+	}
+	for _, c := range cs {
+		s.add(models.Finding{FindingKey: findingKey(keyNoNextStep, c.ID), Kind: models.FindingNoNextStep,
+			CaseID: c.ID, JurisdictionCode: c.JurisdictionCode, Since: c.UpdatedAt,
+			Detail: fmt.Sprintf("%s的申报处于「%s」阶段，但没有任何待办，无法继续办理；请改派、退回企业补正或由自治区调整",
+				c.EnterpriseName, s.stageName(c.Stage))})
+	}
+	s.scopes = append(s.scopes, models.FindingScope{Kind: models.FindingNoNextStep, All: complete})
 	return nil
 }
 

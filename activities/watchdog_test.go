@@ -61,9 +61,13 @@ func seedCase(t *testing.T, db *models.DB, id, waitingOn string, at, due time.Ti
 	ctx := context.Background()
 	e := models.Enterprise{Name: "企业" + id, CreditCode: ("91150102MA0" + id + "XXXXXXXX")[:18], JurisdictionCode: "150102"}
 	require.NoError(t, db.CreateEnterprise(ctx, &e))
+	stage := "league_review"
+	if !withTask {
+		stage = "in_summary" // waiting on the league's summary: no task of its own
+	}
 	tr := models.Transition{Key: "seed-" + id, At: at, Case: &models.Case{ID: id, WorkflowID: "case-" + id, CampaignID: "2027",
 		EnterpriseID: e.ID, EnterpriseName: e.Name, ApplicationID: "app-" + id, ApplicationVersion: 1, JurisdictionCode: "150102",
-		LeagueCode: "150100", Stage: "league_review", Status: "open", WaitingOn: waitingOn, SLAState: models.SLAOnTime}}
+		LeagueCode: "150100", Stage: stage, Status: "open", WaitingOn: waitingOn, SLAState: models.SLAOnTime}}
 	if withTask {
 		tr.OpenTasks = []models.Task{{ID: "case-" + id + "/league_review/1/0", WorkflowID: "case-" + id, CaseID: id, Kind: "league_review",
 			Title: "盟市审核申报材料：" + e.Name, Stage: "league_review", CandidateRole: models.RoleLeagueOfficial,
@@ -184,5 +188,42 @@ func TestRecordScanKeepsSinceWhenUnknownAndReopens(t *testing.T) {
 		n, err = db.RecordScan(ctx, t0.Add(4*time.Hour), nil, []models.FindingScope{{Kind: models.FindingRetryingActivity, ClosedCases: true}})
 		require.NoError(t, err)
 		require.EqualValues(t, 1, n, "case x has no open row")
+	})
+}
+
+// A case must never be without a way forward: an open case whose stage waits on a task but that
+// has none is recorded as "no next step" (before, the watchdog saw nothing and the case sat
+// there); cases that wait on the league, the campaign or the region's resumption, and cases
+// with an open task, are not; the finding resolves once the case moves on.
+func TestScanStalledFindsCasesWithoutANextStep(t *testing.T) {
+	dbtest.ForEach(t, func(t *testing.T, db *models.DB) {
+		ctx := context.Background()
+		now := time.Date(2027, 5, 10, 2, 0, 0, 0, time.UTC)
+		seedCase(t, db, "n1", "league_official@150100", now.Add(-time.Hour), now.Add(24*time.Hour), true) // has its task
+		seedCase(t, db, "n2", "league_summary", now.Add(-time.Hour), time.Time{}, false)                  // waits on the summary
+		// n3: in the league's review with no task at all.
+		seedCase(t, db, "n3", "league_official@150100", now.Add(-time.Hour), now.Add(24*time.Hour), true)
+		_, err := db.ApplyTransition(ctx, models.Transition{Key: "n3-lost", At: now.Add(-time.Hour),
+			CloseTasks: []models.TaskClose{{ID: "case-n3/league_review/1/0", Status: models.TaskCancelled, Outcome: "lost"}}})
+		require.NoError(t, err)
+
+		e := newScanEnv(t, db)
+		res := e.scan(now)
+		require.Equal(t, 1, res.NoNextStep)
+		f := e.finding("no_next_step:n3")
+		require.Equal(t, models.FindingNoNextStep, f.Kind)
+		require.Equal(t, "n3", f.CaseID)
+		require.Contains(t, f.Detail, "企业n3的申报处于「盟市审核」阶段，但没有任何待办")
+		e.noFinding("no_next_step:n1")
+		e.noFinding("no_next_step:n2")
+
+		// The region returns it to the enterprise: a task again, the finding resolves.
+		_, err = db.ApplyTransition(ctx, models.Transition{Key: "n3-return", At: now.Add(time.Minute), OpenTasks: []models.Task{{
+			ID: "case-n3/correct_application/2/0", WorkflowID: "case-n3", CaseID: "n3", Kind: "correct_application", Title: "补正",
+			CandidateRole: models.RoleEnterpriseUser, CandidateDomain: "150102/E/x", JurisdictionCode: "150102", DueAt: now.Add(48 * time.Hour)}}})
+		require.NoError(t, err)
+		res = e.scan(now.Add(time.Hour))
+		require.Zero(t, res.NoNextStep)
+		require.NotNil(t, e.finding("no_next_step:n3").ResolvedAt)
 	})
 }

@@ -3,6 +3,8 @@ package models
 import (
 	"context"
 	"time"
+
+	"skillcert/domain"
 )
 
 // Kinds of watchdog findings.
@@ -11,7 +13,25 @@ const (
 	FindingSilentCase       = "silent_case"       // nothing business-relevant for days while waiting on a person
 	FindingRetryingActivity = "retrying_activity" // a case workflow's activity (or workflow task) keeps failing
 	FindingDrift            = "drift"             // the projection and the workflow disagree
+	FindingNoNextStep       = "no_next_step"      // an open case with no open task that waits on nothing else
 )
+
+// CasesWithoutNextStep returns up to n open cases that have no open task although their stage
+// waits on one (not domain.WaitsOutside), unchanged since before: nobody can move them on.
+func (db *DB) CasesWithoutNextStep(ctx context.Context, before time.Time, n int) ([]Case, error) {
+	var waiting []string
+	for _, st := range domain.Stages {
+		if domain.WaitsOutside(st) {
+			waiting = append(waiting, st)
+		}
+	}
+	var cs []Case
+	err := db.WithContext(ctx).
+		Where("status = ? AND stage NOT IN ? AND updated_at < ?", "open", waiting, before.UTC()).
+		Where("NOT EXISTS (SELECT 1 FROM tasks WHERE tasks.case_id = cases.id AND tasks.status = ?)", TaskOpen).
+		Order("updated_at, id").Limit(n).Find(&cs).Error
+	return cs, err
+}
 
 // OverdueTasks returns up to n open tasks due before now, the longest overdue first.
 func (db *DB) OverdueTasks(ctx context.Context, now time.Time, n int) ([]Task, error) {

@@ -270,41 +270,27 @@ func (t Timing) WithDefaults() Timing {
 	return t
 }
 
-// Stages of an enterprise case.
+// Stages of an enterprise case (domain.Stage*).
 const (
-	StagePrecheck            = "county_precheck"
-	StageLeagueReview        = "league_review"
-	StageCorrection          = "correction"
-	StageInSummary           = "in_summary"
-	StageExpertEvaluation    = "expert_evaluation"
-	StageRegionDecision      = "region_decision"
-	StageAwaitingPublication = "awaiting_publication"
-	StagePreparation         = "preparation"
-	StageFiling              = "work_plan_filing"
-	StageActive              = "active_pilot"
-	StageSuspended           = "suspended"
-	StageClosed              = "closed"
+	StagePrecheck            = domain.StagePrecheck
+	StageLeagueReview        = domain.StageLeagueReview
+	StageCorrection          = domain.StageCorrection
+	StageInSummary           = domain.StageInSummary
+	StageExpertEvaluation    = domain.StageExpertEvaluation
+	StageRegionDecision      = domain.StageRegionDecision
+	StageAwaitingPublication = domain.StageAwaitingPublication
+	StagePreparation         = domain.StagePreparation
+	StageFiling              = domain.StageFiling
+	StageActive              = domain.StageActivePilot
+	StageSuspended           = domain.StageSuspended
+	StageClosed              = domain.StageClosed
 )
 
 // Stages are the stages in the order a case goes through them; suspended and closed last.
-var Stages = []string{StagePrecheck, StageLeagueReview, StageCorrection, StageInSummary, StageExpertEvaluation, StageRegionDecision,
-	StageAwaitingPublication, StagePreparation, StageFiling, StageActive, StageSuspended, StageClosed}
+var Stages = domain.Stages
 
 // StageNames are the Chinese names of the stages.
-var StageNames = map[string]string{
-	StagePrecheck:            "旗县初审",
-	StageLeagueReview:        "盟市审核",
-	StageCorrection:          "退回补正",
-	StageInSummary:           "盟市汇总",
-	StageExpertEvaluation:    "专家评估",
-	StageRegionDecision:      "自治区审定",
-	StageAwaitingPublication: "待公布目录",
-	StagePreparation:         "前期准备",
-	StageFiling:              "工作方案备案",
-	StageActive:              "试点实施",
-	StageSuspended:           "暂停试点",
-	StageClosed:              "已结束",
-}
+var StageNames = domain.StageNames
 
 // Task kinds.
 const (

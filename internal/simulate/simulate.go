@@ -365,12 +365,6 @@ func (m *model) update(s *sent, name string, arg any) {
 	}, arg)
 }
 
-// waiting are the stages in which a case may have no open task of its own: it waits on the
-// league's summary, the campaign's publication, the region's resumption, or (an active pilot)
-// on the enterprise's own plans.
-var waiting = map[string]bool{workflows.StageInSummary: true, workflows.StageAwaitingPublication: true,
-	workflows.StageSuspended: true, workflows.StageActive: true, workflows.StageClosed: true}
-
 // check verifies the invariants on the projection.
 func (m *model) check() {
 	c, ok := m.caseRow()
@@ -378,7 +372,7 @@ func (m *model) check() {
 		return // not started yet
 	}
 	open := m.openTasks()
-	if !waiting[c.Stage] && len(open) == 0 {
+	if !domain.WaitsOutside(c.Stage) && len(open) == 0 {
 		m.fail("case in stage %s has no open task and waits on nothing", c.Stage)
 	}
 	if c.Stage == workflows.StageClosed && len(open) > 0 {
