@@ -60,6 +60,13 @@ func Run(t rapid.TB, db *models.DB, maxSteps int) Stats {
 		t.Fatalf("expert pool: %v (%d experts)", err, len(experts))
 	}
 	st := Stats{Stages: map[string]int{}}
+	defer func() {
+		// The audit chain is one for all sequences: checked once, at the end (walking it after
+		// every sequence would make a long run quadratic).
+		if rep, err := db.VerifyAudit(context.Background()); err != nil || !rep.OK {
+			t.Fatalf("audit chain after %d sequences: %v %+v", st.Sequences, err, rep)
+		}
+	}()
 	rapid.Check(t, func(rt *rapid.T) {
 		st.Sequences++
 		m := &model{rt: rt, db: db, experts: experts, maxSteps: maxSteps,
@@ -226,10 +233,6 @@ func (m *model) run() {
 		}
 	}
 	m.check()
-	rep, err := m.db.VerifyAudit(context.Background())
-	if err != nil || !rep.OK {
-		m.fail("audit chain: %v %+v", err, rep)
-	}
 }
 
 // actors are who may try a step: the enterprise, its county and league, another league, the
