@@ -399,8 +399,9 @@ func (m *model) check() {
 		ObjectID string
 		N        int
 	}
-	if err := m.db.Raw(`SELECT object_id, COUNT(*) AS n FROM audit_log WHERE action LIKE 'task.decide%' AND outcome = ? AND object_id LIKE ?
-		GROUP BY object_id HAVING COUNT(*) > 1`, models.OutcomeOK, m.wfID()+".%").Scan(&twice).Error; err != nil {
+	if err := m.db.Raw(`SELECT a.object_id, COUNT(*) AS n FROM tasks t JOIN audit_log a ON a.object_type = 'task' AND a.object_id = t.id
+		WHERE t.case_id = ? AND a.action LIKE 'task.decide%' AND a.outcome = ? GROUP BY a.object_id HAVING COUNT(*) > 1`,
+		m.caseID, models.OutcomeOK).Scan(&twice).Error; err != nil {
 		m.fail("audit: %v", err)
 	}
 	if len(twice) > 0 {
