@@ -17,6 +17,7 @@ import (
 
 	"skillcert/models"
 	"skillcert/models/dbtest"
+	"skillcert/service"
 )
 
 const testPassword = "test-password-1"
@@ -33,12 +34,12 @@ func newTestEnv(t *testing.T, db *models.DB) *testEnv {
 	ctx := context.Background()
 	_, _, err := db.SeedDemo(ctx, testPassword)
 	require.NoError(t, err)
-	enf, err := NewEnforcer(ctx, db)
+	enf, err := service.NewEnforcer(ctx, db)
 	require.NoError(t, err)
 	env := &testEnv{t: t, db: db, now: time.Now()}
-	s, err := New(Deps{DB: db, Enforcer: enf, Config: Config{PublicURL: "http://test", SessionKey: []byte("0123456789abcdef0123456789abcdef"), LoginMaxFailures: 3}, Now: func() time.Time { return env.now },
-		DataKey: []byte("data-key-data-key-data-key-32byt"), LookupKey: []byte("lookup-key-lookup-key-lookup-key"), StorageDir: t.TempDir()})
-	require.NoError(t, err)
+	s := newServer(t, service.Deps{DB: db, Enforcer: enf, Config: service.Config{LoginMaxFailures: 3}, Now: func() time.Time { return env.now },
+		DataKey: []byte("data-key-data-key-data-key-32byt"), LookupKey: []byte("lookup-key-lookup-key-lookup-key"), StorageDir: t.TempDir()},
+		Config{PublicURL: "http://test", SessionKey: []byte("0123456789abcdef0123456789abcdef")})
 	env.srv = httptest.NewServer(s.Handler())
 	t.Cleanup(env.srv.Close)
 	return env
@@ -182,7 +183,7 @@ func TestCSRFRejection(t *testing.T) {
 	require.NoError(t, err)
 	r2.Body.Close()
 	require.Equal(t, http.StatusForbidden, r2.StatusCode)
-	var apiErr struct{ Error Error }
+	var apiErr struct{ Error service.Error }
 	// ... and accepted with the session's token from /me.
 	_, me := e.get(c, "/api/v1/me")
 	var meResp meResponse
@@ -226,9 +227,9 @@ func (e *testEnv) bearer(user string) string {
 	require.NoError(e.t, err)
 	defer resp.Body.Close()
 	require.Equal(e.t, http.StatusCreated, resp.StatusCode)
-	var tok tokenResponse
+	var tok service.TokenResponse
 	require.NoError(e.t, json.NewDecoder(resp.Body).Decode(&tok))
-	require.True(e.t, strings.HasPrefix(tok.Token, tokenPrefix))
+	require.True(e.t, strings.HasPrefix(tok.Token, service.TokenPrefix))
 	return tok.Token
 }
 

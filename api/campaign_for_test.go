@@ -27,21 +27,21 @@ func TestCampaignForFollowsTheRunningCalendar(t *testing.T) {
 	collection, publication := domain.DefaultCalendar(2027)
 	require.NoError(t, e.db.Create(&models.Campaign{ID: "2027", Year: 2027, CollectionDeadline: collection, PublicationTarget: publication, Status: "collecting"}).Error)
 
-	got, err := e.api.campaignFor(ctx, at("2027-05-25 10:00"))
+	got, err := e.api.svc.CampaignFor(ctx, at("2027-05-25 10:00"))
 	require.NoError(t, err)
 	require.Equal(t, "2028", got, "the default deadline passed")
 
 	moved := at("2027-06-10 23:59")
 	require.NoError(t, e.db.Model(&models.Campaign{}).Where("id = ?", "2027").Update("collection_deadline", moved.UTC()).Error)
-	got, err = e.api.campaignFor(ctx, at("2027-05-25 10:00"))
+	got, err = e.api.svc.CampaignFor(ctx, at("2027-05-25 10:00"))
 	require.NoError(t, err)
 	require.Equal(t, "2027", got, "the moved deadline has not passed")
 
-	got, err = e.api.campaignFor(ctx, at("2027-06-11 09:00"))
+	got, err = e.api.svc.CampaignFor(ctx, at("2027-06-11 09:00"))
 	require.NoError(t, err)
 	require.Equal(t, "2028", got)
 
-	got, err = e.api.campaignFor(ctx, at("2027-03-01 09:00"))
+	got, err = e.api.svc.CampaignFor(ctx, at("2027-03-01 09:00"))
 	require.NoError(t, err)
 	require.Equal(t, "2027", got)
 }

@@ -11,6 +11,7 @@ import (
 	qrcode "github.com/skip2/go-qrcode"
 
 	"skillcert/models"
+	"skillcert/service"
 )
 
 // The certificate pages: the public query, the e-certificate reached from its QR code, and the
@@ -41,7 +42,7 @@ type certPageView struct {
 
 // certRow is one result of the query page.
 type certRow struct {
-	publicCertificate
+	service.PublicCertificate
 	Href string // the e-certificate
 }
 
@@ -90,9 +91,9 @@ func (s *Server) certQueryPage(c *gin.Context) error {
 func (s *Server) certQuerySubmit(c *gin.Context) error {
 	v := s.queryView()
 	v.Name, v.IDNumber, v.Number = c.PostForm("name"), c.PostForm("id_number"), c.PostForm("number")
-	cs, err := s.lookupCertificates(c.Request.Context(), certQuery{Name: v.Name, IDNumber: v.IDNumber, Number: v.Number})
+	cs, err := s.svc.LookupCertificates(c.Request.Context(), service.CertQuery{Name: v.Name, IDNumber: v.IDNumber, Number: v.Number})
 	if err != nil {
-		var e *Error
+		var e *service.Error
 		if !errors.As(err, &e) || e.Status >= 500 {
 			return err
 		}
@@ -105,7 +106,7 @@ func (s *Server) certQuerySubmit(c *gin.Context) error {
 	}
 	v.Searched = true
 	for _, x := range cs {
-		v.Results = append(v.Results, certRow{publicCertificate: s.publicCertificateOf(x), Href: "/c/" + x.Token})
+		v.Results = append(v.Results, certRow{PublicCertificate: s.svc.PublicCertificateOf(x), Href: "/c/" + x.Token})
 	}
 	s.renderCertPage(c, http.StatusOK, "cert_query", v)
 	return nil
@@ -116,7 +117,7 @@ func (s *Server) certQuerySubmit(c *gin.Context) error {
 func (s *Server) publicCertificatePage(c *gin.Context) error {
 	tok := c.Param("token")
 	if !validCertToken(tok) {
-		return errNotFound
+		return service.ErrNotFound
 	}
 	cert, err := s.db.CertificateByToken(c.Request.Context(), tok)
 	if err != nil {
@@ -157,26 +158,18 @@ func (s *Server) certificatePage(c *gin.Context) error {
 	return nil
 }
 
-func (s *Server) certificateViewFor(c *gin.Context, a *Actor, lc *loadedCertificate) (*certPageView, error) {
+func (s *Server) certificateViewFor(c *gin.Context, a *service.Actor, lc *service.LoadedCertificate) (*certPageView, error) {
 	ctx := c.Request.Context()
-	idShown := lc.cert.IDMasked
-	if s.enf.Allowed(a.User.ID, lc.domain, "personal_data", "read") {
-		clear, err := s.certs.sealer.Open(lc.cert.PersonID())
-		if err != nil {
-			return nil, fmt.Errorf("open ID number of certificate %s: %w", lc.cert.ID, err)
-		}
-		idShown = clear
-		if a.User.Role != models.RoleEnterpriseUser {
-			_ = s.audit(ctx, a, models.AuditEntry{Action: "personal_data.read", ObjectType: "certificate", ObjectID: lc.cert.ID,
-				JurisdictionCode: lc.ent.JurisdictionCode, Reason: "certificate page: 1 ID number shown"})
-		}
-	}
-	v, err := s.certificateView(lc.cert, idShown)
+	idShown, err := s.svc.CertificateHolderID(ctx, a, lc)
 	if err != nil {
 		return nil, err
 	}
-	v.CanRevoke = lc.cert.Status == models.CertificateValid && s.enf.Allowed(a.User.ID, lc.domain, "certificate", "revoke")
-	v.RevokeHref = "/certificates/" + lc.cert.ID + "/revoke"
+	v, err := s.certificateView(lc.Cert, idShown)
+	if err != nil {
+		return nil, err
+	}
+	v.CanRevoke = lc.Cert.Status == models.CertificateValid && s.enf.Allowed(a.User.ID, lc.Domain, "certificate", "revoke")
+	v.RevokeHref = "/certificates/" + lc.Cert.ID + "/revoke"
 	return v, nil
 }
 
@@ -191,7 +184,7 @@ func (s *Server) certificateView(cert models.Certificate, idNumber string) (*cer
 		LevelName: cert.Level.Name(), IssueDate: cert.IssueDate.UTC().Format("2006年01月02日"), Issuer: cert.IssuerName,
 		Revoked: cert.Status == models.CertificateRevoked, RevokeReason: cert.RevokeReason}
 	if cert.RevokedAt != nil {
-		d.RevokedAt = cert.RevokedAt.In(s.cfg.Location).Format("2006年01月02日")
+		d.RevokedAt = cert.RevokedAt.In(s.svc.Location()).Format("2006年01月02日")
 	}
 	if len(cert.Signature) >= 16 {
 		d.SignatureShort = cert.Signature[:16]
@@ -199,7 +192,7 @@ func (s *Server) certificateView(cert models.Certificate, idNumber string) (*cer
 	v := &certPageView{pageData: pageData{Title: "职业技能等级证书 " + cert.Number}, Cert: d, QR: qr,
 		QueryURL: s.cfg.PublicURL + "/query", NationalURL: nationalQueryURL,
 		VerifyURL:   "/api/v1/certificates/" + cert.Number + "/verify",
-		SignatureOK: s.certs.pub != nil && models.VerifyCertificate(s.certs.pub, cert)}
+		SignatureOK: s.svc.SignatureValid(cert)}
 	return v, nil
 }
 
@@ -207,8 +200,8 @@ func (s *Server) certificateView(cert models.Certificate, idNumber string) (*cer
 func (s *Server) certificateRevokeSubmit(c *gin.Context) error {
 	a, lc := actorFrom(c), loadedCertificateFrom(c)
 	reason := c.PostForm("reason")
-	_, err := s.revokeCertificate(c.Request.Context(), a, lc, reason)
-	var e *Error
+	_, err := s.svc.RevokeCertificate(c.Request.Context(), a, lc, reason)
+	var e *service.Error
 	if err != nil && errors.As(err, &e) && e.Status < 500 {
 		v, verr := s.certificateViewFor(c, a, lc)
 		if verr != nil {
@@ -225,7 +218,7 @@ func (s *Server) certificateRevokeSubmit(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	c.Redirect(http.StatusSeeOther, "/certificates/"+lc.cert.ID)
+	c.Redirect(http.StatusSeeOther, "/certificates/"+lc.Cert.ID)
 	return nil
 }
 

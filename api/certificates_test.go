@@ -21,6 +21,7 @@ import (
 	"skillcert/models/dbtest"
 	"skillcert/models/pii"
 	"skillcert/models/validate"
+	"skillcert/service"
 )
 
 // Demo enterprises (models/seed.go): 乳业 in 赛罕区 (呼和浩特), 稀土 in 昆都仑区 (包头).
@@ -54,15 +55,14 @@ func newCertEnv(t *testing.T, db *models.DB) *certEnv {
 	ctx := context.Background()
 	_, _, err := db.SeedDemo(ctx, testPassword)
 	require.NoError(t, err)
-	enf, err := NewEnforcer(ctx, db)
+	enf, err := service.NewEnforcer(ctx, db)
 	require.NoError(t, err)
 	e := &certEnv{testEnv: &testEnv{t: t, db: db, now: time.Date(2026, 7, 1, 10, 0, 0, 0, time.UTC)}, logs: &lockedBuffer{},
 		key: ed25519.NewKeyFromSeed(certSigningSeed)}
 	dataKey, lookupKey := []byte("data-key-data-key-data-key-32byt"), []byte("lookup-key-lookup-key-lookup-key")
-	s, err := New(Deps{DB: db, Enforcer: enf, Logger: slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		Config: Config{PublicURL: "https://cert.example", SessionKey: []byte("0123456789abcdef0123456789abcdef")},
-		Now:    func() time.Time { return e.now }, DataKey: dataKey, LookupKey: lookupKey, SigningKey: certSigningSeed, StorageDir: t.TempDir()})
-	require.NoError(t, err)
+	s := newServer(t, service.Deps{DB: db, Enforcer: enf, Logger: slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Now: func() time.Time { return e.now }, DataKey: dataKey, LookupKey: lookupKey, SigningKey: certSigningSeed, StorageDir: t.TempDir()},
+		Config{PublicURL: "https://cert.example", SessionKey: []byte("0123456789abcdef0123456789abcdef")})
 	e.sealer, err = pii.New(dataKey, lookupKey)
 	require.NoError(t, err)
 	e.api = s
@@ -217,7 +217,7 @@ func TestPublicCertificateQuery(t *testing.T) {
 
 func TestPublicQueryIsRateLimitedPerAddress(t *testing.T) {
 	e := newCertEnv(t, dbtest.New(t, models.SQLite))
-	e.api.certs.limiter = newPublicLimiter(rate.Every(time.Minute), 3)
+	e.api.limiter = newPublicLimiter(rate.Every(time.Minute), 3)
 	q := url.Values{"number": {"Y000015000123263000001"}}
 	for i := 0; i < 3; i++ {
 		code, _, _ := e.public("/api/v1/public/certificates", q)

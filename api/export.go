@@ -14,12 +14,13 @@ import (
 	"skillcert/activities/exports"
 	"skillcert/models"
 	"skillcert/policies"
+	"skillcert/service"
 )
 
 // xlsxContentType is the media type of an XLSX workbook.
 const xlsxContentType = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
-var errNotSubmitted = newError(http.StatusNotFound, "not_submitted", "该申报尚未提交，暂无可打印或导出的申报表。")
+var errNotSubmitted = service.NewError(http.StatusNotFound, "not_submitted", "该申报尚未提交，暂无可打印或导出的申报表。")
 
 // exportRoutes serves the application form (附件1) as a printable page and as XLSX. The league
 // summary export (附件2) is wired by the case feature, which owns the data it summarises;
@@ -71,7 +72,7 @@ func (s *Server) loadApplicationForExport(c *gin.Context, id string) (out export
 	case q != "":
 		n, perr := strconv.Atoi(q)
 		if perr != nil || n < 1 {
-			return out, false, badRequest("bad_version", "version 参数应为已提交的版本号（1、2、…）或 draft。")
+			return out, false, service.BadRequest("bad_version", "version 参数应为已提交的版本号（1、2、…）或 draft。")
 		}
 		version = n
 	case rec.CurrentVersion > 0:
@@ -80,7 +81,7 @@ func (s *Server) loadApplicationForExport(c *gin.Context, id string) (out export
 		return out, false, errNotSubmitted
 	}
 
-	meta := exports.ApplicationMeta{ApplicationID: rec.ID, Version: version, Location: s.cfg.Location,
+	meta := exports.ApplicationMeta{ApplicationID: rec.ID, Version: version, Location: s.svc.Location(),
 		Jurisdiction: s.jurisdictionLabel(ctx, ent.JurisdictionCode)}
 	var app models.Application
 	if version == 0 {
@@ -117,12 +118,12 @@ func (s *Server) jurisdictionLabel(ctx context.Context, code string) string {
 	return p.Name + j.Name
 }
 
-func (s *Server) auditExport(ctx context.Context, a *Actor, action string, ex exportedApplication) {
+func (s *Server) auditExport(ctx context.Context, a *service.Actor, action string, ex exportedApplication) {
 	state := "draft"
 	if !ex.Meta.Draft() {
 		state = "version " + strconv.Itoa(ex.Meta.Version)
 	}
-	_ = s.audit(ctx, a, models.AuditEntry{Action: action, ObjectType: "application", ObjectID: ex.Meta.ApplicationID,
+	_ = s.svc.Audit(ctx, a, models.AuditEntry{Action: action, ObjectType: "application", ObjectID: ex.Meta.ApplicationID,
 		JurisdictionCode: ex.Enterprise.JurisdictionCode, Reason: state})
 }
 
@@ -159,7 +160,7 @@ func exportFileName(ex exportedApplication) string {
 	if !ex.Meta.Draft() {
 		suffix = "第" + strconv.Itoa(ex.Meta.Version) + "版"
 	}
-	return exports.ApplicationTitle + "-" + clipText(name, 60) + "-" + suffix + ".xlsx"
+	return exports.ApplicationTitle + "-" + service.ClipText(name, 60) + "-" + suffix + ".xlsx"
 }
 
 // printPageData is what application_print.html receives: the common page fields and the form.

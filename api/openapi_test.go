@@ -19,6 +19,7 @@ import (
 
 	"skillcert/models"
 	"skillcert/models/dbtest"
+	"skillcert/service"
 )
 
 // openAPIServer builds a server like newTestEnv does, but keeps the *Server and the gin engine
@@ -28,12 +29,11 @@ func openAPIServer(t *testing.T) *gin.Engine {
 	t.Helper()
 	ctx := context.Background()
 	db := dbtest.New(t, models.SQLite)
-	enf, err := NewEnforcer(ctx, db)
+	enf, err := service.NewEnforcer(ctx, db)
 	require.NoError(t, err)
-	s, err := New(Deps{DB: db, Enforcer: enf, Config: Config{PublicURL: "http://test", SessionKey: []byte("0123456789abcdef0123456789abcdef")},
+	s := newServer(t, service.Deps{DB: db, Enforcer: enf,
 		Now: time.Now, DataKey: []byte("data-key-data-key-data-key-32byt"), LookupKey: []byte("lookup-key-lookup-key-lookup-key"),
-		StorageDir: t.TempDir()})
-	require.NoError(t, err)
+		StorageDir: t.TempDir()}, Config{PublicURL: "http://test", SessionKey: []byte("0123456789abcdef0123456789abcdef")})
 	eng, ok := s.Handler().(*gin.Engine)
 	require.True(t, ok, "Handler() returns a *gin.Engine")
 	registered := false

@@ -8,6 +8,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"skillcert/models"
+	"skillcert/service"
 )
 
 // pageData is what every page template receives; pages add their own fields through Data.
@@ -34,7 +35,7 @@ func (s *Server) render(c *gin.Context, name string, d pageData) {
 	t, ok := s.pages[name]
 	if !ok {
 		s.log.ErrorContext(c.Request.Context(), "missing template", "template", name)
-		c.String(http.StatusInternalServerError, errInternal.Message)
+		c.String(http.StatusInternalServerError, service.ErrInternal.Message)
 		return
 	}
 	s.fillPage(c, &d)
@@ -58,7 +59,7 @@ func (s *Server) loginSubmit(c *gin.Context) error {
 	username, next := c.PostForm("username"), safeNext(c.PostForm("next"))
 	_, err := s.login(c, username, c.PostForm("password"))
 	if err != nil {
-		var e *Error
+		var e *service.Error
 		if !errors.As(err, &e) || e.Status >= 500 {
 			return err
 		}
@@ -91,7 +92,7 @@ func (s *Server) homePage(c *gin.Context) error {
 	a := actorFrom(c)
 	d := pageData{Title: "工作台", Links: roleLinks[a.User.Role]}
 	if a.User.LastLoginAt != nil {
-		d.LastLogin = a.User.LastLoginAt.In(s.cfg.Location).Format("2006-01-02 15:04")
+		d.LastLogin = a.User.LastLoginAt.In(s.svc.Location()).Format("2006-01-02 15:04")
 	}
 	s.render(c, "home", d)
 	return nil
@@ -103,7 +104,7 @@ func (s *Server) fillPage(c *gin.Context, d *pageData) {
 	if a := actorFrom(c); a != nil {
 		d.User = &a.User
 		d.RoleName = models.RoleNames[a.User.Role]
-		d.ScopeName = s.jurisdictionName(a.Jurisdiction)
+		d.ScopeName = s.svc.JurisdictionName(a.Jurisdiction)
 	}
 	if d.CSRF == "" {
 		d.CSRF = s.csrfToken(s.csrfBinding(c, true))

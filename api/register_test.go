@@ -17,6 +17,7 @@ import (
 	"skillcert/models"
 	"skillcert/models/dbtest"
 	"skillcert/models/validate"
+	"skillcert/service"
 )
 
 // Enterprise self-registration: the JSON API's rules, the transaction, the session it opens,
@@ -33,8 +34,8 @@ func regionCreditCode(t *testing.T, n int) string {
 }
 
 // goodRegistration is a registration that passes every check.
-func goodRegistration(t *testing.T, n int) registerRequest {
-	return registerRequest{EnterpriseName: fmt.Sprintf("包头示范机械制造有限公司%d", n), CreditCode: regionCreditCode(t, n),
+func goodRegistration(t *testing.T, n int) service.RegisterRequest {
+	return service.RegisterRequest{EnterpriseName: fmt.Sprintf("包头示范机械制造有限公司%d", n), CreditCode: regionCreditCode(t, n),
 		CountyCode: "150203", Address: "包头市昆都仑区钢铁大街示范路8号", ContactName: "李联系", ContactMobile: "13947100001",
 		Username: fmt.Sprintf("btjx%d", n), Password: "register-pw-1", PasswordConfirm: "register-pw-1"}
 }
@@ -42,7 +43,7 @@ func goodRegistration(t *testing.T, n int) registerRequest {
 // registered is an answer of POST /api/v1/enterprises/register: the success body or the error.
 type registered struct {
 	registerResponse
-	Error *Error `json:"error"`
+	Error *service.Error `json:"error"`
 }
 
 // register posts a registration as JSON with the client (and its cookies).
@@ -70,7 +71,7 @@ func (e *testEnv) enterpriseCount() int64 {
 }
 
 // fieldErr returns the message of the field's error with the code, or fails.
-func fieldErr(t *testing.T, e *Error, field, code string) string {
+func fieldErr(t *testing.T, e *service.Error, field, code string) string {
 	t.Helper()
 	require.NotNil(t, e, "an error answer")
 	for _, f := range e.Fields {
@@ -94,24 +95,24 @@ func TestRegisterAPIRefusesBadInputPerField(t *testing.T) {
 
 	for _, tc := range []struct {
 		name         string
-		edit         func(*registerRequest)
+		edit         func(*service.RegisterRequest)
 		field, code  string
 		wantInMessge string
 	}{
-		{"check character", func(r *registerRequest) { r.CreditCode = badCheck }, "credit_code", "credit_code_check", "统一社会信用代码校验位不符"},
-		{"length", func(r *registerRequest) { r.CreditCode = "91150203MA0R" }, "credit_code", "credit_code_length", "应为18位"},
-		{"outside the region", func(r *registerRequest) { r.CreditCode = "91440101MA5CJQ4N59" }, "credit_code", "credit_code_region", "应以“15”开头"},
-		{"not an enterprise", func(r *registerRequest) { r.CreditCode = individual }, "credit_code", "credit_code_not_enterprise", "不是企业的代码"},
-		{"unknown county", func(r *registerRequest) { r.CountyCode = "150199" }, "county_code", "unknown_jurisdiction", "所选旗县（市、区）不存在"},
-		{"a league is not a county", func(r *registerRequest) { r.CountyCode = "150100" }, "county_code", "not_county", "“呼和浩特市”不是旗县（市、区）"},
-		{"the region is not a county", func(r *registerRequest) { r.CountyCode = "150000" }, "county_code", "not_county", "不是旗县（市、区）"},
-		{"no county", func(r *registerRequest) { r.CountyCode = "" }, "county_code", "required", "请选择企业所在的旗县（市、区）"},
-		{"password mismatch", func(r *registerRequest) { r.PasswordConfirm = "register-pw-2" }, "password_confirm", "password_mismatch", "两次输入的密码不一致"},
-		{"short password", func(r *registerRequest) { r.Password, r.PasswordConfirm = "short", "short" }, "password", "weak_password", "密码至少 10 位"},
-		{"mobile", func(r *registerRequest) { r.ContactMobile = "0471-6606214" }, "contact_mobile", "mobile_format", "手机号码"},
-		{"username", func(r *registerRequest) { r.Username = "bt/jx" }, "username", "invalid_username", "用户名应为 3 至 64 个字符"},
-		{"name", func(r *registerRequest) { r.EnterpriseName = "  " }, "enterprise_name", "required", "请填写企业名称"},
-		{"address too long", func(r *registerRequest) { r.Address = strings.Repeat("路", 257) }, "address", "too_long", "企业地址不超过 256 个字符"},
+		{"check character", func(r *service.RegisterRequest) { r.CreditCode = badCheck }, "credit_code", "credit_code_check", "统一社会信用代码校验位不符"},
+		{"length", func(r *service.RegisterRequest) { r.CreditCode = "91150203MA0R" }, "credit_code", "credit_code_length", "应为18位"},
+		{"outside the region", func(r *service.RegisterRequest) { r.CreditCode = "91440101MA5CJQ4N59" }, "credit_code", "credit_code_region", "应以“15”开头"},
+		{"not an enterprise", func(r *service.RegisterRequest) { r.CreditCode = individual }, "credit_code", "credit_code_not_enterprise", "不是企业的代码"},
+		{"unknown county", func(r *service.RegisterRequest) { r.CountyCode = "150199" }, "county_code", "unknown_jurisdiction", "所选旗县（市、区）不存在"},
+		{"a league is not a county", func(r *service.RegisterRequest) { r.CountyCode = "150100" }, "county_code", "not_county", "“呼和浩特市”不是旗县（市、区）"},
+		{"the region is not a county", func(r *service.RegisterRequest) { r.CountyCode = "150000" }, "county_code", "not_county", "不是旗县（市、区）"},
+		{"no county", func(r *service.RegisterRequest) { r.CountyCode = "" }, "county_code", "required", "请选择企业所在的旗县（市、区）"},
+		{"password mismatch", func(r *service.RegisterRequest) { r.PasswordConfirm = "register-pw-2" }, "password_confirm", "password_mismatch", "两次输入的密码不一致"},
+		{"short password", func(r *service.RegisterRequest) { r.Password, r.PasswordConfirm = "short", "short" }, "password", "weak_password", "密码至少 10 位"},
+		{"mobile", func(r *service.RegisterRequest) { r.ContactMobile = "0471-6606214" }, "contact_mobile", "mobile_format", "手机号码"},
+		{"username", func(r *service.RegisterRequest) { r.Username = "bt/jx" }, "username", "invalid_username", "用户名应为 3 至 64 个字符"},
+		{"name", func(r *service.RegisterRequest) { r.EnterpriseName = "  " }, "enterprise_name", "required", "请填写企业名称"},
+		{"address too long", func(r *service.RegisterRequest) { r.Address = strings.Repeat("路", 257) }, "address", "too_long", "企业地址不超过 256 个字符"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			req := good
@@ -129,7 +130,7 @@ func TestRegisterAPIRefusesBadInputPerField(t *testing.T) {
 	e.requireNoSecretInAudit("13947100001")
 
 	// Every field at once: one error each, in the API's structured format.
-	status, got, _, _ := e.register(e.browser(), registerRequest{})
+	status, got, _, _ := e.register(e.browser(), service.RegisterRequest{})
 	require.Equal(t, http.StatusUnprocessableEntity, status)
 	var fields []string
 	for _, f := range got.Error.Fields {
@@ -202,7 +203,7 @@ func TestRegisterCreatesEnterpriseAndLogsIn(t *testing.T) {
 		require.Equal(t, u.ID, meResp.User.ID)
 		mineResp, mine := e.get(c, "/api/v1/applications/mine")
 		require.Equal(t, http.StatusOK, mineResp.StatusCode, mine)
-		var av applicationView
+		var av service.ApplicationView
 		require.NoError(t, json.Unmarshal([]byte(mine), &av))
 		require.Equal(t, ent.ID, av.EnterpriseID)
 		require.True(t, av.Editable)
@@ -215,7 +216,7 @@ func TestRegisterCreatesEnterpriseAndLogsIn(t *testing.T) {
 		// Its domain is its own enterprise: another enterprise's application is out of reach.
 		dairy := e.login("dairy")
 		_, dairyMine := e.get(dairy, "/api/v1/applications/mine")
-		var dairyApp applicationView
+		var dairyApp service.ApplicationView
 		require.NoError(t, json.Unmarshal([]byte(dairyMine), &dairyApp))
 		require.NotEmpty(t, dairyApp.ID)
 		foreign, _ := e.get(c, "/api/v1/applications/"+dairyApp.ID)
@@ -318,7 +319,7 @@ func TestRegisterIsThrottledPerAddress(t *testing.T) {
 }
 
 // registrationForm is a registration as the page's form fields.
-func registrationForm(r registerRequest) url.Values {
+func registrationForm(r service.RegisterRequest) url.Values {
 	return url.Values{"enterprise_name": {r.EnterpriseName}, "credit_code": {r.CreditCode}, "county_code": {r.CountyCode},
 		"address": {r.Address}, "contact_name": {r.ContactName}, "contact_mobile": {r.ContactMobile}, "username": {r.Username},
 		"password": {r.Password}, "password_confirm": {r.PasswordConfirm}}

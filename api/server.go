@@ -4,7 +4,6 @@
 package api
 
 import (
-	"context"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -14,12 +13,12 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"go.temporal.io/sdk/client"
+	"golang.org/x/time/rate"
 
 	"skillcert/models"
 	"skillcert/policies"
+	"skillcert/service"
 	"skillcert/web"
-	"skillcert/workflows"
 )
 
 // Config is the HTTP layer's share of the process configuration.
@@ -32,14 +31,6 @@ type Config struct {
 	SessionIdle time.Duration
 	// SessionMax ends a session this long after login whatever the activity (default 12h).
 	SessionMax time.Duration
-	// LoginMaxFailures per username within LoginWindow before logins are refused (default 5).
-	LoginMaxFailures int
-	// LoginMaxFailuresPerAddr per client address within LoginWindow (default 30).
-	LoginMaxFailuresPerAddr int
-	// LoginWindow is the throttling window (default 15 min).
-	LoginWindow time.Duration
-	// Location is the time zone for display and deadlines (Asia/Shanghai).
-	Location *time.Location
 	// Version is shown by /healthz.
 	Version string
 	// PublicQueryBurst and PublicQueryEvery bound the public certificate routes per client
@@ -55,18 +46,6 @@ func (c *Config) applyDefaults() {
 	if c.SessionMax == 0 {
 		c.SessionMax = 12 * time.Hour
 	}
-	if c.LoginMaxFailures == 0 {
-		c.LoginMaxFailures = 5
-	}
-	if c.LoginMaxFailuresPerAddr == 0 {
-		c.LoginMaxFailuresPerAddr = 30
-	}
-	if c.LoginWindow == 0 {
-		c.LoginWindow = 15 * time.Minute
-	}
-	if c.Location == nil {
-		c.Location = time.UTC
-	}
 	if c.PublicQueryBurst == 0 {
 		c.PublicQueryBurst = publicBurst
 	}
@@ -75,79 +54,48 @@ func (c *Config) applyDefaults() {
 	}
 }
 
-// Deps are what the HTTP layer needs from the process.
+// Deps are what the HTTP layer needs from the process: the use cases and its configuration.
 type Deps struct {
-	DB       *models.DB
-	Enforcer *policies.Enforcer
-	Temporal client.Client // may be nil in tests that need no workflow
-	Logger   *slog.Logger
-	Config   Config
-	// Now is the clock (tests move it); defaults to time.Now.
-	Now func() time.Time
-	// DataKey (AES-256-GCM) and LookupKey (HMAC) protect ID numbers; 32 bytes each.
-	DataKey, LookupKey []byte
-	// SigningKey is the Ed25519 seed (32 bytes) that signs certificates.
-	SigningKey []byte
-	// StorageDir is where attachments are stored.
-	StorageDir string
-	// TaskQueue is where workflows are started; Timing configures their waits.
-	TaskQueue string
-	Timing    workflows.Timing
+	Service *service.Service
+	Config  Config
 }
 
 // Server serves the API and pages.
 type Server struct {
-	db        *models.DB
-	enf       *policies.Enforcer
-	temporal  client.Client
-	log       *slog.Logger
-	cfg       Config
-	now       func() time.Time
-	pages     map[string]*template.Template
-	secure    bool
-	apps      applicationState
-	att       attachmentState
-	certs     certificateState
-	excl      exclusionCache
-	taskQueue string
-	timing    workflows.Timing
-	decisions keyedMutex
-	// jcache caches each jurisdiction's level and name for pages and inboxes.
-	jcache jurisdictionCache
+	svc    *service.Service
+	db     *models.DB
+	enf    *policies.Enforcer
+	log    *slog.Logger
+	cfg    Config
+	now    func() time.Time
+	pages  map[string]*template.Template
+	secure bool
+	// limiter throttles the public, anonymous routes per client address.
+	limiter *publicLimiter
 }
 
 // New builds a server.
 func New(d Deps) (*Server, error) {
-	if d.DB == nil || d.Enforcer == nil {
-		return nil, fmt.Errorf("api: DB and Enforcer are required")
+	if d.Service == nil {
+		return nil, fmt.Errorf("api: Service is required")
 	}
 	if len(d.Config.SessionKey) < 32 {
 		return nil, fmt.Errorf("api: session key must be at least 32 bytes")
 	}
 	d.Config.applyDefaults()
-	if d.Logger == nil {
-		d.Logger = slog.Default()
-	}
-	if d.Now == nil {
-		d.Now = time.Now
-	}
-	s := &Server{db: d.DB, enf: d.Enforcer, temporal: d.Temporal, log: d.Logger, cfg: d.Config, now: d.Now,
-		secure: strings.HasPrefix(d.Config.PublicURL, "https://"), taskQueue: d.TaskQueue, timing: d.Timing}
-	if s.taskQueue == "" {
-		s.taskQueue = workflows.TaskQueue
-	}
+	svc := d.Service
+	s := &Server{svc: svc, db: svc.DB(), enf: svc.Enforcer(), log: svc.Logger(), cfg: d.Config, now: svc.Clock(),
+		secure: strings.HasPrefix(d.Config.PublicURL, "https://")}
 	if err := s.loadTemplates(); err != nil {
 		return nil, err
 	}
-	if err := s.initExtensions(d); err != nil {
-		return nil, err
-	}
+	s.limiter = newPublicLimiter(rate.Every(s.cfg.PublicQueryEvery), s.cfg.PublicQueryBurst)
 	return s, nil
 }
 
 func (s *Server) loadTemplates() error {
 	funcs := template.FuncMap{
-		"fmtTime": func(t time.Time) string { return t.In(s.cfg.Location).Format("2006-01-02 15:04") },
+		"fmtTime": func(t time.Time) string { return t.In(s.svc.Location()).Format("2006-01-02 15:04") },
 	}
 	names, err := fs.Glob(web.Templates, "templates/*.html")
 	if err != nil {
@@ -210,28 +158,4 @@ func (s *Server) Handler() http.Handler {
 	s.extensionRoutes(r, v1)
 	s.openAPIRoutes(r)
 	return r
-}
-
-// audit appends to the audit log; a failure is logged, and the caller decides whether it is fatal.
-func (s *Server) audit(ctx context.Context, a *Actor, e models.AuditEntry) error {
-	s.fillAudit(ctx, a, &e)
-	if err := s.db.AppendAudit(ctx, &e); err != nil {
-		s.log.ErrorContext(ctx, "audit append failed", "action", e.Action, "err", err)
-		return err
-	}
-	return nil
-}
-
-// fillAudit completes an audit row with the actor, the request ID and the default outcome.
-func (s *Server) fillAudit(ctx context.Context, a *Actor, e *models.AuditEntry) {
-	if a != nil {
-		e.ActorID, e.ActorName, e.Role = a.User.ID, a.User.Username, a.User.Role
-		if e.JurisdictionCode == "" {
-			e.JurisdictionCode = a.Jurisdiction
-		}
-	}
-	e.RequestID = requestIDFrom(ctx)
-	if e.Outcome == "" {
-		e.Outcome = models.OutcomeOK
-	}
 }

@@ -15,6 +15,7 @@ import (
 	"skillcert/models"
 	"skillcert/models/validate"
 	"skillcert/policies"
+	"skillcert/service"
 )
 
 func (s *Server) supervisionRoutes(v1 *gin.RouterGroup) {
@@ -55,7 +56,7 @@ func (s *Server) apiDraw(c *gin.Context) error {
 		errs.Add("per_session", "out_of_range", "每个场次至少抽取 2 名督导员（不超过 10 名）。")
 	}
 	if len(errs) > 0 {
-		return invalid(errs)
+		return service.Invalid(errs)
 	}
 	ctx := c.Request.Context()
 	a := actorFrom(c)
@@ -64,7 +65,7 @@ func (s *Server) apiDraw(c *gin.Context) error {
 		return err
 	}
 	if len(sessions) == 0 {
-		return invalid(validate.Errors{{Field: "sessions", Code: "none", Message: "辖区内暂无可督导的认定场次。"}})
+		return service.Invalid(validate.Errors{{Field: "sessions", Code: "none", Message: "辖区内暂无可督导的认定场次。"}})
 	}
 	var seed uint64
 	if b.Seed != nil {
@@ -76,7 +77,7 @@ func (s *Server) apiDraw(c *gin.Context) error {
 	}
 	as, err := models.RunDraw(seed, sessions, sups, b.Sessions, b.PerSession)
 	if errors.Is(err, models.ErrTooFewSupervisors) {
-		return invalid(validate.Errors{{Field: "per_session", Code: "too_few_supervisors", Message: "回避后可抽取的督导员不足，请补充督导员库或减少每场人数。"}})
+		return service.Invalid(validate.Errors{{Field: "per_session", Code: "too_few_supervisors", Message: "回避后可抽取的督导员不足，请补充督导员库或减少每场人数。"}})
 	}
 	if err != nil {
 		return err
@@ -90,7 +91,7 @@ func (s *Server) apiDraw(c *gin.Context) error {
 	if err := s.db.CreateDraw(ctx, &d); err != nil {
 		return err
 	}
-	_ = s.audit(ctx, a, models.AuditEntry{Action: "supervision.draw", ObjectType: "supervision_draw", ObjectID: d.ID, JurisdictionCode: j,
+	_ = s.svc.Audit(ctx, a, models.AuditEntry{Action: "supervision.draw", ObjectType: "supervision_draw", ObjectID: d.ID, JurisdictionCode: j,
 		AfterState: string(aj)})
 	c.JSON(http.StatusCreated, drawResponse{SupervisionDraw: d, Assignments: as})
 	return nil
@@ -178,17 +179,17 @@ func (s *Server) apiSupervisionReport(c *gin.Context) error {
 		errs.Add("findings", "length", "督导发现应为 5 至 5000 字。")
 	}
 	if len(errs) > 0 {
-		return invalid(errs)
+		return service.Invalid(errs)
 	}
 	r := models.SupervisionReport{DrawID: d.ID, SessionID: b.SessionID, SupervisorID: a.User.ID, Rating: b.Rating,
 		Findings: strings.TrimSpace(b.Findings), CreatedAt: s.now().UTC()}
 	if err := s.db.AddSupervisionReport(c.Request.Context(), &r); err != nil {
 		if errors.Is(err, models.ErrConflict) {
-			return newError(http.StatusConflict, "report_exists", "您已提交过该场次的督导报告。")
+			return service.NewError(http.StatusConflict, "report_exists", "您已提交过该场次的督导报告。")
 		}
 		return err
 	}
-	_ = s.audit(c.Request.Context(), a, models.AuditEntry{Action: "supervision.report", ObjectType: "supervision_draw", ObjectID: d.ID,
+	_ = s.svc.Audit(c.Request.Context(), a, models.AuditEntry{Action: "supervision.report", ObjectType: "supervision_draw", ObjectID: d.ID,
 		AfterState: b.SessionID + " " + b.Rating, JurisdictionCode: d.JurisdictionCode})
 	c.JSON(http.StatusCreated, r)
 	return nil
@@ -200,6 +201,6 @@ func (s *Server) apiPublicSupervision(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	c.JSON(http.StatusOK, wholeList(out))
+	c.JSON(http.StatusOK, service.WholeList(out))
 	return nil
 }

@@ -11,6 +11,7 @@ import (
 
 	"skillcert/models"
 	"skillcert/models/dbtest"
+	"skillcert/service"
 )
 
 // The administrators' use cases: a write and its audit row commit together or not at all, and
@@ -152,19 +153,19 @@ func TestAdminWritesFailWithTheirAuditRow(t *testing.T) {
 // directly, with no route and no middleware in front of them.
 func useCaseServer(t *testing.T, db *models.DB) *Server {
 	t.Helper()
-	enf, err := NewEnforcer(context.Background(), db)
+	enf, err := service.NewEnforcer(context.Background(), db)
 	require.NoError(t, err)
-	s, err := New(Deps{DB: db, Enforcer: enf, Config: Config{PublicURL: "http://test", SessionKey: []byte("0123456789abcdef0123456789abcdef")},
-		Now: time.Now, DataKey: []byte("data-key-data-key-data-key-32byt"), LookupKey: []byte("lookup-key-lookup-key-lookup-key"), StorageDir: t.TempDir()})
-	require.NoError(t, err)
+	s := newServer(t, service.Deps{DB: db, Enforcer: enf,
+		Now: time.Now, DataKey: []byte("data-key-data-key-data-key-32byt"), LookupKey: []byte("lookup-key-lookup-key-lookup-key"), StorageDir: t.TempDir()},
+		Config{PublicURL: "http://test", SessionKey: []byte("0123456789abcdef0123456789abcdef")})
 	return s
 }
 
-func (s *Server) testActor(t *testing.T, username string) *Actor {
+func (s *Server) testActor(t *testing.T, username string) *service.Actor {
 	t.Helper()
 	u, err := s.db.UserByUsername(context.Background(), username)
 	require.NoError(t, err)
-	a, err := s.actorFor(context.Background(), u)
+	a, err := s.svc.ActorFor(context.Background(), u)
 	require.NoError(t, err)
 	return a
 }
@@ -184,45 +185,45 @@ func TestAdminUseCasesAuthorizeOnTheirOwn(t *testing.T) {
 		return n
 	}
 	before := denied()
-	newUser := createUserRequest{Username: "ghost3", DisplayName: "幽灵", Password: "long-enough-pw1", Role: models.RoleCountyOfficial,
+	newUser := service.CreateUserRequest{Username: "ghost3", DisplayName: "幽灵", Password: "long-enough-pw1", Role: models.RoleCountyOfficial,
 		JurisdictionCode: "150102"}
 	for name, call := range map[string]func() error{
-		"listUsers":  func() error { _, err := s.listUsers(ctx, league, userListQuery{Limit: 10}); return err },
-		"createUser": func() error { _, err := s.createUser(ctx, league, newUser); return err },
-		"getUser":    func() error { _, err := s.getUser(ctx, league, victim.ID); return err },
+		"listUsers":  func() error { _, err := s.svc.ListUsers(ctx, league, service.UserListQuery{Limit: 10}); return err },
+		"createUser": func() error { _, err := s.svc.CreateUser(ctx, league, newUser); return err },
+		"getUser":    func() error { _, err := s.svc.GetUser(ctx, league, victim.ID); return err },
 		"disableUser": func() error {
-			_, err := s.disableUser(ctx, league, userAction{ID: victim.ID})
+			_, err := s.svc.DisableUser(ctx, league, service.UserAction{ID: victim.ID})
 			return err
 		},
-		"enableUser": func() error { _, err := s.enableUser(ctx, league, userAction{ID: victim.ID}); return err },
+		"enableUser": func() error { _, err := s.svc.EnableUser(ctx, league, service.UserAction{ID: victim.ID}); return err },
 		"resetPassword": func() error {
-			_, err := s.resetPassword(ctx, league, userAction{ID: victim.ID})
+			_, err := s.svc.ResetPassword(ctx, league, service.UserAction{ID: victim.ID})
 			return err
 		},
 		"setUserGrant": func() error {
-			_, err := s.setUserGrant(ctx, league, grantInput{ID: victim.ID, grantRequest: grantRequest{Role: models.RoleLeagueOfficial,
+			_, err := s.svc.SetUserGrant(ctx, league, service.GrantInput{ID: victim.ID, GrantRequest: service.GrantRequest{Role: models.RoleLeagueOfficial,
 				JurisdictionCode: "150100", Reason: "越权"}})
 			return err
 		},
-		"listAudit":   func() error { _, err := s.listAudit(ctx, county, auditQuery{Limit: 10}); return err },
-		"verifyAudit": func() error { _, err := s.verifyAudit(ctx, region); return err },
+		"listAudit":   func() error { _, err := s.svc.ListAudit(ctx, county, service.AuditQuery{Limit: 10}); return err },
+		"verifyAudit": func() error { _, err := s.svc.VerifyAudit(ctx, region); return err },
 		"createCounty": func() error {
-			_, err := s.createCounty(ctx, league, countyRequest{Code: "150199", Name: "幽灵区", ParentCode: "150100"})
+			_, err := s.svc.CreateCounty(ctx, league, service.CountyRequest{Code: "150199", Name: "幽灵区", ParentCode: "150100"})
 			return err
 		},
 		"updateCounty": func() error {
 			name := "改名区"
-			_, err := s.updateCounty(ctx, league, countyUpdate{Code: "150102", countyPatch: countyPatch{Name: &name}})
+			_, err := s.svc.UpdateCounty(ctx, league, service.CountyUpdate{Code: "150102", CountyPatch: service.CountyPatch{Name: &name}})
 			return err
 		},
 		// The league may switch its own pre-check, not another league's.
 		"setPrecheck": func() error {
-			_, err := s.setPrecheck(ctx, league, precheckInput{Code: "150200", Enabled: true, Reason: "越权"})
+			_, err := s.svc.SetPrecheck(ctx, league, service.PrecheckInput{Code: "150200", Enabled: true, Reason: "越权"})
 			return err
 		},
-		"listJurisdictions": func() error { _, err := s.listJurisdictions(ctx, league, "150200"); return err },
+		"listJurisdictions": func() error { _, err := s.svc.ListJurisdictions(ctx, league, "150200"); return err },
 	} {
-		require.ErrorIs(t, call(), errForbidden, name)
+		require.ErrorIs(t, call(), service.ErrForbidden, name)
 		require.Equal(t, before+1, denied(), "%s audits its refusal", name)
 		before++
 	}
@@ -243,22 +244,22 @@ func TestAdminUseCasesAuthorizeOnTheirOwn(t *testing.T) {
 
 	// The same use cases serve the callers who may.
 	admin := s.testActor(t, "admin")
-	list, err := s.listUsers(ctx, admin, userListQuery{Jurisdiction: "150200", Limit: 200})
+	list, err := s.svc.ListUsers(ctx, admin, service.UserListQuery{Jurisdiction: "150200", Limit: 200})
 	require.NoError(t, err)
 	require.NotEmpty(t, list.Items)
 	for _, u := range list.Items {
 		require.NotEqual(t, "hohhot", u.Username, "only the subtree asked for")
 	}
-	out, err := s.setPrecheck(ctx, league, precheckInput{Code: "150100", Enabled: true, Reason: "旗县先行把关"})
+	out, err := s.svc.SetPrecheck(ctx, league, service.PrecheckInput{Code: "150100", Enabled: true, Reason: "旗县先行把关"})
 	require.NoError(t, err)
-	require.Equal(t, precheckSetting{Code: "150100", Enabled: true}, out)
+	require.Equal(t, service.PrecheckSetting{Code: "150100", Enabled: true}, out)
 	require.True(t, e.precheck("150100"))
 
 	// No caller at all.
-	_, err = s.createUser(ctx, nil, newUser)
-	require.ErrorIs(t, err, errUnauthenticated)
-	_, err = s.getUser(ctx, nil, victim.ID)
-	require.ErrorIs(t, err, errUnauthenticated)
-	_, err = s.setPrecheck(ctx, nil, precheckInput{Code: "150100"})
-	require.ErrorIs(t, err, errUnauthenticated)
+	_, err = s.svc.CreateUser(ctx, nil, newUser)
+	require.ErrorIs(t, err, service.ErrUnauthenticated)
+	_, err = s.svc.GetUser(ctx, nil, victim.ID)
+	require.ErrorIs(t, err, service.ErrUnauthenticated)
+	_, err = s.svc.SetPrecheck(ctx, nil, service.PrecheckInput{Code: "150100"})
+	require.ErrorIs(t, err, service.ErrUnauthenticated)
 }

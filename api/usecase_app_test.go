@@ -9,9 +9,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"skillcert/activities/storage"
 	"skillcert/models"
 	"skillcert/models/dbtest"
+	"skillcert/service"
 	"skillcert/workflows"
 )
 
@@ -34,7 +34,7 @@ func breakAuditLog(t *testing.T, db *models.DB) (restore func()) {
 // storedFiles counts the files in the attachment store.
 func (e *appEnv) storedFiles() int {
 	e.t.Helper()
-	entries, err := os.ReadDir(e.api.att.store.(*storage.Local).Dir())
+	entries, err := os.ReadDir(e.storage)
 	require.NoError(e.t, err)
 	return len(entries)
 }
@@ -66,8 +66,8 @@ func TestApplicationWritesFailWithTheirAuditRow(t *testing.T) {
 
 		// Save a complete draft citing attachments, to submit later.
 		refs := e.attachmentsOf("dairy")
-		var saved draftResponse
-		code, raw = e.call(tok, http.MethodPut, "/api/v1/applications/"+app.ID+"/draft", draftRequest{DraftVersion: 1, Form: goodForm(refs)}, &saved)
+		var saved service.DraftResponse
+		code, raw = e.call(tok, http.MethodPut, "/api/v1/applications/"+app.ID+"/draft", service.DraftRequest{DraftVersion: 1, Form: goodForm(refs)}, &saved)
 		require.Equal(t, http.StatusOK, code, raw)
 		require.Equal(t, 2, saved.DraftVersion)
 		attachments := e.rowCount(&models.Attachment{}, "1 = 1")
@@ -82,7 +82,7 @@ func TestApplicationWritesFailWithTheirAuditRow(t *testing.T) {
 		// ... and from the API.
 		form := goodForm(refs)
 		form.Contact.Mobile = "13900000000"
-		code, raw = e.call(tok, http.MethodPut, "/api/v1/applications/"+app.ID+"/draft", draftRequest{DraftVersion: 2, Form: form}, nil)
+		code, raw = e.call(tok, http.MethodPut, "/api/v1/applications/"+app.ID+"/draft", service.DraftRequest{DraftVersion: 2, Form: form}, nil)
 		require.Equal(t, http.StatusInternalServerError, code, raw)
 		rec, err := db.ApplicationByID(ctx, app.ID)
 		require.NoError(t, err)
@@ -101,7 +101,7 @@ func TestApplicationWritesFailWithTheirAuditRow(t *testing.T) {
 		require.Equal(t, files, e.storedFiles(), "the content of a refused upload is deleted")
 
 		// A submission: refused, still a draft, no version, nothing handed to the lifecycle.
-		code, raw = e.call(tok, http.MethodPost, "/api/v1/applications/"+app.ID+"/submit", submitRequest{DraftVersion: 2}, nil)
+		code, raw = e.call(tok, http.MethodPost, "/api/v1/applications/"+app.ID+"/submit", service.SubmitRequest{DraftVersion: 2}, nil)
 		require.Equal(t, http.StatusInternalServerError, code, raw)
 		rec, err = db.ApplicationByID(ctx, app.ID)
 		require.NoError(t, err)
@@ -113,7 +113,7 @@ func TestApplicationWritesFailWithTheirAuditRow(t *testing.T) {
 
 		// With the audit log back, the same requests go through, each with its audit row.
 		restore()
-		code, raw = e.call(tok, http.MethodPost, "/api/v1/applications/"+app.ID+"/submit", submitRequest{DraftVersion: 2}, nil)
+		code, raw = e.call(tok, http.MethodPost, "/api/v1/applications/"+app.ID+"/submit", service.SubmitRequest{DraftVersion: 2}, nil)
 		require.Equal(t, http.StatusCreated, code, raw)
 		require.Equal(t, int64(1), e.auditCount("application.submit", models.OutcomeOK))
 		require.Len(t, e.handedOver(), 1)

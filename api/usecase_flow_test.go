@@ -13,6 +13,7 @@ import (
 
 	"skillcert/models"
 	"skillcert/models/dbtest"
+	"skillcert/service"
 	"skillcert/workflows"
 )
 
@@ -125,11 +126,11 @@ func TestTaskChangesCommitWithTheirAuditRow(t *testing.T) {
 func TestFlowUseCasesAuthorizeThemselves(t *testing.T) {
 	e := newAppEnv(t, dbtest.New(t, models.SQLite))
 	ctx := context.Background()
-	actor := func(username string) *Actor {
+	actor := func(username string) *service.Actor {
 		t.Helper()
 		u, err := e.db.UserByUsername(ctx, username)
 		require.NoError(t, err)
-		a, err := e.api.actorFor(ctx, u)
+		a, err := e.api.svc.ActorFor(ctx, u)
 		require.NoError(t, err)
 		return a
 	}
@@ -139,14 +140,14 @@ func TestFlowUseCasesAuthorizeThemselves(t *testing.T) {
 	// Reading another league's summary and moving a deadline are refused by the use cases
 	// themselves (the pages that call them have no authorize middleware), audited as the
 	// middleware did, before anything else is looked at.
-	_, err := e.api.readLeagueSummary(ctx, actor("baotou"), "150100")
-	require.ErrorIs(t, err, errForbidden)
+	_, err := e.api.svc.ReadLeagueSummary(ctx, actor("baotou"), "150100")
+	require.ErrorIs(t, err, service.ErrForbidden)
 	require.Equal(t, int64(1), e.auditCount("summary.read", models.OutcomeDenied))
-	_, err = e.api.moveCampaignDeadline(ctx, actor("hohhot"), moveDeadlineInput{CampaignID: "2027", Which: "collection", Date: "5月20日", Reason: "提前"})
-	require.ErrorIs(t, err, errForbidden)
+	_, err = e.api.svc.MoveCampaignDeadline(ctx, actor("hohhot"), service.MoveDeadlineInput{CampaignID: "2027", Which: "collection", Date: "5月20日", Reason: "提前"})
+	require.ErrorIs(t, err, service.ErrForbidden)
 	require.Equal(t, int64(1), e.auditCount("campaign.manage", models.OutcomeDenied))
-	_, err = e.api.readLeagueSummary(ctx, nil, "150100")
-	require.ErrorIs(t, err, errUnauthenticated)
+	_, err = e.api.svc.ReadLeagueSummary(ctx, nil, "150100")
+	require.ErrorIs(t, err, service.ErrUnauthenticated)
 
 	// Through the JSON API, which lost the routes' authorize middleware, and the page.
 	status, _ := e.apiDo(e.bearer("baotou"), http.MethodGet, "/api/v1/leagues/150100/summary", "")
@@ -171,8 +172,8 @@ func TestFlowUseCasesAuthorizeThemselves(t *testing.T) {
 	require.Equal(t, http.StatusBadRequest, status)
 	require.Equal(t, "请提供待办的 version。", out["error"].(map[string]any)["message"])
 	// A role that may read but not claim the task is refused by the one claim rule.
-	_, err = e.api.claimTask(ctx, actor("region"), assignInput{TaskID: task.ID, Version: task.Version})
-	require.ErrorIs(t, err, errForbidden)
+	_, err = e.api.svc.ClaimTask(ctx, actor("region"), service.AssignInput{TaskID: task.ID, Version: task.Version})
+	require.ErrorIs(t, err, service.ErrForbidden)
 	require.Equal(t, int64(2), e.auditCount("task.claim", models.OutcomeDenied))
 	got, err := e.db.TaskByID(ctx, task.ID)
 	require.NoError(t, err)

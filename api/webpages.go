@@ -3,7 +3,6 @@ package api
 import (
 	"bytes"
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -17,13 +16,14 @@ import (
 
 	"skillcert/models"
 	"skillcert/models/validate"
+	"skillcert/service"
 	"skillcert/workflows"
 )
 
 // webPages serves the server-rendered pages of the officials', enterprises' and public
-// journeys. The pages are a thin layer over the same use cases as the JSON API (Server
-// methods taking the actor: see usecase.go), so that no rule, check or audit row exists twice
-// and no page goes through the JSON router. Every page works without JavaScript.
+// journeys. The pages are a thin layer over the same use cases as the JSON API (the methods
+// of service.Service taking the actor), so that no rule, check or audit row exists twice and
+// no page goes through the JSON router. Every page works without JavaScript.
 type webPages struct {
 	*Server
 	// engine is the complete router; hasRoute reads its route list.
@@ -252,7 +252,7 @@ func seeOther(c *gin.Context, to string) error {
 // backWithError shows a refused action's message on the page it came from; internal failures
 // get the error page instead.
 func (p *webPages) backWithError(c *gin.Context, to string, err error) error {
-	e := userError(err)
+	e := service.UserError(err)
 	if e == nil {
 		return err
 	}
@@ -433,7 +433,7 @@ func (p *webPages) when(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
-	return t.In(p.cfg.Location).Format("2006-01-02 15:04")
+	return t.In(p.svc.Location()).Format("2006-01-02 15:04")
 }
 
 func (p *webPages) whenPtr(t *time.Time) string {
@@ -447,7 +447,7 @@ func (p *webPages) day(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
-	return t.In(p.cfg.Location).Format("2006-01-02")
+	return t.In(p.svc.Location()).Format("2006-01-02")
 }
 
 // marker is a small coloured label; an empty Text shows nothing.
@@ -456,7 +456,7 @@ type marker struct{ Class, Text string }
 // slaBadge labels a due time: 逾期 past it, 即将到期 within the reminder window before it.
 func (p *webPages) slaBadge(state string, due time.Time) marker {
 	now := p.now()
-	window := time.Duration(p.timing.WithDefaults().RemindBeforeHours) * time.Hour
+	window := time.Duration(p.svc.Timing().WithDefaults().RemindBeforeHours) * time.Hour
 	switch {
 	case state == models.SLAOverdue || (!due.IsZero() && due.Before(now)):
 		return marker{"badge overdue", "逾期"}
@@ -490,14 +490,6 @@ var campaignStatusNames = map[string]string{"collecting": "征集汇总中", "ev
 
 // caseStatusNames are the Chinese names of a case's status.
 var caseStatusNames = map[string]string{"open": "办理中", "closed": "已结束"}
-
-// kindTitle is the Chinese name of a task kind.
-func kindTitle(kind string) string {
-	if k, ok := workflows.Kinds[kind]; ok {
-		return k.Title
-	}
-	return kind
-}
 
 func stageName(stage string) string {
 	if n, ok := workflows.StageNames[stage]; ok {
@@ -572,13 +564,3 @@ func attachmentHref(id string) string { return "/api/v1/attachments/" + url.Path
 
 // taskHref is the page of a task.
 func taskHref(id string) string { return "/tasks/" + url.PathEscape(id) }
-
-// userError returns err as the error vocabulary when its message is meant for the user (every
-// error but an internal one, whose cause is logged and whose page is the error page), else nil.
-func userError(err error) *Error {
-	var e *Error
-	if errors.As(err, &e) && e.Code != errInternal.Code && e.Message != "" {
-		return e
-	}
-	return nil
-}

@@ -13,6 +13,7 @@ import (
 
 	"skillcert/models"
 	"skillcert/models/validate"
+	"skillcert/service"
 )
 
 // The audit log page: the log in the caller's scope with filters, and the chain verification.
@@ -59,7 +60,7 @@ func actionName(action string) string {
 		return n
 	}
 	if kind, ok := strings.CutPrefix(action, "task.decide:"); ok {
-		return "办理：" + kindTitle(kind)
+		return "办理：" + service.KindTitle(kind)
 	}
 	return ""
 }
@@ -116,7 +117,7 @@ func (p *webPages) auditPage(c *gin.Context) error {
 	v := &auditView{pageView: pageView{pageData: pageData{Title: "审计日志"}}}
 	v.CanVerify = p.enf.Allowed(a.User.ID, a.Domain, "audit", "verify")
 	errs := newFieldBag()
-	query := auditQuery{Limit: auditPageSize}
+	query := service.AuditQuery{Limit: auditPageSize}
 	action, actor := strings.TrimSpace(q.Get("action")), strings.TrimSpace(q.Get("actor"))
 	query.Action, query.Actor = action, actor
 	outcome := q.Get("outcome")
@@ -135,7 +136,7 @@ func (p *webPages) auditPage(c *gin.Context) error {
 		if val == "" {
 			continue
 		}
-		t, err := time.ParseInLocation("2006-01-02", val, p.cfg.Location)
+		t, err := time.ParseInLocation("2006-01-02", val, p.svc.Location())
 		if err != nil {
 			errs.add(d.name, "请输入日期，如 2027-05-20。")
 			continue
@@ -159,7 +160,7 @@ func (p *webPages) auditPage(c *gin.Context) error {
 		{Name: "from", ID: "f-from", Label: "起始日期", Kind: "date", Value: q.Get("from"), Errors: errs.take("from")},
 		{Name: "to", ID: "f-to", Label: "截止日期（含当日）", Kind: "date", Value: q.Get("to"), Errors: errs.take("to")},
 	}
-	list, err := p.listAudit(ctx, a, query)
+	list, err := p.svc.ListAudit(ctx, a, query)
 	if err != nil {
 		return err
 	}
@@ -222,9 +223,9 @@ var chainProblems = []struct{ prefix, text string }{
 
 // verifyAuditSubmit runs the chain verification and reports it on the audit page.
 func (p *webPages) verifyAuditSubmit(c *gin.Context) error {
-	rep, err := p.verifyAudit(c.Request.Context(), actorFrom(c))
+	rep, err := p.svc.VerifyAudit(c.Request.Context(), actorFrom(c))
 	if err != nil {
-		return p.backWithError(c, "/admin/audit", toError(err))
+		return p.backWithError(c, "/admin/audit", service.ToError(err))
 	}
 	if rep.OK {
 		p.flash(c, flashOK, fmt.Sprintf("哈希链校验通过：已校验 %d 条记录，未发现篡改。", rep.Rows))

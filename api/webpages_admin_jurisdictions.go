@@ -9,6 +9,7 @@ import (
 
 	"skillcert/models"
 	"skillcert/models/validate"
+	"skillcert/service"
 )
 
 // The jurisdictions page: the tree with its accounts and enterprises, each league's county
@@ -124,9 +125,9 @@ func (p *webPages) jurisdictionsView(c *gin.Context, errCode, reason string, rea
 
 // countyFormOf builds the form that adds a county with the values typed and the field errors
 // next to their fields.
-func countyFormOf(leagues []areaLine, in *countyRequest, errs validate.Errors) *countyForm {
+func countyFormOf(leagues []areaLine, in *service.CountyRequest, errs validate.Errors) *countyForm {
 	if in == nil {
-		in = &countyRequest{}
+		in = &service.CountyRequest{}
 	}
 	bag := newFieldBag()
 	bag.addAll(errs)
@@ -159,14 +160,14 @@ func countyFormOf(leagues []areaLine, in *countyRequest, errs validate.Errors) *
 // createCountySubmit adds a county; refused input comes back next to its fields with
 // everything typed, and the new county is shown open in the tree.
 func (p *webPages) createCountySubmit(c *gin.Context) error {
-	in := &countyRequest{ParentCode: strings.TrimSpace(c.PostForm("parent_code")), Code: strings.TrimSpace(c.PostForm("code")),
+	in := &service.CountyRequest{ParentCode: strings.TrimSpace(c.PostForm("parent_code")), Code: strings.TrimSpace(c.PostForm("code")),
 		Name: strings.TrimSpace(c.PostForm("name")), AreaCode: strings.TrimSpace(c.PostForm("area_code"))}
-	j, err := p.createCounty(c.Request.Context(), actorFrom(c), *in)
+	j, err := p.svc.CreateCounty(c.Request.Context(), actorFrom(c), *in)
 	if err == nil {
 		p.flash(c, flashOK, "已新增"+p.names(c)[j.Parent()]+j.Name+"（"+j.Code+"）。企业现在可以在此注册，也可以为其设置旗县人社局账户。")
 		return seeOther(c, "/admin/jurisdictions?open="+url.QueryEscape(j.Code)+"#j-"+url.QueryEscape(j.Code))
 	}
-	e := userError(toError(err))
+	e := service.UserError(service.ToError(err))
 	if e == nil {
 		return err
 	}
@@ -205,9 +206,9 @@ func (p *webPages) precheckSubmit(c *gin.Context) error {
 	enabled := c.PostForm("enabled") == "true"
 	reason := strings.TrimSpace(c.PostForm("reason"))
 	back := "/admin/jurisdictions?open=" + url.QueryEscape(code) + "#j-" + url.QueryEscape(code)
-	if _, err := checkReason(reason, true); err != nil {
+	if _, err := service.CheckReason(reason, true); err != nil {
 		var msgs []string
-		for _, f := range userError(err).Fields {
+		for _, f := range service.UserError(err).Fields {
 			msgs = append(msgs, f.Message)
 		}
 		v, verr := p.jurisdictionsView(c, code, reason, msgs)
@@ -217,9 +218,9 @@ func (p *webPages) precheckSubmit(c *gin.Context) error {
 		v.Alert = "请填写调整旗县初审的理由。"
 		return p.show(c, http.StatusUnprocessableEntity, "p_jurisdictions", v)
 	}
-	out, err := p.setPrecheck(c.Request.Context(), actorFrom(c), precheckInput{Code: code, Enabled: enabled, Reason: reason})
+	out, err := p.svc.SetPrecheck(c.Request.Context(), actorFrom(c), service.PrecheckInput{Code: code, Enabled: enabled, Reason: reason})
 	if err != nil {
-		return p.backWithError(c, back, toError(err))
+		return p.backWithError(c, back, service.ToError(err))
 	}
 	state := "关闭"
 	if out.Enabled {

@@ -11,6 +11,7 @@ import (
 
 	"skillcert/models"
 	"skillcert/models/validate"
+	"skillcert/service"
 )
 
 // The administrators' user pages: the list with its filters, the form that creates an account,
@@ -53,7 +54,7 @@ func (p *webPages) usersPage(c *gin.Context) error {
 	return p.show(c, http.StatusOK, "p_users", v)
 }
 
-func (p *webPages) usersView(c *gin.Context, in *createUserRequest, errs validate.Errors) (*usersView, error) {
+func (p *webPages) usersView(c *gin.Context, in *service.CreateUserRequest, errs validate.Errors) (*usersView, error) {
 	a := actorFrom(c)
 	sc, err := p.adminScope(c)
 	if err != nil {
@@ -64,7 +65,7 @@ func (p *webPages) usersView(c *gin.Context, in *createUserRequest, errs validat
 	if c.Request.Method != http.MethodGet {
 		v.ReturnTo = "/admin/users"
 	}
-	list := userListQuery{Limit: usersPageSize}
+	list := service.UserListQuery{Limit: usersPageSize}
 	role := q.Get("role")
 	if models.RoleNames[role] == "" {
 		role = ""
@@ -88,7 +89,7 @@ func (p *webPages) usersView(c *gin.Context, in *createUserRequest, errs validat
 	v.Page = max(v.Page, 1)
 	list.Offset = (v.Page - 1) * usersPageSize
 
-	users, err := p.listUsers(c.Request.Context(), a, list)
+	users, err := p.svc.ListUsers(c.Request.Context(), a, list)
 	if err != nil {
 		return nil, err
 	}
@@ -114,9 +115,9 @@ func (p *webPages) usersView(c *gin.Context, in *createUserRequest, errs validat
 
 // userForm builds the creation form with the values typed (never the password) and the field
 // errors next to their fields.
-func (p *webPages) userForm(sc *adminScope, in *createUserRequest, errs validate.Errors) *userForm {
+func (p *webPages) userForm(sc *adminScope, in *service.CreateUserRequest, errs validate.Errors) *userForm {
 	if in == nil {
-		in = &createUserRequest{}
+		in = &service.CreateUserRequest{}
 	}
 	bag := newFieldBag()
 	bag.addAll(errs)
@@ -147,19 +148,19 @@ func (p *webPages) userForm(sc *adminScope, in *createUserRequest, errs validate
 // createUserSubmit creates an account; refused input comes back next to its fields with
 // everything typed except the password.
 func (p *webPages) createUserSubmit(c *gin.Context) error {
-	in := &createUserRequest{Username: strings.TrimSpace(c.PostForm("username")), DisplayName: strings.TrimSpace(c.PostForm("display_name")),
+	in := &service.CreateUserRequest{Username: strings.TrimSpace(c.PostForm("username")), DisplayName: strings.TrimSpace(c.PostForm("display_name")),
 		Role: c.PostForm("role"), Password: c.PostForm("password")}
 	if in.Role == models.RoleEnterpriseUser {
 		in.EnterpriseID = c.PostForm("enterprise_id")
 	} else {
 		in.JurisdictionCode = c.PostForm("jurisdiction_code")
 	}
-	u, err := p.createUser(c.Request.Context(), actorFrom(c), *in)
+	u, err := p.svc.CreateUser(c.Request.Context(), actorFrom(c), *in)
 	if err == nil {
 		p.flash(c, flashOK, "已创建用户 "+u.Username+"（"+models.RoleNames[u.Role]+"）。")
 		return seeOther(c, "/admin/users?q="+url.QueryEscape(u.Username))
 	}
-	e := userError(toError(err))
+	e := service.UserError(service.ToError(err))
 	if e == nil {
 		return err
 	}
@@ -202,9 +203,9 @@ func (p *webPages) userPage(c *gin.Context) error {
 	return p.show(c, http.StatusOK, "p_users", v)
 }
 
-func (p *webPages) userView(c *gin.Context, in *grantRequest, errs *fieldBag) (*usersView, error) {
+func (p *webPages) userView(c *gin.Context, in *service.GrantRequest, errs *fieldBag) (*usersView, error) {
 	a := actorFrom(c)
-	u, err := p.getUser(c.Request.Context(), a, c.Param("id"))
+	u, err := p.svc.GetUser(c.Request.Context(), a, c.Param("id"))
 	if err != nil {
 		return nil, err
 	}
@@ -220,7 +221,7 @@ func (p *webPages) userView(c *gin.Context, in *grantRequest, errs *fieldBag) (*
 	}
 	v.CanManage = p.enf.Allowed(a.User.ID, a.Domain, "user", "manage") && !v.Self
 	if in == nil {
-		in = &grantRequest{Role: u.Role, JurisdictionCode: u.Jurisdiction(), EnterpriseID: u.Enterprise()}
+		in = &service.GrantRequest{Role: u.Role, JurisdictionCode: u.Jurisdiction(), EnterpriseID: u.Enterprise()}
 	}
 	v.GrantOpen = !errs.empty()
 	v.GrantRole = formField{Name: "role", ID: "f-role", Label: "新角色", Kind: "select", Required: true,
@@ -244,18 +245,18 @@ func (p *webPages) userSwitch(act string) func(*gin.Context) error {
 		ctx := c.Request.Context()
 		id := c.Param("id")
 		back := localPath(c.PostForm("return_to"), userHref(id))
-		in := userAction{ID: id, Reason: strings.TrimSpace(c.PostForm("reason"))}
+		in := service.UserAction{ID: id, Reason: strings.TrimSpace(c.PostForm("reason"))}
 		if act == "enable" {
-			u, err := p.enableUser(ctx, actorFrom(c), in)
+			u, err := p.svc.EnableUser(ctx, actorFrom(c), in)
 			if err != nil {
-				return p.backWithError(c, back, toError(err))
+				return p.backWithError(c, back, service.ToError(err))
 			}
 			p.flash(c, flashOK, "已启用用户 "+u.Username+"，其可以用原密码登录。")
 			return seeOther(c, back)
 		}
-		res, err := p.disableUser(ctx, actorFrom(c), in)
+		res, err := p.svc.DisableUser(ctx, actorFrom(c), in)
 		if err != nil {
-			return p.backWithError(c, back, toError(err))
+			return p.backWithError(c, back, service.ToError(err))
 		}
 		msg := fmt.Sprintf("已停用用户 %s：不能再登录，已结束其 %d 个登录会话、撤销 %d 个接口令牌。", res.User.Username, res.SessionsEnded, res.TokensRevoked)
 		if n, err := p.db.OpenTasksHeldBy(ctx, id); err == nil && n > 0 {
@@ -271,9 +272,9 @@ func (p *webPages) userSwitch(act string) func(*gin.Context) error {
 // page and in the hash.
 func (p *webPages) resetPasswordSubmit(c *gin.Context) error {
 	id := c.Param("id")
-	res, err := p.resetPassword(c.Request.Context(), actorFrom(c), userAction{ID: id, Reason: strings.TrimSpace(c.PostForm("reason"))})
+	res, err := p.svc.ResetPassword(c.Request.Context(), actorFrom(c), service.UserAction{ID: id, Reason: strings.TrimSpace(c.PostForm("reason"))})
 	if err != nil {
-		return p.backWithError(c, localPath(c.PostForm("return_to"), userHref(id)), toError(err))
+		return p.backWithError(c, localPath(c.PostForm("return_to"), userHref(id)), service.ToError(err))
 	}
 	v, err := p.userView(c, nil, nil)
 	if err != nil {
@@ -287,7 +288,7 @@ func (p *webPages) resetPasswordSubmit(c *gin.Context) error {
 // changeGrant moves an account to another role and jurisdiction or enterprise.
 func (p *webPages) changeGrant(c *gin.Context) error {
 	id := c.Param("id")
-	in := &grantRequest{Role: c.PostForm("role"), JurisdictionCode: c.PostForm("jurisdiction_code"),
+	in := &service.GrantRequest{Role: c.PostForm("role"), JurisdictionCode: c.PostForm("jurisdiction_code"),
 		EnterpriseID: c.PostForm("enterprise_id"), Reason: strings.TrimSpace(c.PostForm("reason"))}
 	body := *in
 	if body.Role == models.RoleEnterpriseUser {
@@ -295,7 +296,7 @@ func (p *webPages) changeGrant(c *gin.Context) error {
 	} else {
 		body.EnterpriseID = ""
 	}
-	u, err := p.setUserGrant(c.Request.Context(), actorFrom(c), grantInput{ID: id, grantRequest: body})
+	u, err := p.svc.SetUserGrant(c.Request.Context(), actorFrom(c), service.GrantInput{ID: id, GrantRequest: body})
 	if err == nil {
 		msg := "已将用户 " + u.Username + " 调整为" + models.RoleNames[u.Role] + "。"
 		if n, err := p.db.OpenTasksHeldBy(c.Request.Context(), id); err == nil && n > 0 {
@@ -304,7 +305,7 @@ func (p *webPages) changeGrant(c *gin.Context) error {
 		p.flash(c, flashOK, msg)
 		return seeOther(c, userHref(id))
 	}
-	e := userError(toError(err))
+	e := service.UserError(service.ToError(err))
 	if e == nil {
 		return err
 	}

@@ -12,6 +12,7 @@ import (
 	"skillcert/models"
 	"skillcert/models/appcheck"
 	"skillcert/models/validate"
+	"skillcert/service"
 )
 
 // appMode is what a post of the application form asks for.
@@ -134,8 +135,8 @@ func links(label string, refs []models.AttachmentRef) []attLink {
 	return out
 }
 
-// readApplication lays out a form (as applicationView gave it: ID numbers masked or not).
-func readApplication(f appcheck.Form, av applicationView) *appRead {
+// readApplication lays out a form (as ApplicationView gave it: ID numbers masked or not).
+func readApplication(f appcheck.Form, av service.ApplicationView) *appRead {
 	r := &appRead{Masked: av.IDsMasked, Applicant: f.Applicant, Contact: f.Contact, Strengths: f.Strengths, Site: f.Site.Description,
 		ExamSystem: f.ExamSystem, Equipment: f.Equipment, Staff: f.Staff, Assessors: f.Assessors, Supervisors: f.Supervisors,
 		Rules: links("规章制度", f.Rules), Ownership: links("场地权属证明", f.Site.Ownership),
@@ -262,9 +263,9 @@ func appPurpose(slot string) string {
 func (p *webPages) applicationPage(c *gin.Context) error {
 	a := actorFrom(c)
 	if a.User.Role != models.RoleEnterpriseUser {
-		return errNoEnterprise
+		return service.ErrNoEnterprise
 	}
-	av, err := p.myApplication(c.Request.Context(), a)
+	av, err := p.svc.MyApplication(c.Request.Context(), a)
 	if err != nil {
 		return err
 	}
@@ -280,7 +281,7 @@ func (p *webPages) applicationPage(c *gin.Context) error {
 
 // applicationFormView lays out the form with its errors (submission), warnings (faults typed
 // so far) and the reviewer's reasons of the latest return.
-func (p *webPages) applicationFormView(av *applicationView, form appcheck.Form, errs validate.Errors, warnings *fieldBag, add string) *appFormView {
+func (p *webPages) applicationFormView(av *service.ApplicationView, form appcheck.Form, errs validate.Errors, warnings *fieldBag, add string) *appFormView {
 	v := &appFormView{pageView: pageView{pageData: pageData{Title: "申报表"}}, AppID: av.ID, StatusName: av.StatusName,
 		DraftVersion: av.DraftVersion, Editable: av.Editable, Updated: p.when(av.UpdatedAt), HasWarnings: len(av.Warnings) > 0}
 	if !av.Editable {

@@ -14,6 +14,7 @@ import (
 	"skillcert/models"
 	"skillcert/models/appcheck"
 	"skillcert/models/validate"
+	"skillcert/service"
 )
 
 // ---------------------------------------------------------------------------------------------
@@ -231,7 +232,7 @@ func pick[T any](rows []T, idx []int) []T {
 // size limit is answered on the page it came from instead of as an unreadable CSRF token.
 // Nothing is changed by such a post.
 func (p *webPages) readMultipart(c *gin.Context) {
-	err := c.Request.ParseMultipartForm(multipartMemory)
+	err := c.Request.ParseMultipartForm(service.MultipartMemory)
 	if err == nil || errors.Is(err, http.ErrNotMultipart) {
 		c.Next()
 		if c.Request.MultipartForm != nil {
@@ -261,7 +262,7 @@ func (p *webPages) applicationPost(mode appMode) func(*gin.Context) error {
 	return func(c *gin.Context) error {
 		a := actorFrom(c)
 		if a.User.Role != models.RoleEnterpriseUser {
-			return errNoEnterprise
+			return service.ErrNoEnterprise
 		}
 		appID := c.PostForm("application_id")
 		draftVersion, _ := strconv.Atoi(c.PostForm("draft_version"))
@@ -300,7 +301,7 @@ func (p *webPages) applicationPost(mode appMode) func(*gin.Context) error {
 					continue
 				}
 				ref, err := p.uploadFile(c, purpose, fhs[0])
-				if e := userError(err); e != nil {
+				if e := service.UserError(err); e != nil {
 					for _, m := range uploadMessages(e) {
 						uploadErrs = append(uploadErrs, validate.FieldError{Field: slot, Code: e.Code, Message: fieldLabel(slot) + "：" + m})
 					}
@@ -316,9 +317,9 @@ func (p *webPages) applicationPost(mode appMode) func(*gin.Context) error {
 		uploadErrs = moveRowErrors(uploadErrs, kept, moved)
 
 		ctx := c.Request.Context()
-		saved, err := p.saveDraft(ctx, a, saveDraftInput{ApplicationID: appID, draftRequest: draftRequest{DraftVersion: draftVersion, Form: form}})
+		saved, err := p.svc.SaveDraft(ctx, a, service.SaveDraftInput{ApplicationID: appID, DraftRequest: service.DraftRequest{DraftVersion: draftVersion, Form: form}})
 		if err != nil {
-			e := userError(toError(err))
+			e := service.UserError(service.ToError(err))
 			if e == nil {
 				return err
 			}
@@ -343,9 +344,9 @@ func (p *webPages) applicationPost(mode appMode) func(*gin.Context) error {
 			return seeOther(c, to)
 		}
 
-		sub, err := p.submitApplication(ctx, a, submitInput{ApplicationID: appID, submitRequest: submitRequest{DraftVersion: saved.DraftVersion}})
+		sub, err := p.svc.SubmitApplication(ctx, a, service.SubmitInput{ApplicationID: appID, SubmitRequest: service.SubmitRequest{DraftVersion: saved.DraftVersion}})
 		if err != nil {
-			e := userError(toError(err))
+			e := service.UserError(service.ToError(err))
 			if e == nil {
 				return err
 			}
@@ -362,7 +363,7 @@ func (p *webPages) applicationPost(mode appMode) func(*gin.Context) error {
 // rerenderApplication shows the form as typed with errors or a message. draftVersion is the
 // draft the page now edits (0: unchanged, because the save was refused).
 func (p *webPages) rerenderApplication(c *gin.Context, status int, form appcheck.Form, errs validate.Errors, alert string, draftVersion int) error {
-	av, err := p.myApplication(c.Request.Context(), actorFrom(c))
+	av, err := p.svc.MyApplication(c.Request.Context(), actorFrom(c))
 	if err != nil {
 		return err
 	}
@@ -408,23 +409,23 @@ func moveRowErrors(errs validate.Errors, kept map[string][]bool, moved map[strin
 }
 
 // uploadFile stores one uploaded file as an attachment of the caller's enterprise. A refusal
-// comes back as *Error (userError), with the file's faults as its fields.
+// comes back as *Error (UserError), with the file's faults as its fields.
 func (p *webPages) uploadFile(c *gin.Context, purpose string, fh *multipart.FileHeader) (models.AttachmentRef, error) {
 	f, err := fh.Open()
 	if err != nil {
 		return models.AttachmentRef{}, fmt.Errorf("open uploaded part: %w", err)
 	}
 	defer f.Close()
-	att, err := p.uploadAttachment(c.Request.Context(), actorFrom(c),
-		uploadInput{Purpose: purpose, Files: 1, Name: rawFileName(fh), Size: fh.Size, Content: f})
+	att, err := p.svc.UploadAttachment(c.Request.Context(), actorFrom(c),
+		service.UploadInput{Purpose: purpose, Files: 1, Name: rawFileName(fh), Size: fh.Size, Content: f})
 	if err != nil {
-		return models.AttachmentRef{}, toError(err)
+		return models.AttachmentRef{}, service.ToError(err)
 	}
 	return models.AttachmentRef{ID: att.ID, Name: att.Name, SHA256: att.SHA256}, nil
 }
 
 // uploadMessages are the messages of a refused upload.
-func uploadMessages(e *Error) []string {
+func uploadMessages(e *service.Error) []string {
 	if len(e.Fields) == 0 {
 		return []string{e.Message}
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"skillcert/models"
+	"skillcert/service"
 	"skillcert/workflows"
 )
 
@@ -60,9 +61,9 @@ func (p *webPages) statusPage(c *gin.Context) error {
 	ctx := c.Request.Context()
 	a := actorFrom(c)
 	if a.User.Role != models.RoleEnterpriseUser {
-		return errNoEnterprise
+		return service.ErrNoEnterprise
 	}
-	av, err := p.myApplication(ctx, a)
+	av, err := p.svc.MyApplication(ctx, a)
 	if err != nil {
 		return err
 	}
@@ -90,7 +91,7 @@ func (p *webPages) statusPage(c *gin.Context) error {
 	case err != nil:
 		return err
 	}
-	cd, err := p.readCase(ctx, a, cs.ID)
+	cd, err := p.svc.ReadCase(ctx, a, cs.ID)
 	if err != nil {
 		return err
 	}
@@ -103,7 +104,7 @@ func (p *webPages) statusPage(c *gin.Context) error {
 	}
 	v.Steps = progress(cd.Stage, true)
 	for _, t := range cd.Tasks {
-		line := taskLine{Title: kindTitle(t.Kind), Due: p.when(t.DueAt), SLA: p.slaBadge(t.SLAState, t.DueAt), Who: models.RoleNames[t.CandidateRole]}
+		line := taskLine{Title: service.KindTitle(t.Kind), Due: p.when(t.DueAt), SLA: p.slaBadge(t.SLAState, t.DueAt), Who: models.RoleNames[t.CandidateRole]}
 		if t.CandidateRole == models.RoleEnterpriseUser {
 			line.Href, line.Action = taskHref(t.ID), "办理"
 			if t.Kind == workflows.KindCorrection {

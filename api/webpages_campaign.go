@@ -9,6 +9,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"skillcert/models"
+	"skillcert/service"
 )
 
 // Campaign calendar.
@@ -95,9 +96,9 @@ func (p *webPages) campaignView(c *gin.Context, errs *fieldBag) (*campaignView, 
 // moveDeadline moves a campaign deadline (the use case checks the role, the workflow validates
 // and audits).
 func (p *webPages) moveDeadline(c *gin.Context) error {
-	in := moveDeadlineInput{CampaignID: c.PostForm("campaign_id"), Which: c.PostForm("which"), Date: strings.TrimSpace(c.PostForm("date")),
+	in := service.MoveDeadlineInput{CampaignID: c.PostForm("campaign_id"), Which: c.PostForm("which"), Date: strings.TrimSpace(c.PostForm("date")),
 		Reason: strings.TrimSpace(c.PostForm("reason"))}
-	cal, err := p.moveCampaignDeadline(c.Request.Context(), actorFrom(c), in)
+	cal, err := p.svc.MoveCampaignDeadline(c.Request.Context(), actorFrom(c), in)
 	if err == nil {
 		what, at := "汇总截止时间", cal.CollectionDeadline
 		if in.Which == "publication" {
@@ -106,7 +107,7 @@ func (p *webPages) moveDeadline(c *gin.Context) error {
 		p.flash(c, flashOK, "已将"+what+"调整为 "+p.when(at)+"。")
 		return seeOther(c, "/campaign")
 	}
-	e := userError(toError(err))
+	e := service.UserError(service.ToError(err))
 	if e == nil {
 		return err
 	}

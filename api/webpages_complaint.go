@@ -8,6 +8,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"skillcert/models/validate"
+	"skillcert/service"
 )
 
 // Public complaints about pilot enterprises.
@@ -23,14 +24,14 @@ type complaintView struct {
 }
 
 func (p *webPages) complaintPage(c *gin.Context) error {
-	v, err := p.complaintView(c, complaintBody{EnterpriseID: c.Query("enterprise")}, nil)
+	v, err := p.complaintView(c, service.ComplaintBody{EnterpriseID: c.Query("enterprise")}, nil)
 	if err != nil {
 		return err
 	}
 	return p.show(c, http.StatusOK, "p_complaint", v)
 }
 
-func (p *webPages) complaintView(c *gin.Context, b complaintBody, fields validate.Errors) (*complaintView, error) {
+func (p *webPages) complaintView(c *gin.Context, b service.ComplaintBody, fields validate.Errors) (*complaintView, error) {
 	v := &complaintView{pageView: pageView{pageData: pageData{Title: "投诉举报"}}}
 	entries, err := p.db.Directory(c.Request.Context(), "", 0, true)
 	if err != nil {
@@ -68,11 +69,11 @@ func (p *webPages) complaintView(c *gin.Context, b complaintBody, fields validat
 
 // complaintSubmit files a complaint (anonymous allowed) and shows the receipt.
 func (p *webPages) complaintSubmit(c *gin.Context) error {
-	b := complaintBody{EnterpriseID: c.PostForm("enterprise_id"), Anonymous: c.PostForm("anonymous") != "",
+	b := service.ComplaintBody{EnterpriseID: c.PostForm("enterprise_id"), Anonymous: c.PostForm("anonymous") != "",
 		Complainant: strings.TrimSpace(c.PostForm("complainant")), Contact: strings.TrimSpace(c.PostForm("contact")), Content: c.PostForm("content")}
-	out, err := p.fileComplaint(c.Request.Context(), actorFrom(c), b)
+	out, err := p.svc.FileComplaint(c.Request.Context(), actorFrom(c), b)
 	if err != nil {
-		e := userError(toError(err))
+		e := service.UserError(service.ToError(err))
 		if e == nil {
 			return err
 		}

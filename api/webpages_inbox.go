@@ -12,6 +12,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"skillcert/models"
+	"skillcert/service"
 	"skillcert/workflows"
 )
 
@@ -92,7 +93,7 @@ func (p *webPages) inbox(c *gin.Context) error {
 	q := c.Request.URL.Query()
 	v := &inboxView{pageView: pageView{pageData: pageData{Title: "待办事项"}}}
 
-	onlyMine := onlyOwnTasks(a.User.Role)
+	onlyMine := service.OnlyOwnTasks(a.User.Role)
 	v.View = q.Get("view")
 	switch {
 	case onlyMine:
@@ -104,7 +105,7 @@ func (p *webPages) inbox(c *gin.Context) error {
 		v.View = models.ViewMine
 	}
 
-	f := inboxFilter(a, v.View, p.subtree(c))
+	f := service.InboxFilter(a, v.View, p.subtree(c))
 	f.Desc, f.Limit = q.Get("sort") == "-due", inboxPageSize
 	errs := newFieldBag()
 	if k := q.Get("kind"); workflows.Kinds[k].Title != "" {
@@ -126,7 +127,7 @@ func (p *webPages) inbox(c *gin.Context) error {
 		}
 	}
 	if d := strings.TrimSpace(q.Get("due_before")); d != "" {
-		if t, err := time.ParseInLocation("2006-01-02", d, p.cfg.Location); err == nil {
+		if t, err := time.ParseInLocation("2006-01-02", d, p.svc.Location()); err == nil {
 			f.DueBefore = &t
 		} else {
 			errs.add("due_before", "请输入日期，如 2027-05-20。")
@@ -163,7 +164,7 @@ func (p *webPages) inbox(c *gin.Context) error {
 	users := map[string]string{}
 	bulkKinds := map[string]bool{}
 	for _, t := range tasks {
-		row := inboxRow{ID: t.ID, Href: taskHref(t.ID), Title: t.Title, KindName: kindTitle(t.Kind), Enterprise: t.EnterpriseName,
+		row := inboxRow{ID: t.ID, Href: taskHref(t.ID), Title: t.Title, KindName: service.KindTitle(t.Kind), Enterprise: t.EnterpriseName,
 			Stage: stageName(t.Stage), Due: p.when(t.DueAt), SLA: p.slaBadge(t.SLAState, t.DueAt), Version: t.Version}
 		switch {
 		case t.AssigneeID == a.User.ID:
@@ -171,21 +172,21 @@ func (p *webPages) inbox(c *gin.Context) error {
 		case t.AssigneeID != "":
 			row.Assignee = p.userName(ctx, users, t.AssigneeID)
 		default:
-			row.CanClaim = p.mayClaim(a, t)
+			row.CanClaim = p.svc.MayClaim(a, t)
 		}
 		for _, b := range bulkOutcomes {
-			if b.kind == t.Kind && p.mayDecide(a, t) {
+			if b.kind == t.Kind && p.svc.MayDecide(a, t) {
 				row.Selectable, bulkKinds[t.Kind] = true, true
 			}
 		}
 		v.Rows = append(v.Rows, row)
 	}
 	if len(bulkKinds) > 0 {
-		v.Bulk = &bulkChoice{RequestKey: randomKey(), Outcomes: []choice{{Value: "", Label: "请选择处理结果", Selected: true}}}
+		v.Bulk = &bulkChoice{RequestKey: service.RandomKey(), Outcomes: []choice{{Value: "", Label: "请选择处理结果", Selected: true}}}
 		for _, b := range bulkOutcomes {
 			if bulkKinds[b.kind] {
 				v.Bulk.Outcomes = append(v.Bulk.Outcomes, choice{Value: b.kind + ":" + b.outcome,
-					Label: kindTitle(b.kind) + " → " + outcomeName(b.outcome)})
+					Label: service.KindTitle(b.kind) + " → " + outcomeName(b.outcome)})
 			}
 		}
 	}
@@ -215,7 +216,7 @@ func inboxHref(q url.Values, set map[string]string) string {
 func (p *webPages) inboxFilterFields(q url.Values, leagues []models.Jurisdiction, errs *fieldBag) []formField {
 	kinds := []choice{{Value: "", Label: "全部类型"}}
 	for _, k := range kindOrder {
-		kinds = append(kinds, choice{Value: k, Label: kindTitle(k), Selected: q.Get("kind") == k})
+		kinds = append(kinds, choice{Value: k, Label: service.KindTitle(k), Selected: q.Get("kind") == k})
 	}
 	stages := []choice{{Value: "", Label: "全部阶段"}}
 	for _, s := range stageOrder {
@@ -258,13 +259,13 @@ func (p *webPages) userName(ctx context.Context, seen map[string]string, id stri
 
 // claim and unclaim take a task from the unit's queue and give it back. They call the same use
 // cases as the API, which check the version the page showed.
-func (p *webPages) claim(c *gin.Context) error { return p.claimAction(c, p.claimTask, "已认领") }
+func (p *webPages) claim(c *gin.Context) error { return p.claimAction(c, p.svc.ClaimTask, "已认领") }
 
 func (p *webPages) unclaim(c *gin.Context) error {
-	return p.claimAction(c, p.unclaimTask, "已释放回本单位待认领队列")
+	return p.claimAction(c, p.svc.UnclaimTask, "已释放回本单位待认领队列")
 }
 
-func (p *webPages) claimAction(c *gin.Context, change func(context.Context, *Actor, assignInput) (models.Task, error), done string) error {
+func (p *webPages) claimAction(c *gin.Context, change func(context.Context, *service.Actor, service.AssignInput) (models.Task, error), done string) error {
 	id := c.Param("id")
 	back := localPath(c.PostForm("return_to"), taskHref(id))
 	version, err := strconv.Atoi(c.PostForm("version"))
@@ -272,9 +273,9 @@ func (p *webPages) claimAction(c *gin.Context, change func(context.Context, *Act
 		p.flash(c, flashError, "页面已过期，请刷新后重试。")
 		return seeOther(c, back)
 	}
-	t, err := change(c.Request.Context(), actorFrom(c), assignInput{TaskID: id, Version: version})
+	t, err := change(c.Request.Context(), actorFrom(c), service.AssignInput{TaskID: id, Version: version})
 	if err != nil {
-		return p.backWithError(c, back, toError(err))
+		return p.backWithError(c, back, service.ToError(err))
 	}
 	p.flash(c, flashOK, done+"："+t.Title)
 	return seeOther(c, back)
@@ -315,29 +316,29 @@ func (p *webPages) bulkDecide(c *gin.Context) error {
 		p.flash(c, flashError, fmt.Sprintf("一次最多批量处理 %d 项待办。", maxBulk))
 		return seeOther(c, back)
 	case key == "":
-		key = randomKey()
+		key = service.RandomKey()
 	}
 	v := &bulkView{pageView: pageView{pageData: pageData{Title: "批量处理结果"}}, Back: back,
-		Outcome: kindTitle(kind) + " → " + outcomeName(outcome)}
+		Outcome: service.KindTitle(kind) + " → " + outcomeName(outcome)}
 	for _, id := range ids {
 		r := bulkResult{Title: id, Href: taskHref(id)}
 		t, err := p.db.TaskByID(ctx, id)
 		switch {
 		case err != nil:
-			r.Detail = toError(err).Message
+			r.Detail = service.ToError(err).Message
 		case t.Kind != kind:
 			r.Title = t.Title
-			r.Detail = fmt.Sprintf("该待办是“%s”，不能按“%s”批量处理。", kindTitle(t.Kind), v.Outcome)
-		case !p.mayDecide(a, t):
+			r.Detail = fmt.Sprintf("该待办是“%s”，不能按“%s”批量处理。", service.KindTitle(t.Kind), v.Outcome)
+		case !p.svc.MayDecide(a, t):
 			r.Title = t.Title
 			r.Detail = "您无权处理该待办，或该待办已由他人认领。"
-			_ = p.audit(ctx, a, models.AuditEntry{Action: "task.decide", ObjectType: "task", ObjectID: t.ID, Outcome: models.OutcomeDenied,
-				JurisdictionCode: truncate(t.JurisdictionCode, 6), Reason: "bulk: outside role, jurisdiction or claim"})
+			_ = p.svc.Audit(ctx, a, models.AuditEntry{Action: "task.decide", ObjectType: "task", ObjectID: t.ID, Outcome: models.OutcomeDenied,
+				JurisdictionCode: service.Truncate(t.JurisdictionCode, 6), Reason: "bulk: outside role, jurisdiction or claim"})
 		default:
 			r.Title = t.Title
-			res, err := p.decideTask(ctx, a, t, workflows.DecisionRequest{Outcome: outcome, Comment: strings.TrimSpace(c.PostForm("comment"))}, key)
+			res, err := p.svc.DecideTask(ctx, a, t, workflows.DecisionRequest{Outcome: outcome, Comment: strings.TrimSpace(c.PostForm("comment"))}, key)
 			if err != nil {
-				r.Detail = toError(err).Message
+				r.Detail = service.ToError(err).Message
 			} else {
 				r.OK, r.Detail = true, "已办理，案件进入“"+stageName(res.Stage)+"”"
 			}

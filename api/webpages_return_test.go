@@ -37,7 +37,7 @@ func stalledFinding(t *testing.T, db *models.DB, caseID, kind, stage, role, doma
 func TestStalledPageReturnsACaseThroughTheAPI(t *testing.T) {
 	e := newAppEnv(t, dbtest.New(t, models.SQLite))
 	fake := &fakeTemporal{}
-	e.api.temporal = fake
+	e.api.svc.UseTemporal(fake)
 	ctx := context.Background()
 	review := stalledFinding(t, e.db, "c-review", workflows.KindLeagueReview, workflows.StageLeagueReview, models.RoleLeagueOfficial, "150100")
 	stalledFinding(t, e.db, "c-eval", workflows.KindExpertScore, workflows.StageExpertEvaluation, models.RoleExpert, models.RegionCode)

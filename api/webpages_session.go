@@ -14,6 +14,7 @@ import (
 
 	"skillcert/models"
 	"skillcert/policies"
+	"skillcert/service"
 	"skillcert/workflows"
 )
 
@@ -72,25 +73,25 @@ type sessionView struct {
 // sittingForms is what was typed on the sitting page and refused: the registration form or one
 // candidate's scores.
 type sittingForms struct {
-	add       *candidateBody
+	add       *service.CandidateBody
 	addErrs   *fieldBag
 	scoreFor  string
 	score     map[string]string
 	scoreErrs *fieldBag
 }
 
-// loadSitting reads a sitting with its candidates (readSitting, which checks the caller's
-// scope); a refusal comes back as *Error (userError).
-func (p *webPages) loadSitting(c *gin.Context, id string) (sessionDetail, error) {
-	sd, err := p.readSitting(c.Request.Context(), actorFrom(c), id)
+// loadSitting reads a sitting with its candidates (ReadSitting, which checks the caller's
+// scope); a refusal comes back as *Error (UserError).
+func (p *webPages) loadSitting(c *gin.Context, id string) (service.SessionDetail, error) {
+	sd, err := p.svc.ReadSitting(c.Request.Context(), actorFrom(c), id)
 	if err != nil {
-		return sd, toError(err)
+		return sd, service.ToError(err)
 	}
 	return sd, nil
 }
 
 // sittingInfoOf lays out a sitting and its candidates; certificates link to their pages.
-func (p *webPages) sittingInfoOf(ctx context.Context, sd sessionDetail) (*sittingInfo, error) {
+func (p *webPages) sittingInfoOf(ctx context.Context, sd service.SessionDetail) (*sittingInfo, error) {
 	si := &sittingInfo{ID: sd.ID, Href: sessionHref(sd.ID), Enterprise: sd.EnterpriseName, Occupation: occupationText(sd.AssessmentSession),
 		Level: levelName(sd.Level), ExamDate: p.day(sd.ExamDate), Site: sd.Site, Status: sessionStatusNames[sd.Status],
 		Review: sd.Level <= 2, names: map[string]string{}}
@@ -138,7 +139,7 @@ func (p *webPages) sessionPage(c *gin.Context) error {
 }
 
 // sessionView lays out the sitting page with the forms the caller may use, as typed.
-func (p *webPages) sessionView(c *gin.Context, sd sessionDetail, st sittingForms) (*sessionView, error) {
+func (p *webPages) sessionView(c *gin.Context, sd service.SessionDetail, st sittingForms) (*sessionView, error) {
 	ctx := c.Request.Context()
 	a := actorFrom(c)
 	si, err := p.sittingInfoOf(ctx, sd)
@@ -151,9 +152,9 @@ func (p *webPages) sessionView(c *gin.Context, sd sessionDetail, st sittingForms
 	if v.CanManage {
 		v.ListHref = "/sessions"
 	}
-	if cd, err := p.readCase(ctx, a, sd.CaseID); err == nil {
+	if cd, err := p.svc.ReadCase(ctx, a, sd.CaseID); err == nil {
 		v.Tasks = p.sittingTasks(c, cd.Tasks, sd.ID)
-	} else if userError(toError(err)) == nil {
+	} else if service.UserError(service.ToError(err)) == nil {
 		return nil, err
 	}
 	if !v.CanManage {
@@ -163,7 +164,7 @@ func (p *webPages) sessionView(c *gin.Context, sd sessionDetail, st sittingForms
 	case models.SessionOpen:
 		in, errs := st.add, st.addErrs
 		if in == nil {
-			in = &candidateBody{}
+			in = &service.CandidateBody{}
 		}
 		// The fragments bring a refused form back into view.
 		f := &candidateForm{Action: sessionHref(sd.ID) + "/candidates#add",
@@ -197,7 +198,7 @@ func (p *webPages) sessionView(c *gin.Context, sd sessionDetail, st sittingForms
 }
 
 // scoreFormFor builds one candidate's score form; its inputs' IDs carry the row number.
-func scoreFormFor(sd sessionDetail, i int, x models.SessionCandidate, typed map[string]string, errs *fieldBag) *scoreForm {
+func scoreFormFor(sd service.SessionDetail, i int, x models.SessionCandidate, typed map[string]string, errs *fieldBag) *scoreForm {
 	num := func(name, label string) formField {
 		path := fmt.Sprintf("scores[%d].%s", i, name)
 		return formField{Name: name, ID: fieldID(path), Label: label, Kind: "number", Value: typed[name], Min: "0", Max: "100",
@@ -216,18 +217,18 @@ func scoreFormFor(sd sessionDetail, i int, x models.SessionCandidate, typed map[
 	return f
 }
 
-// addCandidate registers a candidate (registerCandidate); a refusal comes back beside the
+// addCandidate registers a candidate (RegisterCandidate); a refusal comes back beside the
 // fields with what was typed.
 func (p *webPages) addCandidate(c *gin.Context) error {
 	id := c.Param("id")
-	in := &candidateBody{Name: strings.TrimSpace(c.PostForm("name")), IDNumber: strings.TrimSpace(c.PostForm("id_number")),
+	in := &service.CandidateBody{Name: strings.TrimSpace(c.PostForm("name")), IDNumber: strings.TrimSpace(c.PostForm("id_number")),
 		Employee: c.PostForm("employee") != ""}
-	added, err := p.registerCandidate(c.Request.Context(), actorFrom(c), candidateInput{SessionID: id, candidateBody: *in})
+	added, err := p.svc.RegisterCandidate(c.Request.Context(), actorFrom(c), service.CandidateInput{SessionID: id, CandidateBody: *in})
 	if err == nil {
 		p.flash(c, flashOK, "已登记考生 "+added.Name+"（"+added.IDMasked+"）。")
 		return seeOther(c, sessionHref(id)+"#candidates")
 	}
-	e := userError(toError(err))
+	e := service.UserError(service.ToError(err))
 	if e == nil || outOfReach(e) {
 		return err
 	}
@@ -239,7 +240,7 @@ func (p *webPages) addCandidate(c *gin.Context) error {
 	return p.rerenderSitting(c, id, e.Status, sittingForms{add: in, addErrs: errs})
 }
 
-// setCandidateScores records one candidate's scores (recordScores).
+// setCandidateScores records one candidate's scores (RecordScores).
 func (p *webPages) setCandidateScores(c *gin.Context) error {
 	id, cid := c.Param("id"), c.Param("cid")
 	typed := map[string]string{}
@@ -247,7 +248,7 @@ func (p *webPages) setCandidateScores(c *gin.Context) error {
 		typed[k] = strings.TrimSpace(c.PostForm(k))
 	}
 	errs := newFieldBag()
-	body := scoresBody{Notes: typed["notes"]}
+	body := service.ScoresBody{Notes: typed["notes"]}
 	for k, dst := range map[string]**int{"theory": &body.Theory, "skill": &body.Skill, "review": &body.Review} {
 		if typed[k] == "" {
 			continue
@@ -261,12 +262,12 @@ func (p *webPages) setCandidateScores(c *gin.Context) error {
 	}
 	status := http.StatusUnprocessableEntity
 	if errs.empty() {
-		out, err := p.recordScores(c.Request.Context(), actorFrom(c), scoresInput{SessionID: id, CandidateID: cid, scoresBody: body})
+		out, err := p.svc.RecordScores(c.Request.Context(), actorFrom(c), service.ScoresInput{SessionID: id, CandidateID: cid, ScoresBody: body})
 		if err == nil {
 			p.flash(c, flashOK, "已保存 "+out.Name+" 的成绩："+candidateResultNames[out.Result]+"。")
 			return seeOther(c, sessionHref(id)+"#candidates")
 		}
-		e := userError(toError(err))
+		e := service.UserError(service.ToError(err))
 		if e == nil || outOfReach(e) {
 			return err
 		}
@@ -281,7 +282,7 @@ func (p *webPages) setCandidateScores(c *gin.Context) error {
 
 // outOfReach reports a refusal that is the error page's to show (not the caller's sitting, or
 // no such sitting or candidate), not a form's.
-func outOfReach(e *Error) bool {
+func outOfReach(e *service.Error) bool {
 	return e.Status == http.StatusForbidden || e.Status == http.StatusNotFound
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"skillcert/models"
 	"skillcert/models/validate"
+	"skillcert/service"
 	"skillcert/workflows"
 )
 
@@ -38,7 +39,7 @@ const (
 )
 
 // errNoSittings answers a user without an enterprise on the enterprise's sitting list.
-var errNoSittings = newError(http.StatusNotFound, "no_enterprise", "只有试点企业用户才有本单位的考核批次；主管部门可从待办事项进入具体考核批次。")
+var errNoSittings = service.NewError(http.StatusNotFound, "no_enterprise", "只有试点企业用户才有本单位的考核批次；主管部门可从待办事项进入具体考核批次。")
 
 // sessionStatusNames are the Chinese names of a sitting's states.
 var sessionStatusNames = map[string]string{
@@ -132,8 +133,8 @@ type planInput struct {
 }
 
 // enterpriseCase finds the caller's enterprise's pilot case (the active one, else the most
-// recent) and reads it (readCase); nil when the enterprise has no case yet.
-func (p *webPages) enterpriseCase(c *gin.Context) (*caseDetail, error) {
+// recent) and reads it (ReadCase); nil when the enterprise has no case yet.
+func (p *webPages) enterpriseCase(c *gin.Context) (*service.CaseDetail, error) {
 	a := actorFrom(c)
 	if a.User.Role != models.RoleEnterpriseUser || a.User.Enterprise() == "" {
 		return nil, errNoSittings
@@ -152,7 +153,7 @@ func (p *webPages) enterpriseCase(c *gin.Context) (*caseDetail, error) {
 			break
 		}
 	}
-	cd, err := p.readCase(c.Request.Context(), a, pick.ID)
+	cd, err := p.svc.ReadCase(c.Request.Context(), a, pick.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -181,7 +182,7 @@ func (p *webPages) sessionsPage(c *gin.Context) error {
 	return p.show(c, http.StatusOK, "p_sessions", v)
 }
 
-// planSession plans a sitting (planSitting). "增加一行" comes back with one more assessor row;
+// planSession plans a sitting (PlanSitting). "增加一行" comes back with one more assessor row;
 // a refusal comes back with its messages beside the fields and everything typed.
 func (p *webPages) planSession(c *gin.Context) error {
 	cd, err := p.enterpriseCase(c)
@@ -216,13 +217,13 @@ func (p *webPages) planSession(c *gin.Context) error {
 				assessors = append(assessors, x)
 			}
 		}
-		res, err := p.planSitting(c.Request.Context(), actorFrom(c), planSittingInput{CaseID: cd.ID, planBody: planBody{OccupationCode: in.Occupation,
+		res, err := p.svc.PlanSitting(c.Request.Context(), actorFrom(c), service.PlanSittingInput{CaseID: cd.ID, PlanBody: service.PlanBody{OccupationCode: in.Occupation,
 			WorkType: in.WorkType, Level: level, ExamDate: in.ExamDate, Site: in.Site, Assessors: assessors, RequestKey: in.RequestKey}})
 		if err == nil {
 			p.flash(c, flashOK, "考核批次已安排（"+levelName(level)+"，考核日期 "+in.ExamDate+"）。请登记考生并录入成绩。")
 			return seeOther(c, sessionHref(res.SessionID))
 		}
-		e := userError(toError(err))
+		e := service.UserError(service.ToError(err))
 		if e == nil {
 			return err
 		}
@@ -260,7 +261,7 @@ func readPlan(c *gin.Context) *planInput {
 }
 
 // sessionsView lays out the sitting list and, for an active pilot, the plan form as typed.
-func (p *webPages) sessionsView(c *gin.Context, cd *caseDetail, in *planInput, errs validate.Errors, addRow bool) (*sessionsView, error) {
+func (p *webPages) sessionsView(c *gin.Context, cd *service.CaseDetail, in *planInput, errs validate.Errors, addRow bool) (*sessionsView, error) {
 	v := &sessionsView{pageView: pageView{pageData: pageData{Title: navSessions.Label}}}
 	if cd == nil {
 		v.NoCase = true
@@ -282,7 +283,7 @@ func (p *webPages) sessionsView(c *gin.Context, cd *caseDetail, in *planInput, e
 		v.Scope = append(v.Scope, o.Name+"（"+o.Code+"）"+levelText(o.Levels))
 	}
 
-	list, err := p.listSittings(c.Request.Context(), actorFrom(c), cd.ID)
+	list, err := p.svc.ListSittings(c.Request.Context(), actorFrom(c), cd.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -323,7 +324,7 @@ func planFormFor(scope []workflows.ApprovedOccupation, in *planInput, errs valid
 		known[f.ID] = true
 		return f
 	}
-	f := &planForm{Action: "/sessions/plan", RequestKey: randomKey()}
+	f := &planForm{Action: "/sessions/plan", RequestKey: service.RandomKey()}
 
 	f.Occupation = field("occupation_code", "职业（工种）", "select", in.Occupation)
 	f.Occupation.Required, f.Occupation.Hint = true, "只能在核准的认定范围内选择。"
@@ -388,8 +389,8 @@ func (p *webPages) sittingTasks(c *gin.Context, tasks []models.Task, sessionID s
 		if t.WorkflowID != workflows.SessionWorkflowID(sessionID) || t.Status != models.TaskOpen {
 			continue
 		}
-		out = append(out, taskLink{Href: taskHref(t.ID), Title: kindTitle(t.Kind), Due: p.when(t.DueAt), Who: models.RoleNames[t.CandidateRole],
-			SLA: p.slaBadge(t.SLAState, t.DueAt), Mine: p.mayDecide(a, t)})
+		out = append(out, taskLink{Href: taskHref(t.ID), Title: service.KindTitle(t.Kind), Due: p.when(t.DueAt), Who: models.RoleNames[t.CandidateRole],
+			SLA: p.slaBadge(t.SLAState, t.DueAt), Mine: p.svc.MayDecide(a, t)})
 	}
 	return out
 }

@@ -20,7 +20,7 @@ import (
 )
 
 // Sitting pages: planning, candidates and scores go through the sittings API in-process, and
-// the sitting tasks' decisions through sendDecision. Temporal is replaced by fakeTemporal,
+// the sitting tasks' decisions through SendDecision. Temporal is replaced by fakeTemporal,
 // which answers the two Updates these pages send the way the workflows do (the rules
 // themselves are tested in workflows/ and end to end in cmd/skillcert).
 
@@ -94,7 +94,7 @@ type sittingEnv struct {
 func newSittingEnv(t *testing.T, stage string) *sittingEnv {
 	t.Helper()
 	e := &sittingEnv{appEnv: newAppEnv(t, dbtest.New(t, models.SQLite)), temporal: &fakeTemporal{}}
-	e.api.temporal = e.temporal
+	e.api.svc.UseTemporal(e.temporal)
 	e.temporal.answer = e.workflowStandIn
 	_, err := e.db.ApplyTransition(context.Background(), models.Transition{Key: "case", Case: &models.Case{ID: dairyCase, WorkflowID: "case-" + dairyCase,
 		CampaignID: "2027", EnterpriseID: dairyEnterpriseID, EnterpriseName: dairyEntName, ApplicationID: "app-dairy", ApplicationVersion: 1,

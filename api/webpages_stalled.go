@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"net/url"
 	"sort"
@@ -14,6 +13,7 @@ import (
 
 	"skillcert/models"
 	"skillcert/policies"
+	"skillcert/service"
 	"skillcert/workflows"
 )
 
@@ -125,7 +125,7 @@ func (p *webPages) stalledView(c *gin.Context, ret *returnInput) (*stalledView, 
 			if t.AssigneeID != "" {
 				row.Assignee = p.userName(ctx, users, t.AssigneeID)
 			}
-			row.CanAct = canAct && p.mayReassign(a, t)
+			row.CanAct = canAct && p.svc.MayReassign(a, t)
 			if row.CanAct {
 				key := t.CandidateRole + "|" + t.CandidateDomain
 				if _, done := candidates[key]; !done {
@@ -201,7 +201,7 @@ func (p *webPages) stalledCase(ctx context.Context, cases map[string]*models.Cas
 // returnFormFor is the 退回 form of a finding's case, or nil when the case is not in a stage the
 // workflow lets the region return, or the caller may not adjust it (the API and the workflow
 // decide; this only keeps the page from offering what would be refused).
-func (p *webPages) returnFormFor(a *Actor, findingID string, cs *models.Case) *returnForm {
+func (p *webPages) returnFormFor(a *service.Actor, findingID string, cs *models.Case) *returnForm {
 	if cs.Status != "open" || !workflows.Returnable(cs.Stage) ||
 		!p.enf.Allowed(a.User.ID, policies.EnterpriseDomain(cs.JurisdictionCode, cs.EnterpriseID), "case", "adjust") {
 		return nil
@@ -325,8 +325,8 @@ func (p *webPages) cohort(c *gin.Context, batch string) (cohortTable, error) {
 func (p *webPages) remind(c *gin.Context) error {
 	ctx := c.Request.Context()
 	a := actorFrom(c)
-	t, err := p.remindTask(ctx, a, remindInput{TaskID: c.PostForm("task_id"), Reason: strings.TrimSpace(c.PostForm("reason"))})
-	if e := userError(err); e != nil && e.Code == errNothingToRemind.Code {
+	t, err := p.svc.RemindTask(ctx, a, service.RemindInput{TaskID: c.PostForm("task_id"), Reason: strings.TrimSpace(c.PostForm("reason"))})
+	if e := service.UserError(err); e != nil && e.Code == service.ErrNothingToRemind.Code {
 		p.flash(c, flashError, e.Message)
 		return seeOther(c, "/admin/stalled")
 	}
@@ -341,59 +341,19 @@ func (p *webPages) remind(c *gin.Context) error {
 	return seeOther(c, "/admin/stalled")
 }
 
-// remindInput is a reminder about a stalled task, with the supervisor's note for the audit log.
-type remindInput struct {
-	TaskID, Reason string
-}
-
-// errNothingToRemind answers a reminder about a task that is closed or does not exist.
-var errNothingToRemind = newError(http.StatusConflict, "nothing_to_remind", "该待办已办结或不存在，无需提醒。")
-
-// remindTask sends whoever holds an open task (its assignee, or everyone who may claim it) a
-// reminder signed by the actor, who must act on findings in the task's jurisdiction. The
-// notification and its audit row are written in one transaction.
-func (s *Server) remindTask(ctx context.Context, a *Actor, in remindInput) (models.Task, error) {
-	if a == nil {
-		return models.Task{}, errUnauthenticated
-	}
-	t, err := s.db.TaskByID(ctx, in.TaskID)
-	if err != nil || t.Status != models.TaskOpen {
-		return models.Task{}, errNothingToRemind
-	}
-	if !s.enf.Allowed(a.User.ID, t.JurisdictionCode, "finding", "act") {
-		_ = s.audit(ctx, a, models.AuditEntry{Action: "finding.remind", ObjectType: "task", ObjectID: t.ID, Outcome: models.OutcomeDenied,
-			JurisdictionCode: truncate(t.JurisdictionCode, 6), Reason: "outside jurisdiction"})
-		return models.Task{}, errForbidden
-	}
-	due := ""
-	if !t.DueAt.IsZero() {
-		due = t.DueAt.In(s.cfg.Location).Format("2006-01-02 15:04")
-	}
-	n := models.NotifyRequest{UserID: t.AssigneeID, Role: t.CandidateRole, Domain: t.CandidateDomain, CaseID: t.CaseID, Kind: "reminder",
-		Subject: "督办提醒：" + kindTitle(t.Kind),
-		Body:    fmt.Sprintf("待办“%s”请尽快办理（办理时限 %s）。督办人：%s。", t.Title, due, a.User.DisplayName)}
-	err = s.audited(ctx, a, func(tx *models.DB) (models.AuditEntry, error) {
-		_, err := tx.ApplyTransition(ctx, models.Transition{Key: "remind/" + t.ID + "/" + requestIDFrom(ctx), At: s.now().UTC(),
-			Notify: []models.NotifyRequest{n}})
-		return models.AuditEntry{Action: "finding.remind", ObjectType: "task", ObjectID: t.ID, JurisdictionCode: truncate(t.JurisdictionCode, 6),
-			AfterState: t.AssigneeID, Reason: in.Reason}, err
-	})
-	return t, err
-}
-
 // reassign gives a stalled task to another person (or back to the unit's queue) through the
 // reassignment use case, which checks the new holder and audits the change with its reason.
 func (p *webPages) reassign(c *gin.Context) error {
 	version, _ := strconv.Atoi(c.PostForm("version"))
-	in := assignInput{TaskID: c.PostForm("task_id"), Version: version, AssigneeID: c.PostForm("assignee_id"),
+	in := service.AssignInput{TaskID: c.PostForm("task_id"), Version: version, AssigneeID: c.PostForm("assignee_id"),
 		Reason: strings.TrimSpace(c.PostForm("reason"))}
 	if in.Reason == "" {
 		p.flash(c, flashError, "请填写改派理由。")
 		return seeOther(c, "/admin/stalled")
 	}
-	t, err := p.reassignTask(c.Request.Context(), actorFrom(c), in)
+	t, err := p.svc.ReassignTask(c.Request.Context(), actorFrom(c), in)
 	if err != nil {
-		return p.backWithError(c, "/admin/stalled", toError(err))
+		return p.backWithError(c, "/admin/stalled", service.ToError(err))
 	}
 	msg := "已退回单位待认领队列：" + t.Title
 	if t.AssigneeID != "" {
@@ -418,7 +378,7 @@ func (p *webPages) returnCase(c *gin.Context) error {
 		if cs, err := p.db.CaseByID(ctx, in.CaseID); err == nil {
 			before = cs
 		}
-		_, err := p.adjustCase(ctx, actorFrom(c), adjustInput{CaseID: in.CaseID, Action: "return", Reason: in.Reason})
+		_, err := p.svc.AdjustCase(ctx, actorFrom(c), service.AdjustInput{CaseID: in.CaseID, Action: "return", Reason: in.Reason})
 		if err == nil {
 			msg := "已退回企业补正。"
 			if before.ID != "" {
@@ -427,7 +387,7 @@ func (p *webPages) returnCase(c *gin.Context) error {
 			p.flash(c, flashOK, msg)
 			return seeOther(c, "/admin/stalled")
 		}
-		e := userError(toError(err))
+		e := service.UserError(service.ToError(err))
 		if e == nil {
 			return err
 		}

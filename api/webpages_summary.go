@@ -9,6 +9,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"skillcert/models"
+	"skillcert/service"
 	"skillcert/workflows"
 )
 
@@ -88,9 +89,9 @@ func (p *webPages) summaryView(c *gin.Context, in *decisionInput, errs *fieldBag
 		return nil, err
 	}
 	v.Campaign, v.Deadline = cp.ID, p.when(cp.CollectionDeadline)
-	sum, err := p.readLeagueSummary(ctx, a, v.League)
+	sum, err := p.svc.ReadLeagueSummary(ctx, a, v.League)
 	if err != nil {
-		if e := userError(toError(err)); e != nil && e.Status == http.StatusNotFound {
+		if e := service.UserError(service.ToError(err)); e != nil && e.Status == http.StatusNotFound {
 			v.NoCampaign = true
 			return v, nil
 		}
@@ -125,11 +126,11 @@ func (p *webPages) summaryView(c *gin.Context, in *decisionInput, errs *fieldBag
 	}
 	if t := sum.Task; t != nil && t.Status == models.TaskOpen {
 		v.Task = &taskLine{Title: t.Title, Due: p.when(t.DueAt), SLA: p.slaBadge(t.SLAState, t.DueAt), Href: taskHref(t.ID)}
-		if p.mayDecide(a, *t) {
+		if p.svc.MayDecide(a, *t) {
 			if in == nil {
 				in = &decisionInput{ContactName: col.ContactName, ContactPhone: col.ContactPhone}
 			}
-			v.Form = &summaryForm{TaskID: t.ID, RequestKey: randomKey(),
+			v.Form = &summaryForm{TaskID: t.ID, RequestKey: service.RandomKey(),
 				ContactName: formField{Name: "contact_name", ID: "f-contact_name", Label: "填报单位联系人", Kind: "text", Value: in.ContactName,
 					Required: true, Autocomplete: "name", Errors: errs.take("contact_name")},
 				ContactPhone: formField{Name: "contact_phone", ID: "f-contact_phone", Label: "联系电话", Kind: "tel", Value: in.ContactPhone,

@@ -29,9 +29,9 @@ func (p *webPages) supervisionPage(c *gin.Context) error {
 	v := &supervisionView{pageView: pageView{pageData: pageData{Title: "质量督导结果公开"}}}
 	day := func(t interface{ Format(string) string }) string { return t.Format("2006-01-02") }
 	for _, r := range rows {
-		v.Items = append(v.Items, supervisionItem{DrawTitle: r.DrawTitle, DrawnAt: day(r.DrawnAt.In(p.cfg.Location)),
+		v.Items = append(v.Items, supervisionItem{DrawTitle: r.DrawTitle, DrawnAt: day(r.DrawnAt.In(p.svc.Location())),
 			EnterpriseName: r.EnterpriseName, OccupationName: r.OccupationName, LevelName: validate.Level(r.Level).Name(),
-			Rating: ratingNames[r.Rating], Findings: r.Findings, ReportedAt: day(r.ReportedAt.In(p.cfg.Location))})
+			Rating: ratingNames[r.Rating], Findings: r.Findings, ReportedAt: day(r.ReportedAt.In(p.svc.Location()))})
 	}
 	return p.show(c, http.StatusOK, "p_supervision", v)
 }

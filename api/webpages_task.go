@@ -19,6 +19,7 @@ import (
 	"skillcert/models/appcheck"
 	"skillcert/models/validate"
 	"skillcert/policies"
+	"skillcert/service"
 	"skillcert/workflows"
 )
 
@@ -170,11 +171,11 @@ func (p *webPages) taskPage(c *gin.Context) error {
 	return p.show(c, http.StatusOK, "p_task", v)
 }
 
-func (p *webPages) taskView(c *gin.Context, a *Actor, t models.Task, in *decisionInput, errs *fieldBag) (*taskView, error) {
+func (p *webPages) taskView(c *gin.Context, a *service.Actor, t models.Task, in *decisionInput, errs *fieldBag) (*taskView, error) {
 	ctx := c.Request.Context()
 	users := map[string]string{}
 	v := &taskView{pageView: pageView{pageData: pageData{Title: t.Title}}, Version: t.Version, ReturnTo: taskHref(t.ID)}
-	v.Head = taskHead{ID: t.ID, Title: t.Title, KindName: kindTitle(t.Kind), Enterprise: t.EnterpriseName, Stage: stageName(t.Stage),
+	v.Head = taskHead{ID: t.ID, Title: t.Title, KindName: service.KindTitle(t.Kind), Enterprise: t.EnterpriseName, Stage: stageName(t.Stage),
 		Due: p.when(t.DueAt), Open: t.Status == models.TaskOpen, Escalated: t.Escalated,
 		Status: map[string]string{models.TaskOpen: "待办理", models.TaskDone: "已办结", models.TaskCancelled: "已取消"}[t.Status]}
 	if v.Head.Open {
@@ -191,7 +192,7 @@ func (p *webPages) taskView(c *gin.Context, a *Actor, t models.Task, in *decisio
 	case t.AssigneeID != "":
 		v.ClaimedBy = p.userName(ctx, users, t.AssigneeID)
 	default:
-		v.CanClaim = v.Head.Open && p.mayClaim(a, t)
+		v.CanClaim = v.Head.Open && p.svc.MayClaim(a, t)
 	}
 
 	var cs *models.Case
@@ -230,7 +231,7 @@ func (p *webPages) taskView(c *gin.Context, a *Actor, t models.Task, in *decisio
 			v.SummaryHref = "/summary?league=" + url.QueryEscape(t.JurisdictionCode)
 		}
 	}
-	if v.Head.Open && p.mayDecide(a, t) {
+	if v.Head.Open && p.svc.MayDecide(a, t) {
 		if t.Kind == workflows.KindCorrection {
 			v.CorrectionHref = "/application"
 		} else {
@@ -249,7 +250,7 @@ func (p *webPages) taskView(c *gin.Context, a *Actor, t models.Task, in *decisio
 
 // fillCase adds the case summary, the timeline and, withApp, the application as submitted (if
 // the caller may read it) and its attachments.
-func (p *webPages) fillCase(c *gin.Context, a *Actor, v *taskView, cs models.Case, withApp bool) error {
+func (p *webPages) fillCase(c *gin.Context, a *service.Actor, v *taskView, cs models.Case, withApp bool) error {
 	ctx := c.Request.Context()
 	names := p.names(c)
 	sum := &caseSummary{ID: cs.ID, Enterprise: cs.EnterpriseName, Stage: stageName(cs.Stage), Status: caseStatusNames[cs.Status],
@@ -310,8 +311,8 @@ func (p *webPages) fillCase(c *gin.Context, a *Actor, v *taskView, cs models.Cas
 	if err != nil {
 		return err
 	}
-	la := &loadedApplication{rec: rec, ent: ent, domain: policies.EnterpriseDomain(ent.JurisdictionCode, ent.ID)}
-	if !p.enf.Allowed(a.User.ID, la.domain, "application", "read") {
+	la := &service.LoadedApplication{Rec: rec, Ent: ent, Domain: policies.EnterpriseDomain(ent.JurisdictionCode, ent.ID)}
+	if !p.enf.Allowed(a.User.ID, la.Domain, "application", "read") {
 		v.AppNote = "您的角色无权查看申报表内容。"
 		return nil
 	}
@@ -332,7 +333,7 @@ func (p *webPages) fillCase(c *gin.Context, a *Actor, v *taskView, cs models.Cas
 // reasons (given per candidate ID) with the candidates' names.
 func (p *webPages) fillSitting(c *gin.Context, v *taskView, t models.Task) error {
 	sd, err := p.loadSitting(c, sessionIDOfTask(t))
-	if userError(err) != nil {
+	if service.UserError(err) != nil {
 		return nil // outside the caller's scope: the task page shows the rest
 	} else if err != nil {
 		return err
@@ -377,7 +378,7 @@ func (p *webPages) complaintOf(c *gin.Context, t models.Task) *complaintInfo {
 // errors found (errs, may be nil). sit is the sitting of a sitting task (else nil).
 func (p *webPages) decisionFormFor(c *gin.Context, t models.Task, cs *models.Case, sit *sittingInfo, in *decisionInput, errs *fieldBag) (*decisionForm, error) {
 	spec := workflows.Kinds[t.Kind]
-	f := &decisionForm{Action: taskHref(t.ID) + "/decide", RequestKey: randomKey(), OutcomeID: "f-outcome"}
+	f := &decisionForm{Action: taskHref(t.ID) + "/decide", RequestKey: service.RandomKey(), OutcomeID: "f-outcome"}
 	values := make([]string, 0, len(spec.Outcomes))
 	for o := range spec.Outcomes {
 		values = append(values, o)
@@ -603,18 +604,18 @@ func (p *webPages) decide(c *gin.Context) error {
 
 // submitDecision checks a typed decision and sends it. It returns what the decision led to, or
 // the errors to show next to the fields, or an error that is not the user's to fix.
-func (p *webPages) submitDecision(c *gin.Context, a *Actor, t models.Task, in *decisionInput) (workflows.DecisionResult, *fieldBag, error) {
+func (p *webPages) submitDecision(c *gin.Context, a *service.Actor, t models.Task, in *decisionInput) (workflows.DecisionResult, *fieldBag, error) {
 	var none workflows.DecisionResult
 	ctx := c.Request.Context()
 	errs := newFieldBag()
-	if !p.mayDecide(a, t) {
-		if p.claimedByColleague(a, t) {
+	if !p.svc.MayDecide(a, t) {
+		if p.svc.ClaimedByColleague(a, t) {
 			errs.add("", "该待办已由他人认领，请先由认领人释放或由管理员改派。")
 			return none, errs, nil
 		}
-		_ = p.audit(ctx, a, models.AuditEntry{Action: "task.decide", ObjectType: "task", ObjectID: t.ID, Outcome: models.OutcomeDenied,
-			JurisdictionCode: truncate(t.JurisdictionCode, 6), Reason: "outside role or jurisdiction"})
-		return none, nil, errForbidden
+		_ = p.svc.Audit(ctx, a, models.AuditEntry{Action: "task.decide", ObjectType: "task", ObjectID: t.ID, Outcome: models.OutcomeDenied,
+			JurisdictionCode: service.Truncate(t.JurisdictionCode, 6), Reason: "outside role or jurisdiction"})
+		return none, nil, service.ErrForbidden
 	}
 	spec := workflows.Kinds[t.Kind]
 	if _, ok := spec.Outcomes[in.Outcome]; !ok {
@@ -666,8 +667,8 @@ func (p *webPages) submitDecision(c *gin.Context, a *Actor, t models.Task, in *d
 				}
 			}
 			if len(errs.order) == 0 {
-				if err := p.checkApprovedScope(ctx, t.CaseID, req.Approved); err != nil {
-					e := userError(err)
+				if err := p.svc.CheckApprovedScope(ctx, t.CaseID, req.Approved); err != nil {
+					e := service.UserError(err)
 					if e == nil {
 						return none, nil, err
 					}
@@ -689,9 +690,9 @@ func (p *webPages) submitDecision(c *gin.Context, a *Actor, t models.Task, in *d
 	if !errs.empty() {
 		return none, errs, nil
 	}
-	res, err := p.decideTask(ctx, a, t, req, in.RequestKey)
+	res, err := p.svc.DecideTask(ctx, a, t, req, in.RequestKey)
 	if err != nil {
-		e := userError(err)
+		e := service.UserError(err)
 		if e == nil {
 			return none, nil, err
 		}
@@ -710,14 +711,6 @@ func (p *webPages) submitDecision(c *gin.Context, a *Actor, t models.Task, in *d
 		return none, errs, nil
 	}
 	return res, errs, nil
-}
-
-// decideTask sends a decision through sendDecision, the API's path.
-func (p *webPages) decideTask(ctx context.Context, a *Actor, t models.Task, req workflows.DecisionRequest, key string) (workflows.DecisionResult, error) {
-	if p.temporal == nil {
-		return workflows.DecisionResult{}, errors.New("temporal client not configured")
-	}
-	return p.sendDecision(ctx, a, t, req, key)
 }
 
 // decidedText says what a decision on a task of a kind led to.
@@ -809,7 +802,7 @@ func (p *webPages) uploadDocuments(c *gin.Context, errs *fieldBag) ([]workflows.
 			continue
 		}
 		ref, err := p.uploadFile(c, k, fh)
-		if e := userError(err); e != nil {
+		if e := service.UserError(err); e != nil {
 			for _, m := range uploadMessages(e) {
 				errs.add("doc."+k, m)
 			}

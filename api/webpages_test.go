@@ -19,6 +19,7 @@ import (
 	"skillcert/models/appcheck"
 	"skillcert/models/dbtest"
 	"skillcert/models/validate"
+	"skillcert/service"
 	"skillcert/workflows"
 )
 
@@ -465,7 +466,7 @@ func TestApplicationPostOverTheLimitKeepsTheDraft(t *testing.T) {
 	require.NoError(t, e.db.Model(&models.Attachment{}).Count(&before).Error)
 	// Page posts with files take up to the attachment limit (20 MiB); a larger one is refused
 	// before anything is read, with the limit in the message, and the saved draft is untouched.
-	big := append(samplePDF("big"), bytes.Repeat([]byte{' '}, int(MaxAttachmentSize)+1)...)
+	big := append(samplePDF("big"), bytes.Repeat([]byte{' '}, int(service.MaxAttachmentSize)+1)...)
 	resp, page := e.postMultipart(c, "/application/upload", appFormState(t, body), map[string][]byte{"file:rules": big})
 	require.Equal(t, http.StatusUnprocessableEntity, resp.StatusCode)
 	require.Contains(t, page, "20 MB")

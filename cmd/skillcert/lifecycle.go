@@ -220,7 +220,7 @@ func (d *lifecycleDriver) loadExperts(ctx context.Context) error {
 	return nil
 }
 
-// caseDetail is the case as GET /api/v1/cases/{id} answers.
+// CaseDetail is the case as GET /api/v1/cases/{id} answers.
 type caseDetail struct {
 	models.Case
 	Tasks []models.Task `json:"tasks"`

@@ -31,6 +31,7 @@ import (
 	"skillcert/activities"
 	"skillcert/api"
 	"skillcert/models"
+	"skillcert/service"
 	"skillcert/worker"
 )
 
@@ -256,7 +257,7 @@ func runAuditVerify(ctx context.Context, cfg Config, stdout io.Writer) error {
 
 // apiServer builds the HTTP server.
 func apiServer(ctx context.Context, cfg Config, log *slog.Logger, db *models.DB, tc client.Client) (*http.Server, error) {
-	enf, err := api.NewEnforcer(ctx, db)
+	enf, err := service.NewEnforcer(ctx, db)
 	if err != nil {
 		return nil, err
 	}
@@ -264,14 +265,17 @@ func apiServer(ctx context.Context, cfg Config, log *slog.Logger, db *models.DB,
 	if err != nil {
 		return nil, err
 	}
-	srv, err := api.New(api.Deps{DB: db, Enforcer: enf, Temporal: tc, Logger: log, Config: api.Config{
-		PublicURL: cfg.PublicURL, SessionKey: cfg.SessionKey, Location: loc, Version: version,
-	}, DataKey: cfg.DataKey, LookupKey: cfg.LookupKey, SigningKey: cfg.SigningKey, StorageDir: cfg.StorageDir, TaskQueue: cfg.TaskQueue})
+	svc, err := service.New(service.Deps{DB: db, Enforcer: enf, Temporal: tc, Logger: log, Config: service.Config{Location: loc},
+		DataKey: cfg.DataKey, LookupKey: cfg.LookupKey, SigningKey: cfg.SigningKey, StorageDir: cfg.StorageDir, TaskQueue: cfg.TaskQueue})
+	if err != nil {
+		return nil, err
+	}
+	srv, err := api.New(api.Deps{Service: svc, Config: api.Config{PublicURL: cfg.PublicURL, SessionKey: cfg.SessionKey, Version: version}})
 	if err != nil {
 		return nil, err
 	}
 	// Submissions stored just before a crash, whose case never started, are handed over.
-	go srv.RunHandOverRecovery(ctx, time.Minute)
+	go svc.RunHandOverRecovery(ctx, time.Minute)
 	return &http.Server{Addr: cfg.HTTPAddr, Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout: 60 * time.Second, WriteTimeout: 120 * time.Second, IdleTimeout: 120 * time.Second}, nil
 }
