@@ -45,11 +45,6 @@ func (s *Server) certificateRoutes(r *gin.Engine, v1 *gin.RouterGroup) {
 	v1.POST("/certificates/:id/revoke", s.requireAPILogin, s.authorize("certificate", "revoke", s.certificateScope), s.json(s.apiRevokeCertificate))
 	v1.GET("/reports/certificates", s.requireAPILogin, s.authorize("report", "read", ownScope), s.json(s.apiCertificateReport))
 
-	r.GET("/query", s.page(s.certQueryPage))
-	r.POST("/query", s.csrf, throttle, s.page(s.certQuerySubmit))
-	r.GET("/c/:token", throttle, s.page(s.publicCertificatePage))
-	r.GET("/certificates/:id", s.requirePageLogin, s.authorize("certificate", "read", s.certificateScope), s.page(s.certificatePage))
-	r.POST("/certificates/:id/revoke", s.requirePageLogin, s.csrf, s.authorize("certificate", "revoke", s.certificateScope), s.page(s.certificateRevokeSubmit))
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -13,5 +13,4 @@ func (s *Server) extensionRoutes(r *gin.Engine, v1 *gin.RouterGroup) {
 	s.supervisionRoutes(v1)
 	s.summaryExportRoutes(v1)
 	s.certificateRoutes(r, v1)
-	s.pageRoutes(r)
 }

@@ -98,12 +98,7 @@ func (s *Server) writeError(c *gin.Context, err error) {
 		c.AbortWithStatusJSON(e.Status, gin.H{"error": e, "request_id": service.RequestIDFrom(c.Request.Context())})
 		return
 	}
-	title := map[int]string{401: "需要登录", 403: "无权访问", 404: "页面不存在", 409: "数据冲突", 422: "内容有误", 429: "请求过于频繁"}[e.Status]
-	if title == "" {
-		title = "出错了"
-	}
-	c.Status(e.Status)
-	s.render(c, "error", pageData{Title: title, Message: e.Message})
+	s.errorPage(c, e)
 	c.Abort()
 }
 

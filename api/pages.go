@@ -2,6 +2,7 @@ package api
 
 import (
 	"errors"
+	"io/fs"
 	"net/http"
 	"strconv"
 
@@ -9,6 +10,7 @@ import (
 
 	"skillcert/models"
 	"skillcert/service"
+	"skillcert/web"
 )
 
 // pageData is what every page template receives; pages add their own fields through Data.
@@ -44,6 +46,22 @@ func (s *Server) render(c *gin.Context, name string, d pageData) {
 	if err := t.ExecuteTemplate(c.Writer, "layout", d); err != nil {
 		s.log.ErrorContext(c.Request.Context(), "render page", "template", name, "err", err)
 	}
+}
+
+// staticRoutes serves the style sheet and the scripts; they need no caller.
+func (s *Server) staticRoutes(r *gin.Engine) {
+	static, _ := fs.Sub(web.Static, "static")
+	r.StaticFS("/static", http.FS(static))
+}
+
+// errorPage shows an error as the Chinese error page.
+func (s *Server) errorPage(c *gin.Context, e *service.Error) {
+	title := map[int]string{401: "需要登录", 403: "无权访问", 404: "页面不存在", 409: "数据冲突", 422: "内容有误", 429: "请求过于频繁"}[e.Status]
+	if title == "" {
+		title = "出错了"
+	}
+	c.Status(e.Status)
+	s.render(c, "error", pageData{Title: title, Message: e.Message})
 }
 
 func (s *Server) loginPage(c *gin.Context) error {

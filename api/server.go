@@ -127,17 +127,12 @@ func (s *Server) Handler() http.Handler {
 	r.Use(s.requestID, s.recoverer, s.accessLog, s.securityHeaders, s.limitBody)
 	r.NoRoute(s.notFound)
 
-	static, _ := fs.Sub(web.Static, "static")
-	r.StaticFS("/static", http.FS(static))
+	s.staticRoutes(r)
 	r.GET("/healthz", s.healthz)
 	r.GET("/readyz", s.readyz)
 
-	// Pages.
 	r.Use(s.authenticate)
-	r.GET("/login", s.page(s.loginPage))
-	r.POST("/login", s.csrf, s.page(s.loginSubmit))
-	r.POST("/logout", s.csrf, s.page(s.logoutSubmit))
-	r.GET("/", s.requirePageLogin, s.page(s.homePage))
+	s.pageRoutes(r)
 
 	// JSON API.
 	v1 := r.Group("/api/v1")

@@ -39,6 +39,12 @@ func (s *Server) pageRoutes(r *gin.Engine) {
 	p := &webPages{Server: s, engine: r}
 	login := s.requirePageLogin
 
+	// Logging in and out, and the home page.
+	r.GET("/login", s.page(s.loginPage))
+	r.POST("/login", s.csrf, s.page(s.loginSubmit))
+	r.POST("/logout", s.csrf, s.page(s.logoutSubmit))
+	r.GET("/", login, s.page(s.homePage))
+
 	// Officials: inbox, task, decisions.
 	r.GET("/inbox", login, s.authorize("task", "read", ownScope), s.page(p.inbox))
 	r.POST("/inbox/bulk", login, s.csrf, s.page(p.bulkDecide))
@@ -76,6 +82,16 @@ func (s *Server) pageRoutes(r *gin.Engine) {
 	r.POST("/complaint", s.csrf, s.page(p.complaintSubmit))
 	r.GET("/register", s.page(p.registerPage))
 	r.POST("/register", s.csrf, s.page(p.registerSubmit))
+
+	// Certificates: the public query and e-certificate, the logged-in view and revocation.
+	throttle := s.publicThrottle
+	r.GET("/query", s.page(s.certQueryPage))
+	r.POST("/query", s.csrf, throttle, s.page(s.certQuerySubmit))
+	r.GET("/c/:token", throttle, s.page(s.publicCertificatePage))
+	r.GET("/certificates/:id", login, s.authorize("certificate", "read", s.certificateScope), s.page(s.certificatePage))
+	r.POST("/certificates/:id/revoke", login, s.csrf, s.authorize("certificate", "revoke", s.certificateScope), s.page(s.certificateRevokeSubmit))
+	// The application form laid out like 附件1, for the browser's print.
+	r.GET("/applications/:id/print", login, s.page(s.applicationPrintPage))
 
 	// Enterprises' sittings, candidates, scores and certificates (webpages_sessions.go).
 	p.assessmentRoutes(r, login)
