@@ -16,17 +16,17 @@ type loginRequest struct {
 	Password string `json:"password"`
 }
 
-type meResponse struct {
+type MeResponse struct {
 	User         models.User `json:"user"`
 	RoleName     string      `json:"role_name"`
 	Jurisdiction string      `json:"jurisdiction_code"`
 	CSRFToken    string      `json:"csrf_token,omitempty"`
 }
 
-func (s *Server) me(c *gin.Context, a *service.Actor) meResponse {
-	r := meResponse{User: a.User, RoleName: models.RoleNames[a.User.Role], Jurisdiction: a.Jurisdiction}
+func (s *Server) me(c *gin.Context, a *service.Actor) MeResponse {
+	r := MeResponse{User: a.User, RoleName: models.RoleNames[a.User.Role], Jurisdiction: a.Jurisdiction}
 	if a.SessionHash != "" {
-		r.CSRFToken = s.csrfToken("s:" + a.SessionHash)
+		r.CSRFToken = s.CSRFToken("s:" + a.SessionHash)
 	}
 	return r
 }
@@ -41,7 +41,7 @@ func (s *Server) apiLogin(c *gin.Context) error {
 	if err := bindJSON(c, &req); err != nil {
 		return err
 	}
-	a, err := s.login(c, req.Username, req.Password)
+	a, err := s.Login(c, req.Username, req.Password)
 	if err != nil {
 		return err
 	}
@@ -50,7 +50,7 @@ func (s *Server) apiLogin(c *gin.Context) error {
 }
 
 func (s *Server) apiLogout(c *gin.Context) error {
-	if err := s.logout(c); err != nil {
+	if err := s.Logout(c); err != nil {
 		return err
 	}
 	c.Status(http.StatusNoContent)
@@ -58,7 +58,7 @@ func (s *Server) apiLogout(c *gin.Context) error {
 }
 
 func (s *Server) apiMe(c *gin.Context) error {
-	c.JSON(http.StatusOK, s.me(c, actorFrom(c)))
+	c.JSON(http.StatusOK, s.me(c, ActorFrom(c)))
 	return nil
 }
 
@@ -68,7 +68,7 @@ func (s *Server) apiCreateToken(c *gin.Context) error {
 	if err := bindJSON(c, &req); err != nil {
 		return err
 	}
-	t, err := s.svc.CreateToken(c.Request.Context(), actorFrom(c), req)
+	t, err := s.svc.CreateToken(c.Request.Context(), ActorFrom(c), req)
 	if err != nil {
 		return err
 	}
@@ -77,7 +77,7 @@ func (s *Server) apiCreateToken(c *gin.Context) error {
 }
 
 func (s *Server) apiRevokeToken(c *gin.Context) error {
-	if err := s.svc.RevokeToken(c.Request.Context(), actorFrom(c), c.Param("id")); err != nil {
+	if err := s.svc.RevokeToken(c.Request.Context(), ActorFrom(c), c.Param("id")); err != nil {
 		return err
 	}
 	c.Status(http.StatusNoContent)
@@ -101,7 +101,7 @@ func paging(c *gin.Context) (limit, offset int, err error) {
 
 // apiJurisdictions lists the jurisdictions within the authorized scope.
 func (s *Server) apiJurisdictions(c *gin.Context) error {
-	js, err := s.svc.ListJurisdictions(c.Request.Context(), actorFrom(c), c.Query("under"))
+	js, err := s.svc.ListJurisdictions(c.Request.Context(), ActorFrom(c), c.Query("under"))
 	if err != nil {
 		return err
 	}
@@ -124,7 +124,7 @@ func (s *Server) apiUsers(c *gin.Context) error {
 		}
 		in.Active = &active
 	}
-	list, err := s.svc.ListUsers(c.Request.Context(), actorFrom(c), in)
+	list, err := s.svc.ListUsers(c.Request.Context(), ActorFrom(c), in)
 	if err != nil {
 		return err
 	}
@@ -137,7 +137,7 @@ func (s *Server) apiCreateUser(c *gin.Context) error {
 	if err := bindJSON(c, &req); err != nil {
 		return err
 	}
-	u, err := s.svc.CreateUser(c.Request.Context(), actorFrom(c), req)
+	u, err := s.svc.CreateUser(c.Request.Context(), ActorFrom(c), req)
 	if err != nil {
 		return err
 	}

@@ -49,7 +49,7 @@ func readReason(c *gin.Context) (string, error) {
 
 // apiUser returns one account; the caller needs user:read in its domain.
 func (s *Server) apiUser(c *gin.Context) error {
-	u, err := s.svc.GetUser(c.Request.Context(), actorFrom(c), c.Param("id"))
+	u, err := s.svc.GetUser(c.Request.Context(), ActorFrom(c), c.Param("id"))
 	if err != nil {
 		return err
 	}
@@ -68,7 +68,7 @@ func (s *Server) apiDisableUser(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	res, err := s.svc.DisableUser(c.Request.Context(), actorFrom(c), in)
+	res, err := s.svc.DisableUser(c.Request.Context(), ActorFrom(c), in)
 	if err != nil {
 		return err
 	}
@@ -81,7 +81,7 @@ func (s *Server) apiEnableUser(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	u, err := s.svc.EnableUser(c.Request.Context(), actorFrom(c), in)
+	u, err := s.svc.EnableUser(c.Request.Context(), ActorFrom(c), in)
 	if err != nil {
 		return err
 	}
@@ -94,7 +94,7 @@ func (s *Server) apiResetPassword(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	res, err := s.svc.ResetPassword(c.Request.Context(), actorFrom(c), in)
+	res, err := s.svc.ResetPassword(c.Request.Context(), ActorFrom(c), in)
 	if err != nil {
 		return err
 	}
@@ -108,7 +108,7 @@ func (s *Server) apiSetUserGrant(c *gin.Context) error {
 	if err := bindJSON(c, &req); err != nil {
 		return err
 	}
-	u, err := s.svc.SetUserGrant(c.Request.Context(), actorFrom(c), service.GrantInput{ID: c.Param("id"), GrantRequest: req})
+	u, err := s.svc.SetUserGrant(c.Request.Context(), ActorFrom(c), service.GrantInput{ID: c.Param("id"), GrantRequest: req})
 	if err != nil {
 		return err
 	}
@@ -126,7 +126,7 @@ func (s *Server) apiAudit(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	list, err := s.svc.ListAudit(c.Request.Context(), actorFrom(c), service.AuditQuery{Jurisdiction: c.Query("jurisdiction"),
+	list, err := s.svc.ListAudit(c.Request.Context(), ActorFrom(c), service.AuditQuery{Jurisdiction: c.Query("jurisdiction"),
 		ObjectType: c.Query("object_type"), ObjectID: c.Query("object_id"), Action: c.Query("action"), Actor: c.Query("actor"),
 		Outcome: c.Query("outcome"), From: c.Query("from"), To: c.Query("to"), Limit: limit, Offset: offset})
 	if err != nil {
@@ -137,7 +137,7 @@ func (s *Server) apiAudit(c *gin.Context) error {
 }
 
 func (s *Server) apiAuditVerify(c *gin.Context) error {
-	rep, err := s.svc.VerifyAudit(c.Request.Context(), actorFrom(c))
+	rep, err := s.svc.VerifyAudit(c.Request.Context(), ActorFrom(c))
 	if err != nil {
 		return err
 	}

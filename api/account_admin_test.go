@@ -26,7 +26,7 @@ func (e *testEnv) jsonSession(user, pass string) (c *http.Client, csrf string, s
 		strings.NewReader(`{"username":"`+user+`","password":"`+pass+`"}`))
 	require.NoError(e.t, err)
 	defer resp.Body.Close()
-	var me meResponse
+	var me MeResponse
 	_ = json.NewDecoder(resp.Body).Decode(&me)
 	return c, me.CSRFToken, resp.StatusCode
 }

@@ -19,14 +19,14 @@ const maxFormBytes = 4 << 20
 // reach it and nobody else does.
 func (s *Server) applicationRoutes(r *gin.Engine, v1 *gin.RouterGroup) {
 	g := v1.Group("/applications", s.requireAPILogin)
-	g.GET("/mine", s.authorize("application", "read", ownScope), s.json(s.apiMyApplication))
-	g.GET("/:id", s.authorize("application", "read", s.applicationScope), s.json(s.apiApplication))
-	g.PUT("/:id/draft", s.authorize("application", "edit", s.applicationScope), s.json(s.apiSaveDraft))
-	g.POST("/:id/submit", s.authorize("application", "submit", s.applicationScope), s.json(s.apiSubmitApplication))
-	g.GET("/:id/versions", s.authorize("application", "read", s.applicationScope), s.json(s.apiApplicationVersions))
-	g.GET("/:id/versions/:v", s.authorize("application", "read", s.applicationScope), s.json(s.apiApplicationVersion))
-	g.GET("/:id/compare", s.authorize("application", "read", s.applicationScope), s.json(s.apiCompareVersions))
-	g.POST("/:id/credit-code-override", s.authorize("application", "override", s.applicationScope), s.json(s.apiCreditCodeOverride))
+	g.GET("/mine", s.Authorize("application", "read", OwnScope), s.json(s.apiMyApplication))
+	g.GET("/:id", s.Authorize("application", "read", s.applicationScope), s.json(s.apiApplication))
+	g.PUT("/:id/draft", s.Authorize("application", "edit", s.applicationScope), s.json(s.apiSaveDraft))
+	g.POST("/:id/submit", s.Authorize("application", "submit", s.applicationScope), s.json(s.apiSubmitApplication))
+	g.GET("/:id/versions", s.Authorize("application", "read", s.applicationScope), s.json(s.apiApplicationVersions))
+	g.GET("/:id/versions/:v", s.Authorize("application", "read", s.applicationScope), s.json(s.apiApplicationVersion))
+	g.GET("/:id/compare", s.Authorize("application", "read", s.applicationScope), s.json(s.apiCompareVersions))
+	g.POST("/:id/credit-code-override", s.Authorize("application", "override", s.applicationScope), s.json(s.apiCreditCodeOverride))
 }
 
 // applicationScope loads the application named by :id and returns its enterprise's domain
@@ -41,7 +41,7 @@ func (s *Server) applicationScope(c *gin.Context, _ *service.Actor) (string, err
 
 // apiMyApplication answers GET /applications/mine.
 func (s *Server) apiMyApplication(c *gin.Context) error {
-	v, err := s.svc.MyApplication(c.Request.Context(), actorFrom(c))
+	v, err := s.svc.MyApplication(c.Request.Context(), ActorFrom(c))
 	if err != nil {
 		return err
 	}
@@ -51,15 +51,10 @@ func (s *Server) apiMyApplication(c *gin.Context) error {
 
 // apiApplication answers GET /applications/:id.
 func (s *Server) apiApplication(c *gin.Context) error {
-	v, err := s.svc.ShowApplication(c.Request.Context(), actorFrom(c), c.Param("id"))
+	v, err := s.svc.ShowApplication(c.Request.Context(), ActorFrom(c), c.Param("id"))
 	if err != nil {
 		return err
 	}
 	c.JSON(http.StatusOK, v)
 	return nil
-}
-
-// applicationView is ViewApplication for a page handler.
-func (s *Server) applicationView(c *gin.Context, a *service.Actor, la *service.LoadedApplication) (service.ApplicationView, error) {
-	return s.svc.ViewApplication(c.Request.Context(), a, la)
 }

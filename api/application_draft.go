@@ -34,7 +34,7 @@ func (s *Server) apiSaveDraft(c *gin.Context) error {
 	if err := decodeJSON(c, maxFormBytes, &in.DraftRequest); err != nil {
 		return err
 	}
-	out, err := s.svc.SaveDraft(c.Request.Context(), actorFrom(c), in)
+	out, err := s.svc.SaveDraft(c.Request.Context(), ActorFrom(c), in)
 	if err != nil {
 		return err
 	}
@@ -49,7 +49,7 @@ func (s *Server) apiSubmitApplication(c *gin.Context) error {
 	if err := decodeJSON(c, 1<<10, &in.SubmitRequest); err != nil {
 		return err
 	}
-	out, err := s.svc.SubmitApplication(c.Request.Context(), actorFrom(c), in)
+	out, err := s.svc.SubmitApplication(c.Request.Context(), ActorFrom(c), in)
 	if err != nil {
 		return err
 	}

@@ -89,7 +89,7 @@ func newAppEnv(t *testing.T, db *models.DB) *appEnv {
 		return nil
 	})
 	e.api = s
-	e.srv = httptest.NewServer(s.Handler())
+	e.srv = httptest.NewServer(s.Handler(nil))
 	t.Cleanup(e.srv.Close)
 	return e
 }

@@ -13,7 +13,7 @@ import (
 
 // apiApplicationVersions answers GET /applications/:id/versions.
 func (s *Server) apiApplicationVersions(c *gin.Context) error {
-	list, err := s.svc.ListApplicationVersions(c.Request.Context(), actorFrom(c), c.Param("id"))
+	list, err := s.svc.ListApplicationVersions(c.Request.Context(), ActorFrom(c), c.Param("id"))
 	if err != nil {
 		return err
 	}
@@ -23,7 +23,7 @@ func (s *Server) apiApplicationVersions(c *gin.Context) error {
 
 // apiApplicationVersion answers GET /applications/:id/versions/:v.
 func (s *Server) apiApplicationVersion(c *gin.Context) error {
-	v, err := s.svc.ShowApplicationVersion(c.Request.Context(), actorFrom(c), service.VersionInput{ApplicationID: c.Param("id"), Version: c.Param("v")})
+	v, err := s.svc.ShowApplicationVersion(c.Request.Context(), ActorFrom(c), service.VersionInput{ApplicationID: c.Param("id"), Version: c.Param("v")})
 	if err != nil {
 		return err
 	}
@@ -33,7 +33,7 @@ func (s *Server) apiApplicationVersion(c *gin.Context) error {
 
 // apiCompareVersions answers GET /applications/:id/compare?from=1&to=2.
 func (s *Server) apiCompareVersions(c *gin.Context) error {
-	v, err := s.svc.CompareVersions(c.Request.Context(), actorFrom(c),
+	v, err := s.svc.CompareVersions(c.Request.Context(), ActorFrom(c),
 		service.CompareInput{ApplicationID: c.Param("id"), From: c.Query("from"), To: c.Query("to")})
 	if err != nil {
 		return err
@@ -48,7 +48,7 @@ func (s *Server) apiCreditCodeOverride(c *gin.Context) error {
 	if err := decodeJSON(c, 8<<10, &in.OverrideRequest); err != nil {
 		return err
 	}
-	out, err := s.svc.OverrideCreditCode(c.Request.Context(), actorFrom(c), in)
+	out, err := s.svc.OverrideCreditCode(c.Request.Context(), ActorFrom(c), in)
 	if err != nil {
 		return err
 	}

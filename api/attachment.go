@@ -22,9 +22,9 @@ func (s *Server) attachmentRoutes(r *gin.Engine, v1 *gin.RouterGroup) {
 	// before the CSRF check: for a cookie request without the X-CSRF-Token header that check
 	// reads the csrf_token form field, which parses the whole multipart body, unbounded. The
 	// chain is otherwise v1's: authentication ran at engine level, then login, CSRF, policy.
-	r.POST("/api/v1/attachments", s.requireAPILogin, s.limitUpload, s.csrf,
-		s.authorize("attachment", "upload", ownScope), s.json(s.apiUploadAttachment))
-	v1.GET("/attachments", s.requireAPILogin, s.authorize("application", "read", s.attachmentListScope), s.json(s.apiListAttachments))
+	r.POST("/api/v1/attachments", s.requireAPILogin, s.LimitUpload, s.CSRF,
+		s.Authorize("attachment", "upload", OwnScope), s.json(s.apiUploadAttachment))
+	v1.GET("/attachments", s.requireAPILogin, s.Authorize("application", "read", s.attachmentListScope), s.json(s.apiListAttachments))
 	v1.GET("/attachments/:id", s.requireAPILogin, s.json(s.apiDownloadAttachment))
 	v1.GET("/attachments/:id/versions", s.requireAPILogin, s.json(s.apiAttachmentVersions))
 	s.exportRoutes(r, v1)
@@ -32,10 +32,10 @@ func (s *Server) attachmentRoutes(r *gin.Engine, v1 *gin.RouterGroup) {
 
 // limitUpload refuses a declared oversize body at once and caps an undeclared (chunked) one, so
 // no upload can fill the disk with temporary files before it is judged.
-func (s *Server) limitUpload(c *gin.Context) {
+func (s *Server) LimitUpload(c *gin.Context) {
 	limit := s.svc.MaxUploadSize() + service.MultipartOverhead
 	if c.Request.ContentLength > limit {
-		s.writeError(c, s.svc.ErrFileTooLarge())
+		s.WriteError(c, s.svc.ErrFileTooLarge())
 		return
 	}
 	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, limit)
@@ -56,7 +56,7 @@ func toAttachmentResponse(a models.Attachment) attachmentResponse {
 // purpose, replaces (optional) and file.
 func (s *Server) apiUploadAttachment(c *gin.Context) error {
 	ctx := c.Request.Context()
-	a := actorFrom(c)
+	a := ActorFrom(c)
 	if err := c.Request.ParseMultipartForm(service.MultipartMemory); err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
@@ -74,7 +74,7 @@ func (s *Server) apiUploadAttachment(c *gin.Context) error {
 			return fmt.Errorf("open uploaded part: %w", err)
 		}
 		defer f.Close()
-		in.Name, in.Size, in.Content = rawFileName(files[0]), files[0].Size, f
+		in.Name, in.Size, in.Content = RawFileName(files[0]), files[0].Size, f
 	}
 	att, err := s.svc.UploadAttachment(ctx, a, in)
 	if err != nil {
@@ -94,7 +94,7 @@ func formValue(f *multipart.Form, key string) string {
 // rawFileName is the file name exactly as the client sent it. multipart's FileHeader.Filename
 // has already been cut to its last "/" element, which would hide "../../etc/passwd.pdf"; we
 // want to refuse such names, not quietly repair them.
-func rawFileName(fh *multipart.FileHeader) string {
+func RawFileName(fh *multipart.FileHeader) string {
 	if _, params, err := mime.ParseMediaType(fh.Header.Get("Content-Disposition")); err == nil {
 		if n, ok := params["filename"]; ok {
 			return n
@@ -109,7 +109,7 @@ func rawFileName(fh *multipart.FileHeader) string {
 // false then.
 func (s *Server) attachmentFor(c *gin.Context, id string) (att models.Attachment, ok bool, err error) {
 	ctx := c.Request.Context()
-	a := actorFrom(c)
+	a := ActorFrom(c)
 	att, err = s.db.AttachmentByID(ctx, id)
 	if err != nil {
 		return att, false, err
@@ -137,7 +137,7 @@ func (s *Server) apiDownloadAttachment(c *gin.Context) error {
 		return fmt.Errorf("open content of attachment %s: %w", att.ID, err)
 	}
 	defer rc.Close()
-	_ = s.svc.Audit(ctx, actorFrom(c), models.AuditEntry{Action: "attachment.download", ObjectType: "attachment", ObjectID: att.ID})
+	_ = s.svc.Audit(ctx, ActorFrom(c), models.AuditEntry{Action: "attachment.download", ObjectType: "attachment", ObjectID: att.ID})
 	h := c.Writer.Header()
 	h.Set("Content-Disposition", contentDisposition(att.Name))
 	h.Set("Cache-Control", "private, no-store")

@@ -342,39 +342,6 @@ func TestAttachmentVersionsAreKept(t *testing.T) {
 	})
 }
 
-func TestAttachmentUploadFromBrowserNeedsCSRF(t *testing.T) {
-	e := newTestEnv(t, dbtest.New(t, models.SQLite))
-	c := e.browser()
-	resp, _ := e.loginForm(c, "dairy", testPassword)
-	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
-	send := func(token string, withField bool) int {
-		var buf bytes.Buffer
-		mw := multipart.NewWriter(&buf)
-		if withField {
-			require.NoError(t, mw.WriteField("csrf_token", token))
-		}
-		require.NoError(t, mw.WriteField("purpose", "rules"))
-		fw, _ := mw.CreateFormFile("file", "制度.pdf")
-		fw.Write(samplePDF("browser"))
-		require.NoError(t, mw.Close())
-		req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/api/v1/attachments", &buf)
-		req.Header.Set("Content-Type", mw.FormDataContentType())
-		if !withField && token != "" {
-			req.Header.Set("X-CSRF-Token", token)
-		}
-		r, err := c.Do(req)
-		require.NoError(t, err)
-		r.Body.Close()
-		return r.StatusCode
-	}
-	require.Equal(t, http.StatusForbidden, send("", false), "no token")
-	_, me := e.get(c, "/api/v1/me")
-	var m meResponse
-	require.NoError(t, json.Unmarshal([]byte(me), &m))
-	require.Equal(t, http.StatusCreated, send(m.CSRFToken, false), "token in the header")
-	require.Equal(t, http.StatusCreated, send(m.CSRFToken, true), "token in the form, as a plain HTML form sends it")
-}
-
 func TestFileNameHelpers(t *testing.T) {
 	require.Equal(t, "report.pdf", asciiFileName("report.pdf"))
 	require.Equal(t, "attachment.pdf", asciiFileName("报告.pdf"))

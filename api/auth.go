@@ -17,12 +17,12 @@ import (
 )
 
 const (
-	sessionCookie    = "skillcert_session"
+	SessionCookie    = "skillcert_session"
 	preSessionCookie = "skillcert_pre" // binds the login form's CSRF token before a session exists
 	actorKey         = "skillcert.actor"
 )
 
-func actorFrom(c *gin.Context) *service.Actor {
+func ActorFrom(c *gin.Context) *service.Actor {
 	if v, ok := c.Get(actorKey); ok {
 		return v.(*service.Actor)
 	}
@@ -38,27 +38,27 @@ func (s *Server) authenticate(c *gin.Context) {
 		tok := strings.TrimSpace(strings.TrimPrefix(h, "Bearer "))
 		_, u, err := s.db.TokenUser(ctx, models.HashToken(tok), now)
 		if err != nil {
-			s.writeError(c, service.ErrUnauthenticated)
+			s.WriteError(c, service.ErrUnauthenticated)
 			return
 		}
 		if a, err := s.svc.ActorFor(ctx, u); err == nil {
 			a.ViaToken = true
 			c.Set(actorKey, a)
 		} else {
-			s.writeError(c, err)
+			s.WriteError(c, err)
 			return
 		}
 		c.Next()
 		return
 	}
-	if ck, err := c.Cookie(sessionCookie); err == nil && ck != "" {
+	if ck, err := c.Cookie(SessionCookie); err == nil && ck != "" {
 		hash := models.HashToken(ck)
 		sess, u, err := s.db.SessionUser(ctx, hash, now)
 		switch {
 		case err == nil:
 			a, err := s.svc.ActorFor(ctx, u)
 			if err != nil {
-				s.writeError(c, err)
+				s.WriteError(c, err)
 				return
 			}
 			a.SessionHash = hash
@@ -74,17 +74,17 @@ func (s *Server) authenticate(c *gin.Context) {
 				}
 			}
 		case errors.Is(err, models.ErrNotFound):
-			s.clearCookie(c, sessionCookie)
+			s.ClearCookie(c, SessionCookie)
 		default:
-			s.writeError(c, err)
+			s.WriteError(c, err)
 			return
 		}
 	}
 	c.Next()
 }
 
-func (s *Server) requirePageLogin(c *gin.Context) {
-	if actorFrom(c) == nil {
+func (s *Server) RequirePageLogin(c *gin.Context) {
+	if ActorFrom(c) == nil {
 		c.Redirect(http.StatusSeeOther, "/login?next="+url.QueryEscape(c.Request.URL.RequestURI()))
 		c.Abort()
 		return
@@ -93,15 +93,15 @@ func (s *Server) requirePageLogin(c *gin.Context) {
 }
 
 func (s *Server) requireAPILogin(c *gin.Context) {
-	if actorFrom(c) == nil {
-		s.writeError(c, service.ErrUnauthenticated)
+	if ActorFrom(c) == nil {
+		s.WriteError(c, service.ErrUnauthenticated)
 		return
 	}
 	c.Next()
 }
 
 // csrfToken derives the CSRF token for a binding (the session, or the pre-session cookie).
-func (s *Server) csrfToken(binding string) string {
+func (s *Server) CSRFToken(binding string) string {
 	m := hmac.New(sha256.New, s.cfg.SessionKey)
 	m.Write([]byte("csrf|" + binding))
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
@@ -109,8 +109,8 @@ func (s *Server) csrfToken(binding string) string {
 
 // csrfBinding returns what the request's CSRF token is bound to, creating the pre-session
 // cookie when needed (for the login form).
-func (s *Server) csrfBinding(c *gin.Context, create bool) string {
-	if a := actorFrom(c); a != nil && a.SessionHash != "" {
+func (s *Server) CSRFBinding(c *gin.Context, create bool) string {
+	if a := ActorFrom(c); a != nil && a.SessionHash != "" {
 		return "s:" + a.SessionHash
 	}
 	if v, err := c.Cookie(preSessionCookie); err == nil && len(v) >= 16 {
@@ -120,19 +120,19 @@ func (s *Server) csrfBinding(c *gin.Context, create bool) string {
 		return ""
 	}
 	v := base64.RawURLEncoding.EncodeToString(models.RandomToken(18))
-	s.setCookie(c, preSessionCookie, v, 0)
+	s.SetCookie(c, preSessionCookie, v, 0)
 	return "p:" + v
 }
 
 // csrf rejects unsafe requests whose token does not match their binding. Bearer-token
 // requests are exempt; so is a JSON login, which a cross-site form cannot send.
-func (s *Server) csrf(c *gin.Context) {
+func (s *Server) CSRF(c *gin.Context) {
 	switch c.Request.Method {
 	case http.MethodGet, http.MethodHead, http.MethodOptions:
 		c.Next()
 		return
 	}
-	a := actorFrom(c)
+	a := ActorFrom(c)
 	if a != nil && a.ViaToken {
 		c.Next()
 		return
@@ -147,25 +147,25 @@ func (s *Server) csrf(c *gin.Context) {
 	if got == "" {
 		got = c.PostForm("csrf_token")
 	}
-	binding := s.csrfBinding(c, false)
-	if binding == "" || got == "" || !hmac.Equal([]byte(got), []byte(s.csrfToken(binding))) {
+	binding := s.CSRFBinding(c, false)
+	if binding == "" || got == "" || !hmac.Equal([]byte(got), []byte(s.CSRFToken(binding))) {
 		s.log.InfoContext(c.Request.Context(), "csrf rejected", "route", c.FullPath())
-		s.writeError(c, service.ErrCSRF)
+		s.WriteError(c, service.ErrCSRF)
 		return
 	}
 	c.Next()
 }
 
-func (s *Server) setCookie(c *gin.Context, name, value string, maxAge int) {
+func (s *Server) SetCookie(c *gin.Context, name, value string, maxAge int) {
 	http.SetCookie(c.Writer, &http.Cookie{Name: name, Value: value, Path: "/", MaxAge: maxAge,
 		HttpOnly: true, Secure: s.secure || c.Request.TLS != nil, SameSite: http.SameSiteLaxMode})
 }
 
-func (s *Server) clearCookie(c *gin.Context, name string) { s.setCookie(c, name, "", -1) }
+func (s *Server) ClearCookie(c *gin.Context, name string) { s.SetCookie(c, name, "", -1) }
 
 // login checks credentials with throttling (service.LogIn) and, on success, opens a session
 // and sets its cookie.
-func (s *Server) login(c *gin.Context, username, password string) (*service.Actor, error) {
+func (s *Server) Login(c *gin.Context, username, password string) (*service.Actor, error) {
 	u, err := s.svc.LogIn(c.Request.Context(), username, password, c.ClientIP())
 	if err != nil {
 		return nil, err
@@ -193,30 +193,22 @@ func (s *Server) openSession(c *gin.Context, u models.User, now time.Time, reaso
 		s.log.WarnContext(ctx, "mark login", "err", err)
 	}
 	a.SessionHash = hash
-	s.setCookie(c, sessionCookie, tok, int(s.cfg.SessionMax.Seconds()))
-	s.clearCookie(c, preSessionCookie)
+	s.SetCookie(c, SessionCookie, tok, int(s.cfg.SessionMax.Seconds()))
+	s.ClearCookie(c, preSessionCookie)
 	c.Set(actorKey, a)
 	_ = s.svc.Audit(ctx, a, models.AuditEntry{Action: "login", ObjectType: "user", ObjectID: u.ID, Reason: reason})
 	return a, nil
 }
 
-func (s *Server) logout(c *gin.Context) error {
-	a := actorFrom(c)
+func (s *Server) Logout(c *gin.Context) error {
+	a := ActorFrom(c)
 	if a == nil || a.SessionHash == "" {
 		return nil
 	}
 	if err := s.db.DeleteSession(c.Request.Context(), a.SessionHash); err != nil {
 		return err
 	}
-	s.clearCookie(c, sessionCookie)
+	s.ClearCookie(c, SessionCookie)
 	_ = s.svc.Audit(c.Request.Context(), a, models.AuditEntry{Action: "logout", ObjectType: "user", ObjectID: a.User.ID})
 	return nil
-}
-
-// safeNext keeps post-login redirects on this site.
-func safeNext(next string) string {
-	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
-		return "/"
-	}
-	return next
 }

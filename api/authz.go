@@ -12,7 +12,7 @@ const scopeKey = "skillcert.scope"
 type scopeFunc func(c *gin.Context, a *service.Actor) (string, error)
 
 // ownScope is the actor's own domain (list routes; the query then filters by subtree).
-func ownScope(_ *gin.Context, a *service.Actor) (string, error) { return a.Domain, nil }
+func OwnScope(_ *gin.Context, a *service.Actor) (string, error) { return a.Domain, nil }
 
 // scopeFromQuery takes the domain from a query parameter, defaulting to the actor's own.
 func scopeFromQuery(name string) scopeFunc {
@@ -26,16 +26,16 @@ func scopeFromQuery(name string) scopeFunc {
 
 // authorize lets the request through only if the actor's role may perform act on obj in the
 // request's domain. Refusals are audited and answered 403.
-func (s *Server) authorize(obj, act string, scope scopeFunc) gin.HandlerFunc {
+func (s *Server) Authorize(obj, act string, scope scopeFunc) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		a := actorFrom(c)
+		a := ActorFrom(c)
 		if a == nil {
-			s.writeError(c, service.ErrUnauthenticated)
+			s.WriteError(c, service.ErrUnauthenticated)
 			return
 		}
 		domain, err := scope(c, a)
 		if err != nil {
-			s.writeError(c, err)
+			s.WriteError(c, err)
 			return
 		}
 		if !s.enf.Allowed(a.User.ID, domain, obj, act) {
@@ -49,7 +49,7 @@ func (s *Server) authorize(obj, act string, scope scopeFunc) gin.HandlerFunc {
 
 // deny audits a refused attempt and answers 403.
 func (s *Server) deny(c *gin.Context, a *service.Actor, obj, act, domain string) {
-	s.writeError(c, s.svc.Forbid(c.Request.Context(), a, obj, act, domain))
+	s.WriteError(c, s.svc.Forbid(c.Request.Context(), a, obj, act, domain))
 }
 
 // scopeOf returns the authorized domain of the request.
@@ -57,4 +57,4 @@ func scopeOf(c *gin.Context) string { return c.GetString(scopeKey) }
 
 // subtree returns the jurisdiction codes a list query may return for the request's scope;
 // an enterprise node's subtree is empty (enterprise users list nothing jurisdiction-wide).
-func (s *Server) subtree(c *gin.Context) []string { return s.svc.SubtreeOf(scopeOf(c)) }
+func (s *Server) Subtree(c *gin.Context) []string { return s.svc.SubtreeOf(scopeOf(c)) }

@@ -31,25 +31,25 @@ type taskDecisionRequest struct {
 // The rules of who may act on a task, shared by the JSON handlers and the pages.
 
 func (s *Server) caseRoutes(r *gin.Engine, v1 *gin.RouterGroup) {
-	v1.GET("/tasks", s.requireAPILogin, s.authorize("task", "read", ownScope), s.json(s.apiTasks))
+	v1.GET("/tasks", s.requireAPILogin, s.Authorize("task", "read", OwnScope), s.json(s.apiTasks))
 	v1.GET("/tasks/:id", s.requireAPILogin, s.json(s.apiTask))
 	v1.POST("/tasks/:id/claim", s.requireAPILogin, s.json(s.apiClaim))
 	v1.POST("/tasks/:id/unclaim", s.requireAPILogin, s.json(s.apiUnclaim))
 	v1.POST("/tasks/:id/reassign", s.requireAPILogin, s.json(s.apiReassign))
 	v1.POST("/tasks/:id/decision", s.requireAPILogin, s.json(s.apiDecide))
-	v1.GET("/cases", s.requireAPILogin, s.authorize("case", "read", ownScope), s.json(s.apiCases))
+	v1.GET("/cases", s.requireAPILogin, s.Authorize("case", "read", OwnScope), s.json(s.apiCases))
 	v1.GET("/cases/:id", s.requireAPILogin, s.json(s.apiCase))
 	v1.POST("/cases/:id/adjust", s.requireAPILogin, s.json(s.apiAdjust))
 	v1.GET("/campaigns/current", s.requireAPILogin, s.json(s.apiCampaign))
-	v1.POST("/campaigns", s.requireAPILogin, s.authorize("campaign", "manage", ownScope), s.json(s.apiStartCampaign))
+	v1.POST("/campaigns", s.requireAPILogin, s.Authorize("campaign", "manage", OwnScope), s.json(s.apiStartCampaign))
 	v1.POST("/campaigns/:id/deadlines", s.requireAPILogin, s.json(s.apiMoveDeadline))
 	v1.GET("/leagues/:code/summary", s.requireAPILogin, s.json(s.apiSummary))
 	v1.GET("/directory", s.json(s.apiDirectory))
 	v1.POST("/complaints", s.json(s.apiFileComplaint))
-	v1.GET("/complaints", s.requireAPILogin, s.authorize("complaint", "read", ownScope), s.json(s.apiComplaints))
+	v1.GET("/complaints", s.requireAPILogin, s.Authorize("complaint", "read", OwnScope), s.json(s.apiComplaints))
 	v1.GET("/notifications", s.requireAPILogin, s.json(s.apiNotifications))
-	v1.GET("/findings", s.requireAPILogin, s.authorize("finding", "read", ownScope), s.json(s.apiFindings))
-	v1.PUT("/jurisdictions/:code/precheck", s.requireAPILogin, s.authorize("jurisdiction", "configure", scopeFromParam("code")), s.json(s.apiSetPrecheck))
+	v1.GET("/findings", s.requireAPILogin, s.Authorize("finding", "read", OwnScope), s.json(s.apiFindings))
+	v1.PUT("/jurisdictions/:code/precheck", s.requireAPILogin, s.Authorize("jurisdiction", "configure", scopeFromParam("code")), s.json(s.apiSetPrecheck))
 }
 
 // scopeFromParam takes the domain from a path parameter.
@@ -58,7 +58,7 @@ func scopeFromParam(name string) scopeFunc {
 }
 
 func (s *Server) apiTasks(c *gin.Context) error {
-	a := actorFrom(c)
+	a := ActorFrom(c)
 	limit, offset, err := paging(c)
 	if err != nil {
 		return err
@@ -69,7 +69,7 @@ func (s *Server) apiTasks(c *gin.Context) error {
 	default:
 		return service.BadRequest("bad_view", "view 应为 mine、unit 或 all。")
 	}
-	f := service.InboxFilter(a, view, s.subtree(c))
+	f := service.InboxFilter(a, view, s.Subtree(c))
 	f.Kind, f.Stage, f.League, f.Jurisdiction = c.Query("kind"), c.Query("stage"), c.Query("league"), c.Query("jurisdiction")
 	f.SLA, f.Status, f.Desc, f.Limit, f.Offset = c.Query("sla"), c.Query("status"), c.Query("sort") == "-due", limit, offset
 	if f.Status != "" && f.Status != models.TaskOpen && f.Status != models.TaskDone && f.Status != models.TaskCancelled {
@@ -116,18 +116,18 @@ type taskPage struct {
 
 // taskInScope loads a task and checks the caller may read it; out of scope is 404-equivalent
 // 403 with an audit row.
-func (s *Server) taskInScope(c *gin.Context, act string) (models.Task, *service.Actor, bool) {
-	a := actorFrom(c)
+func (s *Server) TaskInScope(c *gin.Context, act string) (models.Task, *service.Actor, bool) {
+	a := ActorFrom(c)
 	t, err := s.svc.ScopedTask(c.Request.Context(), a, c.Param("id"), act)
 	if err != nil {
-		s.writeError(c, err)
+		s.WriteError(c, err)
 		return t, a, false
 	}
 	return t, a, true
 }
 
 func (s *Server) apiTask(c *gin.Context) error {
-	t, _, ok := s.taskInScope(c, "read")
+	t, _, ok := s.TaskInScope(c, "read")
 	if !ok {
 		return nil
 	}
@@ -161,24 +161,24 @@ func taskAnswer(c *gin.Context, t models.Task, err error) error {
 }
 
 func (s *Server) apiClaim(c *gin.Context) error {
-	t, err := s.svc.ClaimTask(c.Request.Context(), actorFrom(c), assignInputOf(c))
+	t, err := s.svc.ClaimTask(c.Request.Context(), ActorFrom(c), assignInputOf(c))
 	return taskAnswer(c, t, err)
 }
 
 func (s *Server) apiUnclaim(c *gin.Context) error {
-	t, err := s.svc.UnclaimTask(c.Request.Context(), actorFrom(c), assignInputOf(c))
+	t, err := s.svc.UnclaimTask(c.Request.Context(), ActorFrom(c), assignInputOf(c))
 	return taskAnswer(c, t, err)
 }
 
 // apiReassign gives a task to another user of the task's role who can reach its domain.
 func (s *Server) apiReassign(c *gin.Context) error {
-	t, err := s.svc.ReassignTask(c.Request.Context(), actorFrom(c), assignInputOf(c))
+	t, err := s.svc.ReassignTask(c.Request.Context(), ActorFrom(c), assignInputOf(c))
 	return taskAnswer(c, t, err)
 }
 
 func (s *Server) apiDecide(c *gin.Context) error {
 	ctx := c.Request.Context()
-	a := actorFrom(c)
+	a := ActorFrom(c)
 	t, err := s.db.TaskByID(ctx, c.Param("id"))
 	if err != nil {
 		return err
@@ -211,10 +211,10 @@ func (s *Server) apiDecide(c *gin.Context) error {
 
 // caseInScope loads a case and checks the caller may act on it.
 func (s *Server) caseInScope(c *gin.Context, obj, act string) (models.Case, *service.Actor, bool) {
-	a := actorFrom(c)
+	a := ActorFrom(c)
 	cs, err := s.db.CaseByID(c.Request.Context(), c.Param("id"))
 	if err != nil {
-		s.writeError(c, err)
+		s.WriteError(c, err)
 		return cs, a, false
 	}
 	return cs, a, s.enterpriseAllowed(c, a, obj, act, cs.JurisdictionCode, cs.EnterpriseID)
@@ -231,7 +231,7 @@ func (s *Server) enterpriseAllowed(c *gin.Context, a *service.Actor, obj, act, j
 }
 
 func (s *Server) apiCase(c *gin.Context) error {
-	d, err := s.svc.ReadCase(c.Request.Context(), actorFrom(c), c.Param("id"))
+	d, err := s.svc.ReadCase(c.Request.Context(), ActorFrom(c), c.Param("id"))
 	if err != nil {
 		return err
 	}
@@ -240,7 +240,7 @@ func (s *Server) apiCase(c *gin.Context) error {
 }
 
 func (s *Server) apiCases(c *gin.Context) error {
-	a := actorFrom(c)
+	a := ActorFrom(c)
 	limit, offset, err := paging(c)
 	if err != nil {
 		return err
@@ -253,7 +253,7 @@ func (s *Server) apiCases(c *gin.Context) error {
 	if _, ent := policies.SplitDomain(a.Domain); ent != "" {
 		f.EnterpriseID = ent
 	} else {
-		f.Jurisdictions = s.subtree(c)
+		f.Jurisdictions = s.Subtree(c)
 	}
 	cs, total, err := s.db.Cases(c.Request.Context(), f)
 	if err != nil {
@@ -273,7 +273,7 @@ func (s *Server) apiAdjust(c *gin.Context) error {
 	if err := bindJSON(c, &b); err != nil {
 		return err
 	}
-	res, err := s.svc.AdjustCase(c.Request.Context(), actorFrom(c), service.AdjustInput{CaseID: c.Param("id"), Action: b.Action, Reason: b.Reason})
+	res, err := s.svc.AdjustCase(c.Request.Context(), ActorFrom(c), service.AdjustInput{CaseID: c.Param("id"), Action: b.Action, Reason: b.Reason})
 	if err != nil {
 		return err
 	}
@@ -307,7 +307,7 @@ func (s *Server) apiStartCampaign(c *gin.Context) error {
 	if err := bindJSON(c, &b); err != nil {
 		return err
 	}
-	id, err := s.svc.OpenCampaign(c.Request.Context(), actorFrom(c), b)
+	id, err := s.svc.OpenCampaign(c.Request.Context(), ActorFrom(c), b)
 	if err != nil {
 		return err
 	}
@@ -328,7 +328,7 @@ func (s *Server) apiMoveDeadline(c *gin.Context) error {
 	if err := bindJSON(c, &b); err != nil {
 		return err
 	}
-	cal, err := s.svc.MoveCampaignDeadline(c.Request.Context(), actorFrom(c), service.MoveDeadlineInput{CampaignID: c.Param("id"), Which: b.Which,
+	cal, err := s.svc.MoveCampaignDeadline(c.Request.Context(), ActorFrom(c), service.MoveDeadlineInput{CampaignID: c.Param("id"), Which: b.Which,
 		Date: b.Date, At: b.At, Reason: b.Reason})
 	if err != nil {
 		return err
@@ -340,7 +340,7 @@ func (s *Server) apiMoveDeadline(c *gin.Context) error {
 // League summary: the league's accepted cases with their collection status.
 
 func (s *Server) apiSummary(c *gin.Context) error {
-	sum, err := s.svc.ReadLeagueSummary(c.Request.Context(), actorFrom(c), c.Param("code"))
+	sum, err := s.svc.ReadLeagueSummary(c.Request.Context(), ActorFrom(c), c.Param("code"))
 	if err != nil {
 		return err
 	}
@@ -365,7 +365,7 @@ func (s *Server) apiFileComplaint(c *gin.Context) error {
 	if err := bindJSON(c, &b); err != nil {
 		return err
 	}
-	r, err := s.svc.FileComplaint(c.Request.Context(), actorFrom(c), b)
+	r, err := s.svc.FileComplaint(c.Request.Context(), ActorFrom(c), b)
 	if err != nil {
 		return err
 	}
@@ -374,7 +374,7 @@ func (s *Server) apiFileComplaint(c *gin.Context) error {
 }
 
 func (s *Server) apiComplaints(c *gin.Context) error {
-	cs, err := s.db.Complaints(c.Request.Context(), s.subtree(c))
+	cs, err := s.db.Complaints(c.Request.Context(), s.Subtree(c))
 	if err != nil {
 		return err
 	}
@@ -383,7 +383,7 @@ func (s *Server) apiComplaints(c *gin.Context) error {
 }
 
 func (s *Server) apiNotifications(c *gin.Context) error {
-	ns, err := s.db.NotificationsFor(c.Request.Context(), actorFrom(c).User.ID, 100)
+	ns, err := s.db.NotificationsFor(c.Request.Context(), ActorFrom(c).User.ID, 100)
 	if err != nil {
 		return err
 	}
@@ -392,7 +392,7 @@ func (s *Server) apiNotifications(c *gin.Context) error {
 }
 
 func (s *Server) apiFindings(c *gin.Context) error {
-	fs, err := s.db.OpenFindings(c.Request.Context(), s.subtree(c))
+	fs, err := s.db.OpenFindings(c.Request.Context(), s.Subtree(c))
 	if err != nil {
 		return err
 	}
@@ -412,7 +412,7 @@ func (s *Server) apiSetPrecheck(c *gin.Context) error {
 	if err := c.ShouldBindJSON(&b); err != nil || b.Enabled == nil {
 		return service.BadRequest("bad_json", "请提供 enabled（true 或 false）。")
 	}
-	out, err := s.svc.SetPrecheck(c.Request.Context(), actorFrom(c), service.PrecheckInput{Code: c.Param("code"), Enabled: *b.Enabled, Reason: b.Reason})
+	out, err := s.svc.SetPrecheck(c.Request.Context(), ActorFrom(c), service.PrecheckInput{Code: c.Param("code"), Enabled: *b.Enabled, Reason: b.Reason})
 	if err != nil {
 		return err
 	}

@@ -17,10 +17,6 @@ import (
 	"skillcert/service"
 )
 
-// nationalQueryURL is the national system in which certificates can also be checked
-// (技能人才评价证书全国联网查询), printed on every certificate as a query address.
-const nationalQueryURL = "http://zscx.osta.org.cn/"
-
 // Public query limits: a burst of publicBurst requests per client address, refilled at one
 // request per publicEvery. A person checks a few certificates; a script walking the sequential
 // numbers to harvest names is slowed to a crawl.
@@ -38,12 +34,12 @@ const (
 // /api/v1/certificates it is the certificate number for verify and the certificate ID for
 // revoke.
 func (s *Server) certificateRoutes(r *gin.Engine, v1 *gin.RouterGroup) {
-	throttle := s.publicThrottle
+	throttle := s.PublicThrottle
 	v1.GET("/public/certificates", throttle, s.json(s.apiPublicCertificates))
 	v1.GET("/certificates/public-key", s.json(s.apiCertificatePublicKey))
 	v1.GET("/certificates/:id/verify", throttle, s.json(s.apiVerifyCertificate))
-	v1.POST("/certificates/:id/revoke", s.requireAPILogin, s.authorize("certificate", "revoke", s.certificateScope), s.json(s.apiRevokeCertificate))
-	v1.GET("/reports/certificates", s.requireAPILogin, s.authorize("report", "read", ownScope), s.json(s.apiCertificateReport))
+	v1.POST("/certificates/:id/revoke", s.requireAPILogin, s.Authorize("certificate", "revoke", s.CertificateScope), s.json(s.apiRevokeCertificate))
+	v1.GET("/reports/certificates", s.requireAPILogin, s.Authorize("report", "read", OwnScope), s.json(s.apiCertificateReport))
 
 }
 
@@ -106,14 +102,14 @@ func (l *publicLimiter) allow(addr string, now time.Time) (bool, time.Duration) 
 }
 
 // publicThrottle answers 429 with Retry-After when the client address has spent its bucket.
-func (s *Server) publicThrottle(c *gin.Context) {
+func (s *Server) PublicThrottle(c *gin.Context) {
 	ok, wait := s.limiter.allow(c.ClientIP(), s.now())
 	if ok {
 		c.Next()
 		return
 	}
 	secs := int(math.Ceil(wait.Seconds()))
-	s.writeError(c, &service.Error{Status: http.StatusTooManyRequests, Code: "rate_limited", RetryAfter: secs,
+	s.WriteError(c, &service.Error{Status: http.StatusTooManyRequests, Code: "rate_limited", RetryAfter: secs,
 		Message: "查询过于频繁，请 " + strconv.Itoa(secs) + " 秒后再试。"})
 }
 
@@ -197,7 +193,7 @@ const certificateKey = "skillcert.certificate"
 
 // certificateScope loads the certificate named by :id and returns its enterprise's domain, so
 // the enterprise, its county, league and the region reach it and nobody else does.
-func (s *Server) certificateScope(c *gin.Context, _ *service.Actor) (string, error) {
+func (s *Server) CertificateScope(c *gin.Context, _ *service.Actor) (string, error) {
 	ctx := c.Request.Context()
 	cert, err := s.db.CertificateByID(ctx, c.Param("id"))
 	if err != nil {
@@ -212,7 +208,7 @@ func (s *Server) certificateScope(c *gin.Context, _ *service.Actor) (string, err
 	return lc.Domain, nil
 }
 
-func loadedCertificateFrom(c *gin.Context) *service.LoadedCertificate {
+func LoadedCertificateFrom(c *gin.Context) *service.LoadedCertificate {
 	return c.MustGet(certificateKey).(*service.LoadedCertificate)
 }
 
@@ -228,7 +224,7 @@ func (s *Server) apiRevokeCertificate(c *gin.Context) error {
 	if err := decodeJSON(c, 64<<10, &req); err != nil {
 		return err
 	}
-	cert, err := s.svc.RevokeCertificate(c.Request.Context(), actorFrom(c), loadedCertificateFrom(c), req.Reason)
+	cert, err := s.svc.RevokeCertificate(c.Request.Context(), ActorFrom(c), LoadedCertificateFrom(c), req.Reason)
 	if err != nil {
 		return err
 	}
@@ -262,7 +258,7 @@ func (s *Server) apiCertificateReport(c *gin.Context) error {
 		}
 		year = y
 	}
-	f := models.CertificateReportFilter{Group: group, Jurisdictions: s.subtree(c), Year: year}
+	f := models.CertificateReportFilter{Group: group, Jurisdictions: s.Subtree(c), Year: year}
 	if group == models.GroupByLeague {
 		js, err := s.db.Jurisdictions(ctx)
 		if err != nil {

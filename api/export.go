@@ -1,7 +1,6 @@
 package api
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -26,7 +25,7 @@ func (s *Server) exportRoutes(r *gin.Engine, v1 *gin.RouterGroup) {
 
 // apiExportApplicationXLSX sends the application form as an XLSX workbook laid out like 附件1.
 func (s *Server) apiExportApplicationXLSX(c *gin.Context) error {
-	ex, err := s.svc.ApplicationForExport(c.Request.Context(), actorFrom(c), c.Param("id"), c.Query("version"))
+	ex, err := s.svc.ApplicationForExport(c.Request.Context(), ActorFrom(c), c.Param("id"), c.Query("version"))
 	if err != nil {
 		return err
 	}
@@ -34,7 +33,7 @@ func (s *Server) apiExportApplicationXLSX(c *gin.Context) error {
 	if err != nil {
 		return fmt.Errorf("render application xlsx: %w", err)
 	}
-	s.svc.AuditExport(c.Request.Context(), actorFrom(c), "application.export", ex)
+	s.svc.AuditExport(c.Request.Context(), ActorFrom(c), "application.export", ex)
 	c.Header("Content-Disposition", contentDisposition(exportFileName(ex)))
 	c.Header("Cache-Control", "private, no-store")
 	c.Data(http.StatusOK, xlsxContentType, data)
@@ -58,46 +57,4 @@ func exportFileName(ex service.ExportedApplication) string {
 		suffix = "第" + strconv.Itoa(ex.Meta.Version) + "版"
 	}
 	return exports.ApplicationTitle + "-" + service.ClipText(name, 60) + "-" + suffix + ".xlsx"
-}
-
-// printPageData is what application_print.html receives: the common page fields and the form.
-type printPageData struct {
-	pageData
-	Form     exports.Form
-	XLSXHref string
-}
-
-// applicationPrintPage shows the application form laid out like 附件1, for the browser's print.
-func (s *Server) applicationPrintPage(c *gin.Context) error {
-	ex, err := s.svc.ApplicationForExport(c.Request.Context(), actorFrom(c), c.Param("id"), c.Query("version"))
-	if err != nil {
-		return err
-	}
-	form := exports.NewForm(ex.App, ex.Meta)
-	href := "/api/v1/applications/" + ex.Meta.ApplicationID + "/export.xlsx?version="
-	if ex.Meta.Draft() {
-		href += "draft"
-	} else {
-		href += strconv.Itoa(ex.Meta.Version)
-	}
-	s.svc.AuditExport(c.Request.Context(), actorFrom(c), "application.print", ex)
-	s.renderPrint(c, printPageData{pageData: pageData{Title: form.Title + " · " + ex.Enterprise.Name}, Form: form, XLSXHref: href})
-	return nil
-}
-
-// renderPrint renders application_print.html with the layout. It mirrors render, whose
-// pageData has no room for a feature's own data.
-func (s *Server) renderPrint(c *gin.Context, d printPageData) {
-	const name = "application_print"
-	t, ok := s.pages[name]
-	if !ok {
-		s.writeError(c, errors.New("missing template "+name))
-		return
-	}
-	s.fillPage(c, &d.pageData)
-	c.Header("Content-Type", "text/html; charset=utf-8")
-	c.Header("Cache-Control", "no-store")
-	if err := t.ExecuteTemplate(c.Writer, "layout", d); err != nil {
-		s.log.ErrorContext(c.Request.Context(), "render page", "template", name, "err", err)
-	}
 }

@@ -16,7 +16,7 @@ import (
 
 // jurisdictionRoutes registers the routes that change jurisdictions.
 func (s *Server) jurisdictionRoutes(v1 *gin.RouterGroup) {
-	manage := s.authorize("jurisdiction", "manage", ownScope)
+	manage := s.Authorize("jurisdiction", "manage", OwnScope)
 	v1.POST("/jurisdictions", s.requireAPILogin, manage, s.json(s.apiCreateCounty))
 	v1.PATCH("/jurisdictions/:code", s.requireAPILogin, manage, s.json(s.apiUpdateCounty))
 }
@@ -26,7 +26,7 @@ func (s *Server) apiCreateCounty(c *gin.Context) error {
 	if err := bindJSON(c, &req); err != nil {
 		return err
 	}
-	j, err := s.svc.CreateCounty(c.Request.Context(), actorFrom(c), req)
+	j, err := s.svc.CreateCounty(c.Request.Context(), ActorFrom(c), req)
 	if err != nil {
 		return err
 	}
@@ -39,7 +39,7 @@ func (s *Server) apiUpdateCounty(c *gin.Context) error {
 	if err := bindJSON(c, &req); err != nil {
 		return err
 	}
-	j, err := s.svc.UpdateCounty(c.Request.Context(), actorFrom(c), service.CountyUpdate{Code: c.Param("code"), CountyPatch: req})
+	j, err := s.svc.UpdateCounty(c.Request.Context(), ActorFrom(c), service.CountyUpdate{Code: c.Param("code"), CountyPatch: req})
 	if err != nil {
 		return err
 	}

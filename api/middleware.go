@@ -28,7 +28,7 @@ func (s *Server) recoverer(c *gin.Context) {
 	defer func() {
 		if r := recover(); r != nil {
 			s.log.ErrorContext(c.Request.Context(), "panic in handler", "panic", r, "path", c.FullPath(), "requestID", service.RequestIDFrom(c.Request.Context()))
-			s.writeError(c, service.ErrInternal)
+			s.WriteError(c, service.ErrInternal)
 			c.Abort()
 		}
 	}()
@@ -70,23 +70,23 @@ func isAPI(c *gin.Context) bool { return strings.HasPrefix(c.Request.URL.Path, "
 func (s *Server) json(h func(*gin.Context) error) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		if err := h(c); err != nil {
-			s.writeError(c, err)
+			s.WriteError(c, err)
 		}
 	}
 }
 
 // page adapts a page handler: errors become the Chinese error page.
-func (s *Server) page(h func(*gin.Context) error) gin.HandlerFunc {
+func (s *Server) Page(h func(*gin.Context) error) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		if err := h(c); err != nil {
-			s.writeError(c, err)
+			s.WriteError(c, err)
 		}
 	}
 }
 
 // writeError writes err as JSON for the API or as the error page otherwise. 5xx causes are
 // logged in full; clients only ever see the vocabulary's message.
-func (s *Server) writeError(c *gin.Context, err error) {
+func (s *Server) WriteError(c *gin.Context, err error) {
 	e := service.ToError(err)
 	if e.Status >= 500 {
 		s.log.ErrorContext(c.Request.Context(), "request failed", "route", c.FullPath(), "err", err, "requestID", service.RequestIDFrom(c.Request.Context()))
@@ -94,15 +94,15 @@ func (s *Server) writeError(c *gin.Context, err error) {
 	if e.RetryAfter > 0 {
 		c.Header("Retry-After", strconv.Itoa(e.RetryAfter))
 	}
-	if isAPI(c) {
+	if isAPI(c) || s.pages == nil {
 		c.AbortWithStatusJSON(e.Status, gin.H{"error": e, "request_id": service.RequestIDFrom(c.Request.Context())})
 		return
 	}
-	s.errorPage(c, e)
+	s.pages.ErrorPage(c, e)
 	c.Abort()
 }
 
-func (s *Server) notFound(c *gin.Context) { s.writeError(c, service.ErrNotFound) }
+func (s *Server) notFound(c *gin.Context) { s.WriteError(c, service.ErrNotFound) }
 
 // healthz answers as long as the process runs.
 func (s *Server) healthz(c *gin.Context) {

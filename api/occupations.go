@@ -12,8 +12,8 @@ import (
 func (s *Server) occupationRoutes(v1 *gin.RouterGroup) {
 	v1.GET("/occupations", s.requireAPILogin, s.json(s.apiOccupations))
 	v1.GET("/occupations/exclusions", s.requireAPILogin, s.json(s.apiExclusions))
-	v1.POST("/occupations/exclusions", s.requireAPILogin, s.authorize("occupation", "manage", ownScope), s.json(s.apiAddExclusion))
-	v1.DELETE("/occupations/exclusions/:name", s.requireAPILogin, s.authorize("occupation", "manage", ownScope), s.json(s.apiRemoveExclusion))
+	v1.POST("/occupations/exclusions", s.requireAPILogin, s.Authorize("occupation", "manage", OwnScope), s.json(s.apiAddExclusion))
+	v1.DELETE("/occupations/exclusions/:name", s.requireAPILogin, s.Authorize("occupation", "manage", OwnScope), s.json(s.apiRemoveExclusion))
 }
 
 // apiOccupations searches the dictionary by code prefix or name.
@@ -42,7 +42,7 @@ func (s *Server) apiAddExclusion(c *gin.Context) error {
 	if err := bindJSON(c, &b); err != nil {
 		return err
 	}
-	b, err := s.svc.AddExclusion(c.Request.Context(), actorFrom(c), b)
+	b, err := s.svc.AddExclusion(c.Request.Context(), ActorFrom(c), b)
 	if err != nil {
 		return err
 	}
@@ -51,7 +51,7 @@ func (s *Server) apiAddExclusion(c *gin.Context) error {
 }
 
 func (s *Server) apiRemoveExclusion(c *gin.Context) error {
-	if err := s.svc.RemoveExclusion(c.Request.Context(), actorFrom(c), c.Param("name"), c.Query("reason")); err != nil {
+	if err := s.svc.RemoveExclusion(c.Request.Context(), ActorFrom(c), c.Param("name"), c.Query("reason")); err != nil {
 		return err
 	}
 	c.Status(http.StatusNoContent)

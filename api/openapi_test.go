@@ -34,7 +34,7 @@ func openAPIServer(t *testing.T) *gin.Engine {
 	s := newServer(t, service.Deps{DB: db, Enforcer: enf,
 		Now: time.Now, DataKey: []byte("data-key-data-key-data-key-32byt"), LookupKey: []byte("lookup-key-lookup-key-lookup-key"),
 		StorageDir: t.TempDir()}, Config{PublicURL: "http://test", SessionKey: []byte("0123456789abcdef0123456789abcdef")})
-	eng, ok := s.Handler().(*gin.Engine)
+	eng, ok := s.Handler(nil).(*gin.Engine)
 	require.True(t, ok, "Handler() returns a *gin.Engine")
 	registered := false
 	for _, r := range eng.Routes() {

@@ -5,8 +5,6 @@ package api
 
 import (
 	"fmt"
-	"html/template"
-	"io/fs"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -18,7 +16,6 @@ import (
 	"skillcert/models"
 	"skillcert/policies"
 	"skillcert/service"
-	"skillcert/web"
 )
 
 // Config is the HTTP layer's share of the process configuration.
@@ -68,8 +65,9 @@ type Server struct {
 	log    *slog.Logger
 	cfg    Config
 	now    func() time.Time
-	pages  map[string]*template.Template
 	secure bool
+	// pages are the server-rendered pages Handler mounts (nil: the JSON API alone).
+	pages Pages
 	// limiter throttles the public, anonymous routes per client address.
 	limiter *publicLimiter
 }
@@ -86,38 +84,23 @@ func New(d Deps) (*Server, error) {
 	svc := d.Service
 	s := &Server{svc: svc, db: svc.DB(), enf: svc.Enforcer(), log: svc.Logger(), cfg: d.Config, now: svc.Clock(),
 		secure: strings.HasPrefix(d.Config.PublicURL, "https://")}
-	if err := s.loadTemplates(); err != nil {
-		return nil, err
-	}
 	s.limiter = newPublicLimiter(rate.Every(s.cfg.PublicQueryEvery), s.cfg.PublicQueryBurst)
 	return s, nil
 }
 
-func (s *Server) loadTemplates() error {
-	funcs := template.FuncMap{
-		"fmtTime": func(t time.Time) string { return t.In(s.svc.Location()).Format("2006-01-02 15:04") },
-	}
-	names, err := fs.Glob(web.Templates, "templates/*.html")
-	if err != nil {
-		return err
-	}
-	s.pages = map[string]*template.Template{}
-	for _, n := range names {
-		base := strings.TrimSuffix(strings.TrimPrefix(n, "templates/"), ".html")
-		if base == "layout" {
-			continue
-		}
-		t, err := template.New(base).Funcs(funcs).ParseFS(web.Templates, "templates/layout.html", n)
-		if err != nil {
-			return fmt.Errorf("parse template %s: %w", n, err)
-		}
-		s.pages[base] = t
-	}
-	return nil
+// Pages are the server-rendered pages (package web) that Handler serves beside the JSON API.
+type Pages interface {
+	// Static registers what is served before authentication: the static assets.
+	Static(r *gin.Engine)
+	// Routes registers the pages; authentication has run before them.
+	Routes(r *gin.Engine)
+	// ErrorPage shows an error to a request outside /api/.
+	ErrorPage(c *gin.Context, e *service.Error)
 }
 
-// Handler returns the HTTP handler with every route.
-func (s *Server) Handler() http.Handler {
+// Handler returns the HTTP handler with every route: the JSON API, and the pages unless nil.
+func (s *Server) Handler(pages Pages) http.Handler {
+	s.pages = pages
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	r.ContextWithFallback = true
@@ -127,29 +110,33 @@ func (s *Server) Handler() http.Handler {
 	r.Use(s.requestID, s.recoverer, s.accessLog, s.securityHeaders, s.limitBody)
 	r.NoRoute(s.notFound)
 
-	s.staticRoutes(r)
+	if pages != nil {
+		pages.Static(r)
+	}
 	r.GET("/healthz", s.healthz)
 	r.GET("/readyz", s.readyz)
 
 	r.Use(s.authenticate)
-	s.pageRoutes(r)
+	if pages != nil {
+		pages.Routes(r)
+	}
 
 	// JSON API.
 	v1 := r.Group("/api/v1")
 	v1.POST("/auth/login", s.json(s.apiLogin))
 	v1.POST("/enterprises/register", s.json(s.apiRegister))
-	v1.Use(s.csrf)
+	v1.Use(s.CSRF)
 	v1.POST("/auth/logout", s.requireAPILogin, s.json(s.apiLogout))
 	v1.GET("/me", s.requireAPILogin, s.json(s.apiMe))
 	v1.POST("/tokens", s.requireAPILogin, s.json(s.apiCreateToken))
 	v1.DELETE("/tokens/:id", s.requireAPILogin, s.json(s.apiRevokeToken))
-	v1.GET("/jurisdictions", s.requireAPILogin, s.authorize("jurisdiction", "read", scopeFromQuery("under")), s.json(s.apiJurisdictions))
+	v1.GET("/jurisdictions", s.requireAPILogin, s.Authorize("jurisdiction", "read", scopeFromQuery("under")), s.json(s.apiJurisdictions))
 	s.jurisdictionRoutes(v1)
-	v1.GET("/users", s.requireAPILogin, s.authorize("user", "read", scopeFromQuery("jurisdiction")), s.json(s.apiUsers))
+	v1.GET("/users", s.requireAPILogin, s.Authorize("user", "read", scopeFromQuery("jurisdiction")), s.json(s.apiUsers))
 	v1.POST("/users", s.requireAPILogin, s.json(s.apiCreateUser))
 	s.userAdminRoutes(v1)
-	v1.GET("/audit", s.requireAPILogin, s.authorize("audit", "read", scopeFromQuery("jurisdiction")), s.json(s.apiAudit))
-	v1.POST("/audit/verify", s.requireAPILogin, s.authorize("audit", "verify", ownScope), s.json(s.apiAuditVerify))
+	v1.GET("/audit", s.requireAPILogin, s.Authorize("audit", "read", scopeFromQuery("jurisdiction")), s.json(s.apiAudit))
+	v1.POST("/audit/verify", s.requireAPILogin, s.Authorize("audit", "verify", OwnScope), s.json(s.apiAuditVerify))
 	s.extensionRoutes(r, v1)
 	s.openAPIRoutes(r)
 	return r

@@ -25,7 +25,7 @@ func (s *Server) apiPlanSession(c *gin.Context) error {
 	if err := bindJSON(c, &in.PlanBody); err != nil {
 		return err
 	}
-	res, err := s.svc.PlanSitting(c.Request.Context(), actorFrom(c), in)
+	res, err := s.svc.PlanSitting(c.Request.Context(), ActorFrom(c), in)
 	if err != nil {
 		return err
 	}
@@ -35,7 +35,7 @@ func (s *Server) apiPlanSession(c *gin.Context) error {
 
 // apiCaseSessions answers GET /cases/:id/sessions.
 func (s *Server) apiCaseSessions(c *gin.Context) error {
-	ss, err := s.svc.ListSittings(c.Request.Context(), actorFrom(c), c.Param("id"))
+	ss, err := s.svc.ListSittings(c.Request.Context(), ActorFrom(c), c.Param("id"))
 	if err != nil {
 		return err
 	}
@@ -45,7 +45,7 @@ func (s *Server) apiCaseSessions(c *gin.Context) error {
 
 // apiSession answers GET /sessions/:id.
 func (s *Server) apiSession(c *gin.Context) error {
-	sd, err := s.svc.ReadSitting(c.Request.Context(), actorFrom(c), c.Param("id"))
+	sd, err := s.svc.ReadSitting(c.Request.Context(), ActorFrom(c), c.Param("id"))
 	if err != nil {
 		return err
 	}
@@ -59,7 +59,7 @@ func (s *Server) apiAddCandidate(c *gin.Context) error {
 	if err := bindJSON(c, &in.CandidateBody); err != nil {
 		return err
 	}
-	cand, err := s.svc.RegisterCandidate(c.Request.Context(), actorFrom(c), in)
+	cand, err := s.svc.RegisterCandidate(c.Request.Context(), ActorFrom(c), in)
 	if err != nil {
 		return err
 	}
@@ -73,7 +73,7 @@ func (s *Server) apiSetScores(c *gin.Context) error {
 	if err := bindJSON(c, &in.ScoresBody); err != nil {
 		return err
 	}
-	out, err := s.svc.RecordScores(c.Request.Context(), actorFrom(c), in)
+	out, err := s.svc.RecordScores(c.Request.Context(), ActorFrom(c), in)
 	if err != nil {
 		return err
 	}

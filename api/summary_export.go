@@ -13,9 +13,9 @@ import (
 )
 
 func (s *Server) summaryExportRoutes(v1 *gin.RouterGroup) {
-	v1.GET("/leagues/:code/summary/export.xlsx", s.requireAPILogin, s.authorize("summary", "export", scopeFromParam("code")), s.json(s.apiLeagueSummaryXLSX))
+	v1.GET("/leagues/:code/summary/export.xlsx", s.requireAPILogin, s.Authorize("summary", "export", scopeFromParam("code")), s.json(s.apiLeagueSummaryXLSX))
 	v1.GET("/summaries/export.xlsx", s.requireAPILogin,
-		s.authorize("summary", "export", func(*gin.Context, *service.Actor) (string, error) { return models.RegionCode, nil }), s.json(s.apiRegionSummaryXLSX))
+		s.Authorize("summary", "export", func(*gin.Context, *service.Actor) (string, error) { return models.RegionCode, nil }), s.json(s.apiRegionSummaryXLSX))
 }
 
 func (s *Server) writeXLSX(c *gin.Context, name string, b []byte) {
@@ -44,7 +44,7 @@ func (s *Server) apiLeagueSummaryXLSX(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	_ = s.svc.Audit(ctx, actorFrom(c), models.AuditEntry{Action: "summary.export", ObjectType: "league_collection", ObjectID: cp.ID + "-" + league.Code, JurisdictionCode: league.Code})
+	_ = s.svc.Audit(ctx, ActorFrom(c), models.AuditEntry{Action: "summary.export", ObjectType: "league_collection", ObjectID: cp.ID + "-" + league.Code, JurisdictionCode: league.Code})
 	s.writeXLSX(c, fmt.Sprintf("%s%s年试点申报汇总表.xlsx", league.Name, cp.ID), b)
 	return nil
 }
@@ -74,7 +74,7 @@ func (s *Server) apiRegionSummaryXLSX(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	_ = s.svc.Audit(ctx, actorFrom(c), models.AuditEntry{Action: "summary.export", ObjectType: "campaign", ObjectID: cp.ID})
+	_ = s.svc.Audit(ctx, ActorFrom(c), models.AuditEntry{Action: "summary.export", ObjectType: "campaign", ObjectID: cp.ID})
 	s.writeXLSX(c, fmt.Sprintf("全区%s年试点申报汇总表.xlsx", cp.ID), b)
 	return nil
 }

@@ -19,7 +19,7 @@ import (
 )
 
 func (s *Server) supervisionRoutes(v1 *gin.RouterGroup) {
-	v1.POST("/supervision/draws", s.requireAPILogin, s.authorize("supervision", "manage", ownScope), s.json(s.apiDraw))
+	v1.POST("/supervision/draws", s.requireAPILogin, s.Authorize("supervision", "manage", OwnScope), s.json(s.apiDraw))
 	v1.GET("/supervision/draws/:id", s.requireAPILogin, s.json(s.apiGetDraw))
 	v1.GET("/supervision/draws/:id/verify", s.requireAPILogin, s.json(s.apiVerifyDraw))
 	v1.POST("/supervision/draws/:id/reports", s.requireAPILogin, s.json(s.apiSupervisionReport))
@@ -59,8 +59,8 @@ func (s *Server) apiDraw(c *gin.Context) error {
 		return service.Invalid(errs)
 	}
 	ctx := c.Request.Context()
-	a := actorFrom(c)
-	sessions, sups, err := s.db.DrawCandidates(ctx, s.subtree(c))
+	a := ActorFrom(c)
+	sessions, sups, err := s.db.DrawCandidates(ctx, s.Subtree(c))
 	if err != nil {
 		return err
 	}
@@ -99,15 +99,15 @@ func (s *Server) apiDraw(c *gin.Context) error {
 
 // drawInScope loads a draw for officials of its jurisdiction or the supervisors drawn in it.
 func (s *Server) drawInScope(c *gin.Context) (models.SupervisionDraw, []models.DrawAssignment, bool) {
-	a := actorFrom(c)
+	a := ActorFrom(c)
 	d, err := s.db.DrawByID(c.Request.Context(), c.Param("id"))
 	if err != nil {
-		s.writeError(c, err)
+		s.WriteError(c, err)
 		return d, nil, false
 	}
 	as, err := d.Assignments()
 	if err != nil {
-		s.writeError(c, err)
+		s.WriteError(c, err)
 		return d, nil, false
 	}
 	drawn := false
@@ -156,7 +156,7 @@ func (s *Server) apiSupervisionReport(c *gin.Context) error {
 	if !ok {
 		return nil
 	}
-	a := actorFrom(c)
+	a := ActorFrom(c)
 	var b reportBody
 	if err := bindJSON(c, &b); err != nil {
 		return err

@@ -191,12 +191,11 @@ func benchQuery(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Wri
 	}
 	// Every client of the benchmark shares one loopback address: the per-address throttle
 	// would measure itself, so it is set out of reach here.
-	srv, err := api.New(api.Deps{Service: svc,
-		Config: api.Config{PublicURL: "http://bench", SessionKey: key("bench-session"), PublicQueryBurst: 1 << 30, PublicQueryEvery: time.Nanosecond}})
+	h, err := httpHandler(svc, api.Config{PublicURL: "http://bench", SessionKey: key("bench-session"), PublicQueryBurst: 1 << 30, PublicQueryEvery: time.Nanosecond})
 	if err != nil {
 		return err
 	}
-	ours := httptest.NewServer(srv.Handler())
+	ours := httptest.NewServer(h)
 	defer ours.Close()
 	bare := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var row struct {

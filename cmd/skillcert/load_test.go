@@ -50,10 +50,9 @@ func TestPublicQueryUnderLoad(t *testing.T) {
 		DataKey: key("load-data"), LookupKey: key("load-lookup"), SigningKey: key("load-sign"), StorageDir: t.TempDir()})
 	require.NoError(t, err)
 	// The clients share one loopback address; the per-address throttle is not under test.
-	srv, err := api.New(api.Deps{Service: svc,
-		Config: api.Config{PublicURL: "http://load", SessionKey: key("load-session"), PublicQueryBurst: 1 << 30, PublicQueryEvery: time.Nanosecond}})
+	h, err := httpHandler(svc, api.Config{PublicURL: "http://load", SessionKey: key("load-session"), PublicQueryBurst: 1 << 30, PublicQueryEvery: time.Nanosecond})
 	require.NoError(t, err)
-	hs := httptest.NewServer(srv.Handler())
+	hs := httptest.NewServer(h)
 	defer hs.Close()
 
 	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: clients}, Timeout: 30 * time.Second}
