@@ -16,17 +16,6 @@ import (
 // handlers decode the request and encode the answer; the use cases below them authorize,
 // validate, write and audit, and the administrators' pages call them as well.
 
-// userAdminRoutes registers the routes that act on one account. Each needs user:manage (or
-// user:read) in the domain of the account acted on, is audited, and refuses the caller's own
-// account where acting on it could lock the caller out.
-func (s *Server) userAdminRoutes(v1 *gin.RouterGroup) {
-	v1.GET("/users/:id", s.requireAPILogin, s.json(s.apiUser))
-	v1.POST("/users/:id/disable", s.requireAPILogin, s.json(s.apiDisableUser))
-	v1.POST("/users/:id/enable", s.requireAPILogin, s.json(s.apiEnableUser))
-	v1.POST("/users/:id/password", s.requireAPILogin, s.json(s.apiResetPassword))
-	v1.PUT("/users/:id/grant", s.requireAPILogin, s.json(s.apiSetUserGrant))
-}
-
 // userActionBody is the optional body of the account actions: why (kept in the audit log).
 type userActionBody struct {
 	Reason string `json:"reason"`

@@ -17,20 +17,7 @@ import (
 	"skillcert/service"
 )
 
-func (s *Server) attachmentRoutes(r *gin.Engine, v1 *gin.RouterGroup) {
-	// The upload is registered on the engine, not the v1 group, so that its body limit runs
-	// before the CSRF check: for a cookie request without the X-CSRF-Token header that check
-	// reads the csrf_token form field, which parses the whole multipart body, unbounded. The
-	// chain is otherwise v1's: authentication ran at engine level, then login, CSRF, policy.
-	r.POST("/api/v1/attachments", s.requireAPILogin, s.LimitUpload, s.CSRF,
-		s.Authorize("attachment", "upload", OwnScope), s.json(s.apiUploadAttachment))
-	v1.GET("/attachments", s.requireAPILogin, s.Authorize("application", "read", s.attachmentListScope), s.json(s.apiListAttachments))
-	v1.GET("/attachments/:id", s.requireAPILogin, s.json(s.apiDownloadAttachment))
-	v1.GET("/attachments/:id/versions", s.requireAPILogin, s.json(s.apiAttachmentVersions))
-	s.exportRoutes(r, v1)
-}
-
-// limitUpload refuses a declared oversize body at once and caps an undeclared (chunked) one, so
+// LimitUpload refuses a declared oversize body at once and caps an undeclared (chunked) one, so
 // no upload can fill the disk with temporary files before it is judged.
 func (s *Server) LimitUpload(c *gin.Context) {
 	limit := s.svc.MaxUploadSize() + service.MultipartOverhead
@@ -91,7 +78,7 @@ func formValue(f *multipart.Form, key string) string {
 	return ""
 }
 
-// rawFileName is the file name exactly as the client sent it. multipart's FileHeader.Filename
+// RawFileName is the file name exactly as the client sent it. multipart's FileHeader.Filename
 // has already been cut to its last "/" element, which would hide "../../etc/passwd.pdf"; we
 // want to refuse such names, not quietly repair them.
 func RawFileName(fh *multipart.FileHeader) string {

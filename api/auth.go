@@ -100,14 +100,14 @@ func (s *Server) requireAPILogin(c *gin.Context) {
 	c.Next()
 }
 
-// csrfToken derives the CSRF token for a binding (the session, or the pre-session cookie).
+// CSRFToken derives the CSRF token for a binding (the session, or the pre-session cookie).
 func (s *Server) CSRFToken(binding string) string {
 	m := hmac.New(sha256.New, s.cfg.SessionKey)
 	m.Write([]byte("csrf|" + binding))
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
 
-// csrfBinding returns what the request's CSRF token is bound to, creating the pre-session
+// CSRFBinding returns what the request's CSRF token is bound to, creating the pre-session
 // cookie when needed (for the login form).
 func (s *Server) CSRFBinding(c *gin.Context, create bool) string {
 	if a := ActorFrom(c); a != nil && a.SessionHash != "" {
@@ -124,7 +124,7 @@ func (s *Server) CSRFBinding(c *gin.Context, create bool) string {
 	return "p:" + v
 }
 
-// csrf rejects unsafe requests whose token does not match their binding. Bearer-token
+// CSRF rejects unsafe requests whose token does not match their binding. Bearer-token
 // requests are exempt; so is a JSON login, which a cross-site form cannot send.
 func (s *Server) CSRF(c *gin.Context) {
 	switch c.Request.Method {
@@ -163,7 +163,7 @@ func (s *Server) SetCookie(c *gin.Context, name, value string, maxAge int) {
 
 func (s *Server) ClearCookie(c *gin.Context, name string) { s.SetCookie(c, name, "", -1) }
 
-// login checks credentials with throttling (service.LogIn) and, on success, opens a session
+// Login checks credentials with throttling (service.LogIn) and, on success, opens a session
 // and sets its cookie.
 func (s *Server) Login(c *gin.Context, username, password string) (*service.Actor, error) {
 	u, err := s.svc.LogIn(c.Request.Context(), username, password, c.ClientIP())

@@ -8,14 +8,14 @@ import (
 
 const scopeKey = "skillcert.scope"
 
-// scopeFunc returns the domain a request acts in: a jurisdiction code or an enterprise node.
-type scopeFunc func(c *gin.Context, a *service.Actor) (string, error)
+// ScopeFunc returns the domain a request acts in: a jurisdiction code or an enterprise node.
+type ScopeFunc func(c *gin.Context, a *service.Actor) (string, error)
 
-// ownScope is the actor's own domain (list routes; the query then filters by subtree).
+// OwnScope is the actor's own domain (list routes; the query then filters by subtree).
 func OwnScope(_ *gin.Context, a *service.Actor) (string, error) { return a.Domain, nil }
 
 // scopeFromQuery takes the domain from a query parameter, defaulting to the actor's own.
-func scopeFromQuery(name string) scopeFunc {
+func scopeFromQuery(name string) ScopeFunc {
 	return func(c *gin.Context, a *service.Actor) (string, error) {
 		if v := c.Query(name); v != "" {
 			return v, nil
@@ -24,9 +24,9 @@ func scopeFromQuery(name string) scopeFunc {
 	}
 }
 
-// authorize lets the request through only if the actor's role may perform act on obj in the
+// Authorize lets the request through only if the actor's role may perform act on obj in the
 // request's domain. Refusals are audited and answered 403.
-func (s *Server) Authorize(obj, act string, scope scopeFunc) gin.HandlerFunc {
+func (s *Server) Authorize(obj, act string, scope ScopeFunc) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		a := ActorFrom(c)
 		if a == nil {
@@ -55,6 +55,6 @@ func (s *Server) deny(c *gin.Context, a *service.Actor, obj, act, domain string)
 // scopeOf returns the authorized domain of the request.
 func scopeOf(c *gin.Context) string { return c.GetString(scopeKey) }
 
-// subtree returns the jurisdiction codes a list query may return for the request's scope;
+// Subtree returns the jurisdiction codes a list query may return for the request's scope;
 // an enterprise node's subtree is empty (enterprise users list nothing jurisdiction-wide).
 func (s *Server) Subtree(c *gin.Context) []string { return s.svc.SubtreeOf(scopeOf(c)) }

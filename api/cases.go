@@ -30,33 +30,6 @@ type taskDecisionRequest struct {
 
 // The rules of who may act on a task, shared by the JSON handlers and the pages.
 
-func (s *Server) caseRoutes(r *gin.Engine, v1 *gin.RouterGroup) {
-	v1.GET("/tasks", s.requireAPILogin, s.Authorize("task", "read", OwnScope), s.json(s.apiTasks))
-	v1.GET("/tasks/:id", s.requireAPILogin, s.json(s.apiTask))
-	v1.POST("/tasks/:id/claim", s.requireAPILogin, s.json(s.apiClaim))
-	v1.POST("/tasks/:id/unclaim", s.requireAPILogin, s.json(s.apiUnclaim))
-	v1.POST("/tasks/:id/reassign", s.requireAPILogin, s.json(s.apiReassign))
-	v1.POST("/tasks/:id/decision", s.requireAPILogin, s.json(s.apiDecide))
-	v1.GET("/cases", s.requireAPILogin, s.Authorize("case", "read", OwnScope), s.json(s.apiCases))
-	v1.GET("/cases/:id", s.requireAPILogin, s.json(s.apiCase))
-	v1.POST("/cases/:id/adjust", s.requireAPILogin, s.json(s.apiAdjust))
-	v1.GET("/campaigns/current", s.requireAPILogin, s.json(s.apiCampaign))
-	v1.POST("/campaigns", s.requireAPILogin, s.Authorize("campaign", "manage", OwnScope), s.json(s.apiStartCampaign))
-	v1.POST("/campaigns/:id/deadlines", s.requireAPILogin, s.json(s.apiMoveDeadline))
-	v1.GET("/leagues/:code/summary", s.requireAPILogin, s.json(s.apiSummary))
-	v1.GET("/directory", s.json(s.apiDirectory))
-	v1.POST("/complaints", s.json(s.apiFileComplaint))
-	v1.GET("/complaints", s.requireAPILogin, s.Authorize("complaint", "read", OwnScope), s.json(s.apiComplaints))
-	v1.GET("/notifications", s.requireAPILogin, s.json(s.apiNotifications))
-	v1.GET("/findings", s.requireAPILogin, s.Authorize("finding", "read", OwnScope), s.json(s.apiFindings))
-	v1.PUT("/jurisdictions/:code/precheck", s.requireAPILogin, s.Authorize("jurisdiction", "configure", scopeFromParam("code")), s.json(s.apiSetPrecheck))
-}
-
-// scopeFromParam takes the domain from a path parameter.
-func scopeFromParam(name string) scopeFunc {
-	return func(c *gin.Context, a *service.Actor) (string, error) { return c.Param(name), nil }
-}
-
 func (s *Server) apiTasks(c *gin.Context) error {
 	a := ActorFrom(c)
 	limit, offset, err := paging(c)
@@ -114,7 +87,7 @@ type taskPage struct {
 	Offset  int           `json:"offset"`
 }
 
-// taskInScope loads a task and checks the caller may read it; out of scope is 404-equivalent
+// TaskInScope loads a task and checks the caller may read it; out of scope is 404-equivalent
 // 403 with an audit row.
 func (s *Server) TaskInScope(c *gin.Context, act string) (models.Task, *service.Actor, bool) {
 	a := ActorFrom(c)

@@ -25,24 +25,6 @@ const (
 	publicEvery = 3 * time.Second
 )
 
-// certificateRoutes serves certificates: the public query (JSON and page), the e-certificate
-// reached from its QR code, signature verification and the public key, the logged-in view,
-// revocation by the region's appraisal centre, and the certificate report. The public routes
-// need no account, read only the database, and are throttled per client address.
-//
-// Note on :id — gin wants one parameter name per path position, so under
-// /api/v1/certificates it is the certificate number for verify and the certificate ID for
-// revoke.
-func (s *Server) certificateRoutes(r *gin.Engine, v1 *gin.RouterGroup) {
-	throttle := s.PublicThrottle
-	v1.GET("/public/certificates", throttle, s.json(s.apiPublicCertificates))
-	v1.GET("/certificates/public-key", s.json(s.apiCertificatePublicKey))
-	v1.GET("/certificates/:id/verify", throttle, s.json(s.apiVerifyCertificate))
-	v1.POST("/certificates/:id/revoke", s.requireAPILogin, s.Authorize("certificate", "revoke", s.CertificateScope), s.json(s.apiRevokeCertificate))
-	v1.GET("/reports/certificates", s.requireAPILogin, s.Authorize("report", "read", OwnScope), s.json(s.apiCertificateReport))
-
-}
-
 // ---------------------------------------------------------------------------------------------
 // Throttling.
 
@@ -101,7 +83,7 @@ func (l *publicLimiter) allow(addr string, now time.Time) (bool, time.Duration) 
 	return true, 0
 }
 
-// publicThrottle answers 429 with Retry-After when the client address has spent its bucket.
+// PublicThrottle answers 429 with Retry-After when the client address has spent its bucket.
 func (s *Server) PublicThrottle(c *gin.Context) {
 	ok, wait := s.limiter.allow(c.ClientIP(), s.now())
 	if ok {
@@ -191,7 +173,7 @@ func (s *Server) apiCertificatePublicKey(c *gin.Context) error {
 
 const certificateKey = "skillcert.certificate"
 
-// certificateScope loads the certificate named by :id and returns its enterprise's domain, so
+// CertificateScope loads the certificate named by :id and returns its enterprise's domain, so
 // the enterprise, its county, league and the region reach it and nobody else does.
 func (s *Server) CertificateScope(c *gin.Context, _ *service.Actor) (string, error) {
 	ctx := c.Request.Context()

@@ -16,13 +16,6 @@ import (
 // xlsxContentType is the media type of an XLSX workbook.
 const xlsxContentType = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
-// exportRoutes serves the application form (附件1) as a printable page and as XLSX. The league
-// summary export (附件2) is wired by the case feature, which owns the data it summarises;
-// exports.SummaryXLSX and exports.RegionSummaryXLSX render it.
-func (s *Server) exportRoutes(r *gin.Engine, v1 *gin.RouterGroup) {
-	v1.GET("/applications/:id/export.xlsx", s.requireAPILogin, s.json(s.apiExportApplicationXLSX))
-}
-
 // apiExportApplicationXLSX sends the application form as an XLSX workbook laid out like 附件1.
 func (s *Server) apiExportApplicationXLSX(c *gin.Context) error {
 	ex, err := s.svc.ApplicationForExport(c.Request.Context(), ActorFrom(c), c.Param("id"), c.Query("version"))

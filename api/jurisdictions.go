@@ -14,13 +14,6 @@ import (
 // register and no county bureau can be set up there until an administrator adds them.
 // Jurisdictions are never deleted: cases, users and the audit log refer to them.
 
-// jurisdictionRoutes registers the routes that change jurisdictions.
-func (s *Server) jurisdictionRoutes(v1 *gin.RouterGroup) {
-	manage := s.Authorize("jurisdiction", "manage", OwnScope)
-	v1.POST("/jurisdictions", s.requireAPILogin, manage, s.json(s.apiCreateCounty))
-	v1.PATCH("/jurisdictions/:code", s.requireAPILogin, manage, s.json(s.apiUpdateCounty))
-}
-
 func (s *Server) apiCreateCounty(c *gin.Context) error {
 	var req service.CountyRequest
 	if err := bindJSON(c, &req); err != nil {

@@ -75,7 +75,7 @@ func (s *Server) json(h func(*gin.Context) error) gin.HandlerFunc {
 	}
 }
 
-// page adapts a page handler: errors become the Chinese error page.
+// Page adapts a page handler: errors become the Chinese error page.
 func (s *Server) Page(h func(*gin.Context) error) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		if err := h(c); err != nil {
@@ -84,7 +84,7 @@ func (s *Server) Page(h func(*gin.Context) error) gin.HandlerFunc {
 	}
 }
 
-// writeError writes err as JSON for the API or as the error page otherwise. 5xx causes are
+// WriteError writes err as JSON for the API or as the error page otherwise. 5xx causes are
 // logged in full; clients only ever see the vocabulary's message.
 func (s *Server) WriteError(c *gin.Context, err error) {
 	e := service.ToError(err)

@@ -9,13 +9,6 @@ import (
 	"skillcert/service"
 )
 
-func (s *Server) occupationRoutes(v1 *gin.RouterGroup) {
-	v1.GET("/occupations", s.requireAPILogin, s.json(s.apiOccupations))
-	v1.GET("/occupations/exclusions", s.requireAPILogin, s.json(s.apiExclusions))
-	v1.POST("/occupations/exclusions", s.requireAPILogin, s.Authorize("occupation", "manage", OwnScope), s.json(s.apiAddExclusion))
-	v1.DELETE("/occupations/exclusions/:name", s.requireAPILogin, s.Authorize("occupation", "manage", OwnScope), s.json(s.apiRemoveExclusion))
-}
-
 // apiOccupations searches the dictionary by code prefix or name.
 func (s *Server) apiOccupations(c *gin.Context) error {
 	limit, _ := strconv.Atoi(c.DefaultQuery("limit", "20"))

@@ -39,7 +39,7 @@ func (s *Server) apiRegister(c *gin.Context) error {
 	return nil
 }
 
-// registerAndLogin registers an enterprise (RegisterEnterprise) from a browser that is not
+// RegisterAndLogin registers an enterprise (RegisterEnterprise) from a browser that is not
 // logged in and opens a session for the new account.
 func (s *Server) RegisterAndLogin(c *gin.Context, req service.RegisterRequest) (*service.Actor, models.Enterprise, error) {
 	if ActorFrom(c) != nil {

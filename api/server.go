@@ -121,23 +121,6 @@ func (s *Server) Handler(pages Pages) http.Handler {
 		pages.Routes(r)
 	}
 
-	// JSON API.
-	v1 := r.Group("/api/v1")
-	v1.POST("/auth/login", s.json(s.apiLogin))
-	v1.POST("/enterprises/register", s.json(s.apiRegister))
-	v1.Use(s.CSRF)
-	v1.POST("/auth/logout", s.requireAPILogin, s.json(s.apiLogout))
-	v1.GET("/me", s.requireAPILogin, s.json(s.apiMe))
-	v1.POST("/tokens", s.requireAPILogin, s.json(s.apiCreateToken))
-	v1.DELETE("/tokens/:id", s.requireAPILogin, s.json(s.apiRevokeToken))
-	v1.GET("/jurisdictions", s.requireAPILogin, s.Authorize("jurisdiction", "read", scopeFromQuery("under")), s.json(s.apiJurisdictions))
-	s.jurisdictionRoutes(v1)
-	v1.GET("/users", s.requireAPILogin, s.Authorize("user", "read", scopeFromQuery("jurisdiction")), s.json(s.apiUsers))
-	v1.POST("/users", s.requireAPILogin, s.json(s.apiCreateUser))
-	s.userAdminRoutes(v1)
-	v1.GET("/audit", s.requireAPILogin, s.Authorize("audit", "read", scopeFromQuery("jurisdiction")), s.json(s.apiAudit))
-	v1.POST("/audit/verify", s.requireAPILogin, s.Authorize("audit", "verify", OwnScope), s.json(s.apiAuditVerify))
-	s.extensionRoutes(r, v1)
-	s.openAPIRoutes(r)
+	s.mountJSON(r)
 	return r
 }

@@ -11,14 +11,6 @@ import (
 // An active pilot's assessment sittings (考核批次): planning one through the case workflow,
 // registering candidates and recording their scores.
 
-func (s *Server) sessionRoutes(v1 *gin.RouterGroup) {
-	v1.POST("/cases/:id/sessions", s.requireAPILogin, s.json(s.apiPlanSession))
-	v1.GET("/cases/:id/sessions", s.requireAPILogin, s.json(s.apiCaseSessions))
-	v1.GET("/sessions/:id", s.requireAPILogin, s.json(s.apiSession))
-	v1.POST("/sessions/:id/candidates", s.requireAPILogin, s.json(s.apiAddCandidate))
-	v1.PUT("/sessions/:id/candidates/:cid/scores", s.requireAPILogin, s.json(s.apiSetScores))
-}
-
 // apiPlanSession answers POST /cases/:id/sessions.
 func (s *Server) apiPlanSession(c *gin.Context) error {
 	in := service.PlanSittingInput{CaseID: c.Param("id")}

@@ -12,12 +12,6 @@ import (
 	"skillcert/service"
 )
 
-func (s *Server) summaryExportRoutes(v1 *gin.RouterGroup) {
-	v1.GET("/leagues/:code/summary/export.xlsx", s.requireAPILogin, s.Authorize("summary", "export", scopeFromParam("code")), s.json(s.apiLeagueSummaryXLSX))
-	v1.GET("/summaries/export.xlsx", s.requireAPILogin,
-		s.Authorize("summary", "export", func(*gin.Context, *service.Actor) (string, error) { return models.RegionCode, nil }), s.json(s.apiRegionSummaryXLSX))
-}
-
 func (s *Server) writeXLSX(c *gin.Context, name string, b []byte) {
 	c.Header("Content-Disposition", "attachment; filename=\"summary.xlsx\"; filename*=UTF-8''"+url.PathEscape(name))
 	c.Data(http.StatusOK, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", b)
