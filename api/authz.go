@@ -25,7 +25,8 @@ func scopeFromQuery(name string) ScopeFunc {
 }
 
 // Authorize lets the request through only if the actor's role may perform act on obj in the
-// request's domain. Refusals are audited and answered 403.
+// request's domain (service.Require, the check every use case makes). Refusals are audited
+// and answered 403.
 func (s *Server) Authorize(obj, act string, scope ScopeFunc) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		a := ActorFrom(c)
@@ -38,8 +39,8 @@ func (s *Server) Authorize(obj, act string, scope ScopeFunc) gin.HandlerFunc {
 			s.WriteError(c, err)
 			return
 		}
-		if !s.enf.Allowed(a.User.ID, domain, obj, act) {
-			s.deny(c, a, obj, act, domain)
+		if err := s.svc.Require(c.Request.Context(), a, obj, act, domain); err != nil {
+			s.WriteError(c, err)
 			return
 		}
 		c.Set(scopeKey, domain)

@@ -182,27 +182,6 @@ func (s *Server) apiDecide(c *gin.Context) error {
 	return nil
 }
 
-// caseInScope loads a case and checks the caller may act on it.
-func (s *Server) caseInScope(c *gin.Context, obj, act string) (models.Case, *service.Actor, bool) {
-	a := ActorFrom(c)
-	cs, err := s.db.CaseByID(c.Request.Context(), c.Param("id"))
-	if err != nil {
-		s.WriteError(c, err)
-		return cs, a, false
-	}
-	return cs, a, s.enterpriseAllowed(c, a, obj, act, cs.JurisdictionCode, cs.EnterpriseID)
-}
-
-// enterpriseAllowed checks obj/act in an enterprise's domain, answering 403 (audited) if not.
-func (s *Server) enterpriseAllowed(c *gin.Context, a *service.Actor, obj, act, jurisdiction, enterpriseID string) bool {
-	domain := policies.EnterpriseDomain(jurisdiction, enterpriseID)
-	if !s.enf.Allowed(a.User.ID, domain, obj, act) {
-		s.deny(c, a, obj, act, domain)
-		return false
-	}
-	return true
-}
-
 func (s *Server) apiCase(c *gin.Context) error {
 	d, err := s.svc.ReadCase(c.Request.Context(), ActorFrom(c), c.Param("id"))
 	if err != nil {

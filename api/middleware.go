@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"log/slog"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -62,47 +61,6 @@ func (s *Server) securityHeaders(c *gin.Context) {
 	}
 	c.Next()
 }
-
-// isAPI tells JSON API requests from page requests.
-func isAPI(c *gin.Context) bool { return strings.HasPrefix(c.Request.URL.Path, "/api/") }
-
-// json adapts a handler that returns an error to gin: errors become the structured error body.
-func (s *Server) json(h func(*gin.Context) error) gin.HandlerFunc {
-	return func(c *gin.Context) {
-		if err := h(c); err != nil {
-			s.WriteError(c, err)
-		}
-	}
-}
-
-// Page adapts a page handler: errors become the Chinese error page.
-func (s *Server) Page(h func(*gin.Context) error) gin.HandlerFunc {
-	return func(c *gin.Context) {
-		if err := h(c); err != nil {
-			s.WriteError(c, err)
-		}
-	}
-}
-
-// WriteError writes err as JSON for the API or as the error page otherwise. 5xx causes are
-// logged in full; clients only ever see the vocabulary's message.
-func (s *Server) WriteError(c *gin.Context, err error) {
-	e := service.ToError(err)
-	if e.Status >= 500 {
-		s.log.ErrorContext(c.Request.Context(), "request failed", "route", c.FullPath(), "err", err, "requestID", service.RequestIDFrom(c.Request.Context()))
-	}
-	if e.RetryAfter > 0 {
-		c.Header("Retry-After", strconv.Itoa(e.RetryAfter))
-	}
-	if isAPI(c) || s.pages == nil {
-		c.AbortWithStatusJSON(e.Status, gin.H{"error": e, "request_id": service.RequestIDFrom(c.Request.Context())})
-		return
-	}
-	s.pages.ErrorPage(c, e)
-	c.Abort()
-}
-
-func (s *Server) notFound(c *gin.Context) { s.WriteError(c, service.ErrNotFound) }
 
 // healthz answers as long as the process runs.
 func (s *Server) healthz(c *gin.Context) {

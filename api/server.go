@@ -1,6 +1,9 @@
-// Package api is the HTTP layer: the JSON API under /api/v1, the server-rendered pages,
-// authentication (sessions and bearer tokens), CSRF protection, login throttling and the
-// Casbin authorization middleware. Handlers return errors; one adapter maps them to responses.
+// Package api is the JSON API under /api/v1 and the HTTP plumbing the pages share with it:
+// authentication (sessions and bearer tokens), CSRF protection, the public routes' throttle,
+// request IDs, access logs, the Casbin authorize middleware, and the mapping of errors to
+// responses (errors.go). Every JSON route is listed in routes.go with who may call it. The
+// handlers decode the request, call a use case of package service and encode its answer; the
+// pages (package web) are mounted through the Pages interface, so api never imports web.
 package api
 
 import (

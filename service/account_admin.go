@@ -45,7 +45,7 @@ func (s *Service) managedUser(ctx context.Context, a *Actor, id, act string) (u 
 	if domain, err = s.userDomain(ctx, u); err != nil {
 		return u, "", err
 	}
-	if err := s.require(ctx, a, "user", act, domain); err != nil {
+	if err := s.Require(ctx, a, "user", act, domain); err != nil {
 		return u, domain, err
 	}
 	return u, domain, nil
@@ -248,7 +248,7 @@ func (s *Service) SetUserGrant(ctx context.Context, a *Actor, in GrantInput) (mo
 	if len(errs) > 0 {
 		return models.User{}, Invalid(errs)
 	}
-	if err := s.require(ctx, a, "user", "manage", g.domain); err != nil {
+	if err := s.Require(ctx, a, "user", "manage", g.domain); err != nil {
 		return models.User{}, err
 	}
 	if g.role == u.Role && g.domain == oldDomain {

@@ -96,7 +96,7 @@ func (s *Service) ListUsers(ctx context.Context, a *Actor, in UserListQuery) (Li
 	if domain == "" && a != nil {
 		domain = a.Domain
 	}
-	if err := s.require(ctx, a, "user", "read", domain); err != nil {
+	if err := s.Require(ctx, a, "user", "read", domain); err != nil {
 		return ListResponse[models.User]{}, err
 	}
 	us, total, err := s.db.SearchUsers(ctx, models.UserQuery{Jurisdictions: s.SubtreeOf(domain), Role: in.Role, Text: in.Text,
@@ -158,7 +158,7 @@ func (s *Service) CreateUser(ctx context.Context, a *Actor, in CreateUserRequest
 	}
 	u := models.User{Username: in.Username, DisplayName: strings.TrimSpace(in.DisplayName), Role: g.role,
 		JurisdictionCode: g.jurisdiction, EnterpriseID: g.enterprise, Email: in.Email, Phone: in.Phone, Active: true}
-	if err := s.require(ctx, a, "user", "manage", g.domain); err != nil {
+	if err := s.Require(ctx, a, "user", "manage", g.domain); err != nil {
 		return models.User{}, err
 	}
 	if err := u.SetPassword(in.Password); err != nil {

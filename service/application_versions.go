@@ -97,7 +97,7 @@ func (s *Service) CompareVersions(ctx context.Context, a *Actor, in CompareInput
 	from, to := in.From, in.To
 	if from == "draft" || to == "draft" {
 		// Officials judge what was submitted, never a copy still being written.
-		if err := s.require(ctx, a, "application", "edit", la.Domain); err != nil {
+		if err := s.Require(ctx, a, "application", "edit", la.Domain); err != nil {
 			return CompareView{}, err
 		}
 	}

@@ -62,7 +62,7 @@ func (s *Service) applicationFor(ctx context.Context, a *Actor, id, act string) 
 	if err != nil {
 		return nil, err
 	}
-	if err := s.require(ctx, a, "application", act, la.Domain); err != nil {
+	if err := s.Require(ctx, a, "application", act, la.Domain); err != nil {
 		return nil, err
 	}
 	return la, nil
@@ -138,7 +138,7 @@ type ApplicationView struct {
 // an empty draft pre-filled from the enterprise's registration on the first visit; the new
 // draft and its audit row are stored together.
 func (s *Service) MyApplication(ctx context.Context, a *Actor) (ApplicationView, error) {
-	if err := s.require(ctx, a, "application", "read", a.Domain); err != nil {
+	if err := s.Require(ctx, a, "application", "read", a.Domain); err != nil {
 		return ApplicationView{}, err
 	}
 	if a.User.Role != models.RoleEnterpriseUser || a.User.Enterprise() == "" {
@@ -155,7 +155,7 @@ func (s *Service) MyApplication(ctx context.Context, a *Actor) (ApplicationView,
 	domain := policies.EnterpriseDomain(ent.JurisdictionCode, ent.ID)
 	rec, err := s.db.ApplicationOf(ctx, ent.ID, campaign)
 	if errors.Is(err, models.ErrNotFound) {
-		if err := s.require(ctx, a, "application", "edit", domain); err != nil {
+		if err := s.Require(ctx, a, "application", "edit", domain); err != nil {
 			return ApplicationView{}, err
 		}
 		rec, err = s.openApplication(ctx, a, ent, campaign)

@@ -79,7 +79,7 @@ type UploadInput struct {
 // and a refusal is audited. The row and its audit row are stored together; if they cannot be,
 // the stored content is deleted again.
 func (s *Service) UploadAttachment(ctx context.Context, a *Actor, in UploadInput) (models.Attachment, error) {
-	if err := s.require(ctx, a, "attachment", "upload", a.Domain); err != nil {
+	if err := s.Require(ctx, a, "attachment", "upload", a.Domain); err != nil {
 		return models.Attachment{}, err
 	}
 	jurisdiction, enterpriseID := policies.SplitDomain(a.Domain)

@@ -26,7 +26,7 @@ func (s *Service) ListAudit(ctx context.Context, a *Actor, in AuditQuery) (ListR
 	if domain == "" && a != nil {
 		domain = a.Domain
 	}
-	if err := s.require(ctx, a, "audit", "read", domain); err != nil {
+	if err := s.Require(ctx, a, "audit", "read", domain); err != nil {
 		return none, err
 	}
 	f := models.AuditQuery{AuditFilter: models.AuditFilter{ObjectType: in.ObjectType, ObjectID: in.ObjectID,
@@ -72,7 +72,7 @@ func (s *Service) VerifyAudit(ctx context.Context, a *Actor) (models.ChainReport
 	if a == nil {
 		return models.ChainReport{}, ErrUnauthenticated
 	}
-	if err := s.require(ctx, a, "audit", "verify", a.Domain); err != nil {
+	if err := s.Require(ctx, a, "audit", "verify", a.Domain); err != nil {
 		return models.ChainReport{}, err
 	}
 	rep, err := s.db.VerifyAudit(ctx)

@@ -29,7 +29,7 @@ func (s *Service) OpenCampaign(ctx context.Context, a *Actor, b StartCampaignBod
 	if a == nil {
 		return "", ErrUnauthenticated
 	}
-	if err := s.require(ctx, a, "campaign", "manage", a.Domain); err != nil {
+	if err := s.Require(ctx, a, "campaign", "manage", a.Domain); err != nil {
 		return "", err
 	}
 	now := s.now().In(s.cfg.Location)
@@ -105,7 +105,7 @@ func (s *Service) MoveCampaignDeadline(ctx context.Context, a *Actor, in MoveDea
 	if a == nil {
 		return cal, ErrUnauthenticated
 	}
-	if err := s.require(ctx, a, "campaign", "manage", a.Domain); err != nil {
+	if err := s.Require(ctx, a, "campaign", "manage", a.Domain); err != nil {
 		return cal, err
 	}
 	var to time.Time
@@ -125,7 +125,7 @@ func (s *Service) MoveCampaignDeadline(ctx context.Context, a *Actor, in MoveDea
 		err = h.Get(ctx, &cal)
 	}
 	if err != nil {
-		e := WorkflowError(err)
+		e := workflowError(err)
 		_ = s.Audit(ctx, a, models.AuditEntry{Action: "campaign.move_" + in.Which, ObjectType: "campaign", ObjectID: in.CampaignID, Outcome: models.OutcomeRejected, Reason: e.Message})
 		return cal, e
 	}
@@ -161,7 +161,7 @@ func (s *Service) summaryCases(ctx context.Context, league, campaignID string) (
 // lists and its submit_summary task (if any); for those who may read the league's summary.
 func (s *Service) ReadLeagueSummary(ctx context.Context, a *Actor, league string) (summaryResponse, error) {
 	var resp summaryResponse
-	if err := s.require(ctx, a, "summary", "read", league); err != nil {
+	if err := s.Require(ctx, a, "summary", "read", league); err != nil {
 		return resp, err
 	}
 	cp, err := s.db.LatestCampaign(ctx)

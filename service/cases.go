@@ -27,7 +27,7 @@ func (s *Service) ReadCase(ctx context.Context, a *Actor, id string) (CaseDetail
 	if err != nil {
 		return CaseDetail{}, err
 	}
-	if err := s.require(ctx, a, "case", "read", policies.EnterpriseDomain(cs.JurisdictionCode, cs.EnterpriseID)); err != nil {
+	if err := s.Require(ctx, a, "case", "read", policies.EnterpriseDomain(cs.JurisdictionCode, cs.EnterpriseID)); err != nil {
 		return CaseDetail{}, err
 	}
 	publicOnly := a.User.Role == models.RoleEnterpriseUser
@@ -70,7 +70,7 @@ func (s *Service) AdjustCase(ctx context.Context, a *Actor, in AdjustInput) (wor
 	if err != nil {
 		return res, err
 	}
-	if err := s.require(ctx, a, obj, act, policies.EnterpriseDomain(cs.JurisdictionCode, cs.EnterpriseID)); err != nil {
+	if err := s.Require(ctx, a, obj, act, policies.EnterpriseDomain(cs.JurisdictionCode, cs.EnterpriseID)); err != nil {
 		return res, err
 	}
 	h, err := s.temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: cs.WorkflowID, UpdateName: workflows.AdjustUpdate,
@@ -80,7 +80,7 @@ func (s *Service) AdjustCase(ctx context.Context, a *Actor, in AdjustInput) (wor
 		err = h.Get(ctx, &res)
 	}
 	if err != nil {
-		e := WorkflowError(err)
+		e := workflowError(err)
 		_ = s.Audit(ctx, a, models.AuditEntry{Action: "case." + in.Action, ObjectType: "case", ObjectID: cs.ID, Outcome: models.OutcomeRejected, Reason: e.Message})
 		return res, e
 	}

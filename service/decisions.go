@@ -57,7 +57,7 @@ func (s *Service) SendDecision(ctx context.Context, a *Actor, t models.Task, req
 		err = h.Get(ctx, &res)
 	}
 	if err != nil {
-		e := WorkflowError(err)
+		e := workflowError(err)
 		if e.Status < 500 {
 			s.auditRefusal(ctx, a, cur, req.Outcome, e.Message)
 		}

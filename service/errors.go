@@ -104,8 +104,8 @@ func sentence(msg string) string {
 	return msg + "。"
 }
 
-// WorkflowError maps a workflow's refusal to the error vocabulary.
-func WorkflowError(err error) *Error {
+// workflowError maps a workflow's refusal to the error vocabulary.
+func workflowError(err error) *Error {
 	var ae *temporal.ApplicationError
 	if errors.As(err, &ae) {
 		msg := ae.Message()

@@ -40,7 +40,7 @@ func (s *Service) ApplicationForExport(ctx context.Context, a *Actor, id, versio
 		return out, err
 	}
 	domain := policies.EnterpriseDomain(ent.JurisdictionCode, ent.ID)
-	if err := s.require(ctx, a, "application", "read", domain); err != nil {
+	if err := s.Require(ctx, a, "application", "read", domain); err != nil {
 		return out, err
 	}
 	canEdit := s.enf.Allowed(a.User.ID, domain, "application", "edit")
@@ -50,7 +50,7 @@ func (s *Service) ApplicationForExport(ctx context.Context, a *Actor, id, versio
 	case q == "draft":
 		if !canEdit {
 			// Officials judge what was submitted, never a copy still being written.
-			return out, s.require(ctx, a, "application", "edit", domain)
+			return out, s.Require(ctx, a, "application", "edit", domain)
 		}
 	case q != "":
 		v, perr := strconv.Atoi(q)

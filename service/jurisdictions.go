@@ -93,7 +93,7 @@ func (s *Service) ListJurisdictions(ctx context.Context, a *Actor, under string)
 	if under == "" && a != nil {
 		under = a.Domain
 	}
-	if err := s.require(ctx, a, "jurisdiction", "read", under); err != nil {
+	if err := s.Require(ctx, a, "jurisdiction", "read", under); err != nil {
 		return nil, err
 	}
 	all, err := s.db.Jurisdictions(ctx)
@@ -156,7 +156,7 @@ func (s *Service) CreateCounty(ctx context.Context, a *Actor, req CountyRequest)
 	if a == nil {
 		return models.Jurisdiction{}, ErrUnauthenticated
 	}
-	if err := s.require(ctx, a, "jurisdiction", "manage", a.Domain); err != nil {
+	if err := s.Require(ctx, a, "jurisdiction", "manage", a.Domain); err != nil {
 		return models.Jurisdiction{}, err
 	}
 	in, parent, errs, err := s.checkCounty(ctx, req)
@@ -166,7 +166,7 @@ func (s *Service) CreateCounty(ctx context.Context, a *Actor, req CountyRequest)
 	if len(errs) > 0 {
 		return models.Jurisdiction{}, Invalid(errs)
 	}
-	if err := s.require(ctx, a, "jurisdiction", "manage", parent.Code); err != nil {
+	if err := s.Require(ctx, a, "jurisdiction", "manage", parent.Code); err != nil {
 		return models.Jurisdiction{}, err
 	}
 	j := models.Jurisdiction{Code: in.Code, Name: in.Name, ParentCode: &parent.Code, AreaCode: in.AreaCode}
@@ -279,7 +279,7 @@ func (s *Service) UpdateCounty(ctx context.Context, a *Actor, in CountyUpdate) (
 	if a == nil {
 		return models.Jurisdiction{}, ErrUnauthenticated
 	}
-	if err := s.require(ctx, a, "jurisdiction", "manage", a.Domain); err != nil {
+	if err := s.Require(ctx, a, "jurisdiction", "manage", a.Domain); err != nil {
 		return models.Jurisdiction{}, err
 	}
 	if in.Name == nil && in.AreaCode == nil {
@@ -293,7 +293,7 @@ func (s *Service) UpdateCounty(ctx context.Context, a *Actor, in CountyUpdate) (
 	if scope == "" {
 		scope = j.Code // the region
 	}
-	if err := s.require(ctx, a, "jurisdiction", "manage", scope); err != nil {
+	if err := s.Require(ctx, a, "jurisdiction", "manage", scope); err != nil {
 		return models.Jurisdiction{}, err
 	}
 	if j.Level != models.LevelCounty {
@@ -351,7 +351,7 @@ type PrecheckSetting struct {
 // (jurisdiction:configure in the league), with its audit row in the same transaction. It
 // applies to applications submitted from then on.
 func (s *Service) SetPrecheck(ctx context.Context, a *Actor, in PrecheckInput) (PrecheckSetting, error) {
-	if err := s.require(ctx, a, "jurisdiction", "configure", in.Code); err != nil {
+	if err := s.Require(ctx, a, "jurisdiction", "configure", in.Code); err != nil {
 		return PrecheckSetting{}, err
 	}
 	err := s.audited(ctx, a, func(tx *models.DB) (models.AuditEntry, error) {

@@ -82,7 +82,7 @@ func (s *Service) AddExclusion(ctx context.Context, a *Actor, b ExclusionBody) (
 	if a == nil {
 		return b, ErrUnauthenticated
 	}
-	if err := s.require(ctx, a, "occupation", "manage", a.Domain); err != nil {
+	if err := s.Require(ctx, a, "occupation", "manage", a.Domain); err != nil {
 		return b, err
 	}
 	var errs validate.Errors
@@ -124,7 +124,7 @@ func (s *Service) RemoveExclusion(ctx context.Context, a *Actor, name, reason st
 	if a == nil {
 		return ErrUnauthenticated
 	}
-	if err := s.require(ctx, a, "occupation", "manage", a.Domain); err != nil {
+	if err := s.Require(ctx, a, "occupation", "manage", a.Domain); err != nil {
 		return err
 	}
 	if err := s.db.RemoveExclusion(ctx, name); err != nil {

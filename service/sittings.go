@@ -21,7 +21,7 @@ func (s *Service) sittingCase(ctx context.Context, a *Actor, id, obj, act string
 	if err != nil {
 		return cs, err
 	}
-	return cs, s.require(ctx, a, obj, act, policies.EnterpriseDomain(cs.JurisdictionCode, cs.EnterpriseID))
+	return cs, s.Require(ctx, a, obj, act, policies.EnterpriseDomain(cs.JurisdictionCode, cs.EnterpriseID))
 }
 
 // sittingInScope loads a sitting and requires obj/act in its enterprise's domain.
@@ -30,7 +30,7 @@ func (s *Service) sittingInScope(ctx context.Context, a *Actor, id, obj, act str
 	if err != nil {
 		return ss, err
 	}
-	return ss, s.require(ctx, a, obj, act, policies.EnterpriseDomain(ss.JurisdictionCode, ss.EnterpriseID))
+	return ss, s.Require(ctx, a, obj, act, policies.EnterpriseDomain(ss.JurisdictionCode, ss.EnterpriseID))
 }
 
 type PlanBody struct {
@@ -78,7 +78,7 @@ func (s *Service) PlanSitting(ctx context.Context, a *Actor, in PlanSittingInput
 		err = h.Get(ctx, &res)
 	}
 	if err != nil {
-		e := WorkflowError(err)
+		e := workflowError(err)
 		_ = s.Audit(ctx, a, models.AuditEntry{Action: "session.plan", ObjectType: "case", ObjectID: cs.ID, Outcome: models.OutcomeRejected, Reason: e.Message})
 		return res, e
 	}

@@ -41,7 +41,7 @@ func (s *Service) DrawSupervision(ctx context.Context, a *Actor, in DrawInput) (
 	if a == nil {
 		return Draw{}, ErrUnauthenticated
 	}
-	if err := s.require(ctx, a, "supervision", "manage", a.Domain); err != nil {
+	if err := s.Require(ctx, a, "supervision", "manage", a.Domain); err != nil {
 		return Draw{}, err
 	}
 	var errs validate.Errors

@@ -21,18 +21,18 @@ func safeNext(next string) string {
 	return next
 }
 
-func (s *Pages) loginPage(c *gin.Context) error {
+func (p *Pages) loginPage(c *gin.Context) error {
 	if api.ActorFrom(c) != nil {
 		c.Redirect(http.StatusSeeOther, safeNext(c.Query("next")))
 		return nil
 	}
-	s.render(c, "login", pageData{Title: "登录", Next: safeNext(c.Query("next"))})
+	p.render(c, "login", pageData{Title: "登录", Next: safeNext(c.Query("next"))})
 	return nil
 }
 
-func (s *Pages) loginSubmit(c *gin.Context) error {
+func (p *Pages) loginSubmit(c *gin.Context) error {
 	username, next := c.PostForm("username"), safeNext(c.PostForm("next"))
-	_, err := s.api.Login(c, username, c.PostForm("password"))
+	_, err := p.api.Login(c, username, c.PostForm("password"))
 	if err != nil {
 		var e *service.Error
 		if !errors.As(err, &e) || e.Status >= 500 {
@@ -43,15 +43,15 @@ func (s *Pages) loginSubmit(c *gin.Context) error {
 			c.Header("Retry-After", strconv.Itoa(e.RetryAfter))
 		}
 		// Keep what the user typed (except the password) so they need not type it again.
-		s.render(c, "login", pageData{Title: "登录", Error: e.Message, Username: username, Next: next})
+		p.render(c, "login", pageData{Title: "登录", Error: e.Message, Username: username, Next: next})
 		return nil
 	}
 	c.Redirect(http.StatusSeeOther, next)
 	return nil
 }
 
-func (s *Pages) logoutSubmit(c *gin.Context) error {
-	if err := s.api.Logout(c); err != nil {
+func (p *Pages) logoutSubmit(c *gin.Context) error {
+	if err := p.api.Logout(c); err != nil {
 		return err
 	}
 	c.Redirect(http.StatusSeeOther, "/login")
@@ -63,12 +63,12 @@ var roleLinks = map[string][]link{
 	models.RoleSysadmin: {{"/api/v1/users", "用户列表（JSON）"}, {"/api/v1/jurisdictions", "行政区划（JSON）"}},
 }
 
-func (s *Pages) homePage(c *gin.Context) error {
+func (p *Pages) homePage(c *gin.Context) error {
 	a := api.ActorFrom(c)
 	d := pageData{Title: "工作台", Links: roleLinks[a.User.Role]}
 	if a.User.LastLoginAt != nil {
-		d.LastLogin = a.User.LastLoginAt.In(s.svc.Location()).Format("2006-01-02 15:04")
+		d.LastLogin = a.User.LastLoginAt.In(p.svc.Location()).Format("2006-01-02 15:04")
 	}
-	s.render(c, "home", d)
+	p.render(c, "home", d)
 	return nil
 }

@@ -18,8 +18,8 @@ type printPageData struct {
 }
 
 // applicationPrintPage shows the application form laid out like 附件1, for the browser's print.
-func (s *Pages) applicationPrintPage(c *gin.Context) error {
-	ex, err := s.svc.ApplicationForExport(c.Request.Context(), api.ActorFrom(c), c.Param("id"), c.Query("version"))
+func (p *Pages) applicationPrintPage(c *gin.Context) error {
+	ex, err := p.svc.ApplicationForExport(c.Request.Context(), api.ActorFrom(c), c.Param("id"), c.Query("version"))
 	if err != nil {
 		return err
 	}
@@ -30,24 +30,24 @@ func (s *Pages) applicationPrintPage(c *gin.Context) error {
 	} else {
 		href += strconv.Itoa(ex.Meta.Version)
 	}
-	s.svc.AuditExport(c.Request.Context(), api.ActorFrom(c), "application.print", ex)
-	s.renderPrint(c, printPageData{pageData: pageData{Title: form.Title + " · " + ex.Enterprise.Name}, Form: form, XLSXHref: href})
+	p.svc.AuditExport(c.Request.Context(), api.ActorFrom(c), "application.print", ex)
+	p.renderPrint(c, printPageData{pageData: pageData{Title: form.Title + " · " + ex.Enterprise.Name}, Form: form, XLSXHref: href})
 	return nil
 }
 
 // renderPrint renders application_print.html with the layout. It mirrors render, whose
 // pageData has no room for a feature's own data.
-func (s *Pages) renderPrint(c *gin.Context, d printPageData) {
+func (p *Pages) renderPrint(c *gin.Context, d printPageData) {
 	const name = "application_print"
-	t, ok := s.pages[name]
+	t, ok := p.pages[name]
 	if !ok {
-		s.api.WriteError(c, errors.New("missing template "+name))
+		p.api.WriteError(c, errors.New("missing template "+name))
 		return
 	}
-	s.fillPage(c, &d.pageData)
+	p.fillPage(c, &d.pageData)
 	c.Header("Content-Type", "text/html; charset=utf-8")
 	c.Header("Cache-Control", "no-store")
 	if err := t.ExecuteTemplate(c.Writer, "layout", d); err != nil {
-		s.log.ErrorContext(c.Request.Context(), "render page", "template", name, "err", err)
+		p.log.ErrorContext(c.Request.Context(), "render page", "template", name, "err", err)
 	}
 }

@@ -61,39 +61,39 @@ type certDisplay struct {
 
 // renderCertPage renders one of this file's pages with the layout. It mirrors render
 // (render.go), whose pageData has no room for a page's own data.
-func (s *Pages) renderCertPage(c *gin.Context, status int, name string, v *certPageView) {
-	t, ok := s.pages[name]
+func (p *Pages) renderCertPage(c *gin.Context, status int, name string, v *certPageView) {
+	t, ok := p.pages[name]
 	if !ok {
-		s.api.WriteError(c, errors.New("missing template "+name))
+		p.api.WriteError(c, errors.New("missing template "+name))
 		return
 	}
-	s.fillPage(c, &v.pageData)
+	p.fillPage(c, &v.pageData)
 	c.Header("Content-Type", "text/html; charset=utf-8")
 	c.Header("Cache-Control", "no-store")
 	c.Header("X-Robots-Tag", "noindex")
 	c.Status(status)
 	if err := t.ExecuteTemplate(c.Writer, "layout", v); err != nil {
-		s.log.ErrorContext(c.Request.Context(), "render page", "template", name, "err", err)
+		p.log.ErrorContext(c.Request.Context(), "render page", "template", name, "err", err)
 	}
 }
 
-func (s *Pages) queryView() *certPageView {
+func (p *Pages) queryView() *certPageView {
 	return &certPageView{pageData: pageData{Title: "证书查询"}, Errors: map[string]string{}, NationalURL: nationalQueryURL}
 }
 
 // certQueryPage shows the empty public query form.
-func (s *Pages) certQueryPage(c *gin.Context) error {
-	s.renderCertPage(c, http.StatusOK, "cert_query", s.queryView())
+func (p *Pages) certQueryPage(c *gin.Context) error {
+	p.renderCertPage(c, http.StatusOK, "cert_query", p.queryView())
 	return nil
 }
 
 // certQuerySubmit runs the query of the form. The form is POSTed so that ID numbers stay out of
 // URLs, browser histories and proxy logs; faults are shown next to their fields with what was
 // typed kept.
-func (s *Pages) certQuerySubmit(c *gin.Context) error {
-	v := s.queryView()
+func (p *Pages) certQuerySubmit(c *gin.Context) error {
+	v := p.queryView()
 	v.Name, v.IDNumber, v.Number = c.PostForm("name"), c.PostForm("id_number"), c.PostForm("number")
-	cs, err := s.svc.LookupCertificates(c.Request.Context(), service.CertQuery{Name: v.Name, IDNumber: v.IDNumber, Number: v.Number})
+	cs, err := p.svc.LookupCertificates(c.Request.Context(), service.CertQuery{Name: v.Name, IDNumber: v.IDNumber, Number: v.Number})
 	if err != nil {
 		var e *service.Error
 		if !errors.As(err, &e) || e.Status >= 500 {
@@ -103,33 +103,33 @@ func (s *Pages) certQuerySubmit(c *gin.Context) error {
 		for _, f := range e.Fields {
 			v.Errors[f.Field] = f.Message
 		}
-		s.renderCertPage(c, e.Status, "cert_query", v)
+		p.renderCertPage(c, e.Status, "cert_query", v)
 		return nil
 	}
 	v.Searched = true
 	for _, x := range cs {
-		v.Results = append(v.Results, certRow{PublicCertificate: s.svc.PublicCertificateOf(x), Href: "/c/" + x.Token})
+		v.Results = append(v.Results, certRow{PublicCertificate: p.svc.PublicCertificateOf(x), Href: "/c/" + x.Token})
 	}
-	s.renderCertPage(c, http.StatusOK, "cert_query", v)
+	p.renderCertPage(c, http.StatusOK, "cert_query", v)
 	return nil
 }
 
 // publicCertificatePage is the e-certificate reached from its QR code: the printed fields with
 // the ID number masked, the signature check and the revocation status.
-func (s *Pages) publicCertificatePage(c *gin.Context) error {
+func (p *Pages) publicCertificatePage(c *gin.Context) error {
 	tok := c.Param("token")
 	if !validCertToken(tok) {
 		return service.ErrNotFound
 	}
-	cert, err := s.db.CertificateByToken(c.Request.Context(), tok)
+	cert, err := p.db.CertificateByToken(c.Request.Context(), tok)
 	if err != nil {
 		return err
 	}
-	v, err := s.certificateView(cert, cert.IDMasked)
+	v, err := p.certificateView(cert, cert.IDMasked)
 	if err != nil {
 		return err
 	}
-	s.renderCertPage(c, http.StatusOK, "certificate", v)
+	p.renderCertPage(c, http.StatusOK, "certificate", v)
 	return nil
 }
 
@@ -150,34 +150,34 @@ func validCertToken(s string) bool {
 
 // certificatePage is the certificate for a logged-in user in scope: the ID number in clear
 // for roles that may read personal data there (officials' reads are audited), masked otherwise.
-func (s *Pages) certificatePage(c *gin.Context) error {
+func (p *Pages) certificatePage(c *gin.Context) error {
 	a, lc := api.ActorFrom(c), api.LoadedCertificateFrom(c)
-	v, err := s.certificateViewFor(c, a, lc)
+	v, err := p.certificateViewFor(c, a, lc)
 	if err != nil {
 		return err
 	}
-	s.renderCertPage(c, http.StatusOK, "certificate", v)
+	p.renderCertPage(c, http.StatusOK, "certificate", v)
 	return nil
 }
 
-func (s *Pages) certificateViewFor(c *gin.Context, a *service.Actor, lc *service.LoadedCertificate) (*certPageView, error) {
+func (p *Pages) certificateViewFor(c *gin.Context, a *service.Actor, lc *service.LoadedCertificate) (*certPageView, error) {
 	ctx := c.Request.Context()
-	idShown, err := s.svc.CertificateHolderID(ctx, a, lc)
+	idShown, err := p.svc.CertificateHolderID(ctx, a, lc)
 	if err != nil {
 		return nil, err
 	}
-	v, err := s.certificateView(lc.Cert, idShown)
+	v, err := p.certificateView(lc.Cert, idShown)
 	if err != nil {
 		return nil, err
 	}
-	v.CanRevoke = lc.Cert.Status == models.CertificateValid && s.enf.Allowed(a.User.ID, lc.Domain, "certificate", "revoke")
+	v.CanRevoke = lc.Cert.Status == models.CertificateValid && p.enf.Allowed(a.User.ID, lc.Domain, "certificate", "revoke")
 	v.RevokeHref = "/certificates/" + lc.Cert.ID + "/revoke"
 	return v, nil
 }
 
 // certificateView lays out a certificate for certificate.html with the given ID number.
-func (s *Pages) certificateView(cert models.Certificate, idNumber string) (*certPageView, error) {
-	qr, err := certQRCode(s.cfg.PublicURL + "/c/" + cert.Token)
+func (p *Pages) certificateView(cert models.Certificate, idNumber string) (*certPageView, error) {
+	qr, err := certQRCode(p.cfg.PublicURL + "/c/" + cert.Token)
 	if err != nil {
 		return nil, err
 	}
@@ -186,26 +186,26 @@ func (s *Pages) certificateView(cert models.Certificate, idNumber string) (*cert
 		LevelName: cert.Level.Name(), IssueDate: cert.IssueDate.UTC().Format("2006年01月02日"), Issuer: cert.IssuerName,
 		Revoked: cert.Status == models.CertificateRevoked, RevokeReason: cert.RevokeReason}
 	if cert.RevokedAt != nil {
-		d.RevokedAt = cert.RevokedAt.In(s.svc.Location()).Format("2006年01月02日")
+		d.RevokedAt = cert.RevokedAt.In(p.svc.Location()).Format("2006年01月02日")
 	}
 	if len(cert.Signature) >= 16 {
 		d.SignatureShort = cert.Signature[:16]
 	}
 	v := &certPageView{pageData: pageData{Title: "职业技能等级证书 " + cert.Number}, Cert: d, QR: qr,
-		QueryURL: s.cfg.PublicURL + "/query", NationalURL: nationalQueryURL,
+		QueryURL: p.cfg.PublicURL + "/query", NationalURL: nationalQueryURL,
 		VerifyURL:   "/api/v1/certificates/" + cert.Number + "/verify",
-		SignatureOK: s.svc.SignatureValid(cert)}
+		SignatureOK: p.svc.SignatureValid(cert)}
 	return v, nil
 }
 
 // certificateRevokeSubmit is the revocation form of the certificate page.
-func (s *Pages) certificateRevokeSubmit(c *gin.Context) error {
+func (p *Pages) certificateRevokeSubmit(c *gin.Context) error {
 	a, lc := api.ActorFrom(c), api.LoadedCertificateFrom(c)
 	reason := c.PostForm("reason")
-	_, err := s.svc.RevokeCertificate(c.Request.Context(), a, lc, reason)
+	_, err := p.svc.RevokeCertificate(c.Request.Context(), a, lc, reason)
 	var e *service.Error
 	if err != nil && errors.As(err, &e) && e.Status < 500 {
-		v, verr := s.certificateViewFor(c, a, lc)
+		v, verr := p.certificateViewFor(c, a, lc)
 		if verr != nil {
 			return verr
 		}
@@ -214,7 +214,7 @@ func (s *Pages) certificateRevokeSubmit(c *gin.Context) error {
 		for _, f := range e.Fields {
 			v.Errors[f.Field] = f.Message
 		}
-		s.renderCertPage(c, e.Status, "certificate", v)
+		p.renderCertPage(c, e.Status, "certificate", v)
 		return nil
 	}
 	if err != nil {

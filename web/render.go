@@ -19,15 +19,15 @@ import (
 	"skillcert/service"
 )
 
-func (s *Pages) loadTemplates() error {
+func (p *Pages) loadTemplates() error {
 	funcs := template.FuncMap{
-		"fmtTime": func(t time.Time) string { return t.In(s.svc.Location()).Format("2006-01-02 15:04") },
+		"fmtTime": func(t time.Time) string { return t.In(p.svc.Location()).Format("2006-01-02 15:04") },
 	}
 	names, err := fs.Glob(Templates, "templates/*.html")
 	if err != nil {
 		return err
 	}
-	s.pages = map[string]*template.Template{}
+	p.pages = map[string]*template.Template{}
 	for _, n := range names {
 		base := strings.TrimSuffix(strings.TrimPrefix(n, "templates/"), ".html")
 		if base == "layout" {
@@ -37,7 +37,7 @@ func (s *Pages) loadTemplates() error {
 		if err != nil {
 			return fmt.Errorf("parse template %s: %w", n, err)
 		}
-		s.pages[base] = t
+		p.pages[base] = t
 	}
 	return nil
 }
@@ -241,40 +241,40 @@ type pageData struct {
 type link struct{ Href, Label string }
 
 // render executes a page with the layout, filling in the common fields.
-func (s *Pages) render(c *gin.Context, name string, d pageData) {
-	t, ok := s.pages[name]
+func (p *Pages) render(c *gin.Context, name string, d pageData) {
+	t, ok := p.pages[name]
 	if !ok {
-		s.log.ErrorContext(c.Request.Context(), "missing template", "template", name)
+		p.log.ErrorContext(c.Request.Context(), "missing template", "template", name)
 		c.String(http.StatusInternalServerError, service.ErrInternal.Message)
 		return
 	}
-	s.fillPage(c, &d)
+	p.fillPage(c, &d)
 	c.Header("Content-Type", "text/html; charset=utf-8")
 	c.Header("Cache-Control", "no-store")
 	if err := t.ExecuteTemplate(c.Writer, "layout", d); err != nil {
-		s.log.ErrorContext(c.Request.Context(), "render page", "template", name, "err", err)
+		p.log.ErrorContext(c.Request.Context(), "render page", "template", name, "err", err)
 	}
 }
 
 // ErrorPage shows an error as the Chinese error page (api.Pages).
-func (s *Pages) ErrorPage(c *gin.Context, e *service.Error) {
+func (p *Pages) ErrorPage(c *gin.Context, e *service.Error) {
 	title := map[int]string{401: "需要登录", 403: "无权访问", 404: "页面不存在", 409: "数据冲突", 422: "内容有误", 429: "请求过于频繁"}[e.Status]
 	if title == "" {
 		title = "出错了"
 	}
 	c.Status(e.Status)
-	s.render(c, "error", pageData{Title: title, Message: e.Message})
+	p.render(c, "error", pageData{Title: title, Message: e.Message})
 }
 
 // fillPage sets the fields every page shows: the user, their role and jurisdiction names, and
 // the CSRF token of the request's session (unless the page set one).
-func (s *Pages) fillPage(c *gin.Context, d *pageData) {
+func (p *Pages) fillPage(c *gin.Context, d *pageData) {
 	if a := api.ActorFrom(c); a != nil {
 		d.User = &a.User
 		d.RoleName = models.RoleNames[a.User.Role]
-		d.ScopeName = s.svc.JurisdictionName(a.Jurisdiction)
+		d.ScopeName = p.svc.JurisdictionName(a.Jurisdiction)
 	}
 	if d.CSRF == "" {
-		d.CSRF = s.api.CSRFToken(s.api.CSRFBinding(c, true))
+		d.CSRF = p.api.CSRFToken(p.api.CSRFBinding(c, true))
 	}
 }
