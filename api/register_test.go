@@ -147,11 +147,3 @@ func TestRegisterAPIRefusesBadInputPerField(t *testing.T) {
 	resp.Body.Close()
 	require.Equal(t, http.StatusBadRequest, resp.StatusCode)
 }
-
-// userCount counts the accounts with a username (0 or 1).
-func (e *testEnv) userCount(username string) int64 {
-	e.t.Helper()
-	var n int64
-	require.NoError(e.t, e.db.Model(&models.User{}).Where("username = ?", username).Count(&n).Error)
-	return n
-}

@@ -20,6 +20,9 @@ import (
 	"skillcert/workflows"
 )
 
+// A task's decision form (laid out by decisionFormFor for the task page) and its submission,
+// which goes through service.DecideTask and so SendDecision, as the JSON API's decisions do.
+
 // minReasonRows is how many empty reason rows a decision form offers below those typed.
 const minReasonRows = 3
 

@@ -19,6 +19,7 @@ import (
 	"skillcert/service"
 )
 
+// loadTemplates parses every page template together with the layout.
 func (p *Pages) loadTemplates() error {
 	funcs := template.FuncMap{
 		"fmtTime": func(t time.Time) string { return t.In(p.svc.Location()).Format("2006-01-02 15:04") },
