@@ -14,6 +14,7 @@ import (
 
 	"skillcert/models"
 	"skillcert/models/dbtest"
+	"skillcert/service"
 )
 
 // jsonSession logs in through the JSON API and returns the client (holding the session cookie)
@@ -25,7 +26,7 @@ func (e *testEnv) jsonSession(user, pass string) (c *http.Client, csrf string, s
 		strings.NewReader(`{"username":"`+user+`","password":"`+pass+`"}`))
 	require.NoError(e.t, err)
 	defer resp.Body.Close()
-	var me meResponse
+	var me MeResponse
 	_ = json.NewDecoder(resp.Body).Decode(&me)
 	return c, me.CSRFToken, resp.StatusCode
 }
@@ -183,7 +184,7 @@ func TestUserAdminAPIDisableEnableResetGrant(t *testing.T) {
 		req.Header.Set("Content-Type", "application/json")
 		resp, err := http.DefaultClient.Do(req)
 		require.NoError(t, err)
-		var reset passwordReset
+		var reset service.PasswordReset
 		require.NoError(t, json.NewDecoder(resp.Body).Decode(&reset))
 		resp.Body.Close()
 		require.Equal(t, http.StatusOK, resp.StatusCode)
@@ -279,45 +280,7 @@ func (e *testEnv) bearer2(user, pass string) string {
 	require.NoError(e.t, err)
 	defer resp.Body.Close()
 	require.Equal(e.t, http.StatusCreated, resp.StatusCode)
-	var tok tokenResponse
+	var tok service.TokenResponse
 	require.NoError(e.t, json.NewDecoder(resp.Body).Decode(&tok))
 	return tok.Token
-}
-
-func shanghai(t *testing.T) *time.Location {
-	t.Helper()
-	loc, err := time.LoadLocation("Asia/Shanghai")
-	require.NoError(t, err)
-	return loc
-}
-
-// TestAuditDaysInShanghai checks that the audit list's from/to are whole days in the configured
-// zone: 20 May in Asia/Shanghai is 19 May 16:00 to 20 May 16:00 UTC, on both databases.
-func TestAuditDaysInShanghai(t *testing.T) {
-	sh := shanghai(t)
-	s := &Server{cfg: Config{Location: sh}}
-	from, err := s.auditDay("2027-05-20", "from", 0)
-	require.NoError(t, err)
-	to, err := s.auditDay("2027-05-20", "to", 1)
-	require.NoError(t, err)
-	require.Equal(t, time.Date(2027, 5, 19, 16, 0, 0, 0, time.UTC), from.UTC())
-	require.Equal(t, time.Date(2027, 5, 20, 16, 0, 0, 0, time.UTC), to.UTC())
-	_, err = s.auditDay("2027/05/20", "from", 0)
-	require.Error(t, err)
-
-	dbtest.ForEach(t, func(t *testing.T, db *models.DB) {
-		ctx := context.Background()
-		for _, at := range []time.Time{
-			time.Date(2027, 5, 19, 15, 59, 59, 999000000, time.UTC), // 19 May 23:59:59.999 in Shanghai
-			time.Date(2027, 5, 19, 16, 0, 0, 0, time.UTC),           // 20 May 00:00
-			time.Date(2027, 5, 20, 15, 59, 59, 0, time.UTC),         // 20 May 23:59:59
-			time.Date(2027, 5, 20, 16, 0, 0, 0, time.UTC),           // 21 May 00:00
-		} {
-			require.NoError(t, db.AppendAudit(ctx, &models.AuditEntry{At: at, Action: "probe", ActorName: "probe"}))
-		}
-		rows, total, err := db.SearchAudit(ctx, models.AuditQuery{AuditFilter: models.AuditFilter{Action: "probe"}, ActorName: "probe", From: from, To: to})
-		require.NoError(t, err)
-		require.EqualValues(t, 2, total)
-		require.Equal(t, []int64{3, 2}, []int64{rows[0].Seq, rows[1].Seq}, "newest first")
-	})
 }

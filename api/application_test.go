@@ -21,6 +21,7 @@ import (
 	"skillcert/models/appcheck"
 	"skillcert/models/dbtest"
 	"skillcert/models/validate"
+	"skillcert/service"
 )
 
 // Valid ID numbers used in the forms below (domain.md §5 and computed independently).
@@ -59,9 +60,11 @@ type appEnv struct {
 	api    *Server
 	logs   *lockedBuffer
 	mu     sync.Mutex
-	handed []SubmittedApplication
+	handed []service.SubmittedApplication
 	// handOverErr, when set, makes the hand-over fail.
 	handOverErr error
+	// storage is the attachment store's directory.
+	storage string
 }
 
 func newAppEnv(t *testing.T, db *models.DB) *appEnv {
@@ -69,15 +72,14 @@ func newAppEnv(t *testing.T, db *models.DB) *appEnv {
 	ctx := context.Background()
 	_, _, err := db.SeedDemo(ctx, testPassword)
 	require.NoError(t, err)
-	enf, err := NewEnforcer(ctx, db)
+	enf, err := service.NewEnforcer(ctx, db)
 	require.NoError(t, err)
-	e := &appEnv{testEnv: &testEnv{t: t, db: db, now: time.Now()}, logs: &lockedBuffer{}}
-	s, err := New(Deps{DB: db, Enforcer: enf, Logger: slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		Config:  Config{PublicURL: "http://test", SessionKey: []byte("0123456789abcdef0123456789abcdef")},
+	e := &appEnv{testEnv: &testEnv{t: t, db: db, now: time.Now()}, logs: &lockedBuffer{}, storage: t.TempDir()}
+	s := newServer(t, service.Deps{DB: db, Enforcer: enf, Logger: slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Now:     func() time.Time { return e.now },
-		DataKey: []byte("data-key-data-key-data-key-32byt"), LookupKey: []byte("lookup-key-lookup-key-lookup-key"), StorageDir: t.TempDir()})
-	require.NoError(t, err)
-	s.apps.submitted = func(_ context.Context, _ *Actor, sub SubmittedApplication) error {
+		DataKey: []byte("data-key-data-key-data-key-32byt"), LookupKey: []byte("lookup-key-lookup-key-lookup-key"), StorageDir: e.storage},
+		Config{PublicURL: "http://test", SessionKey: []byte("0123456789abcdef0123456789abcdef")})
+	s.svc.SetHandOver(func(_ context.Context, _ *service.Actor, sub service.SubmittedApplication) error {
 		e.mu.Lock()
 		defer e.mu.Unlock()
 		if e.handOverErr != nil {
@@ -85,17 +87,17 @@ func newAppEnv(t *testing.T, db *models.DB) *appEnv {
 		}
 		e.handed = append(e.handed, sub)
 		return nil
-	}
+	})
 	e.api = s
-	e.srv = httptest.NewServer(s.Handler())
+	e.srv = httptest.NewServer(s.Handler(nil))
 	t.Cleanup(e.srv.Close)
 	return e
 }
 
-func (e *appEnv) handedOver() []SubmittedApplication {
+func (e *appEnv) handedOver() []service.SubmittedApplication {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return append([]SubmittedApplication(nil), e.handed...)
+	return append([]service.SubmittedApplication(nil), e.handed...)
 }
 
 // call sends a JSON request and decodes the answer into out (if not nil); it returns the
@@ -183,25 +185,25 @@ func goodForm(refs map[string]models.AttachmentRef) appcheck.Form {
 }
 
 // mine opens the enterprise user's application.
-func (e *appEnv) mine(token string) applicationView {
+func (e *appEnv) mine(token string) service.ApplicationView {
 	e.t.Helper()
-	var v applicationView
+	var v service.ApplicationView
 	code, body := e.call(token, http.MethodGet, "/api/v1/applications/mine", nil, &v)
 	require.Equal(e.t, http.StatusOK, code, body)
 	return v
 }
 
 // submitForm saves the form over the current draft and submits it, expecting success.
-func (e *appEnv) submitForm(token, id string, f appcheck.Form) submitResponse {
+func (e *appEnv) submitForm(token, id string, f appcheck.Form) service.SubmitResponse {
 	e.t.Helper()
-	var v applicationView
+	var v service.ApplicationView
 	code, body := e.call(token, http.MethodGet, "/api/v1/applications/"+id, nil, &v)
 	require.Equal(e.t, http.StatusOK, code, body)
-	var saved draftResponse
-	code, body = e.call(token, http.MethodPut, "/api/v1/applications/"+id+"/draft", draftRequest{DraftVersion: v.DraftVersion, Form: f}, &saved)
+	var saved service.DraftResponse
+	code, body = e.call(token, http.MethodPut, "/api/v1/applications/"+id+"/draft", service.DraftRequest{DraftVersion: v.DraftVersion, Form: f}, &saved)
 	require.Equal(e.t, http.StatusOK, code, body)
-	var sub submitResponse
-	code, body = e.call(token, http.MethodPost, "/api/v1/applications/"+id+"/submit", submitRequest{DraftVersion: saved.DraftVersion}, &sub)
+	var sub service.SubmitResponse
+	code, body = e.call(token, http.MethodPost, "/api/v1/applications/"+id+"/submit", service.SubmitRequest{DraftVersion: saved.DraftVersion}, &sub)
 	require.Equal(e.t, http.StatusCreated, code, body)
 	return sub
 }
@@ -242,8 +244,8 @@ func TestApplicationTenFieldErrorsThenCorrectedSubmission(t *testing.T) {
 			"assessors[1].agreement", "conditions[3].explanation"}
 
 		// A draft saves whatever was typed; it only warns about what is malformed.
-		var saved draftResponse
-		code, body := e.call(dairy, http.MethodPut, "/api/v1/applications/"+v.ID+"/draft", draftRequest{DraftVersion: 1, Form: bad}, &saved)
+		var saved service.DraftResponse
+		code, body := e.call(dairy, http.MethodPut, "/api/v1/applications/"+v.ID+"/draft", service.DraftRequest{DraftVersion: 1, Form: bad}, &saved)
 		require.Equal(t, http.StatusOK, code, body)
 		require.Equal(t, 2, saved.DraftVersion)
 		warned := map[string]bool{}
@@ -255,7 +257,7 @@ func TestApplicationTenFieldErrorsThenCorrectedSubmission(t *testing.T) {
 
 		// Submitting reports exactly the ten faults, each on its field, in Chinese.
 		var eb errorBody
-		code, body = e.call(dairy, http.MethodPost, "/api/v1/applications/"+v.ID+"/submit", submitRequest{DraftVersion: 2}, &eb)
+		code, body = e.call(dairy, http.MethodPost, "/api/v1/applications/"+v.ID+"/submit", service.SubmitRequest{DraftVersion: 2}, &eb)
 		require.Equal(t, http.StatusUnprocessableEntity, code, body)
 		require.Equal(t, "invalid", eb.Error.Code)
 		var got []string
@@ -276,7 +278,7 @@ func TestApplicationTenFieldErrorsThenCorrectedSubmission(t *testing.T) {
 		require.Equal(t, int64(1), e.auditCount("application.submit", models.OutcomeRejected))
 
 		// The draft is intact: same version, same content, nothing submitted.
-		var after applicationView
+		var after service.ApplicationView
 		code, body = e.call(dairy, http.MethodGet, "/api/v1/applications/"+v.ID, nil, &after)
 		require.Equal(t, http.StatusOK, code, body)
 		require.Equal(t, models.ApplicationDraft, after.Status)
@@ -290,27 +292,27 @@ func TestApplicationTenFieldErrorsThenCorrectedSubmission(t *testing.T) {
 		require.Equal(t, "焊工", after.Form.Occupations[0].Name)
 		require.Empty(t, after.Form.Conditions[3].Explanation)
 		require.NotEmpty(t, after.Warnings)
-		var versions listResponse[models.ApplicationVersionInfo]
+		var versions service.ListResponse[models.ApplicationVersionInfo]
 		e.call(dairy, http.MethodGet, "/api/v1/applications/"+v.ID+"/versions", nil, &versions)
 		require.Zero(t, versions.Total)
 		require.Empty(t, e.handedOver())
 
 		// The corrected form is accepted as version 1 and handed to the lifecycle.
-		code, body = e.call(dairy, http.MethodPut, "/api/v1/applications/"+v.ID+"/draft", draftRequest{DraftVersion: 2, Form: good}, &saved)
+		code, body = e.call(dairy, http.MethodPut, "/api/v1/applications/"+v.ID+"/draft", service.DraftRequest{DraftVersion: 2, Form: good}, &saved)
 		require.Equal(t, http.StatusOK, code, body)
 		require.Empty(t, saved.Warnings)
-		var sub submitResponse
-		code, body = e.call(dairy, http.MethodPost, "/api/v1/applications/"+v.ID+"/submit", submitRequest{DraftVersion: 3}, &sub)
+		var sub service.SubmitResponse
+		code, body = e.call(dairy, http.MethodPost, "/api/v1/applications/"+v.ID+"/submit", service.SubmitRequest{DraftVersion: 3}, &sub)
 		require.Equal(t, http.StatusCreated, code, body)
 		require.Equal(t, 1, sub.Version)
 		require.Equal(t, models.ApplicationSubmitted, sub.Status)
 		require.Equal(t, 4, sub.DraftVersion)
-		campaign, _ := e.api.campaignFor(context.Background(), e.now)
-		require.Equal(t, []SubmittedApplication{{ApplicationID: v.ID, Version: 1, EnterpriseID: v.EnterpriseID, CampaignID: campaign}}, e.handedOver())
+		campaign, _ := e.api.svc.CampaignFor(context.Background(), e.now)
+		require.Equal(t, []service.SubmittedApplication{{ApplicationID: v.ID, Version: 1, EnterpriseID: v.EnterpriseID, CampaignID: campaign}}, e.handedOver())
 		require.Equal(t, int64(1), e.auditCount("application.submit", models.OutcomeOK))
 
 		// A double click stores nothing more and answers the same version.
-		code, body = e.call(dairy, http.MethodPost, "/api/v1/applications/"+v.ID+"/submit", submitRequest{DraftVersion: 3}, &sub)
+		code, body = e.call(dairy, http.MethodPost, "/api/v1/applications/"+v.ID+"/submit", service.SubmitRequest{DraftVersion: 3}, &sub)
 		require.Equal(t, http.StatusOK, code, body)
 		require.Equal(t, 1, sub.Version)
 		e.call(dairy, http.MethodGet, "/api/v1/applications/"+v.ID+"/versions", nil, &versions)
@@ -318,10 +320,10 @@ func TestApplicationTenFieldErrorsThenCorrectedSubmission(t *testing.T) {
 		require.Equal(t, "乳业公司 人力资源部", versions.Items[0].SubmittedByName)
 
 		// Submitted: locked for the enterprise until returned.
-		code, body = e.call(dairy, http.MethodPut, "/api/v1/applications/"+v.ID+"/draft", draftRequest{DraftVersion: 4, Form: good}, &eb)
+		code, body = e.call(dairy, http.MethodPut, "/api/v1/applications/"+v.ID+"/draft", service.DraftRequest{DraftVersion: 4, Form: good}, &eb)
 		require.Equal(t, http.StatusConflict, code, body)
 		require.Equal(t, "not_editable", eb.Error.Code)
-		code, _ = e.call(dairy, http.MethodPost, "/api/v1/applications/"+v.ID+"/submit", submitRequest{DraftVersion: 4}, &eb)
+		code, _ = e.call(dairy, http.MethodPost, "/api/v1/applications/"+v.ID+"/submit", service.SubmitRequest{DraftVersion: 4}, &eb)
 		require.Equal(t, http.StatusConflict, code)
 
 		// No ID number ever reached a log line or an audit row.
@@ -345,7 +347,7 @@ func TestApplicationAccessByRoleAndMasking(t *testing.T) {
 
 		// The league of the enterprise's county sees the submitted version with clear IDs, audited.
 		hohhot := e.bearer("hohhot")
-		var got applicationView
+		var got service.ApplicationView
 		code, body := e.call(hohhot, http.MethodGet, path, nil, &got)
 		require.Equal(t, http.StatusOK, code, body)
 		require.Equal(t, "version", got.FormSource)
@@ -362,7 +364,7 @@ func TestApplicationAccessByRoleAndMasking(t *testing.T) {
 		require.True(t, got.IDsMasked)
 		require.Equal(t, "150102********1230", got.Form.Staff[0].IDNumber)
 		require.Equal(t, "110105********002X", got.Form.Assessors[1].IDNumber)
-		var ver versionView
+		var ver service.VersionView
 		code, body2 := e.call(expert, http.MethodGet, path+"/versions/1", nil, &ver)
 		require.Equal(t, http.StatusOK, code, body2)
 		require.True(t, ver.IDsMasked)
@@ -403,9 +405,9 @@ func TestApplicationAccessByRoleAndMasking(t *testing.T) {
 		// Another enterprise cannot read it; officials and experts cannot edit or submit it.
 		code, _ = e.call(e.bearer("rare"), http.MethodGet, path, nil, nil)
 		require.Equal(t, http.StatusForbidden, code)
-		code, _ = e.call(hohhot, http.MethodPut, path+"/draft", draftRequest{DraftVersion: got.DraftVersion}, nil)
+		code, _ = e.call(hohhot, http.MethodPut, path+"/draft", service.DraftRequest{DraftVersion: got.DraftVersion}, nil)
 		require.Equal(t, http.StatusForbidden, code)
-		code, _ = e.call(expert, http.MethodPost, path+"/submit", submitRequest{DraftVersion: got.DraftVersion}, nil)
+		code, _ = e.call(expert, http.MethodPost, path+"/submit", service.SubmitRequest{DraftVersion: got.DraftVersion}, nil)
 		require.Equal(t, http.StatusForbidden, code)
 		code, _ = e.call(expert, http.MethodGet, path+"/compare?from=1&to=draft", nil, nil)
 		require.Equal(t, http.StatusForbidden, code, "drafts are for the enterprise only")
@@ -426,14 +428,14 @@ func TestDraftOptimisticLocking(t *testing.T) {
 
 		first, second := *v.Form, *v.Form
 		first.Strengths, second.Strengths = "第一个窗口的内容", "第二个窗口的内容"
-		var saved draftResponse
-		code, body := e.call(dairy, http.MethodPut, path, draftRequest{DraftVersion: 1, Form: first}, &saved)
+		var saved service.DraftResponse
+		code, body := e.call(dairy, http.MethodPut, path, service.DraftRequest{DraftVersion: 1, Form: first}, &saved)
 		require.Equal(t, http.StatusOK, code, body)
 		require.Equal(t, 2, saved.DraftVersion)
 
 		// The second window still holds version 1: refused, not overwritten.
 		var eb errorBody
-		code, body = e.call(dairy, http.MethodPut, path, draftRequest{DraftVersion: 1, Form: second}, &eb)
+		code, body = e.call(dairy, http.MethodPut, path, service.DraftRequest{DraftVersion: 1, Form: second}, &eb)
 		require.Equal(t, http.StatusConflict, code, body)
 		require.Equal(t, "stale_draft", eb.Error.Code)
 		require.Contains(t, eb.Error.Message, "第2稿")
@@ -442,9 +444,9 @@ func TestDraftOptimisticLocking(t *testing.T) {
 		require.Equal(t, 2, got.DraftVersion)
 
 		// After reloading it saves; submitting a stale version is refused the same way.
-		code, _ = e.call(dairy, http.MethodPut, path, draftRequest{DraftVersion: 2, Form: second}, &saved)
+		code, _ = e.call(dairy, http.MethodPut, path, service.DraftRequest{DraftVersion: 2, Form: second}, &saved)
 		require.Equal(t, http.StatusOK, code)
-		code, _ = e.call(dairy, http.MethodPost, "/api/v1/applications/"+v.ID+"/submit", submitRequest{DraftVersion: 2}, &eb)
+		code, _ = e.call(dairy, http.MethodPost, "/api/v1/applications/"+v.ID+"/submit", service.SubmitRequest{DraftVersion: 2}, &eb)
 		require.Equal(t, http.StatusConflict, code)
 		require.Equal(t, "stale_draft", eb.Error.Code)
 
@@ -493,11 +495,11 @@ func TestVersionsCompareAndReturnReasons(t *testing.T) {
 		require.Len(t, e.handedOver(), 2)
 		require.Equal(t, 2, e.handedOver()[1].Version)
 
-		var versions listResponse[models.ApplicationVersionInfo]
+		var versions service.ListResponse[models.ApplicationVersionInfo]
 		code, body := e.call(dairy, http.MethodGet, path+"/versions", nil, &versions)
 		require.Equal(t, http.StatusOK, code, body)
 		require.EqualValues(t, 2, versions.Total)
-		var v1 versionView
+		var v1 service.VersionView
 		code, body = e.call(dairy, http.MethodGet, path+"/versions/1", nil, &v1)
 		require.Equal(t, http.StatusOK, code, body)
 		require.Equal(t, "13800138000", v1.Form.Contact.Mobile)
@@ -512,7 +514,7 @@ func TestVersionsCompareAndReturnReasons(t *testing.T) {
 			{Field: "staff[0].id_number", Before: "150102********1230", After: "110101********0014"},
 		}
 		for _, who := range []string{"dairy", "hohhot", "expert1"} {
-			var cmp compareView
+			var cmp service.CompareView
 			code, body = e.call(e.bearer(who), http.MethodGet, path+"/compare?from=1&to=2", nil, &cmp)
 			require.Equal(t, http.StatusOK, code, body)
 			require.Equal(t, want, cmp.Changes, who)
@@ -520,7 +522,7 @@ func TestVersionsCompareAndReturnReasons(t *testing.T) {
 				require.NotContains(t, body, id)
 			}
 		}
-		var cmp compareView
+		var cmp service.CompareView
 		code, _ = e.call(dairy, http.MethodGet, path+"/compare", nil, &cmp)
 		require.Equal(t, http.StatusOK, code)
 		require.Equal(t, "1", cmp.From)
@@ -542,17 +544,17 @@ func TestCreditCodeOverrideByRegionOnly(t *testing.T) {
 		f := goodForm(e.attachmentsOf("dairy"))
 		f.Applicant.CreditCode = "91150105MA0N00001A" // a genuine code whose check character fails
 		f.Applicant.CreditCodeOverride = true         // the enterprise cannot set this itself
-		var saved draftResponse
-		code, body := e.call(dairy, http.MethodPut, path+"/draft", draftRequest{DraftVersion: 1, Form: f}, &saved)
+		var saved service.DraftResponse
+		code, body := e.call(dairy, http.MethodPut, path+"/draft", service.DraftRequest{DraftVersion: 1, Form: f}, &saved)
 		require.Equal(t, http.StatusOK, code, body)
 		var eb errorBody
-		code, _ = e.call(dairy, http.MethodPost, path+"/submit", submitRequest{DraftVersion: saved.DraftVersion}, &eb)
+		code, _ = e.call(dairy, http.MethodPost, path+"/submit", service.SubmitRequest{DraftVersion: saved.DraftVersion}, &eb)
 		require.Equal(t, http.StatusUnprocessableEntity, code)
 		require.Len(t, eb.Error.Fields, 1)
 		require.Equal(t, "credit_code_check", eb.Error.Fields[0].Code)
 
 		// Neither the enterprise nor a league may override; the refusals are audited.
-		override := overrideRequest{Reason: "已核对营业执照原件，代码真实有效"}
+		override := service.OverrideRequest{Reason: "已核对营业执照原件，代码真实有效"}
 		for _, who := range []string{"dairy", "hohhot"} {
 			code, _ = e.call(e.bearer(who), http.MethodPost, path+"/credit-code-override", override, nil)
 			require.Equal(t, http.StatusForbidden, code, who)
@@ -560,13 +562,13 @@ func TestCreditCodeOverrideByRegionOnly(t *testing.T) {
 		require.Equal(t, int64(2), e.auditCount("application.override", models.OutcomeDenied))
 
 		region := e.bearer("region")
-		code, _ = e.call(region, http.MethodPost, path+"/credit-code-override", overrideRequest{}, &eb)
+		code, _ = e.call(region, http.MethodPost, path+"/credit-code-override", service.OverrideRequest{}, &eb)
 		require.Equal(t, http.StatusUnprocessableEntity, code)
 		require.Equal(t, "reason", eb.Error.Fields[0].Field)
-		code, _ = e.call(region, http.MethodPost, path+"/credit-code-override", overrideRequest{Reason: "x", CreditCode: "91150105MA0N00001B"}, &eb)
+		code, _ = e.call(region, http.MethodPost, path+"/credit-code-override", service.OverrideRequest{Reason: "x", CreditCode: "91150105MA0N00001B"}, &eb)
 		require.Equal(t, http.StatusUnprocessableEntity, code)
 		require.Equal(t, "override_not_needed", eb.Error.Fields[0].Code)
-		code, _ = e.call(region, http.MethodPost, path+"/credit-code-override", overrideRequest{Reason: "x", CreditCode: "9115010IMA0N00001B"}, &eb)
+		code, _ = e.call(region, http.MethodPost, path+"/credit-code-override", service.OverrideRequest{Reason: "x", CreditCode: "9115010IMA0N00001B"}, &eb)
 		require.Equal(t, http.StatusUnprocessableEntity, code, "a malformed code cannot be excused")
 		require.Equal(t, "credit_code_char", eb.Error.Fields[0].Code)
 
@@ -581,10 +583,10 @@ func TestCreditCodeOverrideByRegionOnly(t *testing.T) {
 		got := e.mine(dairy)
 		require.Equal(t, "91150105MA0N00001A", got.CreditCodeOverride)
 		require.True(t, got.Form.Applicant.CreditCodeOverride)
-		var sub submitResponse
-		code, body = e.call(dairy, http.MethodPost, path+"/submit", submitRequest{DraftVersion: got.DraftVersion}, &sub)
+		var sub service.SubmitResponse
+		code, body = e.call(dairy, http.MethodPost, path+"/submit", service.SubmitRequest{DraftVersion: got.DraftVersion}, &sub)
 		require.Equal(t, http.StatusCreated, code, body)
-		var v1 versionView
+		var v1 service.VersionView
 		e.call(e.bearer("hohhot"), http.MethodGet, path+"/versions/1", nil, &v1)
 		require.True(t, v1.Form.Applicant.CreditCodeOverride, "reviewers see that the code was accepted by override")
 		var submitted models.AuditEntry
@@ -607,20 +609,20 @@ func TestDuplicateCreditCodeInCampaignIsRefused(t *testing.T) {
 		require.NotEqual(t, d.ID, r.ID)
 		g := goodForm(e.attachmentsOf("rare"))
 		g.Applicant = models.Applicant{Name: "包头稀土冶炼示范股份有限公司", Address: "包头市昆都仑区钢铁大街示范路2号", CreditCode: shared}
-		var saved draftResponse
-		code, body := e.call(rare, http.MethodPut, "/api/v1/applications/"+r.ID+"/draft", draftRequest{DraftVersion: 1, Form: g}, &saved)
+		var saved service.DraftResponse
+		code, body := e.call(rare, http.MethodPut, "/api/v1/applications/"+r.ID+"/draft", service.DraftRequest{DraftVersion: 1, Form: g}, &saved)
 		require.Equal(t, http.StatusOK, code, body)
 		var eb errorBody
-		code, body = e.call(rare, http.MethodPost, "/api/v1/applications/"+r.ID+"/submit", submitRequest{DraftVersion: saved.DraftVersion}, &eb)
+		code, body = e.call(rare, http.MethodPost, "/api/v1/applications/"+r.ID+"/submit", service.SubmitRequest{DraftVersion: saved.DraftVersion}, &eb)
 		require.Equal(t, http.StatusUnprocessableEntity, code, body)
 		require.Equal(t, []validate.FieldError{{Field: "applicant.credit_code", Code: "duplicate_application", Message: eb.Error.Fields[0].Message}}, eb.Error.Fields)
 		require.Contains(t, eb.Error.Fields[0].Message, "已有申报")
 
 		// Another enterprise's registered code is refused too.
 		g.Applicant.CreditCode = "91150105MA0N00001B"
-		code, _ = e.call(rare, http.MethodPut, "/api/v1/applications/"+r.ID+"/draft", draftRequest{DraftVersion: saved.DraftVersion, Form: g}, &saved)
+		code, _ = e.call(rare, http.MethodPut, "/api/v1/applications/"+r.ID+"/draft", service.DraftRequest{DraftVersion: saved.DraftVersion, Form: g}, &saved)
 		require.Equal(t, http.StatusOK, code)
-		code, _ = e.call(rare, http.MethodPost, "/api/v1/applications/"+r.ID+"/submit", submitRequest{DraftVersion: saved.DraftVersion}, &eb)
+		code, _ = e.call(rare, http.MethodPost, "/api/v1/applications/"+r.ID+"/submit", service.SubmitRequest{DraftVersion: saved.DraftVersion}, &eb)
 		require.Equal(t, http.StatusUnprocessableEntity, code)
 		require.Equal(t, "credit_code_taken", eb.Error.Fields[0].Code)
 		require.Equal(t, models.ApplicationDraft, e.mine(rare).Status)
@@ -628,9 +630,9 @@ func TestDuplicateCreditCodeInCampaignIsRefused(t *testing.T) {
 		// Citing another enterprise's attachment is refused on submit.
 		g.Applicant.CreditCode = "91150203MA0N00002N"
 		g.Rules = f.Rules
-		code, _ = e.call(rare, http.MethodPut, "/api/v1/applications/"+r.ID+"/draft", draftRequest{DraftVersion: saved.DraftVersion, Form: g}, &saved)
+		code, _ = e.call(rare, http.MethodPut, "/api/v1/applications/"+r.ID+"/draft", service.DraftRequest{DraftVersion: saved.DraftVersion, Form: g}, &saved)
 		require.Equal(t, http.StatusOK, code)
-		code, _ = e.call(rare, http.MethodPost, "/api/v1/applications/"+r.ID+"/submit", submitRequest{DraftVersion: saved.DraftVersion}, &eb)
+		code, _ = e.call(rare, http.MethodPost, "/api/v1/applications/"+r.ID+"/submit", service.SubmitRequest{DraftVersion: saved.DraftVersion}, &eb)
 		require.Equal(t, http.StatusUnprocessableEntity, code)
 		require.Equal(t, "rules[0]", eb.Error.Fields[0].Field)
 	})
@@ -640,13 +642,13 @@ func TestFailedHandOverIsRetriedWithoutANewVersion(t *testing.T) {
 	e := newAppEnv(t, dbtest.New(t, models.SQLite))
 	dairy := e.bearer("dairy")
 	v := e.mine(dairy)
-	var saved draftResponse
-	code, body := e.call(dairy, http.MethodPut, "/api/v1/applications/"+v.ID+"/draft", draftRequest{DraftVersion: 1, Form: goodForm(e.attachmentsOf("dairy"))}, &saved)
+	var saved service.DraftResponse
+	code, body := e.call(dairy, http.MethodPut, "/api/v1/applications/"+v.ID+"/draft", service.DraftRequest{DraftVersion: 1, Form: goodForm(e.attachmentsOf("dairy"))}, &saved)
 	require.Equal(t, http.StatusOK, code, body)
 
 	e.handOverErr = errors.New("temporal unreachable")
 	var eb errorBody
-	code, _ = e.call(dairy, http.MethodPost, "/api/v1/applications/"+v.ID+"/submit", submitRequest{DraftVersion: saved.DraftVersion}, &eb)
+	code, _ = e.call(dairy, http.MethodPost, "/api/v1/applications/"+v.ID+"/submit", service.SubmitRequest{DraftVersion: saved.DraftVersion}, &eb)
 	require.Equal(t, http.StatusServiceUnavailable, code)
 	require.Equal(t, "handoff_pending", eb.Error.Code)
 	require.Contains(t, eb.Error.Message, "第1版")
@@ -654,12 +656,12 @@ func TestFailedHandOverIsRetriedWithoutANewVersion(t *testing.T) {
 	require.Contains(t, e.logs.String(), "temporal unreachable")
 
 	e.handOverErr = nil
-	var sub submitResponse
-	code, body = e.call(dairy, http.MethodPost, "/api/v1/applications/"+v.ID+"/submit", submitRequest{DraftVersion: saved.DraftVersion}, &sub)
+	var sub service.SubmitResponse
+	code, body = e.call(dairy, http.MethodPost, "/api/v1/applications/"+v.ID+"/submit", service.SubmitRequest{DraftVersion: saved.DraftVersion}, &sub)
 	require.Equal(t, http.StatusOK, code, body)
 	require.Equal(t, 1, sub.Version)
 	require.Len(t, e.handedOver(), 1)
-	var versions listResponse[models.ApplicationVersionInfo]
+	var versions service.ListResponse[models.ApplicationVersionInfo]
 	e.call(dairy, http.MethodGet, "/api/v1/applications/"+v.ID+"/versions", nil, &versions)
 	require.EqualValues(t, 1, versions.Total)
 	require.Equal(t, int64(1), e.auditCount("application.submit", models.OutcomeOK))
@@ -680,7 +682,7 @@ func TestEmptyDraftSubmitListsEveryMissingField(t *testing.T) {
 	dairy := e.bearer("dairy")
 	v := e.mine(dairy)
 	var eb errorBody
-	code, _ := e.call(dairy, http.MethodPost, "/api/v1/applications/"+v.ID+"/submit", submitRequest{DraftVersion: 1}, &eb)
+	code, _ := e.call(dairy, http.MethodPost, "/api/v1/applications/"+v.ID+"/submit", service.SubmitRequest{DraftVersion: 1}, &eb)
 	require.Equal(t, http.StatusUnprocessableEntity, code)
 	fields := fieldsOf(eb)
 	require.NotContains(t, fields, "applicant.name", "pre-filled from the registration")

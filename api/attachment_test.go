@@ -17,6 +17,7 @@ import (
 
 	"skillcert/models"
 	"skillcert/models/dbtest"
+	"skillcert/service"
 )
 
 // Demo enterprise IDs from models.SeedDemo.
@@ -260,8 +261,8 @@ func TestAttachmentUploadSizeLimit(t *testing.T) {
 	want := "文件大小超过 20 MB 的上限"
 
 	// One byte over the limit, within the multipart allowance: judged on the file's size.
-	big := append(samplePDF("big"), bytes.Repeat([]byte{' '}, int(MaxAttachmentSize))...)
-	code, body := e.uploadAs(dairy, upload{name: "大文件.pdf", content: big[:MaxAttachmentSize+1], purpose: "rules"})
+	big := append(samplePDF("big"), bytes.Repeat([]byte{' '}, int(service.MaxAttachmentSize))...)
+	code, body := e.uploadAs(dairy, upload{name: "大文件.pdf", content: big[:service.MaxAttachmentSize+1], purpose: "rules"})
 	require.Equal(t, http.StatusUnprocessableEntity, code)
 	fe := fieldError(t, body, "file")
 	require.Equal(t, "file_too_large", fe["code"])
@@ -274,9 +275,9 @@ func TestAttachmentUploadSizeLimit(t *testing.T) {
 	require.Contains(t, fieldError(t, body, "file")["message"], want)
 
 	// Exactly at the limit is fine.
-	code, body = e.uploadAs(dairy, upload{name: "刚好.pdf", content: big[:MaxAttachmentSize], purpose: "rules"})
+	code, body = e.uploadAs(dairy, upload{name: "刚好.pdf", content: big[:service.MaxAttachmentSize], purpose: "rules"})
 	require.Equal(t, http.StatusCreated, code, "%v", body)
-	require.EqualValues(t, MaxAttachmentSize, body["size"])
+	require.EqualValues(t, service.MaxAttachmentSize, body["size"])
 }
 
 func TestAttachmentVersionsAreKept(t *testing.T) {
@@ -341,46 +342,13 @@ func TestAttachmentVersionsAreKept(t *testing.T) {
 	})
 }
 
-func TestAttachmentUploadFromBrowserNeedsCSRF(t *testing.T) {
-	e := newTestEnv(t, dbtest.New(t, models.SQLite))
-	c := e.browser()
-	resp, _ := e.loginForm(c, "dairy", testPassword)
-	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
-	send := func(token string, withField bool) int {
-		var buf bytes.Buffer
-		mw := multipart.NewWriter(&buf)
-		if withField {
-			require.NoError(t, mw.WriteField("csrf_token", token))
-		}
-		require.NoError(t, mw.WriteField("purpose", "rules"))
-		fw, _ := mw.CreateFormFile("file", "制度.pdf")
-		fw.Write(samplePDF("browser"))
-		require.NoError(t, mw.Close())
-		req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/api/v1/attachments", &buf)
-		req.Header.Set("Content-Type", mw.FormDataContentType())
-		if !withField && token != "" {
-			req.Header.Set("X-CSRF-Token", token)
-		}
-		r, err := c.Do(req)
-		require.NoError(t, err)
-		r.Body.Close()
-		return r.StatusCode
-	}
-	require.Equal(t, http.StatusForbidden, send("", false), "no token")
-	_, me := e.get(c, "/api/v1/me")
-	var m meResponse
-	require.NoError(t, json.Unmarshal([]byte(me), &m))
-	require.Equal(t, http.StatusCreated, send(m.CSRFToken, false), "token in the header")
-	require.Equal(t, http.StatusCreated, send(m.CSRFToken, true), "token in the form, as a plain HTML form sends it")
-}
-
 func TestFileNameHelpers(t *testing.T) {
 	require.Equal(t, "report.pdf", asciiFileName("report.pdf"))
 	require.Equal(t, "attachment.pdf", asciiFileName("报告.pdf"))
 	require.Equal(t, "attachment", asciiFileName("报告"))
 	require.Equal(t, "attachment.pdf", asciiFileName(`a"b.pdf`))
 	require.Equal(t, "a%20b%25%22.pdf", rfc5987Escape(`a b%".pdf`))
-	got, ferr := sanitizeFileName("  制度汇编 v2.pdf  ")
+	got, ferr := service.SanitizeFileName("  制度汇编 v2.pdf  ")
 	require.Nil(t, ferr)
 	require.Equal(t, "制度汇编 v2.pdf", got)
 }

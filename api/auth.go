@@ -1,47 +1,30 @@
 package api
 
 import (
-	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"skillcert/models"
-	"skillcert/policies"
+	"skillcert/service"
 )
 
 const (
-	sessionCookie    = "skillcert_session"
+	SessionCookie    = "skillcert_session"
 	preSessionCookie = "skillcert_pre" // binds the login form's CSRF token before a session exists
 	actorKey         = "skillcert.actor"
-	tokenPrefix      = "sc_"
 )
 
-// Actor is the authenticated caller of a request.
-type Actor struct {
-	User models.User
-	// Domain is the authorization domain of the user's grant: a jurisdiction code, or the
-	// enterprise node for enterprise users.
-	Domain string
-	// Jurisdiction is the user's jurisdiction, or the enterprise's for enterprise users.
-	Jurisdiction string
-	// ViaToken is true for bearer-token requests (exempt from CSRF: browsers never send them).
-	ViaToken bool
-	// sessionHash identifies the session for CSRF binding and logout.
-	sessionHash string
-}
-
-func actorFrom(c *gin.Context) *Actor {
+func ActorFrom(c *gin.Context) *service.Actor {
 	if v, ok := c.Get(actorKey); ok {
-		return v.(*Actor)
+		return v.(*service.Actor)
 	}
 	return nil
 }
@@ -55,30 +38,30 @@ func (s *Server) authenticate(c *gin.Context) {
 		tok := strings.TrimSpace(strings.TrimPrefix(h, "Bearer "))
 		_, u, err := s.db.TokenUser(ctx, models.HashToken(tok), now)
 		if err != nil {
-			s.writeError(c, errUnauthenticated)
+			s.WriteError(c, service.ErrUnauthenticated)
 			return
 		}
-		if a, err := s.actorFor(ctx, u); err == nil {
+		if a, err := s.svc.ActorFor(ctx, u); err == nil {
 			a.ViaToken = true
 			c.Set(actorKey, a)
 		} else {
-			s.writeError(c, err)
+			s.WriteError(c, err)
 			return
 		}
 		c.Next()
 		return
 	}
-	if ck, err := c.Cookie(sessionCookie); err == nil && ck != "" {
+	if ck, err := c.Cookie(SessionCookie); err == nil && ck != "" {
 		hash := models.HashToken(ck)
 		sess, u, err := s.db.SessionUser(ctx, hash, now)
 		switch {
 		case err == nil:
-			a, err := s.actorFor(ctx, u)
+			a, err := s.svc.ActorFor(ctx, u)
 			if err != nil {
-				s.writeError(c, err)
+				s.WriteError(c, err)
 				return
 			}
-			a.sessionHash = hash
+			a.SessionHash = hash
 			c.Set(actorKey, a)
 			// Slide the idle expiry at most once a minute, never past the absolute limit.
 			if now.Sub(sess.LastSeenAt) > time.Minute {
@@ -91,34 +74,17 @@ func (s *Server) authenticate(c *gin.Context) {
 				}
 			}
 		case errors.Is(err, models.ErrNotFound):
-			s.clearCookie(c, sessionCookie)
+			s.ClearCookie(c, SessionCookie)
 		default:
-			s.writeError(c, err)
+			s.WriteError(c, err)
 			return
 		}
 	}
 	c.Next()
 }
 
-// actorFor builds the actor of a user and keeps the enforcer's grant in step with the row.
-func (s *Server) actorFor(ctx context.Context, u models.User) (*Actor, error) {
-	a := &Actor{User: u, Jurisdiction: u.Jurisdiction(), Domain: u.Jurisdiction()}
-	if u.Role == models.RoleEnterpriseUser {
-		e, err := s.db.EnterpriseByID(ctx, u.Enterprise())
-		if err != nil {
-			return nil, err
-		}
-		a.Jurisdiction = e.JurisdictionCode
-		a.Domain = policies.EnterpriseDomain(e.JurisdictionCode, e.ID)
-	}
-	if err := s.enf.SetGrant(policies.Grant{User: u.ID, Role: u.Role, Domain: a.Domain}); err != nil {
-		return nil, err
-	}
-	return a, nil
-}
-
-func (s *Server) requirePageLogin(c *gin.Context) {
-	if actorFrom(c) == nil {
+func (s *Server) RequirePageLogin(c *gin.Context) {
+	if ActorFrom(c) == nil {
 		c.Redirect(http.StatusSeeOther, "/login?next="+url.QueryEscape(c.Request.URL.RequestURI()))
 		c.Abort()
 		return
@@ -127,25 +93,25 @@ func (s *Server) requirePageLogin(c *gin.Context) {
 }
 
 func (s *Server) requireAPILogin(c *gin.Context) {
-	if actorFrom(c) == nil {
-		s.writeError(c, errUnauthenticated)
+	if ActorFrom(c) == nil {
+		s.WriteError(c, service.ErrUnauthenticated)
 		return
 	}
 	c.Next()
 }
 
-// csrfToken derives the CSRF token for a binding (the session, or the pre-session cookie).
-func (s *Server) csrfToken(binding string) string {
+// CSRFToken derives the CSRF token for a binding (the session, or the pre-session cookie).
+func (s *Server) CSRFToken(binding string) string {
 	m := hmac.New(sha256.New, s.cfg.SessionKey)
 	m.Write([]byte("csrf|" + binding))
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
 
-// csrfBinding returns what the request's CSRF token is bound to, creating the pre-session
+// CSRFBinding returns what the request's CSRF token is bound to, creating the pre-session
 // cookie when needed (for the login form).
-func (s *Server) csrfBinding(c *gin.Context, create bool) string {
-	if a := actorFrom(c); a != nil && a.sessionHash != "" {
-		return "s:" + a.sessionHash
+func (s *Server) CSRFBinding(c *gin.Context, create bool) string {
+	if a := ActorFrom(c); a != nil && a.SessionHash != "" {
+		return "s:" + a.SessionHash
 	}
 	if v, err := c.Cookie(preSessionCookie); err == nil && len(v) >= 16 {
 		return "p:" + v
@@ -154,19 +120,19 @@ func (s *Server) csrfBinding(c *gin.Context, create bool) string {
 		return ""
 	}
 	v := base64.RawURLEncoding.EncodeToString(models.RandomToken(18))
-	s.setCookie(c, preSessionCookie, v, 0)
+	s.SetCookie(c, preSessionCookie, v, 0)
 	return "p:" + v
 }
 
-// csrf rejects unsafe requests whose token does not match their binding. Bearer-token
+// CSRF rejects unsafe requests whose token does not match their binding. Bearer-token
 // requests are exempt; so is a JSON login, which a cross-site form cannot send.
-func (s *Server) csrf(c *gin.Context) {
+func (s *Server) CSRF(c *gin.Context) {
 	switch c.Request.Method {
 	case http.MethodGet, http.MethodHead, http.MethodOptions:
 		c.Next()
 		return
 	}
-	a := actorFrom(c)
+	a := ActorFrom(c)
 	if a != nil && a.ViaToken {
 		c.Next()
 		return
@@ -181,118 +147,68 @@ func (s *Server) csrf(c *gin.Context) {
 	if got == "" {
 		got = c.PostForm("csrf_token")
 	}
-	binding := s.csrfBinding(c, false)
-	if binding == "" || got == "" || !hmac.Equal([]byte(got), []byte(s.csrfToken(binding))) {
+	binding := s.CSRFBinding(c, false)
+	if binding == "" || got == "" || !hmac.Equal([]byte(got), []byte(s.CSRFToken(binding))) {
 		s.log.InfoContext(c.Request.Context(), "csrf rejected", "route", c.FullPath())
-		s.writeError(c, errCSRF)
+		s.WriteError(c, service.ErrCSRF)
 		return
 	}
 	c.Next()
 }
 
-func (s *Server) setCookie(c *gin.Context, name, value string, maxAge int) {
+func (s *Server) SetCookie(c *gin.Context, name, value string, maxAge int) {
 	http.SetCookie(c.Writer, &http.Cookie{Name: name, Value: value, Path: "/", MaxAge: maxAge,
 		HttpOnly: true, Secure: s.secure || c.Request.TLS != nil, SameSite: http.SameSiteLaxMode})
 }
 
-func (s *Server) clearCookie(c *gin.Context, name string) { s.setCookie(c, name, "", -1) }
+func (s *Server) ClearCookie(c *gin.Context, name string) { s.SetCookie(c, name, "", -1) }
 
-// loginError is the message for a refused login; it never says whether the username exists.
-var errBadCredentials = newError(http.StatusUnauthorized, "bad_credentials", "用户名或密码错误。")
-
-// login checks credentials with throttling and, on success, opens a session and sets its cookie.
-func (s *Server) login(c *gin.Context, username, password string) (*Actor, error) {
-	ctx := c.Request.Context()
-	now := s.now().UTC()
-	username = strings.TrimSpace(username)
-	addr := c.ClientIP()
-	if username == "" || password == "" {
-		return nil, badRequest("missing_credentials", "请输入用户名和密码。")
-	}
-	byUser, byAddr, oldest, err := s.db.LoginFailures(ctx, username, addr, now.Add(-s.cfg.LoginWindow))
+// Login checks credentials with throttling (service.LogIn) and, on success, opens a session
+// and sets its cookie.
+func (s *Server) Login(c *gin.Context, username, password string) (*service.Actor, error) {
+	u, err := s.svc.LogIn(c.Request.Context(), username, password, c.ClientIP())
 	if err != nil {
 		return nil, err
 	}
-	if byUser >= int64(s.cfg.LoginMaxFailures) || byAddr >= int64(s.cfg.LoginMaxFailuresPerAddr) {
-		wait := s.cfg.LoginWindow
-		if byUser >= int64(s.cfg.LoginMaxFailures) && !oldest.IsZero() {
-			wait = oldest.Add(s.cfg.LoginWindow).Sub(now)
-		}
-		mins := int(wait.Minutes()) + 1
-		_ = s.audit(ctx, nil, models.AuditEntry{Action: "login", ObjectType: "user", ObjectID: username, Outcome: models.OutcomeDenied, Reason: "throttled"})
-		return nil, &Error{Status: http.StatusTooManyRequests, Code: "throttled", RetryAfter: int(wait.Seconds()) + 1,
-			Message: "登录失败次数过多，请 " + strconv.Itoa(mins) + " 分钟后再试。"}
-	}
-	u, err := s.db.UserByUsername(ctx, username)
-	if errors.Is(err, models.ErrNotFound) {
-		models.EqualiseTiming(password)
-	} else if err != nil {
-		return nil, err
-	}
-	if err != nil || !u.Active || !u.CheckPassword(password) {
-		if e := s.db.RecordLoginFailure(ctx, username, addr, now); e != nil {
-			return nil, e
-		}
-		_ = s.audit(ctx, nil, models.AuditEntry{Action: "login", ObjectType: "user", ObjectID: username, Outcome: models.OutcomeRejected, Reason: "bad credentials"})
-		return nil, errBadCredentials
-	}
-	if err := s.db.ClearLoginFailures(ctx, username); err != nil {
-		s.log.WarnContext(ctx, "clear login failures", "err", err)
-	}
-	return s.openSession(c, u, now, "")
+	return s.openSession(c, u, s.now().UTC(), "")
 }
 
 // openSession logs an account in once it is known to be its owner (a checked password, or an
 // account this request just registered): a session row, its cookie, the actor of the rest of
 // the request, and the audit row of the login (reason says how, empty for a password).
-func (s *Server) openSession(c *gin.Context, u models.User, now time.Time, reason string) (*Actor, error) {
+func (s *Server) openSession(c *gin.Context, u models.User, now time.Time, reason string) (*service.Actor, error) {
 	ctx := c.Request.Context()
-	a, err := s.actorFor(ctx, u)
+	a, err := s.svc.ActorFor(ctx, u)
 	if err != nil {
 		return nil, err
 	}
 	tok := base64.RawURLEncoding.EncodeToString(models.RandomToken(32))
 	hash := models.HashToken(tok)
 	sess := &models.Session{TokenHash: hash, UserID: u.ID, CreatedAt: now, LastSeenAt: now,
-		ExpiresAt: now.Add(s.cfg.SessionIdle), UserAgent: truncate(c.Request.UserAgent(), 250), RemoteAddr: c.ClientIP()}
+		ExpiresAt: now.Add(s.cfg.SessionIdle), UserAgent: service.Truncate(c.Request.UserAgent(), 250), RemoteAddr: c.ClientIP()}
 	if err := s.db.CreateSession(ctx, sess); err != nil {
 		return nil, err
 	}
 	if err := s.db.MarkLogin(ctx, u.ID, now); err != nil {
 		s.log.WarnContext(ctx, "mark login", "err", err)
 	}
-	a.sessionHash = hash
-	s.setCookie(c, sessionCookie, tok, int(s.cfg.SessionMax.Seconds()))
-	s.clearCookie(c, preSessionCookie)
+	a.SessionHash = hash
+	s.SetCookie(c, SessionCookie, tok, int(s.cfg.SessionMax.Seconds()))
+	s.ClearCookie(c, preSessionCookie)
 	c.Set(actorKey, a)
-	_ = s.audit(ctx, a, models.AuditEntry{Action: "login", ObjectType: "user", ObjectID: u.ID, Reason: reason})
+	_ = s.svc.Audit(ctx, a, models.AuditEntry{Action: "login", ObjectType: "user", ObjectID: u.ID, Reason: reason})
 	return a, nil
 }
 
-func (s *Server) logout(c *gin.Context) error {
-	a := actorFrom(c)
-	if a == nil || a.sessionHash == "" {
+func (s *Server) Logout(c *gin.Context) error {
+	a := ActorFrom(c)
+	if a == nil || a.SessionHash == "" {
 		return nil
 	}
-	if err := s.db.DeleteSession(c.Request.Context(), a.sessionHash); err != nil {
+	if err := s.db.DeleteSession(c.Request.Context(), a.SessionHash); err != nil {
 		return err
 	}
-	s.clearCookie(c, sessionCookie)
-	_ = s.audit(c.Request.Context(), a, models.AuditEntry{Action: "logout", ObjectType: "user", ObjectID: a.User.ID})
+	s.ClearCookie(c, SessionCookie)
+	_ = s.svc.Audit(c.Request.Context(), a, models.AuditEntry{Action: "logout", ObjectType: "user", ObjectID: a.User.ID})
 	return nil
-}
-
-// safeNext keeps post-login redirects on this site.
-func safeNext(next string) string {
-	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
-		return "/"
-	}
-	return next
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n]
 }

@@ -3,20 +3,20 @@ package api
 import (
 	"github.com/gin-gonic/gin"
 
-	"skillcert/policies"
+	"skillcert/service"
 )
 
 const scopeKey = "skillcert.scope"
 
-// scopeFunc returns the domain a request acts in: a jurisdiction code or an enterprise node.
-type scopeFunc func(c *gin.Context, a *Actor) (string, error)
+// ScopeFunc returns the domain a request acts in: a jurisdiction code or an enterprise node.
+type ScopeFunc func(c *gin.Context, a *service.Actor) (string, error)
 
-// ownScope is the actor's own domain (list routes; the query then filters by subtree).
-func ownScope(_ *gin.Context, a *Actor) (string, error) { return a.Domain, nil }
+// OwnScope is the actor's own domain (list routes; the query then filters by subtree).
+func OwnScope(_ *gin.Context, a *service.Actor) (string, error) { return a.Domain, nil }
 
 // scopeFromQuery takes the domain from a query parameter, defaulting to the actor's own.
-func scopeFromQuery(name string) scopeFunc {
-	return func(c *gin.Context, a *Actor) (string, error) {
+func scopeFromQuery(name string) ScopeFunc {
+	return func(c *gin.Context, a *service.Actor) (string, error) {
 		if v := c.Query(name); v != "" {
 			return v, nil
 		}
@@ -24,22 +24,23 @@ func scopeFromQuery(name string) scopeFunc {
 	}
 }
 
-// authorize lets the request through only if the actor's role may perform act on obj in the
-// request's domain. Refusals are audited and answered 403.
-func (s *Server) authorize(obj, act string, scope scopeFunc) gin.HandlerFunc {
+// Authorize lets the request through only if the actor's role may perform act on obj in the
+// request's domain (service.Require, the check every use case makes). Refusals are audited
+// and answered 403.
+func (s *Server) Authorize(obj, act string, scope ScopeFunc) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		a := actorFrom(c)
+		a := ActorFrom(c)
 		if a == nil {
-			s.writeError(c, errUnauthenticated)
+			s.WriteError(c, service.ErrUnauthenticated)
 			return
 		}
 		domain, err := scope(c, a)
 		if err != nil {
-			s.writeError(c, err)
+			s.WriteError(c, err)
 			return
 		}
-		if !s.enf.Allowed(a.User.ID, domain, obj, act) {
-			s.deny(c, a, obj, act, domain)
+		if err := s.svc.Require(c.Request.Context(), a, obj, act, domain); err != nil {
+			s.WriteError(c, err)
 			return
 		}
 		c.Set(scopeKey, domain)
@@ -48,23 +49,13 @@ func (s *Server) authorize(obj, act string, scope scopeFunc) gin.HandlerFunc {
 }
 
 // deny audits a refused attempt and answers 403.
-func (s *Server) deny(c *gin.Context, a *Actor, obj, act, domain string) {
-	s.writeError(c, s.forbid(c.Request.Context(), a, obj, act, domain))
+func (s *Server) deny(c *gin.Context, a *service.Actor, obj, act, domain string) {
+	s.WriteError(c, s.svc.Forbid(c.Request.Context(), a, obj, act, domain))
 }
 
 // scopeOf returns the authorized domain of the request.
 func scopeOf(c *gin.Context) string { return c.GetString(scopeKey) }
 
-// subtree returns the jurisdiction codes a list query may return for the request's scope;
+// Subtree returns the jurisdiction codes a list query may return for the request's scope;
 // an enterprise node's subtree is empty (enterprise users list nothing jurisdiction-wide).
-func (s *Server) subtree(c *gin.Context) []string { return s.subtreeOf(scopeOf(c)) }
-
-// subtreeOf returns the jurisdiction codes a list query may return for a domain, as subtree
-// does for a request's scope (use cases, which have the domain rather than the request).
-func (s *Server) subtreeOf(domain string) []string {
-	j, e := policies.SplitDomain(domain)
-	if e != "" {
-		return []string{}
-	}
-	return s.enf.Tree().Subtree(j)
-}
+func (s *Server) Subtree(c *gin.Context) []string { return s.svc.SubtreeOf(scopeOf(c)) }

@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"crypto/ed25519"
-	"encoding/base64"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -21,6 +20,7 @@ import (
 	"skillcert/models/dbtest"
 	"skillcert/models/pii"
 	"skillcert/models/validate"
+	"skillcert/service"
 )
 
 // Demo enterprises (models/seed.go): 乳业 in 赛罕区 (呼和浩特), 稀土 in 昆都仑区 (包头).
@@ -54,19 +54,18 @@ func newCertEnv(t *testing.T, db *models.DB) *certEnv {
 	ctx := context.Background()
 	_, _, err := db.SeedDemo(ctx, testPassword)
 	require.NoError(t, err)
-	enf, err := NewEnforcer(ctx, db)
+	enf, err := service.NewEnforcer(ctx, db)
 	require.NoError(t, err)
 	e := &certEnv{testEnv: &testEnv{t: t, db: db, now: time.Date(2026, 7, 1, 10, 0, 0, 0, time.UTC)}, logs: &lockedBuffer{},
 		key: ed25519.NewKeyFromSeed(certSigningSeed)}
 	dataKey, lookupKey := []byte("data-key-data-key-data-key-32byt"), []byte("lookup-key-lookup-key-lookup-key")
-	s, err := New(Deps{DB: db, Enforcer: enf, Logger: slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		Config: Config{PublicURL: "https://cert.example", SessionKey: []byte("0123456789abcdef0123456789abcdef")},
-		Now:    func() time.Time { return e.now }, DataKey: dataKey, LookupKey: lookupKey, SigningKey: certSigningSeed, StorageDir: t.TempDir()})
-	require.NoError(t, err)
+	s := newServer(t, service.Deps{DB: db, Enforcer: enf, Logger: slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Now: func() time.Time { return e.now }, DataKey: dataKey, LookupKey: lookupKey, SigningKey: certSigningSeed, StorageDir: t.TempDir()},
+		Config{PublicURL: "https://cert.example", SessionKey: []byte("0123456789abcdef0123456789abcdef")})
 	e.sealer, err = pii.New(dataKey, lookupKey)
 	require.NoError(t, err)
 	e.api = s
-	e.srv = httptest.NewServer(s.Handler())
+	e.srv = httptest.NewServer(s.Handler(nil))
 	t.Cleanup(e.srv.Close)
 	return e
 }
@@ -217,7 +216,7 @@ func TestPublicCertificateQuery(t *testing.T) {
 
 func TestPublicQueryIsRateLimitedPerAddress(t *testing.T) {
 	e := newCertEnv(t, dbtest.New(t, models.SQLite))
-	e.api.certs.limiter = newPublicLimiter(rate.Every(time.Minute), 3)
+	e.api.limiter = newPublicLimiter(rate.Every(time.Minute), 3)
 	q := url.Values{"number": {"Y000015000123263000001"}}
 	for i := 0; i < 3; i++ {
 		code, _, _ := e.public("/api/v1/public/certificates", q)
@@ -238,230 +237,6 @@ func TestPublicQueryIsRateLimitedPerAddress(t *testing.T) {
 	// The public key is not throttled.
 	code, _, _ = e.public("/api/v1/certificates/public-key", nil)
 	require.Equal(t, http.StatusOK, code)
-}
-
-func TestVerifyCertificateSignature(t *testing.T) {
-	dbtest.ForEach(t, func(t *testing.T, db *models.DB) {
-		e := newCertEnv(t, db)
-		a := e.issue(certDairyID, "a", "张三", certHolderA, validate.Level3, "")
-
-		code, hdr, key := e.public("/api/v1/certificates/public-key", nil)
-		require.Equal(t, http.StatusOK, code)
-		require.Contains(t, hdr.Get("Cache-Control"), "public")
-		pubRaw, err := base64.StdEncoding.DecodeString(key["public_key"].(string))
-		require.NoError(t, err)
-		require.Equal(t, []byte(e.key.Public().(ed25519.PublicKey)), pubRaw)
-
-		code, _, out := e.public("/api/v1/certificates/"+a.Number+"/verify", nil)
-		require.Equal(t, http.StatusOK, code)
-		require.Equal(t, true, out["valid_signature"])
-		require.Equal(t, "valid", out["status"])
-		cert := out["certificate"].(map[string]any)
-		require.Equal(t, "150102********004X", cert["id_masked"])
-		// Offline check: the published key verifies the signature over the signed payload, and the
-		// payload holds the printed fields.
-		sig, err := base64.StdEncoding.DecodeString(cert["signature"].(string))
-		require.NoError(t, err)
-		payload := out["signed_payload"].(string)
-		require.True(t, ed25519.Verify(pubRaw, []byte(payload), sig))
-		var fields []string
-		require.NoError(t, json.Unmarshal([]byte(payload), &fields))
-		require.Equal(t, []string{"skillcert/certificate/v1", a.Number, "张三", "居民身份证", "150102********004X", "6-02-04-01", "乳品加工工", "--",
-			"3", "2026-06-01", "呼和浩特乳业示范有限公司"}, fields)
-
-		// Someone edits the stored record: the seal no longer matches, and verify says so.
-		require.NoError(t, db.Model(&models.Certificate{}).Where("id = ?", a.ID).Update("level", 1).Error)
-		code, _, out = e.public("/api/v1/certificates/"+a.Number+"/verify", nil)
-		require.Equal(t, http.StatusOK, code)
-		require.Equal(t, false, out["valid_signature"])
-		require.Equal(t, "一级/高级技师", out["certificate"].(map[string]any)["level_name"])
-		resp, page := e.get(e.browser(), "/c/"+a.Token)
-		require.Equal(t, http.StatusOK, resp.StatusCode)
-		require.Contains(t, page, "电子签名校验未通过")
-
-		code, _, out = e.public("/api/v1/certificates/1234567890123456/verify", nil)
-		require.Equal(t, http.StatusUnprocessableEntity, code)
-		require.Equal(t, "old_certificate_number", certErrCode(out))
-		code, _, out = e.public("/api/v1/certificates/Y000015999999263000001/verify", nil)
-		require.Equal(t, http.StatusNotFound, code)
-		require.Equal(t, "not_found", certErrCode(out))
-		e.noClearIDs(certHolderA)
-	})
-}
-
-func TestRevocationShowsInPublicQueryAndIsAudited(t *testing.T) {
-	dbtest.ForEach(t, func(t *testing.T, db *models.DB) {
-		e := newCertEnv(t, db)
-		a := e.issue(certDairyID, "a", "张三", certHolderA, validate.Level3, "")
-		path := "/api/v1/certificates/" + a.ID + "/revoke"
-
-		// Only the appraisal centre revokes; refusals are audited.
-		for _, user := range []string{"region", "hohhot", "dairy"} {
-			code, out := e.apiDo(e.bearer(user), http.MethodPost, path, `{"reason":"x"}`)
-			require.Equal(t, http.StatusForbidden, code, user)
-			require.Equal(t, "forbidden", certErrCode(out), user)
-		}
-		require.EqualValues(t, 3, e.auditCount("certificate.revoke", models.OutcomeDenied))
-		code, _ := e.apiDo("", http.MethodPost, path, `{"reason":"x"}`)
-		require.Equal(t, http.StatusUnauthorized, code)
-
-		centre := e.bearer("centre")
-		code, out := e.apiDo(centre, http.MethodPost, path, `{"reason":"   "}`)
-		require.Equal(t, http.StatusUnprocessableEntity, code)
-		f, fc := certErrField(out)
-		require.Equal(t, "reason", f)
-		require.Equal(t, "required", fc)
-		code, out = e.apiDo(centre, http.MethodPost, "/api/v1/certificates/"+models.NewID()+"/revoke", `{"reason":"x"}`)
-		require.Equal(t, http.StatusNotFound, code, "%v", out)
-
-		code, out = e.apiDo(centre, http.MethodPost, path, `{"reason":"考核过程存在替考，经核查属实"}`)
-		require.Equal(t, http.StatusOK, code, "%v", out)
-		require.Equal(t, "revoked", out["status"])
-		require.EqualValues(t, 1, e.auditCount("certificate.revoke", models.OutcomeOK))
-
-		code, out = e.apiDo(centre, http.MethodPost, path, `{"reason":"again"}`)
-		require.Equal(t, http.StatusConflict, code)
-		require.Equal(t, "already_revoked", certErrCode(out))
-		require.EqualValues(t, 2, e.auditCount("certificate.revoke", models.OutcomeRejected))
-
-		// The public query shows it at once.
-		code, _, pub := e.public("/api/v1/public/certificates", url.Values{"name": {"张三"}, "id_number": {certHolderA}})
-		require.Equal(t, http.StatusOK, code)
-		got := certItems(pub)
-		require.Len(t, got, 1)
-		require.Equal(t, "revoked", got[0]["status"])
-		require.Equal(t, "已注销", got[0]["status_name"])
-		require.Equal(t, "考核过程存在替考，经核查属实", got[0]["revoked_reason"])
-		require.Equal(t, "2026-07-01", got[0]["revoked_at"])
-		code, _, v := e.public("/api/v1/certificates/"+a.Number+"/verify", nil)
-		require.Equal(t, http.StatusOK, code)
-		require.Equal(t, "revoked", v["status"])
-		require.Equal(t, true, v["valid_signature"], "revocation does not break the seal")
-
-		// And the e-certificate carries the banner.
-		resp, page := e.get(e.browser(), "/c/"+a.Token)
-		require.Equal(t, http.StatusOK, resp.StatusCode)
-		require.Contains(t, page, "本证书已注销")
-		require.Contains(t, page, "考核过程存在替考")
-
-		syncs, err := db.CertificateSyncs(context.Background(), a.ID)
-		require.NoError(t, err)
-		require.Len(t, syncs, 2, "issue and revoke queued for the national sync")
-
-		var entry models.AuditEntry
-		require.NoError(t, db.Where("action = ? AND outcome = ?", "certificate.revoke", models.OutcomeOK).First(&entry).Error)
-		require.Equal(t, "centre", entry.ActorName)
-		require.Equal(t, "150105", entry.JurisdictionCode)
-		require.Equal(t, "valid", entry.BeforeState)
-		require.Equal(t, "revoked", entry.AfterState)
-		rep, err := db.VerifyAudit(context.Background())
-		require.NoError(t, err)
-		require.True(t, rep.OK)
-		e.noClearIDs(certHolderA)
-	})
-}
-
-var certCSRFField = `name="csrf_token" value="`
-
-func certCSRF(t *testing.T, page string) string {
-	t.Helper()
-	i := strings.Index(page, certCSRFField)
-	require.GreaterOrEqual(t, i, 0, "page has a CSRF field")
-	rest := page[i+len(certCSRFField):]
-	return rest[:strings.IndexByte(rest, '"')]
-}
-
-func TestCertificatePages(t *testing.T) {
-	dbtest.ForEach(t, func(t *testing.T, db *models.DB) {
-		e := newCertEnv(t, db)
-		a := e.issue(certDairyID, "a", "张三", certHolderA, validate.Level3, "")
-
-		// The e-certificate from the QR code: public, masked, with every mandatory field.
-		visitor := e.browser()
-		resp, page := e.get(visitor, "/c/"+a.Token)
-		require.Equal(t, http.StatusOK, resp.StatusCode)
-		require.Equal(t, "noindex", resp.Header.Get("X-Robots-Tag"))
-		for _, want := range []string{"职业技能等级证书", "张三", "居民身份证", "150102********004X", "乳品加工工", "<dt>工种</dt><dd>--</dd>",
-			"三级/高级工", a.Number, "2026年06月01日", "呼和浩特乳业示范有限公司", "照片", "<svg", "https://cert.example/query",
-			"zscx.osta.org.cn", "校验通过"} {
-			require.Contains(t, page, want)
-		}
-		require.NotContains(t, page, certHolderA)
-		require.NotContains(t, page, "本证书已注销")
-		resp, _ = e.get(visitor, "/c/not-a-token")
-		require.Equal(t, http.StatusNotFound, resp.StatusCode)
-		resp, _ = e.get(visitor, "/c/"+strings.Repeat("A", 32))
-		require.Equal(t, http.StatusNotFound, resp.StatusCode)
-
-		// The query page: a POSTed form, faults next to their fields, what was typed kept.
-		resp, page = e.get(visitor, "/query")
-		require.Equal(t, http.StatusOK, resp.StatusCode)
-		tok := certCSRF(t, page)
-		resp, page = e.postForm(visitor, "/query", url.Values{"csrf_token": {tok}, "name": {"张三"}, "id_number": {"150102199003070041"}})
-		require.Equal(t, http.StatusUnprocessableEntity, resp.StatusCode)
-		require.Contains(t, page, `id="q-id-err"`)
-		require.Contains(t, page, "校验位不符")
-		require.Contains(t, page, `value="张三"`)
-		require.Contains(t, page, `value="150102199003070041"`)
-		resp, page = e.postForm(visitor, "/query", url.Values{"csrf_token": {tok}, "number": {"1234567890123456"}})
-		require.Equal(t, http.StatusUnprocessableEntity, resp.StatusCode)
-		require.Contains(t, page, `id="q-number-err"`)
-		require.Contains(t, page, "16位旧版证书编号")
-		resp, page = e.postForm(visitor, "/query", url.Values{"csrf_token": {tok}, "name": {"张三"}, "id_number": {certHolderA}})
-		require.Equal(t, http.StatusOK, resp.StatusCode)
-		require.Contains(t, page, a.Number)
-		require.Contains(t, page, "/c/"+a.Token)
-		require.Contains(t, page, "150102********004X")
-		resp, _ = e.postForm(visitor, "/query", url.Values{"name": {"张三"}, "id_number": {certHolderA}})
-		require.Equal(t, http.StatusForbidden, resp.StatusCode, "the form needs its CSRF token")
-
-		// Logged in: the enterprise and the officials in scope see the ID number in clear
-		// (officials' reads audited); an official elsewhere does not reach it.
-		page404 := "/certificates/" + models.NewID()
-		resp, _ = e.get(visitor, "/certificates/"+a.ID)
-		require.Equal(t, http.StatusSeeOther, resp.StatusCode, "login first")
-		for _, tc := range []struct {
-			user    string
-			status  int
-			clearID bool
-		}{{"dairy", 200, true}, {"hohhot", 200, true}, {"region", 200, true}, {"saihan", 200, false}, {"baotou", 403, false}, {"power", 403, false}} {
-			b := e.browser()
-			resp, _ := e.loginForm(b, tc.user, testPassword)
-			require.Equal(t, http.StatusSeeOther, resp.StatusCode, tc.user)
-			resp, page := e.get(b, "/certificates/"+a.ID)
-			require.Equal(t, tc.status, resp.StatusCode, tc.user)
-			if tc.status == 200 {
-				require.Equal(t, tc.clearID, strings.Contains(page, certHolderA), "%s sees the clear ID", tc.user)
-				require.Contains(t, page, "150102", tc.user)
-				require.NotContains(t, page, "注销证书</h2>", "%s may not revoke", tc.user)
-			}
-			if tc.user == "hohhot" {
-				resp, _ = e.get(b, page404)
-				require.Equal(t, http.StatusNotFound, resp.StatusCode)
-			}
-		}
-		require.EqualValues(t, 2, e.auditCount("personal_data.read", models.OutcomeOK), "hohhot and region reads are audited, the enterprise's is not")
-
-		// The centre revokes from the page.
-		b := e.browser()
-		e.loginForm(b, "centre", testPassword)
-		resp, page = e.get(b, "/certificates/"+a.ID)
-		require.Equal(t, http.StatusOK, resp.StatusCode)
-		require.Contains(t, page, "注销证书</h2>")
-		tok = certCSRF(t, page)
-		resp, page = e.postForm(b, "/certificates/"+a.ID+"/revoke", url.Values{"csrf_token": {tok}, "reason": {""}})
-		require.Equal(t, http.StatusUnprocessableEntity, resp.StatusCode)
-		require.Contains(t, page, `id="revoke-reason-err"`)
-		require.Contains(t, page, "请填写注销原因")
-		resp, _ = e.postForm(b, "/certificates/"+a.ID+"/revoke", url.Values{"csrf_token": {tok}, "reason": {"证书信息录入错误"}})
-		require.Equal(t, http.StatusSeeOther, resp.StatusCode)
-		require.Equal(t, "/certificates/"+a.ID, resp.Header.Get("Location"))
-		resp, page = e.get(b, "/certificates/"+a.ID)
-		require.Equal(t, http.StatusOK, resp.StatusCode)
-		require.Contains(t, page, "本证书已注销")
-		require.NotContains(t, page, "注销证书</h2>", "a revoked certificate offers no second revocation")
-		e.noClearIDs(certHolderA)
-	})
 }
 
 func TestCertificateReportIsScoped(t *testing.T) {

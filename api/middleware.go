@@ -5,31 +5,20 @@ import (
 	"encoding/hex"
 	"log/slog"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"skillcert/models"
+	"skillcert/service"
 )
-
-type ctxKey int
-
-const requestIDKey ctxKey = iota
-
-func requestIDFrom(ctx context.Context) string {
-	if v, ok := ctx.Value(requestIDKey).(string); ok {
-		return v
-	}
-	return ""
-}
 
 // requestID gives every request an ID, echoed in X-Request-ID and carried in its context.
 func (s *Server) requestID(c *gin.Context) {
 	id := hex.EncodeToString(models.RandomToken(8))
 	c.Header("X-Request-ID", id)
-	c.Request = c.Request.WithContext(context.WithValue(c.Request.Context(), requestIDKey, id))
+	c.Request = c.Request.WithContext(service.WithRequestID(c.Request.Context(), id))
 	c.Next()
 }
 
@@ -37,8 +26,8 @@ func (s *Server) requestID(c *gin.Context) {
 func (s *Server) recoverer(c *gin.Context) {
 	defer func() {
 		if r := recover(); r != nil {
-			s.log.ErrorContext(c.Request.Context(), "panic in handler", "panic", r, "path", c.FullPath(), "requestID", requestIDFrom(c.Request.Context()))
-			s.writeError(c, errInternal)
+			s.log.ErrorContext(c.Request.Context(), "panic in handler", "panic", r, "path", c.FullPath(), "requestID", service.RequestIDFrom(c.Request.Context()))
+			s.WriteError(c, service.ErrInternal)
 			c.Abort()
 		}
 	}()
@@ -58,7 +47,7 @@ func (s *Server) accessLog(c *gin.Context) {
 		route = "unmatched"
 	}
 	s.log.Log(c.Request.Context(), level, "http request", "method", c.Request.Method, "route", route,
-		"status", c.Writer.Status(), "ms", time.Since(start).Milliseconds(), "requestID", requestIDFrom(c.Request.Context()))
+		"status", c.Writer.Status(), "ms", time.Since(start).Milliseconds(), "requestID", service.RequestIDFrom(c.Request.Context()))
 }
 
 func (s *Server) securityHeaders(c *gin.Context) {
@@ -72,52 +61,6 @@ func (s *Server) securityHeaders(c *gin.Context) {
 	}
 	c.Next()
 }
-
-// isAPI tells JSON API requests from page requests.
-func isAPI(c *gin.Context) bool { return strings.HasPrefix(c.Request.URL.Path, "/api/") }
-
-// json adapts a handler that returns an error to gin: errors become the structured error body.
-func (s *Server) json(h func(*gin.Context) error) gin.HandlerFunc {
-	return func(c *gin.Context) {
-		if err := h(c); err != nil {
-			s.writeError(c, err)
-		}
-	}
-}
-
-// page adapts a page handler: errors become the Chinese error page.
-func (s *Server) page(h func(*gin.Context) error) gin.HandlerFunc {
-	return func(c *gin.Context) {
-		if err := h(c); err != nil {
-			s.writeError(c, err)
-		}
-	}
-}
-
-// writeError writes err as JSON for the API or as the error page otherwise. 5xx causes are
-// logged in full; clients only ever see the vocabulary's message.
-func (s *Server) writeError(c *gin.Context, err error) {
-	e := toError(err)
-	if e.Status >= 500 {
-		s.log.ErrorContext(c.Request.Context(), "request failed", "route", c.FullPath(), "err", err, "requestID", requestIDFrom(c.Request.Context()))
-	}
-	if e.RetryAfter > 0 {
-		c.Header("Retry-After", strconv.Itoa(e.RetryAfter))
-	}
-	if isAPI(c) {
-		c.AbortWithStatusJSON(e.Status, gin.H{"error": e, "request_id": requestIDFrom(c.Request.Context())})
-		return
-	}
-	title := map[int]string{401: "需要登录", 403: "无权访问", 404: "页面不存在", 409: "数据冲突", 422: "内容有误", 429: "请求过于频繁"}[e.Status]
-	if title == "" {
-		title = "出错了"
-	}
-	c.Status(e.Status)
-	s.render(c, "error", pageData{Title: title, Message: e.Message})
-	c.Abort()
-}
-
-func (s *Server) notFound(c *gin.Context) { s.writeError(c, errNotFound) }
 
 // healthz answers as long as the process runs.
 func (s *Server) healthz(c *gin.Context) {
@@ -136,9 +79,9 @@ func (s *Server) readyz(c *gin.Context) {
 	} else {
 		checks["database"] = "ok"
 	}
-	if s.temporal == nil {
+	if s.svc.Temporal() == nil {
 		checks["temporal"], ok = "not configured", false
-	} else if _, err := s.temporal.CheckHealth(ctx, nil); err != nil {
+	} else if _, err := s.svc.Temporal().CheckHealth(ctx, nil); err != nil {
 		checks["temporal"], ok = "unreachable", false
 		s.log.WarnContext(ctx, "readiness: temporal", "err", err)
 	} else {

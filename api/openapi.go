@@ -24,16 +24,13 @@ var openAPIETag = func() string {
 	return `"` + hex.EncodeToString(sum[:8]) + `"`
 }()
 
-// openAPIRoutes serves the API description at GET /api/v1/openapi.yaml. It is public (it
-// holds nothing that depends on the caller) and cacheable; If-None-Match is answered 304.
-func (s *Server) openAPIRoutes(r *gin.Engine) {
-	r.GET("/api/v1/openapi.yaml", s.openAPI)
-}
-
-func (s *Server) openAPI(c *gin.Context) {
+// openAPI serves the API description. It is public (it holds nothing that depends on the
+// caller) and cacheable; If-None-Match is answered 304.
+func (s *Server) openAPI(c *gin.Context) error {
 	h := c.Writer.Header()
 	h.Set("Content-Type", "application/yaml; charset=utf-8")
 	h.Set("Cache-Control", "public, max-age=300")
 	h.Set("ETag", openAPIETag)
 	http.ServeContent(c.Writer, c.Request, "openapi.yaml", time.Time{}, bytes.NewReader(openAPIDocument))
+	return nil
 }

@@ -19,6 +19,7 @@ import (
 
 	"skillcert/models"
 	"skillcert/models/dbtest"
+	"skillcert/service"
 )
 
 // openAPIServer builds a server like newTestEnv does, but keeps the *Server and the gin engine
@@ -28,21 +29,20 @@ func openAPIServer(t *testing.T) *gin.Engine {
 	t.Helper()
 	ctx := context.Background()
 	db := dbtest.New(t, models.SQLite)
-	enf, err := NewEnforcer(ctx, db)
+	enf, err := service.NewEnforcer(ctx, db)
 	require.NoError(t, err)
-	s, err := New(Deps{DB: db, Enforcer: enf, Config: Config{PublicURL: "http://test", SessionKey: []byte("0123456789abcdef0123456789abcdef")},
+	s := newServer(t, service.Deps{DB: db, Enforcer: enf,
 		Now: time.Now, DataKey: []byte("data-key-data-key-data-key-32byt"), LookupKey: []byte("lookup-key-lookup-key-lookup-key"),
-		StorageDir: t.TempDir()})
-	require.NoError(t, err)
-	eng, ok := s.Handler().(*gin.Engine)
+		StorageDir: t.TempDir()}, Config{PublicURL: "http://test", SessionKey: []byte("0123456789abcdef0123456789abcdef")})
+	eng, ok := s.Handler(nil).(*gin.Engine)
 	require.True(t, ok, "Handler() returns a *gin.Engine")
 	registered := false
 	for _, r := range eng.Routes() {
 		registered = registered || (r.Method == http.MethodGet && r.Path == "/api/v1/openapi.yaml")
 	}
 	if !registered {
-		t.Log("Handler() does not register GET /api/v1/openapi.yaml yet; adding s.openAPIRoutes for the test")
-		s.openAPIRoutes(eng)
+		t.Log("Handler() does not register GET /api/v1/openapi.yaml yet; adding it for the test")
+		eng.GET("/api/v1/openapi.yaml", s.json(s.openAPI))
 	}
 	return eng
 }

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -10,37 +9,8 @@ import (
 
 	"skillcert/activities/exports"
 	"skillcert/models"
+	"skillcert/service"
 )
-
-func (s *Server) summaryExportRoutes(v1 *gin.RouterGroup) {
-	v1.GET("/leagues/:code/summary/export.xlsx", s.requireAPILogin, s.authorize("summary", "export", scopeFromParam("code")), s.json(s.apiLeagueSummaryXLSX))
-	v1.GET("/summaries/export.xlsx", s.requireAPILogin,
-		s.authorize("summary", "export", func(*gin.Context, *Actor) (string, error) { return models.RegionCode, nil }), s.json(s.apiRegionSummaryXLSX))
-}
-
-// leagueSummary gathers a league's summary table (附件2) for the latest campaign: every case
-// its league accepted, from the submitted application version.
-func (s *Server) leagueSummary(ctx context.Context, league models.Jurisdiction, campaignID string) (exports.Summary, error) {
-	sum := exports.Summary{League: league.Name, ReportingUnit: league.Name + "人力资源和社会保障局", Location: s.cfg.Location}
-	if col, err := s.db.LeagueCollectionOf(ctx, campaignID, league.Code); err == nil {
-		sum.Contact, sum.Phone = col.ContactName, col.ContactPhone
-		if col.SubmittedAt != nil {
-			sum.Date = *col.SubmittedAt
-		}
-	}
-	cs, err := s.summaryCases(ctx, league.Code, campaignID)
-	if err != nil {
-		return sum, err
-	}
-	for _, c := range cs {
-		app, err := s.db.ApplicationContent(ctx, c.ApplicationID, c.ApplicationVersion)
-		if err != nil {
-			return sum, fmt.Errorf("application of case %s: %w", c.ID, err)
-		}
-		sum.Enterprises = append(sum.Enterprises, exports.SummaryEnterpriseOf(app))
-	}
-	return sum, nil
-}
 
 func (s *Server) writeXLSX(c *gin.Context, name string, b []byte) {
 	c.Header("Content-Disposition", "attachment; filename=\"summary.xlsx\"; filename*=UTF-8''"+url.PathEscape(name))
@@ -54,13 +24,13 @@ func (s *Server) apiLeagueSummaryXLSX(c *gin.Context) error {
 		return err
 	}
 	if league.Level != models.LevelLeague {
-		return badRequest("not_league", "汇总表按盟市报送，请选择盟市。")
+		return service.BadRequest("not_league", "汇总表按盟市报送，请选择盟市。")
 	}
 	cp, err := s.db.LatestCampaign(ctx)
 	if err != nil {
 		return err
 	}
-	sum, err := s.leagueSummary(ctx, league, cp.ID)
+	sum, err := s.svc.LeagueSummary(ctx, league, cp.ID)
 	if err != nil {
 		return err
 	}
@@ -68,7 +38,7 @@ func (s *Server) apiLeagueSummaryXLSX(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	_ = s.audit(ctx, actorFrom(c), models.AuditEntry{Action: "summary.export", ObjectType: "league_collection", ObjectID: cp.ID + "-" + league.Code, JurisdictionCode: league.Code})
+	_ = s.svc.Audit(ctx, ActorFrom(c), models.AuditEntry{Action: "summary.export", ObjectType: "league_collection", ObjectID: cp.ID + "-" + league.Code, JurisdictionCode: league.Code})
 	s.writeXLSX(c, fmt.Sprintf("%s%s年试点申报汇总表.xlsx", league.Name, cp.ID), b)
 	return nil
 }
@@ -88,7 +58,7 @@ func (s *Server) apiRegionSummaryXLSX(c *gin.Context) error {
 		if j.Level != models.LevelLeague {
 			continue
 		}
-		sum, err := s.leagueSummary(ctx, j, cp.ID)
+		sum, err := s.svc.LeagueSummary(ctx, j, cp.ID)
 		if err != nil {
 			return err
 		}
@@ -98,7 +68,7 @@ func (s *Server) apiRegionSummaryXLSX(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	_ = s.audit(ctx, actorFrom(c), models.AuditEntry{Action: "summary.export", ObjectType: "campaign", ObjectID: cp.ID})
+	_ = s.svc.Audit(ctx, ActorFrom(c), models.AuditEntry{Action: "summary.export", ObjectType: "campaign", ObjectID: cp.ID})
 	s.writeXLSX(c, fmt.Sprintf("全区%s年试点申报汇总表.xlsx", cp.ID), b)
 	return nil
 }

@@ -24,6 +24,7 @@ import (
 	"skillcert/api"
 	"skillcert/models"
 	"skillcert/policies"
+	"skillcert/service"
 )
 
 // runBench runs one benchmark; each prints one line of figures (see README, Performance).
@@ -178,20 +179,23 @@ func benchQuery(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Wri
 	}
 	log.Info("seeded certificates", "seconds", time.Since(start).Seconds())
 
-	enf, err := api.NewEnforcer(ctx, db)
+	enf, err := service.NewEnforcer(ctx, db)
 	if err != nil {
 		return err
 	}
 	key := func(s string) []byte { b := make([]byte, 32); copy(b, s); return b }
-	srv, err := api.New(api.Deps{DB: db, Enforcer: enf, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		DataKey: key("bench-data"), LookupKey: key("bench-lookup"), SigningKey: key("bench-sign"), StorageDir: os.TempDir(),
-		// Every client of the benchmark shares one loopback address: the per-address throttle
-		// would measure itself, so it is set out of reach here.
-		Config: api.Config{PublicURL: "http://bench", SessionKey: key("bench-session"), PublicQueryBurst: 1 << 30, PublicQueryEvery: time.Nanosecond}})
+	svc, err := service.New(service.Deps{DB: db, Enforcer: enf, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		DataKey: key("bench-data"), LookupKey: key("bench-lookup"), SigningKey: key("bench-sign"), StorageDir: os.TempDir()})
 	if err != nil {
 		return err
 	}
-	ours := httptest.NewServer(srv.Handler())
+	// Every client of the benchmark shares one loopback address: the per-address throttle
+	// would measure itself, so it is set out of reach here.
+	h, err := httpHandler(svc, api.Config{PublicURL: "http://bench", SessionKey: key("bench-session"), PublicQueryBurst: 1 << 30, PublicQueryEvery: time.Nanosecond})
+	if err != nil {
+		return err
+	}
+	ours := httptest.NewServer(h)
 	defer ours.Close()
 	bare := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var row struct {

@@ -13,9 +13,9 @@ import (
 
 	"go.temporal.io/sdk/client"
 
-	"skillcert/api"
 	"skillcert/internal/driver"
 	"skillcert/models"
+	"skillcert/service"
 	"skillcert/worker"
 	"skillcert/worker/devserver"
 	"skillcert/workflows"
@@ -92,7 +92,7 @@ func startDev(ctx context.Context, cfg Config, log *slog.Logger) (_ *devStack, e
 	}
 	stops = append(stops, stopBackground)
 	// The upcoming campaign (next 20 May / 5 June) runs from the first start on.
-	if err = api.StartCampaign(ctx, d.tc, d.db, cfg.TaskQueue, upcomingYear(time.Now()), api.Calendar{}, workflows.Timing{}); err != nil {
+	if err = service.StartCampaign(ctx, d.tc, d.db, cfg.TaskQueue, upcomingYear(time.Now()), service.Calendar{}, workflows.Timing{}); err != nil {
 		return nil, err
 	}
 	if d.hs, err = apiServer(ctx, cfg, log, d.db, d.tc); err != nil {

@@ -20,6 +20,7 @@ import (
 	"skillcert/internal/driver"
 	"skillcert/models"
 	"skillcert/models/dbtest"
+	"skillcert/service"
 )
 
 // TestPublicQueryUnderLoad drives the public certificate query with 200 concurrent clients on
@@ -43,15 +44,16 @@ func TestPublicQueryUnderLoad(t *testing.T) {
 	require.NoError(t, db.CreateEnterprise(ctx, &ent))
 	require.NoError(t, db.SeedBenchCertificates(ctx, ent.ID, certificates))
 
-	enf, err := api.NewEnforcer(ctx, db)
+	enf, err := service.NewEnforcer(ctx, db)
 	require.NoError(t, err)
 	key := func(s string) []byte { b := make([]byte, 32); copy(b, s); return b }
-	srv, err := api.New(api.Deps{DB: db, Enforcer: enf, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		DataKey: key("load-data"), LookupKey: key("load-lookup"), SigningKey: key("load-sign"), StorageDir: t.TempDir(),
-		// The clients share one loopback address; the per-address throttle is not under test.
-		Config: api.Config{PublicURL: "http://load", SessionKey: key("load-session"), PublicQueryBurst: 1 << 30, PublicQueryEvery: time.Nanosecond}})
+	svc, err := service.New(service.Deps{DB: db, Enforcer: enf, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		DataKey: key("load-data"), LookupKey: key("load-lookup"), SigningKey: key("load-sign"), StorageDir: t.TempDir()})
 	require.NoError(t, err)
-	hs := httptest.NewServer(srv.Handler())
+	// The clients share one loopback address; the per-address throttle is not under test.
+	h, err := httpHandler(svc, api.Config{PublicURL: "http://load", SessionKey: key("load-session"), PublicQueryBurst: 1 << 30, PublicQueryEvery: time.Nanosecond})
+	require.NoError(t, err)
+	hs := httptest.NewServer(h)
 	defer hs.Close()
 
 	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: clients}, Timeout: 30 * time.Second}

@@ -25,6 +25,8 @@ import (
 	"time"
 	_ "time/tzdata" // deadlines are computed in Asia/Shanghai even on images without tzdata
 
+	"skillcert/web"
+
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
 
@@ -32,6 +34,7 @@ import (
 	"skillcert/models"
 	"skillcert/nationalsync"
 	"skillcert/notify"
+	"skillcert/service"
 	"skillcert/worker"
 )
 
@@ -263,7 +266,7 @@ func runAuditVerify(ctx context.Context, cfg Config, stdout io.Writer) error {
 
 // apiServer builds the HTTP server.
 func apiServer(ctx context.Context, cfg Config, log *slog.Logger, db *models.DB, tc client.Client) (*http.Server, error) {
-	enf, err := api.NewEnforcer(ctx, db)
+	enf, err := service.NewEnforcer(ctx, db)
 	if err != nil {
 		return nil, err
 	}
@@ -271,16 +274,33 @@ func apiServer(ctx context.Context, cfg Config, log *slog.Logger, db *models.DB,
 	if err != nil {
 		return nil, err
 	}
-	srv, err := api.New(api.Deps{DB: db, Enforcer: enf, Temporal: tc, Logger: log, Config: api.Config{
-		PublicURL: cfg.PublicURL, SessionKey: cfg.SessionKey, Location: loc, Version: version,
-	}, DataKey: cfg.DataKey, LookupKey: cfg.LookupKey, SigningKey: cfg.SigningKey, StorageDir: cfg.StorageDir, TaskQueue: cfg.TaskQueue})
+	svc, err := service.New(service.Deps{DB: db, Enforcer: enf, Temporal: tc, Logger: log, Config: service.Config{Location: loc},
+		DataKey: cfg.DataKey, LookupKey: cfg.LookupKey, SigningKey: cfg.SigningKey, StorageDir: cfg.StorageDir, TaskQueue: cfg.TaskQueue})
+	if err != nil {
+		return nil, err
+	}
+	h, err := httpHandler(svc, api.Config{PublicURL: cfg.PublicURL, SessionKey: cfg.SessionKey, Version: version})
 	if err != nil {
 		return nil, err
 	}
 	// Submissions stored just before a crash, whose case never started, are handed over.
-	go srv.RunHandOverRecovery(ctx, time.Minute)
-	return &http.Server{Addr: cfg.HTTPAddr, Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second,
+	go svc.RunHandOverRecovery(ctx, time.Minute)
+	return &http.Server{Addr: cfg.HTTPAddr, Handler: h, ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout: 60 * time.Second, WriteTimeout: 120 * time.Second, IdleTimeout: 120 * time.Second}, nil
+}
+
+// httpHandler mounts the JSON API (package api) and the pages (package web) over the use cases
+// on one engine.
+func httpHandler(svc *service.Service, cfg api.Config) (http.Handler, error) {
+	srv, err := api.New(api.Deps{Service: svc, Config: cfg})
+	if err != nil {
+		return nil, err
+	}
+	pages, err := web.New(web.Deps{API: srv, Service: svc, Config: web.Config{PublicURL: cfg.PublicURL}})
+	if err != nil {
+		return nil, err
+	}
+	return srv.Handler(pages), nil
 }
 
 // serveHTTP runs hs until ctx ends, then drains in-flight requests.

@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/client"
 
-	"skillcert/api"
+	"skillcert/service"
 	"skillcert/worker/devserver"
 	"skillcert/workflows"
 )
@@ -37,7 +37,7 @@ func TestStartCampaignWaitsForItsFirstStepWithinTheContext(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
 	defer cancel()
-	err = api.StartCampaign(ctx, tc, db, cfg.TaskQueue, 2031, api.Calendar{}, workflows.Timing{})
+	err = service.StartCampaign(ctx, tc, db, cfg.TaskQueue, 2031, service.Calendar{}, workflows.Timing{})
 	require.Error(t, err, "no worker ran the campaign: its row was never written")
 	_, err = db.CampaignByID(context.Background(), "2031")
 	require.Error(t, err)

@@ -221,7 +221,7 @@ func (d *Driver) loadExperts(ctx context.Context) error {
 	return nil
 }
 
-// caseDetail is the case as GET /api/v1/cases/{id} answers.
+// CaseDetail is the case as GET /api/v1/cases/{id} answers.
 type caseDetail struct {
 	models.Case
 	Tasks []models.Task `json:"tasks"`

@@ -1,0 +1,209 @@
+package service
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+
+	"skillcert/activities/exports"
+	"skillcert/models"
+	"skillcert/models/validate"
+	"skillcert/workflows"
+)
+
+type StartCampaignBody struct {
+	Year int `json:"year"`
+	// CollectionDeadline and PublicationTarget override the default calendar (RFC 3339).
+	CollectionDeadline *time.Time `json:"collection_deadline"`
+	PublicationTarget  *time.Time `json:"publication_target"`
+}
+
+// OpenCampaign starts the pilot campaign of a year, on the default calendar or on the two
+// deadlines given (both, in the future, in order); the region manages campaigns.
+func (s *Service) OpenCampaign(ctx context.Context, a *Actor, b StartCampaignBody) (string, error) {
+	if a == nil {
+		return "", ErrUnauthenticated
+	}
+	if err := s.Require(ctx, a, "campaign", "manage", a.Domain); err != nil {
+		return "", err
+	}
+	now := s.now().In(s.cfg.Location)
+	if b.Year < now.Year() || b.Year > now.Year()+2 {
+		return "", Invalid(validate.Errors{{Field: "year", Code: "out_of_range", Message: fmt.Sprintf("年度应为 %d 至 %d。", now.Year(), now.Year()+2)}})
+	}
+	cal := Calendar{}
+	if b.CollectionDeadline != nil || b.PublicationTarget != nil {
+		if b.CollectionDeadline == nil || b.PublicationTarget == nil {
+			return "", Invalid(validate.Errors{{Field: "publication_target", Code: "required", Message: "自定义日程须同时给出汇总截止时间和目录公布时间。"}})
+		}
+		cal.Collection, cal.Publication = b.CollectionDeadline.UTC(), b.PublicationTarget.UTC()
+		if !cal.Collection.After(s.now()) {
+			return "", Invalid(validate.Errors{{Field: "collection_deadline", Code: "past", Message: "汇总截止时间不能早于当前时间。"}})
+		}
+		if !cal.Publication.After(cal.Collection) {
+			return "", Invalid(validate.Errors{{Field: "publication_target", Code: "order", Message: "目录公布时间应晚于汇总截止时间。"}})
+		}
+	}
+	if err := StartCampaign(ctx, s.temporal, s.db, s.taskQueue, b.Year, cal, s.timing); err != nil {
+		return "", err
+	}
+	_ = s.Audit(ctx, a, models.AuditEntry{Action: "campaign.create", ObjectType: "campaign", ObjectID: strconv.Itoa(b.Year)})
+	return strconv.Itoa(b.Year), nil
+}
+
+// Calendar is a campaign's two deadlines; zero values take the defaults (20 May, 5 June).
+type Calendar struct {
+	Collection, Publication time.Time
+}
+
+// StartCampaign starts the Campaign of a year if it is not running, and waits until its
+// projection row exists.
+func StartCampaign(ctx context.Context, tc client.Client, db *models.DB, taskQueue string, year int, cal Calendar, timing workflows.Timing) error {
+	js, err := db.Jurisdictions(ctx)
+	if err != nil {
+		return err
+	}
+	var leagues []workflows.LeagueRef
+	for _, j := range js {
+		if j.Level == models.LevelLeague {
+			leagues = append(leagues, workflows.LeagueRef{Code: j.Code, Name: j.Name})
+		}
+	}
+	collection, publication := workflows.DefaultCalendar(year)
+	if !cal.Collection.IsZero() {
+		collection, publication = cal.Collection, cal.Publication
+	}
+	id := strconv.Itoa(year)
+	err = startAndAwait(ctx, tc, client.StartWorkflowOptions{ID: workflows.CampaignWorkflowID(id), TaskQueue: taskQueue,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE},
+		workflows.Campaign, workflows.CampaignInput{CampaignID: id, Year: year, CollectionDeadline: collection,
+			PublicationTarget: publication, Region: models.RegionCode, Leagues: leagues, Timing: timing})
+	if err != nil {
+		return fmt.Errorf("start campaign %s: %w", id, err)
+	}
+	return nil
+}
+
+// MoveDeadlineInput moves one of a campaign's deadlines (Which: collection or publication) to
+// an exact time (At) or to the end of a day (Date, Asia/Shanghai), for a reason.
+type MoveDeadlineInput struct {
+	CampaignID, Which, Date string
+	At                      *time.Time
+	Reason                  string
+}
+
+// MoveCampaignDeadline asks the campaign's workflow to move a deadline; the region manages
+// campaigns. The workflow validates, writes and audits the move; a refusal is audited here.
+func (s *Service) MoveCampaignDeadline(ctx context.Context, a *Actor, in MoveDeadlineInput) (workflows.CampaignCalendar, error) {
+	var cal workflows.CampaignCalendar
+	if a == nil {
+		return cal, ErrUnauthenticated
+	}
+	if err := s.Require(ctx, a, "campaign", "manage", a.Domain); err != nil {
+		return cal, err
+	}
+	var to time.Time
+	if in.At != nil {
+		to = *in.At
+	} else {
+		day, err := time.ParseInLocation("2006-01-02", in.Date, s.cfg.Location)
+		if err != nil {
+			return cal, Invalid(validate.Errors{{Field: "date", Code: "bad_date", Message: "日期格式应为 2027-05-20。"}})
+		}
+		to = time.Date(day.Year(), day.Month(), day.Day(), 23, 59, 59, 0, s.cfg.Location)
+	}
+	h, err := s.temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: workflows.CampaignWorkflowID(in.CampaignID),
+		UpdateName: workflows.MoveDeadlineUpdate, WaitForStage: client.WorkflowUpdateStageCompleted,
+		Args: []any{workflows.MoveDeadlineRequest{Actor: a.snapshot(), Which: in.Which, To: to.UTC(), Reason: strings.TrimSpace(in.Reason)}}})
+	if err == nil {
+		err = h.Get(ctx, &cal)
+	}
+	if err != nil {
+		e := workflowError(err)
+		_ = s.Audit(ctx, a, models.AuditEntry{Action: "campaign.move_" + in.Which, ObjectType: "campaign", ObjectID: in.CampaignID, Outcome: models.OutcomeRejected, Reason: e.Message})
+		return cal, e
+	}
+	return cal, nil
+}
+
+type summaryResponse struct {
+	Collection models.LeagueCollection `json:"collection"`
+	Cases      []models.Case           `json:"cases"`
+	Task       *models.Task            `json:"task,omitempty"`
+}
+
+// summaryCases are the cases a league's summary (汇总表) lists: accepted by the league and not
+// withdrawn since, whatever stage they have reached.
+func (s *Service) summaryCases(ctx context.Context, league, campaignID string) ([]models.Case, error) {
+	cs, _, err := s.db.Cases(ctx, models.CaseFilter{Jurisdictions: s.enf.Tree().Subtree(league), CampaignID: campaignID, Limit: 200})
+	if err != nil {
+		return nil, err
+	}
+	in := []models.Case{}
+	for _, c := range cs {
+		switch {
+		case c.Stage == workflows.StagePrecheck, c.Stage == workflows.StageLeagueReview, c.Stage == workflows.StageCorrection:
+		case c.Outcome == "rejected", c.Outcome == "withdrawn":
+		default:
+			in = append(in, c)
+		}
+	}
+	return in, nil
+}
+
+// ReadLeagueSummary is a league's collection in the latest campaign, the cases its summary
+// lists and its submit_summary task (if any); for those who may read the league's summary.
+func (s *Service) ReadLeagueSummary(ctx context.Context, a *Actor, league string) (summaryResponse, error) {
+	var resp summaryResponse
+	if err := s.Require(ctx, a, "summary", "read", league); err != nil {
+		return resp, err
+	}
+	cp, err := s.db.LatestCampaign(ctx)
+	if err != nil {
+		return resp, err
+	}
+	col, err := s.db.LeagueCollectionOf(ctx, cp.ID, league)
+	if err != nil {
+		return resp, err
+	}
+	in, err := s.summaryCases(ctx, league, cp.ID)
+	if err != nil {
+		return resp, err
+	}
+	resp = summaryResponse{Collection: col, Cases: in}
+	ts, _, err := s.db.Inbox(ctx, models.InboxFilter{View: models.ViewAll, Jurisdictions: []string{league}, Kind: workflows.KindSubmitSummary, Limit: 1})
+	if err == nil && len(ts) > 0 {
+		resp.Task = &ts[0]
+	}
+	return resp, nil
+}
+
+// LeagueSummary gathers a league's summary table (附件2) for the latest campaign: every case
+// its league accepted, from the submitted application version.
+func (s *Service) LeagueSummary(ctx context.Context, league models.Jurisdiction, campaignID string) (exports.Summary, error) {
+	sum := exports.Summary{League: league.Name, ReportingUnit: league.Name + "人力资源和社会保障局", Location: s.cfg.Location}
+	if col, err := s.db.LeagueCollectionOf(ctx, campaignID, league.Code); err == nil {
+		sum.Contact, sum.Phone = col.ContactName, col.ContactPhone
+		if col.SubmittedAt != nil {
+			sum.Date = *col.SubmittedAt
+		}
+	}
+	cs, err := s.summaryCases(ctx, league.Code, campaignID)
+	if err != nil {
+		return sum, err
+	}
+	for _, c := range cs {
+		app, err := s.db.ApplicationContent(ctx, c.ApplicationID, c.ApplicationVersion)
+		if err != nil {
+			return sum, fmt.Errorf("application of case %s: %w", c.ID, err)
+		}
+		sum.Enterprises = append(sum.Enterprises, exports.SummaryEnterpriseOf(app))
+	}
+	return sum, nil
+}

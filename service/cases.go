@@ -1,0 +1,149 @@
+package service
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"go.temporal.io/sdk/client"
+
+	"skillcert/models"
+	"skillcert/models/validate"
+	"skillcert/policies"
+	"skillcert/workflows"
+)
+
+type CaseDetail struct {
+	models.Case
+	StageName string             `json:"stage_name"`
+	Tasks     []models.Task      `json:"tasks"`
+	Timeline  []models.CaseEvent `json:"timeline"`
+}
+
+// ReadCase returns a case with its open tasks and timeline to whoever may read it (`case,
+// read` in its enterprise's domain); the enterprise sees the public timeline without the panel.
+func (s *Service) ReadCase(ctx context.Context, a *Actor, id string) (CaseDetail, error) {
+	cs, err := s.db.CaseByID(ctx, id)
+	if err != nil {
+		return CaseDetail{}, err
+	}
+	if err := s.Require(ctx, a, "case", "read", policies.EnterpriseDomain(cs.JurisdictionCode, cs.EnterpriseID)); err != nil {
+		return CaseDetail{}, err
+	}
+	publicOnly := a.User.Role == models.RoleEnterpriseUser
+	events, err := s.db.CaseEvents(ctx, cs.ID, publicOnly)
+	if err != nil {
+		return CaseDetail{}, err
+	}
+	tasks, err := s.db.OpenTasksOfCase(ctx, cs.ID)
+	if err != nil {
+		return CaseDetail{}, err
+	}
+	if publicOnly {
+		cs.PanelJSON = "" // the panel's identity is not the enterprise's business
+		for i := range events {
+			events[i].ActorID, events[i].DetailJSON = "", ""
+		}
+	}
+	return CaseDetail{Case: cs, StageName: workflows.StageNames[cs.Stage], Tasks: tasks, Timeline: events}, nil
+}
+
+// AdjustInput is an adjustment of a case: the action (return for correction, withdraw, …)
+// and its reason.
+type AdjustInput struct {
+	CaseID, Action, Reason string
+}
+
+// AdjustCase asks the case's workflow to adjust it. The region adjusts cases; an enterprise
+// withdraws its own application. The workflow checks the stage, writes and audits the change;
+// a refusal is audited here.
+func (s *Service) AdjustCase(ctx context.Context, a *Actor, in AdjustInput) (workflows.AdjustResult, error) {
+	var res workflows.AdjustResult
+	obj, act := "case", "adjust"
+	if in.Action == "withdraw" {
+		obj, act = "application", "submit"
+	}
+	if a == nil {
+		return res, ErrUnauthenticated
+	}
+	cs, err := s.db.CaseByID(ctx, in.CaseID)
+	if err != nil {
+		return res, err
+	}
+	if err := s.Require(ctx, a, obj, act, policies.EnterpriseDomain(cs.JurisdictionCode, cs.EnterpriseID)); err != nil {
+		return res, err
+	}
+	h, err := s.temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: cs.WorkflowID, UpdateName: workflows.AdjustUpdate,
+		Args:         []any{workflows.AdjustRequest{Actor: a.snapshot(), Action: in.Action, Reason: strings.TrimSpace(in.Reason)}},
+		WaitForStage: client.WorkflowUpdateStageCompleted})
+	if err == nil {
+		err = h.Get(ctx, &res)
+	}
+	if err != nil {
+		e := workflowError(err)
+		_ = s.Audit(ctx, a, models.AuditEntry{Action: "case." + in.Action, ObjectType: "case", ObjectID: cs.ID, Outcome: models.OutcomeRejected, Reason: e.Message})
+		return res, e
+	}
+	return res, nil
+}
+
+type ComplaintBody struct {
+	EnterpriseID string `json:"enterprise_id"`
+	Anonymous    bool   `json:"anonymous"`
+	Complainant  string `json:"complainant"`
+	Contact      string `json:"contact"`
+	Content      string `json:"content"`
+}
+
+// complaintReceipt acknowledges a complaint filed.
+type complaintReceipt struct {
+	ID      string `json:"id"`
+	Message string `json:"message"`
+}
+
+// FileComplaint records a complaint about a pilot enterprise, from anyone (a is nil for a
+// visitor; anonymous allowed), with its audit row in the same transaction, and starts its
+// workflow, which sends it to the local bureau to verify.
+func (s *Service) FileComplaint(ctx context.Context, a *Actor, in ComplaintBody) (complaintReceipt, error) {
+	var errs validate.Errors
+	e, err := s.db.EnterpriseByID(ctx, in.EnterpriseID)
+	if err != nil {
+		errs.Add("enterprise_id", "unknown_enterprise", "请选择被投诉的试点企业。")
+	}
+	if n := len([]rune(strings.TrimSpace(in.Content))); n < 10 || n > 5000 {
+		errs.Add("content", "length", "投诉内容应为 10 至 5000 字，请写明事实和依据。")
+	}
+	if !in.Anonymous && strings.TrimSpace(in.Complainant) == "" {
+		errs.Add("complainant", "required", "实名投诉请填写姓名，或选择匿名投诉。")
+	}
+	if len(errs) > 0 {
+		return complaintReceipt{}, Invalid(errs)
+	}
+	league, err := s.leagueOf(ctx, e.JurisdictionCode)
+	if err != nil {
+		return complaintReceipt{}, err
+	}
+	caseID := ""
+	if cs, _, err := s.db.Cases(ctx, models.CaseFilter{EnterpriseID: e.ID, Limit: 1}); err == nil && len(cs) > 0 {
+		caseID = cs[0].ID
+	}
+	id := models.NewID()
+	row := models.Complaint{ID: id, EnterpriseID: e.ID, CaseID: caseID, JurisdictionCode: e.JurisdictionCode, Anonymous: in.Anonymous,
+		Content: strings.TrimSpace(in.Content), Status: "open", CreatedAt: s.now().UTC(), UpdatedAt: s.now().UTC()}
+	if !in.Anonymous {
+		row.Complainant, row.Contact = strings.TrimSpace(in.Complainant), strings.TrimSpace(in.Contact)
+	}
+	if err := s.audited(ctx, a, func(tx *models.DB) (models.AuditEntry, error) {
+		return models.AuditEntry{Action: "complaint.file", ObjectType: "complaint", ObjectID: id, JurisdictionCode: e.JurisdictionCode},
+			tx.CreateComplaint(ctx, &row)
+	}); err != nil {
+		return complaintReceipt{}, err
+	}
+	_, err = s.temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.ComplaintWorkflowID(id), TaskQueue: s.taskQueue},
+		workflows.Complaint, workflows.ComplaintInput{ComplaintID: id, EnterpriseID: e.ID, EnterpriseName: e.Name, CaseID: caseID,
+			Jurisdiction: e.JurisdictionCode, League: league.Code, Region: models.RegionCode, Timing: s.timing})
+	if err != nil {
+		return complaintReceipt{}, fmt.Errorf("start complaint: %w", err)
+	}
+	return complaintReceipt{ID: id, Message: "投诉已受理，将转属地人社部门核查处理。"}, nil
+}

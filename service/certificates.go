@@ -1,0 +1,205 @@
+package service
+
+import (
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"skillcert/models"
+	"skillcert/models/pii"
+	"skillcert/models/validate"
+)
+
+// maxRevokeReason bounds a revocation reason, in characters.
+const maxRevokeReason = 500
+
+// certificateState is the certificates feature's state on the server.
+type certificateState struct {
+	// sealer computes the keyed lookup hash of a queried ID number and opens stored ones for
+	// those allowed to read them.
+	sealer *pii.Sealer
+	// pub verifies certificate signatures; nil when no signing key is configured (tests of
+	// other features), in which case verification answers 503.
+	pub ed25519.PublicKey
+}
+
+// PublicCertificate is a certificate as the public sees it: the ID number masked, no internal IDs.
+type PublicCertificate struct {
+	Number         string `json:"number"`
+	HolderName     string `json:"holder_name"`
+	IDType         string `json:"id_type"`
+	IDMasked       string `json:"id_masked"`
+	OccupationCode string `json:"occupation_code"`
+	OccupationName string `json:"occupation_name"`
+	WorkType       string `json:"work_type"`
+	Level          int    `json:"level"`
+	LevelName      string `json:"level_name"`
+	Issuer         string `json:"issuer"`
+	IssueDate      string `json:"issue_date"` // YYYY-MM-DD
+	Status         string `json:"status"`     // valid | revoked
+	StatusName     string `json:"status_name"`
+	RevokedAt      string `json:"revoked_at,omitempty"` // YYYY-MM-DD, Asia/Shanghai
+	RevokedReason  string `json:"revoked_reason,omitempty"`
+}
+
+var certificateStatusNames = map[string]string{models.CertificateValid: "有效", models.CertificateRevoked: "已注销"}
+
+func (s *Service) PublicCertificateOf(c models.Certificate) PublicCertificate {
+	p := PublicCertificate{Number: c.Number, HolderName: c.HolderName, IDType: models.IDTypeResident, IDMasked: c.IDMasked,
+		OccupationCode: c.OccupationCode, OccupationName: c.OccupationName, WorkType: c.WorkType, Level: int(c.Level),
+		LevelName: c.Level.Name(), Issuer: c.IssuerName, IssueDate: c.IssueDateString(), Status: c.Status,
+		StatusName: certificateStatusNames[c.Status]}
+	if c.Status == models.CertificateRevoked {
+		p.RevokedReason = c.RevokeReason
+		if c.RevokedAt != nil {
+			p.RevokedAt = c.RevokedAt.In(s.cfg.Location).Format(time.DateOnly)
+		}
+	}
+	return p
+}
+
+// CertQuery is what a visitor asks: name + ID number, or a certificate number (optionally
+// with the name, which must then match).
+type CertQuery struct {
+	Name, IDNumber, Number string
+}
+
+// Errors of the public query.
+var (
+	errQueryMissing   = BadRequest("missing_parameters", "请填写姓名和身份证号，或填写证书编号。")
+	errQueryAmbiguous = BadRequest("ambiguous_query", "请按“姓名＋身份证号”或“证书编号”其中一种方式查询，不要同时填写身份证号和证书编号。")
+	errQueryNoName    = BadRequest("missing_name", "按身份证号查询时，请同时填写持证人姓名。")
+)
+
+// LookupCertificates answers a public query from the database alone: by name and the keyed
+// hash of the ID number (never the number itself), or by certificate number.
+func (s *Service) LookupCertificates(ctx context.Context, q CertQuery) ([]models.Certificate, error) {
+	name := models.NormalizeHolderName(q.Name)
+	id := validate.NormalizeIDNumber(q.IDNumber)
+	number := validate.NormalizeCertificateNumber(q.Number)
+	switch {
+	case id != "" && number != "":
+		return nil, errQueryAmbiguous
+	case id == "" && number == "":
+		return nil, errQueryMissing
+	case id != "" && name == "":
+		return nil, errQueryNoName
+	}
+	if utf8.RuneCountInString(name) > 64 {
+		return nil, Invalid(validate.Errors{{Field: "name", Code: "too_long", Message: "姓名不能超过64个字"}})
+	}
+	if id != "" {
+		if err := validate.CheckIDNumber(id, s.now().In(s.cfg.Location)); err != nil {
+			var errs validate.Errors
+			errs.AddError("id_number", err)
+			return nil, Invalid(errs)
+		}
+		return s.db.QueryCertificates(ctx, name, s.certs.sealer.LookupKey(id))
+	}
+	if err := CheckCertificateNumber(number); err != nil {
+		return nil, err
+	}
+	c, err := s.db.CertificateByNumber(ctx, number)
+	switch {
+	case errors.Is(err, models.ErrNotFound):
+		return []models.Certificate{}, nil
+	case err != nil:
+		return nil, err
+	case name != "" && name != c.HolderName:
+		return []models.Certificate{}, nil
+	}
+	return []models.Certificate{c}, nil
+}
+
+// CheckCertificateNumber maps the faults of a typed certificate number: an old 16-digit number
+// is a real certificate of the former scheme, so it gets its own code and explanation.
+func CheckCertificateNumber(number string) error {
+	err := validate.CheckCertificateNumber(number)
+	if err == nil {
+		return nil
+	}
+	var errs validate.Errors
+	errs.AddError("number", err)
+	if errors.Is(err, validate.ErrOldCertificateNumber) {
+		return &Error{Status: http.StatusUnprocessableEntity, Code: "old_certificate_number", Message: validate.ErrOldCertificateNumber.Message, Fields: errs}
+	}
+	return Invalid(errs)
+}
+
+var ErrNoSigningKey = NewError(http.StatusServiceUnavailable, "signing_key_missing", "证书签名核验暂不可用，请稍后再试。")
+
+// LoadedCertificate is the certificate a request acts on, loaded once by its scope function.
+type LoadedCertificate struct {
+	Cert   models.Certificate
+	Ent    models.Enterprise
+	Domain string
+}
+
+var errAlreadyRevoked = NewError(http.StatusConflict, "already_revoked", "该证书已注销，无需重复操作。")
+
+// RevokeCertificate revokes the loaded certificate and audits the attempt, whatever its outcome.
+func (s *Service) RevokeCertificate(ctx context.Context, a *Actor, lc *LoadedCertificate, reason string) (models.Certificate, error) {
+	reason = strings.TrimSpace(reason)
+	entry := models.AuditEntry{Action: "certificate.revoke", ObjectType: "certificate", ObjectID: lc.Cert.ID,
+		JurisdictionCode: lc.Ent.JurisdictionCode, BeforeState: lc.Cert.Status, Reason: reason}
+	var fault *Error
+	switch n := utf8.RuneCountInString(reason); {
+	case n == 0:
+		fault = Invalid(validate.Errors{{Field: "reason", Code: validate.ErrRequired.Code, Message: "请填写注销原因"}})
+	case n > maxRevokeReason:
+		fault = Invalid(validate.Errors{{Field: "reason", Code: "too_long", Message: fmt.Sprintf("注销原因不能超过%d个字", maxRevokeReason)}})
+	}
+	if fault != nil {
+		entry.Outcome, entry.Reason = models.OutcomeRejected, "reason missing or too long"
+		_ = s.Audit(ctx, a, entry)
+		return lc.Cert, fault
+	}
+	cert, err := s.db.RevokeCertificate(ctx, lc.Cert.ID, reason, s.now())
+	if errors.Is(err, models.ErrAlreadyRevoked) {
+		entry.Outcome, entry.Reason = models.OutcomeRejected, "already revoked"
+		_ = s.Audit(ctx, a, entry)
+		return cert, errAlreadyRevoked
+	}
+	if err != nil {
+		return cert, err
+	}
+	entry.AfterState = cert.Status
+	if err := s.Audit(ctx, a, entry); err != nil {
+		// The revocation stands (it is what the public query must show); the failed audit
+		// append is logged by s.Audit.
+		s.log.ErrorContext(ctx, "certificate revoked without audit row", "certificateID", cert.ID)
+	}
+	return cert, nil
+}
+
+// CertificateHolderID is the holder's ID number as the actor may see it: in clear for those who
+// may read personal data in the certificate's domain (an official's reading is audited),
+// masked for everyone else.
+func (s *Service) CertificateHolderID(ctx context.Context, a *Actor, lc *LoadedCertificate) (string, error) {
+	if !s.enf.Allowed(a.User.ID, lc.Domain, "personal_data", "read") {
+		return lc.Cert.IDMasked, nil
+	}
+	clear, err := s.certs.sealer.Open(lc.Cert.PersonID())
+	if err != nil {
+		return "", fmt.Errorf("open ID number of certificate %s: %w", lc.Cert.ID, err)
+	}
+	if a.User.Role != models.RoleEnterpriseUser {
+		_ = s.Audit(ctx, a, models.AuditEntry{Action: "personal_data.read", ObjectType: "certificate", ObjectID: lc.Cert.ID,
+			JurisdictionCode: lc.Ent.JurisdictionCode, Reason: "certificate page: 1 ID number shown"})
+	}
+	return clear, nil
+}
+
+// CertificatePublicKey is the key that verifies certificate signatures; nil when no signing key
+// is configured.
+func (s *Service) CertificatePublicKey() ed25519.PublicKey { return s.certs.pub }
+
+// SignatureValid reports whether a certificate's stored fields still carry its signature.
+func (s *Service) SignatureValid(cert models.Certificate) bool {
+	return s.certs.pub != nil && models.VerifyCertificate(s.certs.pub, cert)
+}

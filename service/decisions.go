@@ -1,0 +1,187 @@
+package service
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"net/http"
+	"sync"
+
+	"go.temporal.io/sdk/client"
+
+	"skillcert/domain"
+	"skillcert/models"
+	"skillcert/workflows"
+)
+
+// SendDecision sends a decision to the task's workflow as an Update whose ID is the task ID
+// plus the request key, so the same request sent twice acts once and gets the same answer.
+// Decisions on one workflow are sent one at a time from this process, and a task the projection
+// already shows closed is answered here (unless it is a repeat of the request that closed it):
+// the workflow's validator would refuse it anyway, and a burst of doomed updates only slows the
+// workflow down.
+func (s *Service) SendDecision(ctx context.Context, a *Actor, t models.Task, req workflows.DecisionRequest, requestKey string) (workflows.DecisionResult, error) {
+	var res workflows.DecisionResult
+	if requestKey == "" {
+		requestKey = RandomKey()
+	}
+	if len(requestKey) > 64 {
+		return res, BadRequest("bad_request_key", "request_key 不能超过 64 个字符。")
+	}
+	unlock := s.decisions.lock(t.WorkflowID)
+	defer unlock()
+	cur, err := s.db.TaskByID(ctx, t.ID)
+	if err != nil {
+		return res, err
+	}
+	if cur.Status != models.TaskOpen && cur.RequestKey != requestKey {
+		s.auditRefusal(ctx, a, cur, req.Outcome, "task already closed")
+		return res, NewError(http.StatusConflict, "task_closed", "该待办已办结，无需重复处理。")
+	}
+	if claimedByOther(a, cur) {
+		return res, NewError(http.StatusConflict, "task_claimed", "该待办已由他人认领，请先由认领人释放或由管理员改派。")
+	}
+	req.TaskID, req.Actor, req.RequestKey = t.ID, a.snapshot(), requestKey
+	if t.Kind == workflows.KindRegionDecision {
+		// The workflow checks the approved scope against the stored application, never the client's.
+		if req.Applied, err = s.appliedScope(ctx, t.CaseID); err != nil {
+			return res, err
+		}
+		// A published batch takes no more cases: the workflow checks against the campaign's facts.
+		if req.Published, err = s.publishedBatches(ctx, t.CaseID); err != nil {
+			return res, err
+		}
+		req.PublishedKnown = true
+	}
+	h, err := s.temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID: t.WorkflowID, UpdateName: workflows.DecideUpdate, UpdateID: t.ID + ":" + requestKey,
+		Args: []any{req}, WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	if err == nil {
+		err = h.Get(ctx, &res)
+	}
+	if err != nil {
+		e := workflowError(err)
+		if e.Status < 500 {
+			s.auditRefusal(ctx, a, cur, req.Outcome, e.Message)
+		}
+		return res, e
+	}
+	return res, nil
+}
+
+// DecideTask sends a decision on a task through SendDecision, once a Temporal client is
+// configured.
+func (s *Service) DecideTask(ctx context.Context, a *Actor, t models.Task, req workflows.DecisionRequest, key string) (workflows.DecisionResult, error) {
+	if s.temporal == nil {
+		return workflows.DecisionResult{}, errors.New("temporal client not configured")
+	}
+	return s.SendDecision(ctx, a, t, req, key)
+}
+
+func (s *Service) auditRefusal(ctx context.Context, a *Actor, t models.Task, outcome, why string) {
+	_ = s.Audit(ctx, a, models.AuditEntry{Action: "task.decide:" + t.Kind, ObjectType: "task", ObjectID: t.ID,
+		Outcome: models.OutcomeRejected, Reason: why, AfterState: outcome, JurisdictionCode: t.JurisdictionCode})
+}
+
+// keyedMutex serialises work per key (here: per workflow) within the process.
+type keyedMutex struct {
+	mu    sync.Mutex
+	locks map[string]*keyedLock
+}
+
+type keyedLock struct {
+	sync.Mutex
+	users int
+}
+
+func (k *keyedMutex) lock(key string) func() {
+	k.mu.Lock()
+	if k.locks == nil {
+		k.locks = map[string]*keyedLock{}
+	}
+	l := k.locks[key]
+	if l == nil {
+		l = &keyedLock{}
+		k.locks[key] = l
+	}
+	l.users++
+	k.mu.Unlock()
+	l.Lock()
+	return func() {
+		l.Unlock()
+		k.mu.Lock()
+		if l.users--; l.users == 0 {
+			delete(k.locks, key)
+		}
+		k.mu.Unlock()
+	}
+}
+
+func RandomKey() string {
+	b := make([]byte, 12)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// CheckApprovedScope refuses an approved scope wider than the application before a decision
+// is sent (domain.ApprovedWithinApplied; the case workflow enforces the same rule itself).
+func (s *Service) CheckApprovedScope(ctx context.Context, caseID string, approved []workflows.ApprovedOccupation) error {
+	applied, err := s.appliedScope(ctx, caseID)
+	if err != nil {
+		return err
+	}
+	if errs := domain.ApprovedWithinApplied(occupationScope(applied), occupationScope(approved)); len(errs) > 0 {
+		return Invalid(errs)
+	}
+	return nil
+}
+
+// publishedBatches are the directory batches of the case's campaign published so far.
+func (s *Service) publishedBatches(ctx context.Context, caseID string) ([]int, error) {
+	cs, err := s.db.CaseByID(ctx, caseID)
+	if err != nil {
+		return nil, err
+	}
+	c, err := s.db.CampaignByID(ctx, cs.CampaignID)
+	if errors.Is(err, models.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var out []int
+	if c.Batch1PublishedAt != nil {
+		out = append(out, 1)
+	}
+	if c.Batch2PublishedAt != nil {
+		out = append(out, 2)
+	}
+	return out, nil
+}
+
+// appliedScope is the occupations and levels of the case's current application version.
+func (s *Service) appliedScope(ctx context.Context, caseID string) ([]workflows.ApprovedOccupation, error) {
+	cs, err := s.db.CaseByID(ctx, caseID)
+	if err != nil {
+		return nil, err
+	}
+	app, err := s.db.ApplicationContent(ctx, cs.ApplicationID, cs.ApplicationVersion)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]workflows.ApprovedOccupation, len(app.Occupations))
+	for i, o := range app.Occupations {
+		out[i] = workflows.ApprovedOccupation{Code: o.Code, Name: o.Name, Levels: o.Levels}
+	}
+	return out, nil
+}
+
+func occupationScope(os []workflows.ApprovedOccupation) []domain.Occupation {
+	out := make([]domain.Occupation, len(os))
+	for i, o := range os {
+		out[i] = domain.Occupation{Code: o.Code, Name: o.Name, Levels: o.Levels}
+	}
+	return out
+}

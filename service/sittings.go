@@ -1,0 +1,247 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"go.temporal.io/sdk/client"
+
+	"skillcert/models"
+	"skillcert/models/validate"
+	"skillcert/policies"
+	"skillcert/workflows"
+)
+
+// sittingCase loads a case and requires obj/act in its enterprise's domain.
+func (s *Service) sittingCase(ctx context.Context, a *Actor, id, obj, act string) (models.Case, error) {
+	cs, err := s.db.CaseByID(ctx, id)
+	if err != nil {
+		return cs, err
+	}
+	return cs, s.Require(ctx, a, obj, act, policies.EnterpriseDomain(cs.JurisdictionCode, cs.EnterpriseID))
+}
+
+// sittingInScope loads a sitting and requires obj/act in its enterprise's domain.
+func (s *Service) sittingInScope(ctx context.Context, a *Actor, id, obj, act string) (models.AssessmentSession, error) {
+	ss, err := s.db.SessionByID(ctx, id)
+	if err != nil {
+		return ss, err
+	}
+	return ss, s.Require(ctx, a, obj, act, policies.EnterpriseDomain(ss.JurisdictionCode, ss.EnterpriseID))
+}
+
+type PlanBody struct {
+	OccupationCode string               `json:"occupation_code"`
+	WorkType       string               `json:"work_type"`
+	Level          int                  `json:"level"`
+	ExamDate       string               `json:"exam_date"`
+	Site           string               `json:"site"`
+	Assessors      []workflows.Assessor `json:"assessors"`
+	// RequestKey makes a retried request (after a lost answer) plan the sitting only once.
+	RequestKey string `json:"request_key"`
+}
+
+// PlanSittingInput is a sitting to plan for a case.
+type PlanSittingInput struct {
+	CaseID string
+	PlanBody
+}
+
+// PlanSitting plans an assessment sitting of an active pilot; the case workflow refuses
+// anything outside the approved scope, and its refusal names the field it is about.
+func (s *Service) PlanSitting(ctx context.Context, a *Actor, in PlanSittingInput) (workflows.PlanSessionResult, error) {
+	cs, err := s.sittingCase(ctx, a, in.CaseID, "assessment", "manage")
+	if err != nil {
+		return workflows.PlanSessionResult{}, err
+	}
+	day, err := time.ParseInLocation("2006-01-02", in.ExamDate, s.cfg.Location)
+	if err != nil {
+		return workflows.PlanSessionResult{}, Invalid(validate.Errors{{Field: "exam_date", Code: "bad_date", Message: "考核日期格式应为 2027-09-01。"}})
+	}
+	id, updateID := models.NewID(), ""
+	if len(in.RequestKey) > 64 {
+		return workflows.PlanSessionResult{}, BadRequest("bad_request_key", "request_key 不能超过 64 个字符。")
+	}
+	if k := strings.TrimSpace(in.RequestKey); k != "" {
+		// The same key is the same Update: Temporal answers a repeat with the first result.
+		updateID = "plan:" + cs.ID + ":" + k
+	}
+	h, err := s.temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: cs.WorkflowID, UpdateName: workflows.PlanSessionUpdate, UpdateID: updateID,
+		WaitForStage: client.WorkflowUpdateStageCompleted, Args: []any{workflows.PlanSessionRequest{Actor: a.snapshot(), SessionID: id,
+			OccupationCode: validate.NormalizeOccupationCode(in.OccupationCode), WorkType: strings.TrimSpace(in.WorkType), Level: in.Level,
+			ExamDate: day.UTC(), Site: in.Site, Assessors: in.Assessors}}})
+	var res workflows.PlanSessionResult
+	if err == nil {
+		err = h.Get(ctx, &res)
+	}
+	if err != nil {
+		e := workflowError(err)
+		_ = s.Audit(ctx, a, models.AuditEntry{Action: "session.plan", ObjectType: "case", ObjectID: cs.ID, Outcome: models.OutcomeRejected, Reason: e.Message})
+		return res, e
+	}
+	return res, nil // the case wrote the sitting's row before answering
+}
+
+// ListSittings lists a case's sittings, newest first, to whoever may read the case.
+func (s *Service) ListSittings(ctx context.Context, a *Actor, caseID string) ([]models.AssessmentSession, error) {
+	cs, err := s.sittingCase(ctx, a, caseID, "case", "read")
+	if err != nil {
+		return nil, err
+	}
+	return s.db.SessionsOfCase(ctx, cs.ID)
+}
+
+type SessionDetail struct {
+	models.AssessmentSession
+	Candidates []models.SessionCandidate `json:"candidates"`
+}
+
+// ReadSitting returns a sitting with its candidates to whoever may read its case.
+func (s *Service) ReadSitting(ctx context.Context, a *Actor, id string) (SessionDetail, error) {
+	ss, err := s.sittingInScope(ctx, a, id, "case", "read")
+	if err != nil {
+		return SessionDetail{}, err
+	}
+	cs, err := s.db.Candidates(ctx, ss.ID)
+	if err != nil {
+		return SessionDetail{}, err
+	}
+	return SessionDetail{AssessmentSession: ss, Candidates: cs}, nil
+}
+
+type CandidateBody struct {
+	Name     string `json:"name"`
+	IDNumber string `json:"id_number"`
+	Employee bool   `json:"employee"`
+}
+
+// CandidateInput is a candidate to register in a sitting.
+type CandidateInput struct {
+	SessionID string
+	CandidateBody
+}
+
+// RegisterCandidate registers one of the enterprise's own employees in an open sitting; the
+// candidate and its audit row are stored together.
+func (s *Service) RegisterCandidate(ctx context.Context, a *Actor, in CandidateInput) (models.SessionCandidate, error) {
+	ss, err := s.sittingInScope(ctx, a, in.SessionID, "assessment", "manage")
+	if err != nil {
+		return models.SessionCandidate{}, err
+	}
+	if ss.Status != models.SessionOpen {
+		return models.SessionCandidate{}, NewError(http.StatusConflict, "session_closed", "该场次已报送结果，不能再登记考生。")
+	}
+	var errs validate.Errors
+	if strings.TrimSpace(in.Name) == "" {
+		errs.Add("name", "required", "请填写考生姓名。")
+	}
+	id := validate.NormalizeIDNumber(in.IDNumber)
+	if err := validate.CheckIDNumber(id, s.now()); err != nil {
+		errs.Add("id_number", validate.CodeOf(err), err.Error())
+	}
+	if !in.Employee {
+		errs.Add("employee", "not_employee", "认定只面向本企业职工，非本企业职工不得报名。")
+	}
+	if len(errs) > 0 {
+		return models.SessionCandidate{}, Invalid(errs)
+	}
+	sealed, err := s.apps.sealer.Seal(id)
+	if err != nil {
+		return models.SessionCandidate{}, err
+	}
+	dup, err := s.db.RegisteredElsewhere(ctx, sealed.Lookup, ss.OccupationCode, ss.Level, ss.ID)
+	if err != nil {
+		return models.SessionCandidate{}, err
+	}
+	if dup {
+		return models.SessionCandidate{}, Invalid(validate.Errors{{Field: "id_number", Code: "already_registered", Message: "该考生已在其他未结束的场次报名同一职业同一等级，不得重复报名。"}})
+	}
+	cand := models.SessionCandidate{SessionID: ss.ID, Name: strings.TrimSpace(in.Name), IDCipher: sealed.Cipher, IDLookup: sealed.Lookup,
+		IDMasked: sealed.Masked, Employee: true, CreatedAt: s.now().UTC(), UpdatedAt: s.now().UTC()}
+	err = s.audited(ctx, a, func(tx *models.DB) (models.AuditEntry, error) {
+		if err := tx.AddCandidate(ctx, &cand); err != nil {
+			return models.AuditEntry{}, err
+		}
+		return models.AuditEntry{Action: "session.candidate_add", ObjectType: "session", ObjectID: ss.ID, AfterState: cand.ID, JurisdictionCode: ss.JurisdictionCode}, nil
+	})
+	if errors.Is(err, models.ErrConflict) {
+		return models.SessionCandidate{}, Invalid(validate.Errors{{Field: "id_number", Code: "duplicate", Message: "该考生已在本场次登记。"}})
+	}
+	if err != nil {
+		return models.SessionCandidate{}, err
+	}
+	return cand, nil
+}
+
+type ScoresBody struct {
+	Theory *int   `json:"theory"`
+	Skill  *int   `json:"skill"`
+	Review *int   `json:"review"`
+	Notes  string `json:"notes"`
+}
+
+// ScoresInput is one candidate's scores in a sitting.
+type ScoresInput struct {
+	SessionID, CandidateID string
+	ScoresBody
+}
+
+// PassMark is the pass mark of every part (domain §7).
+const PassMark = 60
+
+// RecordScores records scores out of 100 for theory, skill and, for levels 2 and 1, the
+// comprehensive review; the candidate passes only if every required part reaches 60. The
+// scores and their audit row are stored together.
+func (s *Service) RecordScores(ctx context.Context, a *Actor, in ScoresInput) (models.SessionCandidate, error) {
+	ss, err := s.sittingInScope(ctx, a, in.SessionID, "assessment", "manage")
+	if err != nil {
+		return models.SessionCandidate{}, err
+	}
+	cand, err := s.db.CandidateByID(ctx, in.CandidateID)
+	if err != nil || cand.SessionID != ss.ID {
+		return models.SessionCandidate{}, ErrNotFound
+	}
+	if !(ss.Status == models.SessionOpen || (ss.Status == models.SessionCorrecting && cand.AuditStatus == "rejected")) {
+		return models.SessionCandidate{}, NewError(http.StatusConflict, "scores_locked", "该场次结果已报送审核，只有被退回的考生可以更正成绩。")
+	}
+	var errs validate.Errors
+	check := func(field, name string, v *int, required bool) {
+		switch {
+		case v == nil && required:
+			errs.Add(field, "required", "请录入"+name+"成绩。")
+		case v != nil && (*v < 0 || *v > 100):
+			errs.Add(field, "out_of_range", name+"成绩应为 0 至 100 分。")
+		}
+	}
+	needReview := ss.Level <= 2
+	check("theory", "理论知识考试", in.Theory, true)
+	check("skill", "操作技能考核", in.Skill, true)
+	check("review", "综合评审", in.Review, needReview)
+	if !needReview && in.Review != nil {
+		errs.Add("review", "not_applicable", "三级及以下不设综合评审。")
+	}
+	if len(errs) > 0 {
+		return models.SessionCandidate{}, Invalid(errs)
+	}
+	result := "pass"
+	for _, v := range []*int{in.Theory, in.Skill, in.Review} {
+		if v != nil && *v < PassMark {
+			result = "fail"
+		}
+	}
+	var out models.SessionCandidate
+	err = s.audited(ctx, a, func(tx *models.DB) (models.AuditEntry, error) {
+		var err error
+		if out, err = tx.SetScores(ctx, cand.ID, in.Theory, in.Skill, in.Review, strings.TrimSpace(in.Notes), result); err != nil {
+			return models.AuditEntry{}, err
+		}
+		return models.AuditEntry{Action: "session.scores", ObjectType: "candidate", ObjectID: cand.ID, AfterState: result, JurisdictionCode: ss.JurisdictionCode}, nil
+	})
+	if err != nil {
+		return models.SessionCandidate{}, err
+	}
+	return out, nil
+}

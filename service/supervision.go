@@ -1,0 +1,179 @@
+package service
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"reflect"
+	"slices"
+	"strings"
+
+	"skillcert/models"
+	"skillcert/models/validate"
+	"skillcert/policies"
+)
+
+// Quality supervision (双随机、一公开): random draws of sittings and supervisors, the drawn
+// supervisors' reports, and their publication.
+
+// DrawInput is a supervision draw: how many sittings, how many supervisors each, and the seed
+// to draw with (random when nil).
+type DrawInput struct {
+	Title      string  `json:"title"`
+	Sessions   int     `json:"sessions"`
+	PerSession int     `json:"per_session"`
+	Seed       *uint64 `json:"seed"`
+}
+
+// Draw is a recorded draw with its assignments.
+type Draw struct {
+	models.SupervisionDraw
+	Assignments []models.DrawAssignment `json:"assignments"`
+}
+
+// DrawSupervision draws sittings and supervisors at random (双随机) within the actor's
+// jurisdiction (supervision:manage) and records the seed and candidate lists, so that the draw
+// can be re-run and checked, with its audit row.
+func (s *Service) DrawSupervision(ctx context.Context, a *Actor, in DrawInput) (Draw, error) {
+	if a == nil {
+		return Draw{}, ErrUnauthenticated
+	}
+	if err := s.Require(ctx, a, "supervision", "manage", a.Domain); err != nil {
+		return Draw{}, err
+	}
+	var errs validate.Errors
+	if strings.TrimSpace(in.Title) == "" {
+		errs.Add("title", "required", "请填写督导批次名称。")
+	}
+	if in.Sessions < 1 || in.Sessions > 200 {
+		errs.Add("sessions", "out_of_range", "抽取场次数应为 1 至 200。")
+	}
+	if in.PerSession < 2 || in.PerSession > 10 {
+		errs.Add("per_session", "out_of_range", "每个场次至少抽取 2 名督导员（不超过 10 名）。")
+	}
+	if len(errs) > 0 {
+		return Draw{}, Invalid(errs)
+	}
+	sessions, sups, err := s.db.DrawCandidates(ctx, s.SubtreeOf(a.Domain))
+	if err != nil {
+		return Draw{}, err
+	}
+	if len(sessions) == 0 {
+		return Draw{}, Invalid(validate.Errors{{Field: "sessions", Code: "none", Message: "辖区内暂无可督导的认定场次。"}})
+	}
+	var seed uint64
+	if in.Seed != nil {
+		seed = *in.Seed
+	} else {
+		var buf [8]byte
+		_, _ = rand.Read(buf[:])
+		seed = binary.BigEndian.Uint64(buf[:]) >> 1 // fits a signed BIGINT
+	}
+	as, err := models.RunDraw(seed, sessions, sups, in.Sessions, in.PerSession)
+	if errors.Is(err, models.ErrTooFewSupervisors) {
+		return Draw{}, Invalid(validate.Errors{{Field: "per_session", Code: "too_few_supervisors", Message: "回避后可抽取的督导员不足，请补充督导员库或减少每场人数。"}})
+	}
+	if err != nil {
+		return Draw{}, err
+	}
+	sj, _ := json.Marshal(sessions)
+	pj, _ := json.Marshal(sups)
+	aj, _ := json.Marshal(as)
+	j, _ := policies.SplitDomain(a.Domain)
+	d := models.SupervisionDraw{Title: strings.TrimSpace(in.Title), JurisdictionCode: j, Seed: int64(seed), PerSession: in.PerSession,
+		SessionsJSON: string(sj), SupervisorsJSON: string(pj), AssignmentsJSON: string(aj), CreatedBy: a.User.ID, CreatedAt: s.now().UTC()}
+	if err := s.db.CreateDraw(ctx, &d); err != nil {
+		return Draw{}, err
+	}
+	_ = s.Audit(ctx, a, models.AuditEntry{Action: "supervision.draw", ObjectType: "supervision_draw", ObjectID: d.ID, JurisdictionCode: j,
+		AfterState: string(aj)})
+	return Draw{SupervisionDraw: d, Assignments: as}, nil
+}
+
+// ReadDraw returns a draw to the officials who manage supervision in its jurisdiction and to
+// the supervisors drawn in it; a refusal is audited.
+func (s *Service) ReadDraw(ctx context.Context, a *Actor, id string) (Draw, error) {
+	if a == nil {
+		return Draw{}, ErrUnauthenticated
+	}
+	d, err := s.db.DrawByID(ctx, id)
+	if err != nil {
+		return Draw{}, err
+	}
+	as, err := d.Assignments()
+	if err != nil {
+		return Draw{}, err
+	}
+	drawn := false
+	for _, x := range as {
+		drawn = drawn || slices.Contains(x.Supervisors, a.User.ID)
+	}
+	if !drawn && !s.enf.Allowed(a.User.ID, d.JurisdictionCode, "supervision", "manage") {
+		return Draw{}, s.Forbid(ctx, a, "supervision", "read", d.JurisdictionCode)
+	}
+	return Draw{SupervisionDraw: d, Assignments: as}, nil
+}
+
+// VerifyDraw re-runs a draw the actor may read from its recorded seed and candidate lists and
+// reports whether it comes out the same.
+func (s *Service) VerifyDraw(ctx context.Context, a *Actor, id string) (match bool, seed int64, err error) {
+	d, err := s.ReadDraw(ctx, a, id)
+	if err != nil {
+		return false, 0, err
+	}
+	again, err := d.Rerun()
+	if err != nil {
+		return false, 0, err
+	}
+	return reflect.DeepEqual(d.Assignments, again), d.Seed, nil
+}
+
+// ReportInput is a drawn supervisor's report on a drawn sitting.
+type ReportInput struct {
+	DrawID    string `json:"-"`
+	SessionID string `json:"session_id"`
+	Rating    string `json:"rating"`
+	Findings  string `json:"findings"`
+}
+
+// FileSupervisionReport files a drawn supervisor's report on a sitting drawn for them, with
+// its audit row.
+func (s *Service) FileSupervisionReport(ctx context.Context, a *Actor, in ReportInput) (models.SupervisionReport, error) {
+	d, err := s.ReadDraw(ctx, a, in.DrawID)
+	if err != nil {
+		return models.SupervisionReport{}, err
+	}
+	assigned := false
+	for _, x := range d.Assignments {
+		assigned = assigned || (x.SessionID == in.SessionID && slices.Contains(x.Supervisors, a.User.ID))
+	}
+	if !assigned || !s.enf.RoleAllows(a.User.Role, "supervision", "report") {
+		return models.SupervisionReport{}, s.Forbid(ctx, a, "supervision", "report", d.JurisdictionCode)
+	}
+	var errs validate.Errors
+	switch in.Rating {
+	case "good", "acceptable", "rectify", "serious":
+	default:
+		errs.Add("rating", "invalid", "督导评价应为 good（良好）、acceptable（合格）、rectify（需整改）或 serious（严重问题）。")
+	}
+	if n := len([]rune(strings.TrimSpace(in.Findings))); n < 5 || n > 5000 {
+		errs.Add("findings", "length", "督导发现应为 5 至 5000 字。")
+	}
+	if len(errs) > 0 {
+		return models.SupervisionReport{}, Invalid(errs)
+	}
+	r := models.SupervisionReport{DrawID: d.ID, SessionID: in.SessionID, SupervisorID: a.User.ID, Rating: in.Rating,
+		Findings: strings.TrimSpace(in.Findings), CreatedAt: s.now().UTC()}
+	if err := s.db.AddSupervisionReport(ctx, &r); err != nil {
+		if errors.Is(err, models.ErrConflict) {
+			return models.SupervisionReport{}, NewError(http.StatusConflict, "report_exists", "您已提交过该场次的督导报告。")
+		}
+		return models.SupervisionReport{}, err
+	}
+	_ = s.Audit(ctx, a, models.AuditEntry{Action: "supervision.report", ObjectType: "supervision_draw", ObjectID: d.ID,
+		AfterState: in.SessionID + " " + in.Rating, JurisdictionCode: d.JurisdictionCode})
+	return r, nil
+}

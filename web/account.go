@@ -1,0 +1,74 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"skillcert/api"
+	"skillcert/models"
+	"skillcert/service"
+)
+
+// safeNext keeps post-login redirects on this site.
+func safeNext(next string) string {
+	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+		return "/"
+	}
+	return next
+}
+
+func (p *Pages) loginPage(c *gin.Context) error {
+	if api.ActorFrom(c) != nil {
+		c.Redirect(http.StatusSeeOther, safeNext(c.Query("next")))
+		return nil
+	}
+	p.render(c, "login", pageData{Title: "登录", Next: safeNext(c.Query("next"))})
+	return nil
+}
+
+func (p *Pages) loginSubmit(c *gin.Context) error {
+	username, next := c.PostForm("username"), safeNext(c.PostForm("next"))
+	_, err := p.api.Login(c, username, c.PostForm("password"))
+	if err != nil {
+		var e *service.Error
+		if !errors.As(err, &e) || e.Status >= 500 {
+			return err
+		}
+		c.Status(e.Status)
+		if e.RetryAfter > 0 {
+			c.Header("Retry-After", strconv.Itoa(e.RetryAfter))
+		}
+		// Keep what the user typed (except the password) so they need not type it again.
+		p.render(c, "login", pageData{Title: "登录", Error: e.Message, Username: username, Next: next})
+		return nil
+	}
+	c.Redirect(http.StatusSeeOther, next)
+	return nil
+}
+
+func (p *Pages) logoutSubmit(c *gin.Context) error {
+	if err := p.api.Logout(c); err != nil {
+		return err
+	}
+	c.Redirect(http.StatusSeeOther, "/login")
+	return nil
+}
+
+// roleLinks are the entry points each role's home page offers.
+var roleLinks = map[string][]link{
+	models.RoleSysadmin: {{"/api/v1/users", "用户列表（JSON）"}, {"/api/v1/jurisdictions", "行政区划（JSON）"}},
+}
+
+func (p *Pages) homePage(c *gin.Context) error {
+	a := api.ActorFrom(c)
+	d := pageData{Title: "工作台", Links: roleLinks[a.User.Role]}
+	if a.User.LastLoginAt != nil {
+		d.LastLogin = a.User.LastLoginAt.In(p.svc.Location()).Format("2006-01-02 15:04")
+	}
+	p.render(c, "home", d)
+	return nil
+}

@@ -1,0 +1,243 @@
+package web
+
+import (
+	"fmt"
+	"net/http"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"skillcert/api"
+	"skillcert/models"
+	"skillcert/models/validate"
+	"skillcert/service"
+)
+
+const auditPageSize = 50
+
+// auditView is p_audit.html's data.
+type auditView struct {
+	pageView
+	Filters  []formField
+	Filtered bool
+	Rows     []auditRow
+	pager
+	CanVerify bool
+}
+
+type auditRow struct {
+	Seq                                    int64
+	At, Actor, Role, Action, ActionCode    string
+	Target, Outcome, OutcomeClass, Details string
+	Reason, Jurisdiction                   string
+}
+
+// actionNames are the Chinese names of the audited actions the log shows most.
+var actionNames = map[string]string{
+	"login": "登录", "logout": "退出登录", "token.create": "创建接口令牌", "token.revoke": "撤销接口令牌",
+	"user.create": "新建用户", "user.disable": "停用用户", "user.enable": "启用用户", "user.password_reset": "重置密码",
+	"user.grant": "调整角色", "user.manage": "管理用户", "user.read": "查看用户", "audit.verify": "校验哈希链",
+	"audit.read": "查看审计日志", "jurisdiction.precheck": "设置旗县初审", "jurisdiction.read": "查看行政区划",
+	"jurisdiction.create": "新增旗县（市、区）", "jurisdiction.update": "修改旗县（市、区）", "jurisdiction.manage": "管理行政区划",
+	"task.claim": "认领待办", "task.unclaim": "释放待办", "task.reassign": "改派待办", "task.decide": "办理待办",
+	"task.escalate": "逾期上报", "finding.remind": "督办提醒", "application.create": "创建申报表",
+	"application.save_draft": "保存草稿", "application.submit": "提交申报", "attachment.upload": "上传附件",
+	"attachment.download": "下载附件", "personal_data.read": "查看个人信息", "case.start": "案件开始",
+	"case.suspend": "暂停试点", "case.resume": "恢复试点", "case.remove": "移出试点", "campaign.start": "启动年度计划",
+	"campaign.move_collection": "调整汇总截止时间", "campaign.move_publication": "调整目录公布时间",
+	"complaint.file": "投诉举报", "certificate.revoke": "吊销证书", "summary.export": "导出汇总表",
+}
+
+// actionName is the Chinese name of an action; decisions ("task.decide:league_review") are
+// named by their task kind.
+func actionName(action string) string {
+	if n, ok := actionNames[action]; ok {
+		return n
+	}
+	if kind, ok := strings.CutPrefix(action, "task.decide:"); ok {
+		return "办理：" + service.KindTitle(kind)
+	}
+	return ""
+}
+
+// actionOptions are the known actions as select choices by code, plus the selected one when
+// it is not among them (a link may name any action).
+func actionOptions(selected string) []choice {
+	codes := make([]string, 0, len(actionNames))
+	for code := range actionNames {
+		codes = append(codes, code)
+	}
+	sort.Strings(codes)
+	out := []choice{{Value: "", Label: "全部操作", Selected: selected == ""}}
+	if selected != "" && actionNames[selected] == "" {
+		out = append(out, choice{Value: selected, Label: selected, Selected: true})
+	}
+	for _, code := range codes {
+		out = append(out, choice{Value: code, Label: actionNames[code] + "（" + code + "）", Selected: code == selected})
+	}
+	return out
+}
+
+// auditOutcomes are the Chinese names of audit outcomes with their badge classes.
+var auditOutcomes = map[string]marker{
+	models.OutcomeOK:       {"badge ok", "成功"},
+	models.OutcomeDenied:   {"badge overdue", "无权拒绝"},
+	models.OutcomeRejected: {"badge soon", "未通过"},
+}
+
+// objectNames are the Chinese names of audited object types.
+var objectNames = map[string]string{
+	"user": "用户", "api_token": "接口令牌", "task": "待办", "case": "案件", "application": "申报表", "attachment": "附件",
+	"jurisdiction": "行政区划", "audit_log": "审计日志", "campaign": "年度计划", "complaint": "投诉", "certificate": "证书",
+	"session": "考核场次", "candidate": "考生", "occupation": "职业（工种）", "finding": "巡检问题",
+}
+
+// idNumberRe and mobileRe find ID and mobile numbers that a typed reason may carry; the audit
+// page shows them masked (audit rows are meant to hold none, this is the second line).
+var (
+	idNumberRe = regexp.MustCompile(`\b\d{17}[\dXx]\b`)
+	mobileRe   = regexp.MustCompile(`\b1[3-9]\d{9}\b`)
+)
+
+func maskPersonal(s string) string {
+	s = idNumberRe.ReplaceAllStringFunc(s, validate.MaskIDNumber)
+	return mobileRe.ReplaceAllStringFunc(s, func(m string) string { return m[:3] + "****" + m[7:] })
+}
+
+// auditPage lists the audit log in the caller's scope, newest first, with filters and paging.
+func (p *Pages) auditPage(c *gin.Context) error {
+	ctx := c.Request.Context()
+	a := api.ActorFrom(c)
+	q := c.Request.URL.Query()
+	v := &auditView{pageView: pageView{pageData: pageData{Title: "审计日志"}}}
+	v.CanVerify = p.enf.Allowed(a.User.ID, a.Domain, "audit", "verify")
+	errs := newFieldBag()
+	query := service.AuditQuery{Limit: auditPageSize}
+	action, actor := strings.TrimSpace(q.Get("action")), strings.TrimSpace(q.Get("actor"))
+	query.Action, query.Actor = action, actor
+	outcome := q.Get("outcome")
+	if _, ok := auditOutcomes[outcome]; ok {
+		query.Outcome = outcome
+	} else {
+		outcome = ""
+	}
+	var from, to time.Time
+	for _, d := range []struct {
+		name string
+		at   *time.Time
+		day  *string
+	}{{"from", &from, &query.From}, {"to", &to, &query.To}} {
+		val := strings.TrimSpace(q.Get(d.name))
+		if val == "" {
+			continue
+		}
+		t, err := time.ParseInLocation("2006-01-02", val, p.svc.Location())
+		if err != nil {
+			errs.add(d.name, "请输入日期，如 2027-05-20。")
+			continue
+		}
+		*d.at, *d.day = t, val
+	}
+	if !from.IsZero() && !to.IsZero() && to.Before(from) {
+		errs.add("to", "截止日期不能早于起始日期。")
+		query.To = ""
+	}
+	v.Filtered = action != "" || actor != "" || outcome != "" || q.Get("from") != "" || q.Get("to") != ""
+	v.Page, _ = strconv.Atoi(q.Get("page"))
+	v.Page = max(v.Page, 1)
+	query.Offset = (v.Page - 1) * auditPageSize
+
+	v.Filters = []formField{
+		{Name: "action", ID: "f-action", Label: "操作", Kind: "select", Options: actionOptions(action)},
+		{Name: "actor", ID: "f-actor", Label: "操作人用户名", Kind: "text", Value: actor, Autocomplete: "off"},
+		{Name: "outcome", ID: "f-outcome", Label: "结果", Kind: "select", Options: choices(outcome, "", "全部",
+			models.OutcomeOK, "成功", models.OutcomeDenied, "无权拒绝", models.OutcomeRejected, "未通过")},
+		{Name: "from", ID: "f-from", Label: "起始日期", Kind: "date", Value: q.Get("from"), Errors: errs.take("from")},
+		{Name: "to", ID: "f-to", Label: "截止日期（含当日）", Kind: "date", Value: q.Get("to"), Errors: errs.take("to")},
+	}
+	list, err := p.svc.ListAudit(ctx, a, query)
+	if err != nil {
+		return err
+	}
+	var userIDs []string
+	for _, e := range list.Items {
+		if e.ObjectType == "user" && e.ObjectID != "" {
+			userIDs = append(userIDs, e.ObjectID)
+		}
+	}
+	usernames, err := p.db.UsernamesByID(ctx, userIDs)
+	if err != nil {
+		return err
+	}
+	names := p.names(c)
+	for _, e := range list.Items {
+		row := auditRow{Seq: e.Seq, At: p.when(e.At), Actor: e.ActorName, Role: models.RoleNames[e.Role], ActionCode: e.Action,
+			Action: actionName(e.Action), Jurisdiction: names[e.JurisdictionCode], Reason: maskPersonal(e.Reason)}
+		if row.Actor == "" {
+			row.Actor = "（未登录）"
+		}
+		o, ok := auditOutcomes[e.Outcome]
+		if !ok {
+			o = marker{"badge", e.Outcome}
+		}
+		row.OutcomeClass, row.Outcome = o.Class, o.Text
+		target := e.ObjectID
+		if n := usernames[e.ObjectID]; e.ObjectType == "user" && n != "" {
+			target = n
+		} else if n := names[e.ObjectID]; e.ObjectType == "jurisdiction" && n != "" {
+			target = n
+		}
+		if typ := objectNames[e.ObjectType]; typ != "" {
+			target = strings.TrimSpace(typ + " " + target)
+		} else if e.ObjectType != "" {
+			target = strings.TrimSpace(e.ObjectType + " " + target)
+		}
+		row.Target = maskPersonal(target)
+		switch {
+		case e.BeforeState != "" && e.AfterState != "":
+			row.Details = e.BeforeState + " → " + e.AfterState
+		default:
+			row.Details = e.BeforeState + e.AfterState
+		}
+		row.Details = maskPersonal(row.Details)
+		v.Rows = append(v.Rows, row)
+	}
+	v.setTotal("/admin/audit", q, list.Total, auditPageSize)
+	if rest := errs.rest(); len(rest) > 0 {
+		v.Alert = strings.Join(rest, " ")
+	}
+	return p.show(c, http.StatusOK, "p_audit", v)
+}
+
+// chainProblems are the Chinese explanations of the chain verifier's findings.
+var chainProblems = []struct{ prefix, text string }{
+	{"row content", "记录内容与其哈希值不符（记录被改动）"},
+	{"previous-hash", "前一条记录的哈希与本条记录中的不一致（记录被删除、插入或调换）"},
+	{"row ", "该条记录缺失（记录被删除）"},
+}
+
+// verifyAuditSubmit runs the chain verification and reports it on the audit page.
+func (p *Pages) verifyAuditSubmit(c *gin.Context) error {
+	rep, err := p.svc.VerifyAudit(c.Request.Context(), api.ActorFrom(c))
+	if err != nil {
+		return p.backWithError(c, "/admin/audit", service.ToError(err))
+	}
+	if rep.OK {
+		p.flash(c, flashOK, fmt.Sprintf("哈希链校验通过：已校验 %d 条记录，未发现篡改。", rep.Rows))
+		return seeOther(c, "/admin/audit")
+	}
+	why := rep.Problem
+	for _, cp := range chainProblems {
+		if strings.HasPrefix(rep.Problem, cp.prefix) {
+			why = cp.text
+			break
+		}
+	}
+	p.flash(c, flashError, fmt.Sprintf("哈希链校验未通过：序号为 %d 的记录有问题——%s。此前 %d 条记录完好；请立即报告安全负责人。",
+		rep.BrokenAt, why, max(rep.Rows-1, 0)))
+	return seeOther(c, "/admin/audit")
+}

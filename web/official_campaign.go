@@ -1,0 +1,129 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"skillcert/api"
+	"skillcert/models"
+	"skillcert/service"
+)
+
+// campaignView is p_campaign.html's data.
+type campaignView struct {
+	pageView
+	None                                  bool
+	ID, Year, Status                      string
+	Collection, Publication               string
+	Batch1, Batch2                        string
+	Leagues                               []leagueLine
+	CanManage                             bool
+	Which, Date, Reason                   formField
+	FormErrors                            []string
+	Submitted, Overdue, Collecting, Total int
+}
+
+type leagueLine struct{ Name, Status, StatusClass, SubmittedAt, Contact string }
+
+// campaignPage shows the current campaign's calendar and each league's collection; region
+// officials also get the form that moves a deadline.
+func (p *Pages) campaignPage(c *gin.Context) error {
+	v, err := p.campaignView(c, nil)
+	if err != nil {
+		return err
+	}
+	return p.show(c, http.StatusOK, "p_campaign", v)
+}
+
+func (p *Pages) campaignView(c *gin.Context, errs *fieldBag) (*campaignView, error) {
+	ctx := c.Request.Context()
+	a := api.ActorFrom(c)
+	v := &campaignView{pageView: pageView{pageData: pageData{Title: "年度日程"}}}
+	cp, err := p.db.LatestCampaign(ctx)
+	if err != nil {
+		if errors.Is(err, models.ErrNotFound) {
+			v.None = true
+			return v, nil
+		}
+		return nil, err
+	}
+	v.ID, v.Year, v.Status = cp.ID, strconv.Itoa(cp.Year), campaignStatusNames[cp.Status]
+	if v.Status == "" {
+		v.Status = cp.Status
+	}
+	v.Collection, v.Publication = p.when(cp.CollectionDeadline), p.when(cp.PublicationTarget)
+	v.Batch1, v.Batch2 = p.whenPtr(cp.Batch1PublishedAt), p.whenPtr(cp.Batch2PublishedAt)
+	ls, err := p.db.LeagueCollections(ctx, cp.ID)
+	if err != nil {
+		return nil, err
+	}
+	names := p.names(c)
+	for _, l := range ls {
+		line := leagueLine{Name: names[l.JurisdictionCode], Status: collectionStatusNames[l.Status], StatusClass: "status-" + l.Status,
+			SubmittedAt: p.whenPtr(l.SubmittedAt)}
+		if l.ContactName != "" {
+			line.Contact = l.ContactName + " " + l.ContactPhone
+		}
+		switch l.Status {
+		case "submitted":
+			v.Submitted++
+		case "overdue":
+			v.Overdue++
+		default:
+			v.Collecting++
+		}
+		v.Leagues = append(v.Leagues, line)
+	}
+	v.Total = len(ls)
+	v.CanManage = p.enf.Allowed(a.User.ID, a.Domain, "campaign", "manage")
+	if v.CanManage {
+		v.Which = formField{Name: "which", ID: "f-which", Label: "调整的时间节点", Kind: "select",
+			Options: choices(c.PostForm("which"), "collection", "汇总截止时间（盟市报送汇总表）", "publication", "目录公布时间"), Errors: errs.take("which")}
+		v.Date = formField{Name: "date", ID: "f-date", Label: "新的日期", Kind: "date", Value: c.PostForm("date"), Required: true,
+			Hint: "截止到该日 23:59（北京时间）。", Errors: errs.take("date", "at")}
+		v.Reason = formField{Name: "reason", ID: "f-reason", Label: "调整理由", Kind: "textarea", Rows: 3, Value: c.PostForm("reason"),
+			Required: true, Wide: true, Errors: errs.take("reason")}
+		v.FormErrors = errs.rest()
+	}
+	return v, nil
+}
+
+// moveDeadline moves a campaign deadline (the use case checks the role, the workflow validates
+// and audits).
+func (p *Pages) moveDeadline(c *gin.Context) error {
+	in := service.MoveDeadlineInput{CampaignID: c.PostForm("campaign_id"), Which: c.PostForm("which"), Date: strings.TrimSpace(c.PostForm("date")),
+		Reason: strings.TrimSpace(c.PostForm("reason"))}
+	cal, err := p.svc.MoveCampaignDeadline(c.Request.Context(), api.ActorFrom(c), in)
+	if err == nil {
+		what, at := "汇总截止时间", cal.CollectionDeadline
+		if in.Which == "publication" {
+			what, at = "目录公布时间", cal.PublicationTarget
+		}
+		p.flash(c, flashOK, "已将"+what+"调整为 "+p.when(at)+"。")
+		return seeOther(c, "/campaign")
+	}
+	e := service.UserError(service.ToError(err))
+	if e == nil {
+		return err
+	}
+	errs := newFieldBag()
+	switch {
+	case len(e.Fields) > 0:
+		errs.addAll(e.Fields)
+	case strings.Contains(e.Message, "理由"):
+		errs.add("reason", e.Message)
+	case strings.Contains(e.Message, "日期") || strings.Contains(e.Message, "时间"):
+		errs.add("date", e.Message)
+	default:
+		errs.add("", e.Message)
+	}
+	v, verr := p.campaignView(c, errs)
+	if verr != nil {
+		return verr
+	}
+	return p.show(c, e.Status, "p_campaign", v)
+}

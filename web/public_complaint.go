@@ -1,0 +1,91 @@
+package web
+
+import (
+	"net/http"
+	"sort"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"skillcert/api"
+	"skillcert/models/validate"
+	"skillcert/service"
+)
+
+// complaintView is p_complaint.html's data.
+type complaintView struct {
+	pageView
+	Done                                              bool
+	ReceiptID, ReceiptMessage                         string
+	Enterprise, Anonymous, Complainant, Contact, Text formField
+	ErrorSummary                                      []errorLink
+	NoEnterprises                                     bool
+}
+
+func (p *Pages) complaintPage(c *gin.Context) error {
+	v, err := p.complaintView(c, service.ComplaintBody{EnterpriseID: c.Query("enterprise")}, nil)
+	if err != nil {
+		return err
+	}
+	return p.show(c, http.StatusOK, "p_complaint", v)
+}
+
+func (p *Pages) complaintView(c *gin.Context, b service.ComplaintBody, fields validate.Errors) (*complaintView, error) {
+	v := &complaintView{pageView: pageView{pageData: pageData{Title: "投诉举报"}}}
+	entries, err := p.db.Directory(c.Request.Context(), "", 0, true)
+	if err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{}
+	opts := []choice{{Value: "", Label: "请选择被投诉的试点企业", Selected: b.EnterpriseID == ""}}
+	for _, d := range entries {
+		if !seen[d.EnterpriseID] {
+			seen[d.EnterpriseID] = true
+			opts = append(opts, choice{Value: d.EnterpriseID, Label: d.EnterpriseName, Selected: d.EnterpriseID == b.EnterpriseID})
+		}
+	}
+	sort.SliceStable(opts[1:], func(i, j int) bool { return opts[1+i].Label < opts[1+j].Label })
+	v.NoEnterprises = len(opts) == 1
+	errs := newFieldBag()
+	errs.addAll(fields)
+	v.Enterprise = formField{Name: "enterprise_id", ID: "f-enterprise_id", Label: "被投诉企业", Kind: "select", Options: opts, Required: true,
+		Errors: errs.take("enterprise_id")}
+	v.Anonymous = formField{Name: "anonymous", ID: "f-anonymous", Label: "匿名投诉（不留姓名和联系方式）", Kind: "checkbox", Value: "on",
+		Checked: b.Anonymous}
+	v.Complainant = formField{Name: "complainant", ID: "f-complainant", Label: "投诉人姓名", Kind: "text", Value: b.Complainant,
+		Autocomplete: "name", Hint: "实名投诉请填写；匿名投诉可不填。", Errors: errs.take("complainant")}
+	v.Contact = formField{Name: "contact", ID: "f-contact", Label: "联系方式", Kind: "text", Value: b.Contact, Autocomplete: "tel",
+		Hint: "电话或电子邮箱，便于核查人员联系您。", Errors: errs.take("contact")}
+	v.Text = formField{Name: "content", ID: "f-content", Label: "投诉内容", Kind: "textarea", Rows: 8, Value: b.Content, Required: true, Wide: true,
+		Hint: "请写明时间、地点、涉及的职业（工种）和事实依据，10 至 5000 字。", Errors: errs.take("content")}
+	known := map[string]bool{"f-enterprise_id": true, "f-complainant": true, "f-contact": true, "f-content": true}
+	v.ErrorSummary = summaryLinks(fields, known)
+	if rest := errs.rest(); len(rest) > 0 {
+		v.Alert = strings.Join(rest, " ")
+	}
+	return v, nil
+}
+
+// complaintSubmit files a complaint (anonymous allowed) and shows the receipt.
+func (p *Pages) complaintSubmit(c *gin.Context) error {
+	b := service.ComplaintBody{EnterpriseID: c.PostForm("enterprise_id"), Anonymous: c.PostForm("anonymous") != "",
+		Complainant: strings.TrimSpace(c.PostForm("complainant")), Contact: strings.TrimSpace(c.PostForm("contact")), Content: c.PostForm("content")}
+	out, err := p.svc.FileComplaint(c.Request.Context(), api.ActorFrom(c), b)
+	if err != nil {
+		e := service.UserError(service.ToError(err))
+		if e == nil {
+			return err
+		}
+		fields := e.Fields
+		if len(fields) == 0 {
+			fields = validate.Errors{{Message: e.Message}}
+		}
+		v, verr := p.complaintView(c, b, fields)
+		if verr != nil {
+			return verr
+		}
+		return p.show(c, http.StatusUnprocessableEntity, "p_complaint", v)
+	}
+	v := &complaintView{pageView: pageView{pageData: pageData{Title: "投诉举报"}}, Done: true, ReceiptID: out.ID, ReceiptMessage: out.Message}
+	return p.show(c, http.StatusOK, "p_complaint", v)
+}

@@ -1,0 +1,82 @@
+package web
+
+import (
+	"io/fs"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"skillcert/api"
+)
+
+// Routes registers the server-rendered pages of the officials', enterprises' and public
+// journeys (api.Pages).
+func (p *Pages) Routes(r *gin.Engine) {
+	p.engine = r
+	login := p.api.RequirePageLogin
+
+	// Logging in and out, and the home page.
+	r.GET("/login", p.api.Page(p.loginPage))
+	r.POST("/login", p.api.CSRF, p.api.Page(p.loginSubmit))
+	r.POST("/logout", p.api.CSRF, p.api.Page(p.logoutSubmit))
+	r.GET("/", login, p.api.Page(p.homePage))
+
+	// Officials: inbox, task, decisions.
+	r.GET("/inbox", login, p.api.Authorize("task", "read", api.OwnScope), p.api.Page(p.inbox))
+	r.POST("/inbox/bulk", login, p.api.CSRF, p.api.Page(p.bulkDecide))
+	r.GET("/tasks/:id", login, p.api.Page(p.taskPage))
+	r.POST("/tasks/:id/decide", login, p.api.LimitUpload, p.readMultipart, p.api.CSRF, p.api.Page(p.decide))
+	r.POST("/tasks/:id/claim", login, p.api.CSRF, p.api.Page(p.claim))
+	r.POST("/tasks/:id/unclaim", login, p.api.CSRF, p.api.Page(p.unclaim))
+
+	// Enterprises: the application form and the case's progress. The form posts multipart
+	// (evidence files travel with the typed fields, so nothing typed is lost by an upload).
+	r.GET("/application", login, p.api.Page(p.applicationPage))
+	form := func(m appMode) []gin.HandlerFunc {
+		return []gin.HandlerFunc{login, p.api.LimitUpload, p.readMultipart, p.api.CSRF, p.api.Page(p.applicationPost(m))}
+	}
+	r.POST("/application/draft", form(modeDraft)...)
+	r.POST("/application/upload", form(modeUpload)...)
+	r.POST("/application/submit", form(modeSubmit)...)
+	r.GET("/status", login, p.api.Page(p.statusPage))
+
+	// Leagues and the region.
+	r.GET("/summary", login, p.api.Page(p.summaryPage))
+	r.POST("/summary/submit", login, p.api.CSRF, p.api.Page(p.summarySubmit))
+	r.GET("/campaign", login, p.api.Authorize("campaign", "read", api.OwnScope), p.api.Page(p.campaignPage))
+	r.POST("/campaign/deadline", login, p.api.CSRF, p.api.Page(p.moveDeadline))
+	r.GET("/admin/stalled", login, p.api.Authorize("finding", "read", api.OwnScope), p.api.Page(p.stalledPage))
+	r.POST("/admin/stalled/remind", login, p.api.CSRF, p.api.Authorize("finding", "act", api.OwnScope), p.api.Page(p.remind))
+	r.POST("/admin/stalled/reassign", login, p.api.CSRF, p.api.Authorize("finding", "act", api.OwnScope), p.api.Page(p.reassign))
+	r.POST("/admin/stalled/return", login, p.api.CSRF, p.api.Authorize("finding", "act", api.OwnScope), p.api.Page(p.returnCase))
+	r.GET("/admin/cases", login, p.api.Authorize("case", "read", api.OwnScope), p.api.Page(p.casesPage))
+
+	// The public.
+	r.GET("/directory", p.api.Page(p.directoryPage))
+	r.GET("/supervision", p.api.Page(p.supervisionPage))
+	r.GET("/complaint", p.api.Page(p.complaintPage))
+	r.POST("/complaint", p.api.CSRF, p.api.Page(p.complaintSubmit))
+	r.GET("/register", p.api.Page(p.registerPage))
+	r.POST("/register", p.api.CSRF, p.api.Page(p.registerSubmit))
+
+	// Certificates: the public query and e-certificate, the logged-in view and revocation.
+	throttle := p.api.PublicThrottle
+	r.GET("/query", p.api.Page(p.certQueryPage))
+	r.POST("/query", p.api.CSRF, throttle, p.api.Page(p.certQuerySubmit))
+	r.GET("/c/:token", throttle, p.api.Page(p.publicCertificatePage))
+	r.GET("/certificates/:id", login, p.api.Authorize("certificate", "read", p.api.CertificateScope), p.api.Page(p.certificatePage))
+	r.POST("/certificates/:id/revoke", login, p.api.CSRF, p.api.Authorize("certificate", "revoke", p.api.CertificateScope), p.api.Page(p.certificateRevokeSubmit))
+	// The application form laid out like 附件1, for the browser's print.
+	r.GET("/applications/:id/print", login, p.api.Page(p.applicationPrintPage))
+
+	// Enterprises' sittings, candidates, scores and certificates (enterprise_sittings.go).
+	p.assessmentRoutes(r, login)
+	// Administrators: users, jurisdictions, the audit log (admin.go).
+	p.adminRoutes(r, login)
+}
+
+// Static serves the style sheet and the scripts; they need no caller.
+func (p *Pages) Static(r *gin.Engine) {
+	static, _ := fs.Sub(Static, "static")
+	r.StaticFS("/static", http.FS(static))
+}
