@@ -9,6 +9,7 @@ import (
 
 	"go.temporal.io/sdk/client"
 
+	"skillcert/domain"
 	"skillcert/models"
 	"skillcert/models/validate"
 	"skillcert/policies"
@@ -134,6 +135,9 @@ func (s *Service) RegisterCandidate(ctx context.Context, a *Actor, in CandidateI
 	if ss.Status != models.SessionOpen {
 		return models.SessionCandidate{}, NewError(http.StatusConflict, "session_closed", "该场次已报送结果，不能再登记考生。")
 	}
+	if err := s.pilotInForce(ctx, ss); err != nil {
+		return models.SessionCandidate{}, err
+	}
 	var errs validate.Errors
 	if strings.TrimSpace(in.Name) == "" {
 		errs.Add("name", "required", "请填写考生姓名。")
@@ -189,9 +193,6 @@ type ScoresInput struct {
 	ScoresBody
 }
 
-// PassMark is the pass mark of every part (domain §7).
-const PassMark = 60
-
 // RecordScores records scores out of 100 for theory, skill and, for levels 2 and 1, the
 // comprehensive review; the candidate passes only if every required part reaches 60. The
 // scores and their audit row are stored together.
@@ -207,30 +208,13 @@ func (s *Service) RecordScores(ctx context.Context, a *Actor, in ScoresInput) (m
 	if !(ss.Status == models.SessionOpen || (ss.Status == models.SessionCorrecting && cand.AuditStatus == "rejected")) {
 		return models.SessionCandidate{}, NewError(http.StatusConflict, "scores_locked", "该场次结果已报送审核，只有被退回的考生可以更正成绩。")
 	}
-	var errs validate.Errors
-	check := func(field, name string, v *int, required bool) {
-		switch {
-		case v == nil && required:
-			errs.Add(field, "required", "请录入"+name+"成绩。")
-		case v != nil && (*v < 0 || *v > 100):
-			errs.Add(field, "out_of_range", name+"成绩应为 0 至 100 分。")
-		}
+	if err := s.pilotInForce(ctx, ss); err != nil {
+		return models.SessionCandidate{}, err
 	}
-	needReview := ss.Level <= 2
-	check("theory", "理论知识考试", in.Theory, true)
-	check("skill", "操作技能考核", in.Skill, true)
-	check("review", "综合评审", in.Review, needReview)
-	if !needReview && in.Review != nil {
-		errs.Add("review", "not_applicable", "三级及以下不设综合评审。")
-	}
+	// The pass rule: every required part at least domain.PassMark, the review for levels 2 and 1.
+	result, errs := domain.ScoreResult(ss.Level, domain.Scores{Theory: in.Theory, Skill: in.Skill, Review: in.Review})
 	if len(errs) > 0 {
 		return models.SessionCandidate{}, Invalid(errs)
-	}
-	result := "pass"
-	for _, v := range []*int{in.Theory, in.Skill, in.Review} {
-		if v != nil && *v < PassMark {
-			result = "fail"
-		}
 	}
 	var out models.SessionCandidate
 	err = s.audited(ctx, a, func(tx *models.DB) (models.AuditEntry, error) {
@@ -244,4 +228,17 @@ func (s *Service) RecordScores(ctx context.Context, a *Actor, in ScoresInput) (m
 		return models.SessionCandidate{}, err
 	}
 	return out, nil
+}
+
+// pilotInForce refuses sitting work for an enterprise whose pilot is not in force (suspended,
+// removed from the directory, closed): no candidate, no score, and so no certificate.
+func (s *Service) pilotInForce(ctx context.Context, ss models.AssessmentSession) error {
+	cs, err := s.db.CaseByID(ctx, ss.CaseID)
+	if err != nil {
+		return err
+	}
+	if !domain.InForce(cs.Stage) {
+		return NewError(http.StatusConflict, "pilot_not_in_force", "该企业的试点已暂停、已移出目录或已结束，不得登记考生或录入成绩。")
+	}
+	return nil
 }

@@ -22,6 +22,7 @@ import (
 var findingKindNames = map[string]string{
 	models.FindingOverdueTask: "待办逾期", models.FindingSilentCase: "长期无进展",
 	models.FindingRetryingActivity: "后台处理反复失败", models.FindingDrift: "数据不一致",
+	models.FindingNoNextStep: "无后续步骤",
 }
 
 // stalledView is p_stalled.html's data.
@@ -155,7 +156,7 @@ func (p *Pages) stalledView(c *gin.Context, ret *returnInput) (*stalledView, err
 		// The finding closed or the case moved on meanwhile: the message goes above the page.
 		v.Alert = strings.Join(ret.Errors, " ")
 	}
-	for _, k := range []string{models.FindingOverdueTask, models.FindingSilentCase, models.FindingRetryingActivity, models.FindingDrift} {
+	for _, k := range []string{models.FindingOverdueTask, models.FindingSilentCase, models.FindingNoNextStep, models.FindingRetryingActivity, models.FindingDrift} {
 		v.Counts = append(v.Counts, kindCount{Name: findingKindNames[k], Count: counts[k]})
 	}
 	batch := c.Query("batch")

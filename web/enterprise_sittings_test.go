@@ -473,3 +473,34 @@ func TestSittingTasksSubmitAuditAndCorrect(t *testing.T) {
 	require.Contains(t, body, "认定结果已审核通过并发证")
 	require.NotContains(t, body, "去办理")
 }
+
+// After the region suspended (or removed) a pilot, its open sitting still took candidates and
+// scores. A sitting of a pilot not in force takes neither: the page says why and nothing is stored.
+func TestSittingRefusesCandidatesAndScoresWhenThePilotIsNotInForce(t *testing.T) {
+	e := newSittingEnv(t, workflows.StageActive)
+	e.seedSitting("s1", models.SessionOpen, 4, panelOfThree)
+	c := e.login("dairy")
+	csrf := csrfOf(t, e.pageOK(c, "/sessions/s1", http.StatusOK))
+	resp, _ := e.postForm(c, "/sessions/s1/candidates", url.Values{"csrf_token": {csrf}, "name": {"考生甲"}, "id_number": {idStaff}, "employee": {"on"}})
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+	cands, err := e.db.Candidates(context.Background(), "s1")
+	require.NoError(t, err)
+	require.Len(t, cands, 1)
+
+	// The region suspends the pilot.
+	cs, err := e.db.CaseByID(context.Background(), dairyCase)
+	require.NoError(t, err)
+	cs.Stage = workflows.StageSuspended
+	e.apply(models.Transition{Case: &cs})
+
+	resp, body := e.postForm(c, "/sessions/s1/candidates", url.Values{"csrf_token": {csrf}, "name": {"考生乙"}, "id_number": {idOther}, "employee": {"on"}})
+	require.Equal(t, http.StatusConflict, resp.StatusCode)
+	require.Contains(t, body, "该企业的试点已暂停、已移出目录或已结束，不得登记考生或录入成绩。")
+	resp, body = e.postForm(c, "/sessions/s1/candidates/"+cands[0].ID+"/scores", url.Values{"csrf_token": {csrf}, "theory": {"80"}, "skill": {"80"}})
+	require.Equal(t, http.StatusConflict, resp.StatusCode)
+	require.Contains(t, body, "不得登记考生或录入成绩")
+	after, err := e.db.Candidates(context.Background(), "s1")
+	require.NoError(t, err)
+	require.Len(t, after, 1, "no candidate added")
+	require.Equal(t, "pending", after[0].Result, "no score stored")
+}

@@ -26,9 +26,9 @@ const maxBulk = 50
 // kindOrder and stageOrder list task kinds and case stages in the order of the process.
 var (
 	kindOrder = []string{workflows.KindPrecheck, workflows.KindLeagueReview, workflows.KindCorrection, workflows.KindSubmitSummary,
-		workflows.KindLeagueOverdue, workflows.KindExpertScore, workflows.KindRegionDecision, workflows.KindPublish,
+		workflows.KindSupplementarySummary, workflows.KindLeagueOverdue, workflows.KindExpertScore, workflows.KindRegionDecision, workflows.KindPublish,
 		workflows.KindWorkPlan, workflows.KindFileWorkPlan, workflows.KindSubmitResults, workflows.KindAuditResults,
-		workflows.KindCorrectResults, workflows.KindVerifyComplaint}
+		workflows.KindCorrectResults, workflows.KindVerifyComplaint, workflows.KindComplaintDecision}
 	stageOrder = workflows.Stages
 )
 

@@ -123,7 +123,7 @@ func (p *Pages) taskView(c *gin.Context, a *service.Actor, t models.Task, in *de
 		}
 	}
 	switch t.Kind {
-	case workflows.KindVerifyComplaint:
+	case workflows.KindVerifyComplaint, workflows.KindComplaintDecision:
 		v.Complaint = p.complaintOf(c, t)
 	case workflows.KindPublish:
 		list, _, err := p.db.Cases(ctx, models.CaseFilter{Jurisdictions: p.enf.Tree().Subtree(models.RegionCode), CampaignID: t.CampaignID,
