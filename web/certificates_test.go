@@ -135,13 +135,6 @@ func (e *certEnv) noClearIDs(ids ...string) {
 	}
 }
 
-func (e *certEnv) counts() (certs, audit int64) {
-	e.t.Helper()
-	require.NoError(e.t, e.db.Model(&models.Certificate{}).Where("status = ?", models.CertificateValid).Count(&certs).Error)
-	require.NoError(e.t, e.db.Model(&models.AuditEntry{}).Count(&audit).Error)
-	return certs, audit
-}
-
 func TestVerifyCertificateSignature(t *testing.T) {
 	dbtest.ForEach(t, func(t *testing.T, db *models.DB) {
 		e := newCertEnv(t, db)

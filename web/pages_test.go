@@ -225,9 +225,9 @@ func TestTaskPageFormAndValidation(t *testing.T) {
 
 	// A decision without an outcome, or with a reason row lacking its text, comes back with the
 	// errors beside the fields and what was typed kept.
-	csrf := csrfOf(t, body)
+	csrfOf(t, body) // the page carries a token
 	_, body = e.get(c, taskHref(review.ID))
-	csrf = csrfOf(t, body)
+	csrf := csrfOf(t, body)
 	resp, body := e.postForm(c, taskHref(review.ID)+"/decide", url.Values{"csrf_token": {csrf}, "comment": {"材料齐全但需核实"},
 		"reasons[0].field": {"contact.mobile"}, "reasons[0].message": {""}, "request_key": {"k1"}})
 	require.Equal(t, http.StatusUnprocessableEntity, resp.StatusCode)
