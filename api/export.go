@@ -9,7 +9,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"skillcert/activities/exports"
+	"skillcert/exports"
 	"skillcert/service"
 )
 

@@ -12,7 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"github.com/xuri/excelize/v2"
 
-	"skillcert/activities/exports"
+	"skillcert/exports"
 	"skillcert/models"
 	"skillcert/models/dbtest"
 	"skillcert/models/validate"

@@ -7,7 +7,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"skillcert/activities/exports"
+	"skillcert/exports"
 	"skillcert/models"
 	"skillcert/service"
 )

@@ -15,10 +15,10 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"skillcert/activities/storage"
 	"skillcert/models"
 	"skillcert/models/validate"
 	"skillcert/policies"
+	"skillcert/storage"
 )
 
 // Upload limits.

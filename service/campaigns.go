@@ -10,7 +10,7 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 
-	"skillcert/activities/exports"
+	"skillcert/exports"
 	"skillcert/models"
 	"skillcert/models/validate"
 	"skillcert/workflows"

@@ -6,7 +6,7 @@ import (
 	"net/http"
 	"strconv"
 
-	"skillcert/activities/exports"
+	"skillcert/exports"
 	"skillcert/models"
 	"skillcert/policies"
 )

@@ -18,10 +18,10 @@ import (
 
 	"go.temporal.io/sdk/client"
 
-	"skillcert/activities/storage"
 	"skillcert/models"
 	"skillcert/models/pii"
 	"skillcert/policies"
+	"skillcert/storage"
 	"skillcert/workflows"
 )
 

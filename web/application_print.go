@@ -6,8 +6,8 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"skillcert/activities/exports"
 	"skillcert/api"
+	"skillcert/exports"
 )
 
 // printPageData is what application_print.html receives: the common page fields and the form.
