@@ -1,7 +1,6 @@
 package api
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"skillcert/internal/webtest"
 	"skillcert/models"
 	"skillcert/models/dbtest"
 	"skillcert/service"
@@ -38,30 +38,16 @@ func (e *testEnv) sessionStatus(c *http.Client) int {
 	return resp.StatusCode
 }
 
-func (e *testEnv) userID(username string) string {
-	e.t.Helper()
-	u, err := e.db.UserByUsername(context.Background(), username)
-	require.NoError(e.t, err)
-	return u.ID
-}
+func (e *testEnv) userID(username string) string { return webtest.UserID(e.t, e.db, username) }
 
 // auditRows returns the audit rows of an action, oldest first.
 func (e *testEnv) auditRows(action string) []models.AuditEntry {
-	e.t.Helper()
-	var rows []models.AuditEntry
-	require.NoError(e.t, e.db.Where("action = ?", action).Order("seq").Find(&rows).Error)
-	return rows
+	return webtest.AuditRows(e.t, e.db, action)
 }
 
 // requireNoSecretInAudit checks that no audit row carries the secret anywhere.
 func (e *testEnv) requireNoSecretInAudit(secret string) {
-	e.t.Helper()
-	var rows []models.AuditEntry
-	require.NoError(e.t, e.db.Find(&rows).Error)
-	for _, r := range rows {
-		b, _ := json.Marshal(r)
-		require.NotContains(e.t, string(b), secret, "audit row %d (%s) carries a password", r.Seq, r.Action)
-	}
+	webtest.RequireNoSecretInAudit(e.t, e.db, secret)
 }
 
 func errCode(t *testing.T, body map[string]any) string {

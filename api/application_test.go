@@ -10,13 +10,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"sort"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"skillcert/internal/fixtures"
 	"skillcert/models"
 	"skillcert/models/appcheck"
 	"skillcert/models/dbtest"
@@ -26,32 +26,17 @@ import (
 
 // Valid ID numbers used in the forms below (domain.md §5 and computed independently).
 const (
-	idStaff     = "150102199001011230"
-	idAssessor1 = "150203198512310045"
-	idAssessor2 = "11010519491231002X"
-	idSuper     = "15010220000229002X"
-	idOther     = "110101190001010014"
+	idStaff     = fixtures.IDStaff
+	idAssessor1 = fixtures.IDAssessor1
+	idAssessor2 = fixtures.IDAssessor2
+	idSuper     = fixtures.IDSuper
+	idOther     = fixtures.IDOther
 )
 
 var allTestIDs = []string{idStaff, idAssessor1, idAssessor2, idSuper, idOther, "340524198001010013"}
 
 // lockedBuffer collects log output written from the server's goroutines.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+type lockedBuffer = fixtures.LockedBuffer
 
 // appEnv is a test server whose lifecycle hand-over is recorded instead of starting a
 // Temporal workflow, with its logs captured.
@@ -134,55 +119,11 @@ type errorBody struct {
 
 // attachmentsOf stores one attachment per purpose for the enterprise, as an upload would.
 func (e *appEnv) attachmentsOf(username string) map[string]models.AttachmentRef {
-	e.t.Helper()
-	ctx := context.Background()
-	u, err := e.db.UserByUsername(ctx, username)
-	require.NoError(e.t, err)
-	ent, err := e.db.EnterpriseByID(ctx, u.Enterprise())
-	require.NoError(e.t, err)
-	purposes := []string{models.PurposeRules, models.PurposeSite, models.PurposeAgreement}
-	for i := 1; i <= 7; i++ {
-		purposes = append(purposes, models.ConditionPurpose(i))
-	}
-	refs := map[string]models.AttachmentRef{}
-	for _, p := range purposes {
-		a := &models.Attachment{EnterpriseID: ent.ID, JurisdictionCode: ent.JurisdictionCode, Purpose: p, Name: p + ".pdf",
-			ContentType: "application/pdf", Size: 42, SHA256: strings.Repeat("a", 64), StorageKey: models.NewID(), UploadedBy: u.ID}
-		require.NoError(e.t, e.db.CreateAttachment(ctx, a))
-		refs[p] = models.AttachmentRef{ID: a.ID, Name: a.Name, SHA256: a.SHA256}
-	}
-	return refs
+	return fixtures.Attachments(e.t, e.db, username)
 }
 
 // goodForm is a complete, correct application of 呼和浩特乳业示范有限公司 citing refs.
-func goodForm(refs map[string]models.AttachmentRef) appcheck.Form {
-	one := func(p string) []models.AttachmentRef { return []models.AttachmentRef{refs[p]} }
-	f := appcheck.Form{
-		Applicant: models.Applicant{Name: "呼和浩特乳业示范有限公司", Address: "呼和浩特市赛罕区金桥开发区示范路1号", CreditCode: "91150105MA0N00001B"},
-		Contact:   models.Contact{Name: "王敏", Post: "人力资源部部长", Landline: "(0471)6606214", Mobile: "13800138000", Email: "hr@example.com"},
-		Rules:     one(models.PurposeRules),
-		Occupations: []models.OccupationRow{
-			{Name: "乳品加工工", Code: "6-02-04-01", Fee: "300", Levels: validate.LevelRange{Low: validate.Level5, High: validate.Level3}},
-			{Name: "乳品评鉴师", Code: "6-02-04-02", Fee: "500", Levels: validate.LevelRange{Low: validate.Level3, High: validate.Level1}},
-		},
-		Strengths:  "设有技能人才评价中心，乳品加工技术全区领先。",
-		Site:       models.Site{Description: "实训基地2000平方米，理论考场3间。", Ownership: one(models.PurposeSite)},
-		Equipment:  []models.EquipmentRow{{Name: "巴氏杀菌机", Brand: "伊科", Model: "PS-2000", Quantity: 2, Ownership: "自有"}},
-		ExamSystem: "机考系统一套，考场全覆盖高清视频监控。",
-		Staff:      []appcheck.StaffRow{{Name: "李强", IDNumber: idStaff, Title: "评价中心主任", Education: "本科", Duties: "统筹评价工作", Employee: true}},
-		Assessors: []appcheck.ExpertRow{
-			{Name: "赵刚", IDNumber: idAssessor1, Employer: "本单位", Title: "高级技师", Education: "大专", Occupation: "乳品加工工", Employee: true},
-			{Name: "孙丽", IDNumber: idAssessor2, Employer: "内蒙古农业大学", Title: "教授", Education: "博士", Occupation: "乳品评鉴师",
-				Agreement: one(models.PurposeAgreement)},
-		},
-		Supervisors: []appcheck.ExpertRow{{Name: "周平", IDNumber: idSuper, Employer: "本单位", Title: "质量部经理", Education: "本科",
-			Occupation: "乳品加工工", Employee: true}},
-	}
-	for i := range f.Conditions {
-		f.Conditions[i] = models.Condition{Explanation: "符合，详见佐证材料。", Evidence: one(models.ConditionPurpose(i + 1))}
-	}
-	return f
-}
+func goodForm(refs map[string]models.AttachmentRef) appcheck.Form { return fixtures.GoodForm(refs) }
 
 // mine opens the enterprise user's application.
 func (e *appEnv) mine(token string) service.ApplicationView {

@@ -7,14 +7,13 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"io"
-	"mime/multipart"
 	"net/http"
-	"net/textproto"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
+	"skillcert/internal/webtest"
 	"skillcert/models"
 	"skillcert/models/dbtest"
 	"skillcert/service"
@@ -39,30 +38,7 @@ type upload struct {
 
 // multipartBody encodes u as a browser would: the file in "file", the fields beside it.
 func multipartBody(t *testing.T, u upload) (*bytes.Buffer, string) {
-	t.Helper()
-	var buf bytes.Buffer
-	mw := multipart.NewWriter(&buf)
-	if u.purpose != "" {
-		require.NoError(t, mw.WriteField("purpose", u.purpose))
-	}
-	if u.replaces != "" {
-		require.NoError(t, mw.WriteField("replaces", u.replaces))
-	}
-	var fw io.Writer
-	var err error
-	if u.disposition != "" {
-		h := textproto.MIMEHeader{}
-		h.Set("Content-Disposition", u.disposition)
-		h.Set("Content-Type", "application/octet-stream")
-		fw, err = mw.CreatePart(h)
-	} else {
-		fw, err = mw.CreateFormFile("file", u.name)
-	}
-	require.NoError(t, err)
-	_, err = fw.Write(u.content)
-	require.NoError(t, err)
-	require.NoError(t, mw.Close())
-	return &buf, mw.FormDataContentType()
+	return webtest.MultipartBody(t, webtest.Upload{Name: u.name, Disposition: u.disposition, Content: u.content, Purpose: u.purpose, Replaces: u.replaces})
 }
 
 // uploadAs sends u with a bearer token and decodes the JSON answer.

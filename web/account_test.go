@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"skillcert/api"
+	"skillcert/internal/webtest"
 	"skillcert/models"
 	"skillcert/models/dbtest"
 	"skillcert/service"
@@ -211,40 +212,13 @@ func TestCSRFRejection(t *testing.T) {
 	require.Equal(t, http.StatusForbidden, r4.StatusCode)
 }
 
-// apiClient logs in through the JSON API and returns a bearer token.
+// bearer logs user in through the JSON API and returns a bearer token.
 func (e *testEnv) bearer(user string) string {
-	e.t.Helper()
-	c := e.browser()
-	resp, err := c.Post(e.srv.URL+"/api/v1/auth/login", "application/json", strings.NewReader(`{"username":"`+user+`","password":"`+testPassword+`"}`))
-	require.NoError(e.t, err)
-	var me api.MeResponse
-	require.NoError(e.t, json.NewDecoder(resp.Body).Decode(&me))
-	resp.Body.Close()
-	require.Equal(e.t, http.StatusOK, resp.StatusCode)
-	req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/api/v1/tokens", strings.NewReader(`{"name":"test","ttl_days":1}`))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("X-CSRF-Token", me.CSRFToken)
-	resp, err = c.Do(req)
-	require.NoError(e.t, err)
-	defer resp.Body.Close()
-	require.Equal(e.t, http.StatusCreated, resp.StatusCode)
-	var tok service.TokenResponse
-	require.NoError(e.t, json.NewDecoder(resp.Body).Decode(&tok))
-	require.True(e.t, strings.HasPrefix(tok.Token, service.TokenPrefix))
-	return tok.Token
+	return webtest.Bearer(e.t, e.srv.URL, user, testPassword)
 }
 
 func (e *testEnv) apiDo(token, method, path, body string) (int, map[string]any) {
-	e.t.Helper()
-	req, _ := http.NewRequest(method, e.srv.URL+path, strings.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+token)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(e.t, err)
-	defer resp.Body.Close()
-	var out map[string]any
-	_ = json.NewDecoder(resp.Body).Decode(&out)
-	return resp.StatusCode, out
+	return webtest.APIDo(e.t, e.srv.URL, token, method, path, body)
 }
 
 func TestErrorsNeverShowInternals(t *testing.T) {
