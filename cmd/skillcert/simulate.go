@@ -19,12 +19,17 @@ import (
 	"skillcert/models"
 )
 
+// simulateRound is the most sequences one database takes: a long run goes in rounds, each on a
+// fresh database with the next seed, so that it stays linear in the number of sequences.
+const simulateRound = 500
+
 // runSimulate runs the randomized model test (package simulate) for long: --checks sequences
-// of up to --steps actions each, from --seed (0: random). It prints the seed, and on a violation
-// the shortest failing action sequence, and fails.
+// of up to --steps actions each, in rounds of simulateRound sequences from seeds --seed,
+// --seed+1, … (0: a random first seed). It prints the seed range, and on a violation the seed
+// and the shortest failing action sequence, and fails.
 func runSimulate(args []string, stdout io.Writer) int {
 	fs := flag.NewFlagSet("simulate", flag.ContinueOnError)
-	seed := fs.Uint64("seed", 0, "rapid seed (0: a random one, printed)")
+	seed := fs.Uint64("seed", 0, "first rapid seed (0: a random one, printed)")
 	checks := fs.Int("checks", 10000, "number of random sequences")
 	steps := fs.Int("steps", 40, "most actions in one sequence")
 	if err := fs.Parse(args); err != nil {
@@ -34,7 +39,7 @@ func runSimulate(args []string, stdout io.Writer) int {
 		var b [8]byte
 		_, _ = rand.Read(b[:])
 		*seed = uint64(b[0])<<56 | uint64(b[1])<<48 | uint64(b[2])<<40 | uint64(b[3])<<32 | uint64(b[4])<<24 | uint64(b[5])<<16 | uint64(b[6])<<8 | uint64(b[7])
-		*seed >>= 1
+		*seed >>= 2
 	}
 	if *checks < 1 || *steps < 1 {
 		fmt.Fprintln(os.Stderr, "simulate: --checks and --steps must be positive")
@@ -45,16 +50,45 @@ func runSimulate(args []string, stdout io.Writer) int {
 		fmt.Fprintln(os.Stderr, "simulate:", err)
 		return 1
 	}
-	for name, v := range map[string]string{"rapid.seed": strconv.FormatUint(*seed, 10), "rapid.checks": strconv.Itoa(*checks)} {
-		if err := flag.CommandLine.Set(name, v); err != nil {
+	rounds := (*checks + simulateRound - 1) / simulateRound
+	last := *seed + uint64(rounds) - 1
+	fmt.Fprintf(stdout, "simulate seeds=%d..%d checks=%d steps=%d\n", *seed, last, *checks, *steps)
+	began := time.Now()
+	total := simulate.Stats{Stages: map[string]int{}}
+	for r := 0; r < rounds; r++ {
+		n := min(simulateRound, *checks-r*simulateRound)
+		s := *seed + uint64(r)
+		st, failed, err := simulateOnce(s, n, *steps, stdout)
+		if err != nil {
 			fmt.Fprintln(os.Stderr, "simulate:", err)
 			return 1
+		}
+		if failed {
+			fmt.Fprintf(stdout, "simulate FAILED seed=%d (replay: skillcert simulate --seed %d --checks %d --steps %d)\n", s, s, n, *steps)
+			return 1
+		}
+		total.Sequences += st.Sequences
+		total.Steps += st.Steps
+		total.Accepted += st.Accepted
+		for k, v := range st.Stages {
+			total.Stages[k] += v
+		}
+	}
+	fmt.Fprintf(stdout, "simulate ok seeds=%d..%d sequences=%d steps=%d accepted=%d violations=0 seconds=%.1f final_stages=%v\n",
+		*seed, last, total.Sequences, total.Steps, total.Accepted, time.Since(began).Seconds(), total.Stages)
+	return 0
+}
+
+// simulateOnce runs n sequences from seed on a fresh database.
+func simulateOnce(seed uint64, n, steps int, stdout io.Writer) (simulate.Stats, bool, error) {
+	for name, v := range map[string]string{"rapid.seed": strconv.FormatUint(seed, 10), "rapid.checks": strconv.Itoa(n)} {
+		if err := flag.CommandLine.Set(name, v); err != nil {
+			return simulate.Stats{}, false, err
 		}
 	}
 	dir, err := os.MkdirTemp("", "skillcert-simulate-")
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "simulate:", err)
-		return 1
+		return simulate.Stats{}, false, err
 	}
 	defer os.RemoveAll(dir)
 	ctx := context.Background()
@@ -74,24 +108,15 @@ func runSimulate(args []string, stdout io.Writer) int {
 		err = db.EnsureExperts(ctx)
 	}
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "simulate: database:", err)
-		return 1
+		return simulate.Stats{}, false, fmt.Errorf("database: %w", err)
 	}
 	defer db.Close()
-	fmt.Fprintf(stdout, "simulate seed=%d checks=%d steps=%d\n", *seed, *checks, *steps)
-	began := time.Now()
 	t := &simTB{out: stdout}
 	var st simulate.Stats
 	var wg sync.WaitGroup
-	wg.Go(func() { st = simulate.Run(t, db, *steps) }) // a failure ends this goroutine (FailNow)
+	wg.Go(func() { st = simulate.Run(t, db, steps) }) // a failure ends this goroutine (FailNow)
 	wg.Wait()
-	if t.Failed() {
-		fmt.Fprintf(stdout, "simulate FAILED seed=%d (replay: skillcert simulate --seed %d --checks %d --steps %d)\n", *seed, *seed, *checks, *steps)
-		return 1
-	}
-	fmt.Fprintf(stdout, "simulate ok seed=%d sequences=%d steps=%d accepted=%d violations=0 seconds=%.1f final_stages=%v\n",
-		*seed, st.Sequences, st.Steps, st.Accepted, time.Since(began).Seconds(), st.Stages)
-	return 0
+	return st, t.Failed(), nil
 }
 
 // simTB is rapid's TB outside a test: it prints what rapid reports and records a failure.
