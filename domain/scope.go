@@ -8,9 +8,9 @@ import (
 
 // Occupation is an occupation (工种) and the level range applied for or approved.
 type Occupation struct {
-	Code   string
-	Name   string
-	Levels validate.LevelRange
+	Code   string              `json:"code"`
+	Name   string              `json:"name"`
+	Levels validate.LevelRange `json:"levels"`
 }
 
 // ApprovedWithinApplied checks the region's approved scope against the application: it may not

@@ -132,7 +132,7 @@ func (s *Service) CheckApprovedScope(ctx context.Context, caseID string, approve
 	if err != nil {
 		return err
 	}
-	if errs := domain.ApprovedWithinApplied(occupationScope(applied), occupationScope(approved)); len(errs) > 0 {
+	if errs := domain.ApprovedWithinApplied(applied, approved); len(errs) > 0 {
 		return Invalid(errs)
 	}
 	return nil
@@ -176,12 +176,4 @@ func (s *Service) appliedScope(ctx context.Context, caseID string) ([]workflows.
 		out[i] = workflows.ApprovedOccupation{Code: o.Code, Name: o.Name, Levels: o.Levels}
 	}
 	return out, nil
-}
-
-func occupationScope(os []workflows.ApprovedOccupation) []domain.Occupation {
-	out := make([]domain.Occupation, len(os))
-	for i, o := range os {
-		out[i] = domain.Occupation{Code: o.Code, Name: o.Name, Levels: o.Levels}
-	}
-	return out
 }

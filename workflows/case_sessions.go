@@ -21,7 +21,7 @@ func (w *caseWF) validatePlan(req PlanSessionRequest) error {
 	if w.st.Stage != StageActive {
 		return refuse(ErrWrongState, "工作方案备案后方可组织认定")
 	}
-	if field, msg, ok := domain.SittingWithinApproved(approvedScope(w.st.Approved), req.OccupationCode, req.Level); !ok {
+	if field, msg, ok := domain.SittingWithinApproved(w.st.Approved, req.OccupationCode, req.Level); !ok {
 		return refuseField(ErrInvalidDecision, field, msg)
 	}
 	if msg := domain.ExamDateRule(workflow.Now(w.ctx), req.ExamDate); msg != "" {
@@ -41,15 +41,6 @@ func (w *caseWF) validatePlan(req PlanSessionRequest) error {
 		return refuse(ErrInvalidDecision, "缺少场次编号")
 	}
 	return nil
-}
-
-// approvedScope is the approved scope in the domain's terms.
-func approvedScope(as []ApprovedOccupation) []domain.Occupation {
-	out := make([]domain.Occupation, len(as))
-	for i, a := range as {
-		out[i] = domain.Occupation{Code: a.Code, Name: a.Name, Levels: a.Levels}
-	}
-	return out
 }
 
 // handlePlan starts the sitting as a child workflow from the main loop and returns once it runs.

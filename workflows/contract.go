@@ -7,7 +7,6 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"skillcert/domain"
-	"skillcert/models/validate"
 )
 
 // Workflow IDs. Each is derived from a business key so that a start is idempotent.
@@ -98,12 +97,9 @@ type Reason struct {
 	Message string `json:"message"`
 }
 
-// ApprovedOccupation is an occupation and level range approved for the directory.
-type ApprovedOccupation struct {
-	Code   string              `json:"code"`
-	Name   string              `json:"name"`
-	Levels validate.LevelRange `json:"levels"`
-}
+// ApprovedOccupation is an occupation and level range applied for or approved for the
+// directory (domain.Occupation, with the same JSON).
+type ApprovedOccupation = domain.Occupation
 
 // DecisionRequest is a decision on an open task.
 type DecisionRequest struct {

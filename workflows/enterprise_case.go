@@ -132,7 +132,7 @@ func (w *caseWF) snapshot() CaseState {
 // (domain.ApprovedWithinApplied), the applied scope coming from the stored application.
 func (w *caseWF) decisionRules(t *OpenTask, req DecisionRequest) error {
 	if t.Kind == KindRegionDecision && (req.Outcome == "batch1" || req.Outcome == "batch2") {
-		if errs := domain.ApprovedWithinApplied(approvedScope(req.Applied), approvedScope(req.Approved)); len(errs) > 0 {
+		if errs := domain.ApprovedWithinApplied(req.Applied, req.Approved); len(errs) > 0 {
 			return refuseErrors(ErrInvalidDecision, errs)
 		}
 		if !req.PublishedKnown {

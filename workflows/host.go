@@ -44,19 +44,12 @@ func refuseFields(kind, msg string, fields []FieldError) error {
 // refuseErrors is a refusal by field errors: the message joins them (as validate.Errors
 // reads), the details list them.
 func refuseErrors(kind string, errs validate.Errors) error {
-	fields := make([]FieldError, len(errs))
-	for i, e := range errs {
-		fields[i] = FieldError{Field: e.Field, Code: e.Code, Message: e.Message}
-	}
-	return refuseFields(kind, errs.Error(), fields)
+	return refuseFields(kind, errs.Error(), errs)
 }
 
-// FieldError is the detail of a refusal caused by one field of the request.
-type FieldError struct {
-	Field   string `json:"field"`
-	Code    string `json:"code,omitempty"`
-	Message string `json:"message"`
-}
+// FieldError is the detail of a refusal caused by one field of the request: the field error
+// the API and the pages show anyway (validate.FieldError).
+type FieldError = validate.FieldError
 
 // RefusalFields returns the field errors a refusal carries in its details.
 func RefusalFields(err error) []FieldError {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"encoding/binary"
 	"encoding/hex"
 	"flag"
 	"fmt"
@@ -38,8 +39,7 @@ func runSimulate(args []string, stdout io.Writer) int {
 	if *seed == 0 {
 		var b [8]byte
 		_, _ = rand.Read(b[:])
-		*seed = uint64(b[0])<<56 | uint64(b[1])<<48 | uint64(b[2])<<40 | uint64(b[3])<<32 | uint64(b[4])<<24 | uint64(b[5])<<16 | uint64(b[6])<<8 | uint64(b[7])
-		*seed >>= 2
+		*seed = binary.BigEndian.Uint64(b[:]) >> 2 // room for the rounds' seeds after it
 	}
 	if *checks < 1 || *steps < 1 {
 		fmt.Fprintln(os.Stderr, "simulate: --checks and --steps must be positive")
