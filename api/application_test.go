@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"skillcert/internal/fixtures"
+	"skillcert/internal/webtest"
 	"skillcert/models"
 	"skillcert/models/appcheck"
 	"skillcert/models/dbtest"
@@ -54,16 +55,11 @@ type appEnv struct {
 
 func newAppEnv(t *testing.T, db *models.DB) *appEnv {
 	t.Helper()
-	ctx := context.Background()
-	_, _, err := db.SeedDemo(ctx, testPassword)
-	require.NoError(t, err)
-	enf, err := service.NewEnforcer(ctx, db)
-	require.NoError(t, err)
-	e := &appEnv{testEnv: &testEnv{t: t, db: db, now: time.Now()}, logs: &lockedBuffer{}, storage: t.TempDir()}
-	s := newServer(t, service.Deps{DB: db, Enforcer: enf, Logger: slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		Now:     func() time.Time { return e.now },
-		DataKey: []byte("data-key-data-key-data-key-32byt"), LookupKey: []byte("lookup-key-lookup-key-lookup-key"), StorageDir: e.storage},
-		Config{PublicURL: "http://test", SessionKey: []byte("0123456789abcdef0123456789abcdef")})
+	e := &appEnv{testEnv: &testEnv{t: t, db: db, now: time.Now()}, logs: &lockedBuffer{}}
+	deps := webtest.Deps(t, db, testPassword, func() time.Time { return e.now })
+	deps.Logger = slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	e.storage = deps.StorageDir
+	s := newServer(t, deps, Config{PublicURL: "http://test", SessionKey: webtest.SessionKey})
 	s.svc.SetHandOver(func(_ context.Context, _ *service.Actor, sub service.SubmittedApplication) error {
 		e.mu.Lock()
 		defer e.mu.Unlock()

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -33,15 +32,10 @@ type testEnv struct {
 
 func newTestEnv(t *testing.T, db *models.DB) *testEnv {
 	t.Helper()
-	ctx := context.Background()
-	_, _, err := db.SeedDemo(ctx, testPassword)
-	require.NoError(t, err)
-	enf, err := service.NewEnforcer(ctx, db)
-	require.NoError(t, err)
 	env := &testEnv{t: t, db: db, now: time.Now()}
-	s := newServer(t, service.Deps{DB: db, Enforcer: enf, Config: service.Config{LoginMaxFailures: 3}, Now: func() time.Time { return env.now },
-		DataKey: []byte("data-key-data-key-data-key-32byt"), LookupKey: []byte("lookup-key-lookup-key-lookup-key"), StorageDir: t.TempDir()},
-		api.Config{PublicURL: "http://test", SessionKey: []byte("0123456789abcdef0123456789abcdef")})
+	deps := webtest.Deps(t, db, testPassword, func() time.Time { return env.now })
+	deps.Config = service.Config{LoginMaxFailures: 3}
+	s := newServer(t, deps, api.Config{PublicURL: "http://test", SessionKey: webtest.SessionKey})
 	env.srv = httptest.NewServer(s.Handler())
 	t.Cleanup(env.srv.Close)
 	return env

@@ -13,6 +13,7 @@ import (
 	"net/textproto"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -126,4 +127,23 @@ func RequireNoSecretInAudit(t testing.TB, db *models.DB, secret string) {
 		b, _ := json.Marshal(r)
 		require.NotContains(t, string(b), secret, "audit row %d (%s) carries a password", r.Seq, r.Action)
 	}
+}
+
+// Test keys of the services the tests build (never used outside tests).
+var (
+	DataKey    = []byte("data-key-data-key-data-key-32byt")
+	LookupKey  = []byte("lookup-key-lookup-key-lookup-key")
+	SessionKey = []byte("0123456789abcdef0123456789abcdef")
+)
+
+// Deps seeds the demo data (accounts with password) into db and returns the service's
+// dependencies with the test keys, now as the clock and a temporary storage directory.
+func Deps(t testing.TB, db *models.DB, password string, now func() time.Time) service.Deps {
+	t.Helper()
+	ctx := context.Background()
+	_, _, err := db.SeedDemo(ctx, password)
+	require.NoError(t, err)
+	enf, err := service.NewEnforcer(ctx, db)
+	require.NoError(t, err)
+	return service.Deps{DB: db, Enforcer: enf, Now: now, DataKey: DataKey, LookupKey: LookupKey, StorageDir: t.TempDir()}
 }
