@@ -7,6 +7,7 @@ package devserver
 import (
 	"database/sql"
 	"fmt"
+	mathrand "math/rand/v2"
 	"net"
 	"os"
 	"path/filepath"
@@ -208,10 +209,17 @@ func forgetDeadMembers(file string) error {
 
 // freePort asks the kernel for an unused loopback port.
 func freePort() (int, error) {
-	l, err := net.Listen("tcp", loopback+":0")
-	if err != nil {
-		return 0, fmt.Errorf("devserver: find a free port: %w", err)
+	// Ports are taken from below the kernel's ephemeral range (32768 and up on Linux): a port
+	// handed out by ":0" is an ephemeral one, which an outgoing connection of another process
+	// (a database client, an HTTP test) may take between our check and the server's bind.
+	for range 100 {
+		p := 20000 + mathrand.IntN(12000)
+		l, err := net.Listen("tcp", fmt.Sprintf("%s:%d", loopback, p))
+		if err != nil {
+			continue // in use
+		}
+		l.Close()
+		return p, nil
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	return 0, fmt.Errorf("devserver: no free port between 20000 and 32000")
 }
