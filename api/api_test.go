@@ -23,6 +23,7 @@ type testEnv struct {
 	t   *testing.T
 	db  *models.DB
 	srv *httptest.Server
+	api *Server
 	now time.Time
 }
 
@@ -32,6 +33,7 @@ func newTestEnv(t *testing.T, db *models.DB) *testEnv {
 	deps := webtest.Deps(t, db, testPassword, func() time.Time { return env.now })
 	deps.Config = service.Config{LoginMaxFailures: 3}
 	s := newServer(t, deps, Config{PublicURL: "http://test", SessionKey: webtest.SessionKey})
+	env.api = s
 	env.srv = httptest.NewServer(s.Handler(nil))
 	t.Cleanup(env.srv.Close)
 	return env

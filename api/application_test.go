@@ -294,8 +294,14 @@ func TestApplicationAccessByRoleAndMasking(t *testing.T) {
 		require.Equal(t, idStaff, got.Form.Staff[0].IDNumber)
 		require.Equal(t, int64(1), e.auditCount("personal_data.read", models.OutcomeOK))
 
-		// An expert may read the application but not personal data: masked everywhere.
+		// An expert not drawn for the application may not read it, nor its print page or export.
 		expert := e.bearer("expert1")
+		for _, p := range []string{path, path + "/versions", path + "/versions/1", path + "/compare?from=1&to=1", path + "/export.xlsx"} {
+			code, body = e.call(expert, http.MethodGet, p, nil, nil)
+			require.Equal(t, http.StatusForbidden, code, p+": "+body)
+		}
+		// Drawn onto its panel, the expert reads it, but not personal data: masked everywhere.
+		webtest.DrawExpert(t, e.db, v.ID, "expert1")
 		code, body = e.call(expert, http.MethodGet, path, nil, &got)
 		require.Equal(t, http.StatusOK, code, body)
 		require.True(t, got.IDsMasked)
@@ -335,7 +341,7 @@ func TestApplicationAccessByRoleAndMasking(t *testing.T) {
 		require.Equal(t, http.StatusForbidden, code)
 		require.Equal(t, before+3, e.auditCount("application.read", models.OutcomeDenied))
 		var denial models.AuditEntry
-		require.NoError(t, db.Where("action = ? AND outcome = ?", "application.read", models.OutcomeDenied).Order("seq").First(&denial).Error)
+		require.NoError(t, db.Where("action = ? AND outcome = ?", "application.read", models.OutcomeDenied).Order("seq DESC").First(&denial).Error)
 		require.Equal(t, "baotou", denial.ActorName)
 		require.Equal(t, "150105", denial.JurisdictionCode)
 
@@ -450,6 +456,7 @@ func TestVersionsCompareAndReturnReasons(t *testing.T) {
 			{Field: "contact.mobile", Before: "13800138000", After: "13900139000"},
 			{Field: "staff[0].id_number", Before: "150102********1230", After: "110101********0014"},
 		}
+		webtest.DrawExpert(t, e.db, v.ID, "expert1")
 		for _, who := range []string{"dairy", "hohhot", "expert1"} {
 			var cmp service.CompareView
 			code, body = e.call(e.bearer(who), http.MethodGet, path+"/compare?from=1&to=2", nil, &cmp)

@@ -95,21 +95,8 @@ func RawFileName(fh *multipart.FileHeader) string {
 // county, league and region hold, and nobody else. A refusal is audited and answered; ok is
 // false then.
 func (s *Server) attachmentFor(c *gin.Context, id string) (att models.Attachment, ok bool, err error) {
-	ctx := c.Request.Context()
-	a := ActorFrom(c)
-	att, err = s.db.AttachmentByID(ctx, id)
-	if err != nil {
-		return att, false, err
-	}
-	domain, err := s.svc.AttachmentDomain(ctx, att)
-	if err != nil {
-		return att, false, err
-	}
-	if !s.enf.Allowed(a.User.ID, domain, "application", "read") {
-		s.deny(c, a, "attachment", "read", domain)
-		return att, false, nil
-	}
-	return att, true, nil
+	att, err = s.svc.ReadAttachment(c.Request.Context(), ActorFrom(c), id)
+	return att, err == nil, err
 }
 
 // apiDownloadAttachment sends one attachment version as a download.

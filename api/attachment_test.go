@@ -145,13 +145,13 @@ func TestAttachmentUploadDownloadRoundTripAndScope(t *testing.T) {
 		}
 
 		// Another enterprise, another league and another county get 403, audited.
-		denied := e.auditCount("attachment.read", models.OutcomeDenied)
+		denied := e.auditCount("application.read", models.OutcomeDenied)
 		for _, user := range []string{"rare", "baotou", "kundulun", "xincheng", "ordos", "supervisor3"} {
 			resp, got := e.download(e.bearer(user), id)
 			require.Equal(t, http.StatusForbidden, resp.StatusCode, user)
 			require.NotContains(t, string(got), "PDF", user)
 		}
-		require.Equal(t, denied+6, e.auditCount("attachment.read", models.OutcomeDenied))
+		require.Equal(t, denied+6, e.auditCount("application.read", models.OutcomeDenied))
 
 		// Unknown IDs are 404.
 		resp, _ := e.download(dairy, "00000000-0000-7000-8000-00000000ffff")

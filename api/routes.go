@@ -59,12 +59,12 @@ func (s *Server) jsonRoutes() []route {
 
 		// The application form (附件1), its attachments and exports.
 		{GET, "/applications/mine", policy("application", "read", own), s.apiMyApplication},
-		{GET, "/applications/:id", policy("application", "read", app), s.apiApplication},
+		{GET, "/applications/:id", useCase("application", "read"), s.apiApplication},
 		{PUT, "/applications/:id/draft", policy("application", "edit", app), s.apiSaveDraft},
 		{POST, "/applications/:id/submit", policy("application", "submit", app), s.apiSubmitApplication},
-		{GET, "/applications/:id/versions", policy("application", "read", app), s.apiApplicationVersions},
-		{GET, "/applications/:id/versions/:v", policy("application", "read", app), s.apiApplicationVersion},
-		{GET, "/applications/:id/compare", policy("application", "read", app), s.apiCompareVersions},
+		{GET, "/applications/:id/versions", useCase("application", "read"), s.apiApplicationVersions},
+		{GET, "/applications/:id/versions/:v", useCase("application", "read"), s.apiApplicationVersion},
+		{GET, "/applications/:id/compare", useCase("application", "read"), s.apiCompareVersions},
 		{POST, "/applications/:id/credit-code-override", policy("application", "override", app), s.apiCreditCodeOverride},
 		{GET, "/applications/:id/export.xlsx", useCase("application", "read"), s.apiExportApplicationXLSX},
 		{POST, "/attachments", uploadPolicy("attachment", "upload", own), s.apiUploadAttachment},

@@ -295,3 +295,49 @@ func TestResultsRule(t *testing.T) {
 		}
 	}
 }
+
+func TestAccessTable(t *testing.T) {
+	// Officials act in their jurisdiction, enterprises on their own; experts and supervisors only
+	// by what they were drawn for.
+	cases := []struct {
+		role, obj, act string
+		rel            domain.Relation
+		want           bool
+	}{
+		{domain.RoleLeagueOfficial, "application", "read", domain.InJurisdiction, true},
+		{domain.RoleEnterpriseUser, "application", "read", domain.Own, true},
+		{domain.RoleExpert, "application", "read", domain.InJurisdiction, false},
+		{domain.RoleExpert, "application", "read", domain.Assigned, true},
+		{domain.RoleExpert, "task", "read", domain.InJurisdiction, false},
+		{domain.RoleExpert, "task", "reassign", domain.Assigned, false},
+		{domain.RoleSupervisor, "supervision", "read", domain.Drawn, true},
+		{domain.RoleSupervisor, "supervision", "read", domain.InJurisdiction, false},
+		{domain.RoleSupervisor, "application", "read", domain.Drawn, false},
+		{domain.RoleSysadmin, "application", "read", domain.InJurisdiction, false},
+		{domain.RoleCountyOfficial, "directory", "publish", domain.InJurisdiction, false},
+	}
+	for _, c := range cases {
+		if got := domain.Permits(c.role, c.obj, c.act, c.rel); got != c.want {
+			t.Errorf("domain.Permits(%s, %s, %s, %s) = %v, want %v", c.role, c.obj, c.act, c.rel, got, c.want)
+		}
+	}
+	if !domain.DrawnTask(domain.RoleExpert) || domain.DrawnTask(domain.RoleLeagueOfficial) {
+		t.Error("only the expert's scoring tasks are drawn")
+	}
+	// Every row is one right of one role; every role has rows.
+	seen := map[[3]string]bool{}
+	roles := map[string]bool{}
+	for _, r := range domain.AccessTable {
+		k := [3]string{r.Role, r.Object, r.Action}
+		if seen[k] {
+			t.Errorf("%v listed twice", k)
+		}
+		seen[k] = true
+		roles[r.Role] = true
+	}
+	for _, r := range domain.Roles {
+		if !roles[r] {
+			t.Errorf("role %s has no rights", r)
+		}
+	}
+}

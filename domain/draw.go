@@ -60,3 +60,8 @@ const (
 	PanelSalt       = 0x9e3779b97f4a7c15
 	SupervisionSalt = 0x2545f4914f6cdd1d
 )
+
+// DrawnTask reports whether the tasks of role go to people drawn at random (an expert panel):
+// such a task belongs to the one drawn. It is never reassigned or released to a queue; only a
+// redraw, which records its seed, changes who holds it.
+func DrawnTask(role string) bool { return NeedsRelation(role, "task", "decide") }

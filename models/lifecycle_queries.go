@@ -228,6 +228,28 @@ func (db *DB) OpenTasksOfCase(ctx context.Context, caseID string) ([]Task, error
 	return ts, err
 }
 
+// HoldsOpenTaskOnApplication reports whether user holds an open task on a case of the
+// application (an expert whose panel is scoring it).
+func (db *DB) HoldsOpenTaskOnApplication(ctx context.Context, userID, applicationID string) (bool, error) {
+	var n int64
+	err := db.WithContext(ctx).Model(&Task{}).
+		Where("assignee_id = ? AND status = ? AND case_id IN (?)", userID, TaskOpen,
+			db.Model(&Case{}).Select("id").Where("application_id = ?", applicationID)).
+		Count(&n).Error
+	return n > 0, err
+}
+
+// HoldsOpenTaskOnEnterprise reports whether user holds an open task on a case of the
+// enterprise.
+func (db *DB) HoldsOpenTaskOnEnterprise(ctx context.Context, userID, enterpriseID string) (bool, error) {
+	var n int64
+	err := db.WithContext(ctx).Model(&Task{}).
+		Where("assignee_id = ? AND status = ? AND case_id IN (?)", userID, TaskOpen,
+			db.Model(&Case{}).Select("id").Where("enterprise_id = ?", enterpriseID)).
+		Count(&n).Error
+	return n > 0, err
+}
+
 // CampaignByID returns one campaign.
 func (db *DB) CampaignByID(ctx context.Context, id string) (Campaign, error) {
 	var c Campaign

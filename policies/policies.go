@@ -13,7 +13,6 @@ package policies
 import (
 	_ "embed"
 	"fmt"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -28,8 +27,8 @@ import (
 //go:embed model.conf
 var modelText string
 
-//go:embed policy.csv
-var policyText string
+// policyText is the Casbin rules, derived from the need-to-know table (domain.AccessTable).
+var policyText = domain.PolicyText()
 
 // Roles lists every role the rules know, in display order.
 var Roles = domain.Roles
@@ -147,7 +146,7 @@ func NewEnforcer(tree *Tree, grants []Grant) (*Enforcer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load casbin model: %w", err)
 	}
-	e, err := casbin.NewSyncedEnforcer(m, stringadapter.NewAdapter(stripComments(policyText)))
+	e, err := casbin.NewSyncedEnforcer(m, stringadapter.NewAdapter(policyText))
 	if err != nil {
 		return nil, fmt.Errorf("load casbin policy: %w", err)
 	}
@@ -306,18 +305,4 @@ func (enf *Enforcer) Allowed(user, dom, obj, act string) bool {
 func (enf *Enforcer) RoleAllows(role, obj, act string) bool {
 	ok, _ := enf.e.HasPolicy(role, obj, act)
 	return ok
-}
-
-// stripComments drops comment and blank lines, which the string adapter does not skip.
-func stripComments(s string) string {
-	var b strings.Builder
-	for _, line := range strings.Split(s, "\n") {
-		t := strings.TrimSpace(line)
-		if t == "" || strings.HasPrefix(t, "#") {
-			continue
-		}
-		b.WriteString(t)
-		b.WriteByte('\n')
-	}
-	return b.String()
 }

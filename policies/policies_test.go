@@ -137,7 +137,7 @@ func TestEveryRoleHasRules(t *testing.T) {
 		rules, err := enf.e.GetFilteredPolicy(0, role)
 		require.NoError(t, err)
 		if len(rules) == 0 {
-			t.Errorf("role %s has no rules in policy.csv", role)
+			t.Errorf("role %s has no rules in the need-to-know table", role)
 		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	dom "skillcert/domain"
 	"skillcert/models"
 	"skillcert/models/appcheck"
 	"skillcert/models/occupations"
@@ -62,10 +63,31 @@ func (s *Service) applicationFor(ctx context.Context, a *Actor, id, act string) 
 	if err != nil {
 		return nil, err
 	}
-	if err := s.Require(ctx, a, "application", act, la.Domain); err != nil {
+	if err := s.RequireApplication(ctx, a, act, la); err != nil {
 		return nil, err
 	}
 	return la, nil
+}
+
+// RequireApplication checks the actor may perform act on a loaded application: in its
+// enterprise's domain and, for an expert, only while holding an open task on its case (the
+// panel is scoring it). A refusal is audited.
+func (s *Service) RequireApplication(ctx context.Context, a *Actor, act string, la *LoadedApplication) error {
+	return s.RequireRelated(ctx, a, "application", act, la.Domain, func(dom.Relation) (bool, error) {
+		return s.db.HoldsOpenTaskOnApplication(ctx, a.User.ID, la.Rec.ID)
+	})
+}
+
+// MayReadApplication reports, without auditing, whether the actor may read the application (a
+// page deciding whether to show it).
+func (s *Service) MayReadApplication(ctx context.Context, a *Actor, la *LoadedApplication) (bool, error) {
+	if !s.enf.Allowed(a.User.ID, la.Domain, "application", "read") {
+		return false, nil
+	}
+	if !dom.NeedsRelation(a.User.Role, "application", "read") {
+		return true, nil
+	}
+	return s.db.HoldsOpenTaskOnApplication(ctx, a.User.ID, la.Rec.ID)
 }
 
 // Errors of the application routes.

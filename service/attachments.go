@@ -15,6 +15,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	dom "skillcert/domain"
 	"skillcert/models"
 	"skillcert/models/validate"
 	"skillcert/policies"
@@ -347,6 +348,26 @@ func (s *Service) AttachmentDomain(ctx context.Context, att models.Attachment) (
 		return "", err
 	}
 	return policies.EnterpriseDomain(e.JurisdictionCode, e.ID), nil
+}
+
+// ReadAttachment loads an attachment version for a caller who may read its enterprise's
+// application: the enterprise, its county, league and region, and an expert only while
+// holding an open task on one of the enterprise's cases. A refusal is audited.
+func (s *Service) ReadAttachment(ctx context.Context, a *Actor, id string) (models.Attachment, error) {
+	if a == nil {
+		return models.Attachment{}, ErrUnauthenticated
+	}
+	att, err := s.db.AttachmentByID(ctx, id)
+	if err != nil {
+		return att, err
+	}
+	domain, err := s.AttachmentDomain(ctx, att)
+	if err != nil {
+		return att, err
+	}
+	return att, s.RequireRelated(ctx, a, "application", "read", domain, func(dom.Relation) (bool, error) {
+		return s.db.HoldsOpenTaskOnEnterprise(ctx, a.User.ID, att.EnterpriseID)
+	})
 }
 
 // AttachmentContent opens the stored content of an attachment version.

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 
+	dom "skillcert/domain"
+
 	"skillcert/models"
 	"skillcert/policies"
 	"skillcert/workflows"
@@ -55,10 +57,38 @@ func (s *Service) Require(ctx context.Context, a *Actor, obj, act, domain string
 	if a == nil {
 		return ErrUnauthenticated
 	}
-	if s.enf.Allowed(a.User.ID, domain, obj, act) {
+	if s.enf.Allowed(a.User.ID, domain, obj, act) && (!dom.NeedsRelation(a.User.Role, obj, act) || domain == a.Domain) {
 		return nil
 	}
 	return s.Forbid(ctx, a, obj, act, domain)
+}
+
+// RequireRelated checks, as Require does, that the actor's role may perform act on obj within
+// domain and, where the need-to-know table grants that right only by a relation to the object
+// (dom.Assigned, dom.Drawn), that related reports the actor stands in it. Require alone refuses
+// such a right on anything but the actor's own list scope, so a use case that forgets the
+// relation fails closed. A right by relation does not depend on the domain.
+func (s *Service) RequireRelated(ctx context.Context, a *Actor, obj, act, domain string, related func(dom.Relation) (bool, error)) error {
+	if a == nil {
+		return ErrUnauthenticated
+	}
+	rel, _ := dom.RelationFor(a.User.Role, obj, act)
+	if rel != dom.Assigned && rel != dom.Drawn {
+		if s.enf.Allowed(a.User.ID, domain, obj, act) {
+			return nil
+		}
+		return s.Forbid(ctx, a, obj, act, domain)
+	}
+	// The relation itself is the right: being drawn or assigned reaches beyond the grant's
+	// jurisdiction (a league's supervisor drawn for a sitting elsewhere).
+	ok, err := related(rel)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return s.Forbid(ctx, a, obj, act, domain)
+	}
+	return nil
 }
 
 // Forbid audits a refused attempt and returns ErrForbidden.

@@ -40,7 +40,7 @@ func (s *Service) ApplicationForExport(ctx context.Context, a *Actor, id, versio
 		return out, err
 	}
 	domain := policies.EnterpriseDomain(ent.JurisdictionCode, ent.ID)
-	if err := s.Require(ctx, a, "application", "read", domain); err != nil {
+	if err := s.RequireApplication(ctx, a, "read", &LoadedApplication{Rec: rec, Ent: ent, Domain: domain}); err != nil {
 		return out, err
 	}
 	canEdit := s.enf.Allowed(a.User.ID, domain, "application", "edit")

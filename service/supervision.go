@@ -6,11 +6,13 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"reflect"
 	"slices"
 	"strings"
 
+	dom "skillcert/domain"
 	"skillcert/models"
 	"skillcert/models/validate"
 	"skillcert/policies"
@@ -19,13 +21,14 @@ import (
 // Quality supervision (双随机、一公开): random draws of sittings and supervisors, the drawn
 // supervisors' reports, and their publication.
 
-// DrawInput is a supervision draw: how many sittings, how many supervisors each, and the seed
-// to draw with (random when nil).
+// DrawInput is a supervision draw: how many sittings and how many supervisors each. The seed
+// is the server's (crypto/rand): a caller who could choose it could steer the draw, so a seed
+// in the request is refused.
 type DrawInput struct {
-	Title      string  `json:"title"`
-	Sessions   int     `json:"sessions"`
-	PerSession int     `json:"per_session"`
-	Seed       *uint64 `json:"seed"`
+	Title      string           `json:"title"`
+	Sessions   int              `json:"sessions"`
+	PerSession int              `json:"per_session"`
+	Seed       *json.RawMessage `json:"seed,omitempty"`
 }
 
 // Draw is a recorded draw with its assignments.
@@ -54,6 +57,9 @@ func (s *Service) DrawSupervision(ctx context.Context, a *Actor, in DrawInput) (
 	if in.PerSession < 2 || in.PerSession > 10 {
 		errs.Add("per_session", "out_of_range", "每个场次至少抽取 2 名督导员（不超过 10 名）。")
 	}
+	if in.Seed != nil {
+		errs.Add("seed", "not_allowed", "随机种子由系统在抽取时生成并记录，不能由抽取人指定。")
+	}
 	if len(errs) > 0 {
 		return Draw{}, Invalid(errs)
 	}
@@ -64,14 +70,11 @@ func (s *Service) DrawSupervision(ctx context.Context, a *Actor, in DrawInput) (
 	if len(sessions) == 0 {
 		return Draw{}, Invalid(validate.Errors{{Field: "sessions", Code: "none", Message: "辖区内暂无可督导的认定场次。"}})
 	}
-	var seed uint64
-	if in.Seed != nil {
-		seed = *in.Seed
-	} else {
-		var buf [8]byte
-		_, _ = rand.Read(buf[:])
-		seed = binary.BigEndian.Uint64(buf[:]) >> 1 // fits a signed BIGINT
+	var buf [8]byte
+	if _, err := rand.Read(buf[:]); err != nil {
+		return Draw{}, fmt.Errorf("draw seed: %w", err)
 	}
+	seed := binary.BigEndian.Uint64(buf[:]) >> 1 // fits a signed BIGINT
 	as, err := models.RunDraw(seed, sessions, sups, in.Sessions, in.PerSession)
 	if errors.Is(err, models.ErrTooFewSupervisors) {
 		return Draw{}, Invalid(validate.Errors{{Field: "per_session", Code: "too_few_supervisors", Message: "回避后可抽取的督导员不足，请补充督导员库或减少每场人数。"}})
@@ -107,12 +110,21 @@ func (s *Service) ReadDraw(ctx context.Context, a *Actor, id string) (Draw, erro
 	if err != nil {
 		return Draw{}, err
 	}
-	drawn := false
+	var mine []models.DrawAssignment
 	for _, x := range as {
-		drawn = drawn || slices.Contains(x.Supervisors, a.User.ID)
+		if slices.Contains(x.Supervisors, a.User.ID) {
+			mine = append(mine, x)
+		}
 	}
-	if !drawn && !s.enf.Allowed(a.User.ID, d.JurisdictionCode, "supervision", "manage") {
-		return Draw{}, s.Forbid(ctx, a, "supervision", "read", d.JurisdictionCode)
+	if err := s.RequireRelated(ctx, a, "supervision", "read", d.JurisdictionCode, func(dom.Relation) (bool, error) {
+		return len(mine) > 0, nil
+	}); err != nil {
+		return Draw{}, err
+	}
+	if dom.NeedsRelation(a.User.Role, "supervision", "read") {
+		// A drawn supervisor sees the sittings drawn for them, not the pool or the others'.
+		d.SupervisorsJSON, d.SessionsJSON = "", ""
+		return Draw{SupervisionDraw: d, Assignments: mine}, nil
 	}
 	return Draw{SupervisionDraw: d, Assignments: as}, nil
 }
@@ -120,7 +132,14 @@ func (s *Service) ReadDraw(ctx context.Context, a *Actor, id string) (Draw, erro
 // VerifyDraw re-runs a draw the actor may read from its recorded seed and candidate lists and
 // reports whether it comes out the same.
 func (s *Service) VerifyDraw(ctx context.Context, a *Actor, id string) (match bool, seed int64, err error) {
-	d, err := s.ReadDraw(ctx, a, id)
+	if _, err := s.ReadDraw(ctx, a, id); err != nil {
+		return false, 0, err
+	}
+	d, err := s.db.DrawByID(ctx, id)
+	if err != nil {
+		return false, 0, err
+	}
+	recorded, err := d.Assignments()
 	if err != nil {
 		return false, 0, err
 	}
@@ -128,7 +147,7 @@ func (s *Service) VerifyDraw(ctx context.Context, a *Actor, id string) (match bo
 	if err != nil {
 		return false, 0, err
 	}
-	return reflect.DeepEqual(d.Assignments, again), d.Seed, nil
+	return reflect.DeepEqual(recorded, again), d.Seed, nil
 }
 
 // ReportInput is a drawn supervisor's report on a drawn sitting.

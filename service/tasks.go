@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 
+	dom "skillcert/domain"
 	"skillcert/models"
 	"skillcert/models/validate"
 	"skillcert/workflows"
@@ -16,7 +17,11 @@ import (
 // task's role, and act on its domain within the actor's grant. Who holds the task is apart
 // (claimedByOther).
 func (s *Service) candidateFor(a *Actor, t models.Task, act string) bool {
-	return a.User.Role == t.CandidateRole && s.enf.Allowed(a.User.ID, t.CandidateDomain, "task", act)
+	if a.User.Role != t.CandidateRole || !s.enf.Allowed(a.User.ID, t.CandidateDomain, "task", act) {
+		return false
+	}
+	// A drawn task (an expert's scoring) waits for the one it was drawn for, never a queue.
+	return !dom.NeedsRelation(a.User.Role, "task", act) || t.AssigneeID == a.User.ID
 }
 
 // claimedByOther reports whether someone other than the actor has claimed the task.
@@ -40,6 +45,12 @@ func (s *Service) ClaimedByColleague(a *Actor, t models.Task) bool {
 // it yet is checked by the versioned write).
 func (s *Service) MayClaim(a *Actor, t models.Task) bool {
 	return s.candidateFor(a, t, "claim")
+}
+
+// MayUnclaim reports whether the actor may give a task they hold back to the unit's queue: a
+// role that takes tasks from a queue, and not a task drawn for them.
+func (s *Service) MayUnclaim(a *Actor, t models.Task) bool {
+	return t.AssigneeID == a.User.ID && s.enf.RoleAllows(a.User.Role, "task", "claim") && !dom.DrawnTask(t.CandidateRole)
 }
 
 // MayReassign reports whether the actor may give the task to someone else: reassignment is
@@ -78,6 +89,10 @@ func (s *Service) ScopedTask(ctx context.Context, a *Actor, id, act string) (mod
 	if !strings.Contains(domain, "/E/") && a.User.Role != models.RoleEnterpriseUser {
 		domain = t.JurisdictionCode
 	}
+	if dom.NeedsRelation(a.User.Role, "task", act) {
+		// Experts and supervisors reach only the tasks they hold (were drawn for).
+		return t, s.RequireRelated(ctx, a, "task", act, domain, func(dom.Relation) (bool, error) { return t.AssigneeID == a.User.ID, nil })
+	}
 	if !s.enf.Allowed(a.User.ID, domain, "task", act) && !(t.AssigneeID == a.User.ID) {
 		return t, s.Forbid(ctx, a, "task", act, t.CandidateDomain)
 	}
@@ -100,11 +115,11 @@ func (s *Service) ClaimTask(ctx context.Context, a *Actor, in AssignInput) (mode
 	if err != nil {
 		return models.Task{}, err
 	}
-	if in.Version == 0 {
-		return models.Task{}, BadRequest("bad_json", "请提供待办的 version。")
-	}
 	if !s.MayClaim(a, t) {
 		return models.Task{}, s.Forbid(ctx, a, "task", "claim", t.CandidateDomain)
+	}
+	if in.Version == 0 {
+		return models.Task{}, BadRequest("bad_json", "请提供待办的 version。")
 	}
 	return s.changeTask(ctx, a, models.AuditEntry{Action: "task.claim", ObjectType: "task", ObjectID: t.ID, JurisdictionCode: t.JurisdictionCode},
 		NewError(http.StatusConflict, "claim_conflict", "该待办已被他人认领或已变更，请刷新后重试。"),
@@ -136,6 +151,12 @@ func (s *Service) UnclaimTask(ctx context.Context, a *Actor, in AssignInput) (mo
 	if err != nil {
 		return models.Task{}, err
 	}
+	if !s.enf.RoleAllows(a.User.Role, "task", "claim") {
+		return models.Task{}, s.Forbid(ctx, a, "task", "claim", t.CandidateDomain)
+	}
+	if dom.DrawnTask(t.CandidateRole) {
+		return models.Task{}, s.refuseDrawn(ctx, a, t, "task.unclaim")
+	}
 	if in.Version == 0 {
 		return models.Task{}, BadRequest("bad_json", "请提供待办的 version。")
 	}
@@ -151,11 +172,14 @@ func (s *Service) ReassignTask(ctx context.Context, a *Actor, in AssignInput) (m
 	if err != nil {
 		return models.Task{}, err
 	}
-	if in.Version == 0 {
-		return models.Task{}, BadRequest("bad_json", "请提供待办的 version 和 assignee_id。")
-	}
 	if !s.MayReassign(a, t) {
 		return models.Task{}, s.Forbid(ctx, a, "task", "reassign", t.JurisdictionCode)
+	}
+	if dom.DrawnTask(t.CandidateRole) {
+		return models.Task{}, s.refuseDrawn(ctx, a, t, "task.reassign")
+	}
+	if in.Version == 0 {
+		return models.Task{}, BadRequest("bad_json", "请提供待办的 version 和 assignee_id。")
 	}
 	if in.AssigneeID != "" {
 		u, err := s.db.UserByID(ctx, in.AssigneeID)
@@ -171,6 +195,16 @@ func (s *Service) ReassignTask(ctx context.Context, a *Actor, in AssignInput) (m
 		BeforeState: t.AssigneeID, AfterState: in.AssigneeID, Reason: in.Reason, JurisdictionCode: t.JurisdictionCode},
 		NewError(http.StatusConflict, "reassign_conflict", "待办已变更，请刷新后重试。"),
 		func(tx *models.DB) (models.Task, error) { return tx.ReassignTask(ctx, t.ID, in.AssigneeID, in.Version) })
+}
+
+// ErrDrawnTask refuses to move a task that went to someone drawn at random.
+var ErrDrawnTask = NewError(http.StatusConflict, "drawn_task", "该待办由随机抽取产生，只能由被抽中的人员办理，不能改派或退回队列；如需更换人员，请重新抽取。")
+
+// refuseDrawn audits and refuses a change of who holds a drawn task (domain.DrawnTask).
+func (s *Service) refuseDrawn(ctx context.Context, a *Actor, t models.Task, action string) error {
+	_ = s.Audit(ctx, a, models.AuditEntry{Action: action, ObjectType: "task", ObjectID: t.ID, Outcome: models.OutcomeRejected,
+		JurisdictionCode: t.JurisdictionCode, Reason: "drawn task"})
+	return ErrDrawnTask
 }
 
 // RemindInput is a reminder about a stalled task, with the supervisor's note for the audit log.

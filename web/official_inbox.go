@@ -169,7 +169,7 @@ func (p *Pages) inbox(c *gin.Context) error {
 			Stage: stageName(t.Stage), Due: p.when(t.DueAt), SLA: p.slaBadge(t.SLAState, t.DueAt), Version: t.Version}
 		switch {
 		case t.AssigneeID == a.User.ID:
-			row.Assignee, row.CanUnclaim = "我", true
+			row.Assignee, row.CanUnclaim = "我", p.svc.MayUnclaim(a, t)
 		case t.AssigneeID != "":
 			row.Assignee = p.userName(ctx, users, t.AssigneeID)
 		default:

@@ -97,7 +97,7 @@ func (p *Pages) taskView(c *gin.Context, a *service.Actor, t models.Task, in *de
 	}
 	switch {
 	case t.AssigneeID == a.User.ID:
-		v.ClaimedBy, v.CanUnclaim = "我", v.Head.Open
+		v.ClaimedBy, v.CanUnclaim = "我", v.Head.Open && p.svc.MayUnclaim(a, t)
 	case t.AssigneeID != "":
 		v.ClaimedBy = p.userName(ctx, users, t.AssigneeID)
 	default:
@@ -183,9 +183,14 @@ func (p *Pages) fillCase(c *gin.Context, a *service.Actor, v *taskView, cs model
 	v.Case = sum
 
 	publicOnly := a.User.Role == models.RoleEnterpriseUser
-	events, err := p.db.CaseEvents(ctx, cs.ID, publicOnly)
-	if err != nil {
-		return err
+	var events []models.CaseEvent
+	if !service.OnlyOwnTasks(a.User.Role) {
+		// An expert judges the application alone: not the panel, the others' scores or the
+		// officials' notes in the timeline.
+		var err error
+		if events, err = p.db.CaseEvents(ctx, cs.ID, publicOnly); err != nil {
+			return err
+		}
 	}
 	for _, e := range events {
 		row := timelineRow{At: p.when(e.At), Summary: prettyReasons(e.Summary), Stage: stageName(e.Stage)}
@@ -221,7 +226,9 @@ func (p *Pages) fillCase(c *gin.Context, a *service.Actor, v *taskView, cs model
 		return err
 	}
 	la := &service.LoadedApplication{Rec: rec, Ent: ent, Domain: policies.EnterpriseDomain(ent.JurisdictionCode, ent.ID)}
-	if !p.enf.Allowed(a.User.ID, la.Domain, "application", "read") {
+	if ok, err := p.svc.MayReadApplication(ctx, a, la); err != nil {
+		return err
+	} else if !ok {
 		v.AppNote = "您的角色无权查看申报表内容。"
 		return nil
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"skillcert/internal/webtest"
 	"skillcert/models"
 	"skillcert/models/appcheck"
 	"skillcert/models/dbtest"
@@ -216,12 +217,16 @@ func TestTaskPageFormAndValidation(t *testing.T) {
 	}
 	require.Contains(t, body, `<option value="contact.mobile">联系人手机</option>`)
 
-	// An expert sees the same application with ID numbers masked.
+	// An expert opens no other task than their own; on it they see the same application with
+	// ID numbers masked, and not the case's timeline (the panel, the others' notes).
 	x := e.login("expert1")
-	body = e.pageOK(x, taskHref(review.ID), http.StatusOK)
+	e.pageOK(x, taskHref(review.ID), http.StatusForbidden)
+	_, scoring := webtest.DrawExpert(t, e.db, app.ID, "expert1")
+	body = e.pageOK(x, taskHref(scoring), http.StatusOK)
 	require.NotContains(t, body, idStaff)
 	require.Contains(t, body, idStaff[:6]+"********"+idStaff[14:])
-	require.NotContains(t, body, `name="request_key"`, "no decision form for another role")
+	require.NotContains(t, body, "企业提交申报材料", "no timeline for an expert")
+	e.pageOK(e.login("expert2"), taskHref(scoring), http.StatusForbidden)
 
 	// A decision without an outcome, or with a reason row lacking its text, comes back with the
 	// errors beside the fields and what was typed kept.

@@ -185,18 +185,21 @@ func TestFlowUseCasesAuthorizeThemselves(t *testing.T) {
 func TestDecidingATaskSomeoneElseHolds(t *testing.T) {
 	e := newAppEnv(t, dbtest.New(t, models.SQLite))
 	ctx := context.Background()
-	task := seedTask(t, e.db, "c-held", "app-held", workflows.KindLeagueReview, workflows.StageLeagueReview, models.RoleSupervisor, "150100",
+	task := seedTask(t, e.db, "c-held", "app-held", workflows.KindLeagueReview, workflows.StageLeagueReview, models.RoleLeagueOfficial, "150100",
 		time.Now().Add(72*time.Hour))
-	holder, err := e.db.UserByUsername(ctx, "supervisor1")
-	require.NoError(t, err)
-	task, err = e.db.ReassignTask(ctx, task.ID, holder.ID, task.Version)
+	// A colleague of the league's official, in the same bureau, holds it.
+	league := "150100"
+	holder := models.User{Username: "hohhot2", DisplayName: "呼和浩特市人社局 钱科员", Role: models.RoleLeagueOfficial, JurisdictionCode: &league, Active: true}
+	require.NoError(t, holder.SetPassword(testPassword))
+	require.NoError(t, e.db.CreateUser(ctx, &holder))
+	task, err := e.db.ReassignTask(ctx, task.ID, holder.ID, task.Version)
 	require.NoError(t, err)
 
-	status, out := e.apiDo(e.bearer("supervisor3"), http.MethodPost, "/api/v1/tasks/"+task.ID+"/decision", `{"outcome":"accept"}`)
+	status, out := e.apiDo(e.bearer("hohhot"), http.MethodPost, "/api/v1/tasks/"+task.ID+"/decision", `{"outcome":"accept"}`)
 	require.Equal(t, http.StatusConflict, status)
 	require.Equal(t, "该待办已由他人认领。", out["error"].(map[string]any)["message"])
 
-	c := e.login("supervisor3")
+	c := e.login("hohhot")
 	body := e.pageOK(c, taskHref(task.ID), http.StatusOK)
 	require.Contains(t, body, holder.DisplayName)
 	require.NotContains(t, body, `name="request_key"`, "no decision form on a task someone else holds")

@@ -147,3 +147,30 @@ func Deps(t testing.TB, db *models.DB, password string, now func() time.Time) se
 	require.NoError(t, err)
 	return service.Deps{DB: db, Enforcer: enf, Now: now, DataKey: DataKey, LookupKey: LookupKey, StorageDir: t.TempDir()}
 }
+
+// DrawExpert makes the expert a scorer of the application, as a panel draw does: a case of the
+// application (created if it has none) and an open scoring task held by the expert. It returns
+// the case's and the task's IDs.
+func DrawExpert(t testing.TB, db *models.DB, applicationID, expert string) (caseID, taskID string) {
+	t.Helper()
+	ctx := context.Background()
+	app, err := db.ApplicationByID(ctx, applicationID)
+	require.NoError(t, err)
+	ent, err := db.EnterpriseByID(ctx, app.EnterpriseID)
+	require.NoError(t, err)
+	var cs models.Case
+	err = db.Where("application_id = ?", applicationID).First(&cs).Error
+	if err != nil {
+		now := time.Now().UTC()
+		cs = models.Case{ID: models.NewID(), WorkflowID: "case-" + applicationID, CampaignID: app.CampaignID, EnterpriseID: ent.ID,
+			EnterpriseName: ent.Name, ApplicationID: applicationID, ApplicationVersion: 1, JurisdictionCode: ent.JurisdictionCode,
+			Stage: "expert_evaluation", Status: "open", LastEventAt: now, CreatedAt: now, UpdatedAt: now}
+		require.NoError(t, db.Create(&cs).Error)
+	}
+	task := models.Task{ID: models.NewID(), WorkflowID: cs.WorkflowID, CaseID: cs.ID, Kind: "expert_score", Title: "专家评估打分：" + ent.Name,
+		Stage: cs.Stage, CandidateRole: models.RoleExpert, CandidateDomain: models.RegionCode, JurisdictionCode: ent.JurisdictionCode,
+		EnterpriseName: ent.Name, CampaignID: cs.CampaignID, AssigneeID: UserID(t, db, expert), Status: models.TaskOpen,
+		DueAt: time.Now().Add(72 * time.Hour), Version: 1, CreatedAt: time.Now(), UpdatedAt: time.Now()}
+	require.NoError(t, db.Create(&task).Error)
+	return cs.ID, task.ID
+}
