@@ -1,0 +1,56 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"skillcert/models"
+	"skillcert/models/dbtest"
+)
+
+// TestSafeNextRefusesOffSiteRedirects runs known open-redirect bypasses through safeNext:
+// each must come back as "/", while paths on this site are kept.
+func TestSafeNextRefusesOffSiteRedirects(t *testing.T) {
+	offSite := []string{
+		"", "evil.example", "//evil.example", "///evil.example", "/\\evil.example", "\\\\evil.example",
+		"/\t/evil.example", "/\n/evil.example", "/\r/evil.example", "\t//evil.example", "/ /evil.example",
+		"/\x00/evil.example", "/\u00a0/evil.example", "/\u2028/evil.example", "/\\/evil.example",
+		"/%2F%2Fevil.example", "/%2f/evil.example", "/%5Cevil.example", "/%09/evil.example",
+		"https://evil.example", "http:evil.example", "HTTPS://evil.example/", "javascript:alert(1)",
+		"JavaScript:alert(1)", "data:text/html,x", "/\t\\evil.example", "/\\\t/evil.example",
+		"/./\t/evil.example", "\x7f//evil.example", "/\xff/evil.example",
+	}
+	for _, next := range offSite {
+		require.Equal(t, "/", safeNext(next), "safeNext(%q)", next)
+	}
+	for _, next := range []string{"/", "/inbox", "/tasks/12?view=all", "/status#due", "/a/b%20c", "/inbox?q=%E5%8C%85"} {
+		require.Equal(t, next, safeNext(next), "safeNext(%q) keeps a path on this site", next)
+	}
+}
+
+// TestLoginRedirectStaysOnSite logs in with next set to a bypass, over HTTP, and follows
+// the logged-in visitor's redirect from /login?next=…: the Location is always "/".
+func TestLoginRedirectStaysOnSite(t *testing.T) {
+	e := newTestEnv(t, dbtest.New(t, models.SQLite))
+	c := e.browser()
+	_, page := e.get(c, "/login?next=/%09/evil.example")
+	require.NotContains(t, page, "evil.example", "the form does not carry the bypass on")
+	m := csrfRe.FindStringSubmatch(page)
+	require.NotNil(t, m)
+	resp, body := e.postForm(c, "/login", url.Values{"csrf_token": {m[1]}, "username": {"hohhot"},
+		"password": {testPassword}, "next": {"/\t/evil.example"}})
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode, body)
+	require.Equal(t, "/", resp.Header.Get("Location"))
+
+	for _, q := range []string{"/%09/evil.example", "/%5Cevil.example", "//evil.example", "https://evil.example",
+		"/%2F%2Fevil.example", "/%0A/evil.example", "javascript:alert(1)"} {
+		resp, _ := e.get(c, "/login?next="+q)
+		require.Equal(t, http.StatusSeeOther, resp.StatusCode, q)
+		require.Equal(t, "/", resp.Header.Get("Location"), "next=%s", q)
+	}
+	resp, _ = e.get(c, "/login?next=/inbox%3Fview%3Dall")
+	require.Equal(t, "/inbox?view=all", resp.Header.Get("Location"), "a path on this site is kept")
+}
