@@ -83,6 +83,17 @@ func (s *Server) authenticate(c *gin.Context) {
 	c.Next()
 }
 
+// noStoreForCallers marks every answer to a logged-in caller "Cache-Control: no-store": JSON,
+// pages, exports, redirects and errors alike may carry personal data (ID numbers, names,
+// phone numbers), which must stay out of shared and browser caches. A handler may still set
+// its own, for what holds nothing personal.
+func (s *Server) noStoreForCallers(c *gin.Context) {
+	if ActorFrom(c) != nil {
+		c.Header("Cache-Control", "no-store")
+	}
+	c.Next()
+}
+
 func (s *Server) RequirePageLogin(c *gin.Context) {
 	if ActorFrom(c) == nil {
 		c.Redirect(http.StatusSeeOther, "/login?next="+url.QueryEscape(c.Request.URL.RequestURI()))
@@ -195,6 +206,7 @@ func (s *Server) openSession(c *gin.Context, u models.User, now time.Time, reaso
 	a.SessionHash = hash
 	s.SetCookie(c, SessionCookie, tok, int(s.cfg.SessionMax.Seconds()))
 	s.ClearCookie(c, preSessionCookie)
+	c.Header("Cache-Control", "no-store") // the answer is the caller's, as noStoreForCallers says
 	c.Set(actorKey, a)
 	_ = s.svc.Audit(ctx, a, models.AuditEntry{Action: "login", ObjectType: "user", ObjectID: u.ID, Reason: reason})
 	return a, nil

@@ -54,3 +54,17 @@ func TestLoginRedirectStaysOnSite(t *testing.T) {
 	resp, _ = e.get(c, "/login?next=/inbox%3Fview%3Dall")
 	require.Equal(t, "/inbox?view=all", resp.Header.Get("Location"), "a path on this site is kept")
 }
+
+// TestLoggedInAnswersAreNotStored requires "Cache-Control: no-store" on what a logged-in
+// browser gets: pages, redirects, the print page and error pages.
+func TestLoggedInAnswersAreNotStored(t *testing.T) {
+	e := newTestEnv(t, dbtest.New(t, models.SQLite))
+	c := e.browser()
+	resp, _ := e.loginForm(c, "dairy", testPassword)
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+	require.Equal(t, "no-store", resp.Header.Get("Cache-Control"), "the login's redirect")
+	for _, path := range []string{"/", "/status", "/application", "/login?next=/status", "/applications/none/print", "/tasks/none", "/no-such-page"} {
+		resp, _ := e.get(c, path)
+		require.Equal(t, "no-store", resp.Header.Get("Cache-Control"), "GET %s (status %d)", path, resp.StatusCode)
+	}
+}
