@@ -68,3 +68,22 @@ func TestLoggedInAnswersAreNotStored(t *testing.T) {
 		require.Equal(t, "no-store", resp.Header.Get("Cache-Control"), "GET %s (status %d)", path, resp.StatusCode)
 	}
 }
+
+// TestStaticListsNoDirectory requires /static/ to serve its files and answer 404 for a
+// directory, whatever the spelling, instead of listing it.
+func TestStaticListsNoDirectory(t *testing.T) {
+	e := newTestEnv(t, dbtest.New(t, models.SQLite))
+	c := e.browser()
+	for _, path := range []string{"/static/", "/static", "/static/.", "/static//", "/static/./", "/static/%2e/"} {
+		resp, body := e.get(c, path)
+		require.NotContains(t, body, `href="app.css"`, "GET %s lists nothing", path)
+		if resp.StatusCode != http.StatusMovedPermanently && resp.StatusCode != http.StatusTemporaryRedirect {
+			require.Equal(t, http.StatusNotFound, resp.StatusCode, "GET %s", path)
+		}
+	}
+	resp, body := e.get(c, "/static/app.css")
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.NotEmpty(t, body)
+	resp, _ = e.get(c, "/static/app.js")
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+}
