@@ -87,3 +87,22 @@ func TestStaticListsNoDirectory(t *testing.T) {
 	resp, _ = e.get(c, "/static/app.js")
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 }
+
+// TestPublicPagesIgnoreBadCredentials: a public page answers a request with an unknown
+// bearer token as it answers anyone; a page that needs a caller still refuses it.
+func TestPublicPagesIgnoreBadCredentials(t *testing.T) {
+	e := newTestEnv(t, dbtest.New(t, models.SQLite))
+	get := func(path string) int {
+		req, err := http.NewRequest(http.MethodGet, e.srv.URL+path, nil)
+		require.NoError(t, err)
+		req.Header.Set("Authorization", "Bearer sc_nope")
+		resp, err := e.browser().Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	for _, path := range []string{"/directory", "/query", "/supervision", "/complaint", "/login", "/register"} {
+		require.Equal(t, http.StatusOK, get(path), "GET %s", path)
+	}
+	require.Equal(t, http.StatusUnauthorized, get("/inbox"))
+}
