@@ -3,12 +3,15 @@ package web
 import (
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"skillcert/models"
 	"skillcert/models/dbtest"
+	"skillcert/workflows"
 )
 
 // TestSafeNextRefusesOffSiteRedirects runs known open-redirect bypasses through safeNext:
@@ -105,4 +108,45 @@ func TestPublicPagesIgnoreBadCredentials(t *testing.T) {
 		require.Equal(t, http.StatusOK, get(path), "GET %s", path)
 	}
 	require.Equal(t, http.StatusUnauthorized, get("/inbox"))
+}
+
+// TestBulkDecisionNamesNoTaskOutsideScope posts bulk decisions on tasks the caller may not
+// decide (another jurisdiction, another role, a kind that does not match) and on IDs that do
+// not exist: every row answers alike, "无权办理或不存在", and no task title (which names the
+// enterprise) appears.
+func TestBulkDecisionNamesNoTaskOutsideScope(t *testing.T) {
+	e := newTestEnv(t, dbtest.New(t, models.SQLite))
+	due := time.Now().Add(48 * time.Hour)
+	precheck := seedTask(t, e.db, "c-pre", "app-pre", workflows.KindPrecheck, workflows.StagePrecheck, models.RoleCountyOfficial, "150105", due)
+	review := seedTask(t, e.db, "c-rev", "app-rev", workflows.KindLeagueReview, workflows.StageLeagueReview, models.RoleLeagueOfficial, "150100", due)
+	require.Contains(t, precheck.Title, "呼和浩特乳业")
+
+	for _, tc := range []struct{ user, outcome string }{
+		{"kundulun", workflows.KindPrecheck + ":pass"},     // a county official elsewhere
+		{"baotou", workflows.KindLeagueReview + ":accept"}, // a league official elsewhere
+		{"baotou", workflows.KindPrecheck + ":pass"},       // … choosing the other kind
+		{"dairy", workflows.KindLeagueReview + ":accept"},  // the enterprise itself
+		{"expert1", workflows.KindFileWorkPlan + ":file"},  // a kind neither task is
+	} {
+		c := e.login(tc.user)
+		_, inbox := e.get(c, "/inbox")
+		if !csrfRe.MatchString(inbox) {
+			_, inbox = e.get(c, "/")
+		}
+		resp, body := e.postForm(c, "/inbox/bulk", url.Values{"csrf_token": {csrfOf(t, inbox)}, "outcome": {tc.outcome},
+			"task_id": {precheck.ID, review.ID, "no-such-task"}, "request_key": {"k-" + tc.user}})
+		require.Equal(t, http.StatusOK, resp.StatusCode, "%s: %s", tc.user, body)
+		require.NotContains(t, body, "呼和浩特乳业", "%s sees no enterprise name", tc.user)
+		require.NotContains(t, body, precheck.Title, tc.user)
+		require.NotContains(t, body, review.Title, tc.user)
+		require.Equal(t, 3, strings.Count(body, "无权办理或不存在"), "%s: every row answers alike", tc.user)
+	}
+
+	// Within scope, a task of another kind is still named, with why it was not decided.
+	c := e.login("saihan")
+	_, inbox := e.get(c, "/inbox")
+	_, body := e.postForm(c, "/inbox/bulk", url.Values{"csrf_token": {csrfOf(t, inbox)}, "outcome": {workflows.KindFileWorkPlan + ":file"},
+		"task_id": {precheck.ID}, "request_key": {"k-saihan"}})
+	require.Contains(t, body, precheck.Title)
+	require.NotContains(t, body, "无权办理或不存在")
 }
