@@ -1,6 +1,9 @@
 package web
 
 import (
+	"context"
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -9,6 +12,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"skillcert/internal/webtest"
 	"skillcert/models"
 	"skillcert/models/dbtest"
 	"skillcert/workflows"
@@ -149,4 +153,50 @@ func TestBulkDecisionNamesNoTaskOutsideScope(t *testing.T) {
 		"task_id": {precheck.ID}, "request_key": {"k-saihan"}})
 	require.Contains(t, body, precheck.Title)
 	require.NotContains(t, body, "无权办理或不存在")
+}
+
+// TestEnterprisePagesShowNoExpertPanel puts the dairy enterprise's case in expert evaluation
+// (the panel on the case, a scoring task held by each expert) and reads the enterprise's pages:
+// no expert's user ID or name appears; an expert's task is refused without naming anyone.
+func TestEnterprisePagesShowNoExpertPanel(t *testing.T) {
+	e := newAppEnv(t, dbtest.New(t, models.SQLite))
+	ctx := context.Background()
+	tok := e.bearer("dairy")
+	app := e.mine(tok)
+	e.submitForm(tok, app.ID, goodForm(e.attachmentsOf("dairy")))
+	experts := []string{webtest.UserID(t, e.db, "expert1"), webtest.UserID(t, e.db, "expert2"), webtest.UserID(t, e.db, "expert3")}
+	panel, err := json.Marshal(map[string]any{"seed": 7, "members": experts, "candidates": experts})
+	require.NoError(t, err)
+	due := time.Now().Add(72 * time.Hour)
+	var tasks []models.Task
+	for i, id := range experts {
+		tasks = append(tasks, models.Task{ID: fmt.Sprintf("case-%s.expert_score.%d", app.ID, i), WorkflowID: "case-" + app.ID, CaseID: app.ID,
+			Kind: workflows.KindExpertScore, Title: "专家评估打分：呼和浩特乳业示范有限公司", Stage: workflows.StageExpertEvaluation,
+			CandidateRole: models.RoleExpert, CandidateDomain: models.RegionCode, JurisdictionCode: "150105", LeagueCode: "150100",
+			EnterpriseName: "呼和浩特乳业示范有限公司", CampaignID: "2027", AssigneeID: id, DueAt: due})
+	}
+	_, err = e.db.ApplyTransition(ctx, models.Transition{Key: "seed-panel", Case: &models.Case{ID: app.ID, WorkflowID: "case-" + app.ID,
+		CampaignID: "2027", EnterpriseID: dairyEnterpriseID, EnterpriseName: "呼和浩特乳业示范有限公司", ApplicationID: app.ID, ApplicationVersion: 1,
+		JurisdictionCode: "150105", LeagueCode: "150100", Stage: workflows.StageExpertEvaluation, Status: "open", WaitingOn: models.RoleExpert,
+		SLAState: models.SLAOnTime, PanelJSON: string(panel)}, OpenTasks: tasks,
+		Events: []models.CaseEvent{{CaseID: app.ID, Kind: "evaluation_started", Stage: workflows.StageExpertEvaluation, Summary: "进入专家评估", Public: true},
+			{CaseID: app.ID, Kind: "expert_scored", Stage: workflows.StageExpertEvaluation, Summary: "一位评估专家已提交评分",
+				ActorID: experts[0], ActorName: "评估专家 吴教授", ActorRole: models.RoleExpert, Public: false}}})
+	require.NoError(t, err)
+
+	c := e.login("dairy")
+	for _, path := range []string{"/status", "/", "/inbox", "/application", tasks[0].ID} {
+		if strings.HasPrefix(path, "case-") {
+			path = "/tasks/" + path
+		}
+		_, body := e.get(c, path)
+		for _, id := range experts {
+			require.NotContains(t, body, id, "GET %s shows an expert's user ID", path)
+		}
+		for _, name := range []string{"吴教授", "郑高工", "冯高工", "评估专家 "} {
+			require.NotContains(t, body, name, "GET %s shows an expert's name", path)
+		}
+	}
+	body := e.pageOK(c, "/status", http.StatusOK)
+	require.Contains(t, body, "专家评估", "the enterprise sees the stage")
 }
