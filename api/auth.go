@@ -20,6 +20,7 @@ const (
 	SessionCookie    = "skillcert_session"
 	preSessionCookie = "skillcert_pre" // binds the login form's CSRF token before a session exists
 	actorKey         = "skillcert.actor"
+	authErrKey       = "skillcert.authErr"
 )
 
 func ActorFrom(c *gin.Context) *service.Actor {
@@ -30,24 +31,35 @@ func ActorFrom(c *gin.Context) *service.Actor {
 }
 
 // authenticate identifies the caller from a bearer token or the session cookie. It never
-// rejects: routes that need a user say so with requirePageLogin / requireAPILogin.
+// rejects: routes that need a user say so with requirePageLogin / requireAPILogin, which
+// answer with the reason credentials failed (authErrKey). A public route ignores credentials
+// it cannot use and serves the request as anonymous; an unknown or revoked token there must
+// not turn the public directory or certificate query into a 401.
 func (s *Server) authenticate(c *gin.Context) {
 	ctx := c.Request.Context()
 	now := s.now().UTC()
+	fail := func(err error) {
+		c.Set(authErrKey, err)
+		c.Next()
+	}
 	if h := c.GetHeader("Authorization"); strings.HasPrefix(h, "Bearer ") {
 		tok := strings.TrimSpace(strings.TrimPrefix(h, "Bearer "))
 		_, u, err := s.db.TokenUser(ctx, models.HashToken(tok), now)
 		if err != nil {
-			s.WriteError(c, service.ErrUnauthenticated)
+			if !errors.Is(err, models.ErrNotFound) {
+				s.log.WarnContext(ctx, "authenticate: token", "err", err)
+			}
+			fail(service.ErrUnauthenticated)
 			return
 		}
-		if a, err := s.svc.ActorFor(ctx, u); err == nil {
-			a.ViaToken = true
-			c.Set(actorKey, a)
-		} else {
-			s.WriteError(c, err)
+		a, err := s.svc.ActorFor(ctx, u)
+		if err != nil {
+			s.log.WarnContext(ctx, "authenticate: token actor", "err", err)
+			fail(err)
 			return
 		}
+		a.ViaToken = true
+		c.Set(actorKey, a)
 		c.Next()
 		return
 	}
@@ -58,7 +70,8 @@ func (s *Server) authenticate(c *gin.Context) {
 		case err == nil:
 			a, err := s.svc.ActorFor(ctx, u)
 			if err != nil {
-				s.WriteError(c, err)
+				s.log.WarnContext(ctx, "authenticate: session actor", "err", err)
+				fail(err)
 				return
 			}
 			a.SessionHash = hash
@@ -76,14 +89,38 @@ func (s *Server) authenticate(c *gin.Context) {
 		case errors.Is(err, models.ErrNotFound):
 			s.ClearCookie(c, SessionCookie)
 		default:
-			s.WriteError(c, err)
+			s.log.WarnContext(ctx, "authenticate: session", "err", err)
+			fail(err)
 			return
 		}
 	}
 	c.Next()
 }
 
+// authFailure is why the request's credentials identified nobody, or nil.
+func authFailure(c *gin.Context) error {
+	if v, ok := c.Get(authErrKey); ok {
+		return v.(error)
+	}
+	return nil
+}
+
+// noStoreForCallers marks every answer to a logged-in caller "Cache-Control: no-store": JSON,
+// pages, exports, redirects and errors alike may carry personal data (ID numbers, names,
+// phone numbers), which must stay out of shared and browser caches. A handler may still set
+// its own, for what holds nothing personal.
+func (s *Server) noStoreForCallers(c *gin.Context) {
+	if ActorFrom(c) != nil {
+		c.Header("Cache-Control", "no-store")
+	}
+	c.Next()
+}
+
 func (s *Server) RequirePageLogin(c *gin.Context) {
+	if err := authFailure(c); err != nil {
+		s.WriteError(c, err)
+		return
+	}
 	if ActorFrom(c) == nil {
 		c.Redirect(http.StatusSeeOther, "/login?next="+url.QueryEscape(c.Request.URL.RequestURI()))
 		c.Abort()
@@ -94,7 +131,11 @@ func (s *Server) RequirePageLogin(c *gin.Context) {
 
 func (s *Server) requireAPILogin(c *gin.Context) {
 	if ActorFrom(c) == nil {
-		s.WriteError(c, service.ErrUnauthenticated)
+		err := authFailure(c)
+		if err == nil {
+			err = service.ErrUnauthenticated
+		}
+		s.WriteError(c, err)
 		return
 	}
 	c.Next()
@@ -134,6 +175,13 @@ func (s *Server) CSRF(c *gin.Context) {
 	}
 	a := ActorFrom(c)
 	if a != nil && a.ViaToken {
+		c.Next()
+		return
+	}
+	// A bearer token that identified nobody: the request rides on no session, and a
+	// cross-site page cannot set the header (no CORS here). A route that needs a caller
+	// answers 401 next, as to a revoked token, rather than a CSRF refusal.
+	if a == nil && strings.HasPrefix(c.GetHeader("Authorization"), "Bearer ") {
 		c.Next()
 		return
 	}
@@ -195,6 +243,7 @@ func (s *Server) openSession(c *gin.Context, u models.User, now time.Time, reaso
 	a.SessionHash = hash
 	s.SetCookie(c, SessionCookie, tok, int(s.cfg.SessionMax.Seconds()))
 	s.ClearCookie(c, preSessionCookie)
+	c.Header("Cache-Control", "no-store") // the answer is the caller's, as noStoreForCallers says
 	c.Set(actorKey, a)
 	_ = s.svc.Audit(ctx, a, models.AuditEntry{Action: "login", ObjectType: "user", ObjectID: u.ID, Reason: reason})
 	return a, nil

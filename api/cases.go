@@ -211,6 +211,9 @@ func (s *Server) apiCases(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
+	for i := range cs {
+		service.HideFromEnterprise(a, &cs[i], nil)
+	}
 	c.JSON(http.StatusOK, service.ListResponse[models.Case]{Items: cs, Total: total, Limit: limit, Offset: offset})
 	return nil
 }

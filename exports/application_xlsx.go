@@ -383,10 +383,12 @@ type sheetWriter struct {
 	row    int    // next row to write
 	st     styles
 	err    error
+	// asText maps a style to its twin that marks a cell as typed text (see cellStyle).
+	asText map[int]int
 }
 
 func newSheetWriter(f *excelize.File, sheet string, widths []float64) (*sheetWriter, error) {
-	w := &sheetWriter{f: f, sheet: sheet, widths: map[string]float64{}, row: 1}
+	w := &sheetWriter{f: f, sheet: sheet, widths: map[string]float64{}, row: 1, asText: map[int]int{}}
 	for i, width := range widths {
 		col, err := excelize.ColumnNumberToName(i + 1)
 		if err != nil {
@@ -460,7 +462,7 @@ func (w *sheetWriter) cells(minHeight float64, cs ...cell) {
 		if c.from != c.to {
 			w.merge(from, to)
 		}
-		w.style(from, to, c.style)
+		w.style(from, to, w.cellStyle(c.value, c.style))
 		height = max(height, rowHeight(c.value, w.width(c.from, c.to)))
 	}
 	w.height(w.row, height)
@@ -519,6 +521,44 @@ func (w *sheetWriter) set(ref, value string) {
 	if w.err == nil && value != "" {
 		w.err = w.f.SetCellStr(w.sheet, ref, value)
 	}
+}
+
+// cellStyle is the style a cell holding value gets: style itself, or, if the value starts
+// like a formula (looksLikeFormula), style's twin with Excel's quote prefix. Every text cell is
+// a shared string, which Excel shows as it is when it opens the file; but an official who
+// edits such a cell and presses Enter would have Excel read "=HYPERLINK(…)" typed by an
+// enterprise as a formula. The quote prefix is what Excel itself stores for a typed leading
+// apostrophe: the cell stays text when edited, and the value keeps its own characters (a
+// phone number "+86 …" is not shown as "'+86 …").
+func (w *sheetWriter) cellStyle(value string, style int) int {
+	if w.err != nil || !looksLikeFormula(value) {
+		return style
+	}
+	if twin, ok := w.asText[style]; ok {
+		return twin
+	}
+	// excelize's Style has no quote prefix; its parsed style sheet does. f.Styles is loaded,
+	// since newStyles made the styles. The twin goes after every style NewStyle made, so
+	// NewStyle, which reuses the first matching style, never hands it out for another.
+	xfs := w.f.Styles.CellXfs
+	if xfs == nil || style < 0 || style >= len(xfs.Xf) {
+		w.err = fmt.Errorf("exports: no cell style %d", style)
+		return style
+	}
+	xf, yes := xfs.Xf[style], true
+	xf.QuotePrefix = &yes
+	xfs.Xf = append(xfs.Xf, xf)
+	xfs.Count = len(xfs.Xf)
+	w.asText[style] = len(xfs.Xf) - 1
+	return w.asText[style]
+}
+
+// looksLikeFormula reports whether a spreadsheet program could take text typed into a cell
+// for a formula: it starts with = + - @ (or their full-width forms, which Excel in Chinese
+// converts), a tab or a carriage return.
+func looksLikeFormula(value string) bool {
+	r, _ := utf8.DecodeRuneInString(value)
+	return strings.ContainsRune("=+-@\t\r＝＋－＠", r)
 }
 
 func (w *sheetWriter) setInt(ref string, value int) {

@@ -99,6 +99,9 @@ type accessResult struct {
 // which the caller must be allowed to manage; selfAction, when not empty, is the audited action
 // that refuses the caller's own account.
 func (s *Service) accountAction(ctx context.Context, a *Actor, in UserAction, selfAction string) (u models.User, domain, reason string, err error) {
+	if err = s.mayManageUsers(ctx, a); err != nil {
+		return u, "", "", err
+	}
 	if reason, err = CheckReason(in.Reason, false); err != nil {
 		return u, "", "", err
 	}
@@ -232,6 +235,9 @@ type GrantInput struct {
 // post). The caller needs user:manage in both the old and the new domain and cannot change
 // their own. Tasks the account has claimed stay with it until reassigned.
 func (s *Service) SetUserGrant(ctx context.Context, a *Actor, in GrantInput) (models.User, error) {
+	if err := s.mayManageUsers(ctx, a); err != nil {
+		return models.User{}, err
+	}
 	u, oldDomain, err := s.managedUser(ctx, a, in.ID, "manage")
 	if err != nil {
 		return models.User{}, err

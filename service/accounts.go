@@ -130,10 +130,12 @@ var roleLevels = map[string][]string{
 }
 
 // CreateUser creates an account, with its audit row in the same transaction. The caller needs
-// user:manage in the new user's domain.
+// user:manage in the new user's domain. A caller who may manage no accounts at all is refused
+// before anything of the request is looked at, so that the answer tells them nothing about
+// usernames, enterprises or the validation rules.
 func (s *Service) CreateUser(ctx context.Context, a *Actor, in CreateUserRequest) (models.User, error) {
-	if a == nil {
-		return models.User{}, ErrUnauthenticated
+	if err := s.mayManageUsers(ctx, a); err != nil {
+		return models.User{}, err
 	}
 	var errs validate.Errors
 	in.Username = strings.TrimSpace(in.Username)
@@ -178,6 +180,16 @@ func (s *Service) CreateUser(ctx context.Context, a *Actor, in CreateUserRequest
 		return models.User{}, err
 	}
 	return u, nil
+}
+
+// mayManageUsers checks, before a request about accounts is read, that the caller may manage
+// accounts at all: user:manage in its own domain, which covers every domain it may manage
+// (the use case checks the target's domain once it is known).
+func (s *Service) mayManageUsers(ctx context.Context, a *Actor) error {
+	if a == nil {
+		return ErrUnauthenticated
+	}
+	return s.Require(ctx, a, "user", "manage", a.Domain)
 }
 
 // minPasswordLen is the shortest password an account may be given.

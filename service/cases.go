@@ -40,12 +40,31 @@ func (s *Service) ReadCase(ctx context.Context, a *Actor, id string) (CaseDetail
 		return CaseDetail{}, err
 	}
 	if publicOnly {
-		cs.PanelJSON = "" // the panel's identity is not the enterprise's business
+		HideFromEnterprise(a, &cs, tasks)
 		for i := range events {
 			events[i].ActorID, events[i].DetailJSON = "", ""
 		}
 	}
 	return CaseDetail{Case: cs, StageName: workflows.StageNames[cs.Stage], Tasks: tasks, Timeline: events}, nil
+}
+
+// HideFromEnterprise removes from a case and its tasks, when an enterprise user looks at them,
+// who was drawn or holds the work on the enterprise's case: the expert panel stays
+// confidential to the enterprise until the result (nobody can be approached), and so does who
+// holds or decided an official's or expert's task. The enterprise keeps seeing who holds its
+// own tasks; officials see everything.
+func HideFromEnterprise(a *Actor, cs *models.Case, tasks []models.Task) {
+	if a == nil || a.User.Role != models.RoleEnterpriseUser {
+		return
+	}
+	if cs != nil {
+		cs.PanelJSON = ""
+	}
+	for i := range tasks {
+		if tasks[i].CandidateRole != models.RoleEnterpriseUser {
+			tasks[i].AssigneeID, tasks[i].DecidedBy = "", ""
+		}
+	}
 }
 
 // AdjustInput is an adjustment of a case: the action (return for correction, withdraw, …)

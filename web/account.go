@@ -3,8 +3,11 @@ package web
 import (
 	"errors"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
@@ -13,12 +16,34 @@ import (
 	"skillcert/service"
 )
 
-// safeNext keeps post-login redirects on this site.
+// safeNext keeps post-login redirects on this site: it returns next only if it is a path on
+// this origin, and "/" otherwise. Browsers drop tabs and newlines from a URL and read a
+// backslash as a slash, so "/\t/evil.example" or "/\\evil.example" would leave the site as
+// "//evil.example" does; anything with a control character, white space or a backslash is
+// refused outright, as is anything with a scheme or host, or whose path, decoded, does not
+// start with exactly one slash.
 func safeNext(next string) string {
-	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
-		return "/"
+	const home = "/"
+	if next == "" || len(next) > 2048 || !strings.HasPrefix(next, "/") {
+		return home
+	}
+	if strings.ContainsFunc(next, unsafeInURL) {
+		return home
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" {
+		return home
+	}
+	if strings.HasPrefix(next, "//") || !strings.HasPrefix(u.Path, "/") || strings.HasPrefix(u.Path, "//") ||
+		strings.ContainsFunc(u.Path, func(r rune) bool { return r == '\\' || unicode.IsControl(r) }) {
+		return home
 	}
 	return next
+}
+
+// unsafeInURL is a character a browser may strip or reinterpret in a redirect target.
+func unsafeInURL(r rune) bool {
+	return r == '\\' || unicode.IsControl(r) || unicode.IsSpace(r) || r == utf8.RuneError
 }
 
 func (p *Pages) loginPage(c *gin.Context) error {

@@ -282,6 +282,10 @@ func (p *Pages) claimAction(c *gin.Context, change func(context.Context, *servic
 	return seeOther(c, back)
 }
 
+// bulkRefused answers, alike, a task the caller may not decide (outside its role or
+// jurisdiction, or claimed by someone else) and one that does not exist.
+const bulkRefused = "无权办理或不存在。"
+
 // bulkView is p_bulk.html's data: one result per task.
 type bulkView struct {
 	pageView
@@ -322,19 +326,21 @@ func (p *Pages) bulkDecide(c *gin.Context) error {
 	v := &bulkView{pageView: pageView{pageData: pageData{Title: "批量处理结果"}}, Back: back,
 		Outcome: service.KindTitle(kind) + " → " + outcomeName(outcome)}
 	for _, id := range ids {
-		r := bulkResult{Title: id, Href: taskHref(id)}
+		// A task the caller may not decide, or that does not exist, is named by nothing but
+		// the ID that was sent: its title carries the enterprise's name.
+		r := bulkResult{Title: service.Truncate(id, 64), Href: taskHref(id), Detail: bulkRefused}
 		t, err := p.db.TaskByID(ctx, id)
 		switch {
 		case err != nil:
-			r.Detail = service.ToError(err).Message
+			if e := service.ToError(err); e.Status >= 500 {
+				r.Detail = e.Message
+			}
+		case !p.svc.MayDecide(a, t):
+			_ = p.svc.Audit(ctx, a, models.AuditEntry{Action: "task.decide", ObjectType: "task", ObjectID: t.ID, Outcome: models.OutcomeDenied,
+				JurisdictionCode: service.Truncate(t.JurisdictionCode, 6), Reason: "bulk: outside role, jurisdiction or claim"})
 		case t.Kind != kind:
 			r.Title = t.Title
 			r.Detail = fmt.Sprintf("该待办是“%s”，不能按“%s”批量处理。", service.KindTitle(t.Kind), v.Outcome)
-		case !p.svc.MayDecide(a, t):
-			r.Title = t.Title
-			r.Detail = "您无权处理该待办，或该待办已由他人认领。"
-			_ = p.svc.Audit(ctx, a, models.AuditEntry{Action: "task.decide", ObjectType: "task", ObjectID: t.ID, Outcome: models.OutcomeDenied,
-				JurisdictionCode: service.Truncate(t.JurisdictionCode, 6), Reason: "bulk: outside role, jurisdiction or claim"})
 		default:
 			r.Title = t.Title
 			res, err := p.svc.DecideTask(ctx, a, t, workflows.DecisionRequest{Outcome: outcome, Comment: strings.TrimSpace(c.PostForm("comment"))}, key)

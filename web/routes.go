@@ -75,8 +75,25 @@ func (p *Pages) Routes(r *gin.Engine) {
 	p.adminRoutes(r, login)
 }
 
-// Static serves the style sheet and the scripts; they need no caller.
+// Static serves the style sheet and the scripts; they need no caller. A directory is not
+// found: nothing lists what the server holds.
 func (p *Pages) Static(r *gin.Engine) {
 	static, _ := fs.Sub(Static, "static")
-	r.StaticFS("/static", http.FS(static))
+	r.StaticFS("/static", filesOnly{http.FS(static)})
+}
+
+// filesOnly is a file system whose directories cannot be opened, so http.FileServer answers
+// 404 for them instead of a listing.
+type filesOnly struct{ http.FileSystem }
+
+func (f filesOnly) Open(name string) (http.File, error) {
+	file, err := f.FileSystem.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	if st, err := file.Stat(); err != nil || st.IsDir() {
+		_ = file.Close()
+		return nil, fs.ErrNotExist
+	}
+	return file, nil
 }
