@@ -36,6 +36,7 @@ func (s *Server) jsonRoutes() []route {
 	return []route{
 		// Accounts, sessions and tokens.
 		{POST, "/auth/login", preCSRF, s.apiLogin},
+		{GET, "/captcha", throttled, s.apiCaptcha},
 		{POST, "/enterprises/register", preCSRF, s.apiRegister},
 		{POST, "/auth/logout", loggedIn, s.apiLogout},
 		{GET, "/me", loggedIn, s.apiMe},
@@ -53,6 +54,7 @@ func (s *Server) jsonRoutes() []route {
 		{POST, "/users/:id/disable", useCase("user", "manage"), s.apiDisableUser},
 		{POST, "/users/:id/enable", useCase("user", "manage"), s.apiEnableUser},
 		{POST, "/users/:id/password", useCase("user", "manage"), s.apiResetPassword},
+		{POST, "/users/:id/unlock", useCase("user", "manage"), s.apiUnlockUser},
 		{PUT, "/users/:id/grant", useCase("user", "manage"), s.apiSetUserGrant},
 		{GET, "/audit", policy("audit", "read", inJurisdiction), s.apiAudit},
 		{POST, "/audit/verify", policy("audit", "verify", own), s.apiAuditVerify},
