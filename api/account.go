@@ -14,6 +14,9 @@ import (
 type loginRequest struct {
 	Username string `json:"username"`
 	Password string `json:"password"`
+	// After a few failures a CAPTCHA is due (captcha_required): GET /api/v1/captcha.
+	CaptchaID     string `json:"captcha_id"`
+	CaptchaAnswer string `json:"captcha_answer"`
 }
 
 type MeResponse struct {
@@ -41,7 +44,8 @@ func (s *Server) apiLogin(c *gin.Context) error {
 	if err := bindJSON(c, &req); err != nil {
 		return err
 	}
-	a, err := s.Login(c, req.Username, req.Password)
+	a, err := s.Login(c, service.LoginInput{Username: req.Username, Password: req.Password,
+		Guard: service.Guard{CaptchaID: req.CaptchaID, CaptchaAnswer: req.CaptchaAnswer}})
 	if err != nil {
 		return err
 	}

@@ -78,6 +78,21 @@ func (s *Server) apiEnableUser(c *gin.Context) error {
 	return nil
 }
 
+// apiUnlockUser forgets an account's failed logins (POST /api/v1/users/:id/unlock): its owner
+// logs in again without a CAPTCHA or a wait.
+func (s *Server) apiUnlockUser(c *gin.Context) error {
+	in, err := userActionOf(c)
+	if err != nil {
+		return err
+	}
+	res, err := s.svc.UnlockUser(c.Request.Context(), ActorFrom(c), in)
+	if err != nil {
+		return err
+	}
+	c.JSON(http.StatusOK, res)
+	return nil
+}
+
 func (s *Server) apiResetPassword(c *gin.Context) error {
 	in, err := userActionOf(c)
 	if err != nil {

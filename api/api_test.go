@@ -14,7 +14,6 @@ import (
 	"skillcert/internal/webtest"
 	"skillcert/models"
 	"skillcert/models/dbtest"
-	"skillcert/service"
 )
 
 const testPassword = "test-password-1"
@@ -31,7 +30,6 @@ func newTestEnv(t *testing.T, db *models.DB) *testEnv {
 	t.Helper()
 	env := &testEnv{t: t, db: db, now: time.Now()}
 	deps := webtest.Deps(t, db, testPassword, func() time.Time { return env.now })
-	deps.Config = service.Config{LoginMaxFailures: 3}
 	s := newServer(t, deps, Config{PublicURL: "http://test", SessionKey: webtest.SessionKey})
 	env.api = s
 	env.srv = httptest.NewServer(s.Handler(nil))

@@ -211,10 +211,11 @@ func (s *Server) SetCookie(c *gin.Context, name, value string, maxAge int) {
 
 func (s *Server) ClearCookie(c *gin.Context, name string) { s.SetCookie(c, name, "", -1) }
 
-// Login checks credentials with throttling (service.LogIn) and, on success, opens a session
-// and sets its cookie.
-func (s *Server) Login(c *gin.Context, username, password string) (*service.Actor, error) {
-	u, err := s.svc.LogIn(c.Request.Context(), username, password, c.ClientIP())
+// Login checks credentials with throttling (service.LogIn; in.Addr is the client's) and, on
+// success, opens a session and sets its cookie.
+func (s *Server) Login(c *gin.Context, in service.LoginInput) (*service.Actor, error) {
+	in.Addr = c.ClientIP()
+	u, err := s.svc.LogIn(c.Request.Context(), in)
 	if err != nil {
 		return nil, err
 	}

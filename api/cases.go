@@ -320,6 +320,7 @@ func (s *Server) apiFileComplaint(c *gin.Context) error {
 	if err := bindJSON(c, &b); err != nil {
 		return err
 	}
+	b.Addr = c.ClientIP()
 	r, err := s.svc.FileComplaint(c.Request.Context(), ActorFrom(c), b)
 	if err != nil {
 		return err

@@ -12,7 +12,6 @@ import (
 	"golang.org/x/time/rate"
 
 	"skillcert/models"
-	"skillcert/models/validate"
 	"skillcert/policies"
 	"skillcert/service"
 )
@@ -98,9 +97,15 @@ func (s *Server) PublicThrottle(c *gin.Context) {
 // ---------------------------------------------------------------------------------------------
 // The public query.
 
-// apiPublicCertificates is GET /api/v1/public/certificates?name=&id_number= or ?number=[&name=].
+// queryGuard is the client address and the CAPTCHA of a public GET (captcha_id, captcha_answer).
+func queryGuard(c *gin.Context) service.Guard {
+	return service.Guard{Addr: c.ClientIP(), CaptchaID: c.Query("captcha_id"), CaptchaAnswer: c.Query("captcha_answer")}
+}
+
+// apiPublicCertificates is GET /api/v1/public/certificates?name=&id_number= or ?name=&number=.
 func (s *Server) apiPublicCertificates(c *gin.Context) error {
-	cs, err := s.svc.LookupCertificates(c.Request.Context(), service.CertQuery{Name: c.Query("name"), IDNumber: c.Query("id_number"), Number: c.Query("number")})
+	cs, err := s.svc.LookupCertificates(c.Request.Context(), service.CertQuery{Name: c.Query("name"), IDNumber: c.Query("id_number"),
+		Number: c.Query("number"), Guard: queryGuard(c)})
 	if err != nil {
 		return err
 	}
@@ -134,17 +139,15 @@ type verifyResponse struct {
 	PublicKey      string              `json:"public_key"`
 }
 
-// apiVerifyCertificate recomputes the signature of the stored fields: a record changed since
-// issue answers valid_signature false (not an error), a revoked one status revoked.
+// apiVerifyCertificate (GET /api/v1/certificates/:number/verify?name=) recomputes the
+// signature of the stored fields: a record changed since issue answers valid_signature false
+// (not an error), a revoked one status revoked. Like the public query it needs the holder's
+// name with the number.
 func (s *Server) apiVerifyCertificate(c *gin.Context) error {
 	if s.svc.CertificatePublicKey() == nil {
 		return service.ErrNoSigningKey
 	}
-	number := validate.NormalizeCertificateNumber(c.Param("id"))
-	if err := service.CheckCertificateNumber(number); err != nil {
-		return err
-	}
-	cert, err := s.db.CertificateByNumber(c.Request.Context(), number)
+	cert, err := s.svc.VerifyCertificate(c.Request.Context(), service.CertQuery{Name: c.Query("name"), Number: c.Param("id"), Guard: queryGuard(c)})
 	if err != nil {
 		return err
 	}
@@ -153,6 +156,18 @@ func (s *Server) apiVerifyCertificate(c *gin.Context) error {
 		Certificate: verifiedCertificate{PublicCertificate: s.svc.PublicCertificateOf(cert), Signature: cert.Signature},
 		Algorithm:   "Ed25519", SignedPayload: string(models.CertificatePayload(cert)),
 		PublicKey: base64.StdEncoding.EncodeToString(s.svc.CertificatePublicKey())})
+	return nil
+}
+
+// apiCaptcha hands out a CAPTCHA (GET /api/v1/captcha) for a request answered captcha_required:
+// send its captcha_id with the characters of the image as captcha_answer.
+func (s *Server) apiCaptcha(c *gin.Context) error {
+	ch, err := s.svc.NewCaptcha(c.Request.Context())
+	if err != nil {
+		return err
+	}
+	c.Header("Cache-Control", "no-store")
+	c.JSON(http.StatusOK, ch)
 	return nil
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"golang.org/x/time/rate"
 
+	"skillcert/internal/webtest"
 	"skillcert/models"
 	"skillcert/models/dbtest"
 	"skillcert/models/pii"
@@ -47,6 +48,8 @@ type certEnv struct {
 	key    ed25519.PrivateKey
 	// bodies collects every response body of the public API, to check none holds an ID number.
 	bodies []string
+	// deps are the service's dependencies, for a second replica on the same database.
+	deps service.Deps
 }
 
 func newCertEnv(t *testing.T, db *models.DB) *certEnv {
@@ -59,9 +62,10 @@ func newCertEnv(t *testing.T, db *models.DB) *certEnv {
 	e := &certEnv{testEnv: &testEnv{t: t, db: db, now: time.Date(2026, 7, 1, 10, 0, 0, 0, time.UTC)}, logs: &lockedBuffer{},
 		key: ed25519.NewKeyFromSeed(certSigningSeed)}
 	dataKey, lookupKey := []byte("data-key-data-key-data-key-32byt"), []byte("lookup-key-lookup-key-lookup-key")
-	s := newServer(t, service.Deps{DB: db, Enforcer: enf, Logger: slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		Now: func() time.Time { return e.now }, DataKey: dataKey, LookupKey: lookupKey, SigningKey: certSigningSeed, StorageDir: t.TempDir()},
-		Config{PublicURL: "https://cert.example", SessionKey: []byte("0123456789abcdef0123456789abcdef")})
+	e.deps = service.Deps{DB: db, Enforcer: enf, Logger: slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Now: func() time.Time { return e.now }, DataKey: dataKey, LookupKey: lookupKey, SigningKey: certSigningSeed, StorageDir: t.TempDir(),
+		CaptchaAnswer: func() string { return webtest.CaptchaAnswer }}
+	s := newServer(t, e.deps, Config{PublicURL: "https://cert.example", SessionKey: []byte("0123456789abcdef0123456789abcdef")})
 	e.sealer, err = pii.New(dataKey, lookupKey)
 	require.NoError(t, err)
 	e.api = s
@@ -157,8 +161,9 @@ func TestPublicCertificateQuery(t *testing.T) {
 			"occupation_code": "6-02-04-01", "occupation_name": "乳品加工工", "work_type": "--", "level": float64(3), "level_name": "三级/高级工",
 			"issuer": "呼和浩特乳业示范有限公司", "issue_date": "2026-06-01", "status": "valid", "status_name": "有效"}, got[0])
 
-		// By number, with or without a matching name.
-		code, _, out = e.public("/api/v1/public/certificates", url.Values{"number": {strings.ToLower(b.Number)}})
+		// By number with the holder's name; the number alone finds nothing (see
+		// TestPublicQueryByNumberNeedsName).
+		code, _, out = e.public("/api/v1/public/certificates", url.Values{"number": {strings.ToLower(b.Number)}, "name": {" 李四"}})
 		require.Equal(t, http.StatusOK, code)
 		require.Len(t, certItems(out), 1)
 		require.Equal(t, "奶油制作工", certItems(out)[0]["work_type"])
@@ -174,7 +179,7 @@ func TestPublicCertificateQuery(t *testing.T) {
 		code, _, out = e.public("/api/v1/public/certificates", url.Values{"name": {"张三"}, "id_number": {certHolderB}})
 		require.Equal(t, http.StatusOK, code)
 		require.Empty(t, certItems(out))
-		code, _, out = e.public("/api/v1/public/certificates", url.Values{"number": {"Y000015999999263000001"}})
+		code, _, out = e.public("/api/v1/public/certificates", url.Values{"number": {"Y000015999999263000001"}, "name": {"张三"}})
 		require.Equal(t, http.StatusOK, code)
 		require.Empty(t, certItems(out))
 
@@ -190,12 +195,13 @@ func TestPublicCertificateQuery(t *testing.T) {
 		}{
 			{"bad check digit", url.Values{"name": {"张三"}, "id_number": {"340524198001010013"}}, 422, "invalid", "id_number", "id_check", ""},
 			{"short id", url.Values{"name": {"张三"}, "id_number": {"15010219900307"}}, 422, "invalid", "id_number", "id_length", ""},
-			{"old number", url.Values{"number": {"1234567890123456"}}, 422, "old_certificate_number", "number", "certificate_number_old", "2019年以前"},
-			{"bad number", url.Values{"number": {"Y00001500012326300000"}}, 422, "invalid", "number", "certificate_number_length", ""},
-			{"bad level digit", url.Values{"number": {"Y000015000123269000001"}}, 422, "invalid", "number", "certificate_number_level", ""},
+			{"old number", url.Values{"number": {"1234567890123456"}, "name": {"张三"}}, 422, "old_certificate_number", "number", "certificate_number_old", "2019年以前"},
+			{"bad number", url.Values{"number": {"Y00001500012326300000"}, "name": {"张三"}}, 422, "invalid", "number", "certificate_number_length", ""},
+			{"bad level digit", url.Values{"number": {"Y000015000123269000001"}, "name": {"张三"}}, 422, "invalid", "number", "certificate_number_level", ""},
+			{"number without name", url.Values{"number": {a.Number}}, 400, "missing_name", "name", "missing_name", "请同时填写持证人姓名"},
 			{"nothing", url.Values{}, 400, "missing_parameters", "", "", ""},
 			{"name only", url.Values{"name": {"张三"}}, 400, "missing_parameters", "", "", ""},
-			{"id without name", url.Values{"id_number": {certHolderA}}, 400, "missing_name", "", "", ""},
+			{"id without name", url.Values{"id_number": {certHolderA}}, 400, "missing_name", "name", "missing_name", ""},
 			{"both forms", url.Values{"name": {"张三"}, "id_number": {certHolderA}, "number": {a.Number}}, 400, "ambiguous_query", "", "", ""},
 		} {
 			code, _, out := e.public("/api/v1/public/certificates", tc.q)
@@ -217,7 +223,7 @@ func TestPublicCertificateQuery(t *testing.T) {
 func TestPublicQueryIsRateLimitedPerAddress(t *testing.T) {
 	e := newCertEnv(t, dbtest.New(t, models.SQLite))
 	e.api.limiter = newPublicLimiter(rate.Every(time.Minute), 3)
-	q := url.Values{"number": {"Y000015000123263000001"}}
+	q := url.Values{"number": {"Y000015000123263000001"}, "name": {"张三"}}
 	for i := 0; i < 3; i++ {
 		code, _, _ := e.public("/api/v1/public/certificates", q)
 		require.Equal(t, http.StatusOK, code, "request %d", i+1)
@@ -228,7 +234,7 @@ func TestPublicQueryIsRateLimitedPerAddress(t *testing.T) {
 	require.Equal(t, "60", hdr.Get("Retry-After"))
 	require.Contains(t, out["error"].(map[string]any)["message"], "60 秒后")
 	// The bucket is shared by the public routes.
-	code, _, _ = e.public("/api/v1/certificates/Y000015000123263000001/verify", nil)
+	code, _, _ = e.public("/api/v1/certificates/Y000015000123263000001/verify", url.Values{"name": {"张三"}})
 	require.Equal(t, http.StatusTooManyRequests, code)
 	// A minute later one more request is allowed.
 	e.now = e.now.Add(time.Minute)

@@ -146,7 +146,7 @@ func (f ntkFixture) targets(path string) ([]target, bool) {
 	// What is the caller's own, or anyone's.
 	case "/auth/login", "/enterprises/register", "/auth/logout", "/me", "/tokens", "/occupations", "/occupations/exclusions",
 		"/campaigns/current", "/notifications", "/public/certificates", "/certificates/public-key", "/public/supervision",
-		"/complaints", "/directory", "/openapi.yaml", "/applications/mine", "/attachments", "/tasks", "/cases", "/findings",
+		"/complaints", "/directory", "/openapi.yaml", "/captcha", "/applications/mine", "/attachments", "/tasks", "/cases", "/findings",
 		"/jurisdictions", "/users", "/audit", "/audit/verify", "/campaigns", "/supervision/draws", "/reports/certificates":
 		switch path {
 		case "/jurisdictions":
@@ -165,7 +165,7 @@ func (f ntkFixture) targets(path string) ([]target, bool) {
 		return []target{fill("certificate", dairyDomain, nil, nil, ":id", f.cert)}, true
 	case "/jurisdictions/:code", "/jurisdictions/:code/precheck":
 		return []target{fill("county 150105", "150105", nil, nil, ":code", "150105"), fill("county 150203", "150203", nil, nil, ":code", "150203")}, true
-	case "/users/:id", "/users/:id/disable", "/users/:id/enable", "/users/:id/password", "/users/:id/grant":
+	case "/users/:id", "/users/:id/disable", "/users/:id/enable", "/users/:id/password", "/users/:id/unlock", "/users/:id/grant":
 		return []target{fill("user in 150105", "150105", nil, nil, ":id", f.users["saihan"].ID),
 			fill("user in 150203", "150203", nil, nil, ":id", f.users["kundulun"].ID)}, true
 	case "/applications/:id", "/applications/:id/draft", "/applications/:id/submit", "/applications/:id/versions",

@@ -191,7 +191,7 @@ func TestOpenAPIOperations(t *testing.T) {
 		"GET /healthz": true, "GET /readyz": true, "GET /api/v1/openapi.yaml": true,
 		"POST /api/v1/auth/login": true, "POST /api/v1/enterprises/register": true, "GET /api/v1/directory": true, "POST /api/v1/complaints": true,
 		"GET /api/v1/public/certificates": true, "GET /api/v1/certificates/public-key": true, "GET /api/v1/certificates/{id}/verify": true,
-		"GET /api/v1/public/supervision": true,
+		"GET /api/v1/public/supervision": true, "GET /api/v1/captcha": true,
 	}
 	ids := map[string]string{}
 	for key, op := range docOperations(t, doc) {

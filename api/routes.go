@@ -36,6 +36,7 @@ func (s *Server) jsonRoutes() []route {
 	return []route{
 		// Accounts, sessions and tokens.
 		{POST, "/auth/login", preCSRF, s.apiLogin},
+		{GET, "/captcha", throttled, s.apiCaptcha},
 		{POST, "/enterprises/register", preCSRF, s.apiRegister},
 		{POST, "/auth/logout", loggedIn, s.apiLogout},
 		{GET, "/me", loggedIn, s.apiMe},
@@ -53,6 +54,7 @@ func (s *Server) jsonRoutes() []route {
 		{POST, "/users/:id/disable", policy("user", "manage", own), s.apiDisableUser},
 		{POST, "/users/:id/enable", policy("user", "manage", own), s.apiEnableUser},
 		{POST, "/users/:id/password", policy("user", "manage", own), s.apiResetPassword},
+		{POST, "/users/:id/unlock", policy("user", "manage", own), s.apiUnlockUser},
 		{PUT, "/users/:id/grant", policy("user", "manage", own), s.apiSetUserGrant},
 		{GET, "/audit", policy("audit", "read", inJurisdiction), s.apiAudit},
 		{POST, "/audit/verify", policy("audit", "verify", own), s.apiAuditVerify},

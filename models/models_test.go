@@ -122,25 +122,6 @@ func TestAuditChainAppendsVerifiesAndDetectsTampering(t *testing.T) {
 	})
 }
 
-func TestLoginFailuresCountWithinWindow(t *testing.T) {
-	dbtest.ForEach(t, func(t *testing.T, db *models.DB) {
-		ctx := context.Background()
-		now := time.Now().UTC()
-		for i := 0; i < 3; i++ {
-			require.NoError(t, db.RecordLoginFailure(ctx, "a", "1.2.3.4", now.Add(-time.Duration(i)*10*time.Minute)))
-		}
-		byUser, byAddr, oldest, err := db.LoginFailures(ctx, "a", "1.2.3.4", now.Add(-15*time.Minute))
-		require.NoError(t, err)
-		require.EqualValues(t, 2, byUser)
-		require.EqualValues(t, 2, byAddr)
-		require.WithinDuration(t, now.Add(-10*time.Minute), oldest, time.Second)
-		require.NoError(t, db.ClearLoginFailures(ctx, "a"))
-		byUser, _, _, err = db.LoginFailures(ctx, "a", "x", now.Add(-15*time.Minute))
-		require.NoError(t, err)
-		require.Zero(t, byUser)
-	})
-}
-
 func TestOccupationImportAndExclusions(t *testing.T) {
 	dbtest.ForEach(t, func(t *testing.T, db *models.DB) {
 		ctx := context.Background()

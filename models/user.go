@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 
 	"time"
 
@@ -251,44 +250,6 @@ func (db *DB) RevokeAPIToken(ctx context.Context, userID, id string, now time.Ti
 		return ErrNotFound
 	}
 	return nil
-}
-
-// LoginFailure records one failed login for throttling.
-type LoginFailure struct {
-	ID         string `gorm:"primaryKey"`
-	Username   string
-	RemoteAddr string
-	At         time.Time
-}
-
-// RecordLoginFailure stores a failed attempt.
-func (db *DB) RecordLoginFailure(ctx context.Context, username, addr string, at time.Time) error {
-	return db.WithContext(ctx).Create(&LoginFailure{ID: NewID(), Username: username, RemoteAddr: addr, At: at}).Error
-}
-
-// LoginFailures counts failures since a time for a username and for an address, and returns
-// the oldest failure counted for the username (to tell when the lock lifts).
-func (db *DB) LoginFailures(ctx context.Context, username, addr string, since time.Time) (byUser, byAddr int64, oldest time.Time, err error) {
-	q := db.WithContext(ctx).Model(&LoginFailure{})
-	if err = q.Where("username = ? AND at > ?", username, since).Count(&byUser).Error; err != nil {
-		return
-	}
-	if err = db.WithContext(ctx).Model(&LoginFailure{}).Where("remote_addr = ? AND at > ?", addr, since).Count(&byAddr).Error; err != nil {
-		return
-	}
-	var first LoginFailure
-	e := db.WithContext(ctx).Where("username = ? AND at > ?", username, since).Order("at").First(&first).Error
-	if e == nil {
-		oldest = first.At
-	} else if !errors.Is(e, gorm.ErrRecordNotFound) {
-		err = e
-	}
-	return
-}
-
-// ClearLoginFailures forgets a username's failures after a successful login.
-func (db *DB) ClearLoginFailures(ctx context.Context, username string) error {
-	return db.WithContext(ctx).Delete(&LoginFailure{}, "username = ?", username).Error
 }
 
 // MarkLogin records a successful login time.

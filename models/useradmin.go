@@ -100,8 +100,8 @@ func (db *DB) SetUserActive(ctx context.Context, id string, active bool, now tim
 	return u, ended, err
 }
 
-// SetUserPassword replaces an account's password hash, ends its sessions and tokens (whoever
-// held the old password may have opened them) and forgets its failed logins, in one transaction.
+// SetUserPassword replaces an account's password hash and ends its sessions and tokens
+// (whoever held the old password may have opened them), in one transaction.
 func (db *DB) SetUserPassword(ctx context.Context, id, hash string, now time.Time) (User, AccessEnded, error) {
 	var (
 		u     User
@@ -119,10 +119,8 @@ func (db *DB) SetUserPassword(ctx context.Context, id, hash string, now time.Tim
 		if ended, err = tx.endAccess(id, now); err != nil {
 			return err
 		}
-		if u, err = tx.UserByID(ctx, id); err != nil {
-			return err
-		}
-		return tx.ClearLoginFailures(ctx, u.Username)
+		u, err = tx.UserByID(ctx, id)
+		return err
 	})
 	return u, ended, err
 }

@@ -207,6 +207,10 @@ func (s *Service) ResetPassword(ctx context.Context, a *Actor, in UserAction) (P
 		if u, ended, err = tx.SetUserPassword(ctx, u.ID, u.PasswordHash, s.now()); err != nil {
 			return models.AuditEntry{}, err
 		}
+		// The failed logins were guesses at the old password; the owner starts afresh.
+		if _, err = tx.ClearThrottle(ctx, loginPurpose, loginAccountKey(u.Username)); err != nil {
+			return models.AuditEntry{}, err
+		}
 		return models.AuditEntry{Action: "user.password_reset", ObjectType: "user", ObjectID: u.ID,
 			AfterState: fmt.Sprintf("sessions=%d tokens=%d", ended.Sessions, ended.Tokens), Reason: reason,
 			JurisdictionCode: domainJurisdiction(domain)}, nil

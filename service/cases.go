@@ -2,11 +2,13 @@ package service
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
 	"go.temporal.io/sdk/client"
 
+	"skillcert/domain"
 	"skillcert/models"
 	"skillcert/models/validate"
 	"skillcert/policies"
@@ -106,13 +108,23 @@ func (s *Service) AdjustCase(ctx context.Context, a *Actor, in AdjustInput) (wor
 	return res, nil
 }
 
+// ComplaintBody is a complaint as filed (POST /api/v1/complaints, the /complaint page).
 type ComplaintBody struct {
 	EnterpriseID string `json:"enterprise_id"`
 	Anonymous    bool   `json:"anonymous"`
 	Complainant  string `json:"complainant"`
 	Contact      string `json:"contact"`
 	Content      string `json:"content"`
+	// Guard carries captcha_id and captcha_answer once the address's complaints call for a
+	// CAPTCHA; the caller sets the address.
+	Guard
 }
+
+// errNotInDirectory refuses a complaint about an enterprise that is not in the published pilot
+// directory: only pilot enterprises are complained about here, and an ID typed by hand must not
+// reveal or reach an enterprise that has merely registered or applied.
+var errNotInDirectory = validate.FieldError{Field: "enterprise_id", Code: "not_in_directory",
+	Message: "只能投诉已公布在试点企业目录中的企业，请从列表中选择被投诉的试点企业。"}
 
 // complaintReceipt acknowledges a complaint filed.
 type complaintReceipt struct {
@@ -120,14 +132,33 @@ type complaintReceipt struct {
 	Message string `json:"message"`
 }
 
-// FileComplaint records a complaint about a pilot enterprise, from anyone (a is nil for a
-// visitor; anonymous allowed), with its audit row in the same transaction, and starts its
-// workflow, which sends it to the local bureau to verify.
+// FileComplaint records a complaint about a pilot enterprise published in the directory, from
+// anyone (a is nil for a visitor; anonymous allowed), with its audit row in the same
+// transaction, and starts its workflow, which sends it to the local bureau to verify. Each
+// complaint filed counts against the address's complaint budget (domain.ThrottleComplaint):
+// after a couple a CAPTCHA is due (checked once the fields are right), after a few more each
+// waits longer, so that no script can open tasks for a county by the dozen.
 func (s *Service) FileComplaint(ctx context.Context, a *Actor, in ComplaintBody) (complaintReceipt, error) {
+	refused := models.AuditEntry{Action: "complaint.file", ObjectType: "complaint"}
+	verdict, err := s.admit(ctx, domain.ThrottleComplaint, in.Guard, "", "投诉提交过于频繁", refused)
+	if err != nil {
+		return complaintReceipt{}, err
+	}
 	var errs validate.Errors
 	e, err := s.db.EnterpriseByID(ctx, in.EnterpriseID)
-	if err != nil {
+	switch {
+	case errors.Is(err, models.ErrNotFound):
 		errs.Add("enterprise_id", "unknown_enterprise", "请选择被投诉的试点企业。")
+	case err != nil:
+		return complaintReceipt{}, err
+	default:
+		listed, err := s.db.InDirectory(ctx, e.ID)
+		if err != nil {
+			return complaintReceipt{}, err
+		}
+		if !listed {
+			errs = append(errs, errNotInDirectory)
+		}
 	}
 	if n := len([]rune(strings.TrimSpace(in.Content))); n < 10 || n > 5000 {
 		errs.Add("content", "length", "投诉内容应为 10 至 5000 字，请写明事实和依据。")
@@ -137,6 +168,9 @@ func (s *Service) FileComplaint(ctx context.Context, a *Actor, in ComplaintBody)
 	}
 	if len(errs) > 0 {
 		return complaintReceipt{}, Invalid(errs)
+	}
+	if err := s.solve(ctx, verdict, in.Guard, refused); err != nil {
+		return complaintReceipt{}, err
 	}
 	league, err := s.leagueOf(ctx, e.JurisdictionCode)
 	if err != nil {
@@ -158,6 +192,7 @@ func (s *Service) FileComplaint(ctx context.Context, a *Actor, in ComplaintBody)
 	}); err != nil {
 		return complaintReceipt{}, err
 	}
+	s.count(ctx, domain.ThrottleComplaint, in.Addr, "")
 	_, err = s.temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.ComplaintWorkflowID(id), TaskQueue: s.taskQueue},
 		workflows.Complaint, workflows.ComplaintInput{ComplaintID: id, EnterpriseID: e.ID, EnterpriseName: e.Name, CaseID: caseID,
 			Jurisdiction: e.JurisdictionCode, League: league.Code, Region: models.RegionCode, Timing: s.timing})

@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"crypto/ed25519"
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"net/http"
@@ -10,6 +11,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"skillcert/domain"
 	"skillcert/models"
 	"skillcert/models/pii"
 	"skillcert/models/validate"
@@ -63,21 +65,31 @@ func (s *Service) PublicCertificateOf(c models.Certificate) PublicCertificate {
 	return p
 }
 
-// CertQuery is what a visitor asks: name + ID number, or a certificate number (optionally
-// with the name, which must then match).
+// CertQuery is what a visitor asks: the holder's name with the ID number or with the
+// certificate number. A number alone is not enough: numbers run in sequence, so a query by
+// number alone would let anyone walk them and harvest holders' names and employers.
 type CertQuery struct {
 	Name, IDNumber, Number string
+	// Guard is the client address and, once the address's queries call for one, the CAPTCHA
+	// (captcha_id, captcha_answer).
+	Guard
 }
 
 // Errors of the public query.
 var (
-	errQueryMissing   = BadRequest("missing_parameters", "请填写姓名和身份证号，或填写证书编号。")
-	errQueryAmbiguous = BadRequest("ambiguous_query", "请按“姓名＋身份证号”或“证书编号”其中一种方式查询，不要同时填写身份证号和证书编号。")
-	errQueryNoName    = BadRequest("missing_name", "按身份证号查询时，请同时填写持证人姓名。")
+	errQueryMissing   = BadRequest("missing_parameters", "请填写姓名和身份证号，或填写姓名和证书编号。")
+	errQueryAmbiguous = BadRequest("ambiguous_query", "请按“姓名＋身份证号”或“姓名＋证书编号”其中一种方式查询，不要同时填写身份证号和证书编号。")
+	errQueryNoName    = &Error{Status: http.StatusBadRequest, Code: "missing_name", Message: "按身份证号查询时，请同时填写持证人姓名。",
+		Fields: []validate.FieldError{{Field: "name", Code: "missing_name", Message: "请填写持证人姓名。"}}}
+	errNumberNoName = &Error{Status: http.StatusBadRequest, Code: "missing_name",
+		Message: "按证书编号查询时，请同时填写持证人姓名（须与证书上的姓名一致）。",
+		Fields:  []validate.FieldError{{Field: "name", Code: "missing_name", Message: "请填写持证人姓名。"}}}
 )
 
 // LookupCertificates answers a public query from the database alone: by name and the keyed
-// hash of the ID number (never the number itself), or by certificate number.
+// hash of the ID number (never the number itself), or by name and certificate number (a
+// different name finds nothing). Each well-formed query counts against the address's query
+// budget (domain.ThrottleQuery): after a few a CAPTCHA is due, after many each waits.
 func (s *Service) LookupCertificates(ctx context.Context, q CertQuery) ([]models.Certificate, error) {
 	name := models.NormalizeHolderName(q.Name)
 	id := validate.NormalizeIDNumber(q.IDNumber)
@@ -89,6 +101,8 @@ func (s *Service) LookupCertificates(ctx context.Context, q CertQuery) ([]models
 		return nil, errQueryMissing
 	case id != "" && name == "":
 		return nil, errQueryNoName
+	case name == "":
+		return nil, errNumberNoName
 	}
 	if utf8.RuneCountInString(name) > 64 {
 		return nil, Invalid(validate.Errors{{Field: "name", Code: "too_long", Message: "姓名不能超过64个字"}})
@@ -99,21 +113,62 @@ func (s *Service) LookupCertificates(ctx context.Context, q CertQuery) ([]models
 			errs.AddError("id_number", err)
 			return nil, Invalid(errs)
 		}
+		if err := s.guardQuery(ctx, q.Guard); err != nil {
+			return nil, err
+		}
 		return s.db.QueryCertificates(ctx, name, s.certs.sealer.LookupKey(id))
 	}
-	if err := CheckCertificateNumber(number); err != nil {
-		return nil, err
-	}
-	c, err := s.db.CertificateByNumber(ctx, number)
+	c, err := s.certificateByNameAndNumber(ctx, q.Guard, name, number)
 	switch {
 	case errors.Is(err, models.ErrNotFound):
 		return []models.Certificate{}, nil
 	case err != nil:
 		return nil, err
-	case name != "" && name != c.HolderName:
-		return []models.Certificate{}, nil
 	}
 	return []models.Certificate{c}, nil
+}
+
+// VerifyCertificate finds the certificate that GET /certificates/:number/verify checks: like
+// the public query, it needs the holder's name with the number (404 when they do not belong
+// together) and counts against the query budget.
+func (s *Service) VerifyCertificate(ctx context.Context, q CertQuery) (models.Certificate, error) {
+	name := models.NormalizeHolderName(q.Name)
+	number := validate.NormalizeCertificateNumber(q.Number)
+	if name == "" {
+		return models.Certificate{}, errNumberNoName
+	}
+	if utf8.RuneCountInString(name) > 64 {
+		return models.Certificate{}, Invalid(validate.Errors{{Field: "name", Code: "too_long", Message: "姓名不能超过64个字"}})
+	}
+	return s.certificateByNameAndNumber(ctx, q.Guard, name, number)
+}
+
+// certificateByNameAndNumber checks the number, applies the query budget and loads the
+// certificate if its holder has that (normalised) name; ErrNotFound otherwise.
+func (s *Service) certificateByNameAndNumber(ctx context.Context, g Guard, name, number string) (models.Certificate, error) {
+	if err := CheckCertificateNumber(number); err != nil {
+		return models.Certificate{}, err
+	}
+	if err := s.guardQuery(ctx, g); err != nil {
+		return models.Certificate{}, err
+	}
+	c, err := s.db.CertificateByNumber(ctx, number)
+	if err != nil {
+		return models.Certificate{}, err
+	}
+	if subtle.ConstantTimeCompare([]byte(name), []byte(c.HolderName)) != 1 {
+		return models.Certificate{}, models.ErrNotFound
+	}
+	return c, nil
+}
+
+// guardQuery applies the query budget to a well-formed query and counts it.
+func (s *Service) guardQuery(ctx context.Context, g Guard) error {
+	if err := s.guard(ctx, domain.ThrottleQuery, g, "", "查询过于频繁", models.AuditEntry{}); err != nil {
+		return err
+	}
+	s.count(ctx, domain.ThrottleQuery, g.Addr, "")
+	return nil
 }
 
 // CheckCertificateNumber maps the faults of a typed certificate number: an old 16-digit number

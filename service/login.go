@@ -4,53 +4,48 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"strconv"
 	"strings"
 
+	"skillcert/domain"
 	"skillcert/models"
 )
 
 // errBadCredentials refuses a login; it never says whether the username exists.
 var errBadCredentials = NewError(http.StatusUnauthorized, "bad_credentials", "用户名或密码错误。")
 
-// LogIn checks the credentials typed at a client address, with throttling: too many failures
-// for the username or from the address within the window refuse even the right password, with
-// the remaining wait. Every refusal is audited; the answer never says whether the username
-// exists. The caller opens the session.
-func (s *Service) LogIn(ctx context.Context, username, password, addr string) (models.User, error) {
-	now := s.now().UTC()
-	username = strings.TrimSpace(username)
-	if username == "" || password == "" {
+// LoginInput is a login attempt: the credentials typed and the guard (client address, CAPTCHA).
+type LoginInput struct {
+	Username, Password string
+	Guard
+}
+
+// LogIn checks the credentials typed at a client address under the login budget
+// (domain.DefaultThrottleBudgets): after a few failures for the username or from the address a
+// CAPTCHA is due, after more each attempt waits a little longer (for an account at most a
+// minute: nothing locks its owner out, and an administrator can forget the failures,
+// UnlockUser). Only failures are counted; a success forgets the account's. Every refusal is
+// audited; the answer never says whether the username exists. The caller opens the session.
+func (s *Service) LogIn(ctx context.Context, in LoginInput) (models.User, error) {
+	username := strings.TrimSpace(in.Username)
+	if username == "" || in.Password == "" {
 		return models.User{}, BadRequest("missing_credentials", "请输入用户名和密码。")
 	}
-	byUser, byAddr, oldest, err := s.db.LoginFailures(ctx, username, addr, now.Add(-s.cfg.LoginWindow))
-	if err != nil {
+	if err := s.guard(ctx, domain.ThrottleLogin, in.Guard, username, "登录失败次数过多",
+		models.AuditEntry{Action: "login", ObjectType: "user", ObjectID: Truncate(username, 64)}); err != nil {
 		return models.User{}, err
-	}
-	if byUser >= int64(s.cfg.LoginMaxFailures) || byAddr >= int64(s.cfg.LoginMaxFailuresPerAddr) {
-		wait := s.cfg.LoginWindow
-		if byUser >= int64(s.cfg.LoginMaxFailures) && !oldest.IsZero() {
-			wait = oldest.Add(s.cfg.LoginWindow).Sub(now)
-		}
-		mins := int(wait.Minutes()) + 1
-		_ = s.Audit(ctx, nil, models.AuditEntry{Action: "login", ObjectType: "user", ObjectID: username, Outcome: models.OutcomeDenied, Reason: "throttled"})
-		return models.User{}, &Error{Status: http.StatusTooManyRequests, Code: "throttled", RetryAfter: int(wait.Seconds()) + 1,
-			Message: "登录失败次数过多，请 " + strconv.Itoa(mins) + " 分钟后再试。"}
 	}
 	u, err := s.db.UserByUsername(ctx, username)
 	if errors.Is(err, models.ErrNotFound) {
-		models.EqualiseTiming(password)
+		models.EqualiseTiming(in.Password)
 	} else if err != nil {
 		return models.User{}, err
 	}
-	if err != nil || !u.Active || !u.CheckPassword(password) {
-		if e := s.db.RecordLoginFailure(ctx, username, addr, now); e != nil {
-			return models.User{}, e
-		}
-		_ = s.Audit(ctx, nil, models.AuditEntry{Action: "login", ObjectType: "user", ObjectID: username, Outcome: models.OutcomeRejected, Reason: "bad credentials"})
+	if err != nil || !u.Active || !u.CheckPassword(in.Password) {
+		s.count(ctx, domain.ThrottleLogin, in.Addr, username)
+		_ = s.Audit(ctx, nil, models.AuditEntry{Action: "login", ObjectType: "user", ObjectID: Truncate(username, 64), Outcome: models.OutcomeRejected, Reason: "bad credentials"})
 		return models.User{}, errBadCredentials
 	}
-	if err := s.db.ClearLoginFailures(ctx, username); err != nil {
+	if _, err := s.db.ClearThrottle(ctx, string(domain.ThrottleLogin), domain.AccountKey(username)); err != nil {
 		s.log.WarnContext(ctx, "clear login failures", "err", err)
 	}
 	return u, nil

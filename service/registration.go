@@ -5,11 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
 
+	"skillcert/domain"
 	"skillcert/models"
 	"skillcert/models/validate"
 )
@@ -25,13 +25,10 @@ type RegisterRequest struct {
 	Username        string `json:"username"`
 	Password        string `json:"password"`
 	PasswordConfirm string `json:"password_confirm"`
+	// Guard carries captcha_id and captcha_answer once the address's registrations call for a
+	// CAPTCHA; the caller sets the address.
+	Guard
 }
-
-// registerThrottleKey is the pseudo-username under which registration attempts are counted
-// in the login throttle's ledger. No account can be called this (usernames contain no
-// slash), so registrations never lock a real username; they share the per-address budget
-// (Config.LoginMaxFailuresPerAddr within LoginWindow) with failed logins.
-const registerThrottleKey = "/register"
 
 // enterpriseCreditPrefixes are the registering-authority and entity-type characters (the
 // first two of a unified social credit code) of the entities that may register: 9 市场监管
@@ -65,10 +62,17 @@ var (
 
 // RegisterEnterprise validates a registration from addr, and creates the enterprise and its
 // enterprise user in one transaction (with the audit row). Every attempt from an address
-// counts against that address's throttle, successful ones too: bulk registration is what the
-// throttle is for.
+// counts against the address's registration budget (domain.ThrottleRegister; its own, so that
+// registrations never slow down logins), successful ones too: bulk registration is what the
+// budget is for. Once a few attempts have come from the address a CAPTCHA is due, checked
+// after the fields (so that a form with errors keeps its CAPTCHA to answer); after more, each
+// attempt waits longer.
 func (s *Service) RegisterEnterprise(ctx context.Context, addr string, now time.Time, req RegisterRequest) (models.User, models.Enterprise, error) {
-	if err := s.registrationThrottle(ctx, addr, now); err != nil {
+	g := req.Guard
+	g.Addr = addr
+	refused := models.AuditEntry{Action: "enterprise.register", ObjectType: "enterprise"}
+	verdict, err := s.admit(ctx, domain.ThrottleRegister, g, "", "注册尝试次数过多", refused)
+	if err != nil {
 		return models.User{}, models.Enterprise{}, err
 	}
 	in, county, errs, err := s.checkRegistration(ctx, req)
@@ -76,10 +80,13 @@ func (s *Service) RegisterEnterprise(ctx context.Context, addr string, now time.
 		return models.User{}, models.Enterprise{}, err
 	}
 	if len(errs) > 0 {
-		s.countRegistration(ctx, addr, now)
+		s.count(ctx, domain.ThrottleRegister, addr, "")
 		_ = s.Audit(ctx, nil, models.AuditEntry{Action: "enterprise.register", ObjectType: "enterprise", Outcome: models.OutcomeRejected,
 			Reason: "invalid: " + errorFields(errs), JurisdictionCode: county.Code})
 		return models.User{}, models.Enterprise{}, Invalid(errs)
+	}
+	if err := s.solve(ctx, verdict, g, refused); err != nil {
+		return models.User{}, models.Enterprise{}, err
 	}
 
 	u := models.User{ID: models.NewID(), Username: in.Username, DisplayName: in.ContactName, Phone: in.ContactMobile, Active: true}
@@ -94,7 +101,7 @@ func (s *Service) RegisterEnterprise(ctx context.Context, addr string, now time.
 		Action: "enterprise.register", AfterState: "jurisdiction=" + county.Code + " user=" + u.ID, Outcome: models.OutcomeOK,
 		RequestID: RequestIDFrom(ctx)}
 	err = s.db.RegisterEnterprise(ctx, &ent, &u, &audit)
-	s.countRegistration(ctx, addr, now)
+	s.count(ctx, domain.ThrottleRegister, addr, "")
 	switch {
 	case errors.Is(err, models.ErrCreditCodeTaken):
 		// Filed under the existing enterprise, so that its bureau sees the attempt.
@@ -113,29 +120,6 @@ func (s *Service) RegisterEnterprise(ctx context.Context, addr string, now time.
 		return models.User{}, models.Enterprise{}, err
 	}
 	return u, ent, nil
-}
-
-// registrationThrottle refuses a registration when the address has used up its budget of
-// attempts (shared with failed logins) within the window; the refusal is audited.
-func (s *Service) registrationThrottle(ctx context.Context, addr string, now time.Time) error {
-	_, byAddr, _, err := s.db.LoginFailures(ctx, registerThrottleKey, addr, now.Add(-s.cfg.LoginWindow))
-	if err != nil {
-		return err
-	}
-	if byAddr < int64(s.cfg.LoginMaxFailuresPerAddr) {
-		return nil
-	}
-	_ = s.Audit(ctx, nil, models.AuditEntry{Action: "enterprise.register", ObjectType: "enterprise", Outcome: models.OutcomeDenied, Reason: "throttled"})
-	wait := s.cfg.LoginWindow
-	return &Error{Status: http.StatusTooManyRequests, Code: "throttled", RetryAfter: int(wait.Seconds()) + 1,
-		Message: "注册尝试次数过多，请 " + strconv.Itoa(int(wait.Minutes())+1) + " 分钟后再试。"}
-}
-
-// countRegistration records an attempt in the throttle's ledger.
-func (s *Service) countRegistration(ctx context.Context, addr string, now time.Time) {
-	if err := s.db.RecordLoginFailure(ctx, registerThrottleKey, addr, now); err != nil {
-		s.log.WarnContext(ctx, "record registration attempt", "err", err)
-	}
 }
 
 // errorFields lists the faulty fields of a refusal for the audit log (names, never values).

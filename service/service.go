@@ -18,6 +18,7 @@ import (
 
 	"go.temporal.io/sdk/client"
 
+	"skillcert/domain"
 	"skillcert/models"
 	"skillcert/models/pii"
 	"skillcert/policies"
@@ -29,27 +30,15 @@ import (
 type Config struct {
 	// Location is the time zone of deadlines and of the days people type (Asia/Shanghai).
 	Location *time.Location
-	// LoginMaxFailures per username within LoginWindow before logins are refused (default 5).
-	LoginMaxFailures int
-	// LoginMaxFailuresPerAddr per client address within LoginWindow (default 30); registrations
-	// count against the same budget.
-	LoginMaxFailuresPerAddr int
-	// LoginWindow is the throttling window (default 15 min).
-	LoginWindow time.Duration
+	// Throttle are the budgets of the public routes (logins, registrations, complaints,
+	// certificate queries); nil means domain.DefaultThrottleBudgets. A purpose left out is
+	// not throttled (benchmarks, whose clients share one address).
+	Throttle domain.ThrottleBudgets
 }
 
 func (c *Config) applyDefaults() {
 	if c.Location == nil {
 		c.Location = time.UTC
-	}
-	if c.LoginMaxFailures == 0 {
-		c.LoginMaxFailures = 5
-	}
-	if c.LoginMaxFailuresPerAddr == 0 {
-		c.LoginMaxFailuresPerAddr = 30
-	}
-	if c.LoginWindow == 0 {
-		c.LoginWindow = 15 * time.Minute
 	}
 }
 
@@ -71,6 +60,9 @@ type Deps struct {
 	// TaskQueue is where workflows are started; Timing configures their waits.
 	TaskQueue string
 	Timing    workflows.Timing
+	// CaptchaAnswer draws the answer of each CAPTCHA handed out; tests fix it. Defaults to
+	// five random digits.
+	CaptchaAnswer func() string
 }
 
 // Service runs the use cases.
@@ -91,6 +83,8 @@ type Service struct {
 	decisions keyedMutex
 	// jcache caches each jurisdiction's level and name for pages and inboxes.
 	jcache jurisdictionCache
+	// thr holds the throttles' budgets and the CAPTCHAs' answer source (throttle.go).
+	thr throttleState
 }
 
 // New builds the service: it loads the occupation dictionary and the exclusion list, opens the
@@ -111,6 +105,7 @@ func New(d Deps) (*Service, error) {
 	if s.taskQueue == "" {
 		s.taskQueue = workflows.TaskQueue
 	}
+	s.initThrottle(d)
 	if err := s.initApplications(d); err != nil {
 		return nil, err
 	}

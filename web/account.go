@@ -12,6 +12,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"skillcert/api"
+	"skillcert/domain"
 	"skillcert/models"
 	"skillcert/service"
 )
@@ -51,24 +52,34 @@ func (p *Pages) loginPage(c *gin.Context) error {
 		c.Redirect(http.StatusSeeOther, safeNext(c.Query("next")))
 		return nil
 	}
-	p.render(c, "login", pageData{Title: "登录", Next: safeNext(c.Query("next"))})
+	captcha, err := p.captchaFor(c, domain.ThrottleLogin, "", nil)
+	if err != nil {
+		return err
+	}
+	p.render(c, "login", pageData{Title: "登录", Next: safeNext(c.Query("next")), Captcha: captcha})
 	return nil
 }
 
+// loginSubmit logs in (service.LogIn). A refusal comes back with the username kept, and with a
+// fresh CAPTCHA when the next attempt needs one.
 func (p *Pages) loginSubmit(c *gin.Context) error {
 	username, next := c.PostForm("username"), safeNext(c.PostForm("next"))
-	_, err := p.api.Login(c, username, c.PostForm("password"))
+	_, err := p.api.Login(c, service.LoginInput{Username: username, Password: c.PostForm("password"), Guard: captchaGuard(c)})
 	if err != nil {
 		var e *service.Error
 		if !errors.As(err, &e) || e.Status >= 500 {
 			return err
+		}
+		captcha, cerr := p.captchaFor(c, domain.ThrottleLogin, username, err)
+		if cerr != nil {
+			return cerr
 		}
 		c.Status(e.Status)
 		if e.RetryAfter > 0 {
 			c.Header("Retry-After", strconv.Itoa(e.RetryAfter))
 		}
 		// Keep what the user typed (except the password) so they need not type it again.
-		p.render(c, "login", pageData{Title: "登录", Error: e.Message, Username: username, Next: next})
+		p.render(c, "login", pageData{Title: "登录", Error: e.Message, Username: username, Next: next, Captcha: captcha})
 		return nil
 	}
 	c.Redirect(http.StatusSeeOther, next)

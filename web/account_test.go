@@ -34,7 +34,6 @@ func newTestEnv(t *testing.T, db *models.DB) *testEnv {
 	t.Helper()
 	env := &testEnv{t: t, db: db, now: time.Now()}
 	deps := webtest.Deps(t, db, testPassword, func() time.Time { return env.now })
-	deps.Config = service.Config{LoginMaxFailures: 3}
 	s := newServer(t, deps, api.Config{PublicURL: "http://test", SessionKey: webtest.SessionKey})
 	env.srv = httptest.NewServer(s.Handler())
 	t.Cleanup(env.srv.Close)
@@ -135,27 +134,6 @@ func TestWrongPasswordKeepsUsernameAndSaysWhy(t *testing.T) {
 	require.Equal(t, http.StatusUnauthorized, resp.StatusCode)
 	require.Contains(t, body2, "用户名或密码错误")
 	require.Equal(t, int64(2), e.auditCount("login", models.OutcomeRejected))
-}
-
-func TestLoginThrottling(t *testing.T) {
-	e := newTestEnv(t, dbtest.New(t, models.SQLite))
-	c := e.browser()
-	for i := 0; i < 3; i++ {
-		resp, _ := e.loginForm(c, "region", "wrong")
-		require.Equal(t, http.StatusUnauthorized, resp.StatusCode)
-	}
-	// Even the right password is refused while throttled, with a wait time.
-	resp, body := e.loginForm(c, "region", testPassword)
-	require.Equal(t, http.StatusTooManyRequests, resp.StatusCode)
-	require.Contains(t, body, "登录失败次数过多")
-	require.NotEmpty(t, resp.Header.Get("Retry-After"))
-	// Another user is not affected.
-	resp, _ = e.loginForm(c, "baotou", testPassword)
-	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
-	// After the window the user can log in again.
-	e.now = e.now.Add(16 * time.Minute)
-	resp, _ = e.loginForm(e.browser(), "region", testPassword)
-	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
 }
 
 func TestCSRFRejection(t *testing.T) {

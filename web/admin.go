@@ -23,6 +23,7 @@ func (p *Pages) adminRoutes(r *gin.Engine, login gin.HandlerFunc) {
 	r.POST("/admin/users/:id/disable", login, p.api.CSRF, manageUsers, p.api.Page(p.userSwitch("disable")))
 	r.POST("/admin/users/:id/enable", login, p.api.CSRF, manageUsers, p.api.Page(p.userSwitch("enable")))
 	r.POST("/admin/users/:id/password", login, p.api.CSRF, manageUsers, p.api.Page(p.resetPasswordSubmit))
+	r.POST("/admin/users/:id/unlock", login, p.api.CSRF, manageUsers, p.api.Page(p.unlockSubmit))
 	r.POST("/admin/users/:id/grant", login, p.api.CSRF, manageUsers, p.api.Page(p.changeGrant))
 
 	// The tree is readable by everyone who may read jurisdictions, within their subtree; the

@@ -185,6 +185,9 @@ type userDetail struct {
 	ID, Username, DisplayName, Role, Where, Created, LastLogin string
 	Active, Self, CanManage                                    bool
 	HeldTasks                                                  int64
+	// LoginFailures are the failed logins counted against the account now (a CAPTCHA and
+	// waits follow them); the unlock button forgets them.
+	LoginFailures                                              int
 	OneTimePassword                                            string
 	Ended                                                      string
 	GrantRole, GrantJurisdiction, GrantEnterprise, GrantReason formField
@@ -215,6 +218,9 @@ func (p *Pages) userView(c *gin.Context, in *service.GrantRequest, errs *fieldBa
 		Role: models.RoleNames[u.Role], Where: sc.where(u), Created: p.when(u.CreatedAt), LastLogin: p.whenPtr(u.LastLoginAt),
 		Active: u.Active, Self: u.ID == a.User.ID}
 	if v.HeldTasks, err = p.db.OpenTasksHeldBy(c.Request.Context(), u.ID); err != nil {
+		return nil, err
+	}
+	if v.LoginFailures, err = p.svc.LoginFailures(c.Request.Context(), u.Username); err != nil {
 		return nil, err
 	}
 	v.CanManage = p.enf.Allowed(a.User.ID, a.Domain, "user", "manage") && !v.Self
@@ -281,6 +287,23 @@ func (p *Pages) resetPasswordSubmit(c *gin.Context) error {
 	v.Detail.OneTimePassword = res.Password
 	v.Detail.Ended = fmt.Sprintf("已结束其 %d 个登录会话、撤销 %d 个接口令牌。", res.SessionsEnded, res.TokensRevoked)
 	return p.show(c, http.StatusOK, "p_users", v)
+}
+
+// unlockSubmit forgets an account's failed logins (service.UnlockUser, audited), so that its
+// owner logs in again without a CAPTCHA or a wait.
+func (p *Pages) unlockSubmit(c *gin.Context) error {
+	id := c.Param("id")
+	back := localPath(c.PostForm("return_to"), userHref(id))
+	res, err := p.svc.UnlockUser(c.Request.Context(), api.ActorFrom(c), service.UserAction{ID: id, Reason: strings.TrimSpace(c.PostForm("reason"))})
+	if err != nil {
+		return p.backWithError(c, back, service.ToError(err))
+	}
+	msg := "已解除用户 " + res.User.Username + " 的登录限制，其可以直接登录。"
+	if res.Failures > 0 {
+		msg = fmt.Sprintf("已解除用户 %s 的登录限制（清除近期 %d 次登录失败记录），其可以直接登录，无需验证码或等待。", res.User.Username, res.Failures)
+	}
+	p.flash(c, flashOK, msg)
+	return seeOther(c, back)
 }
 
 // changeGrant moves an account to another role and jurisdiction or enterprise.

@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -147,7 +148,7 @@ func TestVerifyCertificateSignature(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, []byte(e.key.Public().(ed25519.PublicKey)), pubRaw)
 
-		code, _, out := e.public("/api/v1/certificates/"+a.Number+"/verify", nil)
+		code, _, out := e.public("/api/v1/certificates/"+a.Number+"/verify", url.Values{"name": {"张三"}})
 		require.Equal(t, http.StatusOK, code)
 		require.Equal(t, true, out["valid_signature"])
 		require.Equal(t, "valid", out["status"])
@@ -166,7 +167,7 @@ func TestVerifyCertificateSignature(t *testing.T) {
 
 		// Someone edits the stored record: the seal no longer matches, and verify says so.
 		require.NoError(t, db.Model(&models.Certificate{}).Where("id = ?", a.ID).Update("level", 1).Error)
-		code, _, out = e.public("/api/v1/certificates/"+a.Number+"/verify", nil)
+		code, _, out = e.public("/api/v1/certificates/"+a.Number+"/verify", url.Values{"name": {"张三"}})
 		require.Equal(t, http.StatusOK, code)
 		require.Equal(t, false, out["valid_signature"])
 		require.Equal(t, "一级/高级技师", out["certificate"].(map[string]any)["level_name"])
@@ -174,12 +175,21 @@ func TestVerifyCertificateSignature(t *testing.T) {
 		require.Equal(t, http.StatusOK, resp.StatusCode)
 		require.Contains(t, page, "电子签名校验未通过")
 
-		code, _, out = e.public("/api/v1/certificates/1234567890123456/verify", nil)
+		code, _, out = e.public("/api/v1/certificates/1234567890123456/verify", url.Values{"name": {"张三"}})
 		require.Equal(t, http.StatusUnprocessableEntity, code)
 		require.Equal(t, "old_certificate_number", certErrCode(out))
-		code, _, out = e.public("/api/v1/certificates/Y000015999999263000001/verify", nil)
+		code, _, out = e.public("/api/v1/certificates/Y000015999999263000001/verify", url.Values{"name": {"张三"}})
 		require.Equal(t, http.StatusNotFound, code)
 		require.Equal(t, "not_found", certErrCode(out))
+		// The holder's name is required, and must be the holder's: the number alone reveals
+		// nobody (see also TestPublicQueryByNumberNeedsName).
+		code, _, out = e.public("/api/v1/certificates/"+a.Number+"/verify", nil)
+		require.Equal(t, http.StatusBadRequest, code)
+		require.Equal(t, "missing_name", certErrCode(out))
+		require.NotContains(t, fmt.Sprint(out), "张三")
+		code, _, out = e.public("/api/v1/certificates/"+a.Number+"/verify", url.Values{"name": {"李四"}})
+		require.Equal(t, http.StatusNotFound, code)
+		require.NotContains(t, fmt.Sprint(out), "张三")
 		e.noClearIDs(certHolderA)
 	})
 }
@@ -228,7 +238,7 @@ func TestRevocationShowsInPublicQueryAndIsAudited(t *testing.T) {
 		require.Equal(t, "已注销", got[0]["status_name"])
 		require.Equal(t, "考核过程存在替考，经核查属实", got[0]["revoked_reason"])
 		require.Equal(t, "2026-07-01", got[0]["revoked_at"])
-		code, _, v := e.public("/api/v1/certificates/"+a.Number+"/verify", nil)
+		code, _, v := e.public("/api/v1/certificates/"+a.Number+"/verify", url.Values{"name": {"张三"}})
 		require.Equal(t, http.StatusOK, code)
 		require.Equal(t, "revoked", v["status"])
 		require.Equal(t, true, v["valid_signature"], "revocation does not break the seal")
@@ -298,7 +308,7 @@ func TestCertificatePages(t *testing.T) {
 		require.Contains(t, page, "校验位不符")
 		require.Contains(t, page, `value="张三"`)
 		require.Contains(t, page, `value="150102199003070041"`)
-		resp, page = e.postForm(visitor, "/query", url.Values{"csrf_token": {tok}, "number": {"1234567890123456"}})
+		resp, page = e.postForm(visitor, "/query", url.Values{"csrf_token": {tok}, "name": {"张三"}, "number": {"1234567890123456"}})
 		require.Equal(t, http.StatusUnprocessableEntity, resp.StatusCode)
 		require.Contains(t, page, `id="q-number-err"`)
 		require.Contains(t, page, "16位旧版证书编号")

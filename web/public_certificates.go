@@ -5,12 +5,15 @@ import (
 	"fmt"
 	"html/template"
 	"net/http"
+	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/gin-gonic/gin"
 	qrcode "github.com/skip2/go-qrcode"
 
 	"skillcert/api"
+	"skillcert/domain"
 	"skillcert/models"
 	"skillcert/service"
 )
@@ -81,19 +84,30 @@ func (p *Pages) queryView() *certPageView {
 	return &certPageView{pageData: pageData{Title: "证书查询"}, Errors: map[string]string{}, NationalURL: nationalQueryURL}
 }
 
-// certQueryPage shows the empty public query form.
+// certQueryPage shows the empty public query form (with a CAPTCHA once the address's queries
+// call for one).
 func (p *Pages) certQueryPage(c *gin.Context) error {
-	p.renderCertPage(c, http.StatusOK, "cert_query", p.queryView())
+	v := p.queryView()
+	var err error
+	if v.Captcha, err = p.captchaFor(c, domain.ThrottleQuery, "", nil); err != nil {
+		return err
+	}
+	p.renderCertPage(c, http.StatusOK, "cert_query", v)
 	return nil
 }
 
 // certQuerySubmit runs the query of the form. The form is POSTed so that ID numbers stay out of
 // URLs, browser histories and proxy logs; faults are shown next to their fields with what was
-// typed kept.
+// typed kept, and a fresh CAPTCHA when the next query needs one.
 func (p *Pages) certQuerySubmit(c *gin.Context) error {
 	v := p.queryView()
 	v.Name, v.IDNumber, v.Number = c.PostForm("name"), c.PostForm("id_number"), c.PostForm("number")
-	cs, err := p.svc.LookupCertificates(c.Request.Context(), service.CertQuery{Name: v.Name, IDNumber: v.IDNumber, Number: v.Number})
+	cs, err := p.svc.LookupCertificates(c.Request.Context(), service.CertQuery{Name: v.Name, IDNumber: v.IDNumber, Number: v.Number,
+		Guard: captchaGuard(c)})
+	var cerr error
+	if v.Captcha, cerr = p.captchaFor(c, domain.ThrottleQuery, "", err); cerr != nil {
+		return cerr
+	}
 	if err != nil {
 		var e *service.Error
 		if !errors.As(err, &e) || e.Status >= 500 {
@@ -101,7 +115,12 @@ func (p *Pages) certQuerySubmit(c *gin.Context) error {
 		}
 		v.Alert = e.Message
 		for _, f := range e.Fields {
-			v.Errors[f.Field] = f.Message
+			if f.Field != "captcha_answer" {
+				v.Errors[f.Field] = f.Message
+			}
+		}
+		if e.RetryAfter > 0 {
+			c.Header("Retry-After", strconv.Itoa(e.RetryAfter))
 		}
 		p.renderCertPage(c, e.Status, "cert_query", v)
 		return nil
@@ -193,7 +212,7 @@ func (p *Pages) certificateView(cert models.Certificate, idNumber string) (*cert
 	}
 	v := &certPageView{pageData: pageData{Title: "职业技能等级证书 " + cert.Number}, Cert: d, QR: qr,
 		QueryURL: p.cfg.PublicURL + "/query", NationalURL: nationalQueryURL,
-		VerifyURL:   "/api/v1/certificates/" + cert.Number + "/verify",
+		VerifyURL:   "/api/v1/certificates/" + cert.Number + "/verify?name=" + url.QueryEscape(cert.HolderName),
 		SignatureOK: p.svc.SignatureValid(cert)}
 	return v, nil
 }

@@ -3,11 +3,13 @@ package web
 import (
 	"net/http"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/gin-gonic/gin"
 
 	"skillcert/api"
+	"skillcert/domain"
 	"skillcert/models/validate"
 	"skillcert/service"
 )
@@ -23,19 +25,26 @@ type complaintView struct {
 }
 
 func (p *Pages) complaintPage(c *gin.Context) error {
-	v, err := p.complaintView(c, service.ComplaintBody{EnterpriseID: c.Query("enterprise")}, nil)
+	v, err := p.complaintView(c, service.ComplaintBody{EnterpriseID: c.Query("enterprise")}, nil, nil)
 	if err != nil {
 		return err
 	}
 	return p.show(c, http.StatusOK, "p_complaint", v)
 }
 
-func (p *Pages) complaintView(c *gin.Context, b service.ComplaintBody, fields validate.Errors) (*complaintView, error) {
+// complaintView lays out the form with what was typed, the field errors and, when the address's
+// next complaint needs one (or err refused this one for it), a CAPTCHA.
+func (p *Pages) complaintView(c *gin.Context, b service.ComplaintBody, fields validate.Errors, err error) (*complaintView, error) {
 	v := &complaintView{pageView: pageView{pageData: pageData{Title: "投诉举报"}}}
-	entries, err := p.db.Directory(c.Request.Context(), "", 0, true)
-	if err != nil {
-		return nil, err
+	entries, derr := p.db.Directory(c.Request.Context(), "", 0, true)
+	if derr != nil {
+		return nil, derr
 	}
+	captcha, cerr := p.captchaFor(c, domain.ThrottleComplaint, "", err)
+	if cerr != nil {
+		return nil, cerr
+	}
+	v.Captcha = captcha
 	seen := map[string]bool{}
 	opts := []choice{{Value: "", Label: "请选择被投诉的试点企业", Selected: b.EnterpriseID == ""}}
 	for _, d := range entries {
@@ -58,7 +67,8 @@ func (p *Pages) complaintView(c *gin.Context, b service.ComplaintBody, fields va
 		Hint: "电话或电子邮箱，便于核查人员联系您。", Errors: errs.take("contact")}
 	v.Text = formField{Name: "content", ID: "f-content", Label: "投诉内容", Kind: "textarea", Rows: 8, Value: b.Content, Required: true, Wide: true,
 		Hint: "请写明时间、地点、涉及的职业（工种）和事实依据，10 至 5000 字。", Errors: errs.take("content")}
-	known := map[string]bool{"f-enterprise_id": true, "f-complainant": true, "f-contact": true, "f-content": true}
+	errs.take("captcha_answer") // shown by the CAPTCHA itself
+	known := map[string]bool{"f-enterprise_id": true, "f-complainant": true, "f-contact": true, "f-content": true, captchaFieldID: true}
 	v.ErrorSummary = summaryLinks(fields, known)
 	if rest := errs.rest(); len(rest) > 0 {
 		v.Alert = strings.Join(rest, " ")
@@ -69,7 +79,8 @@ func (p *Pages) complaintView(c *gin.Context, b service.ComplaintBody, fields va
 // complaintSubmit files a complaint (anonymous allowed) and shows the receipt.
 func (p *Pages) complaintSubmit(c *gin.Context) error {
 	b := service.ComplaintBody{EnterpriseID: c.PostForm("enterprise_id"), Anonymous: c.PostForm("anonymous") != "",
-		Complainant: strings.TrimSpace(c.PostForm("complainant")), Contact: strings.TrimSpace(c.PostForm("contact")), Content: c.PostForm("content")}
+		Complainant: strings.TrimSpace(c.PostForm("complainant")), Contact: strings.TrimSpace(c.PostForm("contact")), Content: c.PostForm("content"),
+		Guard: captchaGuard(c)}
 	out, err := p.svc.FileComplaint(c.Request.Context(), api.ActorFrom(c), b)
 	if err != nil {
 		e := service.UserError(service.ToError(err))
@@ -80,11 +91,14 @@ func (p *Pages) complaintSubmit(c *gin.Context) error {
 		if len(fields) == 0 {
 			fields = validate.Errors{{Message: e.Message}}
 		}
-		v, verr := p.complaintView(c, b, fields)
+		v, verr := p.complaintView(c, b, fields, err)
 		if verr != nil {
 			return verr
 		}
-		return p.show(c, http.StatusUnprocessableEntity, "p_complaint", v)
+		if e.RetryAfter > 0 {
+			c.Header("Retry-After", strconv.Itoa(e.RetryAfter))
+		}
+		return p.show(c, e.Status, "p_complaint", v)
 	}
 	v := &complaintView{pageView: pageView{pageData: pageData{Title: "投诉举报"}}, Done: true, ReceiptID: out.ID, ReceiptMessage: out.Message}
 	return p.show(c, http.StatusOK, "p_complaint", v)

@@ -8,6 +8,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"skillcert/api"
+	"skillcert/domain"
 	"skillcert/models"
 	"skillcert/models/validate"
 	"skillcert/service"
@@ -85,6 +86,9 @@ func (p *Pages) registerPage(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
+	if v.Captcha, err = p.captchaFor(c, domain.ThrottleRegister, "", nil); err != nil {
+		return err
+	}
 	return p.show(c, http.StatusOK, "register", v)
 }
 
@@ -95,7 +99,7 @@ func (p *Pages) registerSubmit(c *gin.Context) error {
 	in := service.RegisterRequest{EnterpriseName: c.PostForm("enterprise_name"), CreditCode: c.PostForm("credit_code"),
 		CountyCode: c.PostForm("county_code"), Address: c.PostForm("address"), ContactName: c.PostForm("contact_name"),
 		ContactMobile: c.PostForm("contact_mobile"), Username: c.PostForm("username"), Password: c.PostForm("password"),
-		PasswordConfirm: c.PostForm("password_confirm")}
+		PasswordConfirm: c.PostForm("password_confirm"), Guard: captchaGuard(c)}
 	_, ent, err := p.api.RegisterAndLogin(c, in)
 	if err == nil {
 		p.flash(c, flashOK, "注册成功，欢迎使用！已为“"+ent.Name+"”开通企业账户，请填写试点申报表。")
@@ -115,6 +119,9 @@ func (p *Pages) registerSubmit(c *gin.Context) error {
 	in.Password, in.PasswordConfirm = "", ""
 	v, verr := p.registerForm(c, in, fields)
 	if verr != nil {
+		return verr
+	}
+	if v.Captcha, verr = p.captchaFor(c, domain.ThrottleRegister, "", err); verr != nil {
 		return verr
 	}
 	v.Alert = e.Message
@@ -155,7 +162,7 @@ func (p *Pages) registerForm(c *gin.Context, in service.RegisterRequest, errs va
 		Required: true, Hint: "企业住所所在的旗县（市、区），申报材料由当地人社局受理。列表中没有时，请联系所在盟市人社局。",
 		Value: in.CountyCode, Errors: bag.take("county_code")},
 		Groups: registrableGroups(js, strings.TrimSpace(in.CountyCode))}
-	known := map[string]bool{}
+	known := map[string]bool{captchaFieldID: true}
 	for _, f := range []string{"enterprise_name", "credit_code", "county_code", "address", "contact_name", "contact_mobile",
 		"username", "password", "password_confirm"} {
 		known[fieldID(f)] = true

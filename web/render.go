@@ -234,6 +234,8 @@ type pageData struct {
 	Message   string
 	// Login form.
 	Username, Next string
+	// Captcha, when set, is the CAPTCHA of the page's form (captcha.go).
+	Captcha *captchaField
 	// Home.
 	LastLogin string
 	Links     []link

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -35,21 +36,22 @@ func TestDevStagesDemoCases(t *testing.T) {
 	p.start()
 	defer p.kill()
 
-	staged := regexp.MustCompile(`msg="demo cases staged".* certificates=(\S+)`)
-	var numbers []string
+	staged := regexp.MustCompile(`msg="demo cases staged".* certificates=(\S+) holders=(\S+)`)
+	var numbers, holders []string
 	deadline := time.Now().Add(2 * time.Minute)
 	for numbers == nil && time.Now().Before(deadline) {
 		b, _ := os.ReadFile(logFile.Name())
 		require.NotContains(t, string(b), "demo cases not staged", "dev log:\n%s", p.logTail())
 		if m := staged.FindSubmatch(b); m != nil {
-			numbers = strings.Split(string(m[1]), ",")
+			numbers, holders = strings.Split(string(m[1]), ","), strings.Split(string(m[2]), ",")
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
 	require.Len(t, numbers, 2, "two of the three demo candidates pass (dev log:\n%s)", p.logTail())
-	for _, n := range numbers {
+	require.Len(t, holders, 2)
+	for i, n := range numbers {
 		var q publicQuery
-		getJSON(t, p.base+"/api/v1/public/certificates?number="+n, &q)
+		getJSON(t, p.base+"/api/v1/public/certificates?number="+n+"&name="+url.QueryEscape(holders[i]), &q)
 		require.Len(t, q.Items, 1, n)
 		require.Equal(t, "valid", q.Items[0].Status)
 	}

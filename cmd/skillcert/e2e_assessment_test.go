@@ -165,17 +165,19 @@ func (s *stack) assertPublicCertificate(t *testing.T, name, idNumber, number str
 	require.Equal(t, number, q.Items[0].Number)
 	require.Equal(t, "valid", q.Items[0].Status)
 	require.NotContains(t, q.Items[0].IDMasked, idNumber[6:14], "the public sees a masked ID")
-	s.must(http.StatusOK, "", http.MethodGet, "/api/v1/public/certificates?number="+number, nil, &q)
+	s.must(http.StatusOK, "", http.MethodGet, "/api/v1/public/certificates?name="+url.QueryEscape(name)+"&number="+number, nil, &q)
 	require.Len(t, q.Items, 1)
+	// The number alone is refused: it would let anyone walk the numbers for names.
+	require.Equal(t, http.StatusBadRequest, s.call("", http.MethodGet, "/api/v1/public/certificates?number="+number, nil, nil))
 	// Malformed input is refused and explained.
 	require.Equal(t, http.StatusUnprocessableEntity, s.call("", http.MethodGet, "/api/v1/public/certificates?name="+url.QueryEscape(name)+"&id_number=340524198001010013", nil, nil))
-	require.Equal(t, http.StatusUnprocessableEntity, s.call("", http.MethodGet, "/api/v1/public/certificates?number=1234567890123456", nil, nil))
+	require.Equal(t, http.StatusUnprocessableEntity, s.call("", http.MethodGet, "/api/v1/public/certificates?name="+url.QueryEscape(name)+"&number=1234567890123456", nil, nil))
 
 	cert, err := s.db.CertificateByNumber(context.Background(), number)
 	require.NoError(t, err)
 	require.Equal(t, http.StatusForbidden, s.call("dairy", http.MethodPost, "/api/v1/certificates/"+cert.ID+"/revoke", map[string]any{"reason": "x"}, nil))
 	s.must(http.StatusOK, "centre", http.MethodPost, "/api/v1/certificates/"+cert.ID+"/revoke", map[string]any{"reason": "经核查考生身份不符"}, nil)
-	s.must(http.StatusOK, "", http.MethodGet, "/api/v1/public/certificates?number="+number, nil, &q)
+	s.must(http.StatusOK, "", http.MethodGet, "/api/v1/public/certificates?name="+url.QueryEscape(name)+"&number="+number, nil, &q)
 	require.Equal(t, "revoked", q.Items[0].Status)
 	require.Contains(t, q.Items[0].RevokedReason, "身份不符")
 }

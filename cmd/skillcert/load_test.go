@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"strconv"
 	"sync"
@@ -17,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"skillcert/api"
+	"skillcert/domain"
 	"skillcert/internal/driver"
 	"skillcert/models"
 	"skillcert/models/dbtest"
@@ -48,9 +50,11 @@ func TestPublicQueryUnderLoad(t *testing.T) {
 	require.NoError(t, err)
 	key := func(s string) []byte { b := make([]byte, 32); copy(b, s); return b }
 	svc, err := service.New(service.Deps{DB: db, Enforcer: enf, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		DataKey: key("load-data"), LookupKey: key("load-lookup"), SigningKey: key("load-sign"), StorageDir: t.TempDir()})
+		DataKey: key("load-data"), LookupKey: key("load-lookup"), SigningKey: key("load-sign"), StorageDir: t.TempDir(),
+		Config: service.Config{Throttle: domain.ThrottleBudgets{}}})
 	require.NoError(t, err)
-	// The clients share one loopback address; the per-address throttle is not under test.
+	// The clients share one loopback address; the per-address throttles (the process's bucket,
+	// the database's query budget) are not under test.
 	h, err := httpHandler(svc, api.Config{PublicURL: "http://load", SessionKey: key("load-session"), PublicQueryBurst: 1 << 30, PublicQueryEvery: time.Nanosecond})
 	require.NoError(t, err)
 	hs := httptest.NewServer(h)
@@ -65,7 +69,8 @@ func TestPublicQueryUnderLoad(t *testing.T) {
 		wg.Go(func() {
 			r := rand.New(rand.NewPCG(uint64(w), 7))
 			for time.Now().Before(deadline) {
-				resp, err := hc.Get(hs.URL + "/api/v1/public/certificates?number=" + models.BenchCertificateNumber(r.IntN(certificates)))
+				g := r.IntN(certificates)
+				resp, err := hc.Get(hs.URL + "/api/v1/public/certificates?number=" + models.BenchCertificateNumber(g) + "&name=" + url.QueryEscape(models.BenchHolderName(g)))
 				if err == nil {
 					_, _ = io.Copy(io.Discard, resp.Body)
 					resp.Body.Close()

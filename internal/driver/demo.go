@@ -255,16 +255,17 @@ func SeedDemoCases(ctx context.Context, base, password string, log *slog.Logger)
 	if err := drv.Run(ctx); err != nil {
 		return fmt.Errorf("demo pilot of dairy: %w", err)
 	}
-	var numbers []string
+	var numbers, holders []string
 	if s, err := drv.sittingOf(ctx, apps["dairy"]); err == nil && s != nil {
 		for _, c := range s.Candidates {
 			if c.CertificateNumber != "" {
-				numbers = append(numbers, c.CertificateNumber)
+				numbers, holders = append(numbers, c.CertificateNumber), append(holders, c.Name)
 			}
 		}
 	}
-	// Certificate numbers are public (the query takes them); try them at /query.
+	// The public query takes a certificate number with its holder's name; try them at /query.
+	// The holders are the demo's invented candidates (benchCandidates), no one's personal data.
 	log.Info("demo cases staged", "enterprises", strings.Join([]string{"dairy", "power", "rare", "energy"}, ","),
-		"certificates", strings.Join(numbers, ","))
+		"certificates", strings.Join(numbers, ","), "holders", strings.Join(holders, ","))
 	return nil
 }

@@ -136,8 +136,12 @@ var (
 	SessionKey = []byte("0123456789abcdef0123456789abcdef")
 )
 
+// CaptchaAnswer is the answer of every CAPTCHA the test servers of Deps hand out.
+const CaptchaAnswer = "24680"
+
 // Deps seeds the demo data (accounts with password) into db and returns the service's
-// dependencies with the test keys, now as the clock and a temporary storage directory.
+// dependencies with the test keys, now as the clock, a temporary storage directory and
+// CAPTCHAs answered CaptchaAnswer.
 func Deps(t testing.TB, db *models.DB, password string, now func() time.Time) service.Deps {
 	t.Helper()
 	ctx := context.Background()
@@ -145,7 +149,8 @@ func Deps(t testing.TB, db *models.DB, password string, now func() time.Time) se
 	require.NoError(t, err)
 	enf, err := service.NewEnforcer(ctx, db)
 	require.NoError(t, err)
-	return service.Deps{DB: db, Enforcer: enf, Now: now, DataKey: DataKey, LookupKey: LookupKey, StorageDir: t.TempDir()}
+	return service.Deps{DB: db, Enforcer: enf, Now: now, DataKey: DataKey, LookupKey: LookupKey, StorageDir: t.TempDir(),
+		CaptchaAnswer: func() string { return CaptchaAnswer }}
 }
 
 // DrawExpert makes the expert a scorer of the application, as a panel draw does: a case of the
