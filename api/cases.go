@@ -7,6 +7,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"skillcert/domain"
 	"skillcert/models"
 	"skillcert/policies"
 	"skillcert/service"
@@ -167,7 +168,7 @@ func (s *Server) apiDecide(c *gin.Context) error {
 		s.deny(c, a, "task", "decide", t.CandidateDomain)
 		return nil
 	}
-	if t.Kind == workflows.KindRegionDecision && (b.Outcome == "batch1" || b.Outcome == "batch2") {
+	if t.Kind == workflows.KindRegionDecision && domain.SelectionBatch(b.Outcome) > 0 {
 		if err := s.svc.CheckApprovedScope(ctx, t.CaseID, b.Approved); err != nil {
 			return err
 		}

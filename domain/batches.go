@@ -19,7 +19,7 @@ func BatchOpen(batch int, published []int) string {
 		if batch == 1 && !contains(published, 2) {
 			return "第一批目录已公布，不能再列入第一批；请列入第二批"
 		}
-		return fmt.Sprintf("%s目录已公布，不能再列入；本年度两批目录均已公布的，请作“不予列入”处理并说明理由，或列入下一年度", BatchNames[batch])
+		return fmt.Sprintf("%s目录已公布，不能再列入；两批目录均已公布后审定的企业，请选择“补充公布”（列入第二批并随即公布），或作“不予列入”处理并说明理由", BatchNames[batch])
 	}
 	return ""
 }
@@ -31,4 +31,35 @@ func contains(xs []int, x int) bool {
 		}
 	}
 	return false
+}
+
+// OutcomeSupplementary is the region's decision to select a case after both batches are
+// published: it joins the second batch in a supplementary publication (补充公布) made with the
+// decision, so that no late summary is left without a way into the directory.
+const OutcomeSupplementary = "supplementary"
+
+// SelectionBatch is the directory batch a region decision selects the case into (0: the
+// outcome selects none).
+func SelectionBatch(outcome string) int {
+	switch outcome {
+	case "batch1":
+		return 1
+	case "batch2", OutcomeSupplementary:
+		return 2
+	}
+	return 0
+}
+
+// SelectionOpen checks a selection against the batches published so far: a published batch
+// takes no more cases (BatchOpen); a supplementary publication is for the time after both are
+// published, when nothing else would publish the case. It answers the message of a refusal,
+// or "".
+func SelectionOpen(outcome string, published []int) string {
+	if outcome != OutcomeSupplementary {
+		return BatchOpen(SelectionBatch(outcome), published)
+	}
+	if !contains(published, 2) {
+		return "第二批目录尚未公布，请列入第二批，随第二批一同公布"
+	}
+	return ""
 }

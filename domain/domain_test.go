@@ -341,3 +341,26 @@ func TestAccessTable(t *testing.T) {
 		}
 	}
 }
+
+func TestSelectionOpen(t *testing.T) {
+	cases := []struct {
+		outcome   string
+		published []int
+		open      bool
+	}{
+		{"batch1", nil, true},
+		{"batch1", []int{1}, false},
+		{"batch2", []int{1}, true},
+		{"batch2", []int{1, 2}, false},
+		{domain.OutcomeSupplementary, []int{1}, false},
+		{domain.OutcomeSupplementary, []int{1, 2}, true},
+	}
+	for _, c := range cases {
+		if got := domain.SelectionOpen(c.outcome, c.published) == ""; got != c.open {
+			t.Errorf("SelectionOpen(%s, %v) open = %v, want %v", c.outcome, c.published, got, c.open)
+		}
+	}
+	if domain.SelectionBatch(domain.OutcomeSupplementary) != 2 || domain.SelectionBatch("not_selected") != 0 {
+		t.Error("a supplementary publication joins batch 2; a refusal selects none")
+	}
+}

@@ -49,7 +49,7 @@ func (s *Service) SendDecision(ctx context.Context, a *Actor, t models.Task, req
 			return res, err
 		}
 		// A published batch takes no more cases: the workflow checks against the campaign's facts.
-		if req.Published, err = s.publishedBatches(ctx, t.CaseID); err != nil {
+		if req.Published, err = s.PublishedBatches(ctx, t.CaseID); err != nil {
 			return res, err
 		}
 		req.PublishedKnown = true
@@ -138,8 +138,8 @@ func (s *Service) CheckApprovedScope(ctx context.Context, caseID string, approve
 	return nil
 }
 
-// publishedBatches are the directory batches of the case's campaign published so far.
-func (s *Service) publishedBatches(ctx context.Context, caseID string) ([]int, error) {
+// PublishedBatches are the directory batches of the case's campaign published so far.
+func (s *Service) PublishedBatches(ctx context.Context, caseID string) ([]int, error) {
 	cs, err := s.db.CaseByID(ctx, caseID)
 	if err != nil {
 		return nil, err

@@ -7,12 +7,14 @@ import (
 	"mime/multipart"
 	"net/http"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 
 	"github.com/gin-gonic/gin"
 
+	"skillcert/domain"
 	"skillcert/models"
 	"skillcert/models/appcheck"
 	"skillcert/models/validate"
@@ -116,6 +118,17 @@ func (p *Pages) decisionFormFor(c *gin.Context, t models.Task, cs *models.Case, 
 		values = append(values, o)
 	}
 	sort.Slice(values, func(i, j int) bool { return outcomeRank(values[i]) < outcomeRank(values[j]) })
+	if t.Kind == workflows.KindRegionDecision {
+		// Offer only the batches that still take cases (a published batch, or a supplementary
+		// publication before both are published, would be refused).
+		published, err := p.svc.PublishedBatches(c.Request.Context(), t.CaseID)
+		if err != nil {
+			return nil, err
+		}
+		values = slices.DeleteFunc(values, func(o string) bool {
+			return domain.SelectionBatch(o) > 0 && domain.SelectionOpen(o, published) != ""
+		})
+	}
 	for i, o := range values {
 		oc := outcomeChoice{Value: o, Label: kindOutcomeName(t.Kind, o), ID: "f-outcome-" + o, NeedsReasons: spec.Outcomes[o], Checked: in.Outcome == o}
 		if i == 0 {
@@ -253,7 +266,7 @@ func rejectRows(sit *sittingInfo, in *decisionInput, errs *fieldBag) []rejectRow
 
 // outcomeRank orders outcomes: positive first, then returns, refusals last.
 func outcomeRank(o string) int {
-	order := []string{"pass", "accept", "approve", "score", "batch1", "batch2", "submit", "resubmit", "file", "publish", "acknowledge",
+	order := []string{"pass", "accept", "approve", "score", "batch1", "batch2", "supplementary", "submit", "resubmit", "file", "publish", "acknowledge",
 		"return", "rectify", "dismiss", "suspend", "remove", "not_selected", "reject"}
 	for i, x := range order {
 		if x == o {
@@ -381,7 +394,7 @@ func (p *Pages) submitDecision(c *gin.Context, a *service.Actor, t models.Task, 
 		}
 		req.Reasons = reasons
 	case workflows.KindRegionDecision:
-		if in.Outcome == "batch1" || in.Outcome == "batch2" {
+		if domain.SelectionBatch(in.Outcome) > 0 {
 			var rows []int
 			cs, err := p.db.CaseByID(ctx, t.CaseID)
 			if err != nil {

@@ -323,11 +323,12 @@ type kindSpec struct {
 
 // Kinds describes every task kind.
 var Kinds = map[string]kindSpec{
-	KindPrecheck:             {"旗县初审申报材料", domain.RoleCountyOfficial, map[string]bool{"pass": false, "return": true}},
-	KindLeagueReview:         {"盟市审核申报材料", domain.RoleLeagueOfficial, map[string]bool{"accept": false, "return": true, "reject": true}},
-	KindCorrection:           {"按审核意见补正申报材料", domain.RoleEnterpriseUser, map[string]bool{"resubmit": false}},
-	KindExpertScore:          {"专家评估打分", domain.RoleExpert, map[string]bool{"score": false}},
-	KindRegionDecision:       {"审定试点企业及批次", domain.RoleRegionOfficial, map[string]bool{"batch1": false, "batch2": false, "not_selected": true}},
+	KindPrecheck:     {"旗县初审申报材料", domain.RoleCountyOfficial, map[string]bool{"pass": false, "return": true}},
+	KindLeagueReview: {"盟市审核申报材料", domain.RoleLeagueOfficial, map[string]bool{"accept": false, "return": true, "reject": true}},
+	KindCorrection:   {"按审核意见补正申报材料", domain.RoleEnterpriseUser, map[string]bool{"resubmit": false}},
+	KindExpertScore:  {"专家评估打分", domain.RoleExpert, map[string]bool{"score": false}},
+	KindRegionDecision: {"审定试点企业及批次", domain.RoleRegionOfficial,
+		map[string]bool{"batch1": false, "batch2": false, domain.OutcomeSupplementary: false, "not_selected": true}},
 	KindWorkPlan:             {"提交工作方案和评价规范", domain.RoleEnterpriseUser, map[string]bool{"submit": false}},
 	KindFileWorkPlan:         {"工作方案备案", domain.RoleRegionOfficial, map[string]bool{"file": false, "return": true}},
 	KindSubmitSummary:        {"填报并报送汇总表", domain.RoleLeagueOfficial, map[string]bool{"submit": false}},
@@ -345,7 +346,7 @@ var Kinds = map[string]kindSpec{
 // OutcomeNames are the Chinese names of outcomes.
 var OutcomeNames = map[string]string{
 	"pass": "初审通过", "return": "退回", "accept": "审核通过", "reject": "不予通过", "resubmit": "重新提交",
-	"score": "已打分", "batch1": "列入第一批", "batch2": "列入第二批", "not_selected": "未入选",
+	"score": "已打分", "batch1": "列入第一批", "batch2": "列入第二批", domain.OutcomeSupplementary: "补充公布（列入第二批）", "not_selected": "未入选",
 	"submit": "已提交", "file": "准予备案", "acknowledge": "已督办", "publish": "已公布",
 	"dismiss": "不予支持", "rectify": "责令整改", "suspend": "暂停试点", "remove": "移出目录",
 	"approve": "审核通过",

@@ -11,6 +11,8 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"skillcert/activities"
+	"skillcert/domain"
+	"skillcert/models"
 	"skillcert/models/validate"
 	"skillcert/workflows"
 )
@@ -261,4 +263,42 @@ func TestSessionRefusesResultsBeforeTheExamDate(t *testing.T) {
 	require.Contains(t, u.result("early").err.Error(), "考核日期（2027-03-08）之前不能报送认定结果")
 	u.refused("eve", workflows.ErrWrongState)
 	u.ok("exam-day")
+}
+
+// A league's summary that arrives after both batches are published must not leave its cases
+// without a way into the directory: the region publishes such a case in a supplementary
+// publication (补充公布) with its decision; before batch 2 is published that outcome is refused.
+func TestCaseSelectedAfterBothBatchesIsPublishedSupplementarily(t *testing.T) {
+	h, _ := tbHarness(t)
+	h.env.SetStartWorkflowOptions(clientOptions(caseWFID))
+	tbToRegionDecision(h)
+	u := tbNewUpdates(h)
+	h.env.RegisterDelayedCallback(func() {
+		u.decide("", "too-early", workflows.KindRegionDecision, workflows.DecisionRequest{Actor: regionActor, Outcome: domain.OutcomeSupplementary,
+			Approved: approved, Applied: approved, Published: []int{1}, PublishedKnown: true})
+		u.decide("", "batch2-closed", workflows.KindRegionDecision, workflows.DecisionRequest{Actor: regionActor, Outcome: "batch2",
+			Approved: approved, Applied: approved, Published: []int{1, 2}, PublishedKnown: true})
+	}, 4*time.Hour)
+	h.env.RegisterDelayedCallback(func() {
+		require.Len(t, h.openTasks(workflows.KindRegionDecision), 1, "the decision stays open")
+		u.decide("", "supplementary", workflows.KindRegionDecision, workflows.DecisionRequest{Actor: regionActor, Outcome: domain.OutcomeSupplementary,
+			Approved: approved, Applied: approved, Published: []int{1, 2}, PublishedKnown: true})
+	}, 5*time.Hour)
+	h.env.RegisterDelayedCallback(func() {
+		cs := h.caseRow()
+		require.Equal(t, workflows.StagePreparation, cs.Stage)
+		require.Equal(t, 2, cs.Batch)
+		require.Len(t, h.openTasks(workflows.KindWorkPlan), 1, "the pilot goes on to its work plan")
+		var entries []models.DirectoryEntry
+		require.NoError(t, h.db.Where("case_id = ?", cs.ID).Find(&entries).Error)
+		require.Len(t, entries, 1)
+		require.Equal(t, 2, entries[0].Batch)
+		require.Equal(t, "active", entries[0].Status)
+		u.send("", workflows.AdjustUpdate, "withdraw", workflows.AdjustRequest{Actor: enterpriseActor, Action: "withdraw", Reason: "企业调整计划"})
+	}, 6*time.Hour)
+	h.env.ExecuteWorkflow(workflows.EnterpriseCase, caseInput(false))
+	require.Equal(t, []workflows.FieldError{{Field: "outcome", Message: "第二批目录尚未公布，请列入第二批，随第二批一同公布"}},
+		workflows.RefusalFields(u.refused("too-early", workflows.ErrWrongState).err))
+	require.Contains(t, workflows.RefusalFields(u.refused("batch2-closed", workflows.ErrWrongState).err)[0].Message, "补充公布")
+	u.ok("supplementary")
 }

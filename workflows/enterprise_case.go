@@ -131,18 +131,14 @@ func (w *caseWF) snapshot() CaseState {
 // reaches history: a batch decision approves a scope within the application's
 // (domain.ApprovedWithinApplied), the applied scope coming from the stored application.
 func (w *caseWF) decisionRules(t *OpenTask, req DecisionRequest) error {
-	if t.Kind == KindRegionDecision && (req.Outcome == "batch1" || req.Outcome == "batch2") {
+	if t.Kind == KindRegionDecision && domain.SelectionBatch(req.Outcome) > 0 {
 		if errs := domain.ApprovedWithinApplied(req.Applied, req.Approved); len(errs) > 0 {
 			return refuseErrors(ErrInvalidDecision, errs)
 		}
 		if !req.PublishedKnown {
 			return refuse(ErrWrongState, "无法确认目录批次的公布情况，请稍后重试")
 		}
-		batch := 1
-		if req.Outcome == "batch2" {
-			batch = 2
-		}
-		if msg := domain.BatchOpen(batch, req.Published); msg != "" {
+		if msg := domain.SelectionOpen(req.Outcome, req.Published); msg != "" {
 			return refuseField(ErrWrongState, "outcome", msg)
 		}
 	}
@@ -463,17 +459,18 @@ func (w *caseWF) decide(p *pending) (DecisionResult, error) {
 		}
 	case KindRegionDecision:
 		switch req.Outcome {
-		case "batch1", "batch2":
+		case "batch1", "batch2", domain.OutcomeSupplementary:
 			if len(req.Approved) == 0 {
 				w.keep(t)
 				return DecisionResult{}, refuse(ErrInvalidDecision, "请列明核准的职业（工种）及等级范围")
 			}
-			w.st.Batch = 1
-			if req.Outcome == "batch2" {
-				w.st.Batch = 2
-			}
+			w.st.Batch = domain.SelectionBatch(req.Outcome)
 			w.st.Approved = req.Approved
 			w.st.Stage = StageAwaitingPublication
+			if req.Outcome == domain.OutcomeSupplementary {
+				w.event(&tr, "selected", "自治区审定列入第二批试点企业目录，补充公布", &actor, true, req.Approved)
+				break // published below, once the decision is recorded
+			}
 			w.event(&tr, "selected", fmt.Sprintf("自治区审定列入第%s批试点企业目录，待公布", map[int]string{1: "一", 2: "二"}[w.st.Batch]), &actor, true, req.Approved)
 			tr.Notify = append(tr.Notify, w.notifyEnterprise("申报结果：拟列入试点企业目录", "您的企业已审定列入试点企业目录，待自治区统一公布。"))
 		case "not_selected":
@@ -510,6 +507,13 @@ func (w *caseWF) decide(p *pending) (DecisionResult, error) {
 	}
 	if before == StageLeagueReview && w.st.Stage == StageInSummary {
 		if err := w.signalLeague(CaseAcceptedSignal); err != nil {
+			return DecisionResult{}, err
+		}
+	}
+	if t.Kind == KindRegionDecision && req.Outcome == domain.OutcomeSupplementary {
+		// The supplementary publication is part of the decision: the directory entry and the
+		// preparation task follow at once.
+		if err := w.onPublished(Published{Batch: w.st.Batch}); err != nil {
 			return DecisionResult{}, err
 		}
 	}
