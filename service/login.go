@@ -7,7 +7,9 @@ import (
 	"strconv"
 	"strings"
 
+	"skillcert/domain"
 	"skillcert/models"
+	"skillcert/models/validate"
 )
 
 // errBadCredentials refuses a login; it never says whether the username exists.
@@ -22,6 +24,10 @@ func (s *Service) LogIn(ctx context.Context, username, password, addr string) (m
 	username = strings.TrimSpace(username)
 	if username == "" || password == "" {
 		return models.User{}, BadRequest("missing_credentials", "请输入用户名和密码。")
+	}
+	if f := domain.Username.Check(username); f != nil {
+		// No account has such a name, and the failure record could not hold it.
+		return models.User{}, Invalid(validate.Errors{{Field: "username", Code: f.Code, Message: f.Message}})
 	}
 	byUser, byAddr, oldest, err := s.db.LoginFailures(ctx, username, addr, now.Add(-s.cfg.LoginWindow))
 	if err != nil {

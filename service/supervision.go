@@ -6,11 +6,14 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"math"
 	"net/http"
 	"reflect"
 	"slices"
 	"strings"
 
+	"skillcert/domain"
 	"skillcert/models"
 	"skillcert/models/validate"
 	"skillcert/policies"
@@ -47,6 +50,12 @@ func (s *Service) DrawSupervision(ctx context.Context, a *Actor, in DrawInput) (
 	var errs validate.Errors
 	if strings.TrimSpace(in.Title) == "" {
 		errs.Add("title", "required", "请填写督导批次名称。")
+	} else {
+		domain.DrawTitle.Add(&errs, "title", strings.TrimSpace(in.Title))
+	}
+	if in.Seed != nil && *in.Seed > math.MaxInt64 {
+		// The seed is stored as a signed BIGINT.
+		errs.Add("seed", domain.CodeOutOfRange, fmt.Sprintf("随机种子应为 0 至 %d 的整数。", int64(math.MaxInt64)))
 	}
 	if in.Sessions < 1 || in.Sessions > 200 {
 		errs.Add("sessions", "out_of_range", "抽取场次数应为 1 至 200。")
@@ -159,8 +168,10 @@ func (s *Service) FileSupervisionReport(ctx context.Context, a *Actor, in Report
 	default:
 		errs.Add("rating", "invalid", "督导评价应为 good（良好）、acceptable（合格）、rectify（需整改）或 serious（严重问题）。")
 	}
-	if n := len([]rune(strings.TrimSpace(in.Findings))); n < 5 || n > 5000 {
+	if n := len([]rune(strings.TrimSpace(in.Findings))); n < 5 || n > domain.SupervisionFindings.Max {
 		errs.Add("findings", "length", "督导发现应为 5 至 5000 字。")
+	} else {
+		domain.SupervisionFindings.Add(&errs, "findings", strings.TrimSpace(in.Findings))
 	}
 	if len(errs) > 0 {
 		return models.SupervisionReport{}, Invalid(errs)
