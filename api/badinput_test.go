@@ -157,8 +157,19 @@ func newBadInputEnv(t *testing.T, db *models.DB) *badInputEnv {
 	victim := models.User{Username: "victim", DisplayName: "受试账户", Role: models.RoleCountyOfficial, JurisdictionCode: ptr("150105"), Active: true}
 	require.NoError(t, victim.SetPassword(testPassword))
 	require.NoError(t, db.CreateUser(ctx, &victim))
+	// The dairy enterprise's active pilot with an open sitting, for the sittings' routes.
+	_, err = db.ApplyTransition(ctx, models.Transition{Key: "pilot", Case: &models.Case{ID: "c-pilot", WorkflowID: "case-c-pilot",
+		CampaignID: "2027", EnterpriseID: ent.ID, EnterpriseName: ent.Name, ApplicationID: "app-pilot", ApplicationVersion: 1,
+		JurisdictionCode: ent.JurisdictionCode, LeagueCode: "150100", Stage: workflows.StageActive, Status: "open", Batch: 1,
+		SLAState: models.SLAOnTime, ApprovedJSON: `[{"code":"6-02-04-01","name":"乳品加工工","levels":{"low":5,"high":3}}]`},
+		Session: &models.AssessmentSession{ID: "s-bad", WorkflowID: workflows.SessionWorkflowID("s-bad"), CaseID: "c-pilot",
+			EnterpriseID: ent.ID, EnterpriseName: ent.Name, JurisdictionCode: ent.JurisdictionCode, OccupationCode: "6-02-04-01",
+			OccupationName: "乳品加工工", Level: 4, ExamDate: time.Now().AddDate(0, 0, 7).UTC().Truncate(24 * time.Hour),
+			Site: "公司技能评价中心", AssessorsJSON: `[]`, Status: models.SessionOpen}})
+	require.NoError(t, err)
 	e.fixtures = map[string]string{
 		"/users/:id": victim.ID, "/applications/:id": appID, "/tasks/:id": "case-c-bad.league_review.1.0", "/cases/:id": "c-bad",
+		"/cases/:id/sessions": "c-pilot", "/sessions/:id": "s-bad",
 		"/jurisdictions/:code": "150105", "/leagues/:code": "150100", "/campaigns/:id": "2027", "/applications/:id/versions/:v": "1",
 	}
 	return e
@@ -218,12 +229,13 @@ func (e *badInputEnv) fill(path, junkFor, junkValue string) string {
 		if name == junkFor {
 			return url.PathEscape(junkValue)
 		}
+		best, value := "", "x" // the longest route prefix ending in the parameter
 		for prefix, v := range e.fixtures {
-			if strings.HasPrefix(path, prefix) && strings.HasSuffix(prefix, m) {
-				return url.PathEscape(v)
+			if strings.HasPrefix(path, prefix) && strings.HasSuffix(prefix, m) && len(prefix) > len(best) {
+				best, value = prefix, v
 			}
 		}
-		return "x"
+		return url.PathEscape(value)
 	})
 }
 
@@ -517,6 +529,58 @@ func TestEveryJSONRouteAnswersBadInputWithout5xx(t *testing.T) {
 			} else {
 				require.Less(t, status, 500, "inbox of %s: %v", user, body)
 			}
+		}
+	})
+}
+
+// The inputs the issue found, one by one: each is refused with 422 and the field at fault, on
+// both databases (each was a 500 on PostgreSQL, or reached a column too small for it).
+func TestBadInputFindingsAreRefusedWith422(t *testing.T) {
+	long := strings.Repeat("长", 100000)
+	js := func(v any) string { b, _ := json.Marshal(v); return string(b) }
+	cases := []struct {
+		name, user, method, path, body, field string
+	}{
+		{"null byte in a login name", "", http.MethodPost, "/api/v1/auth/login", js(map[string]string{"username": "reg\x00ion", "password": "x"}), "username"},
+		{"over-long login name", "", http.MethodPost, "/api/v1/auth/login", js(map[string]string{"username": long, "password": "x"}), "username"},
+		{"null byte in the directory filter", "", http.MethodGet, "/api/v1/directory?campaign=20%0027", "", "campaign"},
+		{"huge directory batch", "", http.MethodGet, "/api/v1/directory?batch=99999999999999999999", "", "batch"},
+		{"directory batch beyond int32", "", http.MethodGet, "/api/v1/directory?batch=3000000000", "", "batch"},
+		{"null byte in the certificate query", "", http.MethodGet, "/api/v1/public/certificates?name=%E5%BC%A0%00&number=Y000015000123263000001", "", "name"},
+		{"invalid UTF-8 in the certificate query", "", http.MethodGet, "/api/v1/public/certificates?number=Y%FF%FE", "", "number"},
+		{"over-long display name", "admin", http.MethodPost, "/api/v1/users", js(map[string]string{"username": "newuser", "display_name": long,
+			"password": "long-enough-pw", "role": models.RoleCountyOfficial, "jurisdiction_code": "150105"}), "display_name"},
+		{"over-long complainant", "", http.MethodPost, "/api/v1/complaints", js(map[string]any{"enterprise_id": dairyEnterpriseID,
+			"content": "企业未按规定组织考核，存在代考现象。", "complainant": long}), "complainant"},
+		{"over-long sitting site", "dairy", http.MethodPost, "/api/v1/cases/c-pilot/sessions", js(map[string]any{"occupation_code": "6-02-04-01",
+			"level": 4, "exam_date": time.Now().AddDate(0, 0, 7).Format("2006-01-02"), "site": long,
+			"assessors": []map[string]string{{"name": "甲"}, {"name": "乙"}, {"name": "丙"}}}), "site"},
+		{"over-long candidate name", "dairy", http.MethodPost, "/api/v1/sessions/s-bad/candidates", js(map[string]any{"name": long,
+			"id_number": idStaff, "employee": true}), "name"},
+		{"huge region decision number", "region", http.MethodPost, "/api/v1/tasks/case-c-bad.league_review.1.0/decision",
+			`{"outcome":"batch1","application_version":99999999999999999999}`, "application_version"},
+		{"null byte in a JSON string", "hohhot", http.MethodPost, "/api/v1/tasks/case-c-bad.league_review.1.0/decision",
+			`{"outcome":"accept","comment":"a\u0000b"}`, "comment"},
+	}
+	dbtest.ForEach(t, func(t *testing.T, db *models.DB) {
+		e := newBadInputEnv(t, db)
+		for _, tc := range cases {
+			t.Run(tc.name, func(t *testing.T) {
+				tok := ""
+				if tc.user != "" {
+					tok = e.token(tc.user)
+				}
+				status, body := e.send(tok, request{method: tc.method, path: tc.path, contentType: "application/json", body: []byte(tc.body)})
+				require.Equal(t, http.StatusUnprocessableEntity, status, body)
+				var eb errorBody
+				require.NoError(t, json.Unmarshal([]byte(body), &eb), body)
+				var fields []string
+				for _, f := range eb.Error.Fields {
+					fields = append(fields, f.Field)
+				}
+				require.Contains(t, fields, tc.field, body)
+				require.Empty(t, e.temporal.badStrings())
+			})
 		}
 	})
 }

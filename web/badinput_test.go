@@ -92,6 +92,10 @@ func TestEveryPageFormAnswersBadInputWithout5xx(t *testing.T) {
 		t.Cleanup(e.srv.Close)
 		task := seedTask(t, db, "c-bad", "app-bad", workflows.KindLeagueReview, workflows.StageLeagueReview, models.RoleLeagueOfficial,
 			"150100", time.Now().Add(72*time.Hour))
+		_, err := db.ApplyTransition(ctx, models.Transition{Key: "pub", Directory: []models.DirectoryEntry{{CaseID: "c1", CampaignID: "2027",
+			EnterpriseID: dairyEnterpriseID, Batch: 1, EnterpriseName: "呼和浩特乳业示范有限公司", JurisdictionCode: "150105",
+			OccupationsJSON: `[]`, Status: "active"}}})
+		require.NoError(t, err)
 		victim := models.User{Username: "victim", DisplayName: "受试账户", Role: models.RoleCountyOfficial, JurisdictionCode: ptr("150105"), Active: true}
 		require.NoError(t, victim.SetPassword(testPassword))
 		require.NoError(t, db.CreateUser(ctx, &victim))
@@ -248,3 +252,42 @@ func TestEveryPageFormAnswersBadInputWithout5xx(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// A page refuses a null byte with a message that says what to do; an over-long name is refused
+// beside its field, with what was typed kept.
+func TestPagesRefuseBadInputWithAClearMessage(t *testing.T) {
+	dbtest.ForEach(t, func(t *testing.T, db *models.DB) {
+		e := newTestEnv(t, db)
+		_, err := db.ApplyTransition(context.Background(), models.Transition{Key: "pub", Directory: []models.DirectoryEntry{{CaseID: "c1",
+			CampaignID: "2027", EnterpriseID: dairyEnterpriseID, Batch: 1, EnterpriseName: "呼和浩特乳业示范有限公司",
+			JurisdictionCode: "150105", OccupationsJSON: `[]`, Status: "active"}}})
+		require.NoError(t, err)
+		anon := e.browser()
+		body := e.pageOK(anon, "/complaint?enterprise="+dairyEnterpriseID, http.StatusOK)
+		csrf := csrfOf(t, body)
+		content := "企业未按规定组织考核，存在代考现象，请核查。"
+
+		resp, body := e.postForm(anon, "/complaint", url.Values{"csrf_token": {csrf}, "enterprise_id": {dairyEnterpriseID},
+			"content": {content}, "complainant": {"张\x00三"}})
+		require.Equal(t, http.StatusUnprocessableEntity, resp.StatusCode)
+		noLeaks(t, body)
+		require.Contains(t, body, "您提交的内容含有空字符、无法识别的字符或超出范围的数字")
+		require.Contains(t, body, "浏览器的“后退”会保留您已填写的内容")
+
+		resp, body = e.get(anon, "/directory?q=%E7%94%B5%00")
+		require.Equal(t, http.StatusUnprocessableEntity, resp.StatusCode)
+		require.Contains(t, body, "系统没有保存")
+
+		resp, body = e.postForm(anon, "/complaint", url.Values{"csrf_token": {csrf}, "enterprise_id": {dairyEnterpriseID},
+			"content": {content}, "complainant": {strings.Repeat("张", 65)}, "contact": {"13800138000"}})
+		require.Equal(t, http.StatusUnprocessableEntity, resp.StatusCode)
+		noLeaks(t, body)
+		require.Contains(t, body, "投诉人姓名不超过 64 个字符（现有 65 个）")
+		require.Contains(t, body, ">"+content+"</textarea>")
+		require.Contains(t, body, `value="13800138000"`)
+
+		resp, body = e.loginForm(e.browser(), strings.Repeat("a", 100000), testPassword)
+		require.Less(t, resp.StatusCode, 500, body)
+		require.NotEqual(t, http.StatusSeeOther, resp.StatusCode)
+	})
+}
