@@ -547,7 +547,7 @@ func TestBadInputFindingsAreRefusedWith422(t *testing.T) {
 		{"huge directory batch", "", http.MethodGet, "/api/v1/directory?batch=99999999999999999999", "", "batch"},
 		{"directory batch beyond int32", "", http.MethodGet, "/api/v1/directory?batch=3000000000", "", "batch"},
 		{"null byte in the certificate query", "", http.MethodGet, "/api/v1/public/certificates?name=%E5%BC%A0%00&number=Y000015000123263000001", "", "name"},
-		{"invalid UTF-8 in the certificate query", "", http.MethodGet, "/api/v1/public/certificates?number=Y%FF%FE", "", "number"},
+		{"invalid UTF-8 in the certificate query", "", http.MethodGet, "/api/v1/public/certificates?name=%E5%BC%A0%FF%FE&number=Y000015000123263000001", "", "name"},
 		{"over-long display name", "admin", http.MethodPost, "/api/v1/users", js(map[string]string{"username": "newuser", "display_name": long,
 			"password": "long-enough-pw", "role": models.RoleCountyOfficial, "jurisdiction_code": "150105"}), "display_name"},
 		{"over-long complainant", "", http.MethodPost, "/api/v1/complaints", js(map[string]any{"enterprise_id": dairyEnterpriseID,
