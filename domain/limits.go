@@ -237,8 +237,9 @@ func clampSign(v string) int64 {
 	return 1<<63 - 1
 }
 
-// The integer inputs. Storage is what a 32-bit INTEGER column holds, the widest any integer
-// input may be (bar the draw seed, which is an unsigned 64-bit number).
+// The integer inputs. Storage is what a 32-bit INTEGER column holds, the widest a declared
+// number field may be; any other JSON integer must fit 64 bits (the draw seed, a BIGINT, is
+// checked by its use case).
 var (
 	Storage = Range{Label: "数值", Min: -1 << 31, Max: 1<<31 - 1}
 	Batch   = Range{Label: "批次", Min: 1, Max: 2}
@@ -258,8 +259,6 @@ var NumberFields = map[string]bool{
 	"review": true, "quantity": true, "ttl_days": true, "sessions": true, "per_session": true, "count": true,
 }
 
-// WideNumberFields are the JSON keys whose integers may use all 64 bits (unsigned).
-var WideNumberFields = map[string]bool{"seed": true}
 
 // DateRange is the range of a typed calendar date (Asia/Shanghai).
 type DateRange struct {
