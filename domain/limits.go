@@ -259,7 +259,6 @@ var NumberFields = map[string]bool{
 	"review": true, "quantity": true, "ttl_days": true, "sessions": true, "per_session": true, "count": true,
 }
 
-
 // DateRange is the range of a typed calendar date (Asia/Shanghai).
 type DateRange struct {
 	Label    string
