@@ -52,6 +52,9 @@ func (s *Server) apiUploadAttachment(c *gin.Context) error {
 		return service.BadRequest("bad_multipart", "请以 multipart/form-data 格式上传，文件放在 file 字段。")
 	}
 	defer c.Request.MultipartForm.RemoveAll()
+	if errs := formFaults(c.Request); len(errs) > 0 {
+		return service.Invalid(errs) // a null byte or bad UTF-8 in a field or the file name
+	}
 	form := c.Request.MultipartForm
 	files := form.File[service.AttachmentFormField]
 	in := service.UploadInput{Purpose: formValue(form, "purpose"), Replaces: formValue(form, "replaces"), Files: len(files)}

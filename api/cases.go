@@ -9,6 +9,7 @@ import (
 
 	"skillcert/domain"
 	"skillcert/models"
+	"skillcert/models/validate"
 	"skillcert/policies"
 	"skillcert/service"
 	"skillcert/workflows"
@@ -201,7 +202,11 @@ func (s *Server) apiCases(c *gin.Context) error {
 	f := models.CaseFilter{CampaignID: c.Query("campaign"), Stage: c.Query("stage"), League: c.Query("league"), Status: c.Query("status"),
 		Limit: limit, Offset: offset}
 	if v := c.Query("batch"); v != "" {
-		f.Batch, _ = strconv.Atoi(v)
+		b, _, fault := domain.Batch.Parse(v)
+		if fault != nil {
+			return service.Invalid(validate.Errors{{Field: "batch", Code: fault.Code, Message: fault.Message}})
+		}
+		f.Batch = b
 	}
 	if _, ent := policies.SplitDomain(a.Domain); ent != "" {
 		f.EnterpriseID = ent
@@ -304,9 +309,12 @@ func (s *Server) apiSummary(c *gin.Context) error {
 	return nil
 }
 
-// apiDirectory is the public pilot enterprise directory.
+// apiDirectory is the public pilot enterprise directory, of one batch when asked.
 func (s *Server) apiDirectory(c *gin.Context) error {
-	batch, _ := strconv.Atoi(c.Query("batch"))
+	batch, _, fault := domain.Batch.Parse(c.Query("batch"))
+	if fault != nil {
+		return service.Invalid(validate.Errors{{Field: "batch", Code: fault.Code, Message: fault.Message}})
+	}
 	ds, err := s.db.Directory(c.Request.Context(), c.Query("campaign"), batch, false)
 	if err != nil {
 		return err

@@ -110,7 +110,7 @@ func (s *Server) Handler(pages Pages) http.Handler {
 	// Client addresses (login throttling, the public query's rate limit) come from the
 	// connection, not from X-Forwarded-For, unless a proxy is configured in front.
 	_ = r.SetTrustedProxies(nil)
-	r.Use(s.requestID, s.recoverer, s.accessLog, s.securityHeaders, s.limitBody)
+	r.Use(s.requestID, s.recoverer, s.accessLog, s.securityHeaders, s.limitBody, s.inputGuard)
 	r.NoRoute(s.notFound)
 
 	if pages != nil {

@@ -3,6 +3,7 @@ package domain_test
 import (
 	"errors"
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 
@@ -362,5 +363,60 @@ func TestSelectionOpen(t *testing.T) {
 	}
 	if domain.SelectionBatch(domain.OutcomeSupplementary) != 2 || domain.SelectionBatch("not_selected") != 0 {
 		t.Error("a supplementary publication joins batch 2; a refusal selects none")
+	}
+}
+
+func TestInputLimits(t *testing.T) {
+	long := strings.Repeat("长", domain.SittingSite.Max+1)
+	for _, tc := range []struct {
+		name string
+		rule domain.Text
+		v    string
+		code string
+	}{
+		{"at the limit", domain.SittingSite, strings.Repeat("长", domain.SittingSite.Max), ""},
+		{"one character over", domain.SittingSite, long, domain.CodeTooLong},
+		{"null byte", domain.Complainant, "张\x00三", domain.CodeBadCharacter},
+		{"invalid UTF-8", domain.CandidateName, "张\xff三", domain.CodeBadCharacter},
+		{"line break in a one-line field", domain.PersonName, "张\n三", domain.CodeBadCharacter},
+		{"line break in a text", domain.ComplaintContent, "第一行\n第二行", ""},
+		{"control character in a text", domain.ComplaintContent, "第一行\x07", domain.CodeBadCharacter},
+	} {
+		f := tc.rule.Check(tc.v)
+		got := ""
+		if f != nil {
+			got = f.Code
+		}
+		if got != tc.code {
+			t.Errorf("%s: Check = %q, want %q", tc.name, got, tc.code)
+		}
+	}
+
+	for _, tc := range []struct {
+		v        string
+		ok       bool
+		wantCode string
+	}{
+		{"", false, ""}, {"1", true, ""}, {"2", true, ""}, {"3", false, domain.CodeOutOfRange}, {"0", false, domain.CodeOutOfRange},
+		{"2147483648", false, domain.CodeOutOfRange}, {"99999999999999999999999", false, domain.CodeOutOfRange},
+		{"-99999999999999999999999", false, domain.CodeOutOfRange}, {"abc", false, "not_integer"},
+	} {
+		_, ok, f := domain.Batch.Parse(tc.v)
+		got := ""
+		if f != nil {
+			got = f.Code
+		}
+		if ok != tc.ok || got != tc.wantCode {
+			t.Errorf("Batch.Parse(%q) = ok %v, fault %q; want ok %v, fault %q", tc.v, ok, got, tc.ok, tc.wantCode)
+		}
+	}
+
+	for _, d := range []time.Time{at("0001-01-01 00:00"), at("9999-12-31 23:59")} {
+		if f := domain.DeadlineDates.Check(d); f == nil || f.Code != domain.CodeOutOfRange {
+			t.Errorf("DeadlineDates.Check(%s) = %v, want out_of_range", d, f)
+		}
+	}
+	if f := domain.DeadlineDates.Check(at("2027-05-20 23:59")); f != nil {
+		t.Errorf("DeadlineDates.Check(2027-05-20) = %v", f)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"skillcert/domain"
 	"skillcert/models"
 	"skillcert/models/validate"
 	"skillcert/policies"
@@ -57,7 +58,7 @@ type UserAction struct {
 }
 
 // maxReasonLen bounds the reasons written to the audit log.
-const maxReasonLen = 500
+const maxReasonLen = 500 // domain.Reason.Max
 
 // CheckReason trims a reason and checks its length (and presence when required).
 func CheckReason(r string, required bool) (string, error) {
@@ -67,6 +68,9 @@ func CheckReason(r string, required bool) (string, error) {
 	}
 	if utf8.RuneCountInString(r) > maxReasonLen {
 		return "", Invalid(validate.Errors{{Field: "reason", Code: "too_long", Message: "理由不超过 500 字。"}})
+	}
+	if f := domain.Reason.Check(r); f != nil {
+		return "", Invalid(validate.Errors{{Field: "reason", Code: f.Code, Message: f.Message}})
 	}
 	return r, nil
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"skillcert/domain"
 	"skillcert/models"
 	"skillcert/models/validate"
 	"skillcert/policies"
@@ -28,7 +29,7 @@ func (s *Service) CreateToken(ctx context.Context, a *Actor, in TokenRequest) (T
 	}
 	var errs validate.Errors
 	in.Name = strings.TrimSpace(in.Name)
-	if in.Name == "" || len([]rune(in.Name)) > 64 {
+	if in.Name == "" || domain.TokenName.Check(in.Name) != nil {
 		errs.Add("name", "required", "请填写令牌名称（不超过 64 个字符）。")
 	}
 	if in.TTLDays == 0 {
@@ -92,6 +93,10 @@ type UserListQuery struct {
 
 // ListUsers lists the accounts of the domain's subtree, where the caller needs user:read.
 func (s *Service) ListUsers(ctx context.Context, a *Actor, in UserListQuery) (ListResponse[models.User], error) {
+	if f := domain.SearchQuery.Check(in.Text); f != nil {
+		// SQLite refuses a LIKE pattern over 50,000 bytes; nobody searches for more than a name.
+		return ListResponse[models.User]{}, Invalid(validate.Errors{{Field: "q", Code: f.Code, Message: f.Message}})
+	}
 	domain := in.Jurisdiction
 	if domain == "" && a != nil {
 		domain = a.Domain
@@ -142,7 +147,11 @@ func (s *Service) CreateUser(ctx context.Context, a *Actor, in CreateUserRequest
 	checkUsername(&errs, "username", in.Username)
 	if strings.TrimSpace(in.DisplayName) == "" {
 		errs.Add("display_name", "required", "请填写姓名。")
+	} else {
+		domain.PersonName.Add(&errs, "display_name", strings.TrimSpace(in.DisplayName))
 	}
+	domain.Email.Add(&errs, "email", in.Email)
+	domain.Phone.Add(&errs, "phone", in.Phone)
 	checkPassword(&errs, "password", in.Password)
 	if in.Email != "" {
 		if err := validate.CheckEmail(in.Email); err != nil {

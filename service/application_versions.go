@@ -9,6 +9,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"skillcert/domain"
 	"skillcert/models"
 	"skillcert/models/appcheck"
 	"skillcert/models/validate"
@@ -128,8 +129,8 @@ func (s *Service) versionContent(ctx context.Context, la *LoadedApplication, whi
 	if which == "draft" {
 		return la.Rec.Draft() // the caller checked that the actor may edit
 	}
-	n, err := strconv.Atoi(which)
-	if err != nil || n < 1 {
+	n, ok, fault := domain.Version.Parse(which)
+	if !ok || fault != nil {
 		return models.Application{}, BadRequest("bad_version", "from 和 to 应为已提交的版本号（1、2、…）或 draft；只有一个版本时请指定 from 和 to。")
 	}
 	v, err := s.db.ApplicationVersionByNumber(ctx, la.Rec.ID, n)

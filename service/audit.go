@@ -5,7 +5,9 @@ import (
 	"strconv"
 	"time"
 
+	"skillcert/domain"
 	"skillcert/models"
+	"skillcert/models/validate"
 	"skillcert/policies"
 )
 
@@ -62,6 +64,9 @@ func (s *Service) auditDay(v, name string, addDays int) (time.Time, error) {
 	d, err := time.ParseInLocation("2006-01-02", v, s.cfg.Location)
 	if err != nil {
 		return time.Time{}, BadRequest("bad_date", name+" 应为日期，如 2027-05-20。")
+	}
+	if f := domain.PilotDates.Check(d); f != nil {
+		return time.Time{}, Invalid(validate.Errors{{Field: name, Code: f.Code, Message: f.Message}})
 	}
 	return d.AddDate(0, 0, addDays), nil
 }

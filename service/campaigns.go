@@ -10,6 +10,7 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 
+	"skillcert/domain"
 	"skillcert/exports"
 	"skillcert/models"
 	"skillcert/models/validate"
@@ -117,6 +118,15 @@ func (s *Service) MoveCampaignDeadline(ctx context.Context, a *Actor, in MoveDea
 			return cal, Invalid(validate.Errors{{Field: "date", Code: "bad_date", Message: "日期格式应为 2027-05-20。"}})
 		}
 		to = time.Date(day.Year(), day.Month(), day.Day(), 23, 59, 59, 0, s.cfg.Location)
+	}
+	var errs validate.Errors
+	if f := domain.DeadlineDates.Check(to); f != nil {
+		errs.AddError("date", f)
+	}
+	domain.Reason.Add(&errs, "reason", strings.TrimSpace(in.Reason))
+	domain.FieldPath.Add(&errs, "which", in.Which)
+	if len(errs) > 0 {
+		return cal, Invalid(errs)
 	}
 	h, err := s.temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: workflows.CampaignWorkflowID(in.CampaignID),
 		UpdateName: workflows.MoveDeadlineUpdate, WaitForStage: client.WorkflowUpdateStageCompleted,

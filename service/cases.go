@@ -94,6 +94,12 @@ func (s *Service) AdjustCase(ctx context.Context, a *Actor, in AdjustInput) (wor
 	if err := s.Require(ctx, a, obj, act, policies.EnterpriseDomain(cs.JurisdictionCode, cs.EnterpriseID)); err != nil {
 		return res, err
 	}
+	var errs validate.Errors
+	domain.FieldPath.Add(&errs, "action", in.Action)
+	domain.Reason.Add(&errs, "reason", strings.TrimSpace(in.Reason))
+	if len(errs) > 0 {
+		return res, Invalid(errs)
+	}
 	h, err := s.temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: cs.WorkflowID, UpdateName: workflows.AdjustUpdate,
 		Args:         []any{workflows.AdjustRequest{Actor: a.snapshot(), Action: in.Action, Reason: strings.TrimSpace(in.Reason)}},
 		WaitForStage: client.WorkflowUpdateStageCompleted})
@@ -165,6 +171,13 @@ func (s *Service) FileComplaint(ctx context.Context, a *Actor, in ComplaintBody)
 	}
 	if !in.Anonymous && strings.TrimSpace(in.Complainant) == "" {
 		errs.Add("complainant", "required", "实名投诉请填写姓名，或选择匿名投诉。")
+	}
+	if !in.Anonymous {
+		domain.Complainant.Add(&errs, "complainant", strings.TrimSpace(in.Complainant))
+		domain.ComplaintContact.Add(&errs, "contact", strings.TrimSpace(in.Contact))
+	}
+	if f := domain.ComplaintContent.Check(strings.TrimSpace(in.Content)); f != nil && f.Code != domain.CodeTooLong {
+		errs.AddError("content", f)
 	}
 	if len(errs) > 0 {
 		return complaintReceipt{}, Invalid(errs)

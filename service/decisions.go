@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"net/http"
 	"sync"
 
@@ -12,6 +13,7 @@ import (
 
 	"skillcert/domain"
 	"skillcert/models"
+	"skillcert/models/validate"
 	"skillcert/workflows"
 )
 
@@ -28,6 +30,9 @@ func (s *Service) SendDecision(ctx context.Context, a *Actor, t models.Task, req
 	}
 	if len(requestKey) > 64 {
 		return res, BadRequest("bad_request_key", "request_key 不能超过 64 个字符。")
+	}
+	if errs := decisionTextFaults(req); len(errs) > 0 {
+		return res, Invalid(errs)
 	}
 	unlock := s.decisions.lock(t.WorkflowID)
 	defer unlock()
@@ -69,6 +74,33 @@ func (s *Service) SendDecision(ctx context.Context, a *Actor, t models.Task, req
 		return res, e
 	}
 	return res, nil
+}
+
+// decisionTextFaults checks the typed text of a decision against its limits (domain.Text), so
+// that nothing the projection could not store reaches the workflow.
+func decisionTextFaults(req workflows.DecisionRequest) validate.Errors {
+	var errs validate.Errors
+	domain.FieldPath.Add(&errs, "outcome", req.Outcome)
+	domain.Comment.Add(&errs, "comment", req.Comment)
+	for i, r := range req.Reasons {
+		p := fmt.Sprintf("reasons[%d]", i)
+		domain.Reason.Add(&errs, p+".message", r.Message)
+		domain.FieldPath.Add(&errs, p+".field", r.Field)
+	}
+	for i, o := range req.Approved {
+		p := fmt.Sprintf("approved[%d]", i)
+		domain.FieldPath.Add(&errs, p+".code", o.Code)
+		domain.OccupationName.Add(&errs, p+".name", o.Name)
+	}
+	for i, d := range req.Documents {
+		p := fmt.Sprintf("documents[%d]", i)
+		domain.FieldPath.Add(&errs, p+".kind", d.Kind)
+		domain.FieldPath.Add(&errs, p+".attachment_id", d.AttachmentID)
+		domain.AttachmentName.Add(&errs, p+".name", d.Name)
+	}
+	domain.ContactName.Add(&errs, "contact_name", req.ContactName)
+	domain.ContactPhone.Add(&errs, "contact_phone", req.ContactPhone)
+	return errs
 }
 
 // DecideTask sends a decision on a task through SendDecision, once a Temporal client is

@@ -8,6 +8,7 @@ import (
 
 	"skillcert/domain"
 	"skillcert/models"
+	"skillcert/models/validate"
 )
 
 // errBadCredentials refuses a login; it never says whether the username exists.
@@ -29,6 +30,10 @@ func (s *Service) LogIn(ctx context.Context, in LoginInput) (models.User, error)
 	username := strings.TrimSpace(in.Username)
 	if username == "" || in.Password == "" {
 		return models.User{}, BadRequest("missing_credentials", "请输入用户名和密码。")
+	}
+	if f := domain.Username.Check(username); f != nil {
+		// No account has such a name, and the failure record could not hold it.
+		return models.User{}, Invalid(validate.Errors{{Field: "username", Code: f.Code, Message: f.Message}})
 	}
 	if err := s.guard(ctx, domain.ThrottleLogin, in.Guard, username, "登录失败次数过多",
 		models.AuditEntry{Action: "login", ObjectType: "user", ObjectID: Truncate(username, 64)}); err != nil {

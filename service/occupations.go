@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"skillcert/domain"
 	"skillcert/models"
 	"skillcert/models/occupations"
 	"skillcert/models/validate"
@@ -101,6 +102,8 @@ func (s *Service) AddExclusion(ctx context.Context, a *Actor, b ExclusionBody) (
 	if strings.TrimSpace(b.Reason) == "" {
 		errs.Add("reason", "required", "请说明列入准入类排除名单的依据。")
 	}
+	domain.OccupationName.Add(&errs, "name", strings.TrimSpace(b.Name))
+	domain.Reason.Add(&errs, "reason", b.Reason)
 	if len(errs) > 0 {
 		return b, Invalid(errs)
 	}

@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -45,6 +46,21 @@ type PlanBody struct {
 	RequestKey string `json:"request_key"`
 }
 
+// planTextFaults checks the typed text of a plan against its limits (domain.Text): the case
+// workflow stores the site, the work type and the panel with the sitting.
+func planTextFaults(b PlanBody) validate.Errors {
+	var errs validate.Errors
+	domain.SittingSite.Add(&errs, "site", strings.TrimSpace(b.Site))
+	domain.WorkType.Add(&errs, "work_type", strings.TrimSpace(b.WorkType))
+	domain.FieldPath.Add(&errs, "occupation_code", b.OccupationCode)
+	for i, a := range b.Assessors {
+		p := fmt.Sprintf("assessors[%d]", i)
+		domain.AssessorName.Add(&errs, p+".name", a.Name)
+		domain.FieldPath.Add(&errs, p+".role", a.Role)
+	}
+	return errs
+}
+
 // PlanSittingInput is a sitting to plan for a case.
 type PlanSittingInput struct {
 	CaseID string
@@ -61,6 +77,9 @@ func (s *Service) PlanSitting(ctx context.Context, a *Actor, in PlanSittingInput
 	day, err := time.ParseInLocation("2006-01-02", in.ExamDate, s.cfg.Location)
 	if err != nil {
 		return workflows.PlanSessionResult{}, Invalid(validate.Errors{{Field: "exam_date", Code: "bad_date", Message: "考核日期格式应为 2027-09-01。"}})
+	}
+	if errs := planTextFaults(in.PlanBody); len(errs) > 0 {
+		return workflows.PlanSessionResult{}, Invalid(errs)
 	}
 	id, updateID := models.NewID(), ""
 	if len(in.RequestKey) > 64 {
@@ -141,6 +160,8 @@ func (s *Service) RegisterCandidate(ctx context.Context, a *Actor, in CandidateI
 	var errs validate.Errors
 	if strings.TrimSpace(in.Name) == "" {
 		errs.Add("name", "required", "请填写考生姓名。")
+	} else {
+		domain.CandidateName.Add(&errs, "name", strings.TrimSpace(in.Name))
 	}
 	id := validate.NormalizeIDNumber(in.IDNumber)
 	if err := validate.CheckIDNumber(id, s.now()); err != nil {

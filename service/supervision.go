@@ -50,6 +50,8 @@ func (s *Service) DrawSupervision(ctx context.Context, a *Actor, in DrawInput) (
 	var errs validate.Errors
 	if strings.TrimSpace(in.Title) == "" {
 		errs.Add("title", "required", "请填写督导批次名称。")
+	} else {
+		dom.DrawTitle.Add(&errs, "title", strings.TrimSpace(in.Title))
 	}
 	if in.Sessions < 1 || in.Sessions > 200 {
 		errs.Add("sessions", "out_of_range", "抽取场次数应为 1 至 200。")
@@ -178,8 +180,10 @@ func (s *Service) FileSupervisionReport(ctx context.Context, a *Actor, in Report
 	default:
 		errs.Add("rating", "invalid", "督导评价应为 good（良好）、acceptable（合格）、rectify（需整改）或 serious（严重问题）。")
 	}
-	if n := len([]rune(strings.TrimSpace(in.Findings))); n < 5 || n > 5000 {
+	if n := len([]rune(strings.TrimSpace(in.Findings))); n < 5 || n > dom.SupervisionFindings.Max {
 		errs.Add("findings", "length", "督导发现应为 5 至 5000 字。")
+	} else {
+		dom.SupervisionFindings.Add(&errs, "findings", strings.TrimSpace(in.Findings))
 	}
 	if len(errs) > 0 {
 		return models.SupervisionReport{}, Invalid(errs)

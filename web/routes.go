@@ -25,7 +25,7 @@ func (p *Pages) Routes(r *gin.Engine) {
 	r.GET("/inbox", login, p.api.Authorize("task", "read", api.OwnScope), p.api.Page(p.inbox))
 	r.POST("/inbox/bulk", login, p.api.CSRF, p.api.Page(p.bulkDecide))
 	r.GET("/tasks/:id", login, p.api.Page(p.taskPage))
-	r.POST("/tasks/:id/decide", login, p.api.LimitUpload, p.readMultipart, p.api.CSRF, p.api.Page(p.decide))
+	r.POST("/tasks/:id/decide", login, p.api.LimitUpload, p.readMultipart, p.api.GuardForm, p.api.CSRF, p.api.Page(p.decide))
 	r.POST("/tasks/:id/claim", login, p.api.CSRF, p.api.Page(p.claim))
 	r.POST("/tasks/:id/unclaim", login, p.api.CSRF, p.api.Page(p.unclaim))
 
@@ -33,7 +33,7 @@ func (p *Pages) Routes(r *gin.Engine) {
 	// (evidence files travel with the typed fields, so nothing typed is lost by an upload).
 	r.GET("/application", login, p.api.Page(p.applicationPage))
 	form := func(m appMode) []gin.HandlerFunc {
-		return []gin.HandlerFunc{login, p.api.LimitUpload, p.readMultipart, p.api.CSRF, p.api.Page(p.applicationPost(m))}
+		return []gin.HandlerFunc{login, p.api.LimitUpload, p.readMultipart, p.api.GuardForm, p.api.CSRF, p.api.Page(p.applicationPost(m))}
 	}
 	r.POST("/application/draft", form(modeDraft)...)
 	r.POST("/application/upload", form(modeUpload)...)

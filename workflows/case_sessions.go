@@ -30,6 +30,10 @@ func (w *caseWF) validatePlan(req PlanSessionRequest) error {
 	if strings.TrimSpace(req.Site) == "" {
 		return refuseField(ErrInvalidDecision, "site", "请填写考核地点")
 	}
+	if f := domain.SittingSite.Check(strings.TrimSpace(req.Site)); f != nil {
+		// The sitting's row could not hold it, and its write would retry for ever.
+		return refuseField(ErrInvalidDecision, "site", f.Message)
+	}
 	names := make([]string, len(req.Assessors))
 	for i, a := range req.Assessors {
 		names[i] = a.Name

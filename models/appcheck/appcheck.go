@@ -22,6 +22,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"skillcert/domain"
 	"skillcert/models"
 	"skillcert/models/occupations"
 	"skillcert/models/validate"
@@ -178,7 +179,8 @@ func Validate(app *models.Application, in Input) validate.Errors {
 			c.check("applicant.credit_code", err)
 		}
 	}
-	c.text("contact.name", app.Contact.Name, MaxShortText, "请填写联系人姓名")
+	// The contact person is published with the directory (domain.ContactName sizes its column).
+	c.text("contact.name", app.Contact.Name, domain.ContactName.Max, "请填写联系人姓名")
 	c.text("contact.post", app.Contact.Post, MaxShortText, "请填写联系人职务")
 	c.check("contact.landline", validate.CheckLandline(app.Contact.Landline))
 	c.check("contact.mobile", validate.CheckMobile(app.Contact.Mobile))
