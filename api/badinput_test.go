@@ -23,8 +23,8 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
-	"skillcert/internal/webtest"
 	"skillcert/domain"
+	"skillcert/internal/webtest"
 	"skillcert/models"
 	"skillcert/models/dbtest"
 	"skillcert/service"
