@@ -366,17 +366,21 @@ func TestLifecycleEndToEnd(t *testing.T) {
 		t.Logf("expert %s inbox in %s", u, time.Since(t0))
 		for _, task := range mine.Items {
 			require.Equal(t, workflows.KindExpertScore, task.Kind)
+			// The drawn expert reads the application, with masked ID numbers only, while the
+			// scoring task is open; afterwards it is out of reach again (need-to-know).
+			var cs models.Case
+			require.NoError(t, s.db.Where("id = ?", task.CaseID).First(&cs).Error)
+			s.must(http.StatusOK, u, http.MethodGet, "/api/v1/applications/"+cs.ApplicationID, nil, &av)
+			require.Contains(t, av.Form.Staff[0].IDNumber, "****")
 			t0 := time.Now()
 			s.decide(u, task, map[string]any{"outcome": "score", "score": 85, "comment": "条件具备"})
 			t.Logf("expert %s scored %s in %s", u, task.CaseID, time.Since(t0))
+			s.must(http.StatusForbidden, u, http.MethodGet, "/api/v1/applications/"+cs.ApplicationID, nil, nil)
 		}
 	}
 	for _, u := range []string{"dairy", "power", "rare"} {
 		s.waitStage(apps[u], workflows.StageRegionDecision)
 	}
-	// An expert sees masked ID numbers only.
-	s.must(http.StatusOK, "expert1", http.MethodGet, "/api/v1/applications/"+apps["dairy"], nil, &av)
-	require.Contains(t, av.Form.Staff[0].IDNumber, "****")
 
 	approved := []map[string]any{{"code": "6-31-01-03", "name": "电工", "levels": map[string]int{"low": 5, "high": 4}}}
 	// Nothing wider than applied (电工 五级至三级) and nothing not applied for: 不得超范围.
