@@ -174,6 +174,10 @@ func (p *Pages) decisionFormFor(c *gin.Context, t models.Task, cs *models.Case, 
 	f.Comment = formField{Name: "comment", ID: "f-comment", Label: "办理意见（说明）", Kind: "textarea", Rows: 3, Value: in.Comment,
 		Errors: errs.take("comment"), Wide: true}
 
+	if t.Kind == workflows.KindRectify {
+		f.Comment.Label, f.Comment.Rows, f.Comment.Required = "整改情况报告（采取的措施和结果）", 6, true
+	}
+
 	switch t.Kind {
 	case workflows.KindExpertScore:
 		f.Score = &formField{Name: "score", ID: "f-score", Label: "评分（0—100 分）", Kind: "number", Min: "0", Max: "100", InputMode: "numeric",
@@ -224,9 +228,11 @@ func (p *Pages) decisionFormFor(c *gin.Context, t models.Task, cs *models.Case, 
 
 // kindOutcomeLabels name outcomes whose general name would mislead for a kind of task.
 var kindOutcomeLabels = map[string]map[string]string{
-	workflows.KindAuditResults:   {"approve": "审核通过，颁发证书", "reject": "退回勾选的考生更正"},
-	workflows.KindSubmitResults:  {"submit": "报送鉴定中心审核"},
-	workflows.KindCorrectResults: {"resubmit": "更正后重新报送审核"},
+	workflows.KindAuditResults:        {"approve": "审核通过，颁发证书", "reject": "退回勾选的考生更正"},
+	workflows.KindSubmitResults:       {"submit": "报送鉴定中心审核"},
+	workflows.KindCorrectResults:      {"resubmit": "更正后重新报送审核"},
+	workflows.KindRectify:             {"submit": "报告整改情况"},
+	workflows.KindVerifyRectification: {"accept": "整改到位", "return": "整改未到位，退回继续整改"},
 }
 
 // kindOutcomeName names an outcome of a kind of task as its decision form does.
