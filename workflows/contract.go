@@ -130,6 +130,9 @@ type DecisionRequest struct {
 	ContactPhone string `json:"contact_phone,omitempty"`
 	// Batch is the directory batch a publication decision publishes.
 	Batch int `json:"batch,omitempty"`
+	// ConfirmOpenLeagues is, with a publication, the number of leagues still collecting that
+	// the region confirms publishing without (domain.PublishConfirmed).
+	ConfirmOpenLeagues int `json:"confirm_open_leagues,omitempty"`
 	// RequestKey identifies the request (with the task ID it is the Update ID).
 	RequestKey string `json:"request_key,omitempty"`
 }
