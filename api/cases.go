@@ -26,6 +26,9 @@ type taskDecisionRequest struct {
 	Documents          []workflows.Document           `json:"documents"`
 	ContactName        string                         `json:"contact_name"`
 	ContactPhone       string                         `json:"contact_phone"`
+	// ConfirmOpenLeagues confirms a publication while that many leagues are still collecting
+	// (the campaign's open_leagues).
+	ConfirmOpenLeagues int `json:"confirm_open_leagues"`
 	// RequestKey makes a repeated submission of the same decision (double click, retry) harmless.
 	RequestKey string `json:"request_key"`
 }
@@ -176,7 +179,7 @@ func (s *Server) apiDecide(c *gin.Context) error {
 	}
 	res, err := s.svc.SendDecision(ctx, a, t, workflows.DecisionRequest{Outcome: b.Outcome, Reasons: b.Reasons, Comment: b.Comment,
 		Score: b.Score, Approved: b.Approved, ApplicationVersion: b.ApplicationVersion, Documents: b.Documents,
-		ContactName: b.ContactName, ContactPhone: b.ContactPhone}, b.RequestKey)
+		ContactName: b.ContactName, ContactPhone: b.ContactPhone, ConfirmOpenLeagues: b.ConfirmOpenLeagues}, b.RequestKey)
 	if err != nil {
 		return err
 	}
@@ -247,6 +250,8 @@ func (s *Server) apiAdjust(c *gin.Context) error {
 type campaignResponse struct {
 	models.Campaign
 	Leagues []models.LeagueCollection `json:"leagues"`
+	// OpenLeagues is the number of leagues that have not submitted their summary.
+	OpenLeagues int `json:"open_leagues"`
 }
 
 func (s *Server) apiCampaign(c *gin.Context) error {
@@ -259,7 +264,7 @@ func (s *Server) apiCampaign(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	c.JSON(http.StatusOK, campaignResponse{Campaign: cp, Leagues: ls})
+	c.JSON(http.StatusOK, campaignResponse{Campaign: cp, Leagues: ls, OpenLeagues: service.OpenLeagues(ls)})
 	return nil
 }
 

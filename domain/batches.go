@@ -63,3 +63,14 @@ func SelectionOpen(outcome string, published []int) string {
 	}
 	return ""
 }
+
+// PublishConfirmed checks a publication made while leagues are still collecting: their cases
+// can then only join a later batch or a supplementary publication, so the region confirms the
+// number of leagues still open (confirmed, as shown to it; a count that has changed since
+// must be confirmed again). It answers the message of a refusal, or "".
+func PublishConfirmed(open, confirmed int) string {
+	if open == 0 || confirmed == open {
+		return ""
+	}
+	return fmt.Sprintf("尚有 %d 个盟市未报送汇总表，现在公布后，这些盟市审定的企业只能列入以后的批次或补充公布。如确认公布，请勾选确认（%d 个盟市未报送）", open, open)
+}

@@ -217,3 +217,24 @@ func (s *Service) LeagueSummary(ctx context.Context, league models.Jurisdiction,
 	}
 	return sum, nil
 }
+
+// OpenLeagues is the number of a campaign's leagues that have not submitted their summary: a
+// publication made now is confirmed with it (domain.PublishConfirmed).
+func OpenLeagues(ls []models.LeagueCollection) int {
+	n := 0
+	for _, l := range ls {
+		if l.Status != "submitted" {
+			n++
+		}
+	}
+	return n
+}
+
+// OpenLeaguesOf is OpenLeagues of a campaign.
+func (s *Service) OpenLeaguesOf(ctx context.Context, campaignID string) (int, error) {
+	ls, err := s.db.LeagueCollections(ctx, campaignID)
+	if err != nil {
+		return 0, err
+	}
+	return OpenLeagues(ls), nil
+}

@@ -125,7 +125,11 @@ func workflowError(err error) *Error {
 			}
 			return e
 		case workflows.ErrWrongState:
-			return NewError(http.StatusConflict, "wrong_state", msg+"。")
+			e := NewError(http.StatusConflict, "wrong_state", sentence(msg))
+			for _, f := range workflows.RefusalFields(err) {
+				e.Fields = append(e.Fields, validate.FieldError{Field: f.Field, Code: "wrong_state", Message: sentence(f.Message)})
+			}
+			return e
 		}
 	}
 	var nf *serviceerror.NotFound

@@ -21,7 +21,7 @@ type campaignView struct {
 	Collection, Publication               string
 	Batch1, Batch2                        string
 	Leagues                               []leagueLine
-	CanManage                             bool
+	CanManage, Ended                      bool
 	Which, Date, Reason                   formField
 	FormErrors                            []string
 	Submitted, Overdue, Collecting, Total int
@@ -79,7 +79,9 @@ func (p *Pages) campaignView(c *gin.Context, errs *fieldBag) (*campaignView, err
 		v.Leagues = append(v.Leagues, line)
 	}
 	v.Total = len(ls)
-	v.CanManage = p.enf.Allowed(a.User.ID, a.Domain, "campaign", "manage")
+	// Once both batches are published the campaign is over: no deadline is left to move.
+	v.Ended = cp.Batch2PublishedAt != nil
+	v.CanManage = p.enf.Allowed(a.User.ID, a.Domain, "campaign", "manage") && !v.Ended
 	if v.CanManage {
 		v.Which = formField{Name: "which", ID: "f-which", Label: "调整的时间节点", Kind: "select",
 			Options: choices(c.PostForm("which"), "collection", "汇总截止时间（盟市报送汇总表）", "publication", "目录公布时间"), Errors: errs.take("which")}

@@ -42,11 +42,13 @@ type decisionForm struct {
 	ReasonErrors                     []string
 	Comment                          formField
 	Score, ContactName, ContactPhone *formField
-	Approved                         []approvedRow
-	ApprovedErrors                   []string
-	ShowApproved                     bool
-	Documents                        []formField
-	DocumentErrors                   []string
+	// ConfirmOpen confirms a publication while leagues are still collecting.
+	ConfirmOpen    *formField
+	Approved       []approvedRow
+	ApprovedErrors []string
+	ShowApproved   bool
+	Documents      []formField
+	DocumentErrors []string
 	// Rejects are the audit form's candidates that may be sent back, each with its reason.
 	Rejects                                  []rejectRow
 	RejectErrors                             []string
@@ -89,6 +91,7 @@ type approvedRow struct {
 // decisionInput is a decision form as typed.
 type decisionInput struct {
 	Outcome, Comment, Score, ContactName, ContactPhone, RequestKey string
+	ConfirmOpen                                                    string
 	Reasons                                                        []workflows.Reason
 	Approved                                                       map[int]approvedInput
 	// Rejects are the audit form's rows by candidate ID.
@@ -174,10 +177,25 @@ func (p *Pages) decisionFormFor(c *gin.Context, t models.Task, cs *models.Case, 
 	f.Comment = formField{Name: "comment", ID: "f-comment", Label: "办理意见（说明）", Kind: "textarea", Rows: 3, Value: in.Comment,
 		Errors: errs.take("comment"), Wide: true}
 
+	if t.Kind == workflows.KindRectify {
+		f.Comment.Label, f.Comment.Rows, f.Comment.Required = "整改情况报告（采取的措施和结果）", 6, true
+	}
+
 	switch t.Kind {
 	case workflows.KindExpertScore:
 		f.Score = &formField{Name: "score", ID: "f-score", Label: "评分（0—100 分）", Kind: "number", Min: "0", Max: "100", InputMode: "numeric",
 			Value: in.Score, Required: true, Errors: errs.take("score")}
+	case workflows.KindPublish:
+		open, err := p.svc.OpenLeaguesOf(c.Request.Context(), t.CampaignID)
+		if err != nil {
+			return nil, err
+		}
+		if open > 0 {
+			n := strconv.Itoa(open)
+			f.ConfirmOpen = &formField{Name: "confirm_open_leagues", ID: "f-confirm_open_leagues", Kind: "checkbox", Value: n,
+				Checked: in.ConfirmOpen == n, Errors: errs.take("confirm_open_leagues"), Wide: true,
+				Label: "尚有 " + n + " 个盟市未报送汇总表。我已知晓：现在公布后，这些盟市审定的企业只能列入以后的批次或补充公布。"}
+		}
 	case workflows.KindSubmitSummary:
 		f.ContactName = &formField{Name: "contact_name", ID: "f-contact_name", Label: "填报单位联系人", Kind: "text", Value: in.ContactName,
 			Required: true, Autocomplete: "name", Errors: errs.take("contact_name")}
@@ -224,9 +242,11 @@ func (p *Pages) decisionFormFor(c *gin.Context, t models.Task, cs *models.Case, 
 
 // kindOutcomeLabels name outcomes whose general name would mislead for a kind of task.
 var kindOutcomeLabels = map[string]map[string]string{
-	workflows.KindAuditResults:   {"approve": "审核通过，颁发证书", "reject": "退回勾选的考生更正"},
-	workflows.KindSubmitResults:  {"submit": "报送鉴定中心审核"},
-	workflows.KindCorrectResults: {"resubmit": "更正后重新报送审核"},
+	workflows.KindAuditResults:        {"approve": "审核通过，颁发证书", "reject": "退回勾选的考生更正"},
+	workflows.KindSubmitResults:       {"submit": "报送鉴定中心审核"},
+	workflows.KindCorrectResults:      {"resubmit": "更正后重新报送审核"},
+	workflows.KindRectify:             {"submit": "报告整改情况"},
+	workflows.KindVerifyRectification: {"accept": "整改到位", "return": "整改未到位，退回继续整改"},
 }
 
 // kindOutcomeName names an outcome of a kind of task as its decision form does.
@@ -281,7 +301,8 @@ func readDecision(c *gin.Context) *decisionInput {
 	in := &decisionInput{Outcome: c.PostForm("outcome"), Comment: strings.TrimSpace(c.PostForm("comment")),
 		Score: strings.TrimSpace(c.PostForm("score")), ContactName: strings.TrimSpace(c.PostForm("contact_name")),
 		ContactPhone: strings.TrimSpace(c.PostForm("contact_phone")), RequestKey: c.PostForm("request_key"),
-		Approved: map[int]approvedInput{}}
+		ConfirmOpen: c.PostForm("confirm_open_leagues"),
+		Approved:    map[int]approvedInput{}}
 	for i := 0; i < maxReasonRows; i++ {
 		p := fmt.Sprintf("reasons[%d]", i)
 		field, msg := strings.TrimSpace(c.PostForm(p+".field")), strings.TrimSpace(c.PostForm(p+".message"))
@@ -387,6 +408,8 @@ func (p *Pages) submitDecision(c *gin.Context, a *service.Actor, t models.Task, 
 		}
 	case workflows.KindSubmitSummary:
 		req.ContactName, req.ContactPhone = in.ContactName, in.ContactPhone
+	case workflows.KindPublish:
+		req.ConfirmOpenLeagues, _ = strconv.Atoi(in.ConfirmOpen)
 	case workflows.KindAuditResults:
 		reasons, err := p.auditReasons(ctx, t, in, errs)
 		if err != nil {
@@ -441,7 +464,7 @@ func (p *Pages) submitDecision(c *gin.Context, a *service.Actor, t models.Task, 
 		if e == nil {
 			return none, nil, err
 		}
-		if e.Code == "invalid_decision" {
+		if e.Code == "invalid_decision" || (e.Code == "wrong_state" && len(e.Fields) > 0) {
 			// The workflow's refusal names the fields at fault in its details; one about the
 			// decision as a whole goes to the decision's main field.
 			for _, fe := range e.Fields {

@@ -28,7 +28,8 @@ var (
 	kindOrder = []string{workflows.KindPrecheck, workflows.KindLeagueReview, workflows.KindCorrection, workflows.KindSubmitSummary,
 		workflows.KindSupplementarySummary, workflows.KindLeagueOverdue, workflows.KindExpertScore, workflows.KindRegionDecision, workflows.KindPublish,
 		workflows.KindWorkPlan, workflows.KindFileWorkPlan, workflows.KindSubmitResults, workflows.KindAuditResults,
-		workflows.KindCorrectResults, workflows.KindVerifyComplaint, workflows.KindComplaintDecision}
+		workflows.KindCorrectResults, workflows.KindVerifyComplaint, workflows.KindComplaintDecision, workflows.KindRectify,
+		workflows.KindVerifyRectification}
 	stageOrder = workflows.Stages
 )
 

@@ -632,6 +632,24 @@ func TestCampaignAndSummaryPages(t *testing.T) {
 	body = e.pageOK(r, "/summary?league=150200", http.StatusOK)
 	require.Contains(t, body, "包头市 · 2027 年度汇总")
 	require.Contains(t, body, `href="/api/v1/summaries/export.xlsx"`)
+
+	// The publication asks the region to confirm the two leagues still open.
+	_, err = e.db.ApplyTransition(ctx, models.Transition{Key: "pubtask", OpenTasks: []models.Task{{ID: "campaign-2027.publish_directory.1.1",
+		WorkflowID: "campaign-2027", Kind: workflows.KindPublish, Title: "公布 2027 年第一批试点企业目录", Stage: workflows.StageAwaitingPublication,
+		CandidateRole: models.RoleRegionOfficial, CandidateDomain: models.RegionCode, JurisdictionCode: models.RegionCode, CampaignID: "2027",
+		Batch: 1, DueAt: deadline.AddDate(0, 0, 16)}}})
+	require.NoError(t, err)
+	body = e.pageOK(r, taskHref("campaign-2027.publish_directory.1.1"), http.StatusOK)
+	require.Contains(t, body, `name="confirm_open_leagues" value="2"`)
+	require.Contains(t, body, "尚有 2 个盟市未报送汇总表")
+
+	// Once both batches are published the calendar is over: nothing left to move.
+	published := time.Now()
+	require.NoError(t, e.db.Model(&models.Campaign{}).Where("id = ?", "2027").Updates(map[string]any{"batch1_published_at": published,
+		"batch2_published_at": published}).Error)
+	body = e.pageOK(r, "/campaign", http.StatusOK)
+	require.NotContains(t, body, "调整时间安排")
+	require.Contains(t, body, "本年度日程已结束")
 }
 
 func TestWebHelpers(t *testing.T) {

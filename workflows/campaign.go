@@ -99,7 +99,7 @@ func (w *campaignWF) setup(ctx workflow.Context) error {
 		w.st.Sent = map[string]time.Time{}
 	}
 	w.host = host{ctx: ctx, wfID: workflow.GetInfo(ctx).WorkflowExecution.ID, timing: w.in.Timing, Seq: w.st.Seq, Tasks: w.st.Tasks,
-		escalateTo: func(string) (string, string) { return domain.RoleRegionOfficial, "" }}
+		escalateTo: func(string) (string, string) { return domain.RoleRegionOfficial, "" }, rules: w.decisionRules}
 	w.host.commit = w.commit
 	if err := workflow.SetUpdateHandlerWithOptions(ctx, DecideUpdate, w.host.handleDecision,
 		workflow.UpdateHandlerOptions{Validator: w.host.validateDecision}); err != nil {
@@ -326,6 +326,28 @@ func joinNames(ns []string) string {
 		s += n
 	}
 	return s
+}
+
+// openLeagues is the number of leagues that have not submitted their summary.
+func (w *campaignWF) openLeagues() int {
+	n := 0
+	for _, l := range w.in.Leagues {
+		if !w.st.Submitted[l.Code] {
+			n++
+		}
+	}
+	return n
+}
+
+// decisionRules are the campaign's checks of a decision before it reaches history: a
+// publication while leagues are still collecting is confirmed with their number.
+func (w *campaignWF) decisionRules(t *OpenTask, req DecisionRequest) error {
+	if t.Kind == KindPublish {
+		if msg := domain.PublishConfirmed(w.openLeagues(), req.ConfirmOpenLeagues); msg != "" {
+			return refuseField(ErrWrongState, "confirm_open_leagues", msg)
+		}
+	}
+	return nil
 }
 
 func (w *campaignWF) decide(p *pending) (DecisionResult, error) {

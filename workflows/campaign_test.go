@@ -128,12 +128,15 @@ func TestCampaignCalendarWithLeagueCollections(t *testing.T) {
 		u.decide("", "acknowledge", workflows.KindLeagueOverdue, workflows.DecisionRequest{TaskID: task.ID, Actor: regionActor, Outcome: "acknowledge"})
 	}, tbAt(cmpStart, "2027-05-21 10:00"))
 	h.env.RegisterDelayedCallback(func() {
-		u.decide("", "publish-none", workflows.KindPublish, workflows.DecisionRequest{Actor: regionActor, Outcome: "publish"})
+		// Two leagues have not submitted: publishing needs the region to confirm that number.
+		u.decide("", "publish-unconfirmed", workflows.KindPublish, workflows.DecisionRequest{Actor: regionActor, Outcome: "publish"})
+		u.decide("", "publish-miscounted", workflows.KindPublish, workflows.DecisionRequest{Actor: regionActor, Outcome: "publish", ConfirmOpenLeagues: 1})
+		u.decide("", "publish-none", workflows.KindPublish, workflows.DecisionRequest{Actor: regionActor, Outcome: "publish", ConfirmOpenLeagues: 2})
 	}, tbAt(cmpStart, "2027-06-05 10:00"))
 	h.env.RegisterDelayedCallback(func() {
 		require.Len(t, h.openTasks(workflows.KindPublish), 1, "a refused publication leaves the task open")
 		require.Empty(t, rec.named(workflows.PublishedSignal))
-		u.decide("", "publish-1", workflows.KindPublish, workflows.DecisionRequest{Actor: regionActor, Outcome: "publish"})
+		u.decide("", "publish-1", workflows.KindPublish, workflows.DecisionRequest{Actor: regionActor, Outcome: "publish", ConfirmOpenLeagues: 2})
 	}, tbAt(cmpStart, "2027-06-05 11:00"))
 	h.env.RegisterDelayedCallback(func() {
 		pub := h.openTasks(workflows.KindPublish)
@@ -144,7 +147,7 @@ func TestCampaignCalendarWithLeagueCollections(t *testing.T) {
 		require.Equal(t, "published", c.Status)
 		require.NotNil(t, c.Batch1PublishedAt)
 		require.Nil(t, c.Batch2PublishedAt)
-		u.decide("", "publish-2", workflows.KindPublish, workflows.DecisionRequest{TaskID: pub[0].ID, Actor: regionActor, Outcome: "publish"})
+		u.decide("", "publish-2", workflows.KindPublish, workflows.DecisionRequest{TaskID: pub[0].ID, Actor: regionActor, Outcome: "publish", ConfirmOpenLeagues: 2})
 	}, tbAt(cmpStart, "2027-06-10 10:00"))
 
 	h.env.ExecuteWorkflow(workflows.Campaign, cmpInput(cmpHohhot, cmpBaotou, cmpOrdos))
@@ -153,6 +156,8 @@ func TestCampaignCalendarWithLeagueCollections(t *testing.T) {
 
 	u.ok("submit-baotou")
 	u.ok("acknowledge")
+	require.Equal(t, "confirm_open_leagues", workflows.RefusalFields(u.refused("publish-unconfirmed", workflows.ErrWrongState).err)[0].Field)
+	require.Contains(t, workflows.RefusalFields(u.refused("publish-miscounted", workflows.ErrWrongState).err)[0].Message, "尚有 2 个盟市未报送汇总表")
 	r := u.refused("publish-none", workflows.ErrWrongState)
 	require.False(t, r.rejected, "refused by the workflow after the look-up, not by the validator")
 	require.Equal(t, "batch1_published", u.ok("publish-1").val.(workflows.DecisionResult).Stage)
@@ -293,13 +298,13 @@ func TestCampaignMoveDeadline(t *testing.T) {
 		require.True(t, cmpRow(h).PublicationTarget.Equal(newP))
 	}, tbAt(cmpStart, "2027-06-02 11:00"))
 	h.env.RegisterDelayedCallback(func() {
-		u.decide("", "publish-1", workflows.KindPublish, workflows.DecisionRequest{Actor: regionActor, Outcome: "publish"})
+		u.decide("", "publish-1", workflows.KindPublish, workflows.DecisionRequest{Actor: regionActor, Outcome: "publish", ConfirmOpenLeagues: 2})
 	}, tbAt(cmpStart, "2027-06-20 10:00"))
 	h.env.RegisterDelayedCallback(func() {
 		move("move-publication-after-publish", regionActor, "publication", tbEndOfDay("2027-06-30"), "再延期")
 	}, tbAt(cmpStart, "2027-06-20 11:00"))
 	h.env.RegisterDelayedCallback(func() {
-		u.decide("", "publish-2", workflows.KindPublish, workflows.DecisionRequest{Actor: regionActor, Outcome: "publish"})
+		u.decide("", "publish-2", workflows.KindPublish, workflows.DecisionRequest{Actor: regionActor, Outcome: "publish", ConfirmOpenLeagues: 2})
 	}, tbAt(cmpStart, "2027-06-21 10:00"))
 
 	h.env.ExecuteWorkflow(workflows.Campaign, cmpInput(cmpHohhot, cmpBaotou))

@@ -86,6 +86,11 @@ func (w *caseWF) onComplaint(o ComplaintOutcome) error {
 	case "rectify":
 		w.event(&tr, "rectification_ordered", "投诉核查：责令整改。"+o.Reason, &o.Actor, true, nil)
 		tr.Notify = append(tr.Notify, w.notifyEnterprise("责令整改通知", "经核查，请按要求整改："+o.Reason))
+		// The order gets a deadline and a check: the enterprise reports its rectification, the
+		// county verifies it.
+		if workflow.GetVersion(w.ctx, "rectification-task", workflow.DefaultVersion, 1) >= 1 && domain.RectificationApplies(w.st.Stage) {
+			w.openTask(&tr, KindRectify, domain.RoleEnterpriseUser, w.enterpriseDomain(), "", w.in.Timing.RectifyDays, 0)
+		}
 	default:
 		w.event(&tr, "complaint_dismissed", "一件投诉经核查不予支持", &o.Actor, false, nil)
 	}

@@ -130,6 +130,9 @@ type DecisionRequest struct {
 	ContactPhone string `json:"contact_phone,omitempty"`
 	// Batch is the directory batch a publication decision publishes.
 	Batch int `json:"batch,omitempty"`
+	// ConfirmOpenLeagues is, with a publication, the number of leagues still collecting that
+	// the region confirms publishing without (domain.PublishConfirmed).
+	ConfirmOpenLeagues int `json:"confirm_open_leagues,omitempty"`
 	// RequestKey identifies the request (with the task ID it is the Update ID).
 	RequestKey string `json:"request_key,omitempty"`
 }
@@ -237,6 +240,10 @@ type Timing struct {
 	// results; AuditDays how long the appraisal centre has to audit them.
 	ResultsDays int `json:"results_days"`
 	AuditDays   int `json:"audit_days"`
+	// RectifyDays is the enterprise's deadline after 责令整改, RectifyCheckDays the county's
+	// to check its report.
+	RectifyDays      int `json:"rectify_days"`
+	RectifyCheckDays int `json:"rectify_check_days"`
 	// RemindBeforeHours is how long before a due date the reminder goes out.
 	RemindBeforeHours int `json:"remind_before_hours"`
 	PanelSize         int `json:"panel_size"`
@@ -250,6 +257,8 @@ func (t Timing) WithDefaults() Timing {
 			*v = d
 		}
 	}
+	def(&t.RectifyDays, domain.RectificationDays)
+	def(&t.RectifyCheckDays, domain.RectificationCheckDays)
 	def(&t.PrecheckDays, 5)
 	def(&t.ReviewDays, 10)
 	def(&t.CorrectionDays, 15)
@@ -311,6 +320,10 @@ const (
 	KindSubmitResults     = "submit_results"
 	KindAuditResults      = "audit_results"
 	KindCorrectResults    = "correct_results"
+	// KindRectify is the enterprise's rectification after a complaint upheld with 责令整改;
+	// KindVerifyRectification the county's check of its report (domain.RectificationDays).
+	KindRectify             = "rectify"
+	KindVerifyRectification = "verify_rectification"
 )
 
 // kindSpec says who decides a kind of task and with which outcomes; outcomes that need
@@ -338,9 +351,11 @@ var Kinds = map[string]kindSpec{
 	KindVerifyComplaint:      {"核查投诉举报", domain.RoleCountyOfficial, map[string]bool{"dismiss": true, "rectify": true, "suspend": true, "remove": true}},
 	KindComplaintDecision: {"审定投诉核查处理建议（暂停或移出目录）", domain.RoleRegionOfficial,
 		map[string]bool{"suspend": true, "remove": true, "rectify": true, "dismiss": true}},
-	KindSubmitResults:  {"提交认定结果", domain.RoleEnterpriseUser, map[string]bool{"submit": false}},
-	KindAuditResults:   {"审核认定结果", domain.RoleRegionCentre, map[string]bool{"approve": false, "reject": true}},
-	KindCorrectResults: {"按审核意见更正认定结果", domain.RoleEnterpriseUser, map[string]bool{"resubmit": false}},
+	KindSubmitResults:       {"提交认定结果", domain.RoleEnterpriseUser, map[string]bool{"submit": false}},
+	KindAuditResults:        {"审核认定结果", domain.RoleRegionCentre, map[string]bool{"approve": false, "reject": true}},
+	KindCorrectResults:      {"按审核意见更正认定结果", domain.RoleEnterpriseUser, map[string]bool{"resubmit": false}},
+	KindRectify:             {"按投诉核查意见整改并报告整改情况", domain.RoleEnterpriseUser, map[string]bool{"submit": false}},
+	KindVerifyRectification: {"核验企业整改情况", domain.RoleCountyOfficial, map[string]bool{"accept": false, "return": true}},
 }
 
 // OutcomeNames are the Chinese names of outcomes.

@@ -302,3 +302,52 @@ func TestCaseSelectedAfterBothBatchesIsPublishedSupplementarily(t *testing.T) {
 	require.Contains(t, workflows.RefusalFields(u.refused("batch2-closed", workflows.ErrWrongState).err)[0].Message, "补充公布")
 	u.ok("supplementary")
 }
+
+// 责令整改 created no follow-up: nothing asked the enterprise to rectify by a date, nobody
+// checked. A rectification order opens the enterprise's rectification task with a deadline; its
+// report (required) goes to the county to verify; a return opens it again, an acceptance closes
+// the order.
+func TestRectificationOrderHasADeadlineAndACheck(t *testing.T) {
+	h, _ := tbHarness(t)
+	h.env.SetStartWorkflowOptions(clientOptions(caseWFID))
+	u := tbNewUpdates(h)
+	h.env.RegisterDelayedCallback(func() {
+		h.env.SignalWorkflow(workflows.ComplaintOutcomeSignal, workflows.ComplaintOutcome{ComplaintID: "c1", Outcome: "rectify",
+			Reason: "宣传材料不实", Actor: countyActor})
+	}, time.Hour)
+	h.env.RegisterDelayedCallback(func() {
+		ts := h.openTasks(workflows.KindRectify)
+		require.Len(t, ts, 1, "the order opens the enterprise's rectification")
+		require.Equal(t, models.RoleEnterpriseUser, ts[0].CandidateRole)
+		due := ts[0].DueAt.In(domain.Shanghai)
+		require.Equal(t, tbStart.Add(time.Hour).In(domain.Shanghai).AddDate(0, 0, domain.RectificationDays).Format("2006-01-02"), due.Format("2006-01-02"))
+		u.decide("", "empty", workflows.KindRectify, workflows.DecisionRequest{Actor: enterpriseActor, Outcome: "submit"})
+		u.decide("", "report", workflows.KindRectify, workflows.DecisionRequest{Actor: enterpriseActor, Outcome: "submit", Comment: "已撤回不实宣传材料并公开更正"})
+	}, 2*time.Hour)
+	h.env.RegisterDelayedCallback(func() {
+		require.Empty(t, h.openTasks(workflows.KindRectify))
+		require.Len(t, h.openTasks(workflows.KindVerifyRectification), 1, "the county checks the report")
+		u.decide("", "not-yet", workflows.KindVerifyRectification, workflows.DecisionRequest{Actor: countyActor, Outcome: "return",
+			Reasons: []workflows.Reason{{Field: "", Message: "更正声明未在官网公示"}}})
+	}, 3*time.Hour)
+	h.env.RegisterDelayedCallback(func() {
+		require.Len(t, h.openTasks(workflows.KindRectify), 1, "returned: rectify again")
+		u.decide("", "report-2", workflows.KindRectify, workflows.DecisionRequest{Actor: enterpriseActor, Outcome: "submit", Comment: "已在官网公示更正声明"})
+	}, 4*time.Hour)
+	h.env.RegisterDelayedCallback(func() {
+		u.decide("", "verified", workflows.KindVerifyRectification, workflows.DecisionRequest{Actor: countyActor, Outcome: "accept"})
+	}, 5*time.Hour)
+	h.env.RegisterDelayedCallback(func() {
+		require.Empty(t, h.openTasks(workflows.KindRectify))
+		require.Empty(t, h.openTasks(workflows.KindVerifyRectification))
+		u.send("", workflows.AdjustUpdate, "withdraw", workflows.AdjustRequest{Actor: enterpriseActor, Action: "withdraw", Reason: "结束测试"})
+	}, 6*time.Hour)
+	h.env.ExecuteWorkflow(workflows.EnterpriseCase, caseInput(false))
+	require.Equal(t, []workflows.FieldError{{Field: "comment", Message: "请填写整改情况报告：采取了哪些整改措施、整改结果如何"}},
+		workflows.RefusalFields(u.refused("empty", workflows.ErrInvalidDecision).err))
+	for _, l := range []string{"report", "not-yet", "report-2", "verified"} {
+		u.ok(l)
+	}
+	require.Equal(t, []string{"submitted", "rectification_ordered", "rectification_reported", "rectification_returned",
+		"rectification_reported", "rectification_verified", "withdrawn"}, h.events())
+}

@@ -131,6 +131,9 @@ func (w *caseWF) snapshot() CaseState {
 // reaches history: a batch decision approves a scope within the application's
 // (domain.ApprovedWithinApplied), the applied scope coming from the stored application.
 func (w *caseWF) decisionRules(t *OpenTask, req DecisionRequest) error {
+	if t.Kind == KindRectify && strings.TrimSpace(req.Comment) == "" {
+		return refuseField(ErrInvalidDecision, "comment", "请填写整改情况报告：采取了哪些整改措施、整改结果如何")
+	}
 	if t.Kind == KindRegionDecision && domain.SelectionBatch(req.Outcome) > 0 {
 		if errs := domain.ApprovedWithinApplied(req.Applied, req.Approved); len(errs) > 0 {
 			return refuseErrors(ErrInvalidDecision, errs)
@@ -478,6 +481,18 @@ func (w *caseWF) decide(p *pending) (DecisionResult, error) {
 			w.event(&tr, "not_selected", "自治区审定未入选："+reasonsText(req), &actor, true, req.Reasons)
 			tr.Notify = append(tr.Notify, w.notifyEnterprise("申报结果：未入选", "您的企业本次未列入试点企业目录。理由："+reasonsText(req)))
 		}
+	case KindRectify:
+		w.event(&tr, "rectification_reported", "企业报告整改情况："+strings.TrimSpace(req.Comment), &actor, true, req.Documents)
+		w.openTask(&tr, KindVerifyRectification, domain.RoleCountyOfficial, w.in.Jurisdiction, "", w.in.Timing.RectifyCheckDays, 0)
+	case KindVerifyRectification:
+		if req.Outcome == "accept" {
+			w.event(&tr, "rectification_verified", "整改情况经核验到位", &actor, true, nil)
+			tr.Notify = append(tr.Notify, w.notifyEnterprise("整改核验通过", "您报告的整改情况经核验到位。"))
+			break
+		}
+		w.event(&tr, "rectification_returned", "整改未到位，退回继续整改："+reasonsText(req), &actor, true, req.Reasons)
+		tr.Notify = append(tr.Notify, w.notifyEnterprise("整改未到位", "经核验，整改尚未到位，请继续整改后再次报告。理由："+reasonsText(req)))
+		w.openTask(&tr, KindRectify, domain.RoleEnterpriseUser, w.enterpriseDomain(), "", w.in.Timing.RectifyDays, 0)
 	case KindWorkPlan:
 		if len(req.Documents) == 0 {
 			w.keep(t)
@@ -499,6 +514,10 @@ func (w *caseWF) decide(p *pending) (DecisionResult, error) {
 	default:
 		w.keep(t)
 		return DecisionResult{}, refuse(ErrInvalidDecision, "该待办类型不属于企业申报流程")
+	}
+	if w.st.Stage == StageClosed {
+		// A closed case waits for nobody: a rectification still open goes with it.
+		w.cancelTasks(&tr, w.st.Outcome)
 	}
 	tr.CloseTasks = append([]models.TaskClose{closeT}, tr.CloseTasks...)
 	tr.Audit = append(tr.Audit, decisionAudit(t, req, before, w.st.Stage))

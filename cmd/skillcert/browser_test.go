@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -513,7 +514,16 @@ func publishJourney(t *testing.T, s *stack, p *page, batch int, user string) {
 		}
 	}
 	p.checkpoint("publishing")
-	p.press(chromedp.CSS(`#decide button[type=submit]`))
+	if strings.Contains(p.main(), "个盟市未报送汇总表") {
+		// Leagues are still collecting: publishing without confirming their number is refused,
+		// with the reason beside the confirmation.
+		p.press(chromedp.CSS(`#decide button[type=submit]`))
+		require.Contains(t, p.main(), "如确认公布，请勾选确认")
+		p.do("confirm", chromedp.Click(chromedp.ID("f-confirm_open_leagues")))
+		p.press(chromedp.CSS(`#decide button[type=submit]`))
+	} else {
+		p.press(chromedp.CSS(`#decide button[type=submit]`))
+	}
 	p.checkpoint("published")
 	body := p.main()
 	require.Contains(t, body, "已办理：已公布")

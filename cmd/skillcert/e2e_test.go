@@ -430,7 +430,23 @@ func TestLifecycleEndToEnd(t *testing.T) {
 	// The region publishes batch 1; the public directory lists exactly those enterprises.
 	s.waitStage(apps["dairy"], workflows.StageAwaitingPublication)
 	s.waitStage(apps["power"], workflows.StageAwaitingPublication)
-	s.decide("region", s.task("region", workflows.KindPublish, ""), map[string]any{"outcome": "publish"})
+	// Leagues that have not submitted: the publication is refused until the region confirms
+	// their number.
+	var cp struct {
+		OpenLeagues int `json:"open_leagues"`
+	}
+	s.must(http.StatusOK, "region", http.MethodGet, "/api/v1/campaigns/current", nil, &cp)
+	pub := s.task("region", workflows.KindPublish, "")
+	if cp.OpenLeagues > 0 {
+		var refusal struct {
+			Error struct {
+				Fields []struct{ Field string } `json:"fields"`
+			} `json:"error"`
+		}
+		s.must(http.StatusConflict, "region", http.MethodPost, "/api/v1/tasks/"+pub.ID+"/decision", map[string]any{"outcome": "publish"}, &refusal)
+		require.Equal(t, "confirm_open_leagues", refusal.Error.Fields[0].Field)
+	}
+	s.decide("region", pub, map[string]any{"outcome": "publish", "confirm_open_leagues": cp.OpenLeagues})
 	s.waitStage(apps["dairy"], workflows.StagePreparation)
 	s.waitStage(apps["power"], workflows.StagePreparation)
 	var directory struct {

@@ -566,7 +566,14 @@ func (d *Driver) runOfficials(ctx context.Context, done <-chan struct{}) error {
 		}
 
 		if publishable && !published {
-			acted, err := d.decideOpen(ctx, "region", workflows.KindPublish, map[string]any{"outcome": "publish"})
+			var cp struct {
+				OpenLeagues int `json:"open_leagues"`
+			}
+			if err := d.call(ctx, "region", http.MethodGet, "/api/v1/campaigns/current", nil, &cp); err != nil {
+				return fmt.Errorf("campaign: %w", err)
+			}
+			// Leagues that have not submitted are confirmed: their later cases go supplementary.
+			acted, err := d.decideOpen(ctx, "region", workflows.KindPublish, map[string]any{"outcome": "publish", "confirm_open_leagues": cp.OpenLeagues})
 			if err != nil {
 				return fmt.Errorf("publication: %w", err)
 			}
