@@ -125,7 +125,7 @@ type myReportsView struct {
 
 type myReport struct {
 	DrawTitle, EnterpriseName, OccupationName, LevelName, Rating, Findings, FiledAt string
-	Status, StatusName, StatusClass, ReturnReason, ReviewedAt                      string
+	Status, StatusName, StatusClass, ReturnReason, ReviewedAt                       string
 }
 
 // supervisionMinePage shows a supervisor the reports they filed with their review status and,
