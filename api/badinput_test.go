@@ -168,7 +168,17 @@ func newBadInputEnv(t *testing.T, db *models.DB) *badInputEnv {
 			OccupationName: "乳品加工工", Level: 4, ExamDate: time.Now().AddDate(0, 0, 7).UTC().Truncate(24 * time.Hour),
 			Site: "公司技能评价中心", AssessorsJSON: `[]`, Status: models.SessionOpen}})
 	require.NoError(t, err)
+	// A supervision report awaiting review, for the review route.
+	sup, err := db.UserByUsername(ctx, "supervisor1")
+	require.NoError(t, err)
+	draw := models.SupervisionDraw{Title: "督导", JurisdictionCode: models.RegionCode, Seed: 7, PerSession: 1, SessionsJSON: "[]",
+		SupervisorsJSON: "[]", AssignmentsJSON: `[{"session_id":"s-bad","supervisors":["` + sup.ID + `"]}]`, CreatedBy: sup.ID, CreatedAt: time.Now()}
+	require.NoError(t, db.CreateDraw(ctx, &draw))
+	report := models.SupervisionReport{DrawID: draw.ID, SessionID: "s-bad", SupervisorID: sup.ID, Rating: "rectify", Findings: "考评人员不足。",
+		Status: domain.ReportSubmitted, CreatedAt: time.Now()}
+	require.NoError(t, db.AddSupervisionReport(ctx, &report))
 	e.fixtures = map[string]string{
+		"/supervision/reports/:id": report.ID, "/supervision/draws/:id": draw.ID,
 		"/users/:id": victim.ID, "/applications/:id": appID, "/tasks/:id": "case-c-bad.league_review.1.0", "/cases/:id": "c-bad",
 		"/cases/:id/sessions": "c-pilot", "/sessions/:id": "s-bad",
 		"/jurisdictions/:code": "150105", "/leagues/:code": "150100", "/campaigns/:id": "2027", "/applications/:id/versions/:v": "1",

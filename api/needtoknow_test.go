@@ -48,6 +48,7 @@ type ntkFixture struct {
 	session, otherSes string
 	cert, otherCert   string
 	draw              string
+	report            string
 	campaign          string
 }
 
@@ -118,6 +119,10 @@ func newNTKFixture(t *testing.T, e *testEnv) ntkFixture {
 		SupervisorsJSON: "[]", AssignmentsJSON: string(as), CreatedBy: f.users["region"].ID, CreatedAt: time.Now()}
 	require.NoError(t, e.db.CreateDraw(ctx, &d))
 	f.draw = d.ID
+	r := models.SupervisionReport{DrawID: d.ID, SessionID: f.session, SupervisorID: f.users["supervisor1"].ID, Rating: "rectify",
+		Findings: "考评人员不足三人。", Status: domain.ReportSubmitted, CreatedAt: time.Now()}
+	require.NoError(t, e.db.AddSupervisionReport(ctx, &r))
+	f.report = r.ID
 	return f
 }
 
@@ -147,7 +152,8 @@ func (f ntkFixture) targets(path string) ([]target, bool) {
 	case "/auth/login", "/enterprises/register", "/auth/logout", "/me", "/tokens", "/occupations", "/occupations/exclusions",
 		"/campaigns/current", "/notifications", "/public/certificates", "/certificates/public-key", "/public/supervision",
 		"/complaints", "/directory", "/openapi.yaml", "/captcha", "/applications/mine", "/attachments", "/tasks", "/cases", "/findings",
-		"/jurisdictions", "/users", "/audit", "/audit/verify", "/campaigns", "/supervision/draws", "/reports/certificates":
+		"/jurisdictions", "/users", "/audit", "/audit/verify", "/campaigns", "/supervision/draws", "/reports/certificates",
+		"/supervision/reports":
 		switch path {
 		case "/jurisdictions":
 			return byQuery("under"), true
@@ -193,6 +199,10 @@ func (f ntkFixture) targets(path string) ([]target, bool) {
 		return []target{fill("league 150100", "150100", nil, nil, ":code", "150100"), fill("league 150200", "150200", nil, nil, ":code", "150200")}, true
 	case "/supervision/draws/:id", "/supervision/draws/:id/verify", "/supervision/draws/:id/reports":
 		return []target{fill("region draw", models.RegionCode, nil, supervisor1, ":id", f.draw)}, true
+	case "/supervision/reports/:id/review":
+		// The report of supervisor1 in the region's draw: only a reviewer of the region's
+		// jurisdiction may review it, not the supervisor who filed it.
+		return []target{fill("report in the region's draw", models.RegionCode, nil, nil, ":id", f.report)}, true
 	}
 	return nil, false
 }

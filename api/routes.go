@@ -118,6 +118,8 @@ func (s *Server) jsonRoutes() []route {
 		{GET, "/supervision/draws/:id", useCase("supervision", "read"), s.apiGetDraw},
 		{GET, "/supervision/draws/:id/verify", useCase("supervision", "read"), s.apiVerifyDraw},
 		{POST, "/supervision/draws/:id/reports", useCase("supervision", "report"), s.apiSupervisionReport},
+		{GET, "/supervision/reports", policy("supervision", "read", own), s.apiSupervisionReports},
+		{POST, "/supervision/reports/:id/review", useCase("supervision", "review"), s.apiReviewSupervisionReport},
 		{GET, "/public/supervision", public, s.apiPublicSupervision},
 		{POST, "/complaints", public, s.apiFileComplaint},
 		{GET, "/complaints", policy("complaint", "read", own), s.apiComplaints},

@@ -56,7 +56,38 @@ func (s *Server) apiSupervisionReport(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	c.JSON(http.StatusCreated, r)
+	status := http.StatusCreated
+	if r.UpdatedAt != nil {
+		status = http.StatusOK // a returned report, amended
+	}
+	c.JSON(status, r)
+	return nil
+}
+
+// apiSupervisionReports lists supervision reports with their review status: a supervisor's
+// own, or those of the draws in an official's jurisdiction (?status=submitted is the region's
+// review queue).
+func (s *Server) apiSupervisionReports(c *gin.Context) error {
+	out, err := s.svc.SupervisionReports(c.Request.Context(), ActorFrom(c), c.Query("status"))
+	if err != nil {
+		return err
+	}
+	c.JSON(http.StatusOK, service.WholeList(out))
+	return nil
+}
+
+// apiReviewSupervisionReport publishes a submitted report or returns it to its supervisor
+// (the use case loads the report and authorizes the caller on its draw's jurisdiction).
+func (s *Server) apiReviewSupervisionReport(c *gin.Context) error {
+	in := service.ReviewInput{ReportID: c.Param("id")}
+	if err := bindJSON(c, &in); err != nil {
+		return err
+	}
+	r, err := s.svc.ReviewSupervisionReport(c.Request.Context(), ActorFrom(c), in)
+	if err != nil {
+		return err
+	}
+	c.JSON(http.StatusOK, r)
 	return nil
 }
 

@@ -58,8 +58,8 @@ var AccessTable = concat(
 		"case read", "case decide", "case adjust", "task read", "task claim", "task decide", "task reassign",
 		"campaign read", "campaign manage", "summary read", "summary export", "directory publish",
 		"complaint read", "complaint decide", "finding read", "finding act", "application read", "application override",
-		"personal_data read", "occupation manage", "supervision manage", "supervision read", "certificate read",
-		"report read", "enterprise manage", "jurisdiction read", "audit read"),
+		"personal_data read", "occupation manage", "supervision manage", "supervision read", "supervision review",
+		"certificate read", "report read", "enterprise manage", "jurisdiction read", "audit read"),
 	// Appraisal management centre: evaluation, result audit, certificates.
 	official(RoleRegionCentre,
 		"case read", "task read", "task claim", "task decide", "summary read", "summary export", "application read",

@@ -420,3 +420,48 @@ func TestInputLimits(t *testing.T) {
 		t.Errorf("DeadlineDates.Check(2027-05-20) = %v", f)
 	}
 }
+
+func TestSupervisionReportReview(t *testing.T) {
+	// Submitted reports are reviewed; returned ones refiled; published ones are final.
+	cases := []struct {
+		from, action, want string
+		ok                 bool
+	}{
+		{domain.ReportSubmitted, domain.ReviewPublish, domain.ReportPublished, true},
+		{domain.ReportSubmitted, domain.ReviewReturn, domain.ReportReturned, true},
+		{domain.ReportSubmitted, domain.ReportRefile, "", false},
+		{domain.ReportReturned, domain.ReportRefile, domain.ReportSubmitted, true},
+		{domain.ReportReturned, domain.ReviewPublish, "", false},
+		{domain.ReportReturned, domain.ReviewReturn, "", false},
+		{domain.ReportPublished, domain.ReviewPublish, "", false},
+		{domain.ReportPublished, domain.ReviewReturn, "", false},
+		{domain.ReportPublished, domain.ReportRefile, "", false},
+		{domain.ReportSubmitted, "approve", "", false},
+		{"", domain.ReviewPublish, "", false},
+	}
+	for _, c := range cases {
+		got, ok := domain.NextReportStatus(c.from, c.action)
+		if got != c.want || ok != c.ok {
+			t.Errorf("NextReportStatus(%q, %q) = %q, %v; want %q, %v", c.from, c.action, got, ok, c.want, c.ok)
+		}
+	}
+	for _, s := range []string{domain.ReportSubmitted, domain.ReportPublished, domain.ReportReturned} {
+		if domain.ReportStatusNames[s] == "" {
+			t.Errorf("status %s has no name", s)
+		}
+		if got, want := domain.ReportPublic(s), s == domain.ReportPublished; got != want {
+			t.Errorf("ReportPublic(%s) = %v, want %v", s, got, want)
+		}
+	}
+	// Only the regional department reviews; the others who manage draws do not.
+	for _, r := range domain.Roles {
+		if got, want := domain.ReviewsSupervision(r), r == domain.RoleRegionOfficial; got != want {
+			t.Errorf("ReviewsSupervision(%s) = %v, want %v", r, got, want)
+		}
+	}
+	for rating, want := range map[string]bool{"good": false, "acceptable": false, "rectify": true, "serious": true} {
+		if got := domain.RatingNeedsFollowUp(rating); got != want {
+			t.Errorf("RatingNeedsFollowUp(%s) = %v, want %v", rating, got, want)
+		}
+	}
+}

@@ -111,7 +111,7 @@ var (
 	WorkType = Text{Label: "工种", Max: 64, Columns: []string{"assessment_sessions.work_type", "certificates.work_type"}}
 
 	// Reason is the reason of an administrative act (disable, override, revoke, return …).
-	Reason  = Text{Label: "理由", Max: 500, Multiline: true, Columns: []string{"audit_log.reason"}}
+	Reason  = Text{Label: "理由", Max: 500, Multiline: true, Columns: []string{"audit_log.reason", "supervision_reports.return_reason"}}
 	Comment = Text{Label: "意见", Max: 2000, Multiline: true}
 	// FieldPath is a short machine value typed or sent by a client: a field name a reason
 	// points at, an occupation code, an attachment ID, a role label.
@@ -188,7 +188,8 @@ var SystemColumns = []string{
 	"session_candidates.certificate_number",
 	"supervision_draws.id", "supervision_draws.jurisdiction_code", "supervision_draws.created_by",
 	"supervision_reports.id", "supervision_reports.draw_id", "supervision_reports.session_id",
-	"supervision_reports.supervisor_id", "supervision_reports.rating",
+	"supervision_reports.supervisor_id", "supervision_reports.rating", "supervision_reports.status",
+	"supervision_reports.reviewed_by",
 	"certificates.id", "certificates.number", "certificates.session_id", "certificates.candidate_key",
 	"certificates.id_lookup", "certificates.id_masked", "certificates.occupation_code", "certificates.status",
 	"certificates.token", "certificates.signature", "certificates.enterprise_id", "certificates.case_id", "certificate_serials.enterprise_id",

@@ -100,15 +100,23 @@ func (d SupervisionDraw) Rerun() ([]DrawAssignment, error) {
 	return RunDraw(uint64(d.Seed), ss, ps, len(as), d.PerSession)
 }
 
-// SupervisionReport is a supervisor's report on a drawn session.
+// SupervisionReport is a supervisor's report on a drawn session. It is public only once the
+// region has published it (Status, see domain.NextReportStatus).
 type SupervisionReport struct {
-	ID           string    `gorm:"primaryKey" json:"id"`
-	DrawID       string    `json:"draw_id"`
-	SessionID    string    `json:"session_id"`
-	SupervisorID string    `json:"supervisor_id"`
-	Rating       string    `json:"rating"`
-	Findings     string    `json:"findings"`
-	CreatedAt    time.Time `json:"created_at"`
+	ID           string `gorm:"primaryKey" json:"id"`
+	DrawID       string `json:"draw_id"`
+	SessionID    string `json:"session_id"`
+	SupervisorID string `json:"supervisor_id"`
+	Rating       string `json:"rating"`
+	Findings     string `json:"findings"`
+	// Status is submitted (待审核), published or returned (退回补充, with ReturnReason).
+	Status       string     `json:"status"`
+	ReturnReason string     `json:"return_reason"`
+	ReviewedBy   string     `json:"reviewed_by,omitempty"`
+	ReviewedAt   *time.Time `json:"reviewed_at,omitempty"`
+	CreatedAt    time.Time  `json:"created_at"`
+	// UpdatedAt is when a returned report was last refiled.
+	UpdatedAt *time.Time `gorm:"autoUpdateTime:false" json:"updated_at,omitempty"`
 }
 
 // DrawCandidates returns the sessions in the jurisdictions that can be supervised (not yet
@@ -167,6 +175,91 @@ func (db *DB) AddSupervisionReport(ctx context.Context, r *SupervisionReport) er
 	return conflict(db.WithContext(ctx).Create(r).Error)
 }
 
+// SupervisionReportByID returns one report.
+func (db *DB) SupervisionReportByID(ctx context.Context, id string) (SupervisionReport, error) {
+	var r SupervisionReport
+	err := db.WithContext(ctx).First(&r, "id = ?", id).Error
+	return r, notFound(err)
+}
+
+// SupervisionReportOf returns the report a supervisor filed on a drawn session.
+func (db *DB) SupervisionReportOf(ctx context.Context, drawID, sessionID, supervisorID string) (SupervisionReport, error) {
+	var r SupervisionReport
+	err := db.WithContext(ctx).First(&r, "draw_id = ? AND session_id = ? AND supervisor_id = ?", drawID, sessionID, supervisorID).Error
+	return r, notFound(err)
+}
+
+// ReviewSupervisionReport moves a report from status from to status to, recording the
+// reviewer and the reason of a return. It changes nothing and answers ErrConflict when the
+// report is no longer in from (another reviewer was first).
+func (db *DB) ReviewSupervisionReport(ctx context.Context, id, from, to, reason, by string, at time.Time) error {
+	res := db.WithContext(ctx).Model(&SupervisionReport{}).Where("id = ? AND status = ?", id, from).
+		Updates(map[string]any{"status": to, "return_reason": reason, "reviewed_by": by, "reviewed_at": at})
+	if res.Error != nil {
+		return res.Error
+	}
+	if res.RowsAffected == 0 {
+		return fmt.Errorf("%w: report %s is not %s", ErrConflict, id, from)
+	}
+	return nil
+}
+
+// RefileSupervisionReport replaces a returned report's rating and findings and puts it back
+// for review; ErrConflict when the report is no longer returned.
+func (db *DB) RefileSupervisionReport(ctx context.Context, id, rating, findings string, at time.Time) error {
+	res := db.WithContext(ctx).Model(&SupervisionReport{}).Where("id = ? AND status = ?", id, domain.ReportReturned).
+		Updates(map[string]any{"status": domain.ReportSubmitted, "rating": rating, "findings": findings, "updated_at": at})
+	if res.Error != nil {
+		return res.Error
+	}
+	if res.RowsAffected == 0 {
+		return fmt.Errorf("%w: report %s is not returned", ErrConflict, id)
+	}
+	return nil
+}
+
+// SupervisionReportRow is a report with its draw and sitting, for the review and status lists.
+type SupervisionReportRow struct {
+	SupervisionReport
+	DrawTitle        string `json:"draw_title"`
+	DrawJurisdiction string `json:"draw_jurisdiction_code"`
+	EnterpriseName   string `json:"enterprise_name"`
+	OccupationName   string `json:"occupation_name"`
+	Level            int    `json:"level"`
+	SupervisorName   string `json:"supervisor_name"`
+}
+
+// ReportFilter selects reports: those of draws in Jurisdictions, or those filed by
+// SupervisorID when it is set; of one Status when set.
+type ReportFilter struct {
+	Jurisdictions []string
+	SupervisorID  string
+	Status        string
+	Limit         int
+}
+
+// SupervisionReports lists reports with their draw and sitting, oldest first (the review queue's
+// order).
+func (db *DB) SupervisionReports(ctx context.Context, f ReportFilter) ([]SupervisionReportRow, error) {
+	q := db.WithContext(ctx).Table("supervision_reports AS r").
+		Select("r.*, d.title AS draw_title, d.jurisdiction_code AS draw_jurisdiction, COALESCE(s.enterprise_name, '') AS enterprise_name, " +
+			"COALESCE(s.occupation_name, '') AS occupation_name, COALESCE(s.level, 0) AS level, COALESCE(u.display_name, '') AS supervisor_name").
+		Joins("JOIN supervision_draws AS d ON d.id = r.draw_id").
+		Joins("LEFT JOIN assessment_sessions AS s ON s.id = r.session_id").
+		Joins("LEFT JOIN users AS u ON u.id = r.supervisor_id")
+	if f.SupervisorID != "" {
+		q = q.Where("r.supervisor_id = ?", f.SupervisorID)
+	} else {
+		q = q.Where("d.jurisdiction_code IN ?", f.Jurisdictions)
+	}
+	if f.Status != "" {
+		q = q.Where("r.status = ?", f.Status)
+	}
+	out := []SupervisionReportRow{}
+	err := q.Order("r.created_at, r.id").Limit(clampLimit(f.Limit)).Scan(&out).Error
+	return out, err
+}
+
 // PublicSupervision is one published supervision result.
 type PublicSupervision struct {
 	DrawTitle      string    `json:"draw_title"`
@@ -179,12 +272,14 @@ type PublicSupervision struct {
 	ReportedAt     time.Time `json:"reported_at"`
 }
 
-// PublishedSupervision lists the filed reports with their session, newest first (公开).
+// PublishedSupervision lists the published reports with their session, newest first (公开);
+// a report the region has not published is not among them.
 func (db *DB) PublishedSupervision(ctx context.Context, limit int) ([]PublicSupervision, error) {
 	var out []PublicSupervision
 	err := db.WithContext(ctx).Table("supervision_reports AS r").
 		Select("d.title AS draw_title, d.created_at AS drawn_at, s.enterprise_name, s.occupation_name, s.level, r.rating, r.findings, r.created_at AS reported_at").
 		Joins("JOIN supervision_draws AS d ON d.id = r.draw_id").Joins("JOIN assessment_sessions AS s ON s.id = r.session_id").
+		Where("r.status = ?", domain.ReportPublished).
 		Order("r.created_at DESC").Limit(clampLimit(limit)).Scan(&out).Error
 	return out, err
 }

@@ -188,15 +188,159 @@ func (s *Service) FileSupervisionReport(ctx context.Context, a *Actor, in Report
 	if len(errs) > 0 {
 		return models.SupervisionReport{}, Invalid(errs)
 	}
-	r := models.SupervisionReport{DrawID: d.ID, SessionID: in.SessionID, SupervisorID: a.User.ID, Rating: in.Rating,
-		Findings: strings.TrimSpace(in.Findings), CreatedAt: s.now().UTC()}
-	if err := s.db.AddSupervisionReport(ctx, &r); err != nil {
-		if errors.Is(err, models.ErrConflict) {
-			return models.SupervisionReport{}, NewError(http.StatusConflict, "report_exists", "您已提交过该场次的督导报告。")
+	findings, now := strings.TrimSpace(in.Findings), s.now().UTC()
+	prev, err := s.db.SupervisionReportOf(ctx, d.ID, in.SessionID, a.User.ID)
+	switch {
+	case err == nil:
+		// Filed before: only a report the region returned is amended, and then waits for
+		// review again.
+		if _, ok := dom.NextReportStatus(prev.Status, dom.ReportRefile); !ok {
+			return models.SupervisionReport{}, errReportExists
 		}
+		err = s.audited(ctx, a, func(tx *models.DB) (models.AuditEntry, error) {
+			err := tx.RefileSupervisionReport(ctx, prev.ID, in.Rating, findings, now)
+			return models.AuditEntry{Action: "supervision.refile", ObjectType: "supervision_report", ObjectID: prev.ID,
+				BeforeState: prev.Status, AfterState: dom.ReportSubmitted + " " + in.Rating, JurisdictionCode: d.JurisdictionCode}, err
+		})
+		if errors.Is(err, models.ErrConflict) {
+			return models.SupervisionReport{}, errReportExists
+		}
+		if err != nil {
+			return models.SupervisionReport{}, err
+		}
+		return s.db.SupervisionReportByID(ctx, prev.ID)
+	case !errors.Is(err, models.ErrNotFound):
 		return models.SupervisionReport{}, err
 	}
-	_ = s.Audit(ctx, a, models.AuditEntry{Action: "supervision.report", ObjectType: "supervision_draw", ObjectID: d.ID,
-		AfterState: in.SessionID + " " + in.Rating, JurisdictionCode: d.JurisdictionCode})
+	r := models.SupervisionReport{DrawID: d.ID, SessionID: in.SessionID, SupervisorID: a.User.ID, Rating: in.Rating,
+		Findings: findings, Status: dom.ReportSubmitted, CreatedAt: now}
+	err = s.audited(ctx, a, func(tx *models.DB) (models.AuditEntry, error) {
+		err := tx.AddSupervisionReport(ctx, &r)
+		return models.AuditEntry{Action: "supervision.report", ObjectType: "supervision_draw", ObjectID: d.ID,
+			AfterState: in.SessionID + " " + in.Rating, JurisdictionCode: d.JurisdictionCode}, err
+	})
+	if errors.Is(err, models.ErrConflict) {
+		return models.SupervisionReport{}, errReportExists
+	}
+	if err != nil {
+		return models.SupervisionReport{}, err
+	}
 	return r, nil
+}
+
+var errReportExists = NewError(http.StatusConflict, "report_exists", "您已提交过该场次的督导报告；报告被退回补充后方可修改重报。")
+
+// ReviewInput is the region's review of a supervision report: publish, or return to the
+// supervisor with a reason.
+type ReviewInput struct {
+	ReportID string `json:"-"`
+	Action   string `json:"action"`
+	Reason   string `json:"reason"`
+}
+
+// ReviewSupervisionReport publishes a submitted supervision report (一公开) or returns it to its
+// supervisor for amendment with a reason; only the holders of supervision:review in the draw's
+// jurisdiction may (domain.ReviewsSupervision), and a refusal is audited. A published report
+// rated rectify or serious notifies the enterprise through the outbox, in the transaction of
+// the review and its audit row.
+func (s *Service) ReviewSupervisionReport(ctx context.Context, a *Actor, in ReviewInput) (models.SupervisionReport, error) {
+	if a == nil {
+		return models.SupervisionReport{}, ErrUnauthenticated
+	}
+	r, err := s.db.SupervisionReportByID(ctx, in.ReportID)
+	if err != nil {
+		return models.SupervisionReport{}, err
+	}
+	d, err := s.db.DrawByID(ctx, r.DrawID)
+	if err != nil {
+		return models.SupervisionReport{}, err
+	}
+	if err := s.Require(ctx, a, "supervision", "review", d.JurisdictionCode); err != nil {
+		return models.SupervisionReport{}, err
+	}
+	reason := strings.TrimSpace(in.Reason)
+	var errs validate.Errors
+	switch in.Action {
+	case dom.ReviewPublish:
+		if reason != "" {
+			dom.Reason.Add(&errs, "reason", reason)
+		}
+	case dom.ReviewReturn:
+		if reason == "" {
+			errs.Add("reason", "required", "退回督导员补充须填写退回理由。")
+		} else {
+			dom.Reason.Add(&errs, "reason", reason)
+		}
+	default:
+		errs.Add("action", "invalid", "审核结果应为 publish（公开）或 return（退回督导员补充）。")
+	}
+	if len(errs) > 0 {
+		return models.SupervisionReport{}, Invalid(errs)
+	}
+	to, ok := dom.NextReportStatus(r.Status, in.Action)
+	if !ok {
+		return models.SupervisionReport{}, errReportReviewed
+	}
+	var notify []models.NotifyRequest
+	if to == dom.ReportPublished && dom.RatingNeedsFollowUp(r.Rating) {
+		ses, err := s.db.SessionByID(ctx, r.SessionID)
+		if err != nil {
+			return models.SupervisionReport{}, err
+		}
+		notify = append(notify, models.NotifyRequest{Role: dom.RoleEnterpriseUser,
+			Domain: dom.EnterpriseDomain(ses.JurisdictionCode, ses.EnterpriseID), CaseID: ses.CaseID, Kind: "supervision_rectify",
+			Subject: "质量督导结果：" + ratingNames[r.Rating],
+			Body: fmt.Sprintf("贵单位%s（%s）认定场次的质量督导结果为“%s”，已公开。请对照督导发现整改，并将整改情况报所在盟市人社部门。督导发现：%s",
+				ses.OccupationName, ses.ExamDate.In(s.cfg.Location).Format("2006-01-02"), ratingNames[r.Rating], r.Findings)})
+	}
+	if to != dom.ReportReturned {
+		reason = ""
+	}
+	at := s.now().UTC()
+	err = s.audited(ctx, a, func(tx *models.DB) (models.AuditEntry, error) {
+		e := models.AuditEntry{Action: "supervision.review", ObjectType: "supervision_report", ObjectID: r.ID,
+			BeforeState: r.Status, AfterState: to + " " + r.Rating, Reason: reason, JurisdictionCode: d.JurisdictionCode}
+		if err := tx.ReviewSupervisionReport(ctx, r.ID, r.Status, to, reason, a.User.ID, at); err != nil {
+			return e, err
+		}
+		if len(notify) > 0 {
+			_, err := tx.ApplyTransition(ctx, models.Transition{Key: "supervision-publish/" + r.ID, At: at, Notify: notify})
+			return e, err
+		}
+		return e, nil
+	})
+	if errors.Is(err, models.ErrConflict) {
+		return models.SupervisionReport{}, errReportReviewed
+	}
+	if err != nil {
+		return models.SupervisionReport{}, err
+	}
+	return s.db.SupervisionReportByID(ctx, r.ID)
+}
+
+var errReportReviewed = NewError(http.StatusConflict, "report_reviewed", "该督导报告不在待审核状态（已公开、已退回或已由他人审核），请刷新后查看。")
+
+// ratingNames are the supervision ratings' Chinese names.
+var ratingNames = map[string]string{"good": "良好", "acceptable": "合格", "rectify": "需整改", "serious": "存在严重问题"}
+
+// SupervisionReports lists supervision reports with their status (of one status when set): a
+// supervisor sees the reports they filed, an official who reads supervision those of the draws
+// in their jurisdiction (the region's review queue among them).
+func (s *Service) SupervisionReports(ctx context.Context, a *Actor, status string) ([]models.SupervisionReportRow, error) {
+	if a == nil {
+		return nil, ErrUnauthenticated
+	}
+	if err := s.Require(ctx, a, "supervision", "read", a.Domain); err != nil {
+		return nil, err
+	}
+	if _, ok := dom.ReportStatusNames[status]; status != "" && !ok {
+		return nil, Invalid(validate.Errors{{Field: "status", Code: "invalid", Message: "状态应为 submitted（待审核）、published（已公开）或 returned（已退回补充）。"}})
+	}
+	f := models.ReportFilter{Status: status, Limit: 200}
+	if dom.NeedsRelation(a.User.Role, "supervision", "read") {
+		f.SupervisorID = a.User.ID // a supervisor's own reports, nothing of the others'
+	} else {
+		f.Jurisdictions = s.SubtreeOf(a.Domain)
+	}
+	return s.db.SupervisionReports(ctx, f)
 }

@@ -100,6 +100,7 @@ func TestEveryPageFormAnswersBadInputWithout5xx(t *testing.T) {
 		victim := models.User{Username: "victim", DisplayName: "受试账户", Role: models.RoleCountyOfficial, JurisdictionCode: ptr("150105"), Active: true}
 		require.NoError(t, victim.SetPassword(testPassword))
 		require.NoError(t, db.CreateUser(ctx, &victim))
+		seedSupervisionReport(t, db, "rectify", "考场未按规定全程录像。") // the region's review form, with its fields
 		fixtures := map[string]string{"/tasks/:id": task.ID, "/admin/users/:id": victim.ID, "/admin/jurisdictions/:code": "150105"}
 		fill := func(path, junkFor, junkValue string) string {
 			return pathParamRe.ReplaceAllStringFunc(path, func(m string) string {

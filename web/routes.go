@@ -50,6 +50,10 @@ func (p *Pages) Routes(r *gin.Engine) {
 	r.POST("/admin/stalled/reassign", login, p.api.CSRF, p.api.Authorize("finding", "act", api.OwnScope), p.api.Page(p.reassign))
 	r.POST("/admin/stalled/return", login, p.api.CSRF, p.api.Authorize("finding", "act", api.OwnScope), p.api.Page(p.returnCase))
 	r.GET("/admin/cases", login, p.api.Authorize("case", "read", api.OwnScope), p.api.Page(p.casesPage))
+	// Supervision reports: the region's review before publication, the supervisors' status.
+	r.GET("/supervision/review", login, p.api.Authorize("supervision", "review", api.OwnScope), p.api.Page(p.supervisionReviewPage))
+	r.POST("/supervision/review", login, p.api.CSRF, p.api.Page(p.supervisionReviewSubmit))
+	r.GET("/supervision/mine", login, p.api.Page(p.supervisionMinePage))
 
 	// The public.
 	r.GET("/directory", p.api.Page(p.directoryPage))

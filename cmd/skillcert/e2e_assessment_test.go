@@ -98,6 +98,16 @@ func (s *stack) assessmentJourney(t *testing.T, caseID string) {
 	var pub struct {
 		Items []models.PublicSupervision `json:"items"`
 	}
+	// Public only once the region has reviewed and published it.
+	s.must(http.StatusOK, "", http.MethodGet, "/api/v1/public/supervision", nil, &pub)
+	require.Empty(t, pub.Items, "a report awaiting review is not public")
+	var queue struct {
+		Items []models.SupervisionReportRow `json:"items"`
+	}
+	s.must(http.StatusOK, "region", http.MethodGet, "/api/v1/supervision/reports?status=submitted", nil, &queue)
+	require.Len(t, queue.Items, 1)
+	s.must(http.StatusOK, "region", http.MethodPost, "/api/v1/supervision/reports/"+queue.Items[0].ID+"/review",
+		map[string]any{"action": "publish"}, nil)
 	s.must(http.StatusOK, "", http.MethodGet, "/api/v1/public/supervision", nil, &pub)
 	require.Len(t, pub.Items, 1)
 	require.Equal(t, "呼和浩特乳业示范有限公司", pub.Items[0].EnterpriseName)
