@@ -35,7 +35,7 @@ import (
 var updateHistories = flag.Bool("update-histories", false, "write the e2e run's workflow histories to workflows/testdata")
 
 // e2eEnterpriseIDs are the demo enterprises' IDs (models.SeedDemo).
-var e2eEnterpriseIDs = map[string]string{"power": "00000000-0000-7000-8000-000000000104"}
+var e2eEnterpriseIDs = map[string]string{"dairy": "00000000-0000-7000-8000-000000000101", "power": "00000000-0000-7000-8000-000000000104"}
 
 // download fetches a file as user.
 func (s *stack) download(user, path string) []byte {
@@ -496,12 +496,33 @@ func TestLifecycleEndToEnd(t *testing.T) {
 	require.NotContains(t, pe, "complaint_received")
 	require.Contains(t, pe, "suspended")
 
+	step("A rectification order")
+	// A complaint against dairy is upheld with 责令整改 by 赛罕区: dairy reports its rectification
+	// by a deadline (a report is required), and the county verifies it.
+	var filed2 struct {
+		ID string `json:"id"`
+	}
+	s.must(http.StatusCreated, "", http.MethodPost, "/api/v1/complaints", map[string]any{"enterprise_id": e2eEnterpriseIDs["dairy"],
+		"anonymous": true, "content": "该企业认定考场未按规定配置视频监控设备。"}, &filed2)
+	s.decide("saihan", s.task("saihan", workflows.KindVerifyComplaint, ""), map[string]any{"outcome": "rectify",
+		"comment": "经核查部分考场未配置视频监控设备，责令整改"})
+	rect := s.task("dairy", workflows.KindRectify, apps["dairy"])
+	require.True(t, rect.DueAt.After(time.Now().AddDate(0, 0, 29)), "the enterprise has its deadline: %s", rect.DueAt)
+	require.Equal(t, http.StatusUnprocessableEntity, s.call("dairy", http.MethodPost, "/api/v1/tasks/"+rect.ID+"/decision",
+		map[string]any{"outcome": "submit"}, nil), "a rectification report is required")
+	s.decide("dairy", rect, map[string]any{"outcome": "submit", "comment": "已为全部考场配置视频监控设备并接入考务平台"})
+	s.decide("saihan", s.task("saihan", workflows.KindVerifyRectification, apps["dairy"]), map[string]any{"outcome": "accept"})
+	dk := s.caseOf("dairy", apps["dairy"]).eventKinds()
+	require.Subset(t, dk, []string{"rectification_ordered", "rectification_reported", "rectification_verified"})
+	require.Equal(t, workflows.StageActive, s.stage(apps["dairy"]), "the pilot goes on")
+
 	step("Every step is in the audit chain")
 	// Every step is in the audit chain, and the chain holds.
 	s.auditOK()
 	for _, action := range []string{"case.start", "task.claim", "task.decide:league_review", "task.decide:submit_summary", "campaign.move_collection",
 		"league.overdue", "panel.draw", "task.decide:expert_score", "task.decide:publish_directory", "task.decide:file_work_plan",
-		"complaint.file", "task.decide:verify_complaint", "task.decide:complaint_decision", "application.submit"} {
+		"complaint.file", "task.decide:verify_complaint", "task.decide:complaint_decision", "application.submit", "task.decide:rectify",
+		"task.decide:verify_rectification"} {
 		require.Positive(t, s.auditCount(action, models.OutcomeOK), "audit has %s", action)
 	}
 	require.Positive(t, s.auditCount("task.decide:league_review", models.OutcomeRejected), "the refused reject is audited")
