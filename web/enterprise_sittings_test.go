@@ -535,10 +535,9 @@ func TestSittingRefusesCandidatesAndScoresWhenThePilotIsNotInForce(t *testing.T)
 	require.Equal(t, "pending", after[0].Result, "no score stored")
 }
 
-// The panel comes from the 考评人员 the enterprise declared, and an assessor never sits the
-// sitting (回避): a free-text panel is refused through the JSON API as on the page, and a
-// candidate whose ID number is an assessor's of the sitting is refused, nothing stored.
-func TestSittingPanelIsDeclaredAndRecused(t *testing.T) {
+// The panel comes from the 考评人员 the enterprise declared (不得授权或委托其他机构开展): a
+// free-text panel, or a key not declared, is refused through the JSON API as on the page.
+func TestSittingPanelComesFromTheDeclaredAssessors(t *testing.T) {
 	e := newSittingEnv(t, workflows.StageActive)
 	tok := e.bearer("dairy")
 	plan := func(body map[string]any) (int, string) {
@@ -584,10 +583,22 @@ func TestSittingPanelIsDeclaredAndRecused(t *testing.T) {
 	sent := e.temporal.updates()
 	require.Len(t, sent, 1)
 	require.Len(t, sent[0].Args[0].(workflows.PlanSessionRequest).Assessors, 3)
+	s, err := e.db.SessionByID(context.Background(), res.SessionID)
+	require.NoError(t, err)
+	require.Contains(t, s.AssessorsJSON, e.key["赵刚"], "the sitting keeps its panel's keys")
+	require.NotContains(t, s.AssessorsJSON, idAssessor1)
+}
 
-	// 回避: the sitting's assessor 赵刚 is refused as its candidate (by ID number, however
-	// typed), through the JSON API and the page; someone else is registered.
-	code, raw = e.call(tok, http.MethodPost, "/api/v1/sessions/"+res.SessionID+"/candidates", map[string]any{"name": "赵刚", "id_number": idAssessor1, "employee": true}, nil)
+// 回避: an assessor of a sitting is refused as its candidate (by the ID number's lookup hash,
+// however the number is typed), through the JSON API and the page, nothing stored; someone
+// else is registered, and a sitting planned before panels came from the declaration still
+// takes candidates.
+func TestSittingAssessorIsNotItsCandidate(t *testing.T) {
+	e := newSittingEnv(t, workflows.StageActive)
+	tok := e.bearer("dairy")
+	e.seedSitting("s1", models.SessionOpen, 4, e.panelOfThree())
+	res := workflows.PlanSessionResult{SessionID: "s1"}
+	code, raw := e.call(tok, http.MethodPost, "/api/v1/sessions/"+res.SessionID+"/candidates", map[string]any{"name": "赵刚", "id_number": idAssessor1, "employee": true}, nil)
 	require.Equal(t, http.StatusUnprocessableEntity, code, raw)
 	require.Contains(t, raw, `"field":"id_number"`)
 	require.Contains(t, raw, `"code":"assessor_is_candidate"`)
@@ -602,7 +613,7 @@ func TestSittingPanelIsDeclaredAndRecused(t *testing.T) {
 	require.Contains(t, body, `value="孙丽"`, "what was typed is kept")
 	cands, err := e.db.Candidates(context.Background(), res.SessionID)
 	require.NoError(t, err)
-	require.Empty(t, cands)
+	require.Empty(t, cands, "no assessor registered as a candidate")
 	code, raw = e.call(tok, http.MethodPost, "/api/v1/sessions/"+res.SessionID+"/candidates", map[string]any{"name": "考生甲", "id_number": idStaff, "employee": true}, nil)
 	require.Equal(t, http.StatusCreated, code, raw)
 
