@@ -359,6 +359,7 @@ func TestLifecycleEndToEnd(t *testing.T) {
 
 	step("Each drawn expert scores")
 	// Each drawn expert scores the enterprises assigned to them.
+	maskedSeen := false
 	for _, u := range []string{"expert1", "expert2", "expert3", "expert4"} {
 		var mine taskList
 		t0 := time.Now()
@@ -366,6 +367,13 @@ func TestLifecycleEndToEnd(t *testing.T) {
 		t.Logf("expert %s inbox in %s", u, time.Since(t0))
 		for _, task := range mine.Items {
 			require.Equal(t, workflows.KindExpertScore, task.Kind)
+			if task.CaseID == apps["dairy"] && !maskedSeen {
+				// An expert reads the application only while holding its scoring task, and
+				// sees masked ID numbers only.
+				s.must(http.StatusOK, u, http.MethodGet, "/api/v1/applications/"+apps["dairy"], nil, &av)
+				require.Contains(t, av.Form.Staff[0].IDNumber, "****")
+				maskedSeen = true
+			}
 			t0 := time.Now()
 			s.decide(u, task, map[string]any{"outcome": "score", "score": 85, "comment": "条件具备"})
 			t.Logf("expert %s scored %s in %s", u, task.CaseID, time.Since(t0))
@@ -374,9 +382,9 @@ func TestLifecycleEndToEnd(t *testing.T) {
 	for _, u := range []string{"dairy", "power", "rare"} {
 		s.waitStage(apps[u], workflows.StageRegionDecision)
 	}
-	// An expert sees masked ID numbers only.
-	s.must(http.StatusOK, "expert1", http.MethodGet, "/api/v1/applications/"+apps["dairy"], nil, &av)
-	require.Contains(t, av.Form.Staff[0].IDNumber, "****")
+	require.True(t, maskedSeen, "an expert drawn for 乳业 read its application")
+	// Scored: the task is closed, and with it the expert's access to the application.
+	require.Equal(t, http.StatusForbidden, s.call("expert1", http.MethodGet, "/api/v1/applications/"+apps["dairy"], nil, nil))
 
 	approved := []map[string]any{{"code": "6-31-01-03", "name": "电工", "levels": map[string]int{"low": 5, "high": 4}}}
 	// Nothing wider than applied (电工 五级至三级) and nothing not applied for: 不得超范围.
