@@ -186,7 +186,7 @@ func (f ntkFixture) targets(path string) ([]target, bool) {
 			fill("expert task", "150105", expert1, nil, ":id", f.expertTask),
 			fill("enterprise task", dairyDomain, nil, nil, ":id", f.enterpriseTask),
 			fill("other league's task", "150203", nil, nil, ":id", f.otherTask)}, true
-	case "/cases/:id", "/cases/:id/adjust", "/cases/:id/sessions":
+	case "/cases/:id", "/cases/:id/adjust", "/cases/:id/sessions", "/cases/:id/assessors":
 		return []target{fill("dairy case", dairyDomain, nil, nil, ":id", f.cs), fill("rare case", rareDomain, nil, nil, ":id", f.otherCase)}, true
 	case "/sessions/:id", "/sessions/:id/candidates", "/sessions/:id/candidates/:cid/scores":
 		return []target{fill("dairy sitting", dairyDomain, nil, supervisor1, ":id", f.session, ":cid", models.NewID()),

@@ -100,6 +100,7 @@ func (s *Server) jsonRoutes() []route {
 		{GET, "/summaries/export.xlsx", policy("summary", "export", region), s.apiRegionSummaryXLSX},
 
 		// Sittings, candidates and scores.
+		{GET, "/cases/:id/assessors", useCase("assessment", "manage"), s.apiDeclaredAssessors},
 		{POST, "/cases/:id/sessions", useCase("assessment", "manage"), s.apiPlanSession},
 		{GET, "/cases/:id/sessions", useCase("case", "read"), s.apiCaseSessions},
 		{GET, "/sessions/:id", useCase("case", "read"), s.apiSession},

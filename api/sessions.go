@@ -11,6 +11,17 @@ import (
 // An active pilot's assessment sittings (考核批次): planning one through the case workflow,
 // registering candidates and recording their scores.
 
+// apiDeclaredAssessors answers GET /cases/:id/assessors: the 考评人员 declared in the case's
+// application, whose IDs a plan chooses its panel by.
+func (s *Server) apiDeclaredAssessors(c *gin.Context) error {
+	list, err := s.svc.DeclaredAssessors(c.Request.Context(), ActorFrom(c), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	c.JSON(http.StatusOK, service.WholeList(list))
+	return nil
+}
+
 // apiPlanSession answers POST /cases/:id/sessions.
 func (s *Server) apiPlanSession(c *gin.Context) error {
 	in := service.PlanSittingInput{CaseID: c.Param("id")}

@@ -166,23 +166,76 @@ func TestExamDateRule(t *testing.T) {
 
 func TestAssessorsRule(t *testing.T) {
 	for _, tc := range []struct {
-		names []string
-		ok    bool
+		keys []string
+		ok   bool
 	}{
-		{[]string{"甲", "乙", "丙"}, true},
-		{[]string{"甲", "乙", "丙", "丁", "戊"}, true},
-		{[]string{"甲", "乙"}, false},
-		{[]string{"甲", "乙", "丙", "丁"}, false},
-		{[]string{"甲", " ", "丙"}, false},
+		{[]string{"k1", "k2", "k3"}, true},
+		{[]string{"k1", "k2", "k3", "k4", "k5"}, true},
+		{[]string{"k1", "k2"}, false},
+		{[]string{"k1", "k2", "k3", "k4"}, false},
+		{[]string{"k1", " ", "k3"}, false},
+		{[]string{"k1", "k2", "k1"}, false},
 		{nil, false},
 	} {
-		if msg := domain.AssessorsRule(tc.names); (msg == "") != tc.ok {
-			t.Errorf("AssessorsRule(%v) = %q", tc.names, msg)
+		if msg := domain.AssessorsRule(tc.keys); (msg == "") != tc.ok {
+			t.Errorf("AssessorsRule(%v) = %q", tc.keys, msg)
 		}
 	}
 	for n, want := range map[int]int{0: 0, 1: 1, 5: 1, 6: 2, 15: 3, 16: 4} {
 		if got := domain.AssessorsNeeded(n); got != want {
 			t.Errorf("AssessorsNeeded(%d) = %d, want %d", n, got, want)
+		}
+	}
+}
+
+// The panel comes from the declared 考评人员 (不得授权或委托其他机构开展), never a candidate.
+func TestSittingAssessors(t *testing.T) {
+	declared := []domain.DeclaredAssessor{{Key: "k1", Name: "赵刚"}, {Key: "k2", Name: "钱伟"}, {Key: "k3", Name: "孙丽"},
+		{Key: "k4", Name: "李明"}, {Key: "", Name: "未填身份证号"}}
+	for _, tc := range []struct {
+		name       string
+		chosen     []string
+		candidates []string
+		want       map[string]string // field → code
+	}{
+		{"three declared", []string{"k1", "k2", "k3"}, nil, nil},
+		{"three declared, other candidates", []string{"k1", "k2", "k3"}, []string{"k4", "k9"}, nil},
+		{"a name typed in", []string{"k1", "k2", "张三"}, nil, map[string]string{"assessor_ids[2]": "undeclared_assessor"}},
+		{"an empty key matches no declared row", []string{"k1", "k2", ""}, nil, map[string]string{"assessor_ids[2]": "undeclared_assessor"}},
+		{"chosen twice", []string{"k1", "k2", "k1"}, nil, map[string]string{"assessor_ids[2]": "duplicate_assessor"}},
+		{"a candidate of the sitting", []string{"k1", "k2", "k3"}, []string{"k2"}, map[string]string{"assessor_ids[1]": "assessor_is_candidate"}},
+		{"even panel", []string{"k1", "k2", "k3", "k4"}, nil, map[string]string{"assessor_ids": "assessor_count"}},
+		{"too few", []string{"k1"}, nil, map[string]string{"assessor_ids": "assessor_count"}},
+		{"none", nil, nil, map[string]string{"assessor_ids": "assessor_count"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := map[string]string{}
+			for _, e := range domain.SittingAssessors(declared, tc.chosen, tc.candidates) {
+				got[e.Field] = e.Code
+				if e.Message == "" {
+					t.Errorf("%s: no message", e.Field)
+				}
+			}
+			if len(got) != len(tc.want) {
+				t.Fatalf("SittingAssessors(%v, %v) = %v, want %v", tc.chosen, tc.candidates, got, tc.want)
+			}
+			for f, c := range tc.want {
+				if got[f] != c {
+					t.Errorf("field %s: got %q, want %q", f, got[f], c)
+				}
+			}
+		})
+	}
+}
+
+func TestCandidateRecusal(t *testing.T) {
+	panel := []string{"k1", "k2", "k3"}
+	if got := domain.CandidateRecusal(panel, "k2"); got != domain.MsgAssessorIsCandidate {
+		t.Errorf("CandidateRecusal(assessor) = %q, want %q", got, domain.MsgAssessorIsCandidate)
+	}
+	for _, c := range []string{"k9", ""} {
+		if got := domain.CandidateRecusal(panel, c); got != "" {
+			t.Errorf("CandidateRecusal(%q) = %q, want none", c, got)
 		}
 	}
 }

@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -36,12 +37,14 @@ func (s *Service) sittingInScope(ctx context.Context, a *Actor, id, obj, act str
 }
 
 type PlanBody struct {
-	OccupationCode string               `json:"occupation_code"`
-	WorkType       string               `json:"work_type"`
-	Level          int                  `json:"level"`
-	ExamDate       string               `json:"exam_date"`
-	Site           string               `json:"site"`
-	Assessors      []workflows.Assessor `json:"assessors"`
+	OccupationCode string `json:"occupation_code"`
+	WorkType       string `json:"work_type"`
+	Level          int    `json:"level"`
+	ExamDate       string `json:"exam_date"`
+	Site           string `json:"site"`
+	// AssessorIDs choose the sitting's panel from the 考评人员 declared in the case's
+	// application version, each by its key (DeclaredAssessor.ID), never by a typed name.
+	AssessorIDs []string `json:"assessor_ids"`
 	// RequestKey makes a retried request (after a lost answer) plan the sitting only once.
 	RequestKey string `json:"request_key"`
 }
@@ -53,12 +56,77 @@ func planTextFaults(b PlanBody) validate.Errors {
 	domain.SittingSite.Add(&errs, "site", strings.TrimSpace(b.Site))
 	domain.WorkType.Add(&errs, "work_type", strings.TrimSpace(b.WorkType))
 	domain.FieldPath.Add(&errs, "occupation_code", b.OccupationCode)
-	for i, a := range b.Assessors {
-		p := fmt.Sprintf("assessors[%d]", i)
-		domain.AssessorName.Add(&errs, p+".name", a.Name)
-		domain.FieldPath.Add(&errs, p+".role", a.Role)
+	for i, id := range b.AssessorIDs {
+		domain.FieldPath.Add(&errs, fmt.Sprintf("assessor_ids[%d]", i), id)
 	}
 	return errs
+}
+
+// DeclaredAssessor is one of the 考评人员 an enterprise declared in its application (附件1
+// 五(二)) as a sitting's plan offers it: ID is the key a plan chooses them by — the keyed lookup
+// hash of their ID number (models.PersonID.Lookup), stable across application versions and
+// never the number itself; the number is shown masked.
+type DeclaredAssessor struct {
+	ID         string `json:"id"`
+	Name       string `json:"name"`
+	IDMasked   string `json:"id_masked"`
+	Employer   string `json:"employer"`
+	Title      string `json:"title"`
+	Occupation string `json:"occupation"`
+}
+
+// DeclaredAssessors lists the 考评人员 declared in the case's application version (the version
+// the case runs on: the latest submitted one it accepted), the only people a sitting's panel
+// may be chosen from. Rows without an ID number (none in a submitted form) are left out.
+func (s *Service) DeclaredAssessors(ctx context.Context, a *Actor, caseID string) ([]DeclaredAssessor, error) {
+	cs, err := s.sittingCase(ctx, a, caseID, "assessment", "manage")
+	if err != nil {
+		return nil, err
+	}
+	return s.declaredAssessors(ctx, cs)
+}
+
+func (s *Service) declaredAssessors(ctx context.Context, cs models.Case) ([]DeclaredAssessor, error) {
+	app, err := s.db.ApplicationContent(ctx, cs.ApplicationID, cs.ApplicationVersion)
+	if errors.Is(err, models.ErrNotFound) {
+		return []DeclaredAssessor{}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := []DeclaredAssessor{}
+	for _, r := range app.Assessors {
+		if r.ID.Lookup == "" {
+			continue
+		}
+		out = append(out, DeclaredAssessor{ID: r.ID.Lookup, Name: r.Name, IDMasked: r.ID.Masked, Employer: r.Employer, Title: r.Title, Occupation: r.Occupation})
+	}
+	return out, nil
+}
+
+// planPanel resolves a plan's assessor keys against the declared assessors (domain.SittingAssessors):
+// a key not declared, chosen twice or too few are refused beside their fields. A new sitting has
+// no candidates yet; RegisterCandidate keeps the panel's members out of it (回避).
+func (s *Service) planPanel(ctx context.Context, cs models.Case, ids []string) ([]workflows.Assessor, error) {
+	declared, err := s.declaredAssessors(ctx, cs)
+	if err != nil {
+		return nil, err
+	}
+	rule := make([]domain.DeclaredAssessor, len(declared))
+	byID := map[string]DeclaredAssessor{}
+	for i, d := range declared {
+		rule[i] = domain.DeclaredAssessor{Key: d.ID, Name: d.Name}
+		byID[d.ID] = d
+	}
+	if errs := domain.SittingAssessors(rule, ids, nil); len(errs) > 0 {
+		return nil, Invalid(errs)
+	}
+	panel := make([]workflows.Assessor, len(ids))
+	for i, id := range ids {
+		d := byID[id]
+		panel[i] = workflows.Assessor{Key: d.ID, Name: d.Name, IDMasked: d.IDMasked, Title: d.Title, Occupation: d.Occupation}
+	}
+	return panel, nil
 }
 
 // PlanSittingInput is a sitting to plan for a case.
@@ -81,6 +149,10 @@ func (s *Service) PlanSitting(ctx context.Context, a *Actor, in PlanSittingInput
 	if errs := planTextFaults(in.PlanBody); len(errs) > 0 {
 		return workflows.PlanSessionResult{}, Invalid(errs)
 	}
+	panel, err := s.planPanel(ctx, cs, in.AssessorIDs)
+	if err != nil {
+		return workflows.PlanSessionResult{}, err
+	}
 	id, updateID := models.NewID(), ""
 	if len(in.RequestKey) > 64 {
 		return workflows.PlanSessionResult{}, BadRequest("bad_request_key", "request_key 不能超过 64 个字符。")
@@ -92,7 +164,7 @@ func (s *Service) PlanSitting(ctx context.Context, a *Actor, in PlanSittingInput
 	h, err := s.temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: cs.WorkflowID, UpdateName: workflows.PlanSessionUpdate, UpdateID: updateID,
 		WaitForStage: client.WorkflowUpdateStageCompleted, Args: []any{workflows.PlanSessionRequest{Actor: a.snapshot(), SessionID: id,
 			OccupationCode: validate.NormalizeOccupationCode(in.OccupationCode), WorkType: strings.TrimSpace(in.WorkType), Level: in.Level,
-			ExamDate: day.UTC(), Site: in.Site, Assessors: in.Assessors}}})
+			ExamDate: day.UTC(), Site: in.Site, Assessors: panel}}})
 	var res workflows.PlanSessionResult
 	if err == nil {
 		err = h.Get(ctx, &res)
@@ -180,6 +252,15 @@ func (s *Service) RegisterCandidate(ctx context.Context, a *Actor, in CandidateI
 	dup, err := s.db.RegisteredElsewhere(ctx, sealed.Lookup, ss.OccupationCode, ss.Level, ss.ID)
 	if err != nil {
 		return models.SessionCandidate{}, err
+	}
+	var panel []workflows.Assessor
+	_ = json.Unmarshal([]byte(ss.AssessorsJSON), &panel)
+	keys := make([]string, len(panel))
+	for i, x := range panel {
+		keys[i] = x.Key
+	}
+	if msg := domain.CandidateRecusal(keys, sealed.Lookup); msg != "" {
+		return models.SessionCandidate{}, Invalid(validate.Errors{{Field: "id_number", Code: "assessor_is_candidate", Message: msg + "。"}})
 	}
 	if dup {
 		return models.SessionCandidate{}, Invalid(validate.Errors{{Field: "id_number", Code: "already_registered", Message: "该考生已在其他未结束的场次报名同一职业同一等级，不得重复报名。"}})

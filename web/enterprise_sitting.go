@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -97,7 +98,16 @@ func (p *Pages) sittingInfoOf(ctx context.Context, sd service.SessionDetail) (*s
 	_ = json.Unmarshal([]byte(sd.AssessorsJSON), &panel)
 	var names []string
 	for _, x := range panel {
-		names = append(names, x.Name+"（"+x.Role+"）")
+		// A panel chosen from the declaration shows what was declared; an older one its typed role.
+		what := x.Role
+		if x.Key != "" {
+			what = strings.Join(slices.DeleteFunc([]string{x.Title, x.IDMasked}, func(s string) bool { return s == "" }), "，")
+		}
+		if what != "" {
+			names = append(names, x.Name+"（"+what+"）")
+		} else {
+			names = append(names, x.Name)
+		}
 	}
 	si.Assessors = strings.Join(names, "、")
 	for i, x := range sd.Candidates {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -26,12 +27,8 @@ func (p *Pages) assessmentRoutes(r *gin.Engine, login gin.HandlerFunc) {
 	r.POST("/sessions/:id/candidates/:cid/scores", login, p.api.CSRF, p.api.Page(p.setCandidateScores))
 }
 
-const (
-	// minAssessorRows is how many assessor rows the plan form offers at least (the minimum panel).
-	minAssessorRows = 3
-	// maxAssessorRows bounds the assessor rows read from a form.
-	maxAssessorRows = 25
-)
+// maxAssessorChoices bounds the assessor keys read from a form.
+const maxAssessorChoices = 50
 
 // errNoSittings answers a user without an enterprise on the enterprise's sitting list.
 var errNoSittings = service.NewError(http.StatusNotFound, "no_enterprise", "只有试点企业用户才有本单位的考核批次；主管部门可从待办事项进入具体考核批次。")
@@ -49,9 +46,6 @@ var (
 	candidateResultNames = map[string]string{"pending": "未录入成绩", "pass": "合格", "fail": "不合格"}
 	auditStatusNames     = map[string]string{"pending": "待审核", "approved": "审核通过", "rejected": "退回更正"}
 )
-
-// assessorRoles are the roles of a sitting's panel members (workflows.Assessor.Role).
-var assessorRoles = []string{"考评员", "考评员", "监考", "监考", "评审", "评审"}
 
 // sessionHref is the page of a sitting.
 func sessionHref(id string) string { return "/sessions/" + url.PathEscape(id) }
@@ -108,20 +102,23 @@ type planForm struct {
 	// RequestKey is new at each rendering: a double submission plans one sitting.
 	Action, RequestKey                          string
 	Occupation, WorkType, Level, ExamDate, Site formField
-	Assessors                                   []assessorRow
-	AssessorErrors                              []string
-	Summary                                     []errorLink
+	// Assessors are the 考评人员 declared in the application, each a checkbox.
+	Assessors      []assessorChoice
+	AssessorErrors []string
+	Summary        []errorLink
 }
 
-type assessorRow struct {
-	No         int
-	Name, Role formField
+// assessorChoice is a declared assessor as the plan form offers it: the checkbox's value is
+// the declared assessor's key, the ID number is shown masked.
+type assessorChoice struct {
+	ID, Value, Name, IDMasked, Title, Employer, Occupation string
+	Checked                                                bool
 }
 
 // planInput is the plan form as typed.
 type planInput struct {
 	Occupation, WorkType, Level, ExamDate, Site, RequestKey string
-	Assessors                                               []workflows.Assessor
+	AssessorIDs                                             []string
 }
 
 // enterpriseCase finds the caller's enterprise's pilot case (the active one, else the most
@@ -167,15 +164,15 @@ func (p *Pages) sessionsPage(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	v, err := p.sessionsView(c, cd, &planInput{}, nil, false)
+	v, err := p.sessionsView(c, cd, &planInput{}, nil)
 	if err != nil {
 		return err
 	}
 	return p.show(c, http.StatusOK, "p_sessions", v)
 }
 
-// planSession plans a sitting (PlanSitting). "增加一行" comes back with one more assessor row;
-// a refusal comes back with its messages beside the fields and everything typed.
+// planSession plans a sitting (PlanSitting) with the assessors ticked among those declared in
+// the application; a refusal comes back with its messages beside the fields and everything typed.
 func (p *Pages) planSession(c *gin.Context) error {
 	cd, err := p.enterpriseCase(c)
 	if err != nil {
@@ -186,13 +183,6 @@ func (p *Pages) planSession(c *gin.Context) error {
 		return seeOther(c, "/sessions")
 	}
 	in := readPlan(c)
-	if c.PostForm("add_row") != "" {
-		v, err := p.sessionsView(c, cd, in, nil, true)
-		if err != nil {
-			return err
-		}
-		return p.show(c, http.StatusOK, "p_sessions", v)
-	}
 	var errs validate.Errors
 	level, _ := strconv.Atoi(in.Level)
 	if in.Occupation == "" {
@@ -203,14 +193,8 @@ func (p *Pages) planSession(c *gin.Context) error {
 	}
 	status := http.StatusUnprocessableEntity
 	if len(errs) == 0 {
-		var assessors []workflows.Assessor
-		for _, x := range in.Assessors {
-			if x.Name != "" {
-				assessors = append(assessors, x)
-			}
-		}
 		res, err := p.svc.PlanSitting(c.Request.Context(), api.ActorFrom(c), service.PlanSittingInput{CaseID: cd.ID, PlanBody: service.PlanBody{OccupationCode: in.Occupation,
-			WorkType: in.WorkType, Level: level, ExamDate: in.ExamDate, Site: in.Site, Assessors: assessors, RequestKey: in.RequestKey}})
+			WorkType: in.WorkType, Level: level, ExamDate: in.ExamDate, Site: in.Site, AssessorIDs: in.AssessorIDs, RequestKey: in.RequestKey}})
 		if err == nil {
 			p.flash(c, flashOK, "考核批次已安排（"+levelName(level)+"，考核日期 "+in.ExamDate+"）。请登记考生并录入成绩。")
 			return seeOther(c, sessionHref(res.SessionID))
@@ -224,7 +208,7 @@ func (p *Pages) planSession(c *gin.Context) error {
 			errs = validate.Errors{{Message: e.Message}}
 		}
 	}
-	v, err := p.sessionsView(c, cd, in, errs, false)
+	v, err := p.sessionsView(c, cd, in, errs)
 	if err != nil {
 		return err
 	}
@@ -236,24 +220,21 @@ func (p *Pages) planSession(c *gin.Context) error {
 	return p.show(c, status, "p_sessions", v)
 }
 
-// readPlan reads the plan form as typed, every assessor row included.
+// readPlan reads the plan form as typed, the ticked assessors in the order offered.
 func readPlan(c *gin.Context) *planInput {
 	in := &planInput{Occupation: strings.TrimSpace(c.PostForm("occupation_code")), WorkType: strings.TrimSpace(c.PostForm("work_type")),
 		Level: strings.TrimSpace(c.PostForm("level")), ExamDate: strings.TrimSpace(c.PostForm("exam_date")), Site: strings.TrimSpace(c.PostForm("site")),
 		RequestKey: c.PostForm("request_key")}
-	for i := 0; i < maxAssessorRows; i++ {
-		path := fmt.Sprintf("assessors[%d]", i)
-		name, ok := c.GetPostForm(path + ".name")
-		if !ok {
-			continue
+	for _, id := range c.PostFormArray("assessor_ids") {
+		if id = strings.TrimSpace(id); id != "" && len(in.AssessorIDs) < maxAssessorChoices {
+			in.AssessorIDs = append(in.AssessorIDs, id)
 		}
-		in.Assessors = append(in.Assessors, workflows.Assessor{Name: strings.TrimSpace(name), Role: strings.TrimSpace(c.PostForm(path + ".role"))})
 	}
 	return in
 }
 
 // sessionsView lays out the sitting list and, for an active pilot, the plan form as typed.
-func (p *Pages) sessionsView(c *gin.Context, cd *service.CaseDetail, in *planInput, errs validate.Errors, addRow bool) (*sessionsView, error) {
+func (p *Pages) sessionsView(c *gin.Context, cd *service.CaseDetail, in *planInput, errs validate.Errors) (*sessionsView, error) {
 	v := &sessionsView{pageView: pageView{pageData: pageData{Title: navSessions.Label}}}
 	if cd == nil {
 		v.NoCase = true
@@ -288,7 +269,11 @@ func (p *Pages) sessionsView(c *gin.Context, cd *service.CaseDetail, in *planInp
 		v.Sittings = append(v.Sittings, row)
 	}
 	if cd.Stage == workflows.StageActive {
-		v.Plan = planFormFor(scope, in, errs, addRow)
+		declared, err := p.svc.DeclaredAssessors(c.Request.Context(), api.ActorFrom(c), cd.ID)
+		if err != nil {
+			return nil, err
+		}
+		v.Plan = planFormFor(scope, declared, in, errs)
 	}
 	return v, nil
 }
@@ -306,8 +291,9 @@ func occupationText(s models.AssessmentSession) string {
 }
 
 // planFormFor builds the plan form: the occupation from the approved scope only, the levels
-// within the approved ranges, the assessor rows as typed (at least three, one more on request).
-func planFormFor(scope []workflows.ApprovedOccupation, in *planInput, errs validate.Errors, addRow bool) *planForm {
+// within the approved ranges, the assessors from those declared in the application (ticked as
+// sent).
+func planFormFor(scope []workflows.ApprovedOccupation, declared []service.DeclaredAssessor, in *planInput, errs validate.Errors) *planForm {
 	bag := newFieldBag()
 	bag.addAll(errs)
 	known := map[string]bool{}
@@ -350,25 +336,12 @@ func planFormFor(scope []workflows.ApprovedOccupation, in *planInput, errs valid
 	f.Site = field("site", "考核地点", "text", in.Site)
 	f.Site.Required, f.Site.Wide = true, true
 
-	n := max(len(in.Assessors), minAssessorRows)
-	if addRow && n < maxAssessorRows {
-		n++
+	for i, d := range declared {
+		f.Assessors = append(f.Assessors, assessorChoice{ID: fieldID(fmt.Sprintf("assessor_ids[%d]", i)), Value: d.ID, Name: d.Name,
+			IDMasked: d.IDMasked, Title: d.Title, Employer: d.Employer, Occupation: d.Occupation, Checked: slices.Contains(in.AssessorIDs, d.ID)})
 	}
-	for i := 0; i < n; i++ {
-		x := workflows.Assessor{Role: "考评员"}
-		if i < len(in.Assessors) {
-			x = in.Assessors[i]
-		}
-		path := fmt.Sprintf("assessors[%d]", i)
-		row := assessorRow{No: i + 1,
-			Name: field(path+".name", fmt.Sprintf("考评人员第%d行·姓名", i+1), "text", x.Name),
-			Role: field(path+".role", fmt.Sprintf("考评人员第%d行·职责", i+1), "select", x.Role)}
-		row.Role.Options = choices(x.Role, assessorRoles...)
-		row.Name.Autocomplete = "off"
-		f.Assessors = append(f.Assessors, row)
-	}
-	known[fieldID("assessors")] = true
-	f.AssessorErrors = bag.takeUnder("assessors")
+	known[fieldID("assessor_ids")] = true
+	f.AssessorErrors = bag.takeUnder("assessor_ids")
 	f.Summary = summaryLinks(errs, known)
 	return f
 }

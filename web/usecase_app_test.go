@@ -126,7 +126,7 @@ func TestApplicationWritesFailWithTheirAuditRow(t *testing.T) {
 
 func TestSittingWritesFailWithTheirAuditRow(t *testing.T) {
 	e := newSittingEnv(t, workflows.StageActive)
-	e.seedSitting("s1", models.SessionOpen, 4, panelOfThree)
+	e.seedSitting("s1", models.SessionOpen, 4, e.panelOfThree())
 	c := e.login("dairy")
 	csrf := csrfOf(t, e.pageOK(c, "/sessions/s1", http.StatusOK))
 	resp, _ := e.postForm(c, "/sessions/s1/candidates", url.Values{"csrf_token": {csrf}, "name": {"考生甲"}, "id_number": {idStaff}, "employee": {"on"}})
@@ -136,7 +136,7 @@ func TestSittingWritesFailWithTheirAuditRow(t *testing.T) {
 	require.Len(t, cands, 1)
 
 	restore := breakAuditLog(t, e.db)
-	resp, _ = e.postForm(c, "/sessions/s1/candidates", url.Values{"csrf_token": {csrf}, "name": {"考生乙"}, "id_number": {idAssessor1}, "employee": {"on"}})
+	resp, _ = e.postForm(c, "/sessions/s1/candidates", url.Values{"csrf_token": {csrf}, "name": {"考生乙"}, "id_number": {idOther}, "employee": {"on"}})
 	require.Equal(t, http.StatusInternalServerError, resp.StatusCode)
 	resp, _ = e.postForm(c, "/sessions/s1/candidates/"+cands[0].ID+"/scores", url.Values{"csrf_token": {csrf}, "theory": {"80"}, "skill": {"75"}})
 	require.Equal(t, http.StatusInternalServerError, resp.StatusCode)

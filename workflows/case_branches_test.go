@@ -315,6 +315,17 @@ func TestCaseAdjustmentStageRules(t *testing.T) {
 	h.env.RegisterDelayedCallback(func() {
 		adjust("resume-from-active", regionActor, "resume", "核查完毕")
 	}, 13*time.Hour)
+	// A sitting's panel comes from the declared 考评人员, each by key (the service resolves
+	// them against the application): names typed in, or a member twice, never reach history.
+	h.env.RegisterDelayedCallback(func() {
+		require.Equal(t, workflows.StageActive, h.caseRow().Stage)
+		plan := func(label string, panel []workflows.Assessor) {
+			u.send("", workflows.PlanSessionUpdate, label, workflows.PlanSessionRequest{Actor: enterpriseActor, SessionID: "s-" + label,
+				OccupationCode: "6-02-04-01", Level: 4, ExamDate: h.env.Now().AddDate(0, 0, 7), Site: "理论考场一", Assessors: panel})
+		}
+		plan("plan-typed-names", []workflows.Assessor{{Name: "赵刚", Role: "考评员"}, {Name: "钱伟", Role: "考评员"}, {Name: "张三", Role: "考评员"}})
+		plan("plan-member-twice", []workflows.Assessor{{Key: "k1", Name: "赵刚"}, {Key: "k2", Name: "钱伟"}, {Key: "k1", Name: "赵刚"}})
+	}, 13*time.Hour+30*time.Minute)
 	h.env.RegisterDelayedCallback(func() {
 		require.Equal(t, workflows.StageActive, h.caseRow().Stage)
 		require.Zero(t, tbOpenCount(h), "an active pilot has no task to reopen")
@@ -339,8 +350,13 @@ func TestCaseAdjustmentStageRules(t *testing.T) {
 		"resume-in-preparation":   workflows.ErrWrongState,
 		"suspend-suspended":       workflows.ErrWrongState,
 		"withdraw-suspended":      workflows.ErrWrongState,
+		"plan-typed-names":        workflows.ErrInvalidDecision,
+		"plan-member-twice":       workflows.ErrInvalidDecision,
 	} {
 		require.True(t, u.refused(label, want).rejected, "%s is refused by the validator", label)
+	}
+	for label, want := range map[string]string{"plan-typed-names": "考评人员须从申报表中申报的考评人员中选择", "plan-member-twice": "同一考评人员不能重复选择"} {
+		require.Equal(t, []workflows.FieldError{{Field: "assessor_ids", Message: want}}, workflows.RefusalFields(u.result(label).err), label)
 	}
 	for _, label := range []string{"suspend-in-preparation", "resume-from-preparation", "submit-plan", "suspend-in-filing",
 		"resume-from-filing", "file", "suspend-active", "resume-from-active", "remove"} {

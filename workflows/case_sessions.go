@@ -34,12 +34,15 @@ func (w *caseWF) validatePlan(req PlanSessionRequest) error {
 		// The sitting's row could not hold it, and its write would retry for ever.
 		return refuseField(ErrInvalidDecision, "site", f.Message)
 	}
-	names := make([]string, len(req.Assessors))
+	// The service chose the panel from the declared assessors (domain.SittingAssessors); what
+	// the workflow can check without the declaration is that every member came from it (has a
+	// key), none twice, and the panel's size.
+	keys := make([]string, len(req.Assessors))
 	for i, a := range req.Assessors {
-		names[i] = a.Name
+		keys[i] = a.Key
 	}
-	if msg := domain.AssessorsRule(names); msg != "" {
-		return refuseField(ErrInvalidDecision, "assessors", msg)
+	if msg := domain.AssessorsRule(keys); msg != "" {
+		return refuseField(ErrInvalidDecision, "assessor_ids", msg)
 	}
 	if req.SessionID == "" {
 		return refuse(ErrInvalidDecision, "缺少场次编号")

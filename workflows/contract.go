@@ -367,10 +367,21 @@ var OutcomeNames = map[string]string{
 	"approve": "审核通过",
 }
 
-// Assessor is a member of a sitting's assessment panel.
+// Assessor is a member of a sitting's assessment panel: one of the 考评人员 the enterprise
+// declared in its application (附件1 五(二)), as the service resolved the key it was chosen by.
 type Assessor struct {
-	Name string `json:"name"`
-	Role string `json:"role"` // 考评员 / 监考 / 评审
+	// Key identifies the declared assessor: the keyed lookup hash of their ID number
+	// (models.PersonID.Lookup), never the number itself. Sittings planned before panels were
+	// chosen from the declaration have none.
+	Key      string `json:"key,omitempty"`
+	Name     string `json:"name"`
+	IDMasked string `json:"id_masked,omitempty"`
+	Title    string `json:"title,omitempty"` // post/title/skill level as declared
+	// Occupation is the occupation (工种) the assessor was declared for.
+	Occupation string `json:"occupation,omitempty"`
+	// Role is the panel role typed with sittings planned before panels were chosen from the
+	// declaration (考评员 / 监考 / 评审); it is kept to read their panels.
+	Role string `json:"role,omitempty"`
 }
 
 // PlanSessionRequest plans a sitting; occupation and level must lie in the approved scope.

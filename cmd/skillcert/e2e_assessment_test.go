@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -24,11 +25,19 @@ import (
 func (s *stack) assessmentJourney(t *testing.T, caseID string) {
 	// Results are taken on or after the exam date: the sitting is today (Asia/Shanghai).
 	today := time.Now().In(domain.Shanghai).Format("2006-01-02")
-	three := []map[string]string{{"name": "赵刚", "role": "考评员"}, {"name": "钱伟", "role": "考评员"}, {"name": "孙丽", "role": "考评员"}}
-	plan := func(code string, level int, assessors []map[string]string) (int, map[string]any) {
+	// The panel is chosen from the 考评人员 declared in the application, by their keys.
+	var declared struct {
+		Items []struct {
+			ID string `json:"id"`
+		} `json:"items"`
+	}
+	s.must(http.StatusOK, "dairy", http.MethodGet, "/api/v1/cases/"+caseID+"/assessors", nil, &declared)
+	require.Len(t, declared.Items, 3)
+	three := []string{declared.Items[0].ID, declared.Items[1].ID, declared.Items[2].ID}
+	plan := func(code string, level int, panel any) (int, map[string]any) {
 		var out map[string]any
 		st := s.call("dairy", http.MethodPost, "/api/v1/cases/"+caseID+"/sessions", map[string]any{"occupation_code": code, "level": level,
-			"exam_date": today, "site": "公司技能评价中心理论考场", "assessors": assessors}, &out)
+			"exam_date": today, "site": "公司技能评价中心理论考场", "assessor_ids": panel}, &out)
 		return st, out
 	}
 	// 不得超范围: an occupation not approved, a level outside the approved range, too few assessors.
@@ -38,6 +47,14 @@ func (s *stack) assessmentJourney(t *testing.T, caseID string) {
 	require.Equal(t, http.StatusUnprocessableEntity, st)
 	st, _ = plan("6-31-01-03", 4, three[:2])
 	require.Equal(t, http.StatusUnprocessableEntity, st)
+	// 不得授权或委托其他机构开展: someone not declared, or names typed in, are refused.
+	st, out := plan("6-31-01-03", 4, []string{three[0], three[1], "外聘考评员"})
+	require.Equal(t, http.StatusUnprocessableEntity, st)
+	require.Contains(t, fmt.Sprint(out), "undeclared_assessor")
+	var typed map[string]any
+	st = s.call("dairy", http.MethodPost, "/api/v1/cases/"+caseID+"/sessions", map[string]any{"occupation_code": "6-31-01-03", "level": 4,
+		"exam_date": today, "site": "公司技能评价中心理论考场", "assessors": []map[string]string{{"name": "赵刚"}, {"name": "钱伟"}, {"name": "孙丽"}}}, &typed)
+	require.Equal(t, http.StatusUnprocessableEntity, st, "%v", typed)
 	require.Equal(t, http.StatusForbidden, s.call("power", http.MethodPost, "/api/v1/cases/"+caseID+"/sessions", map[string]any{}, nil))
 	st, planned := plan("6-31-01-03", 4, three)
 	require.Equal(t, http.StatusCreated, st, "%v", planned)
@@ -59,6 +76,9 @@ func (s *stack) assessmentJourney(t *testing.T, caseID string) {
 	require.Contains(t, a.IDMasked, "****")
 	st, _ = add("考生甲", driver.DemoIDNumber("150105", 511), true)
 	require.Equal(t, http.StatusUnprocessableEntity, st, "registered twice")
+	// 回避: 赵刚 assesses this sitting and may not sit it.
+	st, _ = add("赵刚", driver.DemoIDNumber("150105", 21), true)
+	require.Equal(t, http.StatusUnprocessableEntity, st, "an assessor of the sitting as its candidate")
 
 	score := func(cand models.SessionCandidate, theory, skill int) int {
 		return s.call("dairy", http.MethodPut, "/api/v1/sessions/"+sessionID+"/candidates/"+cand.ID+"/scores", map[string]any{"theory": theory, "skill": skill, "notes": "表现良好"}, nil)

@@ -70,6 +70,7 @@ func enterpriseForm(e demoEnterprise, upload func(purpose, name string) (models.
 		Staff:      []appcheck.StaffRow{{Name: "李强", IDNumber: DemoIDNumber(div, 11), Title: "评价中心主任", Education: "本科", Duties: "统筹评价工作", Employee: true}},
 		Assessors: []appcheck.ExpertRow{
 			{Name: "赵刚", IDNumber: DemoIDNumber(div, 21), Employer: "本单位", Title: "高级技师", Education: "大专", Occupation: "电工", Employee: true},
+			{Name: "钱伟", IDNumber: DemoIDNumber(div, 23), Employer: "本单位", Title: "技师", Education: "大专", Occupation: "电工", Employee: true},
 			{Name: "孙丽", IDNumber: DemoIDNumber(div, 32), Employer: "内蒙古工业大学", Title: "教授", Education: "博士", Occupation: "化学检验员",
 				Agreement: one(models.PurposeAgreement)},
 		},

@@ -400,10 +400,23 @@ func (d *Driver) sitting(ctx context.Context, e models.BenchEnterprise, caseID s
 		return false, false, err
 	}
 	if s == nil {
+		// The panel: three of the 考评人员 declared in the application, chosen by their keys.
+		var declared struct {
+			Items []struct {
+				ID string `json:"id"`
+			} `json:"items"`
+		}
+		if err := d.call(ctx, e.Username, http.MethodGet, "/api/v1/cases/"+caseID+"/assessors", nil, &declared); err != nil {
+			return false, false, err
+		}
+		if len(declared.Items) < 3 {
+			return false, false, fmt.Errorf("case %s declares %d assessors, a sitting needs 3", caseID, len(declared.Items))
+		}
+		panel := []string{declared.Items[0].ID, declared.Items[1].ID, declared.Items[2].ID}
 		exam := time.Now().In(domain.Shanghai).Format("2006-01-02") // results are taken from the exam day on
 		err := d.write(ctx, e.Username, http.MethodPost, "/api/v1/cases/"+caseID+"/sessions", map[string]any{
 			"occupation_code": "6-31-01-03", "level": 4, "exam_date": exam, "site": "公司技能评价中心理论考场", "request_key": "bench-sitting",
-			"assessors": []map[string]string{{"name": "赵刚", "role": "考评员"}, {"name": "钱伟", "role": "考评员"}, {"name": "孙丽", "role": "考评员"}}}, nil)
+			"assessor_ids": panel}, nil)
 		return false, true, err
 	}
 	if s.Status == models.SessionIssued {
