@@ -3,6 +3,7 @@
 package activities
 
 import (
+	"slices"
 	"context"
 	"crypto/ed25519"
 	"errors"
@@ -42,6 +43,8 @@ type DrawPanelInput struct {
 	Enterprise   string `json:"enterprise"` // name, to exclude experts employed there
 	Size         int    `json:"size"`
 	Seed         uint64 `json:"seed"`
+	// Exclude are experts who may not be drawn (a redraw: the panel's members so far).
+	Exclude []string `json:"exclude,omitempty"`
 }
 
 // Panel is the drawn panel with everything needed to re-run and check the draw.
@@ -73,6 +76,9 @@ func drawPanel(pool []models.Expert, in DrawPanelInput) (Panel, error) {
 		ds[i] = domain.Drawable{ID: e.UserID, Employer: e.Employer, Conflicts: strings.Split(e.Conflicts, ",")}
 	}
 	p.Candidates, p.Excluded = domain.Eligible(ds, in.EnterpriseID, in.Enterprise)
+	if len(in.Exclude) > 0 {
+		p.Candidates = slices.DeleteFunc(p.Candidates, func(id string) bool { return slices.Contains(in.Exclude, id) })
+	}
 	members, err := domain.Pick(domain.Rand(in.Seed, domain.PanelSalt), p.Candidates, in.Size)
 	if err != nil {
 		return p, temporal.NewNonRetryableApplicationError(

@@ -230,6 +230,8 @@ func (s *Server) apiCases(c *gin.Context) error {
 type adjustBody struct {
 	Action string `json:"action"`
 	Reason string `json:"reason"`
+	// TaskID is, with action "redraw", the open scoring task of the expert to replace.
+	TaskID string `json:"task_id"`
 }
 
 func (s *Server) apiAdjust(c *gin.Context) error {
@@ -237,7 +239,7 @@ func (s *Server) apiAdjust(c *gin.Context) error {
 	if err := bindJSON(c, &b); err != nil {
 		return err
 	}
-	res, err := s.svc.AdjustCase(c.Request.Context(), ActorFrom(c), service.AdjustInput{CaseID: c.Param("id"), Action: b.Action, Reason: b.Reason})
+	res, err := s.svc.AdjustCase(c.Request.Context(), ActorFrom(c), service.AdjustInput{CaseID: c.Param("id"), Action: b.Action, Reason: b.Reason, TaskID: b.TaskID})
 	if err != nil {
 		return err
 	}

@@ -73,6 +73,8 @@ func HideFromEnterprise(a *Actor, cs *models.Case, tasks []models.Task) {
 // and its reason.
 type AdjustInput struct {
 	CaseID, Action, Reason string
+	// TaskID is, with a redraw, the scoring task of the expert to replace.
+	TaskID string
 }
 
 // AdjustCase asks the case's workflow to adjust it. The region adjusts cases; an enterprise
@@ -101,7 +103,7 @@ func (s *Service) AdjustCase(ctx context.Context, a *Actor, in AdjustInput) (wor
 		return res, Invalid(errs)
 	}
 	h, err := s.temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: cs.WorkflowID, UpdateName: workflows.AdjustUpdate,
-		Args:         []any{workflows.AdjustRequest{Actor: a.snapshot(), Action: in.Action, Reason: strings.TrimSpace(in.Reason)}},
+		Args:         []any{workflows.AdjustRequest{Actor: a.snapshot(), Action: in.Action, Reason: strings.TrimSpace(in.Reason), TaskID: in.TaskID}},
 		WaitForStage: client.WorkflowUpdateStageCompleted})
 	if err == nil {
 		err = h.Get(ctx, &res)

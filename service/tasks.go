@@ -53,6 +53,12 @@ func (s *Service) MayUnclaim(a *Actor, t models.Task) bool {
 	return t.AssigneeID == a.User.ID && s.enf.RoleAllows(a.User.Role, "task", "claim") && !dom.DrawnTask(t.CandidateRole)
 }
 
+// MayRedraw reports whether the actor may replace the expert of a drawn task by a new draw: the
+// right to adjust the task's case (the region).
+func (s *Service) MayRedraw(a *Actor, t models.Task) bool {
+	return dom.DrawnTask(t.CandidateRole) && s.enf.Allowed(a.User.ID, t.JurisdictionCode, "case", "adjust")
+}
+
 // MayReassign reports whether the actor may give the task to someone else: reassignment is
 // granted on the task's jurisdiction.
 func (s *Service) MayReassign(a *Actor, t models.Task) bool {

@@ -30,6 +30,8 @@ type taskView struct {
 	Decision    *decisionForm
 	// Claim state: who holds the task and what the caller can do about it.
 	CanClaim, CanUnclaim bool
+	// CanRedraw offers the region the redraw of a drawn expert (never a hand-picked one).
+	CanRedraw bool
 	ClaimedBy            string
 	Version              int
 	ReturnTo             string
@@ -104,6 +106,7 @@ func (p *Pages) taskView(c *gin.Context, a *service.Actor, t models.Task, in *de
 		v.CanClaim = v.Head.Open && p.svc.MayClaim(a, t)
 	}
 
+	v.CanRedraw = v.Head.Open && t.Kind == workflows.KindExpertScore && p.svc.MayRedraw(a, t)
 	var cs *models.Case
 	if t.CaseID != "" {
 		if x, err := p.db.CaseByID(ctx, t.CaseID); err == nil {
@@ -293,4 +296,21 @@ func (p *Pages) complaintOf(c *gin.Context, t models.Task) *complaintInfo {
 // applicationView is ViewApplication for a page handler.
 func (p *Pages) applicationView(c *gin.Context, a *service.Actor, la *service.LoadedApplication) (service.ApplicationView, error) {
 	return p.svc.ViewApplication(c.Request.Context(), a, la)
+}
+
+// redraw replaces the expert of an open scoring task by a new random draw (the region).
+func (p *Pages) redraw(c *gin.Context) error {
+	id := c.Param("id")
+	back := taskHref(id)
+	t, a, ok := p.api.TaskInScope(c, "read")
+	if !ok {
+		return nil
+	}
+	_, err := p.svc.AdjustCase(c.Request.Context(), a, service.AdjustInput{CaseID: t.CaseID, Action: "redraw", TaskID: t.ID,
+		Reason: strings.TrimSpace(c.PostForm("reason"))})
+	if err != nil {
+		return p.backWithError(c, back, service.ToError(err))
+	}
+	p.flash(c, flashOK, "已重新抽取评估专家；原专家的评估任务已取消，新抽取的专家已收到待办。")
+	return seeOther(c, back)
 }

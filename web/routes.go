@@ -28,6 +28,7 @@ func (p *Pages) Routes(r *gin.Engine) {
 	r.POST("/tasks/:id/decide", login, p.api.LimitUpload, p.readMultipart, p.api.GuardForm, p.api.CSRF, p.api.Page(p.decide))
 	r.POST("/tasks/:id/claim", login, p.api.CSRF, p.api.Page(p.claim))
 	r.POST("/tasks/:id/unclaim", login, p.api.CSRF, p.api.Page(p.unclaim))
+	r.POST("/tasks/:id/redraw", login, p.api.CSRF, p.api.Page(p.redraw))
 
 	// Enterprises: the application form and the case's progress. The form posts multipart
 	// (evidence files travel with the typed fields, so nothing typed is lost by an upload).

@@ -208,3 +208,20 @@ func TestDecidingATaskSomeoneElseHolds(t *testing.T) {
 	require.True(t, strings.Contains(body, "该待办已由他人认领，请先由认领人释放或由管理员改派。"), body)
 	require.Zero(t, e.auditCount("task.decide", models.OutcomeDenied), "a conflict, not a refusal of rights")
 }
+
+// The expert's scoring task offers the region a redraw (never a reassignment), and nobody else.
+func TestExpertTaskOffersTheRegionARedraw(t *testing.T) {
+	e := newAppEnv(t, dbtest.New(t, models.SQLite))
+	task := seedTask(t, e.db, "c-panel", "app-panel", workflows.KindExpertScore, workflows.StageExpertEvaluation, models.RoleExpert,
+		models.RegionCode, time.Now().Add(72*time.Hour))
+	holder, err := e.db.UserByUsername(context.Background(), "expert1")
+	require.NoError(t, err)
+	_, err = e.db.ReassignTask(context.Background(), task.ID, holder.ID, task.Version)
+	require.NoError(t, err)
+	body := e.pageOK(e.login("region"), taskHref(task.ID), http.StatusOK)
+	require.Contains(t, body, `action="/tasks/`+task.ID+`/redraw"`)
+	for _, who := range []string{"hohhot", "saihan"} {
+		body = e.pageOK(e.login(who), taskHref(task.ID), http.StatusOK)
+		require.NotContains(t, body, "/redraw", who)
+	}
+}

@@ -2,9 +2,13 @@ package workflows
 
 import (
 	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
 	"strings"
 	"time"
 
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
 	"skillcert/activities"
@@ -167,6 +171,11 @@ func (w *caseWF) validateAdjust(req AdjustRequest) error {
 		if !Returnable(w.st.Stage) {
 			return refuse(ErrWrongState, notReturnable)
 		}
+	case "redraw":
+		if req.Actor.Role != domain.RoleRegionOfficial {
+			return refuse(ErrNotCandidate, "只有自治区人社厅可以重新抽取评估专家")
+		}
+		return w.redrawable(req)
 	default:
 		return refuse(ErrInvalidDecision, "未知的调整操作")
 	}
@@ -186,6 +195,11 @@ func (w *caseWF) handleAdjust(ctx workflow.Context, req AdjustRequest) (AdjustRe
 			// Validated in review; a decision handled before it moved the case on.
 			err = refuse(ErrWrongState, notReturnable)
 			return nil
+		}
+		if req.Action == "redraw" {
+			if err = w.redrawable(req); err != nil {
+				return nil // the panel moved on since validation
+			}
 		}
 		before := w.st.Stage
 		tr := models.Transition{}
@@ -210,6 +224,15 @@ func (w *caseWF) handleAdjust(ctx workflow.Context, req AdjustRequest) (AdjustRe
 			w.remove(&tr, "自治区移出试点企业目录："+req.Reason, &req.Actor)
 		case "return":
 			w.regionReturn(&tr, req)
+		case "redraw":
+			var e error
+			if e = w.redrawExpert(&tr, req); IsRefusal(e) {
+				err = e
+				return nil
+			}
+			if e != nil {
+				return e
+			}
 		}
 		tr.Audit = append(tr.Audit, models.AuditEntry{ActorID: req.Actor.UserID, ActorName: req.Actor.Username, Role: req.Actor.Role,
 			JurisdictionCode: truncate6(req.Actor.Jurisdiction), Action: "case." + req.Action, ObjectType: "case", ObjectID: w.in.CaseID,
@@ -232,4 +255,56 @@ func (w *caseWF) panelRetry() time.Time {
 		return w.st.PanelRetryAt
 	}
 	return time.Time{}
+}
+
+// redrawable checks a redraw: the panel is scoring and the task is an expert's open scoring task.
+func (w *caseWF) redrawable(req AdjustRequest) error {
+	t := w.task(req.TaskID)
+	if w.st.Stage != StageExpertEvaluation || w.st.Panel == nil || t == nil || t.Kind != KindExpertScore {
+		return refuse(ErrWrongState, "只能为专家评估阶段尚未打分的专家重新抽取")
+	}
+	return nil
+}
+
+// redrawExpert replaces the expert of an open scoring task by one drawn at random from the pool,
+// excluding the panel's members and the enterprise's conflicts; the seed is recorded in the
+// timeline and the audit log, so the draw can be re-run. The replaced expert's task is
+// cancelled: a drawn task is never handed to someone chosen by hand (domain.DrawnTask).
+func (w *caseWF) redrawExpert(tr *models.Transition, req AdjustRequest) error {
+	t := w.task(req.TaskID)
+	var seed uint64
+	if err := workflow.SideEffect(w.ctx, func(ctx workflow.Context) any {
+		return uint64(workflow.Now(ctx).UnixNano()) ^ 0x2f6b1c93
+	}).Get(&seed); err != nil {
+		return err
+	}
+	actx := workflow.WithActivityOptions(w.ctx, QuickActivityOptions)
+	var a *activities.Activities
+	var drawn activities.Panel
+	err := workflow.ExecuteActivity(actx, a.DrawPanel, activities.DrawPanelInput{CaseID: w.in.CaseID, EnterpriseID: w.in.EnterpriseID,
+		Enterprise: w.in.EnterpriseName, Size: 1, Seed: seed, Exclude: append(slices.Clone(w.st.Panel.Members), w.st.Replaced...)}).Get(actx, &drawn)
+	var ae *temporal.ApplicationError
+	if errors.As(err, &ae) && ae.Type() == activities.ErrPoolTooSmall {
+		return refuse(ErrWrongState, "回避后专家库中已没有可替换的专家，请先补充专家库")
+	}
+	if err != nil {
+		return err
+	}
+	replaced, by := t.Assignee, drawn.Members[0]
+	n := 0
+	for i, m := range w.st.Panel.Members {
+		if m == replaced {
+			w.st.Panel.Members[i], n = by, i
+		}
+	}
+	w.st.Replaced = append(w.st.Replaced, replaced)
+	w.removeTask(t.ID)
+	tr.CloseTasks = append(tr.CloseTasks, models.TaskClose{ID: t.ID, Status: models.TaskCancelled, Outcome: "redrawn"})
+	w.openTask(tr, KindExpertScore, domain.RoleExpert, w.in.Region, by, w.in.Timing.ExpertDays, n)
+	w.event(tr, "panel_redrawn", fmt.Sprintf("重新抽取一位评估专家（随机种子 %d，候选 %d 人）：%s", seed, len(drawn.Candidates), req.Reason),
+		&req.Actor, false, drawn)
+	tr.Audit = append(tr.Audit, models.AuditEntry{ActorName: "system", Action: "panel.redraw", ObjectType: "case", ObjectID: w.in.CaseID,
+		BeforeState: replaced, AfterState: by, Reason: fmt.Sprintf("seed=%d candidates=%d", seed, len(drawn.Candidates)),
+		Outcome: models.OutcomeOK, JurisdictionCode: w.in.Region})
+	return nil
 }

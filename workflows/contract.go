@@ -162,8 +162,10 @@ type DecisionResult struct {
 //     the resubmission comes back to the review it left.
 type AdjustRequest struct {
 	Actor  Actor  `json:"actor"`
-	Action string `json:"action"` // withdraw | suspend | resume | remove | return
+	Action string `json:"action"` // withdraw | suspend | resume | remove | return | redraw
 	Reason string `json:"reason"`
+	// TaskID is, with a redraw, the open scoring task of the expert to replace.
+	TaskID string `json:"task_id,omitempty"`
 }
 
 // Returnable says whether the region's "return" adjustment may be used on a case in a stage:

@@ -351,3 +351,66 @@ func TestRectificationOrderHasADeadlineAndACheck(t *testing.T) {
 	require.Equal(t, []string{"submitted", "rectification_ordered", "rectification_reported", "rectification_returned",
 		"rectification_reported", "rectification_verified", "withdrawn"}, h.events())
 }
+
+// A drawn expert's task could be handed to another expert by hand, or not replaced at all. The
+// region replaces an expert only by a redraw: the new expert is drawn at random from the pool
+// without the panel's members, the seed is recorded, the old task is cancelled. With nobody left
+// to draw, the redraw is refused and the panel stays as it was.
+func TestRedrawReplacesAnExpertAtRandom(t *testing.T) {
+	h, _ := tbHarness(t)
+	h.env.SetStartWorkflowOptions(clientOptions(caseWFID))
+	h.decide(time.Hour, workflows.KindLeagueReview, workflows.DecisionRequest{Actor: leagueActor, Outcome: "accept"})
+	h.env.RegisterDelayedCallback(func() {
+		h.env.SignalWorkflow(workflows.SummarySubmittedSignal, workflows.SummarySubmitted{League: "150100"})
+	}, 2*time.Hour)
+	u := tbNewUpdates(h)
+	var before []models.Task
+	h.env.RegisterDelayedCallback(func() {
+		before = h.openTasks(workflows.KindExpertScore)
+		require.Len(t, before, 3)
+		redraw := workflows.AdjustRequest{Actor: regionActor, Action: "redraw", Reason: "专家因病无法参加评估", TaskID: before[0].ID}
+		u.send("", workflows.AdjustUpdate, "by-league", workflows.AdjustRequest{Actor: leagueActor, Action: "redraw", Reason: "x", TaskID: before[0].ID})
+		u.send("", workflows.AdjustUpdate, "no-task", workflows.AdjustRequest{Actor: regionActor, Action: "redraw", Reason: "x"})
+		u.send("", workflows.AdjustUpdate, "redraw", redraw)
+	}, 3*time.Hour)
+	h.env.RegisterDelayedCallback(func() {
+		after := h.openTasks(workflows.KindExpertScore)
+		require.Len(t, after, 3)
+		old := map[string]bool{}
+		for _, x := range before {
+			old[x.AssigneeID] = true
+		}
+		fresh := 0
+		for _, x := range after {
+			require.NotEqual(t, before[0].ID, x.ID, "the replaced expert's task is gone")
+			if !old[x.AssigneeID] {
+				fresh++
+			}
+		}
+		require.Equal(t, 1, fresh, "one new expert, drawn from outside the panel")
+		// Nobody left outside the panel: the next redraw finds no one.
+		var members []string
+		for _, x := range after {
+			members = append(members, x.AssigneeID)
+		}
+		for _, x := range before {
+			members = append(members, x.AssigneeID)
+		}
+		require.NoError(t, h.db.Model(&models.Expert{}).Where("user_id NOT IN ?", members).Update("active", false).Error)
+		u.send("", workflows.AdjustUpdate, "none-left", workflows.AdjustRequest{Actor: regionActor, Action: "redraw", Reason: "再次更换", TaskID: after[0].ID})
+	}, 4*time.Hour)
+	h.env.RegisterDelayedCallback(func() {
+		require.Len(t, h.openTasks(workflows.KindExpertScore), 3, "a refused redraw changes nothing")
+		u.send("", workflows.AdjustUpdate, "withdraw", workflows.AdjustRequest{Actor: enterpriseActor, Action: "withdraw", Reason: "结束测试"})
+	}, 5*time.Hour)
+	h.env.ExecuteWorkflow(workflows.EnterpriseCase, caseInput(false))
+	u.refused("by-league", workflows.ErrNotCandidate)
+	u.refused("no-task", workflows.ErrWrongState)
+	u.ok("redraw")
+	require.Contains(t, u.refused("none-left", workflows.ErrWrongState).err.Error(), "没有可替换的专家")
+	audit := tbAudit(h, "panel.redraw")
+	require.Len(t, audit, 1)
+	require.Equal(t, before[0].AssigneeID, audit[0].BeforeState)
+	require.Contains(t, audit[0].Reason, "seed=")
+	require.Contains(t, h.events(), "panel_redrawn")
+}

@@ -37,18 +37,20 @@ type CaseInput struct {
 
 // CaseState is everything an EnterpriseCase carries across Continue-As-New.
 type CaseState struct {
-	Stage        string               `json:"stage"`
-	PrevStage    string               `json:"prev_stage,omitempty"` // before a suspension
-	Outcome      string               `json:"outcome,omitempty"`
-	Seq          int                  `json:"seq"`
-	Tasks        []*OpenTask          `json:"tasks"`
-	Batch        int                  `json:"batch,omitempty"`
-	Approved     []ApprovedOccupation `json:"approved,omitempty"`
-	Panel        *activities.Panel    `json:"panel,omitempty"`
-	Scores       map[string]int       `json:"scores,omitempty"`
-	AppVersion   int                  `json:"app_version"`
-	CorrectionOf string               `json:"correction_of,omitempty"` // stage to return to after a correction
-	SummaryIn    bool                 `json:"summary_in,omitempty"`
+	Stage     string               `json:"stage"`
+	PrevStage string               `json:"prev_stage,omitempty"` // before a suspension
+	Outcome   string               `json:"outcome,omitempty"`
+	Seq       int                  `json:"seq"`
+	Tasks     []*OpenTask          `json:"tasks"`
+	Batch     int                  `json:"batch,omitempty"`
+	Approved  []ApprovedOccupation `json:"approved,omitempty"`
+	Panel     *activities.Panel    `json:"panel,omitempty"`
+	// Replaced are the experts a redraw took off the panel: never drawn for it again.
+	Replaced     []string       `json:"replaced,omitempty"`
+	Scores       map[string]int `json:"scores,omitempty"`
+	AppVersion   int            `json:"app_version"`
+	CorrectionOf string         `json:"correction_of,omitempty"` // stage to return to after a correction
+	SummaryIn    bool           `json:"summary_in,omitempty"`
 	// PanelRetryAt is when a draw that found too few experts is tried again.
 	PanelRetryAt time.Time `json:"panel_retry_at,omitempty"`
 }
