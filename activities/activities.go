@@ -3,12 +3,12 @@
 package activities
 
 import (
-	"slices"
 	"context"
 	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 
 	"go.temporal.io/sdk/client"

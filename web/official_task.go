@@ -32,9 +32,9 @@ type taskView struct {
 	CanClaim, CanUnclaim bool
 	// CanRedraw offers the region the redraw of a drawn expert (never a hand-picked one).
 	CanRedraw bool
-	ClaimedBy            string
-	Version              int
-	ReturnTo             string
+	ClaimedBy string
+	Version   int
+	ReturnTo  string
 	// CorrectionHref sends the enterprise to its form for a correction task.
 	CorrectionHref string
 	SummaryHref    string
