@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
@@ -207,18 +208,33 @@ func forgetDeadMembers(file string) error {
 	return nil
 }
 
-// freePort asks the kernel for an unused loopback port.
+// handedOut are the ports freePort has returned in this process: a server takes nine at once,
+// each checked free and closed again before the server binds it, so without this two of them
+// could be the same port (a CI run failed with "bind: address already in use" on the
+// membership port).
+var handedOut = struct {
+	sync.Mutex
+	ports map[int]bool
+}{ports: map[int]bool{}}
+
+// freePort asks the kernel for an unused loopback port that this process has not handed out.
 func freePort() (int, error) {
 	// Ports are taken from below the kernel's ephemeral range (32768 and up on Linux): a port
 	// handed out by ":0" is an ephemeral one, which an outgoing connection of another process
 	// (a database client, an HTTP test) may take between our check and the server's bind.
-	for range 100 {
+	handedOut.Lock()
+	defer handedOut.Unlock()
+	for range 200 {
 		p := 20000 + mathrand.IntN(12000)
+		if handedOut.ports[p] {
+			continue
+		}
 		l, err := net.Listen("tcp", fmt.Sprintf("%s:%d", loopback, p))
 		if err != nil {
 			continue // in use
 		}
 		l.Close()
+		handedOut.ports[p] = true
 		return p, nil
 	}
 	return 0, fmt.Errorf("devserver: no free port between 20000 and 32000")
