@@ -268,6 +268,15 @@ func TestBrowserJourneys(t *testing.T) {
 			})
 		}
 	})
+	t.Run("rectification", func(t *testing.T) {
+		countyOf := map[string]string{"dairy": "saihan", "power": "xincheng"}
+		for _, vp := range viewports {
+			t.Run(vp.name, func(t *testing.T) {
+				u := reviewed[vp.name]
+				rectificationJourney(t, s, newPage(t, browser, base, vp), newPage(t, browser, base, vp), u, countyOf[u])
+			})
+		}
+	})
 	t.Run("admin_stalled", func(t *testing.T) {
 		for _, vp := range viewports {
 			t.Run(vp.name, func(t *testing.T) {

@@ -252,6 +252,15 @@ func TestLifecycleEndToEnd(t *testing.T) {
 		}
 		s.waitStage(apps[u], workflows.StageLeagueReview)
 	}
+	// A fifth, in 赛罕区, whose review 呼和浩特 finishes only after submitting its summary.
+	bench, err := s.db.SeedBenchEnterprises(context.Background(), 1, e2ePassword)
+	require.NoError(t, err)
+	late := bench[0]
+	require.Equal(t, "150100", late.League)
+	lateForm, err := driver.BenchForm(late, func(p, n string) (models.AttachmentRef, error) { return s.upload(late.Username, p, n), nil })
+	require.NoError(t, err)
+	apps["late"] = s.submit(late.Username, lateForm)
+	s.waitStage(apps["late"], workflows.StageLeagueReview)
 	c := s.caseOf("dairy", apps["dairy"])
 	require.Equal(t, []string{"submitted"}, c.eventKinds())
 	require.True(t, hasNotification(s.notificationsOf("hohhot"), "new_task", "盟市审核"), "league told of the new task")
@@ -330,6 +339,16 @@ func TestLifecycleEndToEnd(t *testing.T) {
 	s.waitStage(apps["dairy"], workflows.StageExpertEvaluation)
 	s.waitStage(apps["power"], workflows.StageExpertEvaluation)
 
+	step("A late acceptance goes in a supplementary report")
+	// 呼和浩特 accepts the fifth enterprise after its summary: the case waits for the league's
+	// supplementary report (补充报送), never straight on to evaluation.
+	s.decide("hohhot", s.task("hohhot", workflows.KindLeagueReview, apps["late"]), map[string]any{"outcome": "accept"})
+	s.waitStage(apps["late"], workflows.StageInSummary)
+	supplement := s.task("hohhot", workflows.KindSupplementarySummary, "")
+	require.Equal(t, workflows.StageInSummary, s.stage(apps["late"]), "no evaluation before the supplementary report")
+	s.decide("hohhot", supplement, map[string]any{"outcome": "submit", "contact_name": "张科长", "contact_phone": "(0471)6606214"})
+	s.waitStage(apps["late"], workflows.StageExpertEvaluation)
+
 	require.Equal(t, http.StatusUnprocessableEntity, s.call("region", http.MethodPost, "/api/v1/campaigns/"+campaign+"/deadlines",
 		map[string]any{"which": "collection", "at": now.Add(-time.Hour), "reason": "提前"}, nil), "a date in the past is refused")
 	require.Equal(t, http.StatusForbidden, s.call("hohhot", http.MethodPost, "/api/v1/campaigns/"+campaign+"/deadlines",
@@ -378,7 +397,7 @@ func TestLifecycleEndToEnd(t *testing.T) {
 			s.must(http.StatusForbidden, u, http.MethodGet, "/api/v1/applications/"+cs.ApplicationID, nil, nil)
 		}
 	}
-	for _, u := range []string{"dairy", "power", "rare"} {
+	for _, u := range []string{"dairy", "power", "rare", "late"} {
 		s.waitStage(apps[u], workflows.StageRegionDecision)
 	}
 
@@ -516,13 +535,38 @@ func TestLifecycleEndToEnd(t *testing.T) {
 	require.Subset(t, dk, []string{"rectification_ordered", "rectification_reported", "rectification_verified"})
 	require.Equal(t, workflows.StageActive, s.stage(apps["dairy"]), "the pilot goes on")
 
+	step("A late selection is published supplementarily")
+	// The region publishes batch 2; the fifth enterprise, decided only now, can no longer join a
+	// published batch: the region publishes it in a supplementary publication with its decision.
+	s.must(http.StatusOK, "region", http.MethodGet, "/api/v1/campaigns/current", nil, &cp)
+	s.decide("region", s.task("region", workflows.KindPublish, ""), map[string]any{"outcome": "publish", "confirm_open_leagues": cp.OpenLeagues})
+	s.waitStage(apps["rare"], workflows.StagePreparation)
+	lateDecision := s.task("region", workflows.KindRegionDecision, apps["late"])
+	var closed struct {
+		Error struct {
+			Fields []validate.FieldError `json:"fields"`
+		} `json:"error"`
+	}
+	s.must(http.StatusConflict, "region", http.MethodPost, "/api/v1/tasks/"+lateDecision.ID+"/decision",
+		map[string]any{"outcome": "batch2", "approved": approved}, &closed)
+	require.Contains(t, closed.Error.Fields[0].Message, "补充公布")
+	s.decide("region", lateDecision, map[string]any{"outcome": "supplementary", "approved": approved})
+	s.waitStage(apps["late"], workflows.StagePreparation)
+	s.must(http.StatusOK, "", http.MethodGet, "/api/v1/directory?batch=2", nil, &directory)
+	var names []string
+	for _, d := range directory.Items {
+		names = append(names, d.EnterpriseName)
+	}
+	require.Contains(t, names, late.Name)
+	require.Contains(t, s.caseOf("region", apps["late"]).eventKinds(), "published")
+
 	step("Every step is in the audit chain")
 	// Every step is in the audit chain, and the chain holds.
 	s.auditOK()
 	for _, action := range []string{"case.start", "task.claim", "task.decide:league_review", "task.decide:submit_summary", "campaign.move_collection",
 		"league.overdue", "panel.draw", "task.decide:expert_score", "task.decide:publish_directory", "task.decide:file_work_plan",
 		"complaint.file", "task.decide:verify_complaint", "task.decide:complaint_decision", "application.submit", "task.decide:rectify",
-		"task.decide:verify_rectification"} {
+		"task.decide:verify_rectification", "task.decide:supplementary_summary"} {
 		require.Positive(t, s.auditCount(action, models.OutcomeOK), "audit has %s", action)
 	}
 	require.Positive(t, s.auditCount("task.decide:league_review", models.OutcomeRejected), "the refused reject is audited")

@@ -43,6 +43,11 @@ func DemoForm(user string, upload func(purpose, name string) (models.AttachmentR
 	return enterpriseForm(DemoEnterprises[user], upload)
 }
 
+// BenchForm is a complete, valid application of a benchmark enterprise (models.BenchEnterprises).
+func BenchForm(e models.BenchEnterprise, upload func(purpose, name string) (models.AttachmentRef, error)) (appcheck.Form, error) {
+	return enterpriseForm(demoEnterprise{Name: e.Name, Address: e.Address, Credit: e.CreditCode, Area: benchAreaCodes[e.League]}, upload)
+}
+
 // enterpriseForm is a complete, valid application of an enterprise.
 func enterpriseForm(e demoEnterprise, upload func(purpose, name string) (models.AttachmentRef, error)) (appcheck.Form, error) {
 	var err error
