@@ -234,10 +234,13 @@ func (s *scan) casesWithoutNextStep(ctx context.Context) error {
 		cs, s.res.Truncated = cs[:maxRowFindings], true
 	}
 	for _, c := range cs {
+		detail := fmt.Sprintf("%s的申报处于「%s」阶段，但没有任何待办，无法继续办理；请改派、退回企业补正或由自治区调整",
+			c.EnterpriseName, s.stageName(c.Stage))
+		if c.Stage == domain.StageAwaitingPublication {
+			detail = fmt.Sprintf("%s审定列入第%d批，但该批目录已公布而未列入，此后不会再有公布；请由自治区补充公布", c.EnterpriseName, c.Batch)
+		}
 		s.add(models.Finding{FindingKey: findingKey(keyNoNextStep, c.ID), Kind: models.FindingNoNextStep,
-			CaseID: c.ID, JurisdictionCode: c.JurisdictionCode, Since: c.UpdatedAt,
-			Detail: fmt.Sprintf("%s的申报处于「%s」阶段，但没有任何待办，无法继续办理；请改派、退回企业补正或由自治区调整",
-				c.EnterpriseName, s.stageName(c.Stage))})
+			CaseID: c.ID, JurisdictionCode: c.JurisdictionCode, Since: c.UpdatedAt, Detail: detail})
 	}
 	s.scopes = append(s.scopes, models.FindingScope{Kind: models.FindingNoNextStep, All: complete})
 	return nil

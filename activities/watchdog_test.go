@@ -207,9 +207,25 @@ func TestScanStalledFindsCasesWithoutANextStep(t *testing.T) {
 			CloseTasks: []models.TaskClose{{ID: "case-n3/league_review/1/0", Status: models.TaskCancelled, Outcome: "lost"}}})
 		require.NoError(t, err)
 
+		// n4 waits for batch 1, which was published a day ago without it; n5 waits for batch 2,
+		// not yet published.
+		for _, x := range []struct {
+			id    string
+			batch int
+		}{{"n4", 1}, {"n5", 2}} {
+			seedCase(t, db, x.id, "", now.Add(-48*time.Hour), time.Time{}, false)
+			require.NoError(t, db.Model(&models.Case{}).Where("id = ?", x.id).Updates(map[string]any{"stage": "awaiting_publication", "batch": x.batch}).Error)
+		}
+		published := now.Add(-24 * time.Hour)
+		_, err = db.ApplyTransition(ctx, models.Transition{Key: "cmp", Campaign: &models.Campaign{ID: "2027", Year: 2027,
+			CollectionDeadline: now, PublicationTarget: now, Status: "published", Batch1PublishedAt: &published}})
+		require.NoError(t, err)
+
 		e := newScanEnv(t, db)
 		res := e.scan(now)
-		require.Equal(t, 1, res.NoNextStep)
+		require.Equal(t, 2, res.NoNextStep)
+		require.Contains(t, e.finding("no_next_step:n4").Detail, "审定列入第1批，但该批目录已公布而未列入")
+		e.noFinding("no_next_step:n5")
 		f := e.finding("no_next_step:n3")
 		require.Equal(t, models.FindingNoNextStep, f.Kind)
 		require.Equal(t, "n3", f.CaseID)
@@ -223,7 +239,7 @@ func TestScanStalledFindsCasesWithoutANextStep(t *testing.T) {
 			CandidateRole: models.RoleEnterpriseUser, CandidateDomain: "150102/E/x", JurisdictionCode: "150102", DueAt: now.Add(48 * time.Hour)}}})
 		require.NoError(t, err)
 		res = e.scan(now.Add(time.Hour))
-		require.Zero(t, res.NoNextStep)
+		require.Equal(t, 1, res.NoNextStep, "n4 still waits")
 		require.NotNil(t, e.finding("no_next_step:n3").ResolvedAt)
 	})
 }

@@ -26,9 +26,15 @@ func (db *DB) CasesWithoutNextStep(ctx context.Context, before time.Time, n int)
 		}
 	}
 	var cs []Case
+	noTask := db.Where("stage NOT IN ? AND NOT EXISTS (SELECT 1 FROM tasks WHERE tasks.case_id = cases.id AND tasks.status = ?)", waiting, TaskOpen)
+	// Waiting for the publication of a batch that was published before the grace period:
+	// nothing will ever publish it.
+	passedBy := db.Where(`stage = ? AND EXISTS (SELECT 1 FROM campaigns WHERE campaigns.id = cases.campaign_id AND
+		((cases.batch = 1 AND campaigns.batch1_published_at < ?) OR (cases.batch = 2 AND campaigns.batch2_published_at < ?)))`,
+		domain.StageAwaitingPublication, before.UTC(), before.UTC())
 	err := db.WithContext(ctx).
-		Where("status = ? AND stage NOT IN ? AND updated_at < ?", "open", waiting, before.UTC()).
-		Where("NOT EXISTS (SELECT 1 FROM tasks WHERE tasks.case_id = cases.id AND tasks.status = ?)", TaskOpen).
+		Where("status = ? AND updated_at < ?", "open", before.UTC()).
+		Where(noTask.Or(passedBy)).
 		Order("updated_at, id").Limit(n).Find(&cs).Error
 	return cs, err
 }

@@ -102,8 +102,15 @@ func (s *Service) AdjustCase(ctx context.Context, a *Actor, in AdjustInput) (wor
 	if len(errs) > 0 {
 		return res, Invalid(errs)
 	}
+	req := workflows.AdjustRequest{Actor: a.snapshot(), Action: in.Action, Reason: strings.TrimSpace(in.Reason), TaskID: in.TaskID}
+	if in.Action == "publish_late" {
+		// The workflow checks against the campaign's facts, never the client's.
+		if req.Published, err = s.PublishedBatches(ctx, cs.ID); err != nil {
+			return res, err
+		}
+	}
 	h, err := s.temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: cs.WorkflowID, UpdateName: workflows.AdjustUpdate,
-		Args:         []any{workflows.AdjustRequest{Actor: a.snapshot(), Action: in.Action, Reason: strings.TrimSpace(in.Reason), TaskID: in.TaskID}},
+		Args:         []any{req},
 		WaitForStage: client.WorkflowUpdateStageCompleted})
 	if err == nil {
 		err = h.Get(ctx, &res)

@@ -3,8 +3,10 @@ package web
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -54,15 +56,18 @@ type findingRow struct {
 // once resubmitted, to the review it left (workflows.Returnable).
 type returnForm struct {
 	FindingID, CaseID, Label, Hint string
-	Reason                         formField
+	// Action is the adjustment the form asks for: "return", or "publish_late" for a case
+	// waiting for a batch that is published already.
+	Action string
+	Reason formField
 	// Open unfolds the form (it comes back with an error and what was typed).
 	Open bool
 }
 
 // returnInput is a posted 退回 form with the messages to show beside its reason.
 type returnInput struct {
-	FindingID, CaseID, Reason string
-	Errors                    []string
+	FindingID, CaseID, Reason, Action string
+	Errors                            []string
 }
 
 type cohortTable struct {
@@ -144,7 +149,7 @@ func (p *Pages) stalledView(c *gin.Context, ret *returnInput) (*stalledView, err
 			if row.Enterprise == "" {
 				row.Enterprise = cs.EnterpriseName
 			}
-			row.Return = p.returnFormFor(a, f.ID, cs)
+			row.Return = p.returnFormFor(ctx, a, f.ID, cs)
 		}
 		if row.Return != nil && ret != nil && ret.FindingID == f.ID && ret.CaseID == row.Return.CaseID {
 			row.Return.Reason.Value, row.Return.Reason.Errors, row.Return.Open = ret.Reason, ret.Errors, true
@@ -200,13 +205,26 @@ func (p *Pages) stalledCase(ctx context.Context, cases map[string]*models.Case, 
 // returnFormFor is the 退回 form of a finding's case, or nil when the case is not in a stage the
 // workflow lets the region return, or the caller may not adjust it (the API and the workflow
 // decide; this only keeps the page from offering what would be refused).
-func (p *Pages) returnFormFor(a *service.Actor, findingID string, cs *models.Case) *returnForm {
-	if cs.Status != "open" || !workflows.Returnable(cs.Stage) ||
-		!p.enf.Allowed(a.User.ID, policies.EnterpriseDomain(cs.JurisdictionCode, cs.EnterpriseID), "case", "adjust") {
+func (p *Pages) returnFormFor(ctx context.Context, a *service.Actor, findingID string, cs *models.Case) *returnForm {
+	if cs.Status != "open" || !p.enf.Allowed(a.User.ID, policies.EnterpriseDomain(cs.JurisdictionCode, cs.EnterpriseID), "case", "adjust") {
+		return nil
+	}
+	if cs.Stage == workflows.StageAwaitingPublication {
+		// Waiting for a batch published already: nothing else will ever publish it.
+		published, err := p.svc.PublishedBatches(ctx, cs.ID)
+		if err != nil || !slices.Contains(published, cs.Batch) {
+			return nil
+		}
+		return &returnForm{FindingID: findingID, CaseID: cs.ID, Action: "publish_late", Label: "补充公布",
+			Hint: fmt.Sprintf("该企业审定列入第%d批，但该批目录公布时未列入，此后不会再有公布。补充公布后列入目录并进入前期准备；补充公布记入审计日志。", cs.Batch),
+			Reason: formField{Name: "reason", ID: "f-return-reason-" + findingID, Label: "补充公布的理由", Kind: "textarea",
+				Required: true, Wide: true, Rows: 3}}
+	}
+	if !workflows.Returnable(cs.Stage) {
 		return nil
 	}
 	back := stageName(cs.Stage)
-	return &returnForm{FindingID: findingID, CaseID: cs.ID, Label: "退回企业补正",
+	return &returnForm{FindingID: findingID, CaseID: cs.ID, Action: "return", Label: "退回企业补正",
 		Hint: "申报材料退回企业按理由修改，企业重新提交后回到" + back + "。当前待办将撤销；企业和原待办人会收到通知，退回记入审计日志。",
 		Reason: formField{Name: "reason", ID: "f-return-reason-" + findingID, Label: "退回理由（企业可见）", Kind: "textarea",
 			Required: true, Wide: true, Rows: 3}}
@@ -368,19 +386,26 @@ func (p *Pages) reassign(c *gin.Context) error {
 // here, and any refusal comes back beside the form with what was typed.
 func (p *Pages) returnCase(c *gin.Context) error {
 	ctx := c.Request.Context()
-	in := &returnInput{FindingID: c.PostForm("finding_id"), CaseID: c.PostForm("case_id"), Reason: strings.TrimSpace(c.PostForm("reason"))}
+	in := &returnInput{FindingID: c.PostForm("finding_id"), CaseID: c.PostForm("case_id"), Reason: strings.TrimSpace(c.PostForm("reason")),
+		Action: c.PostForm("action")}
+	if in.Action != "publish_late" {
+		in.Action = "return"
+	}
 	status := http.StatusUnprocessableEntity
 	if in.Reason == "" {
-		in.Errors = []string{"请填写退回理由。"}
+		in.Errors = []string{map[string]string{"return": "请填写退回理由。", "publish_late": "请填写补充公布的理由。"}[in.Action]}
 	} else {
 		var before models.Case
 		if cs, err := p.db.CaseByID(ctx, in.CaseID); err == nil {
 			before = cs
 		}
-		_, err := p.svc.AdjustCase(ctx, api.ActorFrom(c), service.AdjustInput{CaseID: in.CaseID, Action: "return", Reason: in.Reason})
+		_, err := p.svc.AdjustCase(ctx, api.ActorFrom(c), service.AdjustInput{CaseID: in.CaseID, Action: in.Action, Reason: in.Reason})
 		if err == nil {
 			msg := "已退回企业补正。"
-			if before.ID != "" {
+			switch {
+			case in.Action == "publish_late":
+				msg = "已补充公布" + before.EnterpriseName + "，企业进入前期准备。"
+			case before.ID != "":
 				msg = "已将" + before.EnterpriseName + "的申报退回企业补正，企业重新提交后回到" + stageName(before.Stage) + "。"
 			}
 			p.flash(c, flashOK, msg)

@@ -156,3 +156,44 @@ func TestStalledPageReturnsACaseThroughTheAPI(t *testing.T) {
 	require.True(t, strings.Contains(body, "表单已过期"), body)
 	require.Empty(t, fake.updates())
 }
+
+// A case waiting for a batch published without it is offered to the region for a supplementary
+// publication, which goes to the workflow with the campaign's publication facts.
+func TestStalledPagePublishesAPassedByCaseLate(t *testing.T) {
+	e := newAppEnv(t, dbtest.New(t, models.SQLite))
+	fake := &fakeTemporal{}
+	e.api.svc.UseTemporal(fake)
+	ctx := context.Background()
+	published := time.Now().Add(-24 * time.Hour)
+	ent, err := e.db.EnterpriseByID(ctx, dairyEnterpriseID)
+	require.NoError(t, err)
+	_, err = e.db.ApplyTransition(ctx, models.Transition{Key: "passed-by", Campaign: &models.Campaign{ID: "2027", Year: 2027,
+		CollectionDeadline: published, PublicationTarget: published, Status: "published", Batch1PublishedAt: &published},
+		Case: &models.Case{ID: "c-late", WorkflowID: "case-c-late", CampaignID: "2027", EnterpriseID: ent.ID, EnterpriseName: ent.Name,
+			ApplicationID: "app-c-late", ApplicationVersion: 1, JurisdictionCode: ent.JurisdictionCode, LeagueCode: "150100",
+			Stage: workflows.StageAwaitingPublication, Batch: 1, Status: "open", SLAState: models.SLAOnTime}})
+	require.NoError(t, err)
+	_, err = e.db.RecordScan(ctx, time.Now(), []models.Finding{{FindingKey: "no_next_step:c-late", Kind: models.FindingNoNextStep,
+		CaseID: "c-late", JurisdictionCode: ent.JurisdictionCode, Detail: "该批目录已公布而未列入", Since: published}}, nil)
+	require.NoError(t, err)
+
+	c := e.login("region")
+	body := e.pageOK(c, "/admin/stalled", http.StatusOK)
+	require.Contains(t, body, `name="action" value="publish_late"`)
+	require.Contains(t, body, "<summary>补充公布</summary>")
+	require.NotContains(t, e.pageOK(e.login("admin"), "/admin/stalled", http.StatusOK), "<summary>补充公布</summary>")
+	forms := returnFormRe.FindAllStringSubmatch(body, -1)
+	require.Len(t, forms, 1)
+	fake.answer = func(client.UpdateWorkflowOptions) (any, error) {
+		return workflows.AdjustResult{Stage: workflows.StagePreparation}, nil
+	}
+	resp, _ := e.postForm(c, "/admin/stalled/return", url.Values{"csrf_token": {csrfOf(t, body)}, "finding_id": {forms[0][1]},
+		"case_id": {"c-late"}, "action": {"publish_late"}, "reason": {"第一批公布时遗漏"}})
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+	require.Contains(t, flashOf(resp), "已补充公布")
+	sent := fake.updates()
+	require.Len(t, sent, 1)
+	req := sent[0].Args[0].(workflows.AdjustRequest)
+	require.Equal(t, "publish_late", req.Action)
+	require.Equal(t, []int{1}, req.Published, "the campaign's facts, not the form's")
+}

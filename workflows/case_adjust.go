@@ -176,6 +176,11 @@ func (w *caseWF) validateAdjust(req AdjustRequest) error {
 			return refuse(ErrNotCandidate, "只有自治区人社厅可以重新抽取评估专家")
 		}
 		return w.redrawable(req)
+	case "publish_late":
+		if req.Actor.Role != domain.RoleRegionOfficial {
+			return refuse(ErrNotCandidate, "只有自治区人社厅可以补充公布")
+		}
+		return w.latePublishable(req)
 	default:
 		return refuse(ErrInvalidDecision, "未知的调整操作")
 	}
@@ -201,6 +206,11 @@ func (w *caseWF) handleAdjust(ctx workflow.Context, req AdjustRequest) (AdjustRe
 				return nil // the panel moved on since validation
 			}
 		}
+		if req.Action == "publish_late" {
+			if err = w.latePublishable(req); err != nil {
+				return nil // published meanwhile
+			}
+		}
 		before := w.st.Stage
 		tr := models.Transition{}
 		switch req.Action {
@@ -224,6 +234,13 @@ func (w *caseWF) handleAdjust(ctx workflow.Context, req AdjustRequest) (AdjustRe
 			w.remove(&tr, "自治区移出试点企业目录："+req.Reason, &req.Actor)
 		case "return":
 			w.regionReturn(&tr, req)
+		case "publish_late":
+			// The directory entry and the preparation task, as the batch's publication would
+			// have made them; committed by onPublished, the audit row below follows.
+			if e := w.onPublished(Published{Batch: w.st.Batch}); e != nil {
+				return e
+			}
+			w.event(&tr, "published_late", fmt.Sprintf("所在的第%d批目录公布时未列入，自治区补充公布：%s", w.st.Batch, req.Reason), &req.Actor, false, nil)
 		case "redraw":
 			var e error
 			if e = w.redrawExpert(&tr, req); IsRefusal(e) {
@@ -306,5 +323,15 @@ func (w *caseWF) redrawExpert(tr *models.Transition, req AdjustRequest) error {
 	tr.Audit = append(tr.Audit, models.AuditEntry{ActorName: "system", Action: "panel.redraw", ObjectType: "case", ObjectID: w.in.CaseID,
 		BeforeState: replaced, AfterState: by, Reason: fmt.Sprintf("seed=%d candidates=%d", seed, len(drawn.Candidates)),
 		Outcome: models.OutcomeOK, JurisdictionCode: w.in.Region})
+	return nil
+}
+
+// latePublishable checks a late publication: the case waits for a batch that is published
+// already, so nothing else would ever publish it (a case selected before the rule that a
+// published batch takes no more cases, domain.BatchOpen).
+func (w *caseWF) latePublishable(req AdjustRequest) error {
+	if w.st.Stage != StageAwaitingPublication || !slices.Contains(req.Published, w.st.Batch) {
+		return refuse(ErrWrongState, "只有等待已公布批次的案件需要补充公布；其他案件随所在批次公布")
+	}
 	return nil
 }

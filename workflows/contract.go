@@ -162,10 +162,13 @@ type DecisionResult struct {
 //     the resubmission comes back to the review it left.
 type AdjustRequest struct {
 	Actor  Actor  `json:"actor"`
-	Action string `json:"action"` // withdraw | suspend | resume | remove | return | redraw
+	Action string `json:"action"` // withdraw | suspend | resume | remove | return | redraw | publish_late
 	Reason string `json:"reason"`
 	// TaskID is, with a redraw, the open scoring task of the expert to replace.
 	TaskID string `json:"task_id,omitempty"`
+	// Published are, with publish_late, the directory batches of the case's campaign published
+	// so far, read by the API from the campaign.
+	Published []int `json:"published,omitempty"`
 }
 
 // Returnable says whether the region's "return" adjustment may be used on a case in a stage:

@@ -414,3 +414,39 @@ func TestRedrawReplacesAnExpertAtRandom(t *testing.T) {
 	require.Contains(t, audit[0].Reason, "seed=")
 	require.Contains(t, h.events(), "panel_redrawn")
 }
+
+// A case left waiting for a batch that is published already (selected before a published batch
+// refused selections) had no way forward. The region publishes it late from the stalled-case
+// page; a case whose batch is not yet published is refused and waits for its batch.
+func TestStuckSelectionIsPublishedLate(t *testing.T) {
+	h, _ := tbHarness(t)
+	h.env.SetStartWorkflowOptions(clientOptions(caseWFID))
+	tbToRegionDecision(h)
+	h.decide(4*time.Hour, workflows.KindRegionDecision, workflows.DecisionRequest{Actor: regionActor, Outcome: "batch1", Approved: approved,
+		Applied: approved, PublishedKnown: true})
+	u := tbNewUpdates(h)
+	h.env.RegisterDelayedCallback(func() {
+		require.Equal(t, workflows.StageAwaitingPublication, h.caseRow().Stage)
+		u.send("", workflows.AdjustUpdate, "not-published", workflows.AdjustRequest{Actor: regionActor, Action: "publish_late", Reason: "补充公布"})
+		u.send("", workflows.AdjustUpdate, "by-league", workflows.AdjustRequest{Actor: leagueActor, Action: "publish_late", Reason: "补充公布",
+			Published: []int{1}})
+		// Batch 1 was published without this case: nothing would ever publish it.
+		u.send("", workflows.AdjustUpdate, "late", workflows.AdjustRequest{Actor: regionActor, Action: "publish_late", Reason: "第一批公布时遗漏",
+			Published: []int{1}})
+	}, 5*time.Hour)
+	h.env.RegisterDelayedCallback(func() {
+		cs := h.caseRow()
+		require.Equal(t, workflows.StagePreparation, cs.Stage)
+		var entries []models.DirectoryEntry
+		require.NoError(t, h.db.Where("case_id = ?", cs.ID).Find(&entries).Error)
+		require.Len(t, entries, 1)
+		require.Len(t, h.openTasks(workflows.KindWorkPlan), 1)
+		h.env.CancelWorkflow()
+	}, 6*time.Hour)
+	h.env.ExecuteWorkflow(workflows.EnterpriseCase, caseInput(false))
+	u.refused("not-published", workflows.ErrWrongState)
+	u.refused("by-league", workflows.ErrNotCandidate)
+	u.ok("late")
+	require.Len(t, tbAudit(h, "case.publish_late"), 1)
+	require.Contains(t, h.events(), "published_late")
+}
