@@ -131,7 +131,7 @@ func drawAction(rt *rapid.T, i int) action {
 		Outcome: rapid.IntRange(0, 4).Draw(rt, fmt.Sprintf("outcome%d", i)),
 		Reasons: rapid.Bool().Draw(rt, fmt.Sprintf("reasons%d", i)),
 		Wider:   rapid.IntRange(0, 4).Draw(rt, fmt.Sprintf("wider%d", i)) == 0,
-		Adjust:  rapid.SampledFrom([]string{"withdraw", "suspend", "resume", "remove", "return", "redraw"}).Draw(rt, fmt.Sprintf("adjust%d", i)),
+		Adjust:  rapid.SampledFrom([]string{"withdraw", "suspend", "resume", "remove", "return", "redraw", "publish_late"}).Draw(rt, fmt.Sprintf("adjust%d", i)),
 		Batch:   rapid.IntRange(1, 2).Draw(rt, fmt.Sprintf("batch%d", i)),
 		Hours:   rapid.SampledFrom([]int{1, 1, 2, 6, 24, 24 * 3, 24 * 12}).Draw(rt, fmt.Sprintf("hours%d", i)),
 	}
@@ -337,6 +337,9 @@ func (m *model) act(a action) *sent {
 		s := &sent{label: fmt.Sprintf("%d adjust %s by %s", m.step, a.Adjust, actor.Role), actor: actor, adjust: a.Adjust}
 		m.log = append(m.log, s.label)
 		req := workflows.AdjustRequest{Actor: actor, Action: a.Adjust, Reason: "模型测试"}
+		if a.Adjust == "publish_late" {
+			req.Published = slices.Clone(m.published)
+		}
 		if a.Adjust == "redraw" {
 			// The task of an expert on the panel (or of anyone else, to be refused).
 			if ts := m.openTasks(); len(ts) > 0 {
