@@ -217,7 +217,7 @@ func (p *Pages) decisionFormFor(c *gin.Context, t models.Task, cs *models.Case, 
 			return nil, err
 		}
 		f.ShowApproved = true
-		f.ApprovedHint = "列入第一批或第二批时，勾选核准的职业（工种）并确定等级范围；核准范围不得超出申报范围。"
+		f.ApprovedHint = "列入目录（含补充公布）时，勾选核准的职业（工种）并确定等级范围；核准范围不得超出申报范围。"
 		for i, o := range app.Occupations {
 			path := fmt.Sprintf("approved[%d]", i)
 			ai, typed := in.Approved[i]

@@ -277,6 +277,16 @@ func TestBrowserJourneys(t *testing.T) {
 			})
 		}
 	})
+	t.Run("late_selection", func(t *testing.T) {
+		bench, err := s.db.SeedBenchEnterprises(context.Background(), 4, e2ePassword)
+		require.NoError(t, err)
+		late := map[string]models.BenchEnterprise{"desktop": bench[0], "phone": bench[3]} // both in 赛罕区, 呼和浩特
+		for _, vp := range viewports {
+			t.Run(vp.name, func(t *testing.T) {
+				lateSelectionJourney(t, s, newPage(t, browser, base, vp), newPage(t, browser, base, vp), late[vp.name])
+			})
+		}
+	})
 	t.Run("admin_stalled", func(t *testing.T) {
 		for _, vp := range viewports {
 			t.Run(vp.name, func(t *testing.T) {
