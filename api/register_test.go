@@ -97,7 +97,7 @@ func TestRegisterAPIRefusesBadInputPerField(t *testing.T) {
 		field, code  string
 		wantInMessge string
 	}{
-		{"check character", func(r *service.RegisterRequest) { r.CreditCode = badCheck }, "credit_code", "credit_code_check", "统一社会信用代码校验位不符"},
+		{"check character", func(r *service.RegisterRequest) { r.CreditCode = badCheck }, "credit_code", "credit_code_check", "统一社会信用代码未通过校验"},
 		{"length", func(r *service.RegisterRequest) { r.CreditCode = "91150203MA0R" }, "credit_code", "credit_code_length", "应为18位"},
 		{"outside the region", func(r *service.RegisterRequest) { r.CreditCode = "91440101MA5CJQ4N59" }, "credit_code", "credit_code_region", "应以“15”开头"},
 		{"not an enterprise", func(r *service.RegisterRequest) { r.CreditCode = individual }, "credit_code", "credit_code_not_enterprise", "不是企业的代码"},

@@ -305,7 +305,7 @@ func TestCertificatePages(t *testing.T) {
 		resp, page = e.postForm(visitor, "/query", url.Values{"csrf_token": {tok}, "name": {"张三"}, "id_number": {"150102199003070041"}})
 		require.Equal(t, http.StatusUnprocessableEntity, resp.StatusCode)
 		require.Contains(t, page, `id="q-id-err"`)
-		require.Contains(t, page, "校验位不符")
+		require.Contains(t, page, "未通过校验")
 		require.Contains(t, page, `value="张三"`)
 		require.Contains(t, page, `value="150102199003070041"`)
 		resp, page = e.postForm(visitor, "/query", url.Values{"csrf_token": {tok}, "name": {"张三"}, "number": {"1234567890123456"}})

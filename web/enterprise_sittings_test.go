@@ -298,7 +298,7 @@ func TestSessionPageCandidatesScoresAndScope(t *testing.T) {
 	require.Contains(t, body, `value="`+idOther+`"`)
 	_, body = add("错号", "340524198001010013", true)
 	require.Contains(t, body, `id="f-id_number-err"`)
-	require.Contains(t, body, "校验位不符")
+	require.Contains(t, body, "未通过校验")
 	require.Contains(t, body, `id="f-employee" name="employee" value="on" checked`, "the checkbox kept")
 
 	resp, _ = add("考生甲", idStaff, true)

@@ -97,10 +97,11 @@ func (p *Pages) inbox(c *gin.Context) error {
 
 	onlyMine := service.OnlyOwnTasks(a.User.Role)
 	v.View = q.Get("view")
+	chosen := v.View == models.ViewMine || v.View == models.ViewUnit || v.View == models.ViewAll
 	switch {
 	case onlyMine:
 		v.View = models.ViewMine // experts and supervisors see only what they were drawn for
-	case v.View == models.ViewMine || v.View == models.ViewUnit || v.View == models.ViewAll:
+	case chosen:
 	case a.User.Role == models.RoleSysadmin:
 		v.View = models.ViewAll // administrators claim nothing; they watch
 	default:
@@ -140,6 +141,25 @@ func (p *Pages) inbox(c *gin.Context) error {
 	f.Offset = (v.Page - 1) * inboxPageSize
 	v.Filtered = f.Kind != "" || f.Stage != "" || f.SLA != "" || f.Batch != 0 || f.League != "" || f.DueBefore != nil
 
+	// Each tab says how much it holds; an inbox opened without a choice opens on the unit's
+	// queue when the caller holds nothing yet but the queue has work.
+	tabs := []struct{ view, label string }{{models.ViewMine, "我的待办"}, {models.ViewUnit, "本单位待认领"}, {models.ViewAll, "辖区全部"}}
+	if onlyMine {
+		tabs = tabs[:1]
+	}
+	counts := map[string]int64{}
+	for _, t := range tabs {
+		tf := f
+		tf.View = service.InboxFilter(a, t.view, f.Jurisdictions).View
+		n, err := p.db.InboxCount(ctx, tf)
+		if err != nil {
+			return err
+		}
+		counts[t.view] = n
+	}
+	if !chosen && !onlyMine && v.View == models.ViewMine && counts[models.ViewMine] == 0 && counts[models.ViewUnit] > 0 {
+		v.View, f.View = models.ViewUnit, models.ViewUnit
+	}
 	tasks, total, err := p.db.Inbox(ctx, f)
 	if err != nil {
 		return err
@@ -148,12 +168,9 @@ func (p *Pages) inbox(c *gin.Context) error {
 	v.Pages = max(int((total+inboxPageSize-1)/inboxPageSize), 1)
 	v.ReturnTo = c.Request.URL.RequestURI()
 
-	tabs := []struct{ view, label string }{{models.ViewMine, "我的待办"}, {models.ViewUnit, "本单位待认领"}, {models.ViewAll, "辖区全部"}}
-	if onlyMine {
-		tabs = tabs[:1]
-	}
 	for _, t := range tabs {
-		v.Tabs = append(v.Tabs, tabLink{Href: inboxHref(q, map[string]string{"view": t.view, "page": ""}), Label: t.label, Current: t.view == v.View})
+		v.Tabs = append(v.Tabs, tabLink{Href: inboxHref(q, map[string]string{"view": t.view, "page": ""}),
+			Label: fmt.Sprintf("%s（%d）", t.label, counts[t.view]), Current: t.view == v.View})
 	}
 	if v.Page > 1 {
 		v.PrevHref = inboxHref(q, map[string]string{"view": v.View, "page": strconv.Itoa(v.Page - 1)})

@@ -146,8 +146,14 @@ func TestInboxTabsFiltersClaimAndScope(t *testing.T) {
 		require.NoError(t, err)
 
 		c := e.login("hohhot")
+		// Nothing claimed yet: the inbox used to open on an empty 我的待办 while the unit's queue
+		// had work. It opens on the queue, and each tab says how much it holds.
 		body := e.pageOK(c, "/inbox", http.StatusOK)
-		require.Contains(t, body, "当前没有待办事项", "nothing claimed yet")
+		require.Contains(t, body, `<a href="/inbox?view=unit" aria-current="page">本单位待认领（3）</a>`)
+		require.Contains(t, body, `>我的待办（0）</a>`)
+		require.Contains(t, body, `>辖区全部（3）</a>`)
+		require.Equal(t, 3, strings.Count(body, ">认领</button>"))
+		require.Contains(t, e.pageOK(c, "/inbox?view=mine", http.StatusOK), "当前没有待办事项", "chosen explicitly, mine stays mine")
 		body = e.pageOK(c, "/inbox?view=unit", http.StatusOK)
 		require.Equal(t, 3, strings.Count(body, ">认领</button>"))
 		require.Contains(t, body, `<span class="badge overdue">逾期</span>`)

@@ -87,7 +87,7 @@ func TestEachRuleGivesItsFieldError(t *testing.T) {
 	}{
 		{"applicant name", func(f *Form) { f.Applicant.Name = " " }, []fieldCode{{"applicant.name", "required"}}, "请填写申报单位名称"},
 		{"address too long", func(f *Form) { f.Applicant.Address = strings.Repeat("路", MaxShortText+1) }, []fieldCode{{"applicant.address", CodeTooLong}}, "最多200字"},
-		{"credit code check char", func(f *Form) { f.Applicant.CreditCode = "91150105MA0N00001A" }, []fieldCode{{"applicant.credit_code", "credit_code_check"}}, "应为“B”"},
+		{"credit code check char", func(f *Form) { f.Applicant.CreditCode = "91150105MA0N00001A" }, []fieldCode{{"applicant.credit_code", "credit_code_check"}}, "未通过校验"},
 		{"credit code override excuses the check char", func(f *Form) {
 			f.Applicant.CreditCode, f.Applicant.CreditCodeOverride = "91150105MA0N00001A", true
 		}, []fieldCode{}, ""},
@@ -135,7 +135,7 @@ func TestEachRuleGivesItsFieldError(t *testing.T) {
 		{"exam system", func(f *Form) { f.ExamSystem = "" }, []fieldCode{{"exam_system", "required"}}, "视频监控"},
 		{"no staff", func(f *Form) { f.Staff = nil }, []fieldCode{{"staff", "required"}}, "专职工作人员"},
 		{"staff duties", func(f *Form) { f.Staff[0].Duties = "" }, []fieldCode{{"staff[0].duties", "required"}}, "主要职责"},
-		{"staff ID check digit", func(f *Form) { f.Staff[0].IDNumber = "340524198001010013" }, []fieldCode{{"staff[0].id_number", "id_check"}}, "应为“X”"},
+		{"staff ID check digit", func(f *Form) { f.Staff[0].IDNumber = "340524198001010013" }, []fieldCode{{"staff[0].id_number", "id_check"}}, "未通过校验"},
 		{"staff ID birth date in the future", func(f *Form) { f.Staff[0].IDNumber = withIDCheck(t, "15010220260416001") }, []fieldCode{{"staff[0].id_number", "id_birth_date"}}, "晚于今天"},
 		{"staff ID missing", func(f *Form) { f.Staff[0].IDNumber = "" }, []fieldCode{{"staff[0].id_number", "required"}}, "公民身份号码"},
 		{"non-employee without agreement", func(f *Form) { f.Staff[0].Employee = false }, []fieldCode{{"staff[0].agreement", "required"}}, "服务承诺书或合作协议"},

@@ -66,10 +66,9 @@ func CheckCreditCode(s string) error {
 				"统一社会信用代码第%d位字符“%s”不允许，只能是数字或除I、O、S、V、Z以外的大写字母", pos, quoteRune(r)))
 		}
 	}
-	want, _ := CreditCodeCheckChar(s[:17])
-	if got := s[17]; got != want {
-		return fault(ErrCreditCodeCheck.Code, fmt.Sprintf(
-			"统一社会信用代码校验位不符：按前17位计算第18位应为“%c”，实际为“%c”，请核对是否录入有误", want, got))
+	// The message never names the "right" last character (see CheckIDNumber).
+	if want, _ := CreditCodeCheckChar(s[:17]); s[17] != want {
+		return fault(ErrCreditCodeCheck.Code, "统一社会信用代码未通过校验，可能有字符录入错误，请对照营业执照逐位核对")
 	}
 	return nil
 }

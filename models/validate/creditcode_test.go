@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 func TestCheckCreditCode(t *testing.T) {
@@ -34,9 +36,9 @@ func TestCheckCreditCode(t *testing.T) {
 		{"letter Z", "91440101MA5CJQ4N5Z", "credit_code_char", []string{"第18位", "“Z”"}},
 		{"lowercase not normalised", "91440101ma5cjq4n59", "credit_code_char", []string{"第9位", "“m”", "大写字母"}},
 		{"inner space not normalised", "91440101 MA5CJQ4N5", "credit_code_char", []string{"第9位", "空格"}},
-		{"check mismatch", "91440101MA5CJQ4N58", "credit_code_check", []string{"应为“9”", "实际为“8”"}},
-		{"check mismatch letter", "913502007760496539", "credit_code_check", []string{"应为“A”", "实际为“9”"}},
-		{"transposed digits", "91440110MA5CJQ4N59", "credit_code_check", []string{"校验位不符"}},
+		{"check mismatch", "91440101MA5CJQ4N58", "credit_code_check", []string{"未通过校验", "对照营业执照逐位核对"}},
+		{"check mismatch letter", "913502007760496539", "credit_code_check", []string{"未通过校验"}},
+		{"transposed digits", "91440110MA5CJQ4N59", "credit_code_check", []string{"未通过校验"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -128,5 +130,17 @@ func TestCreditCodeAlphabet(t *testing.T) {
 			t.Errorf("weight %d = %d, want %d", i+1, got, w)
 		}
 		w = w * 3 % 31
+	}
+}
+
+// A check-digit error used to print the "correct" last character (第18位应为“T”), inviting a
+// wrong but valid code; it says only that the code does not check out and to verify it against
+// the licence (or the ID card).
+func TestCheckDigitErrorsNameNoCharacter(t *testing.T) {
+	for _, err := range []error{CheckCreditCode("91440101MA5CJQ4N58"), CheckIDNumber("340524198001010013", testToday)} {
+		require.Error(t, err)
+		require.NotContains(t, err.Error(), "应为")
+		require.NotRegexp(t, `“[0-9A-Z]”`, err.Error(), "no character is suggested")
+		require.Contains(t, err.Error(), "逐位核对")
 	}
 }

@@ -68,7 +68,7 @@ func TestErrors(t *testing.T) {
 
 	want := Errors{
 		{Field: "name", Code: "required", Message: "请填写名称"},
-		{Field: "creditCode", Code: "credit_code_check", Message: "统一社会信用代码校验位不符：按前17位计算第18位应为“9”，实际为“8”，请核对是否录入有误"},
+		{Field: "creditCode", Code: "credit_code_check", Message: "统一社会信用代码未通过校验，可能有字符录入错误，请对照营业执照逐位核对"},
 		{Field: "other", Code: "invalid", Message: "boom"},
 	}
 	require.Equal(t, want, errs)

@@ -53,8 +53,8 @@ func TestCheckIDNumber(t *testing.T) {
 		{"before 1900", withIDCheck(t, "15010218991231001"), "id_birth_date", []string{"1899年12月31日", "早于1900年"}},
 		{"tomorrow", withIDCheck(t, "15010220260316001"), "id_birth_date", []string{"2026年03月16日", "晚于今天"}},
 		{"far future", withIDCheck(t, "15010230000101001"), "id_birth_date", []string{"晚于今天"}},
-		{"domain invalid example", "340524198001010013", "id_check", []string{"应为“X”", "实际为“3”"}},
-		{"X where digit expected", "15010219900101123X", "id_check", []string{"应为“0”", "实际为“X”"}},
+		{"domain invalid example", "340524198001010013", "id_check", []string{"未通过校验", "对照居民身份证逐位核对"}},
+		{"X where digit expected", "15010219900101123X", "id_check", []string{"未通过校验"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
