@@ -77,8 +77,15 @@ func stageName(stage string) string {
 	if n, ok := workflows.StageNames[stage]; ok {
 		return n
 	}
+	if n, ok := processStageNames[stage]; ok {
+		return n
+	}
 	return stage
 }
+
+// processStageNames name the stages of tasks outside an enterprise's case (a complaint's
+// verification), which the inbox shows beside the case stages.
+var processStageNames = map[string]string{"complaint": "投诉核查"}
 
 func outcomeName(o string) string {
 	if n, ok := workflows.OutcomeNames[o]; ok {
