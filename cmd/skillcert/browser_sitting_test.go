@@ -76,7 +76,7 @@ func sittingJourney(t *testing.T, s *stack, browser context.Context, p *page, us
 	p.do("employee", chromedp.Click(chromedp.ID("f-employee")))
 	require.Equal(t, int64(http.StatusUnprocessableEntity), p.press(chromedp.CSS(`#add button[type=submit]`)))
 	p.checkpoint("bad-id")
-	require.Contains(t, p.text(chromedp.CSS("#f-id_number-err")), "校验位")
+	require.Contains(t, p.text(chromedp.CSS("#f-id_number-err")), "未通过校验")
 	require.Equal(t, first.name, p.value("f-name"))
 	require.Equal(t, "340524198001010013", p.value("f-id_number"))
 	kept, err := chromedp.Run(p.ctx, chromedp.Evaluate[bool](`document.getElementById("f-employee").checked`))
