@@ -74,3 +74,8 @@ func PublishConfirmed(open, confirmed int) string {
 	}
 	return fmt.Sprintf("尚有 %d 个盟市未报送汇总表，现在公布后，这些盟市审定的企业只能列入以后的批次或补充公布。如确认公布，请勾选确认（%d 个盟市未报送）", open, open)
 }
+
+// PassedBy reports whether a case selected into batch, and still waiting for its publication,
+// was passed by: the batch is published, so nothing will ever publish the case (a selection made
+// before BatchOpen refused it). The region publishes such a case late.
+func PassedBy(batch int, published []int) bool { return batch > 0 && contains(published, batch) }

@@ -518,3 +518,9 @@ func TestSupervisionReportReview(t *testing.T) {
 		}
 	}
 }
+
+func TestPassedBy(t *testing.T) {
+	if !domain.PassedBy(1, []int{1}) || domain.PassedBy(2, []int{1}) || domain.PassedBy(0, []int{1, 2}) {
+		t.Error("a case is passed by only when its own batch is published")
+	}
+}

@@ -231,21 +231,20 @@ func (db *DB) OpenTasksOfCase(ctx context.Context, caseID string) ([]Task, error
 // HoldsOpenTaskOnApplication reports whether user holds an open task on a case of the
 // application (an expert whose panel is scoring it).
 func (db *DB) HoldsOpenTaskOnApplication(ctx context.Context, userID, applicationID string) (bool, error) {
-	var n int64
-	err := db.WithContext(ctx).Model(&Task{}).
-		Where("assignee_id = ? AND status = ? AND case_id IN (?)", userID, TaskOpen,
-			db.Model(&Case{}).Select("id").Where("application_id = ?", applicationID)).
-		Count(&n).Error
-	return n > 0, err
+	return db.holdsOpenTaskOnCases(ctx, userID, db.Model(&Case{}).Select("id").Where("application_id = ?", applicationID))
 }
 
 // HoldsOpenTaskOnEnterprise reports whether user holds an open task on a case of the
 // enterprise.
 func (db *DB) HoldsOpenTaskOnEnterprise(ctx context.Context, userID, enterpriseID string) (bool, error) {
+	return db.holdsOpenTaskOnCases(ctx, userID, db.Model(&Case{}).Select("id").Where("enterprise_id = ?", enterpriseID))
+}
+
+// holdsOpenTaskOnCases reports whether user holds an open task on one of the cases the
+// subquery selects.
+func (db *DB) holdsOpenTaskOnCases(ctx context.Context, userID string, cases *gorm.DB) (bool, error) {
 	var n int64
-	err := db.WithContext(ctx).Model(&Task{}).
-		Where("assignee_id = ? AND status = ? AND case_id IN (?)", userID, TaskOpen,
-			db.Model(&Case{}).Select("id").Where("enterprise_id = ?", enterpriseID)).
+	err := db.WithContext(ctx).Model(&Task{}).Where("assignee_id = ? AND status = ? AND case_id IN (?)", userID, TaskOpen, cases).
 		Count(&n).Error
 	return n > 0, err
 }

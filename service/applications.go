@@ -73,21 +73,19 @@ func (s *Service) applicationFor(ctx context.Context, a *Actor, id, act string) 
 // enterprise's domain and, for an expert, only while holding an open task on its case (the
 // panel is scoring it). A refusal is audited.
 func (s *Service) RequireApplication(ctx context.Context, a *Actor, act string, la *LoadedApplication) error {
-	return s.RequireRelated(ctx, a, "application", act, la.Domain, func(dom.Relation) (bool, error) {
-		return s.db.HoldsOpenTaskOnApplication(ctx, a.User.ID, la.Rec.ID)
-	})
+	return s.RequireRelated(ctx, a, "application", act, la.Domain, s.scoresApplication(ctx, a, la))
 }
 
 // MayReadApplication reports, without auditing, whether the actor may read the application (a
 // page deciding whether to show it).
 func (s *Service) MayReadApplication(ctx context.Context, a *Actor, la *LoadedApplication) (bool, error) {
-	if !s.enf.Allowed(a.User.ID, la.Domain, "application", "read") {
-		return false, nil
-	}
-	if !dom.NeedsRelation(a.User.Role, "application", "read") {
-		return true, nil
-	}
-	return s.db.HoldsOpenTaskOnApplication(ctx, a.User.ID, la.Rec.ID)
+	return s.MayRelated(a, "application", "read", la.Domain, s.scoresApplication(ctx, a, la))
+}
+
+// scoresApplication is the relation of an expert to an application: holding an open task on
+// one of its cases.
+func (s *Service) scoresApplication(ctx context.Context, a *Actor, la *LoadedApplication) func(dom.Relation) (bool, error) {
+	return func(dom.Relation) (bool, error) { return s.db.HoldsOpenTaskOnApplication(ctx, a.User.ID, la.Rec.ID) }
 }
 
 // Errors of the application routes.

@@ -72,16 +72,7 @@ func (s *Service) RequireRelated(ctx context.Context, a *Actor, obj, act, domain
 	if a == nil {
 		return ErrUnauthenticated
 	}
-	rel, _ := dom.RelationFor(a.User.Role, obj, act)
-	if rel != dom.Assigned && rel != dom.Drawn {
-		if s.enf.Allowed(a.User.ID, domain, obj, act) {
-			return nil
-		}
-		return s.Forbid(ctx, a, obj, act, domain)
-	}
-	// The relation itself is the right: being drawn or assigned reaches beyond the grant's
-	// jurisdiction (a league's supervisor drawn for a sitting elsewhere).
-	ok, err := related(rel)
+	ok, err := s.MayRelated(a, obj, act, domain, related)
 	if err != nil {
 		return err
 	}
@@ -89,6 +80,18 @@ func (s *Service) RequireRelated(ctx context.Context, a *Actor, obj, act, domain
 		return s.Forbid(ctx, a, obj, act, domain)
 	}
 	return nil
+}
+
+// MayRelated answers what RequireRelated checks, without auditing (a page deciding whether to
+// show something).
+func (s *Service) MayRelated(a *Actor, obj, act, domain string, related func(dom.Relation) (bool, error)) (bool, error) {
+	rel, _ := dom.RelationFor(a.User.Role, obj, act)
+	if rel != dom.Assigned && rel != dom.Drawn {
+		return s.enf.Allowed(a.User.ID, domain, obj, act), nil
+	}
+	// The relation itself is the right: being drawn or assigned reaches beyond the grant's
+	// jurisdiction (a league's supervisor drawn for a sitting elsewhere).
+	return related(rel)
 }
 
 // Forbid audits a refused attempt and returns ErrForbidden.

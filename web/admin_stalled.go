@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -14,6 +13,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"skillcert/api"
+	"skillcert/domain"
 	"skillcert/models"
 	"skillcert/policies"
 	"skillcert/service"
@@ -212,7 +212,7 @@ func (p *Pages) returnFormFor(ctx context.Context, a *service.Actor, findingID s
 	if cs.Stage == workflows.StageAwaitingPublication {
 		// Waiting for a batch published already: nothing else will ever publish it.
 		published, err := p.svc.PublishedBatches(ctx, cs.ID)
-		if err != nil || !slices.Contains(published, cs.Batch) {
+		if err != nil || !domain.PassedBy(cs.Batch, published) {
 			return nil
 		}
 		return &returnForm{FindingID: findingID, CaseID: cs.ID, Action: "publish_late", Label: "补充公布",

@@ -160,10 +160,11 @@ func (p *Pages) inbox(c *gin.Context) error {
 	if !chosen && !onlyMine && v.View == models.ViewMine && counts[models.ViewMine] == 0 && counts[models.ViewUnit] > 0 {
 		v.View, f.View = models.ViewUnit, models.ViewUnit
 	}
-	tasks, total, err := p.db.Inbox(ctx, f)
+	tasks, _, err := p.db.InboxPage(ctx, f)
 	if err != nil {
 		return err
 	}
+	total := counts[v.View] // the tab's count is the page's total
 	v.Total = total
 	v.Pages = max(int((total+inboxPageSize-1)/inboxPageSize), 1)
 	v.ReturnTo = c.Request.URL.RequestURI()

@@ -2,13 +2,11 @@ package workflows
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
 
-	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
 	"skillcert/activities"
@@ -289,24 +287,14 @@ func (w *caseWF) redrawable(req AdjustRequest) error {
 // cancelled: a drawn task is never handed to someone chosen by hand (domain.DrawnTask).
 func (w *caseWF) redrawExpert(tr *models.Transition, req AdjustRequest) error {
 	t := w.task(req.TaskID)
-	var seed uint64
-	if err := workflow.SideEffect(w.ctx, func(ctx workflow.Context) any {
-		return uint64(workflow.Now(ctx).UnixNano()) ^ 0x2f6b1c93
-	}).Get(&seed); err != nil {
-		return err
-	}
-	actx := workflow.WithActivityOptions(w.ctx, QuickActivityOptions)
-	var a *activities.Activities
-	var drawn activities.Panel
-	err := workflow.ExecuteActivity(actx, a.DrawPanel, activities.DrawPanelInput{CaseID: w.in.CaseID, EnterpriseID: w.in.EnterpriseID,
-		Enterprise: w.in.EnterpriseName, Size: 1, Seed: seed, Exclude: append(slices.Clone(w.st.Panel.Members), w.st.Replaced...)}).Get(actx, &drawn)
-	var ae *temporal.ApplicationError
-	if errors.As(err, &ae) && ae.Type() == activities.ErrPoolTooSmall {
+	drawn, err := w.drawExperts(1, append(slices.Clone(w.st.Panel.Members), w.st.Replaced...))
+	if hasType(err, activities.ErrPoolTooSmall) {
 		return refuse(ErrWrongState, "回避后专家库中已没有可替换的专家，请先补充专家库")
 	}
 	if err != nil {
 		return err
 	}
+	seed := drawn.Seed
 	replaced, by := t.Assignee, drawn.Members[0]
 	n := 0
 	for i, m := range w.st.Panel.Members {
@@ -330,7 +318,7 @@ func (w *caseWF) redrawExpert(tr *models.Transition, req AdjustRequest) error {
 // already, so nothing else would ever publish it (a case selected before the rule that a
 // published batch takes no more cases, domain.BatchOpen).
 func (w *caseWF) latePublishable(req AdjustRequest) error {
-	if w.st.Stage != StageAwaitingPublication || !slices.Contains(req.Published, w.st.Batch) {
+	if w.st.Stage != StageAwaitingPublication || !domain.PassedBy(w.st.Batch, req.Published) {
 		return refuse(ErrWrongState, "只有等待已公布批次的案件需要补充公布；其他案件随所在批次公布")
 	}
 	return nil

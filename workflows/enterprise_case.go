@@ -645,19 +645,27 @@ func (w *caseWF) closeRemainingExpertTasks(tr *models.Transition) {
 	}
 }
 
-// startEvaluation draws the expert panel once the league's summary reached the region.
-func (w *caseWF) startEvaluation() error {
+// drawExperts draws size experts at random from the pool, without exclude and the enterprise's
+// conflicts. The seed is a side effect, so it is recorded in history and comes back in the
+// panel (Panel.Seed) for the timeline and the audit log; the draw re-runs from it.
+func (w *caseWF) drawExperts(size int, exclude []string) (activities.Panel, error) {
 	var seed uint64
 	if err := workflow.SideEffect(w.ctx, func(ctx workflow.Context) any {
 		return uint64(workflow.Now(ctx).UnixNano()) ^ 0x5bd1e995
 	}).Get(&seed); err != nil {
-		return err
+		return activities.Panel{}, err
 	}
 	actx := workflow.WithActivityOptions(w.ctx, QuickActivityOptions)
 	var a *activities.Activities
 	var panel activities.Panel
 	err := workflow.ExecuteActivity(actx, a.DrawPanel, activities.DrawPanelInput{CaseID: w.in.CaseID, EnterpriseID: w.in.EnterpriseID,
-		Enterprise: w.in.EnterpriseName, Size: w.in.Timing.PanelSize, Seed: seed}).Get(actx, &panel)
+		Enterprise: w.in.EnterpriseName, Size: size, Seed: seed, Exclude: exclude}).Get(actx, &panel)
+	return panel, err
+}
+
+// startEvaluation draws the expert panel once the league's summary reached the region.
+func (w *caseWF) startEvaluation() error {
+	panel, err := w.drawExperts(w.in.Timing.PanelSize, nil)
 	tr := models.Transition{}
 	if err != nil {
 		// Too few experts: the region's appraisal centre must enlarge the pool; the case waits on it.
