@@ -59,21 +59,21 @@ var AccessTable = concat(
 		"campaign read", "campaign manage", "summary read", "summary export", "directory publish",
 		"complaint read", "complaint decide", "finding read", "finding act", "application read", "application override",
 		"personal_data read", "occupation manage", "supervision manage", "supervision read", "supervision review",
-		"certificate read", "report read", "enterprise manage", "jurisdiction read", "audit read"),
+		"certificate read", "report read", "statistics read", "enterprise manage", "jurisdiction read", "audit read"),
 	// Appraisal management centre: evaluation, result audit, certificates.
 	official(RoleRegionCentre,
 		"case read", "task read", "task claim", "task decide", "summary read", "summary export", "application read",
 		"personal_data read", "campaign read", "supervision manage", "supervision read", "certificate read",
-		"certificate revoke", "report read", "jurisdiction read"),
+		"certificate revoke", "report read", "statistics read", "jurisdiction read"),
 	// League / city bureaus: collect, review, summarise, supervise in their subtree.
 	official(RoleLeagueOfficial,
 		"case read", "task read", "task claim", "task decide", "task reassign", "summary read", "summary submit",
 		"summary export", "application read", "personal_data read", "campaign read", "complaint read", "complaint decide",
-		"supervision manage", "supervision read", "certificate read", "report read", "jurisdiction read", "jurisdiction configure"),
+		"supervision manage", "supervision read", "certificate read", "report read", "statistics read", "jurisdiction read", "jurisdiction configure"),
 	// County bureaus: pre-check and complaint verification.
 	official(RoleCountyOfficial,
 		"case read", "task read", "task claim", "task decide", "application read", "campaign read", "complaint read",
-		"complaint decide", "certificate read", "jurisdiction read"),
+		"complaint decide", "certificate read", "statistics read", "jurisdiction read"),
 	// Enterprise users: their own enterprise only (their grant is the enterprise's node).
 	rows(RoleEnterpriseUser, Own,
 		"case read", "application read", "application edit", "application submit", "personal_data read", "task read",

@@ -186,6 +186,7 @@ var SystemColumns = []string{
 	"session_candidates.id", "session_candidates.session_id", "session_candidates.id_lookup",
 	"session_candidates.id_masked", "session_candidates.result", "session_candidates.audit_status",
 	"session_candidates.certificate_number",
+	"session_candidates.stat_gender",
 	"supervision_draws.id", "supervision_draws.jurisdiction_code", "supervision_draws.created_by",
 	"supervision_reports.id", "supervision_reports.draw_id", "supervision_reports.session_id",
 	"supervision_reports.supervisor_id", "supervision_reports.rating", "supervision_reports.status",

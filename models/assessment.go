@@ -52,6 +52,12 @@ type SessionCandidate struct {
 	CertificateNumber string    `json:"certificate_number"`
 	CreatedAt         time.Time `json:"created_at"`
 	UpdatedAt         time.Time `json:"updated_at"`
+
+	// StatGender (M | F) and StatAge (whole years on the exam date) are derived from the ID
+	// number when the candidate is recorded, for statistics that must not open ID numbers; nil
+	// until backfilled for candidates recorded before migration 00015.
+	StatGender *string `json:"-"`
+	StatAge    *int    `json:"-"`
 }
 
 // CandidateUpdate is a change to candidates made by the session workflow.

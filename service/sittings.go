@@ -267,6 +267,7 @@ func (s *Service) RegisterCandidate(ctx context.Context, a *Actor, in CandidateI
 	}
 	cand := models.SessionCandidate{SessionID: ss.ID, Name: strings.TrimSpace(in.Name), IDCipher: sealed.Cipher, IDLookup: sealed.Lookup,
 		IDMasked: sealed.Masked, Employee: true, CreatedAt: s.now().UTC(), UpdatedAt: s.now().UTC()}
+	cand.StatGender, cand.StatAge = candidateStats(id, ss.ExamDate, s.cfg.Location)
 	err = s.audited(ctx, a, func(tx *models.DB) (models.AuditEntry, error) {
 		if err := tx.AddCandidate(ctx, &cand); err != nil {
 			return models.AuditEntry{}, err
