@@ -39,9 +39,9 @@ type StatsCell struct {
 // size is bounded by the sittings times the genders and ages present, never by the candidates.
 func (db *DB) CandidateStatsCube(ctx context.Context, f StatsFilter) ([]StatsCell, error) {
 	q := db.WithContext(ctx).Table("session_candidates AS c").Joins("JOIN assessment_sessions AS s ON s.id = c.session_id").
-		Select("s.occupation_code AS occupation_code, MAX(s.occupation_name) AS occupation_name, s.level AS level, " +
-			"s.jurisdiction_code AS jurisdiction_code, s.exam_date AS exam_date, c.stat_gender AS gender, c.stat_age AS age, " +
-			"COUNT(*) AS candidates, SUM(CASE WHEN c.result <> 'pending' THEN 1 ELSE 0 END) AS assessed, " +
+		Select("s.occupation_code AS occupation_code, MAX(s.occupation_name) AS occupation_name, s.level AS level, "+
+			"s.jurisdiction_code AS jurisdiction_code, s.exam_date AS exam_date, c.stat_gender AS gender, c.stat_age AS age, "+
+			"COUNT(*) AS candidates, SUM(CASE WHEN c.result <> 'pending' THEN 1 ELSE 0 END) AS assessed, "+
 			"SUM(CASE WHEN c.result = 'pass' THEN 1 ELSE 0 END) AS passed").
 		Where("s.exam_date >= ? AND s.exam_date < ? AND s.status <> ?", f.ExamFrom.UTC(), f.ExamTo.UTC(), "cancelled").
 		Group("s.occupation_code, s.level, s.jurisdiction_code, s.exam_date, c.stat_gender, c.stat_age")
