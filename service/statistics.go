@@ -2,12 +2,14 @@ package service
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	dom "skillcert/domain"
+	"skillcert/exports"
 	"skillcert/models"
 	"skillcert/models/validate"
 )
@@ -325,4 +327,56 @@ func (s *Service) RunCandidateStatsBackfill(ctx context.Context) {
 	if n > 0 {
 		s.log.InfoContext(ctx, "candidate statistics backfilled", "filled", n)
 	}
+}
+
+// Workbook lays the statistics out as StatisticsXLSX writes them: the overview's facts and one
+// sheet per table (with its 合计 row), then the highly skilled workers by level and by league.
+func (st Statistics) Workbook() (title string, facts [][2]string, sheets []exports.StatsSheet) {
+	title = st.ScopeName + "职业技能等级认定统计表"
+	facts = [][2]string{
+		{"统计期间", st.From + " 至 " + st.To},
+		{"统计范围", st.ScopeName},
+		{"报名人数", strconv.FormatInt(st.Totals.Candidates, 10)},
+		{"已出结果人数", strconv.FormatInt(st.Totals.Assessed, 10)},
+		{"合格人数", strconv.FormatInt(st.Totals.Passed, 10)},
+		{"合格率（%）", strconv.FormatFloat(st.Totals.PassRate, 'f', 1, 64)},
+		{"高技能人才证书数（三级及以上）", strconv.FormatInt(st.HighSkill.Certificates, 10)},
+		{"高技能人才人数（三级及以上）", strconv.FormatInt(st.HighSkill.Holders, 10)},
+	}
+	row := func(r StatsRow) []any { return []any{r.Name, r.Candidates, r.Assessed, r.Passed, r.PassRate} }
+	for _, t := range st.Tables {
+		sh := exports.StatsSheet{Name: t.Title, Title: title + "（" + t.Title + "）", Header: exports.StatsHeader}
+		for _, r := range t.Rows {
+			sh.Rows = append(sh.Rows, row(r))
+		}
+		sh.Rows = append(sh.Rows, row(st.Totals))
+		sheets = append(sheets, sh)
+	}
+	counts := func(name string, cs []StatsCount) exports.StatsSheet {
+		sh := exports.StatsSheet{Name: name, Title: title + "（" + name + "）", Header: []string{"分组", "证书数"}}
+		var total int64
+		for _, c := range cs {
+			sh.Rows = append(sh.Rows, []any{c.Name, c.Count})
+			total += c.Count
+		}
+		sh.Rows = append(sh.Rows, []any{"合计", total})
+		return sh
+	}
+	sheets = append(sheets, counts("高技能人才按等级", st.HighSkill.ByLevel), counts("高技能人才按盟市", st.HighSkill.ByLeague))
+	return title, facts, sheets
+}
+
+// StatisticsXLSX is Statistics as a workbook, with its file name; the export is audited.
+func (s *Service) StatisticsXLSX(ctx context.Context, a *Actor, q StatsQuery) ([]byte, string, error) {
+	st, err := s.Statistics(ctx, a, q)
+	if err != nil {
+		return nil, "", err
+	}
+	title, facts, sheets := st.Workbook()
+	b, err := exports.StatisticsXLSX(title, facts, sheets)
+	if err != nil {
+		return nil, "", err
+	}
+	_ = s.Audit(ctx, a, models.AuditEntry{Action: "statistics.export", ObjectType: "statistics", ObjectID: st.From + "~" + st.To})
+	return b, fmt.Sprintf("%s（%s至%s）.xlsx", title, st.From, st.To), nil
 }

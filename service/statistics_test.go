@@ -1,6 +1,7 @@
 package service
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net/http"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"github.com/xuri/excelize/v2"
 
 	"skillcert/models"
 	"skillcert/models/dbtest"
@@ -245,6 +247,12 @@ func TestStatisticsOnASeededDataSet(t *testing.T) {
 			require.Len(t, jst.Table(StatsByMonth).Rows, 1)
 			require.Equal(t, int64(2), jst.HighSkill.Certificates)
 
+			// The workbook holds the same tables: read it back.
+			b, name, err := e.s.StatisticsXLSX(ctx, e.actor("region"), year)
+			require.NoError(t, err)
+			require.Equal(t, "内蒙古自治区职业技能等级认定统计表（2026-01-01至2026-12-31）.xlsx", name)
+			requireStatsWorkbook(t, b)
+
 			// Enterprises, experts and supervisors have no statistics; bad periods are refused.
 			for _, u := range []string{"dairy", "expert1", "supervisor1"} {
 				_, err := e.s.Statistics(ctx, e.actor(u), year)
@@ -256,4 +264,43 @@ func TestStatisticsOnASeededDataSet(t *testing.T) {
 			require.Equal(t, http.StatusUnprocessableEntity, ToError(err).Status)
 		})
 	}
+}
+
+// requireStatsWorkbook reads the region's workbook of the seeded data set back.
+func requireStatsWorkbook(t *testing.T, b []byte) {
+	t.Helper()
+	f, err := excelize.OpenReader(bytes.NewReader(b))
+	require.NoError(t, err)
+	defer f.Close()
+	require.Equal(t, []string{"概况", "按职业（工种）", "按等级", "按盟市", "按性别", "按年龄段（考核当日）", "按月份（考核日期）",
+		"高技能人才按等级", "高技能人才按盟市"}, f.GetSheetList())
+	rows, err := f.GetRows("概况")
+	require.NoError(t, err)
+	require.Equal(t, [][]string{{"内蒙古自治区职业技能等级认定统计表"}, {"统计期间", "2026-01-01 至 2026-12-31"},
+		{"统计范围", "内蒙古自治区"}, {"报名人数", "7"}, {"已出结果人数", "6"}, {"合格人数", "4"}, {"合格率（%）", "66.6"},
+		{"高技能人才证书数（三级及以上）", "4"}, {"高技能人才人数（三级及以上）", "3"}}, rows)
+	rows, err = f.GetRows("按性别")
+	require.NoError(t, err)
+	require.Equal(t, [][]string{{"内蒙古自治区职业技能等级认定统计表（按性别）"}, {"分组", "报名人数", "已出结果人数", "合格人数", "合格率（%）"},
+		{"男", "4", "3", "3", "100.0"}, {"女", "3", "3", "1", "33.3"}, {"合计", "7", "6", "4", "66.6"}}, rows)
+	rows, err = f.GetRows("按年龄段（考核当日）")
+	require.NoError(t, err)
+	require.Equal(t, [][]string{{"25岁以下", "1", "1", "1", "100.0"}, {"25—34岁", "2", "2", "0", "0.0"}, {"35—44岁", "1", "1", "1", "100.0"},
+		{"45—54岁", "2", "1", "1", "100.0"}, {"55岁及以上", "1", "1", "1", "100.0"}, {"合计", "7", "6", "4", "66.6"}}, rows[2:])
+	rows, err = f.GetRows("按等级")
+	require.NoError(t, err)
+	require.Equal(t, []string{"四级/中级工", "3", "2", "1", "50.0"}, rows[3])
+	v, err := f.GetCellValue("按等级", "B4", excelize.Options{RawCellValue: true})
+	require.NoError(t, err)
+	require.Equal(t, "3", v, "counts are numbers")
+	typ, err := f.GetCellType("按等级", "B4")
+	require.NoError(t, err)
+	require.NotEqual(t, excelize.CellTypeSharedString, typ)
+	rows, err = f.GetRows("按盟市")
+	require.NoError(t, err)
+	require.Len(t, rows, 2+14+1)
+	require.Equal(t, []string{"呼和浩特市", "5", "4", "3", "75.0"}, rows[2])
+	rows, err = f.GetRows("高技能人才按等级")
+	require.NoError(t, err)
+	require.Equal(t, [][]string{{"三级/高级工", "2"}, {"二级/技师", "1"}, {"一级/高级技师", "1"}, {"合计", "4"}}, rows[2:])
 }

@@ -49,6 +49,7 @@ var actionNames = map[string]string{
 	"attachment.download": "下载附件", "personal_data.read": "查看个人信息", "case.start": "案件开始",
 	"case.suspend": "暂停试点", "case.resume": "恢复试点", "case.remove": "移出试点", "campaign.start": "启动年度计划",
 	"campaign.move_collection": "调整汇总截止时间", "campaign.move_publication": "调整目录公布时间",
+	"statistics.export": "导出统计表", "statistics.read": "查看统计",
 	"complaint.file": "投诉举报", "certificate.revoke": "吊销证书", "summary.export": "导出汇总表",
 	"case.return": "退回企业补正", "case.withdraw": "撤回申报", "case.redraw": "重新抽取评估专家", "case.publish_late": "补充公布",
 	"panel.draw": "抽取评估专家", "panel.redraw": "重新抽取评估专家", "session.plan": "制定认定场次计划",
