@@ -161,6 +161,8 @@ func (f ntkFixture) targets(path string) ([]target, bool) {
 			return byQuery("jurisdiction"), true
 		}
 		return own, true
+	case "/statistics", "/statistics/export.xlsx":
+		return own, true
 	case "/summaries/export.xlsx":
 		return []target{{name: "region", path: path, domain: models.RegionCode}}, true
 	case "/tokens/:id":

@@ -113,6 +113,8 @@ func (s *Server) jsonRoutes() []route {
 		{GET, "/certificates/:id/verify", throttled, s.apiVerifyCertificate},
 		{POST, "/certificates/:id/revoke", policy("certificate", "revoke", cert), s.apiRevokeCertificate},
 		{GET, "/reports/certificates", policy("report", "read", own), s.apiCertificateReport},
+		{GET, "/statistics", policy("statistics", "read", own), s.apiStatistics},
+		{GET, "/statistics/export.xlsx", policy("statistics", "read", own), s.apiStatisticsXLSX},
 
 		// Supervision (双随机、一公开), complaints and the public directory.
 		{POST, "/supervision/draws", policy("supervision", "manage", own), s.apiDraw},
