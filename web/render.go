@@ -54,6 +54,7 @@ var (
 	navCampaign    = navLink{"/campaign", "年度日程", "汇总截止时间、目录公布时间和各盟市报送情况。"}
 	navStalled     = navLink{"/admin/stalled", "停滞案件", "逾期待办、长期无进展和处理异常的案件，提醒或改派。"}
 	navCases       = navLink{"/admin/cases", "案件统计", "按阶段、盟市和批次统计的案件数量和名单。"}
+	navStatistics  = navLink{"/statistics", "认定统计", "报名、合格人数和合格率（按职业、等级、盟市、性别、年龄段、月份），高技能人才，图表和 Excel。"}
 	navComplaint   = navLink{"/complaint", "投诉举报", "对试点企业的认定工作进行投诉举报，可匿名。"}
 	navQuery       = navLink{"/query", "证书查询", "查询职业技能等级证书的真伪和状态。"}
 	navRegister    = navLink{"/register", "企业注册", "企业注册账户后在线填写和提交试点申报表。"}
@@ -70,10 +71,10 @@ var roleNav = map[string][]navLink{
 	models.RoleEnterpriseUser: {navHome, {"/application", "申报表", "填写、保存和提交试点申报表（附件1），上传佐证材料。"},
 		{"/status", "申报进度", "当前所处阶段、办理时限、审核意见和办理记录。"}, navSessions, navDirectory},
 	models.RoleLeagueOfficial: {navHome, navInbox, {"/summary", "盟市汇总", "本盟市审核通过的企业汇总表（附件2），报送自治区。"},
-		navCampaign, navAreas, navDirectory},
-	models.RoleCountyOfficial: {navHome, navInbox, navCampaign, navDirectory},
-	models.RoleRegionOfficial: {navHome, navInbox, navCampaign, navStalled, navCases, navReview, navAudit, navDirectory},
-	models.RoleRegionCentre:   {navHome, navInbox, navCampaign, navCases, navDirectory},
+		navCampaign, navStatistics, navAreas, navDirectory},
+	models.RoleCountyOfficial: {navHome, navInbox, navCampaign, navStatistics, navDirectory},
+	models.RoleRegionOfficial: {navHome, navInbox, navCampaign, navStalled, navCases, navStatistics, navReview, navAudit, navDirectory},
+	models.RoleRegionCentre:   {navHome, navInbox, navCampaign, navCases, navStatistics, navDirectory},
 	models.RoleExpert:         {navHome, navInbox, navDirectory},
 	models.RoleSupervisor:     {navHome, navInbox, navMyReports, navDirectory},
 	models.RoleSysadmin:       {navHome, navStalled, navCases, navUsers, navAreas, navAudit, navInbox, navCampaign},

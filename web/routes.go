@@ -45,6 +45,7 @@ func (p *Pages) Routes(r *gin.Engine) {
 	r.GET("/summary", login, p.api.Page(p.summaryPage))
 	r.POST("/summary/submit", login, p.api.CSRF, p.api.Page(p.summarySubmit))
 	r.GET("/campaign", login, p.api.Authorize("campaign", "read", api.OwnScope), p.api.Page(p.campaignPage))
+	r.GET("/statistics", login, p.api.Authorize("statistics", "read", api.OwnScope), p.api.Page(p.statisticsPage))
 	r.POST("/campaign/deadline", login, p.api.CSRF, p.api.Page(p.moveDeadline))
 	r.GET("/admin/stalled", login, p.api.Authorize("finding", "read", api.OwnScope), p.api.Page(p.stalledPage))
 	r.POST("/admin/stalled/remind", login, p.api.CSRF, p.api.Authorize("finding", "act", api.OwnScope), p.api.Page(p.remind))
