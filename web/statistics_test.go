@@ -3,6 +3,7 @@ package web
 import (
 	"fmt"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strings"
 	"testing"
@@ -10,8 +11,10 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"skillcert/domain"
 	"skillcert/models"
 	"skillcert/models/dbtest"
+	"skillcert/workflows"
 )
 
 // seedStatsPage writes sittings of 乳业 (呼和浩特) and 稀土 (包头) with candidates whose derived
@@ -112,4 +115,26 @@ func TestStatisticsPageChartsTablesAndScope(t *testing.T) {
 	body = e.pageOK(c, "/statistics?from=2026-12-01&to=2026-01-01", http.StatusUnprocessableEntity)
 	require.Contains(t, body, "结束日期不能早于开始日期")
 	require.Contains(t, e.pageOK(e.login("dairy"), "/statistics", http.StatusForbidden), "无权")
+}
+
+// Registering a candidate derives the statistics columns from the ID number there and then:
+// gender from the 17th digit, age on the sitting's exam date from the birth date.
+func TestRegisteringACandidateRecordsGenderAndAgeForStatistics(t *testing.T) {
+	e := newSittingEnv(t, workflows.StageActive)
+	e.seedSitting("s1", models.SessionOpen, 4, e.panelOfThree())
+	c := e.login("dairy")
+	csrf := csrfOf(t, e.pageOK(c, "/sessions/s1", http.StatusOK))
+	resp, _ := e.postForm(c, "/sessions/s1/candidates", url.Values{"csrf_token": {csrf}, "name": {"考生甲"}, "id_number": {idStaff}, "employee": {"on"}})
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+	ss, err := e.db.SessionByID(t.Context(), "s1")
+	require.NoError(t, err)
+	cands, err := e.db.Candidates(t.Context(), "s1")
+	require.NoError(t, err)
+	require.Len(t, cands, 1)
+	require.NotNil(t, cands[0].StatGender)
+	require.Equal(t, "M", *cands[0].StatGender, "%s: the 17th digit is odd", idStaff)
+	require.NotNil(t, cands[0].StatAge)
+	birth := time.Date(1990, 1, 1, 0, 0, 0, 0, time.UTC) // digits 7–14 of idStaff
+	require.Equal(t, domain.AgeAt(birth, ss.ExamDate), *cands[0].StatAge)
+	require.Greater(t, *cands[0].StatAge, 30)
 }

@@ -285,6 +285,9 @@ func apiServer(ctx context.Context, cfg Config, log *slog.Logger, db *models.DB,
 	}
 	// Submissions stored just before a crash, whose case never started, are handed over.
 	go svc.RunHandOverRecovery(ctx, time.Minute)
+	// Candidates recorded before migration 00015 get their statistics columns (gender, age at
+	// the exam date) derived once; only a process holding the data key can.
+	go svc.RunCandidateStatsBackfill(ctx)
 	return &http.Server{Addr: cfg.HTTPAddr, Handler: h, ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout: 60 * time.Second, WriteTimeout: 120 * time.Second, IdleTimeout: 120 * time.Second}, nil
 }
