@@ -275,3 +275,23 @@ func (ks PublicKeys) Verify(alg, id string, msg, sig []byte) bool {
 // SM4Block is SM4 (GB/T 32907) under a 16-byte key, for the published test vectors; data is
 // sealed through NewAEAD.
 func SM4Block(key []byte) (cipher.Block, error) { return sm4.NewCipher(key) }
+
+// VerifyingKeys returns the public keys of the configured signing keys: the Ed25519 seed and
+// the SM2 private key, either of which may be empty.
+func VerifyingKeys(ed25519Seed, sm2Key []byte) (PublicKeys, error) {
+	var out PublicKeys
+	for _, k := range []struct {
+		alg string
+		key []byte
+	}{{AlgEd25519, ed25519Seed}, {AlgSM2, sm2Key}} {
+		if len(k.key) == 0 {
+			continue
+		}
+		s, err := NewSigner(k.alg, k.key)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, PublicOf(s))
+	}
+	return out, nil
+}
