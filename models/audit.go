@@ -47,6 +47,9 @@ type AuditEntry struct {
 	HashAlg string `json:"hash_alg"`
 }
 
+// ErrAuditKeyMissing is returned when appending to a keyed chain without the audit key.
+var ErrAuditKeyMissing = errors.New("the audit log is keyed and this process has no audit key: set SKILLCERT_AUDIT_KEY")
+
 // HashUnkeyed marks the rows hashed with plain SHA-256, before the chain was keyed.
 const HashUnkeyed = "sha256"
 
@@ -120,6 +123,11 @@ func (db *DB) AppendAudit(ctx context.Context, e *AuditEntry) error {
 			return fmt.Errorf("read audit chain head: %w", err)
 		default:
 			e.Seq, e.PrevHash = last.Seq+1, last.Hash
+		}
+		if tx.audit == nil && last.HashAlg != "" && last.HashAlg != HashUnkeyed {
+			// An unkeyed row after keyed ones would read as a downgrade: refuse rather than
+			// break the chain because one process was started without the key.
+			return ErrAuditKeyMissing
 		}
 		if e.At.IsZero() {
 			e.At = time.Now()

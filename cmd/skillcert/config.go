@@ -239,7 +239,7 @@ func loadConfig(cmd string, args []string, getenv func(string) string) (Config, 
 		if err := c.fillDevKeys(); err != nil {
 			return c, err
 		}
-	case "api", "worker", "migrate", "seed", "audit", "bench", "occupations":
+	case "api", "worker", "migrate", "seed", "audit", "bench", "occupations", "keys":
 		if c.DatabaseURL == "" {
 			return c, errors.New("SKILLCERT_DATABASE_URL is required (a PostgreSQL DSN such as postgres://user:pass@host:5432/skillcert)")
 		}
