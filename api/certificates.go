@@ -135,7 +135,7 @@ type verifyResponse struct {
 	ValidSignature bool                `json:"valid_signature"`
 	Status         string              `json:"status"`
 	Certificate    verifiedCertificate `json:"certificate"`
-	// Algorithm is Ed25519 or SM2 (SM2 with user ID 1234567812345678, DER signature), the
+	// Algorithm is Ed25519 or SM2 (SM2 with user ID 1234567812345678, signature r || s), the
 	// algorithm the certificate was signed with; AlgorithmName names it in Chinese.
 	Algorithm     string `json:"algorithm"`
 	AlgorithmName string `json:"algorithm_name"`

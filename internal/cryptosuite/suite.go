@@ -16,10 +16,12 @@ import (
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/asn1"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"hash"
+	"math/big"
 
 	"github.com/emmansun/gmsm/sm2"
 	"github.com/emmansun/gmsm/sm3"
@@ -176,14 +178,25 @@ func SignerAlg(key crypto.Signer) string {
 }
 
 // Sign signs msg: Ed25519 (64 bytes), or SM2 with the default user ID 1234567812345678 and
-// Z_A (GB/T 32918.2), the signature DER-encoded as GM/T 0009 specifies.
+// Z_A (GB/T 32918.2), the signature as the 64 bytes r || s (each 32 bytes, big-endian), so both
+// algorithms' signatures have one size.
 func Sign(key crypto.Signer, msg []byte) (alg string, sig []byte, err error) {
 	switch alg = SignerAlg(key); alg {
 	case AlgEd25519:
 		return alg, ed25519.Sign(key.(ed25519.PrivateKey), msg), nil
 	case AlgSM2:
-		sig, err = sm2.SignASN1(rand.Reader, key.(*sm2.PrivateKey), msg, sm2.DefaultSM2SignerOpts)
-		return alg, sig, err
+		der, err := sm2.SignASN1(rand.Reader, key.(*sm2.PrivateKey), msg, sm2.DefaultSM2SignerOpts)
+		if err != nil {
+			return "", nil, err
+		}
+		var rs struct{ R, S *big.Int }
+		if _, err := asn1.Unmarshal(der, &rs); err != nil {
+			return "", nil, fmt.Errorf("cryptosuite: SM2 signature: %w", err)
+		}
+		sig = make([]byte, 64)
+		rs.R.FillBytes(sig[:32])
+		rs.S.FillBytes(sig[32:])
+		return alg, sig, nil
 	}
 	return "", nil, errors.New("cryptosuite: no signing key")
 }
@@ -222,7 +235,11 @@ func Verify(alg string, pub, msg, sig []byte) bool {
 			ed25519.Verify(ed25519.PublicKey(pub), msg, sig)
 	case AlgSM2:
 		k, err := sm2.NewPublicKey(pub)
-		return err == nil && sm2.VerifyASN1WithSM2(k, nil, msg, sig)
+		if err != nil || len(sig) != 64 {
+			return false
+		}
+		r, s := new(big.Int).SetBytes(sig[:32]), new(big.Int).SetBytes(sig[32:])
+		return sm2.VerifyWithSM2(k, nil, msg, r, s)
 	}
 	return false
 }
