@@ -4,7 +4,7 @@ package activities
 
 import (
 	"context"
-	"crypto/ed25519"
+	"crypto"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -26,7 +26,7 @@ type Activities struct {
 	Temporal  client.Client
 	Namespace string
 	// SigningKey signs the certificates IssueCertificates issues.
-	SigningKey ed25519.PrivateKey
+	SigningKey crypto.Signer
 }
 
 // Apply writes a projection transition in one transaction. Idempotency key: the transition's

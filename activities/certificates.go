@@ -2,13 +2,13 @@ package activities
 
 import (
 	"context"
-	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
 
+	"skillcert/internal/cryptosuite"
 	"skillcert/models"
 	"skillcert/models/validate"
 )
@@ -55,14 +55,14 @@ type IssueResult struct {
 	CertificateIDs []string `json:"certificate_ids"`
 }
 
-// IssueCertificates issues, numbers and signs (Ed25519, with SigningKey) the certificates of a
+// IssueCertificates issues, numbers and signs (Ed25519 or SM2, with SigningKey) the certificates of a
 // session's candidates in one database transaction, and queues each for the national query
 // sync. Side effects: rows in certificates, certificate_serials, certificate_sync, and the
 // enterprise's site serial on its first issue. Idempotency key: session ID + candidate key per
 // certificate, so a retry, or a workflow that asks again, gets the same numbers back.
 // Invalid input fails with the non-retryable type ErrCertificateInvalid.
 func (a *Activities) IssueCertificates(ctx context.Context, in IssueInput) (IssueResult, error) {
-	if len(a.SigningKey) != ed25519.PrivateKeySize {
+	if cryptosuite.SignerAlg(a.SigningKey) == "" {
 		// A configuration fault: retried, so a worker restarted with the key carries on.
 		return IssueResult{}, errors.New("issue certificates: worker has no signing key")
 	}

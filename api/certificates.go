@@ -11,6 +11,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"golang.org/x/time/rate"
 
+	"skillcert/internal/cryptosuite"
 	"skillcert/models"
 	"skillcert/policies"
 	"skillcert/service"
@@ -134,9 +135,23 @@ type verifyResponse struct {
 	ValidSignature bool                `json:"valid_signature"`
 	Status         string              `json:"status"`
 	Certificate    verifiedCertificate `json:"certificate"`
-	Algorithm      string              `json:"algorithm"`
-	SignedPayload  string              `json:"signed_payload"`
-	PublicKey      string              `json:"public_key"`
+	// Algorithm is Ed25519 or SM2 (SM2 with user ID 1234567812345678, signature r || s), the
+	// algorithm the certificate was signed with; AlgorithmName names it in Chinese.
+	Algorithm     string `json:"algorithm"`
+	AlgorithmName string `json:"algorithm_name"`
+	SignedPayload string `json:"signed_payload"`
+	// PublicKey is the key that signed it (base64: 32 raw Ed25519 bytes, or the 65-byte
+	// uncompressed SM2 point), KeyID its ID; empty when no trusted key matches.
+	PublicKey string `json:"public_key"`
+	KeyID     string `json:"key_id"`
+}
+
+// algorithmLabel is the API's name of a signature algorithm.
+func algorithmLabel(alg string) string {
+	if alg == cryptosuite.AlgSM2 {
+		return "SM2"
+	}
+	return "Ed25519"
 }
 
 // apiVerifyCertificate (GET /api/v1/certificates/:number/verify?name=) recomputes the
@@ -144,7 +159,7 @@ type verifyResponse struct {
 // (not an error), a revoked one status revoked. Like the public query it needs the holder's
 // name with the number.
 func (s *Server) apiVerifyCertificate(c *gin.Context) error {
-	if s.svc.CertificatePublicKey() == nil {
+	if len(s.svc.CertificateKeys()) == 0 {
 		return service.ErrNoSigningKey
 	}
 	cert, err := s.svc.VerifyCertificate(c.Request.Context(), service.CertQuery{Name: c.Query("name"), Number: c.Param("id"), Guard: queryGuard(c)})
@@ -152,10 +167,11 @@ func (s *Server) apiVerifyCertificate(c *gin.Context) error {
 		return err
 	}
 	c.Header("Cache-Control", "no-store")
-	c.JSON(http.StatusOK, verifyResponse{ValidSignature: models.VerifyCertificate(s.svc.CertificatePublicKey(), cert), Status: cert.Status,
+	key, _ := s.svc.CertificateSignatureKey(cert)
+	c.JSON(http.StatusOK, verifyResponse{ValidSignature: s.svc.SignatureValid(cert), Status: cert.Status,
 		Certificate: verifiedCertificate{PublicCertificate: s.svc.PublicCertificateOf(cert), Signature: cert.Signature},
-		Algorithm:   "Ed25519", SignedPayload: string(models.CertificatePayload(cert)),
-		PublicKey: base64.StdEncoding.EncodeToString(s.svc.CertificatePublicKey())})
+		Algorithm:   algorithmLabel(cert.SigAlg), AlgorithmName: service.SignatureAlgName(cert),
+		SignedPayload: string(models.CertificatePayload(cert)), PublicKey: base64.StdEncoding.EncodeToString(key.Key), KeyID: key.ID})
 	return nil
 }
 
@@ -171,14 +187,34 @@ func (s *Server) apiCaptcha(c *gin.Context) error {
 	return nil
 }
 
-// apiCertificatePublicKey publishes the Ed25519 public key (base64 of the 32 raw bytes) that
-// verifies certificate signatures offline.
+// publicKeyEntry is one trusted certificate key as the public-key route lists it.
+type publicKeyEntry struct {
+	Algorithm     string `json:"algorithm"`
+	AlgorithmName string `json:"algorithm_name"`
+	PublicKey     string `json:"public_key"`
+	KeyID         string `json:"key_id"`
+}
+
+// apiCertificatePublicKey publishes the public key that signs new certificates (algorithm,
+// public_key: base64 of the 32 raw Ed25519 bytes or of the 65-byte uncompressed SM2 point) and,
+// in keys, every key whose certificates still verify, so certificates signed under either suite
+// can be checked offline.
 func (s *Server) apiCertificatePublicKey(c *gin.Context) error {
-	if s.svc.CertificatePublicKey() == nil {
+	cur, ok := s.svc.CertificateSigningKey()
+	if !ok {
 		return service.ErrNoSigningKey
 	}
+	entry := func(k cryptosuite.PublicKey) publicKeyEntry {
+		return publicKeyEntry{Algorithm: algorithmLabel(k.Alg), AlgorithmName: cryptosuite.AlgName(k.Alg),
+			PublicKey: base64.StdEncoding.EncodeToString(k.Key), KeyID: k.ID}
+	}
+	keys := make([]publicKeyEntry, 0, len(s.svc.CertificateKeys()))
+	for _, k := range s.svc.CertificateKeys() {
+		keys = append(keys, entry(k))
+	}
 	c.Header("Cache-Control", "public, max-age=3600")
-	c.JSON(http.StatusOK, gin.H{"algorithm": "Ed25519", "public_key": base64.StdEncoding.EncodeToString(s.svc.CertificatePublicKey()),
+	c.JSON(http.StatusOK, gin.H{"algorithm": algorithmLabel(cur.Alg), "algorithm_name": cryptosuite.AlgName(cur.Alg),
+		"public_key": base64.StdEncoding.EncodeToString(cur.Key), "key_id": cur.ID, "keys": keys,
 		"payload_version": "skillcert/certificate/v1"})
 	return nil
 }

@@ -33,6 +33,7 @@ var requiredEnv = map[string]string{
 	"SKILLCERT_LOOKUP_KEY":  testKey(2),
 	"SKILLCERT_SIGNING_KEY": testKey(3),
 	"SKILLCERT_SESSION_KEY": testKey(4),
+	"SKILLCERT_AUDIT_KEY":   testKey(5),
 }
 
 // secretKeys are the application secrets api, worker and seed must receive.
@@ -41,6 +42,7 @@ var secretKeys = []string{
 	"SKILLCERT_LOOKUP_KEY",
 	"SKILLCERT_SIGNING_KEY",
 	"SKILLCERT_SESSION_KEY",
+	"SKILLCERT_AUDIT_KEY",
 }
 
 func testKey(b byte) string {

@@ -149,6 +149,9 @@ var SystemColumns = []string{
 	"throttles.purpose", "throttles.subject", "captchas.id", "captchas.answer_hash",
 	"audit_log.actor_id", "audit_log.role", "audit_log.jurisdiction_code", "audit_log.action", "audit_log.object_type",
 	"audit_log.object_id", "audit_log.outcome", "audit_log.request_id", "audit_log.prev_hash", "audit_log.hash",
+	// Suites, keys and the audit checkpoints (migrations 00020, 00021): chosen by the system.
+	"audit_log.hash_alg", "audit_checkpoints.last_hash", "audit_checkpoints.sig_alg", "audit_checkpoints.sig_key",
+	"certificates.sig_alg", "certificates.sig_key", "crypto_keys.fingerprint", "crypto_keys.purpose",
 	"applications.id", "applications.enterprise_id", "applications.campaign_id", "applications.status",
 	"applications.credit_code", "applications.credit_code_override",
 	"application_versions.application_id", "application_versions.credit_code",

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+
+	"skillcert/internal/cryptosuite"
 )
 
 // Audit outcomes.
@@ -40,15 +42,52 @@ type AuditEntry struct {
 	RequestID        string    `json:"request_id"`
 	PrevHash         string    `json:"prev_hash"`
 	Hash             string    `json:"hash"`
+	// HashAlg is how Hash was made: HashUnkeyed (rows from before the keyed chain) or
+	// "hmac-" + the suite's hash (HMAC under the audit key).
+	HashAlg string `json:"hash_alg"`
 }
+
+// ErrAuditKeyMissing is returned when appending to a keyed chain without the audit key.
+var ErrAuditKeyMissing = errors.New("the audit log is keyed and this process has no audit key: set SKILLCERT_AUDIT_KEY")
+
+// HashUnkeyed marks the rows hashed with plain SHA-256, before the chain was keyed.
+const HashUnkeyed = "sha256"
+
+// keyedHashSuites maps a keyed row's HashAlg to the suite of its HMAC: rows keyed under either
+// suite verify, so a deployment that moves from intl to gm keeps one chain.
+var keyedHashSuites = map[string]string{"hmac-sha256": cryptosuite.Intl, "hmac-sm3": cryptosuite.GM}
 
 // TableName is the audit table.
 func (AuditEntry) TableName() string { return "audit_log" }
 
-// computeHash hashes the row's content together with the previous hash. The encoding is fixed
-// (JSON of an ordered struct, times in UTC with nanoseconds cut to microseconds) so that any
-// later change to a stored row or to the order of rows breaks the chain.
-func (a AuditEntry) computeHash() string {
+// computeHash hashes the row's content together with the previous hash: SHA-256 for an unkeyed
+// row, the chain's HMAC for a keyed one (which also covers HashAlg, so a row cannot be passed
+// off as unkeyed). The encoding is fixed (JSON of an ordered struct, times in UTC with
+// nanoseconds cut to microseconds) so that any later change to a stored row or to the order of
+// rows breaks the chain. ok is false for a keyed row when the chain has no key for it.
+func (a AuditEntry) computeHash(c *AuditChain) (h string, ok bool) {
+	if a.HashAlg == "" || a.HashAlg == HashUnkeyed {
+		return a.unkeyedHash(), true
+	}
+	suite, known := keyedHashSuites[a.HashAlg]
+	if c == nil || !known {
+		return "", false
+	}
+	content := struct {
+		Alg                                             string
+		Seq                                             int64
+		At                                              string
+		ActorID, ActorName, Role, Jurisdiction          string
+		Action, ObjectType, ObjectID                    string
+		Before, After, Reason, Outcome, RequestID, Prev string
+	}{a.HashAlg, a.Seq, a.At.UTC().Format("2006-01-02T15:04:05.000000Z"), a.ActorID, a.ActorName, a.Role, a.JurisdictionCode,
+		a.Action, a.ObjectType, a.ObjectID, a.BeforeState, a.AfterState, a.Reason, a.Outcome, a.RequestID, a.PrevHash}
+	b, _ := json.Marshal(content)
+	return hex.EncodeToString(cryptosuite.MAC(cryptosuite.MustByName(suite), c.Key, b)), true
+}
+
+// unkeyedHash is the hash of the rows from before the keyed chain.
+func (a AuditEntry) unkeyedHash() string {
 	content := struct {
 		Seq                                             int64
 		At                                              string
@@ -85,12 +124,27 @@ func (db *DB) AppendAudit(ctx context.Context, e *AuditEntry) error {
 		default:
 			e.Seq, e.PrevHash = last.Seq+1, last.Hash
 		}
+		if tx.audit == nil && last.HashAlg != "" && last.HashAlg != HashUnkeyed {
+			// An unkeyed row after keyed ones would read as a downgrade: refuse rather than
+			// break the chain because one process was started without the key.
+			return ErrAuditKeyMissing
+		}
 		if e.At.IsZero() {
 			e.At = time.Now()
 		}
 		e.At = e.At.UTC().Truncate(time.Microsecond)
-		e.Hash = e.computeHash()
-		return tx.Create(e).Error
+		e.HashAlg = HashUnkeyed
+		if tx.audit != nil {
+			e.HashAlg = tx.audit.hashAlg()
+		}
+		e.Hash, _ = e.computeHash(tx.audit)
+		if err := tx.Create(e).Error; err != nil {
+			return err
+		}
+		if tx.audit != nil {
+			return tx.maybeCheckpoint(ctx, *e)
+		}
+		return nil
 	})
 }
 
@@ -134,13 +188,39 @@ type ChainReport struct {
 	OK       bool   `json:"ok"`
 	BrokenAt int64  `json:"broken_at,omitempty"` // first bad sequence number
 	Problem  string `json:"problem,omitempty"`
+	// Checkpoints is the number of signed checkpoints checked; KeyedFrom the first row keyed
+	// with the audit key (0: none).
+	Checkpoints int   `json:"checkpoints"`
+	KeyedFrom   int64 `json:"keyed_from,omitempty"`
 }
 
 // VerifyAudit walks the whole chain in batches and reports the first break: a gap in the
-// sequence, a previous-hash mismatch, or a row whose content no longer matches its hash.
+// sequence, a previous-hash mismatch, a row whose content no longer matches its hash (keyed rows
+// are checked with the audit key, which the database does not hold), an unkeyed row where the
+// signed checkpoints say the chain was keyed, a row whose hash differs from the one a signed
+// checkpoint recorded for it, or rows a checkpoint counted that are gone (a deleted tail). The
+// checkpoints' signatures are checked first; a bad one is reported as such.
 func (db *DB) VerifyAudit(ctx context.Context) (ChainReport, error) {
 	const batch = 1000
 	rep := ChainReport{OK: true}
+	cps, bad, err := db.verifiedCheckpoints(ctx)
+	if err != nil {
+		return rep, err
+	}
+	rep.Checkpoints = len(cps)
+	if bad != "" {
+		rep.OK, rep.Problem = false, bad
+		return rep, nil
+	}
+	at := map[int64]AuditCheckpoint{}
+	var last AuditCheckpoint
+	for _, cp := range cps {
+		at[cp.Seq] = cp
+		last = cp
+		if cp.KeyedFrom > 0 {
+			rep.KeyedFrom = cp.KeyedFrom
+		}
+	}
 	prev := genesisHash
 	var next int64 = 1
 	for {
@@ -150,13 +230,23 @@ func (db *DB) VerifyAudit(ctx context.Context) (ChainReport, error) {
 		}
 		for _, r := range rows {
 			rep.Rows++
+			h, keyed := r.computeHash(db.audit)
 			switch {
 			case r.Seq != next:
 				rep.OK, rep.BrokenAt, rep.Problem = false, next, fmt.Sprintf("row %d is missing", next)
 			case r.PrevHash != prev:
 				rep.OK, rep.BrokenAt, rep.Problem = false, r.Seq, "previous-hash link does not match"
-			case r.computeHash() != r.Hash:
+			case rep.KeyedFrom > 0 && r.Seq >= rep.KeyedFrom && (r.HashAlg == "" || r.HashAlg == HashUnkeyed):
+				rep.OK, rep.BrokenAt, rep.Problem = false, r.Seq, fmt.Sprintf("row is marked unkeyed, but the chain is keyed from row %d on (signed checkpoint)", rep.KeyedFrom)
+			case !keyed && db.audit == nil:
+				return rep, fmt.Errorf("audit row %d is keyed (%s) and no audit key is configured: set SKILLCERT_AUDIT_KEY", r.Seq, r.HashAlg)
+			case !keyed:
+				rep.OK, rep.BrokenAt, rep.Problem = false, r.Seq, fmt.Sprintf("row's hash algorithm %q is unknown", r.HashAlg)
+			case h != r.Hash:
 				rep.OK, rep.BrokenAt, rep.Problem = false, r.Seq, "row content does not match its hash"
+			}
+			if cp, ok := at[r.Seq]; rep.OK && ok && cp.LastHash != r.Hash {
+				rep.OK, rep.BrokenAt, rep.Problem = false, r.Seq, fmt.Sprintf("row's hash differs from the one signed in checkpoint %d at %s", cp.ID, cp.At.UTC().Format(time.RFC3339))
 			}
 			if !rep.OK {
 				return rep, nil
@@ -164,7 +254,13 @@ func (db *DB) VerifyAudit(ctx context.Context) (ChainReport, error) {
 			prev, next = r.Hash, r.Seq+1
 		}
 		if len(rows) < batch {
-			return rep, nil
+			break
 		}
 	}
+	if last.ID > 0 && next-1 < last.Seq {
+		rep.OK, rep.BrokenAt = false, next
+		rep.Problem = fmt.Sprintf("rows %d to %d are missing: checkpoint %d, signed at %s, counts %d rows (the log was truncated)",
+			next, last.Seq, last.ID, last.At.UTC().Format(time.RFC3339), last.Seq)
+	}
+	return rep, nil
 }

@@ -3,6 +3,7 @@ package models
 import (
 	"bytes"
 	"context"
+	"crypto"
 	"crypto/ed25519"
 	"encoding/base64"
 	"encoding/json"
@@ -12,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"skillcert/internal/cryptosuite"
 	"skillcert/models/validate"
 )
 
@@ -235,18 +237,39 @@ func CertificatePayload(c Certificate) []byte {
 	return bytes.TrimSuffix(b.Bytes(), []byte("\n"))
 }
 
-// SignCertificate returns the base64 (standard, padded) Ed25519 signature of the certificate's
-// CertificatePayload.
-func SignCertificate(key ed25519.PrivateKey, c Certificate) string {
-	return base64.StdEncoding.EncodeToString(ed25519.Sign(key, CertificatePayload(c)))
+// SignCertificate signs the certificate's CertificatePayload with key (Ed25519 or SM2, see
+// package cryptosuite) and records the signature (base64, standard, padded), its algorithm and
+// its key's ID on c.
+func SignCertificate(key crypto.Signer, c *Certificate) error {
+	alg, sig, err := cryptosuite.Sign(key, CertificatePayload(*c))
+	if err != nil {
+		return fmt.Errorf("sign certificate: %w", err)
+	}
+	c.Signature, c.SigAlg, c.SigKey = base64.StdEncoding.EncodeToString(sig), alg, cryptosuite.PublicOf(key).ID
+	return nil
 }
 
-// VerifyCertificate reports whether c.Signature is pub's signature of c's fields as they are
-// now: any change to a signed field since issue makes it false.
-func VerifyCertificate(pub ed25519.PublicKey, c Certificate) bool {
+// VerifyCertificate reports whether c.Signature is a signature of c's fields as they are now,
+// made with c's algorithm under one of the trusted keys: an ed25519.PublicKey, a
+// cryptosuite.PublicKey or a set of them (cryptosuite.PublicKeys). Any change to a signed field
+// since issue makes it false; so does a signature by a key not trusted.
+func VerifyCertificate(trusted any, c Certificate) bool {
 	sig, err := base64.StdEncoding.DecodeString(c.Signature)
-	if err != nil || len(pub) != ed25519.PublicKeySize || len(sig) != ed25519.SignatureSize {
+	if err != nil {
 		return false
 	}
-	return ed25519.Verify(pub, CertificatePayload(c), sig)
+	alg := c.SigAlg
+	if alg == "" {
+		alg = cryptosuite.AlgEd25519
+	}
+	var keys cryptosuite.PublicKeys
+	switch k := trusted.(type) {
+	case ed25519.PublicKey:
+		keys = cryptosuite.PublicKeys{{Alg: cryptosuite.AlgEd25519, Key: k, ID: cryptosuite.KeyID(k)}}
+	case cryptosuite.PublicKey:
+		keys = cryptosuite.PublicKeys{k}
+	case cryptosuite.PublicKeys:
+		keys = k
+	}
+	return keys.Verify(alg, c.SigKey, CertificatePayload(c), sig)
 }

@@ -2,7 +2,7 @@ package models
 
 import (
 	"context"
-	"crypto/ed25519"
+	"crypto"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -15,6 +15,7 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
+	"skillcert/internal/cryptosuite"
 	"skillcert/models/validate"
 )
 
@@ -78,8 +79,12 @@ type Certificate struct {
 	RevokeReason string     `json:"revoke_reason,omitempty"`
 	// Token is the opaque value in the QR code's URL: random, so the URL reveals nothing and
 	// cannot be guessed from a number.
-	Token     string    `json:"-"`
-	Signature string    `json:"signature"`
+	Token     string `json:"-"`
+	Signature string `json:"signature"`
+	// SigAlg is the algorithm that made Signature (cryptosuite.AlgEd25519 or AlgSM2) and SigKey
+	// the ID of its key (cryptosuite.KeyID; empty on certificates from before key IDs were kept).
+	SigAlg    string    `json:"-"`
+	SigKey    string    `json:"-"`
 	CreatedAt time.Time `json:"created_at"`
 }
 
@@ -206,8 +211,8 @@ func printable(s string) bool {
 //
 // Each certificate is signed with key (see CertificatePayload) before it is stored, so no
 // unsigned certificate is ever visible, and an "issue" row is queued for the national sync.
-func (db *DB) IssueCertificates(ctx context.Context, key ed25519.PrivateKey, drafts []CertificateDraft) ([]Certificate, error) {
-	if len(key) != ed25519.PrivateKeySize {
+func (db *DB) IssueCertificates(ctx context.Context, key crypto.Signer, drafts []CertificateDraft) ([]Certificate, error) {
+	if cryptosuite.SignerAlg(key) == "" {
 		return nil, errors.New("issue certificates: no signing key")
 	}
 	if len(drafts) == 0 {
@@ -241,7 +246,7 @@ type serialKey struct {
 	year, level int
 }
 
-func (db *DB) issueOnce(ctx context.Context, key ed25519.PrivateKey, ds []CertificateDraft) ([]Certificate, error) {
+func (db *DB) issueOnce(ctx context.Context, key crypto.Signer, ds []CertificateDraft) ([]Certificate, error) {
 	out := make([]Certificate, len(ds))
 	err := db.Tx(ctx, func(tx *DB) error {
 		now := time.Now().UTC().Truncate(time.Microsecond)
@@ -303,7 +308,9 @@ func (db *DB) issueOnce(ctx context.Context, key ed25519.PrivateKey, ds []Certif
 						OccupationCode: d.OccupationCode, OccupationName: d.OccupationName, WorkType: d.WorkType,
 						Level: d.Level, IssueDate: issueDay(d.IssueDate), IssuerName: e.Name, Status: CertificateValid,
 						Token: base64.RawURLEncoding.EncodeToString(RandomToken(24)), CreatedAt: now}
-					c.Signature = SignCertificate(key, c)
+					if err := SignCertificate(key, &c); err != nil {
+						return err
+					}
 					rows = append(rows, c)
 					byKey[c.CandidateKey] = c
 				}
@@ -473,16 +480,19 @@ func (db *DB) CertificateByToken(ctx context.Context, token string) (Certificate
 // maxQueryResults bounds a public query's answer; one person holds a handful of certificates.
 const maxQueryResults = 100
 
-// QueryCertificates returns the certificates of the holder with this name and ID lookup key
-// (pii.Sealer.LookupKey), newest first: one equality lookup on certificates_query_idx. Both
-// must match, as in the national query, so neither alone reveals anything.
-func (db *DB) QueryCertificates(ctx context.Context, name, idLookup string) ([]Certificate, error) {
+// QueryCertificates returns the certificates of the holder with this name and one of the ID
+// lookup keys (pii.Sealer.LookupKeys: the number's hash under every key generation, so values
+// not yet resealed by `keys rotate` are found too), newest first: equality lookups on
+// certificates_query_idx. Both must match, as in the national query, so neither alone reveals
+// anything.
+func (db *DB) QueryCertificates(ctx context.Context, name string, idLookups ...string) ([]Certificate, error) {
 	name = NormalizeHolderName(name)
-	if name == "" || idLookup == "" {
+	idLookups = slices.DeleteFunc(slices.Clone(idLookups), func(s string) bool { return s == "" })
+	if name == "" || len(idLookups) == 0 {
 		return []Certificate{}, nil
 	}
 	cs := []Certificate{}
-	err := db.WithContext(ctx).Where("id_lookup = ? AND holder_name = ?", idLookup, name).
+	err := db.WithContext(ctx).Where("id_lookup IN ? AND holder_name = ?", idLookups, name).
 		Order("issue_date DESC, number").Limit(maxQueryResults).Find(&cs).Error
 	return cs, err
 }

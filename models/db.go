@@ -38,6 +38,8 @@ const (
 type DB struct {
 	*gorm.DB
 	Dialect Dialect
+	// audit keys and checkpoints the audit chain (SetAuditChain); nil appends unkeyed rows.
+	audit *AuditChain
 }
 
 // ErrNotFound is returned when a looked-up row does not exist.
@@ -139,6 +141,9 @@ func (db *DB) Migrate(ctx context.Context) ([]int64, error) {
 	var applied []int64
 	for _, r := range results {
 		applied = append(applied, r.Source.Version)
+	}
+	if err := db.protectCheckpoints(ctx); err != nil {
+		return applied, err
 	}
 	return applied, nil
 }

@@ -294,6 +294,6 @@ func (db *DB) CountUsers(ctx context.Context) (int64, error) {
 // Tx runs fn in a transaction.
 func (db *DB) Tx(ctx context.Context, fn func(tx *DB) error) error {
 	return db.WithContext(ctx).Transaction(func(g *gorm.DB) error {
-		return fn(&DB{DB: g, Dialect: db.Dialect})
+		return fn(&DB{DB: g, Dialect: db.Dialect, audit: db.audit})
 	})
 }

@@ -2,7 +2,6 @@ package service
 
 import (
 	"context"
-	"crypto/ed25519"
 	"crypto/subtle"
 	"errors"
 	"fmt"
@@ -12,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"skillcert/domain"
+	"skillcert/internal/cryptosuite"
 	"skillcert/models"
 	"skillcert/models/pii"
 	"skillcert/models/validate"
@@ -25,9 +25,11 @@ type certificateState struct {
 	// sealer computes the keyed lookup hash of a queried ID number and opens stored ones for
 	// those allowed to read them.
 	sealer *pii.Sealer
-	// pub verifies certificate signatures; nil when no signing key is configured (tests of
-	// other features), in which case verification answers 503.
-	pub ed25519.PublicKey
+	// keys verify certificate signatures, of every algorithm configured; empty when no signing
+	// key is configured (tests of other features), in which case verification answers 503.
+	keys cryptosuite.PublicKeys
+	// alg is the algorithm of the suite that signs new certificates.
+	alg string
 }
 
 // PublicCertificate is a certificate as the public sees it: the ID number masked, no internal IDs.
@@ -116,7 +118,7 @@ func (s *Service) LookupCertificates(ctx context.Context, q CertQuery) ([]models
 		if err := s.guardQuery(ctx, q.Guard); err != nil {
 			return nil, err
 		}
-		return s.db.QueryCertificates(ctx, name, s.certs.sealer.LookupKey(id))
+		return s.db.QueryCertificates(ctx, name, s.certs.sealer.LookupKeys(id)...)
 	}
 	c, err := s.certificateByNameAndNumber(ctx, q.Guard, name, number)
 	switch {
@@ -250,11 +252,35 @@ func (s *Service) CertificateHolderID(ctx context.Context, a *Actor, lc *LoadedC
 	return clear, nil
 }
 
-// CertificatePublicKey is the key that verifies certificate signatures; nil when no signing key
-// is configured.
-func (s *Service) CertificatePublicKey() ed25519.PublicKey { return s.certs.pub }
+// CertificateKeys are the keys that verify certificate signatures (every configured algorithm);
+// empty when no signing key is configured.
+func (s *Service) CertificateKeys() cryptosuite.PublicKeys { return s.certs.keys }
+
+// CertificateSigningKey is the public key of the configured suite's signature algorithm, the
+// one new certificates are signed with, if configured.
+func (s *Service) CertificateSigningKey() (cryptosuite.PublicKey, bool) {
+	return s.certs.keys.Find(s.certs.alg, "")
+}
+
+// CertificateSignatureKey is the key that signed cert, if it is a trusted one.
+func (s *Service) CertificateSignatureKey(cert models.Certificate) (cryptosuite.PublicKey, bool) {
+	alg := cert.SigAlg
+	if alg == "" {
+		alg = cryptosuite.AlgEd25519
+	}
+	return s.certs.keys.Find(alg, cert.SigKey)
+}
 
 // SignatureValid reports whether a certificate's stored fields still carry its signature.
 func (s *Service) SignatureValid(cert models.Certificate) bool {
-	return s.certs.pub != nil && models.VerifyCertificate(s.certs.pub, cert)
+	return len(s.certs.keys) > 0 && models.VerifyCertificate(s.certs.keys, cert)
+}
+
+// SignatureAlgName names, in Chinese, the algorithm that signed cert (for pages and the verify
+// endpoint): "SM2 数字签名（国密）" or "Ed25519 数字签名".
+func SignatureAlgName(cert models.Certificate) string {
+	if cert.SigAlg == "" {
+		return cryptosuite.AlgName(cryptosuite.AlgEd25519)
+	}
+	return cryptosuite.AlgName(cert.SigAlg)
 }

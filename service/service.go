@@ -10,7 +10,6 @@ package service
 
 import (
 	"context"
-	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -19,6 +18,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"skillcert/domain"
+	"skillcert/internal/cryptosuite"
 	"skillcert/models"
 	"skillcert/models/pii"
 	"skillcert/policies"
@@ -51,10 +51,17 @@ type Deps struct {
 	Config   Config
 	// Now is the clock (tests move it); defaults to time.Now.
 	Now func() time.Time
-	// DataKey (AES-256-GCM) and LookupKey (HMAC) protect ID numbers; 32 bytes each.
+	// DataKey (AES-256-GCM or SM4-GCM) and LookupKey (HMAC) protect ID numbers; 32 bytes each.
 	DataKey, LookupKey []byte
-	// SigningKey is the Ed25519 seed (32 bytes) that signs certificates.
-	SigningKey []byte
+	// CryptoSuite seals new ID numbers (cryptosuite.Intl, the default, or GM); KeyVersion is
+	// the version of DataKey and LookupKey (default 1); RetiredKeys are older versions, kept to
+	// open and find what they sealed (see package pii).
+	CryptoSuite string
+	KeyVersion  int
+	RetiredKeys []pii.Generation
+	// SigningKey is the Ed25519 seed (32 bytes) and SM2SigningKey the SM2 private key (32
+	// bytes) whose public keys verify certificate signatures; either may be empty.
+	SigningKey, SM2SigningKey []byte
 	// StorageDir is where attachments are stored.
 	StorageDir string
 	// TaskQueue is where workflows are started; Timing configures their waits.
@@ -120,7 +127,8 @@ func New(d Deps) (*Service, error) {
 }
 
 func (s *Service) initApplications(d Deps) error {
-	sealer, err := pii.New(d.DataKey, d.LookupKey)
+	sealer, err := pii.NewKeyring(pii.Keys{Suite: d.CryptoSuite,
+		Current: pii.Generation{Version: d.KeyVersion, Data: d.DataKey, Lookup: d.LookupKey}, Retired: d.RetiredKeys})
 	if err != nil {
 		return fmt.Errorf("service: keys for ID numbers: %w", err)
 	}
@@ -135,19 +143,12 @@ func (s *Service) initApplications(d Deps) error {
 }
 
 func (s *Service) initCertificates(d Deps) error {
-	sealer, err := pii.New(d.DataKey, d.LookupKey)
+	keys, err := cryptosuite.VerifyingKeys(d.SigningKey, d.SM2SigningKey)
 	if err != nil {
-		return fmt.Errorf("service: keys for ID numbers: %w", err)
+		return fmt.Errorf("service: %w", err)
 	}
-	var pub ed25519.PublicKey
-	switch len(d.SigningKey) {
-	case 0:
-	case ed25519.SeedSize:
-		pub = ed25519.NewKeyFromSeed(d.SigningKey).Public().(ed25519.PublicKey)
-	default:
-		return fmt.Errorf("service: signing key must be a %d-byte Ed25519 seed", ed25519.SeedSize)
-	}
-	s.certs = certificateState{sealer: sealer, pub: pub}
+	suite, _ := cryptosuite.ByName(s.apps.sealer.Suite())
+	s.certs = certificateState{sealer: s.apps.sealer, keys: keys, alg: suite.SignatureAlg()}
 	return nil
 }
 

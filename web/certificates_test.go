@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -18,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"skillcert/api"
+	"skillcert/internal/cryptosuite"
 	"skillcert/models"
 	"skillcert/models/dbtest"
 	"skillcert/models/pii"
@@ -37,7 +39,11 @@ const (
 	certHolderB = "150203198512310045"
 )
 
-var certSigningSeed = []byte("certificate-signing-seed-32bytes")
+var (
+	certSigningSeed = []byte("certificate-signing-seed-32bytes")
+	// certSM2Key is the SM2 key of the GB/T 32918 example, trusted next to the Ed25519 one.
+	certSM2Key, _ = hex.DecodeString("3945208F7B2144B13F36E38AC6D39F95889393692860B51A42FB81EF4DF7C5B8")
+)
 
 // certEnv is a test server with a signing key, its logs captured, and certificates issued
 // through the models the way the assessment workflow's activity does.
@@ -62,7 +68,7 @@ func newCertEnv(t *testing.T, db *models.DB) *certEnv {
 		key: ed25519.NewKeyFromSeed(certSigningSeed)}
 	dataKey, lookupKey := []byte("data-key-data-key-data-key-32byt"), []byte("lookup-key-lookup-key-lookup-key")
 	s := newServer(t, service.Deps{DB: db, Enforcer: enf, Logger: slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		Now: func() time.Time { return e.now }, DataKey: dataKey, LookupKey: lookupKey, SigningKey: certSigningSeed, StorageDir: t.TempDir()},
+		Now: func() time.Time { return e.now }, DataKey: dataKey, LookupKey: lookupKey, SigningKey: certSigningSeed, SM2SigningKey: certSM2Key, StorageDir: t.TempDir()},
 		api.Config{PublicURL: "https://cert.example", SessionKey: []byte("0123456789abcdef0123456789abcdef")})
 	e.sealer, err = pii.New(dataKey, lookupKey)
 	require.NoError(t, err)
@@ -160,6 +166,10 @@ func TestVerifyCertificateSignature(t *testing.T) {
 		require.NoError(t, err)
 		payload := out["signed_payload"].(string)
 		require.True(t, ed25519.Verify(pubRaw, []byte(payload), sig))
+		require.Equal(t, "Ed25519", out["algorithm"])
+		require.Equal(t, "Ed25519 数字签名", out["algorithm_name"])
+		_, page0 := e.get(e.browser(), "/c/"+a.Token)
+		require.Contains(t, page0, "电子签名：Ed25519 数字签名，校验通过")
 		var fields []string
 		require.NoError(t, json.Unmarshal([]byte(payload), &fields))
 		require.Equal(t, []string{"skillcert/certificate/v1", a.Number, "张三", "居民身份证", "150102********004X", "6-02-04-01", "乳品加工工", "--",
@@ -366,5 +376,45 @@ func TestCertificatePages(t *testing.T) {
 		require.Contains(t, page, "本证书已注销")
 		require.NotContains(t, page, "注销证书</h2>", "a revoked certificate offers no second revocation")
 		e.noClearIDs(certHolderA)
+	})
+}
+
+// A certificate signed with SM2 (the gm suite) verifies next to the Ed25519 ones, and the verify
+// answer and the e-certificate page name the algorithm.
+func TestVerifyCertificateSignedWithSM2(t *testing.T) {
+	dbtest.ForEach(t, func(t *testing.T, db *models.DB) {
+		e := newCertEnv(t, db)
+		old := e.issue(certDairyID, "a", "张三", certHolderA, validate.Level3, "")
+		sm2Key, err := cryptosuite.NewSigner(cryptosuite.AlgSM2, certSM2Key)
+		require.NoError(t, err)
+		sealed, err := e.sealer.Seal(certHolderB)
+		require.NoError(t, err)
+		cs, err := e.db.IssueCertificates(context.Background(), sm2Key, []models.CertificateDraft{{EnterpriseID: certDairyID, SessionID: "session-2",
+			CandidateKey: "session-2/b", HolderName: "李四", ID: sealed, OccupationCode: "6-02-04-01", OccupationName: "乳品加工工",
+			Level: validate.Level4, IssueDate: time.Date(2026, 6, 2, 1, 0, 0, 0, time.UTC)}})
+		require.NoError(t, err)
+		b := cs[0]
+		require.Equal(t, cryptosuite.AlgSM2, b.SigAlg)
+
+		code, _, out := e.public("/api/v1/certificates/"+b.Number+"/verify", url.Values{"name": {"李四"}})
+		require.Equal(t, http.StatusOK, code)
+		require.Equal(t, true, out["valid_signature"])
+		require.Equal(t, "SM2", out["algorithm"])
+		require.Equal(t, "SM2 数字签名（国密）", out["algorithm_name"])
+		pub, err := base64.StdEncoding.DecodeString(out["public_key"].(string))
+		require.NoError(t, err)
+		require.Equal(t, cryptosuite.PublicKeyBytes(sm2Key), pub)
+		sig, err := base64.StdEncoding.DecodeString(out["certificate"].(map[string]any)["signature"].(string))
+		require.NoError(t, err)
+		require.True(t, cryptosuite.Verify(cryptosuite.AlgSM2, pub, []byte(out["signed_payload"].(string)), sig), "offline check with the published key")
+		_, page := e.get(e.browser(), "/c/"+b.Token)
+		require.Contains(t, page, "电子签名：SM2 数字签名（国密），校验通过")
+		// The Ed25519 certificate issued before still verifies.
+		code, _, out = e.public("/api/v1/certificates/"+old.Number+"/verify", url.Values{"name": {"张三"}})
+		require.Equal(t, http.StatusOK, code)
+		require.Equal(t, true, out["valid_signature"])
+		// The public-key route lists both keys.
+		_, _, keys := e.public("/api/v1/certificates/public-key", nil)
+		require.Len(t, keys["keys"], 2)
 	})
 }

@@ -60,6 +60,8 @@ type certDisplay struct {
 	Revoked                              bool
 	RevokedAt, RevokeReason              string
 	SignatureShort                       string
+	// SignatureAlg names the signature's algorithm in Chinese, e.g. SM2 数字签名（国密）.
+	SignatureAlg string
 }
 
 // renderCertPage renders one of this file's pages with the layout. It mirrors render
@@ -203,7 +205,8 @@ func (p *Pages) certificateView(cert models.Certificate, idNumber string) (*cert
 	d := certDisplay{Number: cert.Number, HolderName: cert.HolderName, IDType: models.IDTypeResident, IDNumber: idNumber,
 		OccupationCode: cert.OccupationCode, OccupationName: cert.OccupationName, WorkType: cert.WorkType,
 		LevelName: cert.Level.Name(), IssueDate: cert.IssueDate.UTC().Format("2006年01月02日"), Issuer: cert.IssuerName,
-		Revoked: cert.Status == models.CertificateRevoked, RevokeReason: cert.RevokeReason}
+		Revoked: cert.Status == models.CertificateRevoked, RevokeReason: cert.RevokeReason,
+		SignatureAlg: service.SignatureAlgName(cert)}
 	if cert.RevokedAt != nil {
 		d.RevokedAt = cert.RevokedAt.In(p.svc.Location()).Format("2006年01月02日")
 	}

@@ -4,7 +4,7 @@ package worker
 
 import (
 	"context"
-	"crypto/ed25519"
+	"crypto"
 	"fmt"
 	"log/slog"
 
@@ -25,7 +25,7 @@ type Deps struct {
 	Temporal  client.Client
 	Namespace string
 	// SigningKey signs the certificates the sessions issue.
-	SigningKey ed25519.PrivateKey
+	SigningKey crypto.Signer
 }
 
 // New creates a worker on taskQueue with every workflow and activity registered. The

@@ -15,7 +15,9 @@ import (
 	"strings"
 	"time"
 
+	"skillcert/internal/cryptosuite"
 	"skillcert/models"
+	"skillcert/models/pii"
 )
 
 // Config is every setting of the process, read once from flags and the environment. Flags
@@ -42,12 +44,24 @@ type Config struct {
 	SMTPUsername      string
 	SMTPPassword      string // secret
 	NationalSyncURL   string
+	// CryptoSuite seals new ID numbers and signs new certificates and audit checkpoints: intl
+	// or gm (package cryptosuite). KeyVersion is the version of DataKey and LookupKey.
+	CryptoSuite string
+	KeyVersion  int
+	// AuditCheckpointRows and AuditCheckpointInterval: a signed checkpoint of the audit chain
+	// after this many rows, or on the first row after this long.
+	AuditCheckpointRows     int
+	AuditCheckpointInterval time.Duration
 
 	// Secrets: never printed.
-	DataKey    []byte
-	LookupKey  []byte
-	SigningKey []byte // Ed25519 seed
-	SessionKey []byte
+	DataKey       []byte
+	LookupKey     []byte
+	SigningKey    []byte // Ed25519 seed
+	SM2SigningKey []byte // SM2 private key
+	SessionKey    []byte
+	AuditKey      []byte // keys the audit chain's HMAC
+	// RetiredKeys are older versions of the data and lookup keys.
+	RetiredKeys []pii.Generation
 }
 
 // envDefaults are the documented variables with their defaults.
@@ -77,6 +91,13 @@ var envDefaults = []struct{ name, def, help string }{
 	{"SKILLCERT_LOOKUP_KEY", "", "secret: base64 of 32 bytes, HMAC key for ID-number lookups"},
 	{"SKILLCERT_SIGNING_KEY", "", "secret: base64 of a 32-byte Ed25519 seed that signs certificates"},
 	{"SKILLCERT_SESSION_KEY", "", "secret: base64 of 32 bytes, keys CSRF tokens"},
+	{"SKILLCERT_CRYPTO_SUITE", "intl", "intl (AES-256-GCM, HMAC-SHA256, Ed25519, SHA-256) or gm (SM4-GCM, HMAC-SM3, SM2, SM3): seals new ID numbers, signs new certificates and audit checkpoints, keys the audit chain"},
+	{"SKILLCERT_KEY_VERSION", "1", "version of SKILLCERT_DATA_KEY and SKILLCERT_LOOKUP_KEY; raise it when they change (then keys rotate)"},
+	{"SKILLCERT_RETIRED_KEYS", "", "secret: older key versions still to open and find, as version:data-key:lookup-key (base64) separated by ;"},
+	{"SKILLCERT_SM2_SIGNING_KEY", "", "secret: base64 of a 32-byte SM2 private key that signs certificates and audit checkpoints under gm (required with gm)"},
+	{"SKILLCERT_AUDIT_KEY", "", "secret: base64 of 32 bytes, keys the audit chain's HMAC; the database never holds it"},
+	{"SKILLCERT_AUDIT_CHECKPOINT_ROWS", "1000", "a signed audit checkpoint after this many audit rows"},
+	{"SKILLCERT_AUDIT_CHECKPOINT_INTERVAL", "10m", "a signed audit checkpoint on the first audit row after this long"},
 }
 
 // loadConfig parses flags (for the subcommand) over the environment and validates the result.
@@ -129,6 +150,22 @@ func loadConfig(cmd string, args []string, getenv func(string) string) (Config, 
 	if c.NationalSyncURL != "" && !strings.HasPrefix(c.NationalSyncURL, "https://") && !strings.HasPrefix(c.NationalSyncURL, "http://") {
 		return c, fmt.Errorf("SKILLCERT_NATIONAL_SYNC_URL: %q must be an http(s) URL", c.NationalSyncURL)
 	}
+	c.CryptoSuite = env("SKILLCERT_CRYPTO_SUITE")
+	if _, err := cryptosuite.ByName(c.CryptoSuite); err != nil {
+		return c, fmt.Errorf("SKILLCERT_CRYPTO_SUITE: %q is neither intl nor gm", c.CryptoSuite)
+	}
+	if c.KeyVersion, err = strconv.Atoi(env("SKILLCERT_KEY_VERSION")); err != nil || c.KeyVersion < 1 {
+		return c, fmt.Errorf("SKILLCERT_KEY_VERSION: %q is not a version number (1, 2, …)", env("SKILLCERT_KEY_VERSION"))
+	}
+	if c.AuditCheckpointRows, err = strconv.Atoi(env("SKILLCERT_AUDIT_CHECKPOINT_ROWS")); err != nil || c.AuditCheckpointRows < 1 {
+		return c, fmt.Errorf("SKILLCERT_AUDIT_CHECKPOINT_ROWS: %q is not a positive number", env("SKILLCERT_AUDIT_CHECKPOINT_ROWS"))
+	}
+	if c.AuditCheckpointInterval, err = time.ParseDuration(env("SKILLCERT_AUDIT_CHECKPOINT_INTERVAL")); err != nil || c.AuditCheckpointInterval < time.Second {
+		return c, fmt.Errorf("SKILLCERT_AUDIT_CHECKPOINT_INTERVAL: %q is not a duration of at least 1s", env("SKILLCERT_AUDIT_CHECKPOINT_INTERVAL"))
+	}
+	if c.RetiredKeys, err = parseRetiredKeys(getenv("SKILLCERT_RETIRED_KEYS")); err != nil {
+		return c, err
+	}
 	c.TemporalLogLevel = env("SKILLCERT_TEMPORAL_LOG_LEVEL")
 	c.StorageDir = env("SKILLCERT_STORAGE_DIR")
 	c.AdminPassword = env("SKILLCERT_ADMIN_PASSWORD")
@@ -164,6 +201,7 @@ func loadConfig(cmd string, args []string, getenv func(string) string) (Config, 
 	}{
 		{"SKILLCERT_DATA_KEY", &c.DataKey}, {"SKILLCERT_LOOKUP_KEY", &c.LookupKey},
 		{"SKILLCERT_SIGNING_KEY", &c.SigningKey}, {"SKILLCERT_SESSION_KEY", &c.SessionKey},
+		{"SKILLCERT_AUDIT_KEY", &c.AuditKey},
 	}
 	for _, s := range secrets {
 		v := getenv(s.name)
@@ -177,6 +215,18 @@ func loadConfig(cmd string, args []string, getenv func(string) string) (Config, 
 		}
 		*s.dst = b
 	}
+	// The SM2 key is needed only under gm (and to verify what gm signed), so it is not in the
+	// list every api and worker must have.
+	if v := getenv("SKILLCERT_SM2_SIGNING_KEY"); v != "" {
+		b, err := base64.StdEncoding.DecodeString(v)
+		if err != nil || len(b) != 32 {
+			return c, errors.New("SKILLCERT_SM2_SIGNING_KEY: must be the base64 encoding of exactly 32 bytes")
+		}
+		if _, err := cryptosuite.NewSigner(cryptosuite.AlgSM2, b); err != nil {
+			return c, errors.New("SKILLCERT_SM2_SIGNING_KEY: not a valid SM2 private key (must lie in [1, n-2])")
+		}
+		c.SM2SigningKey = b
+	}
 
 	switch cmd {
 	case "dev":
@@ -189,7 +239,7 @@ func loadConfig(cmd string, args []string, getenv func(string) string) (Config, 
 		if err := c.fillDevKeys(); err != nil {
 			return c, err
 		}
-	case "api", "worker", "migrate", "seed", "audit", "bench", "occupations":
+	case "api", "worker", "migrate", "seed", "audit", "bench", "occupations", "keys":
 		if c.DatabaseURL == "" {
 			return c, errors.New("SKILLCERT_DATABASE_URL is required (a PostgreSQL DSN such as postgres://user:pass@host:5432/skillcert)")
 		}
@@ -201,7 +251,34 @@ func loadConfig(cmd string, args []string, getenv func(string) string) (Config, 
 			}
 		}
 	}
+	if (cmd == "api" || cmd == "worker" || cmd == "dev") && c.CryptoSuite == cryptosuite.GM && len(c.SM2SigningKey) == 0 {
+		return c, errors.New("SKILLCERT_SM2_SIGNING_KEY is required with SKILLCERT_CRYPTO_SUITE=gm (base64 of a 32-byte SM2 private key, e.g. openssl rand -base64 32)")
+	}
 	return c, nil
+}
+
+// parseRetiredKeys reads SKILLCERT_RETIRED_KEYS: generations "version:data:lookup" (keys in
+// base64) separated by ";". No key material is echoed in its errors.
+func parseRetiredKeys(v string) ([]pii.Generation, error) {
+	var out []pii.Generation
+	for i, part := range strings.Split(v, ";") {
+		if strings.TrimSpace(part) == "" {
+			continue
+		}
+		f := strings.Split(strings.TrimSpace(part), ":")
+		bad := fmt.Errorf("SKILLCERT_RETIRED_KEYS: entry %d is not version:data-key:lookup-key (base64 of 32 bytes each)", i+1)
+		if len(f) != 3 {
+			return nil, bad
+		}
+		ver, err := strconv.Atoi(f[0])
+		data, err1 := base64.StdEncoding.DecodeString(f[1])
+		lookup, err2 := base64.StdEncoding.DecodeString(f[2])
+		if err != nil || err1 != nil || err2 != nil || ver < 1 || len(data) != 32 || len(lookup) != 32 {
+			return nil, bad
+		}
+		out = append(out, pii.Generation{Version: ver, Data: data, Lookup: lookup})
+	}
+	return out, nil
 }
 
 // fillDevKeys loads the dev keys file or creates it with fresh random keys, and uses its keys
@@ -221,14 +298,31 @@ func (c *Config) fillDevKeys() error {
 			keys[n] = models.RandomToken(32)
 		}
 		keys["signing"] = ed25519.NewKeyFromSeed(models.RandomToken(32)).Seed()
+	default:
+		return fmt.Errorf("read %s: %w", path, err)
+	}
+	// Keys added after a data directory was first created (the audit key, the SM2 key) are
+	// generated and written on the first start that needs them.
+	added := len(b) == 0
+	if len(keys["audit"]) == 0 {
+		keys["audit"], added = models.RandomToken(32), true
+	}
+	for len(keys["sm2-signing"]) == 0 {
+		k := models.RandomToken(32)
+		if _, err := cryptosuite.NewSigner(cryptosuite.AlgSM2, k); err == nil {
+			keys["sm2-signing"], added = k, true
+		}
+	}
+	if added {
 		out, _ := json.MarshalIndent(keys, "", "  ")
 		if err := os.WriteFile(path, out, 0o600); err != nil {
 			return fmt.Errorf("write %s: %w", path, err)
 		}
-	default:
-		return fmt.Errorf("read %s: %w", path, err)
 	}
-	for name, dst := range map[string]*[]byte{"data": &c.DataKey, "lookup": &c.LookupKey, "signing": &c.SigningKey, "session": &c.SessionKey} {
+	if len(c.SM2SigningKey) == 0 {
+		c.SM2SigningKey = keys["sm2-signing"]
+	}
+	for name, dst := range map[string]*[]byte{"data": &c.DataKey, "lookup": &c.LookupKey, "signing": &c.SigningKey, "session": &c.SessionKey, "audit": &c.AuditKey} {
 		if len(*dst) == 0 {
 			if len(keys[name]) != 32 {
 				return fmt.Errorf("%s: key %q missing or not 32 bytes", path, name)

@@ -30,8 +30,39 @@ func TestProductionCommandsRequireDatabaseAndSecrets(t *testing.T) {
 	for _, k := range []string{"SKILLCERT_DATA_KEY", "SKILLCERT_LOOKUP_KEY", "SKILLCERT_SIGNING_KEY", "SKILLCERT_SESSION_KEY"} {
 		env[k] = key
 	}
+	// The audit chain's key is required too: without it the chain could be recomputed.
+	_, err = loadConfig("api", nil, envOf(env))
+	require.ErrorContains(t, err, "SKILLCERT_AUDIT_KEY is required")
+	env["SKILLCERT_AUDIT_KEY"] = key
 	c, err := loadConfig("api", nil, envOf(env))
 	require.NoError(t, err)
+	require.Equal(t, "intl", c.CryptoSuite)
+	require.Equal(t, 1, c.KeyVersion)
+
+	// gm needs the SM2 signing key; a bad one is refused without echoing it.
+	env["SKILLCERT_CRYPTO_SUITE"] = "gm"
+	_, err = loadConfig("api", nil, envOf(env))
+	require.ErrorContains(t, err, "SKILLCERT_SM2_SIGNING_KEY is required with SKILLCERT_CRYPTO_SUITE=gm")
+	zero := base64.StdEncoding.EncodeToString(make([]byte, 32))
+	env["SKILLCERT_SM2_SIGNING_KEY"] = zero
+	_, err = loadConfig("api", nil, envOf(env))
+	require.ErrorContains(t, err, "not a valid SM2 private key")
+	env["SKILLCERT_SM2_SIGNING_KEY"] = key
+	env["SKILLCERT_KEY_VERSION"] = "2"
+	env["SKILLCERT_RETIRED_KEYS"] = "1:" + key + ":" + base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{8}, 32))
+	c, err = loadConfig("api", nil, envOf(env))
+	require.NoError(t, err)
+	require.Equal(t, "gm", c.CryptoSuite)
+	require.Equal(t, 2, c.KeyVersion)
+	require.Len(t, c.RetiredKeys, 1)
+	require.Equal(t, 1, c.RetiredKeys[0].Version)
+	env["SKILLCERT_RETIRED_KEYS"] = "1:" + key
+	_, err = loadConfig("api", nil, envOf(env))
+	require.ErrorContains(t, err, "SKILLCERT_RETIRED_KEYS: entry 1 is not version:data-key:lookup-key")
+	require.NotContains(t, err.Error(), key)
+	for _, k := range []string{"SKILLCERT_CRYPTO_SUITE", "SKILLCERT_SM2_SIGNING_KEY", "SKILLCERT_KEY_VERSION", "SKILLCERT_RETIRED_KEYS"} {
+		delete(env, k)
+	}
 	require.Equal(t, ":8080", c.HTTPAddr)
 	require.Equal(t, "skillcert", c.TemporalNamespace)
 
@@ -48,6 +79,9 @@ func TestConfigRejectsBadValues(t *testing.T) {
 		"public url": {"SKILLCERT_PUBLIC_URL": "example.org"},
 		"port":       {"SKILLCERT_DEV_TEMPORAL_PORT": "seventy"},
 		"shutdown":   {"SKILLCERT_SHUTDOWN_TIMEOUT": "-1s"},
+		"suite":      {"SKILLCERT_CRYPTO_SUITE": "des"},
+		"version":    {"SKILLCERT_KEY_VERSION": "0"},
+		"checkpoint": {"SKILLCERT_AUDIT_CHECKPOINT_ROWS": "0"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			env["SKILLCERT_DATA_DIR"] = t.TempDir()
@@ -71,6 +105,10 @@ func TestDevCreatesKeysOnceAndKeepsThem(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, c1.DataKey, c2.DataKey, "restart keeps the keys (encrypted data stays readable)")
 	require.Equal(t, c1.SigningKey, c2.SigningKey)
+	require.Len(t, c1.AuditKey, 32)
+	require.Len(t, c1.SM2SigningKey, 32)
+	require.Equal(t, c1.AuditKey, c2.AuditKey)
+	require.Equal(t, c1.SM2SigningKey, c2.SM2SigningKey)
 }
 
 func TestEveryConfigVariableIsInTheREADME(t *testing.T) {

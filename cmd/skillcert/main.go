@@ -11,7 +11,6 @@ package main
 
 import (
 	"context"
-	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"io"
@@ -51,7 +50,10 @@ commands:
   worker    run the Temporal worker
   migrate   apply database migrations and exit
   seed      load reference data and the first sysadmin, then exit
-  audit     audit verify: check the audit log's hash chain
+  audit     audit verify: check the audit log's keyed hash chain and its signed checkpoints
+  keys rotate [-batch N]   reseal every stored ID number under the configured suite and key
+            version, in batches; safe while serving, resumable (run again after a stop)
+  keys fingerprints        list the key fingerprints the deployment recorded
   occupations import FILE.csv   replace the occupation dictionary with an official CSV
             (header code,name,major,middle,minor); running servers pick it up on restart
   bench inbox   measure the inbox on PostgreSQL (100,000 open and 1,000,000 closed tasks)
@@ -95,6 +97,12 @@ func run(args []string, getenv func(string) string, stdout io.Writer) int {
 			return 2
 		}
 		sub, rest = rest[0], rest[1:]
+	case "keys":
+		if len(rest) == 0 || (rest[0] != "rotate" && rest[0] != "fingerprints") {
+			fmt.Fprintln(os.Stderr, "usage: skillcert keys rotate [-batch N] | skillcert keys fingerprints")
+			return 2
+		}
+		sub, rest = rest[0], rest[1:]
 	case "occupations":
 		if len(rest) < 2 || rest[0] != "import" {
 			fmt.Fprintln(os.Stderr, "usage: skillcert occupations import FILE.csv")
@@ -128,7 +136,9 @@ func run(args []string, getenv func(string) string, stdout io.Writer) int {
 	case "seed":
 		err = runSeed(ctx, cfg, log)
 	case "audit":
-		err = runAuditVerify(ctx, cfg, stdout)
+		err = runAuditVerify(ctx, cfg, log, stdout)
+	case "keys":
+		err = runKeys(ctx, cfg, log, sub, rest, stdout)
 	case "occupations":
 		err = runImportOccupations(ctx, cfg, log, sub, stdout)
 	case "bench":
@@ -160,6 +170,10 @@ func openDB(ctx context.Context, cfg Config, log *slog.Logger, migrate bool) (*m
 		if len(applied) > 0 {
 			log.Info("database migrated", "versions", applied)
 		}
+		if err := setupCrypto(ctx, cfg, log, db); err != nil {
+			db.Close()
+			return nil, err
+		}
 		return db, nil
 	}
 	cur, latest, err := db.MigrationVersion(ctx)
@@ -170,6 +184,10 @@ func openDB(ctx context.Context, cfg Config, log *slog.Logger, migrate bool) (*m
 	if cur < latest {
 		db.Close()
 		return nil, fmt.Errorf("database schema is at version %d, this build needs %d: run `skillcert migrate` first", cur, latest)
+	}
+	if err := setupCrypto(ctx, cfg, log, db); err != nil {
+		db.Close()
+		return nil, err
 	}
 	return db, nil
 }
@@ -246,8 +264,8 @@ func runImportOccupations(ctx context.Context, cfg Config, log *slog.Logger, fil
 	return nil
 }
 
-func runAuditVerify(ctx context.Context, cfg Config, stdout io.Writer) error {
-	db, err := models.Open(ctx, cfg.DatabaseURL)
+func runAuditVerify(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Writer) error {
+	db, err := openDB(ctx, cfg, log, false)
 	if err != nil {
 		return err
 	}
@@ -257,10 +275,14 @@ func runAuditVerify(ctx context.Context, cfg Config, stdout io.Writer) error {
 		return err
 	}
 	if !rep.OK {
-		fmt.Fprintf(stdout, "audit chain BROKEN at row %d: %s (%d rows read)\n", rep.BrokenAt, rep.Problem, rep.Rows)
+		if rep.BrokenAt == 0 {
+			fmt.Fprintf(stdout, "audit chain BROKEN: %s\n", rep.Problem)
+		} else {
+			fmt.Fprintf(stdout, "audit chain BROKEN at row %d: %s (%d rows read)\n", rep.BrokenAt, rep.Problem, rep.Rows)
+		}
 		return errors.New("audit chain broken")
 	}
-	fmt.Fprintf(stdout, "audit chain ok: %d rows\n", rep.Rows)
+	fmt.Fprintf(stdout, "audit chain ok: %d rows, %d signed checkpoints, keyed from row %d\n", rep.Rows, rep.Checkpoints, rep.KeyedFrom)
 	return nil
 }
 
@@ -275,7 +297,8 @@ func apiServer(ctx context.Context, cfg Config, log *slog.Logger, db *models.DB,
 		return nil, err
 	}
 	svc, err := service.New(service.Deps{DB: db, Enforcer: enf, Temporal: tc, Logger: log, Config: service.Config{Location: loc},
-		DataKey: cfg.DataKey, LookupKey: cfg.LookupKey, SigningKey: cfg.SigningKey, StorageDir: cfg.StorageDir, TaskQueue: cfg.TaskQueue})
+		DataKey: cfg.DataKey, LookupKey: cfg.LookupKey, SigningKey: cfg.SigningKey, StorageDir: cfg.StorageDir, TaskQueue: cfg.TaskQueue,
+		CryptoSuite: cfg.CryptoSuite, KeyVersion: cfg.KeyVersion, RetiredKeys: cfg.RetiredKeys, SM2SigningKey: cfg.SM2SigningKey})
 	if err != nil {
 		return nil, err
 	}
@@ -368,8 +391,12 @@ func runWorker(ctx context.Context, cfg Config, log *slog.Logger) error {
 // startWorkerSide starts the Temporal worker, makes sure the watchdog schedule exists, and runs
 // the notification outbox. The returned function stops them (outbox first drains its send).
 func startWorkerSide(ctx context.Context, cfg Config, log *slog.Logger, db *models.DB, tc client.Client) (func(), error) {
+	signer, err := certSigner(cfg)
+	if err != nil {
+		return nil, err
+	}
 	w := worker.New(tc, cfg.TaskQueue, worker.Deps{DB: db, Logger: log, Temporal: tc, Namespace: cfg.TemporalNamespace,
-		SigningKey: ed25519.NewKeyFromSeed(cfg.SigningKey)})
+		SigningKey: signer})
 	if err := w.Start(); err != nil {
 		return nil, fmt.Errorf("start worker: %w", err)
 	}
