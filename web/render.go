@@ -232,6 +232,9 @@ type pageData struct {
 	ScopeName string
 	CSRF      string
 	Flash     string
+	// TopErrors is a refused form's error summary, shown first in the page's main content with
+	// the focus on it; each entry links to its field.
+	TopErrors []errorLink
 	Error     string
 	Message   string
 	// Login form.
