@@ -237,6 +237,8 @@ type pageData struct {
 	TopErrors []errorLink
 	Error     string
 	Message   string
+	// Unread counts the user's unread in-app notifications (the header's bell).
+	Unread int64
 	// Login form.
 	Username, Next string
 	// Captcha, when set, is the CAPTCHA of the page's form (captcha.go).
@@ -281,6 +283,11 @@ func (p *Pages) fillPage(c *gin.Context, d *pageData) {
 		d.User = &a.User
 		d.RoleName = models.RoleNames[a.User.Role]
 		d.ScopeName = p.svc.JurisdictionName(a.Jurisdiction)
+		n, err := p.db.UnreadNotifications(c.Request.Context(), a.User.ID)
+		if err != nil {
+			p.log.WarnContext(c.Request.Context(), "unread notifications", "err", err)
+		}
+		d.Unread = n
 	}
 	if d.CSRF == "" {
 		d.CSRF = p.api.CSRFToken(p.api.CSRFBinding(c, true))

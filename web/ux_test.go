@@ -1,13 +1,58 @@
 package web
 
 import (
+	"context"
 	"math"
+	"net/http"
+	"net/url"
 	"regexp"
 	"strconv"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"skillcert/models"
+	"skillcert/models/dbtest"
+	"skillcert/workflows"
 )
+
+// TestNotificationsReachTheNextActor: a step that hands a case to the league writes a
+// notification for its officials; they see the unread count in the header of every page, the
+// message in the list, and can mark it read. Other users see nothing of it.
+func TestNotificationsReachTheNextActor(t *testing.T) {
+	e := newTestEnv(t, dbtest.New(t, models.SQLite))
+	ctx := context.Background()
+	_, err := e.db.ApplyTransition(ctx, models.Transition{Key: "step-notify", Notify: []models.NotifyRequest{{Role: models.RoleLeagueOfficial,
+		Domain: "150100", Kind: "task_opened", Subject: "新的待办：" + workflows.Kinds[workflows.KindLeagueReview].Title,
+		Body: "呼和浩特乳业示范有限公司的申报材料已提交，请在办理时限内审核。"}}})
+	require.NoError(t, err)
+
+	h := e.login("hohhot")
+	body := e.pageOK(h, "/", http.StatusOK)
+	require.Contains(t, body, `<a href="/notifications" class="bell unread">通知<span class="count">（1 条未读）</span></a>`)
+	body = e.pageOK(h, "/notifications", http.StatusOK)
+	require.Contains(t, body, "新的待办："+workflows.Kinds[workflows.KindLeagueReview].Title)
+	require.Contains(t, body, "请在办理时限内审核")
+	require.Contains(t, body, "（未读）")
+
+	// Not for another league.
+	b := e.login("baotou")
+	body = e.pageOK(b, "/notifications", http.StatusOK)
+	require.Contains(t, body, "暂无通知")
+	require.Contains(t, body, `class="bell">通知</a>`)
+	resp, _ := e.postForm(b, "/notifications/read", url.Values{"csrf_token": {csrfOf(t, body)}})
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+
+	body = e.pageOK(h, "/notifications", http.StatusOK)
+	resp, _ = e.postForm(h, "/notifications/read", url.Values{"csrf_token": {csrfOf(t, body)}})
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+	require.Equal(t, "/notifications", resp.Header.Get("Location"))
+	require.Equal(t, "已标记为已读。", flashOf(resp))
+	body = e.pageOK(h, "/notifications", http.StatusOK)
+	require.NotContains(t, body, "（未读）")
+	require.Contains(t, body, `class="bell">通知</a>`)
+	require.Contains(t, body, "请在办理时限内审核", "a read notification stays listed")
+}
 
 // TestFocusRingContrast checks the focus outline against the white of the cards and the grey
 // of the page: WCAG 1.4.11 asks 3:1 for the parts needed to see the focus.
