@@ -12,7 +12,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"skillcert/models"
+	"skillcert/models/appcheck"
 	"skillcert/models/dbtest"
+	"skillcert/service"
 	"skillcert/workflows"
 )
 
@@ -86,4 +88,12 @@ func contrast(a, b string) float64 {
 	}
 	x, y := lum(a), lum(b)
 	return (max(x, y) + 0.05) / (min(x, y) + 0.05)
+}
+
+// TestDraftApplicationHeadingHasNoNestedBrackets: the task page titles the application
+// "申报表（…）"; a draft's source reads "草稿，第 3 稿" inside it, not "申报表（草稿（第 3 稿））".
+func TestDraftApplicationHeadingHasNoNestedBrackets(t *testing.T) {
+	r := readApplication(appcheck.Form{}, service.ApplicationView{ID: "a1", FormSource: "draft", DraftVersion: 3})
+	require.Equal(t, "草稿，第 3 稿", r.Source)
+	require.NotContains(t, r.Source, "（")
 }
