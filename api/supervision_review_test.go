@@ -37,6 +37,8 @@ func TestSupervisionReportIsPublicOnlyAfterTheRegionPublishesIt(t *testing.T) {
 			return items
 		}
 		require.Empty(t, public(), "a report awaiting review is not public")
+		_, raw := e.apiDo("", http.MethodGet, "/api/v1/public/supervision", "")
+		require.NotNil(t, raw["items"], `an empty list is "items":[], not null`)
 
 		review := "/api/v1/supervision/reports/" + id + "/review"
 		// Only the region reviews: the centre and the league manage draws, the supervisor filed

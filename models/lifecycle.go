@@ -137,6 +137,8 @@ type Notification struct {
 	LastError string     `json:"-"`
 	CreatedAt time.Time  `json:"created_at"`
 	SentAt    *time.Time `json:"sent_at,omitempty"`
+	// ReadAt is when the recipient marked the notification read in the app (nil: unread).
+	ReadAt *time.Time `json:"read_at,omitempty"`
 }
 
 // DirectoryEntry is a published pilot enterprise.

@@ -309,6 +309,25 @@ func (db *DB) NotificationsFor(ctx context.Context, userID string, limit int) ([
 	return ns, err
 }
 
+// UnreadNotifications counts a user's notifications not yet marked read (the header's bell).
+func (db *DB) UnreadNotifications(ctx context.Context, userID string) (int64, error) {
+	var n int64
+	err := db.WithContext(ctx).Model(&Notification{}).Where("user_id = ? AND read_at IS NULL", userID).Count(&n).Error
+	return n, err
+}
+
+// MarkNotificationsRead marks a user's unread notifications read at now: the one with id, or
+// all of them when id is empty. Another user's rows are never touched. It returns how many
+// rows changed.
+func (db *DB) MarkNotificationsRead(ctx context.Context, userID, id string, now time.Time) (int64, error) {
+	q := db.WithContext(ctx).Model(&Notification{}).Where("user_id = ? AND read_at IS NULL", userID)
+	if id != "" {
+		q = q.Where("id = ?", id)
+	}
+	res := q.Update("read_at", now.UTC())
+	return res.RowsAffected, res.Error
+}
+
 // ExpertPool returns the active experts.
 func (db *DB) ExpertPool(ctx context.Context) ([]Expert, error) {
 	var es []Expert

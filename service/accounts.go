@@ -79,6 +79,9 @@ type ListResponse[T any] struct {
 
 // WholeList answers a list that is returned whole (no paging).
 func WholeList[T any](items []T) ListResponse[T] {
+	if items == nil {
+		items = []T{} // an empty list is [], never null
+	}
 	return ListResponse[T]{Items: items, Total: int64(len(items)), Limit: len(items)}
 }
 

@@ -110,18 +110,19 @@ func (s *Service) MoveCampaignDeadline(ctx context.Context, a *Actor, in MoveDea
 		return cal, err
 	}
 	var to time.Time
+	var errs validate.Errors // every fault at once: a bad date does not hide a missing reason
 	if in.At != nil {
 		to = *in.At
+	} else if day, err := time.ParseInLocation("2006-01-02", in.Date, s.cfg.Location); err != nil {
+		errs.Add("date", "bad_date", "日期格式应为 2027-05-20。")
 	} else {
-		day, err := time.ParseInLocation("2006-01-02", in.Date, s.cfg.Location)
-		if err != nil {
-			return cal, Invalid(validate.Errors{{Field: "date", Code: "bad_date", Message: "日期格式应为 2027-05-20。"}})
-		}
 		to = time.Date(day.Year(), day.Month(), day.Day(), 23, 59, 59, 0, s.cfg.Location)
 	}
-	var errs validate.Errors
-	if f := domain.DeadlineDates.Check(to); f != nil {
+	if f := domain.DeadlineDates.Check(to); f != nil && !to.IsZero() {
 		errs.AddError("date", f)
+	}
+	if strings.TrimSpace(in.Reason) == "" { // the workflow's own check, said with the others
+		errs.Add("reason", "required", "请填写调整理由。")
 	}
 	domain.Reason.Add(&errs, "reason", strings.TrimSpace(in.Reason))
 	domain.FieldPath.Add(&errs, "which", in.Which)

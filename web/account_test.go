@@ -129,6 +129,7 @@ func TestWrongPasswordKeepsUsernameAndSaysWhy(t *testing.T) {
 	require.Equal(t, http.StatusUnauthorized, resp.StatusCode)
 	require.Contains(t, body, "用户名或密码错误")
 	require.Contains(t, body, `value="hohhot"`, "username kept")
+	require.Contains(t, body, `aria-invalid="true" aria-describedby="login-error" autofocus`, "the refused field is marked and focused")
 	// An unknown user gets the same answer (no account enumeration).
 	resp, body2 := e.loginForm(c, "nobody", "nope")
 	require.Equal(t, http.StatusUnauthorized, resp.StatusCode)
@@ -198,6 +199,9 @@ func TestErrorsNeverShowInternals(t *testing.T) {
 	resp, body := e.get(e.browser(), "/no/such/page")
 	require.Equal(t, http.StatusNotFound, resp.StatusCode)
 	require.Contains(t, body, "页面不存在")
+	// A visitor has no 工作台: the public 404 offers the public pages instead.
+	require.NotContains(t, body, "返回工作台")
+	require.Contains(t, body, `<a href="/directory">试点企业目录</a>`)
 	code, out := e.apiDo("", http.MethodGet, "/api/v1/me", "")
 	require.Equal(t, http.StatusUnauthorized, code)
 	require.Equal(t, "unauthenticated", out["error"].(map[string]any)["code"])

@@ -73,6 +73,8 @@ func TestUsersPageCreateFilterDisableEnableReset(t *testing.T) {
 	require.Contains(t, body, "呼和浩特市人社局 张科长")
 	require.Contains(t, body, "呼和浩特乳业示范有限公司", "an enterprise user shows its enterprise")
 	require.Contains(t, body, `aria-label="停用 hohhot"`)
+	// The accessible name begins with the visible text (axe: label-content-name-mismatch).
+	require.Contains(t, body, `aria-label="重置密码：hohhot">重置密码</button>`)
 	require.NotContains(t, body, `aria-label="停用 admin"`, "no disable button on the own row")
 	for _, id := range []string{"f-username", "f-display_name", "f-role", "f-jurisdiction_code", "f-enterprise_id", "f-password", "q-q", "q-role", "q-jurisdiction", "q-state"} {
 		require.Contains(t, body, `<label for="`+id+`"`, "labelled field %s", id)

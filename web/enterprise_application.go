@@ -144,7 +144,7 @@ func readApplication(f appcheck.Form, av service.ApplicationView) *appRead {
 			r.CompareHref = "/api/v1/applications/" + url.PathEscape(av.ID) + "/compare"
 		}
 	case "draft":
-		r.Source = fmt.Sprintf("草稿（第 %d 稿）", av.DraftVersion)
+		r.Source = fmt.Sprintf("草稿，第 %d 稿", av.DraftVersion) // shown inside 申报表（…）
 	}
 	for _, o := range f.Occupations {
 		r.Occupations = append(r.Occupations, occRead{Name: o.Name, Code: o.Code, WorkType: o.WorkType, Fee: o.Fee, Levels: levelText(o.Levels)})

@@ -135,6 +135,29 @@ func (b *fieldBag) rest() []string {
 	return out
 }
 
+// summary lists every message of the bag, taken or not, in the order they were added, each
+// linked to the nearest element of known that its path or a parent path names; messages
+// without such an element link to fallback (if not empty).
+func (b *fieldBag) summary(known map[string]bool, fallback string) []errorLink {
+	if b == nil {
+		return nil
+	}
+	var out []errorLink
+	for _, path := range b.order {
+		href := fallback
+		for p := path; p != ""; p = parentPath(p) {
+			if known[fieldID(p)] {
+				href = "#" + fieldID(p)
+				break
+			}
+		}
+		for _, m := range b.msgs[path] {
+			out = append(out, errorLink{Href: href, Message: m})
+		}
+	}
+	return out
+}
+
 // errorLink is an entry of a form's error summary: the message and the field it is about.
 type errorLink struct{ Href, Message string }
 

@@ -123,9 +123,12 @@ func (p *Pages) moveDeadline(c *gin.Context) error {
 	default:
 		errs.add("", e.Message)
 	}
+	known := map[string]bool{"f-which": true, "f-date": true, "f-reason": true}
+	top := errs.summary(known, "#move")
 	v, verr := p.campaignView(c, errs)
 	if verr != nil {
 		return verr
 	}
+	v.TopErrors = top
 	return p.show(c, e.Status, "p_campaign", v)
 }

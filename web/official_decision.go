@@ -240,6 +240,31 @@ func (p *Pages) decisionFormFor(c *gin.Context, t models.Task, cs *models.Case, 
 	return f, nil
 }
 
+// ids are the element IDs of the form's inputs and groups, which its error summary links to.
+func (f *decisionForm) ids() map[string]bool {
+	known := map[string]bool{f.OutcomeID: true, f.Comment.ID: true}
+	for _, x := range []*formField{f.Score, f.ContactName, f.ContactPhone, f.ConfirmOpen} {
+		if x != nil {
+			known[x.ID] = true
+		}
+	}
+	known["f-reasons"], known["f-approved"], known["f-rejects"] = f.ShowReasons, f.ShowApproved, f.ShowRejects
+	known["f-documents"] = len(f.Documents) > 0
+	for _, r := range f.Reasons {
+		known[r.Field.ID], known[r.Message.ID] = true, true
+	}
+	for _, r := range f.Approved {
+		known[r.CheckID], known[r.Low.ID], known[r.High.ID] = true, true, true
+	}
+	for _, r := range f.Rejects {
+		known[r.Check.ID], known[r.Reason.ID] = true, true
+	}
+	for _, d := range f.Documents {
+		known[d.ID] = true
+	}
+	return known
+}
+
 // kindOutcomeLabels name outcomes whose general name would mislead for a kind of task.
 var kindOutcomeLabels = map[string]map[string]string{
 	workflows.KindAuditResults:        {"approve": "审核通过，颁发证书", "reject": "退回勾选的考生更正"},
@@ -364,6 +389,10 @@ func (p *Pages) decide(c *gin.Context) error {
 	}
 	if v.Decision == nil { // the task closed or moved on meanwhile
 		v.Alert = strings.Join(errs.rest(), " ")
+	} else {
+		// Every message, including those shown beside their fields, in one summary at the top
+		// of the page (the form is far below the application it decides on).
+		v.TopErrors = errs.summary(v.Decision.ids(), "#decide")
 	}
 	return p.show(c, http.StatusUnprocessableEntity, "p_task", v)
 }
@@ -399,12 +428,21 @@ func (p *Pages) submitDecision(c *gin.Context, a *service.Actor, t models.Task, 
 			errs.add(fmt.Sprintf("reasons[%d].message", i), "请填写意见内容，或将“涉及内容”改回“请选择”。")
 		}
 	}
+	// The workflow's own checks (reasons for a refusal, the rectification report, the score's
+	// range) are made here too, so that the page lists every fault of the form at once instead
+	// of the workflow's after the page's.
+	if spec.Outcomes[in.Outcome] && t.Kind != workflows.KindAuditResults && len(in.Reasons) == 0 && in.Comment == "" {
+		errs.add(defaultDecisionField(t.Kind, in.Outcome), "该处理结果必须填写理由：请至少填写一条意见，或在办理意见中说明。")
+	}
+	if t.Kind == workflows.KindRectify && in.Comment == "" {
+		errs.add("comment", "请填写整改情况报告：采取了哪些整改措施、整改结果如何。")
+	}
 	switch t.Kind {
 	case workflows.KindExpertScore:
-		if n, err := strconv.Atoi(in.Score); err == nil {
+		if n, err := strconv.Atoi(in.Score); err == nil && domain.Score.Check(int64(n)) == nil {
 			req.Score = &n
 		} else {
-			errs.add("score", "请填写整数评分，如 85。")
+			errs.add("score", "请填写 0 至 100 之间的整数评分，如 85。")
 		}
 	case workflows.KindSubmitSummary:
 		req.ContactName, req.ContactPhone = in.ContactName, in.ContactPhone
@@ -434,15 +472,13 @@ func (p *Pages) submitDecision(c *gin.Context, a *service.Actor, t models.Task, 
 					rows = append(rows, i)
 				}
 			}
-			if len(errs.order) == 0 {
-				if err := p.svc.CheckApprovedScope(ctx, t.CaseID, req.Approved); err != nil {
-					e := service.UserError(err)
-					if e == nil {
-						return none, nil, err
-					}
-					for _, fe := range e.Fields {
-						errs.add(remapApproved(fe.Field, rows), fe.Message)
-					}
+			if err := p.svc.CheckApprovedScope(ctx, t.CaseID, req.Approved); err != nil {
+				e := service.UserError(err)
+				if e == nil {
+					return none, nil, err
+				}
+				for _, fe := range e.Fields {
+					errs.add(remapApproved(fe.Field, rows), fe.Message)
 				}
 			}
 		}
@@ -453,6 +489,9 @@ func (p *Pages) submitDecision(c *gin.Context, a *service.Actor, t models.Task, 
 				return none, nil, err
 			}
 			req.Documents = docs
+		} else {
+			// Not stored while the form has other faults, but a missing file is said now.
+			missingDocuments(c, errs)
 		}
 	}
 	if !errs.empty() {
@@ -555,16 +594,30 @@ func remapApproved(field string, rows []int) string {
 	return fmt.Sprintf("approved[%d]%s", rows[j], tail)
 }
 
+// missingDocuments adds an error for each document of a work plan submission with no file.
+func missingDocuments(c *gin.Context, errs *fieldBag) {
+	for _, k := range []string{"work_plan", "evaluation_spec"} {
+		if documentFile(c, k) == nil {
+			errs.add("doc."+k, "请选择"+documentKinds[k]+"文件。")
+		}
+	}
+}
+
+// documentFile is the file posted for a document kind, or nil.
+func documentFile(c *gin.Context, kind string) *multipart.FileHeader {
+	form := c.Request.MultipartForm
+	if form != nil && len(form.File["doc."+kind]) > 0 && form.File["doc."+kind][0].Filename != "" {
+		return form.File["doc."+kind][0]
+	}
+	return nil
+}
+
 // uploadDocuments stores the work plan and the evaluation specification of a work plan
 // submission through the attachments API.
 func (p *Pages) uploadDocuments(c *gin.Context, errs *fieldBag) ([]workflows.Document, error) {
 	var docs []workflows.Document
-	form := c.Request.MultipartForm
 	for _, k := range []string{"work_plan", "evaluation_spec"} {
-		var fh *multipart.FileHeader
-		if form != nil && len(form.File["doc."+k]) > 0 && form.File["doc."+k][0].Filename != "" {
-			fh = form.File["doc."+k][0]
-		}
+		fh := documentFile(c, k)
 		if fh == nil {
 			errs.add("doc."+k, "请选择"+documentKinds[k]+"文件。")
 			continue

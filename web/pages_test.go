@@ -248,6 +248,9 @@ func TestTaskPageFormAndValidation(t *testing.T) {
 	require.Contains(t, body, "材料齐全但需核实")
 	require.Contains(t, body, `<option value="contact.mobile" selected>联系人手机</option>`)
 	require.Contains(t, body, `aria-invalid="true"`)
+	// The summary of every fault comes first in the page's content, takes the focus and links
+	// to the fields (the form itself is below the whole application).
+	requireTopSummary(t, body, "#f-outcome", "#f-reasons-0-message")
 
 	// Out of jurisdiction: refused and audited.
 	b := e.login("baotou")
@@ -635,6 +638,12 @@ func TestCampaignAndSummaryPages(t *testing.T) {
 	require.Equal(t, http.StatusUnprocessableEntity, resp.StatusCode)
 	require.Contains(t, body, "日期格式应为 2027-05-20。")
 	require.Contains(t, body, ">统一部署</textarea>")
+	requireTopSummary(t, body, "#f-date")
+	// A bad date and a missing reason are both said at once.
+	resp, body = e.postForm(r, "/campaign/deadline", url.Values{"csrf_token": {csrfOf(t, body)}, "campaign_id": {"2027"}, "which": {"collection"},
+		"date": {"5月20日"}, "reason": {" "}})
+	require.Equal(t, http.StatusUnprocessableEntity, resp.StatusCode)
+	requireTopSummary(t, body, "#f-date", "#f-reason")
 	body = e.pageOK(r, "/summary?league=150200", http.StatusOK)
 	require.Contains(t, body, "包头市 · 2027 年度汇总")
 	require.Contains(t, body, `href="/api/v1/summaries/export.xlsx"`)
@@ -656,6 +665,25 @@ func TestCampaignAndSummaryPages(t *testing.T) {
 	body = e.pageOK(r, "/campaign", http.StatusOK)
 	require.NotContains(t, body, "调整时间安排")
 	require.Contains(t, body, "本年度日程已结束")
+}
+
+// requireTopSummary checks that a refused form's page opens with the error summary: before the
+// page's heading, focused (autofocus on a focusable alert) and linking to each of hrefs.
+func requireTopSummary(t *testing.T, body string, hrefs ...string) {
+	t.Helper()
+	at := strings.Index(body, `id="error-summary"`)
+	require.Positive(t, at, "an error summary")
+	require.Less(t, at, strings.Index(body, "<h1"), "the summary comes before the page's heading")
+	tag := body[strings.LastIndex(body[:at], "<"):]
+	tag = tag[:strings.Index(tag, ">")]
+	for _, want := range []string{`role="alert"`, `tabindex="-1"`, "autofocus"} {
+		require.Contains(t, tag, want)
+	}
+	summary := body[at:]
+	summary = summary[:strings.Index(summary, "</div>")]
+	for _, h := range hrefs {
+		require.Contains(t, summary, `href="`+h+`"`)
+	}
 }
 
 func TestWebHelpers(t *testing.T) {

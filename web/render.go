@@ -233,8 +233,13 @@ type pageData struct {
 	ScopeName string
 	CSRF      string
 	Flash     string
+	// TopErrors is a refused form's error summary, shown first in the page's main content with
+	// the focus on it; each entry links to its field.
+	TopErrors []errorLink
 	Error     string
 	Message   string
+	// Unread counts the user's unread in-app notifications (the header's bell).
+	Unread int64
 	// Login form.
 	Username, Next string
 	// Captcha, when set, is the CAPTCHA of the page's form (captcha.go).
@@ -279,6 +284,11 @@ func (p *Pages) fillPage(c *gin.Context, d *pageData) {
 		d.User = &a.User
 		d.RoleName = models.RoleNames[a.User.Role]
 		d.ScopeName = p.svc.JurisdictionName(a.Jurisdiction)
+		n, err := p.db.UnreadNotifications(c.Request.Context(), a.User.ID)
+		if err != nil {
+			p.log.WarnContext(c.Request.Context(), "unread notifications", "err", err)
+		}
+		d.Unread = n
 	}
 	if d.CSRF == "" {
 		d.CSRF = p.api.CSRFToken(p.api.CSRFBinding(c, true))

@@ -20,6 +20,9 @@ func (p *Pages) Routes(r *gin.Engine) {
 	r.POST("/login", p.api.CSRF, p.api.Page(p.loginSubmit))
 	r.POST("/logout", p.api.CSRF, p.api.Page(p.logoutSubmit))
 	r.GET("/", login, p.api.Page(p.homePage))
+	// In-app notifications (the header's bell).
+	r.GET("/notifications", login, p.api.Page(p.notificationsPage))
+	r.POST("/notifications/read", login, p.api.CSRF, p.api.Page(p.notificationsRead))
 
 	// Officials: inbox, task, decisions.
 	r.GET("/inbox", login, p.api.Authorize("task", "read", api.OwnScope), p.api.Page(p.inbox))

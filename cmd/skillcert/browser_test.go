@@ -202,6 +202,20 @@ func (p *page) fits() {
 	require.True(p.t, ok, "the page scrolls sideways at %d px", p.vp.width)
 }
 
+// refusedAtTop requires the page of a refused form to show its error summary, naming want,
+// inside the first viewport and focused.
+func (p *page) refusedAtTop(want string) {
+	p.t.Helper()
+	require.Contains(p.t, p.text(chromedp.CSS("#error-summary")), want)
+	ok, err := chromedp.Run(p.ctx, chromedp.Evaluate[bool](`(() => { const s = document.getElementById("error-summary");
+		const r = s.getBoundingClientRect(); return document.activeElement === s && r.top >= 0 && r.top < window.innerHeight; })()`))
+	require.NoError(p.t, err)
+	if !ok {
+		p.screenshot("summary-not-at-top")
+	}
+	require.True(p.t, ok, "the error summary is focused and in the first viewport")
+}
+
 func (p *page) login(user string) {
 	p.t.Helper()
 	p.open("/login")
@@ -416,6 +430,10 @@ func reviewJourney(t *testing.T, s *stack, browser context.Context, p *page, use
 	p.press(fmt.Sprintf(`//table//a[contains(., %q)]`, name))
 	require.Contains(t, p.main(), "申报表（第 1 版）")
 	require.Contains(t, p.main(), form.Staff[0].IDNumber, "a league may read the ID numbers")
+	// A decision without an outcome is refused: the summary of its faults is the first thing
+	// on the page, in the first viewport, with the focus.
+	require.Equal(t, int64(422), p.press(chromedp.CSS(`#decide button[type=submit]`)))
+	p.refusedAtTop("请选择处理结果")
 	p.do("return with a reason",
 		chromedp.Click(chromedp.ID("f-outcome-return")),
 		chromedp.SetValue(chromedp.ID("f-reasons-0-field"), "contact.mobile"),
