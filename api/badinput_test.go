@@ -567,7 +567,7 @@ func TestBadInputFindingsAreRefusedWith422(t *testing.T) {
 			"level": 4, "exam_date": time.Now().AddDate(0, 0, 7).Format("2006-01-02"), "site": long,
 			"assessors": []map[string]string{{"name": "甲"}, {"name": "乙"}, {"name": "丙"}}}), "site"},
 		{"over-long candidate name", "dairy", http.MethodPost, "/api/v1/sessions/s-bad/candidates", js(map[string]any{"name": long,
-			"id_number": idStaff, "employee": true}), "name"},
+			"id_number": idStaff, "employee": true, "years_in_occupation": 20, "held_level": 2, "held_year": 2010, "education": "none"}), "name"},
 		{"huge region decision number", "region", http.MethodPost, "/api/v1/tasks/case-c-bad.league_review.1.0/decision",
 			`{"outcome":"batch1","application_version":99999999999999999999}`, "application_version"},
 		{"null byte in a JSON string", "hohhot", http.MethodPost, "/api/v1/tasks/case-c-bad.league_review.1.0/decision",

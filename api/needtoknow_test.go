@@ -167,6 +167,8 @@ func (f ntkFixture) targets(path string) ([]target, bool) {
 		return []target{fill("unknown token", "", nil, nil, ":id", models.NewID())}, true
 	case "/occupations/exclusions/:name":
 		return []target{fill("exclusion", "", nil, nil, ":name", "x")}, true
+	case "/occupations/eligibility/:code", "/occupations/eligibility/:code/:level":
+		return []target{fill("occupation", "", nil, nil, ":code", "6-31-01-03", ":level", "4")}, true
 	case "/certificates/:id/verify":
 		return []target{fill("certificate", dairyDomain, nil, nil, ":id", f.cert)}, true
 	case "/jurisdictions/:code", "/jurisdictions/:code/precheck":

@@ -77,6 +77,8 @@ func (s *Server) jsonRoutes() []route {
 		{GET, "/occupations/exclusions", loggedIn, s.apiExclusions},
 		{POST, "/occupations/exclusions", policy("occupation", "manage", own), s.apiAddExclusion},
 		{DELETE, "/occupations/exclusions/:name", policy("occupation", "manage", own), s.apiRemoveExclusion},
+		{GET, "/occupations/eligibility/:code", loggedIn, s.apiEligibility},
+		{PUT, "/occupations/eligibility/:code/:level", policy("occupation", "manage", own), s.apiSetEligibility},
 
 		// Tasks and cases.
 		{GET, "/tasks", policy("task", "read", own), s.apiTasks},

@@ -81,6 +81,19 @@ type Certificate struct {
 	Token     string    `json:"-"`
 	Signature string    `json:"signature"`
 	CreatedAt time.Time `json:"created_at"`
+	// The holder's identity as the national sample prints it: ID type (domain.IDTypes), gender
+	// (male | female, "" for certificates issued before it was recorded) and photo (storage
+	// key, content type and SHA-256; served only through the certificate's access checks).
+	HolderIdentity
+}
+
+// HolderIdentity is a certificate holder's ID type, gender and photo.
+type HolderIdentity struct {
+	IDType      string `json:"id_type"`
+	Gender      string `json:"gender"`
+	PhotoKey    string `json:"-"`
+	PhotoType   string `json:"-"`
+	PhotoSHA256 string `json:"photo_sha256,omitempty"`
 }
 
 // PersonID returns the sealed ID number in the form package pii opens.
@@ -110,6 +123,8 @@ type CertificateDraft struct {
 	// Year is the issue year in the number; 0 means the year of IssueDate, and any other value
 	// must equal it.
 	Year int
+	// Identity is copied onto the certificate; an empty ID type is a 居民身份证.
+	Identity HolderIdentity
 }
 
 // NormalizeHolderName trims a name, collapses inner whitespace to one space and writes the
@@ -302,7 +317,10 @@ func (db *DB) issueOnce(ctx context.Context, key ed25519.PrivateKey, ds []Certif
 						IDCipher: d.ID.Cipher, IDLookup: d.ID.Lookup, IDMasked: d.ID.Masked,
 						OccupationCode: d.OccupationCode, OccupationName: d.OccupationName, WorkType: d.WorkType,
 						Level: d.Level, IssueDate: issueDay(d.IssueDate), IssuerName: e.Name, Status: CertificateValid,
-						Token: base64.RawURLEncoding.EncodeToString(RandomToken(24)), CreatedAt: now}
+						Token: base64.RawURLEncoding.EncodeToString(RandomToken(24)), CreatedAt: now, HolderIdentity: d.Identity}
+					if c.IDType == "" {
+						c.IDType = "resident_id"
+					}
 					c.Signature = SignCertificate(key, c)
 					rows = append(rows, c)
 					byKey[c.CandidateKey] = c
