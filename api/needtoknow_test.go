@@ -190,7 +190,7 @@ func (f ntkFixture) targets(path string) ([]target, bool) {
 			fill("other league's task", "150203", nil, nil, ":id", f.otherTask)}, true
 	case "/cases/:id", "/cases/:id/adjust", "/cases/:id/sessions", "/cases/:id/assessors":
 		return []target{fill("dairy case", dairyDomain, nil, nil, ":id", f.cs), fill("rare case", rareDomain, nil, nil, ":id", f.otherCase)}, true
-	case "/sessions/:id", "/sessions/:id/candidates", "/sessions/:id/candidates/:cid/scores":
+	case "/sessions/:id", "/sessions/:id/candidates", "/sessions/:id/candidates/:cid/scores", "/sessions/:id/candidates/:cid/photo":
 		return []target{fill("dairy sitting", dairyDomain, nil, supervisor1, ":id", f.session, ":cid", models.NewID()),
 			fill("rare sitting", rareDomain, nil, nil, ":id", f.otherSes, ":cid", models.NewID())}, true
 	case "/certificates/:id/revoke":

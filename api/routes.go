@@ -108,6 +108,8 @@ func (s *Server) jsonRoutes() []route {
 		{GET, "/sessions/:id", useCase("case", "read"), s.apiSession},
 		{POST, "/sessions/:id/candidates", useCase("assessment", "manage"), s.apiAddCandidate},
 		{PUT, "/sessions/:id/candidates/:cid/scores", useCase("assessment", "manage"), s.apiSetScores},
+		{PUT, "/sessions/:id/candidates/:cid/photo", useCase("assessment", "manage"), s.apiSetCandidatePhoto},
+		{GET, "/sessions/:id/candidates/:cid/photo", useCase("case", "read"), s.apiCandidatePhoto},
 
 		// Certificates.
 		{GET, "/public/certificates", throttled, s.apiPublicCertificates},

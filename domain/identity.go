@@ -29,19 +29,10 @@ const (
 var IDTypes = []string{IDResident, IDHKMacaoPermit, IDTaiwanPermit, IDHMTResidence, IDForeignResident, IDPassport}
 
 // IDTypeNames are the ID types' Chinese names.
-var IDTypeNames = map[string]string{
-	IDResident: "居民身份证", IDHKMacaoPermit: "港澳居民来往内地通行证", IDTaiwanPermit: "台湾居民来往大陆通行证",
-	IDHMTResidence: "港澳台居民居住证", IDForeignResident: "外国人永久居留身份证", IDPassport: "护照",
-}
+var IDTypeNames = validate.IDTypeNames
 
-// IDTypeName answers an ID type's Chinese name; an empty type is a 居民身份证 (records made before
-// the type was asked were all resident ID numbers).
-func IDTypeName(t string) string {
-	if t == "" {
-		t = IDResident
-	}
-	return IDTypeNames[t]
-}
+// IDTypeName answers an ID type's Chinese name; an empty type is a 居民身份证.
+func IDTypeName(t string) string { return validate.IDTypeName(t) }
 
 // Genders.
 const (

@@ -383,8 +383,9 @@ func (s *Service) pilotInForce(ctx context.Context, ss models.AssessmentSession)
 
 // SetCandidatePhoto stores a candidate's certificate photo (JPEG or PNG, checked by content,
 // size and pixels: domain.CheckPhoto) until the sitting's certificates are issued; the photo is
-// copied onto the certificate. The stored key and its audit row are written together.
-func (s *Service) SetCandidatePhoto(ctx context.Context, a *Actor, sessionID, candidateID string, content []byte) (models.SessionCandidate, error) {
+// copied onto the certificate. The stored key and its audit row are written together. read
+// yields the uploaded bytes; it is called only once the caller may manage the sitting.
+func (s *Service) SetCandidatePhoto(ctx context.Context, a *Actor, sessionID, candidateID string, read func() ([]byte, error)) (models.SessionCandidate, error) {
 	ss, err := s.sittingInScope(ctx, a, sessionID, "assessment", "manage")
 	if err != nil {
 		return models.SessionCandidate{}, err
@@ -399,11 +400,15 @@ func (s *Service) SetCandidatePhoto(ctx context.Context, a *Actor, sessionID, ca
 	if err := s.pilotInForce(ctx, ss); err != nil {
 		return models.SessionCandidate{}, err
 	}
+	content, err := read()
+	if err != nil {
+		return models.SessionCandidate{}, err
+	}
 	ct, refusal := domain.CheckPhoto(content)
 	if refusal != "" {
 		return models.SessionCandidate{}, Invalid(validate.Errors{{Field: "photo", Code: "invalid_photo", Message: refusal}})
 	}
-	key := "photos/" + storage.NewKey()
+	key := "photo-" + storage.NewKey()
 	_, sum, err := s.att.store.Put(ctx, key, bytes.NewReader(content))
 	if err != nil {
 		return models.SessionCandidate{}, fmt.Errorf("store photo: %w", err)
@@ -434,4 +439,13 @@ func (s *Service) CandidatePhoto(ctx context.Context, a *Actor, sessionID, candi
 	}
 	rc, err := s.att.store.Open(ctx, cand.PhotoKey)
 	return rc, cand.PhotoType, err
+}
+
+// CertificatePhoto opens a certificate's photo; the caller has authorised the reader for the
+// certificate (certificate:read in its scope).
+func (s *Service) CertificatePhoto(ctx context.Context, c models.Certificate) (io.ReadCloser, error) {
+	if c.PhotoKey == "" {
+		return nil, ErrNotFound
+	}
+	return s.att.store.Open(ctx, c.PhotoKey)
 }

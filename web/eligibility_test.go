@@ -1,7 +1,12 @@
 package web
 
 import (
+	"bytes"
 	"encoding/json"
+	"image"
+	"image/jpeg"
+	"io"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"strings"
@@ -163,4 +168,104 @@ func TestScoresRecordEthicsAndPerformance(t *testing.T) {
 // examYear is the year (Asia/Shanghai) of the exam date seedSitting gives a sitting.
 func (e *sittingEnv) examYear() int {
 	return time.Now().AddDate(0, 0, 7).UTC().Truncate(24 * time.Hour).In(domain.Shanghai).Year()
+}
+
+// upload sends a photo to the API as multipart/form-data.
+func (e *sittingEnv) upload(token, path string, photo []byte) (int, string) {
+	e.t.Helper()
+	var b bytes.Buffer
+	w := multipart.NewWriter(&b)
+	part, err := w.CreateFormFile("photo", "photo.jpg")
+	require.NoError(e.t, err)
+	_, _ = part.Write(photo)
+	require.NoError(e.t, w.Close())
+	req, _ := http.NewRequest(http.MethodPut, e.srv.URL+path, &b)
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", w.FormDataContentType())
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(e.t, err)
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(raw)
+}
+
+func photoOf(t *testing.T, w, h int) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	require.NoError(t, jpeg.Encode(&b, image.NewRGBA(image.Rect(0, 0, w, h)), nil))
+	return b.Bytes()
+}
+
+// The holder's identity as the national sample prints it: the ID type, the gender (derived from
+// a resident ID number, entered for other documents) and a checked photo, shown on the sitting
+// and on the certificate page of viewers in scope, never on the public page.
+func TestCandidateIdentityPhotoAndCertificate(t *testing.T) {
+	e := newSittingEnv(t, workflows.StageActive)
+	e.seedSitting("s1", models.SessionOpen, 4, e.panelOfThree())
+	tok := e.bearer("dairy")
+	facts := map[string]any{"employee": true, "years_in_occupation": 7, "education": "none"}
+	var woman, visitor models.SessionCandidate
+	code, raw := e.call(tok, http.MethodPost, "/api/v1/sessions/s1/candidates", merged(facts, map[string]any{"name": "考生甲", "id_number": idSuper, "gender": "male"}), nil)
+	require.Equal(t, http.StatusUnprocessableEntity, code, raw)
+	require.Contains(t, fieldsOf(t, raw)["gender"], "gender_mismatch: 性别与身份证号码不符：按身份证号码应为女")
+	code, raw = e.call(tok, http.MethodPost, "/api/v1/sessions/s1/candidates", merged(facts, map[string]any{"name": "考生甲", "id_number": idSuper}), &woman)
+	require.Equal(t, http.StatusCreated, code, raw)
+	require.Equal(t, "resident_id", woman.IDType)
+	require.Equal(t, "female", woman.Gender)
+	code, raw = e.call(tok, http.MethodPost, "/api/v1/sessions/s1/candidates", merged(facts, map[string]any{"name": "陈大文", "id_number": "H01234567", "id_type": "hk_macao_permit"}), nil)
+	require.Equal(t, http.StatusUnprocessableEntity, code, raw)
+	require.Contains(t, fieldsOf(t, raw)["gender"], "required")
+	code, raw = e.call(tok, http.MethodPost, "/api/v1/sessions/s1/candidates", merged(facts, map[string]any{"name": "陈大文", "id_number": "H01234567",
+		"id_type": "hk_macao_permit", "gender": "male"}), &visitor)
+	require.Equal(t, http.StatusCreated, code, raw)
+	require.Equal(t, "male", visitor.Gender)
+
+	// The photo: type, size and pixels checked; only the sitting's readers get it back.
+	photoPath := "/api/v1/sessions/s1/candidates/" + woman.ID + "/photo"
+	code, raw = e.upload(tok, photoPath, []byte("GIF89a not a photo"))
+	require.Equal(t, http.StatusUnprocessableEntity, code, raw)
+	require.Contains(t, fieldsOf(t, raw)["photo"], "JPEG 或 PNG")
+	code, raw = e.upload(tok, photoPath, photoOf(t, 413, 295))
+	require.Equal(t, http.StatusUnprocessableEntity, code, raw)
+	require.Contains(t, fieldsOf(t, raw)["photo"], "竖幅")
+	photo := photoOf(t, 295, 413)
+	code, raw = e.upload(tok, photoPath, photo)
+	require.Equal(t, http.StatusOK, code, raw)
+	code, raw = e.upload(e.bearer("power"), photoPath, photo)
+	require.Contains(t, []int{http.StatusForbidden, http.StatusNotFound}, code, raw)
+	code, got := e.call(tok, http.MethodGet, photoPath, nil, nil)
+	require.Equal(t, http.StatusOK, code)
+	require.Equal(t, string(photo), got)
+	code, _ = e.call(e.bearer("power"), http.MethodGet, photoPath, nil, nil)
+	require.Contains(t, []int{http.StatusForbidden, http.StatusNotFound}, code)
+	c := e.login("dairy")
+	body := e.pageOK(c, "/sessions/s1", http.StatusOK)
+	for _, want := range []string{"居民身份证，女", "港澳居民来往内地通行证，男", `<a href="` + photoPath + `">已上传照片</a>`,
+		`action="/sessions/s1/candidates/` + woman.ID + `/photo"`, `name="id_type"`, `name="gender"`} {
+		require.Contains(t, body, want)
+	}
+
+	// Issued with the candidate's identity (as IssueCertificates copies it).
+	cand, err := e.db.CandidateByID(t.Context(), woman.ID)
+	require.NoError(t, err)
+	require.NoError(t, e.db.Create(&models.Certificate{ID: "cert-1", Number: "Y000015000123264000001", EnterpriseID: dairyEnterpriseID, CaseID: dairyCase,
+		SessionID: "s1", CandidateKey: "s1/" + woman.ID, HolderName: "考生甲", IDCipher: cand.IDCipher, IDLookup: cand.IDLookup, IDMasked: cand.IDMasked,
+		OccupationCode: "6-02-04-01", OccupationName: "乳品加工工", WorkType: "--", Level: 4, IssueDate: time.Now().UTC(), IssuerName: dairyEntName,
+		Status: models.CertificateValid, Token: "abcdefghijklmnopqrstuvwxyzABCDEF", Signature: "sig", CreatedAt: time.Now().UTC(),
+		HolderIdentity: cand.HolderIdentity}).Error)
+	body = e.pageOK(c, "/certificates/cert-1", http.StatusOK)
+	for _, want := range []string{"<dt>性别</dt><dd>女</dd>", "<dt>证件类型</dt><dd>居民身份证</dd>", `<img src="/certificates/cert-1/photo" alt="持证人照片"`} {
+		require.Contains(t, body, want)
+	}
+	resp, got := e.get(c, "/certificates/cert-1/photo")
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.Equal(t, string(photo), got)
+	require.Equal(t, "private, no-store", resp.Header.Get("Cache-Control"))
+	resp, _ = e.get(e.login("power"), "/certificates/cert-1/photo")
+	require.Contains(t, []int{http.StatusForbidden, http.StatusNotFound}, resp.StatusCode)
+	// The public page (from the QR code) shows the gender but not the photo.
+	resp, body = e.get(e.browser(), "/c/abcdefghijklmnopqrstuvwxyzABCDEF")
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.Contains(t, body, "<dt>性别</dt><dd>女</dd>")
+	require.NotContains(t, body, "/photo")
 }

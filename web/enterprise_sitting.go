@@ -35,6 +35,10 @@ type sittingInfo struct {
 type candidateRow struct {
 	No                                                       int
 	ID, Anchor, Name, IDMasked, Theory, Skill, Review, Notes string
+	// Identity: ID type and gender; Photo says whether a certificate photo is on file, PhotoHref shows it.
+	Identity, Photo, PhotoHref string
+	// PhotoAction is the photo upload form's action (the enterprise, until certificates are issued).
+	PhotoAction string
 	// Ethics and Performance are the recorded 品德 and 业绩; Facts the declared eligibility facts.
 	Ethics, Performance, Facts              string
 	Result, ResultClass, Audit, AuditReason string
@@ -61,6 +65,7 @@ type candidateForm struct {
 	Name, IDNumber, Employee formField
 	// The eligibility facts (申报条件) and the conditions of the sitting's level.
 	Years, HeldLevel, HeldYear, Education, Apprenticeship formField
+	IDType, Gender                                        formField
 	Conditions                                            []string
 	Errors                                                []string
 }
@@ -123,10 +128,15 @@ func (p *Pages) sittingInfoOf(ctx context.Context, sd service.SessionDetail) (*s
 		row := candidateRow{No: i + 1, ID: x.ID, Anchor: fmt.Sprintf("c-%d", i+1), Name: x.Name, IDMasked: x.IDMasked,
 			Theory: scoreText(x.Theory), Skill: scoreText(x.Skill), Review: scoreText(x.Review), Notes: x.Notes,
 			Ethics: x.Ethics, Performance: x.Performance, Facts: factsText(x),
+			Identity: identityText(x.HolderIdentity), Photo: "未上传照片",
 			Result: candidateResultNames[x.Result], ResultClass: "result-" + x.Result, Audit: auditStatusNames[x.AuditStatus],
 			Rejected: x.AuditStatus == "rejected", Passed: x.Result == "pass", CertNumber: x.CertificateNumber, ShowReview: si.Review}
 		if row.Rejected {
 			row.AuditReason = x.AuditReason
+		}
+		if x.PhotoKey != "" {
+			row.Photo = "已上传照片"
+			row.PhotoHref = "/api/v1/sessions/" + url.PathEscape(sd.ID) + "/candidates/" + url.PathEscape(x.ID) + "/photo"
 		}
 		if x.CertificateNumber != "" {
 			cert, err := p.db.CertificateByNumber(ctx, x.CertificateNumber)
@@ -203,6 +213,9 @@ func (p *Pages) sessionView(c *gin.Context, sd service.SessionDetail, st sitting
 		v.Locked = "认定结果已审核通过并发证，成绩不能再修改。"
 	}
 	for i, x := range sd.Candidates {
+		if sd.Status != models.SessionIssued {
+			si.Candidates[i].PhotoAction = sessionHref(sd.ID) + "/candidates/" + url.PathEscape(x.ID) + "/photo"
+		}
 		if !(sd.Status == models.SessionOpen || (sd.Status == models.SessionCorrecting && x.AuditStatus == "rejected")) && st.scoreFor != x.ID {
 			continue
 		}
@@ -252,6 +265,7 @@ func (p *Pages) addCandidate(c *gin.Context) error {
 		typed[k] = strings.TrimSpace(c.PostForm(k))
 	}
 	in.Education, in.Apprenticeship = c.PostForm("education"), c.PostForm("apprenticeship") != ""
+	in.IDType, in.Gender = c.PostForm("id_type"), c.PostForm("gender")
 	numErrs := newFieldBag()
 	for k, dst := range map[string]*int{"years_in_occupation": &in.Years, "held_level": &in.HeldLevel, "held_year": &in.HeldYear} {
 		if typed[k] == "" {
@@ -390,6 +404,22 @@ func (p *Pages) eligibilityFields(c *gin.Context, f *candidateForm, ss models.As
 		Options: choices(education, edus...), Errors: errs.take("education"), Wide: true}
 	f.Apprenticeship = formField{Name: "apprenticeship", ID: "f-apprenticeship", Label: "本职业（相关职业）学徒期满", Kind: "checkbox",
 		Value: "on", Checked: in != nil && in.Apprenticeship, Errors: errs.take("apprenticeship")}
+	idType, gender := domain.IDResident, ""
+	if in != nil {
+		if in.IDType != "" {
+			idType = in.IDType
+		}
+		gender = in.Gender
+	}
+	var types []string
+	for _, t := range domain.IDTypes {
+		types = append(types, t, domain.IDTypeNames[t])
+	}
+	f.IDType = formField{Name: "id_type", ID: "f-id_type", Label: "证件类型", Kind: "select", Options: choices(idType, types...),
+		Errors: errs.take("id_type")}
+	f.Gender = formField{Name: "gender", ID: "f-gender", Label: "性别", Kind: "select",
+		Options: choices(gender, "", "按身份证号码确定", domain.Male, "男", domain.Female, "女"), Hint: "居民身份证按号码确定性别；其他证件请选择。",
+		Errors: errs.take("gender")}
 	if levels, err := p.svc.Eligibility(c.Request.Context(), api.ActorFrom(c), ss.OccupationCode); err == nil {
 		for _, l := range levels {
 			if l.Level == ss.Level {
@@ -407,4 +437,34 @@ func factsText(x models.SessionCandidate) string {
 	}
 	return domain.CandidateFacts{Years: x.YearsInOccupation, HeldLevel: x.HeldLevel, HeldYear: x.HeldYear, Education: x.Education,
 		Apprenticeship: x.Apprenticeship}.Text()
+}
+
+// identityText is a candidate's ID type and gender as the sitting page shows them.
+func identityText(h models.HolderIdentity) string {
+	s := domain.IDTypeName(h.IDType)
+	if g := domain.GenderNames[h.Gender]; g != "" {
+		s += "，" + g
+	}
+	return s
+}
+
+// setCandidatePhoto stores a candidate's certificate photo (SetCandidatePhoto); a refusal comes
+// back as a message above the sitting.
+func (p *Pages) setCandidatePhoto(c *gin.Context) error {
+	id, cid := c.Param("id"), c.Param("cid")
+	out, err := p.svc.SetCandidatePhoto(c.Request.Context(), api.ActorFrom(c), id, cid, func() ([]byte, error) { return api.ReadPhoto(c.Request) })
+	if err == nil {
+		p.flash(c, flashOK, "已保存 "+out.Name+" 的证件照。")
+		return seeOther(c, sessionHref(id)+"#candidates")
+	}
+	e := service.UserError(service.ToError(err))
+	if e == nil || outOfReach(e) {
+		return err
+	}
+	msg := e.Message
+	if len(e.Fields) > 0 {
+		msg = e.Fields[0].Message
+	}
+	p.flash(c, flashError, "照片未保存："+msg)
+	return seeOther(c, sessionHref(id)+"#candidates")
 }

@@ -32,6 +32,7 @@ import (
 
 	"skillcert/api"
 	"skillcert/models"
+	"skillcert/models/pii"
 	"skillcert/nationalsync"
 	"skillcert/notify"
 	"skillcert/service"
@@ -365,6 +366,10 @@ func runWorker(ctx context.Context, cfg Config, log *slog.Logger) error {
 // startWorkerSide starts the Temporal worker, makes sure the watchdog schedule exists, and runs
 // the notification outbox. The returned function stops them (outbox first drains its send).
 func startWorkerSide(ctx context.Context, cfg Config, log *slog.Logger, db *models.DB, tc client.Client) (func(), error) {
+	ids, err := pii.New(cfg.DataKey, cfg.LookupKey) // the national sync opens ID numbers here, in the worker only
+	if err != nil {
+		return nil, fmt.Errorf("national sync: %w", err)
+	}
 	w := worker.New(tc, cfg.TaskQueue, worker.Deps{DB: db, Logger: log, Temporal: tc, Namespace: cfg.TemporalNamespace,
 		SigningKey: ed25519.NewKeyFromSeed(cfg.SigningKey)})
 	if err := w.Start(); err != nil {
@@ -385,14 +390,15 @@ func startWorkerSide(ctx context.Context, cfg Config, log *slog.Logger, db *mode
 			log.Error("outbox stopped", "err", err)
 		}
 	})
-	if cfg.NationalSyncURL != "" {
-		wg.Go(func() {
-			cs := &nationalsync.CertificateSync{DB: db, Endpoint: cfg.NationalSyncURL, Logger: log.With("component", "national-sync")}
-			if err := cs.Run(octx); err != nil && octx.Err() == nil {
-				log.Error("national certificate sync stopped", "err", err)
-			}
-		})
-	}
+	// The national sync always runs: without an endpoint it delivers nothing and says so in the
+	// log, while the certificates wait in certificate_sync. Only the worker opens ID numbers.
+	wg.Go(func() {
+		cs := &nationalsync.CertificateSync{DB: db, Endpoint: cfg.NationalSyncURL, IDs: ids, FilingCode: cfg.NationalFilingCode,
+			Logger: log.With("component", "national-sync")}
+		if err := cs.Run(octx); err != nil && octx.Err() == nil {
+			log.Error("national certificate sync stopped", "err", err)
+		}
+	})
 	return func() {
 		cancel()
 		wg.Wait()
