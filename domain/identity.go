@@ -56,14 +56,14 @@ func GenderOfResidentID(id string) string {
 	return Female
 }
 
-var otherIDNumber = regexp.MustCompile(`^[A-Z0-9()\-]{5,32}$`)
+var otherIDNumber = regexp.MustCompile(`^[A-Z0-9()\-]{5,18}$`)
 
-// CheckOtherIDNumber checks the number of an ID type other than 居民身份证: 5 to 32 letters,
-// digits, brackets or hyphens (the issuing authorities' formats vary). It answers the message of
-// a refusal, or "".
+// CheckOtherIDNumber checks the number of an ID type other than 居民身份证: 5 to 18 letters,
+// digits, brackets or hyphens (the issuing authorities' formats vary; 18 is what the
+// certificate's ID columns hold). It answers the message of a refusal, or "".
 func CheckOtherIDNumber(n string) string {
 	if !otherIDNumber.MatchString(n) {
-		return "证件号码应为 5 至 32 位字母、数字（可含括号、连字符）。"
+		return "证件号码应为 5 至 18 位字母、数字（可含括号、连字符）。"
 	}
 	return ""
 }

@@ -174,7 +174,8 @@ func checkDraft(i int, d *CertificateDraft) error {
 		return bad("candidate key must have 1 to 160 bytes")
 	case d.HolderName == "" || utf8.RuneCountInString(d.HolderName) > 64 || !printable(d.HolderName):
 		return bad("holder name must have 1 to 64 printable characters")
-	case d.ID.Cipher == "" || d.ID.Lookup == "" || utf8.RuneCountInString(d.ID.Masked) != validate.IDNumberLen:
+	case d.ID.Cipher == "" || d.ID.Lookup == "" || utf8.RuneCountInString(d.ID.Masked) < 5 || utf8.RuneCountInString(d.ID.Masked) > validate.IDNumberLen:
+		// 18 characters for a resident ID number, 5 to 18 for other documents (domain.CheckOtherIDNumber).
 		return bad("sealed ID number is incomplete")
 	case validate.CheckOccupationCodeFormat(d.OccupationCode) != nil:
 		return bad("occupation code is not shaped M-MM-MM-MM")
