@@ -48,6 +48,8 @@ func TestConfigRejectsBadValues(t *testing.T) {
 		"public url": {"SKILLCERT_PUBLIC_URL": "example.org"},
 		"port":       {"SKILLCERT_DEV_TEMPORAL_PORT": "seventy"},
 		"shutdown":   {"SKILLCERT_SHUTDOWN_TIMEOUT": "-1s"},
+		// The national records carry full ID numbers: HTTPS only.
+		"plain http national sync": {"SKILLCERT_NATIONAL_SYNC_URL": "http://national.example/api"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			env["SKILLCERT_DATA_DIR"] = t.TempDir()
