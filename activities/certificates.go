@@ -84,6 +84,15 @@ func (a *Activities) IssueCertificates(ctx context.Context, in IssueInput) (Issu
 			ID:             models.PersonID{Cipher: c.IDCipher, Lookup: c.IDLookup, Masked: c.IDMasked},
 			OccupationCode: c.OccupationCode, OccupationName: c.OccupationName, WorkType: c.WorkType,
 			Level: validate.Level(c.Level), IssueDate: in.IssueDate, Year: in.Year}
+		// The holder's ID type, gender and photo come from the candidate's record (the key is the
+		// candidate's ID), so the workflow's input stays as it was.
+		cand, err := a.DB.CandidateByID(ctx, c.Key)
+		switch {
+		case err == nil && cand.SessionID == in.SessionID:
+			drafts[i].Identity = cand.HolderIdentity
+		case err != nil && !errors.Is(err, models.ErrNotFound):
+			return IssueResult{}, err
+		}
 	}
 	cs, err := a.DB.IssueCertificates(ctx, a.SigningKey, drafts)
 	if errors.Is(err, models.ErrInvalidCertificate) {

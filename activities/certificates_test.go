@@ -128,3 +128,37 @@ func TestIssueCertificatesActivity(t *testing.T) {
 }
 
 func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// The certificate carries the holder's ID type, gender and photo from the candidate's record
+// (the candidate key is the candidate's ID); a key that names no candidate of the session gets
+// a resident ID type and no gender or photo.
+func TestIssueCertificatesCopiesTheHolderIdentity(t *testing.T) {
+	db := dbtest.New(t, models.SQLite)
+	ctx := context.Background()
+	s := sealerForTest(t)
+	ent := issuingEnterprise(t, db)
+	pilotCase(t, db, ent, "case-8", "active_pilot")
+	require.NoError(t, db.Create(&models.AssessmentSession{ID: "session-8", WorkflowID: "session-8", CaseID: "case-8", EnterpriseID: ent.ID,
+		EnterpriseName: ent.Name, JurisdictionCode: "150203", OccupationCode: "6-17-07-04", OccupationName: "稀土冶炼工", Level: 4,
+		ExamDate: time.Now(), Site: "考点", AssessorsJSON: "[]", Status: "submitted", CreatedAt: time.Now(), UpdatedAt: time.Now()}).Error)
+	p, err := s.Seal("H01234567")
+	require.NoError(t, err)
+	cand := models.SessionCandidate{SessionID: "session-8", Name: "陈大文", IDCipher: p.Cipher, IDLookup: p.Lookup, IDMasked: p.Masked, Employee: true,
+		HolderIdentity: models.HolderIdentity{IDType: "hk_macao_permit", Gender: "male", PhotoKey: "photo-k", PhotoType: "image/png", PhotoSHA256: "ab12"},
+		CreatedAt:      time.Now(), UpdatedAt: time.Now()}
+	require.NoError(t, db.AddCandidate(ctx, &cand))
+	a := &activities.Activities{DB: db, Logger: quietLogger(), SigningKey: issueKey}
+	in := activities.IssueInput{SessionID: "session-8", EnterpriseID: ent.ID, CaseID: "case-8", IssueDate: time.Date(2026, 6, 1, 2, 0, 0, 0, time.UTC),
+		Candidates: []activities.IssueCandidate{
+			{Key: cand.ID, Name: "陈大文", IDCipher: p.Cipher, IDLookup: p.Lookup, IDMasked: p.Masked, OccupationCode: "6-17-07-04", OccupationName: "稀土冶炼工", Level: 4},
+			candidate(t, s, "no-such-candidate", "王五", holderID, 4)}}
+	res, err := a.IssueCertificates(ctx, in)
+	require.NoError(t, err)
+	c, err := db.CertificateByID(ctx, res.CertificateIDs[0])
+	require.NoError(t, err)
+	require.Equal(t, models.HolderIdentity{IDType: "hk_macao_permit", Gender: "male", PhotoKey: "photo-k", PhotoType: "image/png", PhotoSHA256: "ab12"}, c.HolderIdentity)
+	require.True(t, models.VerifyCertificate(issueKey.Public().(ed25519.PublicKey), c), "signed with the ID type's name")
+	other, err := db.CertificateByID(ctx, res.CertificateIDs[1])
+	require.NoError(t, err)
+	require.Equal(t, models.HolderIdentity{IDType: "resident_id"}, other.HolderIdentity)
+}

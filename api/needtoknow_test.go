@@ -169,6 +169,8 @@ func (f ntkFixture) targets(path string) ([]target, bool) {
 		return []target{fill("unknown token", "", nil, nil, ":id", models.NewID())}, true
 	case "/occupations/exclusions/:name":
 		return []target{fill("exclusion", "", nil, nil, ":name", "x")}, true
+	case "/occupations/eligibility/:code", "/occupations/eligibility/:code/:level":
+		return []target{fill("occupation", "", nil, nil, ":code", "6-31-01-03", ":level", "4")}, true
 	case "/certificates/:id/verify":
 		return []target{fill("certificate", dairyDomain, nil, nil, ":id", f.cert)}, true
 	case "/jurisdictions/:code", "/jurisdictions/:code/precheck":
@@ -190,7 +192,7 @@ func (f ntkFixture) targets(path string) ([]target, bool) {
 			fill("other league's task", "150203", nil, nil, ":id", f.otherTask)}, true
 	case "/cases/:id", "/cases/:id/adjust", "/cases/:id/sessions", "/cases/:id/assessors":
 		return []target{fill("dairy case", dairyDomain, nil, nil, ":id", f.cs), fill("rare case", rareDomain, nil, nil, ":id", f.otherCase)}, true
-	case "/sessions/:id", "/sessions/:id/candidates", "/sessions/:id/candidates/:cid/scores":
+	case "/sessions/:id", "/sessions/:id/candidates", "/sessions/:id/candidates/:cid/scores", "/sessions/:id/candidates/:cid/photo":
 		return []target{fill("dairy sitting", dairyDomain, nil, supervisor1, ":id", f.session, ":cid", models.NewID()),
 			fill("rare sitting", rareDomain, nil, nil, ":id", f.otherSes, ":cid", models.NewID())}, true
 	case "/certificates/:id/revoke":

@@ -50,3 +50,29 @@ func (s *Server) apiRemoveExclusion(c *gin.Context) error {
 	c.Status(http.StatusNoContent)
 	return nil
 }
+
+// apiEligibility answers GET /occupations/eligibility/:code: the occupation's eligibility
+// conditions (申报条件) by level, the common template where it has no override.
+func (s *Server) apiEligibility(c *gin.Context) error {
+	out, err := s.svc.Eligibility(c.Request.Context(), ActorFrom(c), c.Param("code"))
+	if err != nil {
+		return err
+	}
+	c.JSON(http.StatusOK, service.WholeList(out))
+	return nil
+}
+
+// apiSetEligibility answers PUT /occupations/eligibility/:code/:level: the occupation's own
+// conditions for one level (region officials).
+func (s *Server) apiSetEligibility(c *gin.Context) error {
+	var b service.EligibilityBody
+	if err := bindJSON(c, &b); err != nil {
+		return err
+	}
+	out, err := s.svc.SetEligibility(c.Request.Context(), ActorFrom(c), c.Param("code"), c.Param("level"), b)
+	if err != nil {
+		return err
+	}
+	c.JSON(http.StatusOK, service.WholeList(out))
+	return nil
+}

@@ -77,6 +77,8 @@ func (s *Server) jsonRoutes() []route {
 		{GET, "/occupations/exclusions", loggedIn, s.apiExclusions},
 		{POST, "/occupations/exclusions", policy("occupation", "manage", own), s.apiAddExclusion},
 		{DELETE, "/occupations/exclusions/:name", policy("occupation", "manage", own), s.apiRemoveExclusion},
+		{GET, "/occupations/eligibility/:code", loggedIn, s.apiEligibility},
+		{PUT, "/occupations/eligibility/:code/:level", policy("occupation", "manage", own), s.apiSetEligibility},
 
 		// Tasks and cases.
 		{GET, "/tasks", policy("task", "read", own), s.apiTasks},
@@ -106,6 +108,8 @@ func (s *Server) jsonRoutes() []route {
 		{GET, "/sessions/:id", useCase("case", "read"), s.apiSession},
 		{POST, "/sessions/:id/candidates", useCase("assessment", "manage"), s.apiAddCandidate},
 		{PUT, "/sessions/:id/candidates/:cid/scores", useCase("assessment", "manage"), s.apiSetScores},
+		{PUT, "/sessions/:id/candidates/:cid/photo", useCase("assessment", "manage"), s.apiSetCandidatePhoto},
+		{GET, "/sessions/:id/candidates/:cid/photo", useCase("case", "read"), s.apiCandidatePhoto},
 
 		// Certificates.
 		{GET, "/public/certificates", throttled, s.apiPublicCertificates},

@@ -1,10 +1,14 @@
 package api
 
 import (
+	"fmt"
+	"io"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
 
+	"skillcert/domain"
+	"skillcert/models/validate"
 	"skillcert/service"
 )
 
@@ -81,5 +85,49 @@ func (s *Server) apiSetScores(c *gin.Context) error {
 		return err
 	}
 	c.JSON(http.StatusOK, out)
+	return nil
+}
+
+// apiSetCandidatePhoto answers PUT /sessions/:id/candidates/:cid/photo: the certificate photo
+// as multipart/form-data in the field photo (JPEG or PNG, at most 200 KB).
+func (s *Server) apiSetCandidatePhoto(c *gin.Context) error {
+	out, err := s.svc.SetCandidatePhoto(c.Request.Context(), ActorFrom(c), c.Param("id"), c.Param("cid"), func() ([]byte, error) {
+		return ReadPhoto(c.Request)
+	})
+	if err != nil {
+		return err
+	}
+	c.JSON(http.StatusOK, out)
+	return nil
+}
+
+// ReadPhoto reads the one file of the form field photo, no more than one byte past the largest
+// photo allowed (so that domain.CheckPhoto can say it is too large).
+func ReadPhoto(r *http.Request) ([]byte, error) {
+	if err := r.ParseMultipartForm(1 << 20); err != nil {
+		return nil, service.BadRequest("bad_multipart", "请以 multipart/form-data 格式上传，照片放在 photo 字段。")
+	}
+	defer r.MultipartForm.RemoveAll()
+	files := r.MultipartForm.File["photo"]
+	if len(files) != 1 {
+		return nil, service.Invalid(validate.Errors{{Field: "photo", Code: "required", Message: "请选择一张照片。"}})
+	}
+	f, err := files[0].Open()
+	if err != nil {
+		return nil, fmt.Errorf("open uploaded photo: %w", err)
+	}
+	defer f.Close()
+	return io.ReadAll(io.LimitReader(f, domain.PhotoMaxBytes+1))
+}
+
+// apiCandidatePhoto answers GET /sessions/:id/candidates/:cid/photo to whoever may read the sitting.
+func (s *Server) apiCandidatePhoto(c *gin.Context) error {
+	rc, ct, err := s.svc.CandidatePhoto(c.Request.Context(), ActorFrom(c), c.Param("id"), c.Param("cid"))
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	c.Header("Cache-Control", "private, no-store")
+	c.DataFromReader(http.StatusOK, -1, ct, rc, nil)
 	return nil
 }

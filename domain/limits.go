@@ -122,6 +122,11 @@ var (
 	SittingSite   = Text{Label: "考核地点", Max: 200, Columns: []string{"assessment_sessions.site"}}
 	AssessorName  = Text{Label: "考评人员姓名", Max: 64}
 	CandidateName = Text{Label: "考生姓名", Max: 64, Columns: []string{"session_candidates.name", "certificates.holder_name"}}
+	// Ethics (品德) and Performance (业绩、创新成果) are recorded with a candidate's scores.
+	Ethics      = Text{Label: "品德表现", Max: 500, Multiline: true, Columns: []string{"session_candidates.ethics"}}
+	Performance = Text{Label: "业绩、创新成果", Max: 1000, Multiline: true, Columns: []string{"session_candidates.performance"}}
+	// EligibilitySource names the standard an occupation's eligibility override comes from.
+	EligibilitySource = Text{Label: "依据", Max: 200, Columns: []string{"eligibility_rules.source"}}
 
 	Complainant      = Text{Label: "投诉人姓名", Max: 64, Columns: []string{"complaints.complainant"}}
 	ComplaintContact = Text{Label: "联系方式", Max: 64, Columns: []string{"complaints.contact"}}
@@ -135,7 +140,7 @@ var (
 // Texts are all the free-text fields, for the schema test.
 var Texts = []Text{Username, PersonName, Email, Phone, TokenName, SearchQuery, EnterpriseName, Address, ContactName,
 	ContactPhone, JurisdictionName, OccupationName, WorkType, Reason, Comment, FieldPath, RequestKey, SittingSite, AssessorName,
-	CandidateName, Complainant, ComplaintContact, ComplaintContent, DrawTitle, SupervisionFindings, AttachmentName}
+	CandidateName, Ethics, Performance, EligibilitySource, Complainant, ComplaintContact, ComplaintContent, DrawTitle, SupervisionFindings, AttachmentName}
 
 // SystemColumns are the bounded columns no typed text reaches: keys, codes and states the
 // system chooses, hashes, and identifiers checked by their own rule (credit codes, certificate
@@ -190,6 +195,11 @@ var SystemColumns = []string{
 	"session_candidates.id_masked", "session_candidates.result", "session_candidates.audit_status",
 	"session_candidates.certificate_number",
 	"session_candidates.stat_gender",
+	"session_candidates.certificate_number", "session_candidates.education",
+	"session_candidates.id_type", "session_candidates.gender", "session_candidates.photo_key", "session_candidates.photo_type",
+	"session_candidates.photo_sha256", "certificates.id_type", "certificates.gender", "certificates.photo_key",
+	"certificates.photo_type", "certificates.photo_sha256", "enterprises.filing_code",
+	"eligibility_rules.occupation_code", "eligibility_rules.updated_by",
 	"supervision_draws.id", "supervision_draws.jurisdiction_code", "supervision_draws.created_by",
 	"supervision_reports.id", "supervision_reports.draw_id", "supervision_reports.session_id",
 	"supervision_reports.supervisor_id", "supervision_reports.rating", "supervision_reports.status",
@@ -262,6 +272,7 @@ var NumberFields = map[string]bool{
 	"batch": true, "page": true, "limit": true, "offset": true, "year": true, "version": true, "v": true,
 	"draft_version": true, "application_version": true, "level": true, "score": true, "theory": true, "skill": true,
 	"review": true, "quantity": true, "ttl_days": true, "sessions": true, "per_session": true, "count": true,
+	"years_in_occupation": true, "held_level": true, "held_year": true,
 }
 
 // DateRange is the range of a typed calendar date (Asia/Shanghai).

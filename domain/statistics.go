@@ -17,9 +17,9 @@ const (
 	GenderFemale = "F"
 )
 
-// GenderNames are the genders as the statistics print them; "" is a candidate recorded before
+// StatGenderNames are the genders as the statistics print them; "" is a candidate recorded before
 // the gender was derived and not yet backfilled.
-var GenderNames = map[string]string{GenderMale: "男", GenderFemale: "女", "": "未知"}
+var StatGenderNames = map[string]string{GenderMale: "男", GenderFemale: "女", "": "未知"}
 
 // GenderOrder is the order of the gender rows.
 var GenderOrder = []string{GenderMale, GenderFemale, ""}
@@ -27,14 +27,19 @@ var GenderOrder = []string{GenderMale, GenderFemale, ""}
 // GenderFromID is the gender of a resident ID number (GB 11643): the 17th digit, odd for a man,
 // even for a woman. Anything that is not an 18-character number with a digit there gives "".
 func GenderFromID(id string) string {
-	id = validate.NormalizeIDNumber(id)
-	if len(id) != validate.IDNumberLen || id[16] < '0' || id[16] > '9' {
-		return ""
-	}
-	if validate.IDIsMale(id) {
+	return StatGender(GenderOfResidentID(id))
+}
+
+// StatGender is the statistics code (GenderMale, GenderFemale) of a holder's gender (Male,
+// Female), "" when it is not recorded.
+func StatGender(g string) string {
+	switch g {
+	case Male:
 		return GenderMale
+	case Female:
+		return GenderFemale
 	}
-	return GenderFemale
+	return ""
 }
 
 // AgeAt is the age in whole years on day of someone born on birth (calendar dates; a birthday

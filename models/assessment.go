@@ -35,17 +35,28 @@ type AssessmentSession struct {
 
 // SessionCandidate is a registered candidate with scores and the audit result.
 type SessionCandidate struct {
-	ID                string    `gorm:"primaryKey" json:"id"`
-	SessionID         string    `json:"session_id"`
-	Name              string    `json:"name"`
-	IDCipher          string    `json:"-"`
-	IDLookup          string    `json:"-"`
-	IDMasked          string    `json:"id_masked"`
-	Employee          bool      `json:"employee"`
-	Theory            *int      `json:"theory"`
-	Skill             *int      `json:"skill"`
-	Review            *int      `json:"review"`
-	Notes             string    `json:"notes"`
+	ID        string `gorm:"primaryKey" json:"id"`
+	SessionID string `json:"session_id"`
+	Name      string `json:"name"`
+	IDCipher  string `json:"-"`
+	IDLookup  string `json:"-"`
+	IDMasked  string `json:"id_masked"`
+	Employee  bool   `json:"employee"`
+	// The eligibility facts the candidate declared (domain.CandidateFacts).
+	YearsInOccupation int    `json:"years_in_occupation"`
+	HeldLevel         int    `json:"held_level"`
+	HeldYear          int    `json:"held_year"`
+	Education         string `json:"education"`
+	Apprenticeship    bool   `json:"apprenticeship"`
+	Theory            *int   `json:"theory"`
+	Skill             *int   `json:"skill"`
+	Review            *int   `json:"review"`
+	Notes             string `json:"notes"`
+	// Ethics (品德) and performance (业绩、创新成果), recorded beside the scores.
+	Ethics      string `json:"ethics"`
+	Performance string `json:"performance"`
+	// The ID type, gender and certificate photo (copied onto the certificate).
+	HolderIdentity
 	Result            string    `json:"result"`
 	AuditStatus       string    `json:"audit_status"`
 	AuditReason       string    `json:"audit_reason"`
@@ -115,10 +126,17 @@ func (db *DB) AddCandidate(ctx context.Context, c *SessionCandidate) error {
 	return conflict(db.WithContext(ctx).Create(c).Error)
 }
 
+// Scores are what SetScores records of a candidate.
+type Scores struct {
+	Theory, Skill, Review      *int
+	Notes, Ethics, Performance string
+}
+
 // SetScores records a candidate's scores and result; a rejected candidate goes back to pending
 // audit, since the correction is what the centre looks at again.
-func (db *DB) SetScores(ctx context.Context, id string, theory, skill, review *int, notes, result string) (SessionCandidate, error) {
-	set := map[string]any{"theory": theory, "skill": skill, "review": review, "notes": notes, "result": result, "updated_at": time.Now().UTC()}
+func (db *DB) SetScores(ctx context.Context, id string, sc Scores, result string) (SessionCandidate, error) {
+	set := map[string]any{"theory": sc.Theory, "skill": sc.Skill, "review": sc.Review, "notes": sc.Notes, "ethics": sc.Ethics,
+		"performance": sc.Performance, "result": result, "updated_at": time.Now().UTC()}
 	res := db.WithContext(ctx).Model(&SessionCandidate{}).Where("id = ?", id).Updates(set)
 	if res.Error != nil {
 		return SessionCandidate{}, res.Error
@@ -126,4 +144,38 @@ func (db *DB) SetScores(ctx context.Context, id string, theory, skill, review *i
 	db.WithContext(ctx).Model(&SessionCandidate{}).Where("id = ? AND audit_status = ?", id, "rejected").
 		Updates(map[string]any{"audit_status": "pending"})
 	return db.CandidateByID(ctx, id)
+}
+
+// EligibilityRule is an occupation's own eligibility routes for one level (domain.EligibilityRoute
+// list as JSON), replacing the common template's.
+type EligibilityRule struct {
+	OccupationCode string    `gorm:"primaryKey" json:"occupation_code"`
+	Level          int       `gorm:"primaryKey" json:"level"`
+	RoutesJSON     string    `json:"-"`
+	Source         string    `json:"source"`
+	UpdatedBy      string    `json:"-"`
+	UpdatedAt      time.Time `json:"updated_at"`
+}
+
+// EligibilityRules lists an occupation's overrides, by level.
+func (db *DB) EligibilityRules(ctx context.Context, occupation string) ([]EligibilityRule, error) {
+	var rs []EligibilityRule
+	err := db.WithContext(ctx).Where("occupation_code = ?", occupation).Order("level DESC").Find(&rs).Error
+	return rs, err
+}
+
+// SaveEligibilityRule stores (or replaces) an occupation's override for one level.
+func (db *DB) SaveEligibilityRule(ctx context.Context, r EligibilityRule) error {
+	return db.WithContext(ctx).Save(&r).Error
+}
+
+// DeleteEligibilityRule removes an occupation's override for one level (the template applies again).
+func (db *DB) DeleteEligibilityRule(ctx context.Context, occupation string, level int) error {
+	return db.WithContext(ctx).Where("occupation_code = ? AND level = ?", occupation, level).Delete(&EligibilityRule{}).Error
+}
+
+// SetCandidatePhoto records a candidate's checked certificate photo.
+func (db *DB) SetCandidatePhoto(ctx context.Context, id, key, contentType, sha string) error {
+	return db.WithContext(ctx).Model(&SessionCandidate{}).Where("id = ?", id).
+		Updates(map[string]any{"photo_key": key, "photo_type": contentType, "photo_sha256": sha, "updated_at": time.Now().UTC()}).Error
 }

@@ -220,7 +220,7 @@ const certificatePayloadV1 = "skillcert/certificate/v1"
 // CertificatePayload is the canonical encoding that a certificate's signature covers, version 1:
 // the JSON array (UTF-8, no HTML escaping, no spaces, no trailing newline) of the strings
 //
-//	"skillcert/certificate/v1", number, holder name, ID type (居民身份证), masked ID number,
+//	"skillcert/certificate/v1", number, holder name, ID type (its Chinese name, e.g. 居民身份证), masked ID number,
 //	occupation code, occupation name, work type, level digit, issue date (YYYY-MM-DD), issuer
 //
 // — the mandatory fields of domain.md §9 as printed. The masked ID number is signed rather than
@@ -228,7 +228,8 @@ const certificatePayloadV1 = "skillcert/certificate/v1"
 // number could be reversed by trying the 8 hidden birth-date digits. The status is not signed: it
 // changes on revocation, which the public query and the verify endpoint report.
 func CertificatePayload(c Certificate) []byte {
-	fields := []string{certificatePayloadV1, c.Number, c.HolderName, IDTypeResident, c.IDMasked, c.OccupationCode,
+	// The ID type was always 居民身份证 before it was recorded, so older signatures still verify.
+	fields := []string{certificatePayloadV1, c.Number, c.HolderName, validate.IDTypeName(c.IDType), c.IDMasked, c.OccupationCode,
 		c.OccupationName, c.WorkType, strconv.Itoa(int(c.Level)), c.IssueDateString(), c.IssuerName}
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)

@@ -108,3 +108,10 @@ func (db *DB) FinishCertificateSync(ctx context.Context, certificateID, action, 
 		Updates(set)
 	return res.RowsAffected == 1, res.Error
 }
+
+// PendingCertificateSyncs counts the deliveries waiting (pending or being sent).
+func (db *DB) PendingCertificateSyncs(ctx context.Context) (int64, error) {
+	var n int64
+	err := db.WithContext(ctx).Model(&CertificateSyncEntry{}).Where("status IN ?", []string{SyncPending, SyncSending}).Count(&n).Error
+	return n, err
+}

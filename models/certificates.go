@@ -86,6 +86,19 @@ type Certificate struct {
 	SigAlg    string    `json:"-"`
 	SigKey    string    `json:"-"`
 	CreatedAt time.Time `json:"created_at"`
+	// The holder's identity as the national sample prints it: ID type (domain.IDTypes), gender
+	// (male | female, "" for certificates issued before it was recorded) and photo (storage
+	// key, content type and SHA-256; served only through the certificate's access checks).
+	HolderIdentity
+}
+
+// HolderIdentity is a certificate holder's ID type, gender and photo.
+type HolderIdentity struct {
+	IDType      string `json:"id_type"`
+	Gender      string `json:"gender"`
+	PhotoKey    string `json:"-"`
+	PhotoType   string `json:"-"`
+	PhotoSHA256 string `json:"photo_sha256,omitempty"`
 }
 
 // PersonID returns the sealed ID number in the form package pii opens.
@@ -115,6 +128,8 @@ type CertificateDraft struct {
 	// Year is the issue year in the number; 0 means the year of IssueDate, and any other value
 	// must equal it.
 	Year int
+	// Identity is copied onto the certificate; an empty ID type is a 居民身份证.
+	Identity HolderIdentity
 }
 
 // NormalizeHolderName trims a name, collapses inner whitespace to one space and writes the
@@ -164,7 +179,8 @@ func checkDraft(i int, d *CertificateDraft) error {
 		return bad("candidate key must have 1 to 160 bytes")
 	case d.HolderName == "" || utf8.RuneCountInString(d.HolderName) > 64 || !printable(d.HolderName):
 		return bad("holder name must have 1 to 64 printable characters")
-	case d.ID.Cipher == "" || d.ID.Lookup == "" || utf8.RuneCountInString(d.ID.Masked) != validate.IDNumberLen:
+	case d.ID.Cipher == "" || d.ID.Lookup == "" || utf8.RuneCountInString(d.ID.Masked) < 5 || utf8.RuneCountInString(d.ID.Masked) > validate.IDNumberLen:
+		// 18 characters for a resident ID number, 5 to 18 for other documents (domain.CheckOtherIDNumber).
 		return bad("sealed ID number is incomplete")
 	case validate.CheckOccupationCodeFormat(d.OccupationCode) != nil:
 		return bad("occupation code is not shaped M-MM-MM-MM")
@@ -307,7 +323,10 @@ func (db *DB) issueOnce(ctx context.Context, key crypto.Signer, ds []Certificate
 						IDCipher: d.ID.Cipher, IDLookup: d.ID.Lookup, IDMasked: d.ID.Masked,
 						OccupationCode: d.OccupationCode, OccupationName: d.OccupationName, WorkType: d.WorkType,
 						Level: d.Level, IssueDate: issueDay(d.IssueDate), IssuerName: e.Name, Status: CertificateValid,
-						Token: base64.RawURLEncoding.EncodeToString(RandomToken(24)), CreatedAt: now}
+						Token: base64.RawURLEncoding.EncodeToString(RandomToken(24)), CreatedAt: now, HolderIdentity: d.Identity}
+					if c.IDType == "" {
+						c.IDType = "resident_id"
+					}
 					if err := SignCertificate(key, &c); err != nil {
 						return err
 					}

@@ -259,14 +259,17 @@ func (db *DB) MarkLogin(ctx context.Context, userID string, at time.Time) error 
 
 // Enterprise is a registered enterprise (applicant).
 type Enterprise struct {
-	ID               string    `gorm:"primaryKey" json:"id"`
-	Name             string    `json:"name"`
-	CreditCode       string    `json:"credit_code"`
-	JurisdictionCode string    `json:"jurisdiction_code"`
-	Address          string    `json:"address"`
-	SiteSerial       *string   `json:"site_serial,omitempty"`
-	CreatedAt        time.Time `json:"created_at"`
-	UpdatedAt        time.Time `json:"updated_at"`
+	ID               string  `gorm:"primaryKey" json:"id"`
+	Name             string  `json:"name"`
+	CreditCode       string  `json:"credit_code"`
+	JurisdictionCode string  `json:"jurisdiction_code"`
+	Address          string  `json:"address"`
+	SiteSerial       *string `json:"site_serial,omitempty"`
+	// FilingCode is the organisation's filing code with the national centre (备案编码), sent
+	// with its certificates to the national query; set by the region.
+	FilingCode string    `json:"filing_code"`
+	CreatedAt  time.Time `json:"created_at"`
+	UpdatedAt  time.Time `json:"updated_at"`
 }
 
 // CreateEnterprise inserts an enterprise; a taken credit code is ErrConflict.

@@ -17,15 +17,28 @@ import (
 
 	"skillcert/internal/retry"
 	"skillcert/models"
+	"skillcert/models/validate"
 )
 
-// NationalRecord is what the national query system receives for one certificate event. It
-// carries the masked ID number only: the clear number never leaves this system.
+// NationalRecord is what the national query system receives for one certificate event. The
+// national query is keyed on name + full ID number, so the record carries the full number: it is
+// opened only here, in the worker, just before an HTTPS request, and is never logged or stored
+// in clear (errors name the HTTP status only).
 type NationalRecord struct {
-	Action         string `json:"action"` // issue | revoke
-	Number         string `json:"number"`
-	HolderName     string `json:"holder_name"`
-	IDMasked       string `json:"id_masked"`
+	Action     string `json:"action"` // issue | revoke
+	Number     string `json:"number"`
+	HolderName string `json:"holder_name"`
+	// IDType is the ID type's code (domain.IDTypes), IDTypeName its Chinese name (证件类型).
+	IDType     string `json:"id_type"`
+	IDTypeName string `json:"id_type_name"`
+	IDNumber   string `json:"id_number"`
+	IDMasked   string `json:"id_masked"`
+	// Gender is the GB/T 2261.1 code: 1 男, 2 女, 0 not recorded.
+	Gender string `json:"gender"`
+	// PhotoRef references the holder's photo ("sha256:<hex>" of the stored image; "" when none).
+	PhotoRef string `json:"photo_ref"`
+	// FilingCode is the assessing organisation's filing code with the national centre (备案编码).
+	FilingCode     string `json:"filing_code"`
 	Occupation     string `json:"occupation"`
 	OccupationCode string `json:"occupation_code"`
 	WorkType       string `json:"work_type"`
@@ -35,17 +48,43 @@ type NationalRecord struct {
 	Status         string `json:"status"` // valid for an issue, revoked for a revocation
 }
 
-// NewNationalRecord builds the record of an action on a certificate. The status is the one the
-// action leaves, not the certificate's current one, so a repeated delivery sends the same body.
-func NewNationalRecord(action string, c models.Certificate) NationalRecord {
+// NewNationalRecord builds the record of an action on a certificate with the holder's full ID
+// number and the organisation's filing code. The status is the one the action leaves, not the
+// certificate's current one, so a repeated delivery sends the same body.
+func NewNationalRecord(action string, c models.Certificate, idNumber, filingCode string) NationalRecord {
 	status := models.CertificateValid
 	if action == models.SyncRevoke {
 		status = models.CertificateRevoked
 	}
-	return NationalRecord{Action: action, Number: c.Number, HolderName: c.HolderName, IDMasked: c.IDMasked,
-		Occupation: c.OccupationName, OccupationCode: c.OccupationCode, WorkType: c.WorkType, Level: int(c.Level),
-		IssueDate: c.IssueDateString(), Issuer: c.IssuerName, Status: status}
+	idType := c.IDType
+	if idType == "" {
+		idType = "resident_id"
+	}
+	gender := "0"
+	switch c.Gender {
+	case "male":
+		gender = "1"
+	case "female":
+		gender = "2"
+	}
+	photo := ""
+	if c.PhotoSHA256 != "" {
+		photo = "sha256:" + c.PhotoSHA256
+	}
+	return NationalRecord{Action: action, Number: c.Number, HolderName: c.HolderName, IDType: idType,
+		IDTypeName: validate.IDTypeName(idType), IDNumber: idNumber, IDMasked: c.IDMasked, Gender: gender, PhotoRef: photo,
+		FilingCode: filingCode, Occupation: c.OccupationName, OccupationCode: c.OccupationCode, WorkType: c.WorkType,
+		Level: int(c.Level), IssueDate: c.IssueDateString(), Issuer: c.IssuerName, Status: status}
 }
+
+// IDOpener opens a sealed ID number (package pii's Sealer).
+type IDOpener interface {
+	Open(models.PersonID) (string, error)
+}
+
+// errNoFilingCode delays a record whose organisation has no filing code yet: the region sets it,
+// and the row is retried until then.
+var errNoFilingCode = errors.New("no filing code (备案编码) for the issuing organisation: set enterprises.filing_code or SKILLCERT_NATIONAL_FILING_CODE")
 
 // Defaults of CertificateSync.
 const (
@@ -68,8 +107,16 @@ const (
 // "<certificate id>:<action>", by which the endpoint can fold repeats.
 type CertificateSync struct {
 	DB *models.DB
-	// Endpoint is the national system's URL that receives the records.
+	// Endpoint is the national system's HTTPS URL that receives the records. There is no
+	// default: unset, delivery is disabled and the rows wait (Run says so in the log).
 	Endpoint string
+	// IDs opens the holders' sealed ID numbers (required).
+	IDs IDOpener
+	// FilingCode is the filing code sent for an organisation that has none of its own
+	// (enterprises.filing_code); empty: such records wait.
+	FilingCode string
+	// DisabledLogEvery is how often a disabled sync repeats its log line; default 1 h.
+	DisabledLogEvery time.Duration
 	// Client sends the requests; default http.DefaultClient with RequestTimeout.
 	Client *http.Client
 	Logger *slog.Logger
@@ -83,11 +130,33 @@ type CertificateSync struct {
 	RequestTimeout time.Duration
 }
 
+// ErrDisabled is DeliverDue's answer when no endpoint is configured.
+var ErrDisabled = errors.New("national certificate sync disabled: no endpoint configured (SKILLCERT_NATIONAL_SYNC_URL)")
+
+// check answers why the sync cannot deliver: ErrDisabled without an endpoint, an error for an
+// endpoint that is not HTTPS (the records carry full ID numbers) or a missing DB or opener.
+func (s *CertificateSync) check() error {
+	switch {
+	case s.DB == nil || s.IDs == nil:
+		return errors.New("certificate sync: DB and IDs are required")
+	case s.Endpoint == "":
+		return ErrDisabled
+	}
+	u, err := url.Parse(s.Endpoint)
+	if err != nil || u.Scheme != "https" || u.Host == "" {
+		return errors.New("certificate sync: the endpoint must be an https:// URL")
+	}
+	return nil
+}
+
 // Run delivers due rows until ctx ends; it returns nil then, and an error only when the sync is
-// not configured.
+// misconfigured. Without an endpoint it delivers nothing: it logs, at start and then every
+// DisabledLogEvery, that delivery is disabled and how many records wait (status pending).
 func (s *CertificateSync) Run(ctx context.Context) error {
-	if s.DB == nil || s.Endpoint == "" {
-		return errors.New("certificate sync: DB and Endpoint are required")
+	if err := s.check(); errors.Is(err, ErrDisabled) {
+		return s.waitDisabled(ctx)
+	} else if err != nil {
+		return err
 	}
 	interval := s.Interval
 	if interval <= 0 {
@@ -109,8 +178,8 @@ func (s *CertificateSync) Run(ctx context.Context) error {
 
 // DeliverDue makes one attempt for every row due now and returns how many this replica made.
 func (s *CertificateSync) DeliverDue(ctx context.Context) (int, error) {
-	if s.DB == nil || s.Endpoint == "" {
-		return 0, errors.New("certificate sync: DB and Endpoint are required")
+	if err := s.check(); err != nil {
+		return 0, err
 	}
 	now := time.Now()
 	if n, err := s.DB.ReleaseStaleCertificateSyncs(ctx, now.Add(-syncClaimLease), now, s.maxAttempts()); err != nil {
@@ -185,7 +254,21 @@ func (s *CertificateSync) attempt(ctx context.Context, r models.CertificateSyncE
 	if err != nil {
 		return s.retry(r, time.Now(), 0, fmt.Errorf("read certificate: %w", err))
 	}
-	retryAfter, err := s.post(ctx, r, NewNationalRecord(r.Action, c))
+	filing := s.FilingCode
+	if ent, err := s.DB.EnterpriseByID(ctx, c.EnterpriseID); err != nil {
+		return s.retry(r, time.Now(), 0, fmt.Errorf("read enterprise: %w", err))
+	} else if ent.FilingCode != "" {
+		filing = ent.FilingCode
+	}
+	if filing == "" {
+		return s.retry(r, time.Now(), 0, errNoFilingCode)
+	}
+	// The full ID number exists only in this request's body; an error says nothing of it.
+	idNumber, err := s.IDs.Open(c.PersonID())
+	if err != nil {
+		return s.retry(r, time.Now(), 0, errors.New("open sealed ID number failed"))
+	}
+	retryAfter, err := s.post(ctx, r, NewNationalRecord(r.Action, c, idNumber, filing))
 	now := time.Now()
 	switch {
 	case err == nil:
@@ -249,6 +332,30 @@ func (s *CertificateSync) retry(r models.CertificateSyncEntry, now time.Time, re
 	}
 	delay := retry.Backoff(s.RetryDelay, defaultSyncRetryDelay, attempt, retryAfter)
 	return models.SyncResult{Status: models.SyncPending, At: now, NextAttemptAt: now.Add(delay), Error: err.Error()}
+}
+
+// waitDisabled logs that delivery is disabled, with the number of records waiting, until ctx ends.
+func (s *CertificateSync) waitDisabled(ctx context.Context) error {
+	every := s.DisabledLogEvery
+	if every <= 0 {
+		every = time.Hour
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		n, err := s.DB.PendingCertificateSyncs(ctx)
+		if err == nil {
+			s.logger().Warn("national certificate sync disabled: SKILLCERT_NATIONAL_SYNC_URL is not set; certificates wait in the outbox until it is",
+				"status", "disabled", "waiting", n)
+		} else if ctx.Err() == nil {
+			s.logger().Warn("national certificate sync disabled; cannot count waiting certificates", "status", "disabled", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
 }
 
 func (s *CertificateSync) maxAttempts() int {

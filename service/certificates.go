@@ -54,7 +54,7 @@ type PublicCertificate struct {
 var certificateStatusNames = map[string]string{models.CertificateValid: "有效", models.CertificateRevoked: "已注销"}
 
 func (s *Service) PublicCertificateOf(c models.Certificate) PublicCertificate {
-	p := PublicCertificate{Number: c.Number, HolderName: c.HolderName, IDType: models.IDTypeResident, IDMasked: c.IDMasked,
+	p := PublicCertificate{Number: c.Number, HolderName: c.HolderName, IDType: validate.IDTypeName(c.IDType), IDMasked: c.IDMasked,
 		OccupationCode: c.OccupationCode, OccupationName: c.OccupationName, WorkType: c.WorkType, Level: int(c.Level),
 		LevelName: c.Level.Name(), Issuer: c.IssuerName, IssueDate: c.IssueDateString(), Status: c.Status,
 		StatusName: certificateStatusNames[c.Status]}

@@ -1,10 +1,12 @@
 package service
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"time"
@@ -15,6 +17,7 @@ import (
 	"skillcert/models"
 	"skillcert/models/validate"
 	"skillcert/policies"
+	"skillcert/storage"
 	"skillcert/workflows"
 )
 
@@ -208,6 +211,11 @@ type CandidateBody struct {
 	Name     string `json:"name"`
 	IDNumber string `json:"id_number"`
 	Employee bool   `json:"employee"`
+	// The facts of the eligibility check (申报条件): years in the occupation, the highest
+	// certificate held and its year, schooling, apprenticeship.
+	domain.CandidateFacts
+	// ID type (居民身份证 when empty) and gender (derived from a resident ID number, entered otherwise).
+	domain.Identity
 }
 
 // CandidateInput is a candidate to register in a sitting.
@@ -216,8 +224,9 @@ type CandidateInput struct {
 	CandidateBody
 }
 
-// RegisterCandidate registers one of the enterprise's own employees in an open sitting; the
-// candidate and its audit row are stored together.
+// RegisterCandidate registers one of the enterprise's own employees in an open sitting, if they
+// meet the eligibility conditions of the sitting's level (申报条件: the occupation's rules, the
+// common template by default); the candidate and its audit row are stored together.
 func (s *Service) RegisterCandidate(ctx context.Context, a *Actor, in CandidateInput) (models.SessionCandidate, error) {
 	ss, err := s.sittingInScope(ctx, a, in.SessionID, "assessment", "manage")
 	if err != nil {
@@ -236,14 +245,32 @@ func (s *Service) RegisterCandidate(ctx context.Context, a *Actor, in CandidateI
 		domain.CandidateName.Add(&errs, "name", strings.TrimSpace(in.Name))
 	}
 	id := validate.NormalizeIDNumber(in.IDNumber)
-	if err := validate.CheckIDNumber(id, s.now()); err != nil {
-		errs.Add("id_number", validate.CodeOf(err), err.Error())
+	ident, identErrs := domain.ResolveIdentity(in.Identity, id)
+	errs = append(errs, identErrs...)
+	switch {
+	case ident.IDType == domain.IDResident:
+		if err := validate.CheckIDNumber(id, s.now()); err != nil {
+			errs.Add("id_number", validate.CodeOf(err), err.Error())
+		}
+	case len(identErrs) == 0:
+		if msg := domain.CheckOtherIDNumber(id); msg != "" {
+			errs.Add("id_number", "invalid", msg)
+		}
 	}
 	if !in.Employee {
 		errs.Add("employee", "not_employee", "认定只面向本企业职工，非本企业职工不得报名。")
 	}
+	examYear := ss.ExamDate.In(domain.Shanghai).Year()
+	errs = append(errs, domain.CheckFacts(in.CandidateFacts, examYear)...)
 	if len(errs) > 0 {
 		return models.SessionCandidate{}, Invalid(errs)
+	}
+	rules, err := s.eligibilityRules(ctx, ss.OccupationCode)
+	if err != nil {
+		return models.SessionCandidate{}, err
+	}
+	if reason := rules.Eligible(ss.Level, in.CandidateFacts, examYear); reason != "" {
+		return models.SessionCandidate{}, Invalid(validate.Errors{{Field: "eligibility", Code: "not_eligible", Message: reason + "。"}})
 	}
 	sealed, err := s.apps.sealer.Seal(id)
 	if err != nil {
@@ -266,8 +293,13 @@ func (s *Service) RegisterCandidate(ctx context.Context, a *Actor, in CandidateI
 		return models.SessionCandidate{}, Invalid(validate.Errors{{Field: "id_number", Code: "already_registered", Message: "该考生已在其他未结束的场次报名同一职业同一等级，不得重复报名。"}})
 	}
 	cand := models.SessionCandidate{SessionID: ss.ID, Name: strings.TrimSpace(in.Name), IDCipher: sealed.Cipher, IDLookup: sealed.Lookup,
-		IDMasked: sealed.Masked, Employee: true, CreatedAt: s.now().UTC(), UpdatedAt: s.now().UTC()}
+		IDMasked: sealed.Masked, Employee: true, YearsInOccupation: in.Years, HeldLevel: in.HeldLevel, HeldYear: in.HeldYear,
+		Education: in.Education, Apprenticeship: in.Apprenticeship,
+		HolderIdentity: models.HolderIdentity{IDType: ident.IDType, Gender: ident.Gender}, CreatedAt: s.now().UTC(), UpdatedAt: s.now().UTC()}
 	cand.StatGender, cand.StatAge = candidateStats(id, ss.ExamDate, s.cfg.Location)
+	if g := domain.StatGender(ident.Gender); g != "" { // entered for documents other than the resident ID
+		cand.StatGender = &g
+	}
 	err = s.audited(ctx, a, func(tx *models.DB) (models.AuditEntry, error) {
 		if err := tx.AddCandidate(ctx, &cand); err != nil {
 			return models.AuditEntry{}, err
@@ -288,6 +320,9 @@ type ScoresBody struct {
 	Skill  *int   `json:"skill"`
 	Review *int   `json:"review"`
 	Notes  string `json:"notes"`
+	// Ethics (品德) and Performance (业绩、创新成果) are recorded; the pass rule is the scores'.
+	Ethics      string `json:"ethics"`
+	Performance string `json:"performance"`
 }
 
 // ScoresInput is one candidate's scores in a sitting.
@@ -316,13 +351,17 @@ func (s *Service) RecordScores(ctx context.Context, a *Actor, in ScoresInput) (m
 	}
 	// The pass rule: every required part at least domain.PassMark, the review for levels 2 and 1.
 	result, errs := domain.ScoreResult(ss.Level, domain.Scores{Theory: in.Theory, Skill: in.Skill, Review: in.Review})
+	ethics, performance := strings.TrimSpace(in.Ethics), strings.TrimSpace(in.Performance)
+	domain.Ethics.Add(&errs, "ethics", ethics)
+	domain.Performance.Add(&errs, "performance", performance)
 	if len(errs) > 0 {
 		return models.SessionCandidate{}, Invalid(errs)
 	}
 	var out models.SessionCandidate
 	err = s.audited(ctx, a, func(tx *models.DB) (models.AuditEntry, error) {
 		var err error
-		if out, err = tx.SetScores(ctx, cand.ID, in.Theory, in.Skill, in.Review, strings.TrimSpace(in.Notes), result); err != nil {
+		if out, err = tx.SetScores(ctx, cand.ID, models.Scores{Theory: in.Theory, Skill: in.Skill, Review: in.Review,
+			Notes: strings.TrimSpace(in.Notes), Ethics: ethics, Performance: performance}, result); err != nil {
 			return models.AuditEntry{}, err
 		}
 		return models.AuditEntry{Action: "session.scores", ObjectType: "candidate", ObjectID: cand.ID, AfterState: result, JurisdictionCode: ss.JurisdictionCode}, nil
@@ -344,4 +383,73 @@ func (s *Service) pilotInForce(ctx context.Context, ss models.AssessmentSession)
 		return NewError(http.StatusConflict, "pilot_not_in_force", "该企业的试点已暂停、已移出目录或已结束，不得登记考生或录入成绩。")
 	}
 	return nil
+}
+
+// SetCandidatePhoto stores a candidate's certificate photo (JPEG or PNG, checked by content,
+// size and pixels: domain.CheckPhoto) until the sitting's certificates are issued; the photo is
+// copied onto the certificate. The stored key and its audit row are written together. read
+// yields the uploaded bytes; it is called only once the caller may manage the sitting.
+func (s *Service) SetCandidatePhoto(ctx context.Context, a *Actor, sessionID, candidateID string, read func() ([]byte, error)) (models.SessionCandidate, error) {
+	ss, err := s.sittingInScope(ctx, a, sessionID, "assessment", "manage")
+	if err != nil {
+		return models.SessionCandidate{}, err
+	}
+	cand, err := s.db.CandidateByID(ctx, candidateID)
+	if err != nil || cand.SessionID != ss.ID {
+		return models.SessionCandidate{}, ErrNotFound
+	}
+	if ss.Status == models.SessionIssued {
+		return models.SessionCandidate{}, NewError(http.StatusConflict, "session_issued", "证书已颁发，不能再更换照片。")
+	}
+	if err := s.pilotInForce(ctx, ss); err != nil {
+		return models.SessionCandidate{}, err
+	}
+	content, err := read()
+	if err != nil {
+		return models.SessionCandidate{}, err
+	}
+	ct, refusal := domain.CheckPhoto(content)
+	if refusal != "" {
+		return models.SessionCandidate{}, Invalid(validate.Errors{{Field: "photo", Code: "invalid_photo", Message: refusal}})
+	}
+	key := "photo-" + storage.NewKey()
+	_, sum, err := s.att.store.Put(ctx, key, bytes.NewReader(content))
+	if err != nil {
+		return models.SessionCandidate{}, fmt.Errorf("store photo: %w", err)
+	}
+	err = s.audited(ctx, a, func(tx *models.DB) (models.AuditEntry, error) {
+		if err := tx.SetCandidatePhoto(ctx, cand.ID, key, ct, sum); err != nil {
+			return models.AuditEntry{}, err
+		}
+		return models.AuditEntry{Action: "session.candidate_photo", ObjectType: "candidate", ObjectID: cand.ID, AfterState: sum,
+			JurisdictionCode: ss.JurisdictionCode}, nil
+	})
+	if err != nil {
+		_ = s.att.store.Delete(context.WithoutCancel(ctx), key)
+		return models.SessionCandidate{}, err
+	}
+	return s.db.CandidateByID(ctx, cand.ID)
+}
+
+// CandidatePhoto opens a candidate's photo to whoever may read the sitting.
+func (s *Service) CandidatePhoto(ctx context.Context, a *Actor, sessionID, candidateID string) (io.ReadCloser, string, error) {
+	ss, err := s.sittingInScope(ctx, a, sessionID, "case", "read")
+	if err != nil {
+		return nil, "", err
+	}
+	cand, err := s.db.CandidateByID(ctx, candidateID)
+	if err != nil || cand.SessionID != ss.ID || cand.PhotoKey == "" {
+		return nil, "", ErrNotFound
+	}
+	rc, err := s.att.store.Open(ctx, cand.PhotoKey)
+	return rc, cand.PhotoType, err
+}
+
+// CertificatePhoto opens a certificate's photo; the caller has authorised the reader for the
+// certificate (certificate:read in its scope).
+func (s *Service) CertificatePhoto(ctx context.Context, c models.Certificate) (io.ReadCloser, error) {
+	if c.PhotoKey == "" {
+		return nil, ErrNotFound
+	}
+	return s.att.store.Open(ctx, c.PhotoKey)
 }

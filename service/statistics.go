@@ -163,7 +163,7 @@ func (s *Service) Statistics(ctx context.Context, a *Actor, q StatsQuery) (Stati
 	}
 	gen := newRollup()
 	for _, g := range dom.GenderOrder[:2] {
-		gen.ensure(g, dom.GenderNames[g])
+		gen.ensure(g, dom.StatGenderNames[g])
 	}
 	age := newRollup()
 	for _, b := range dom.AgeBands {
@@ -183,7 +183,7 @@ func (s *Service) Statistics(ctx context.Context, a *Actor, q StatsQuery) (Stati
 		if c.Gender != nil {
 			g = *c.Gender
 		}
-		gen.ensure(g, dom.GenderNames[g]).add(c)
+		gen.ensure(g, dom.StatGenderNames[g]).add(c)
 		b := dom.AgeBandOf(c.Age)
 		age.ensure(b.Key, b.Label).add(c)
 		m := c.ExamDate.In(loc).Format("2006-01")

@@ -53,9 +53,9 @@ var actionNames = map[string]string{
 	"complaint.file": "投诉举报", "certificate.revoke": "吊销证书", "summary.export": "导出汇总表",
 	"case.return": "退回企业补正", "case.withdraw": "撤回申报", "case.redraw": "重新抽取评估专家", "case.publish_late": "补充公布",
 	"panel.draw": "抽取评估专家", "panel.redraw": "重新抽取评估专家", "session.plan": "制定认定场次计划",
-	"session.candidate_add": "登记考生", "session.scores": "录入成绩", "supervision.draw": "双随机抽取督导",
+	"session.candidate_add": "登记考生", "session.candidate_photo": "上传考生证件照", "session.scores": "录入成绩", "supervision.draw": "双随机抽取督导",
 	"supervision.report": "提交督导报告", "supervision.refile": "重新提交督导报告", "supervision.review": "审核督导报告",
-	"enterprise.register": "企业注册", "occupation.exclude": "排除职业（工种）", "occupation.unexclude": "恢复职业（工种）",
+	"enterprise.register": "企业注册", "occupation.exclude": "排除职业（工种）", "occupation.unexclude": "恢复职业（工种）", "occupation.eligibility": "设置职业申报条件",
 	"league.overdue": "盟市逾期未报送汇总表", "campaign.create": "创建年度计划", "user.unlock": "解除登录限制",
 }
 

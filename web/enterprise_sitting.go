@@ -14,7 +14,9 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"skillcert/api"
+	"skillcert/domain"
 	"skillcert/models"
+	"skillcert/models/validate"
 	"skillcert/policies"
 	"skillcert/service"
 	"skillcert/workflows"
@@ -33,8 +35,14 @@ type sittingInfo struct {
 type candidateRow struct {
 	No                                                       int
 	ID, Anchor, Name, IDMasked, Theory, Skill, Review, Notes string
-	Result, ResultClass, Audit, AuditReason                  string
-	Rejected, Passed                                         bool
+	// Identity: ID type and gender; Photo says whether a certificate photo is on file, PhotoHref shows it.
+	Identity, Photo, PhotoHref string
+	// PhotoAction is the photo upload form's action (the enterprise, until certificates are issued).
+	PhotoAction string
+	// Ethics and Performance are the recorded 品德 and 业绩; Facts the declared eligibility facts.
+	Ethics, Performance, Facts              string
+	Result, ResultClass, Audit, AuditReason string
+	Rejected, Passed                        bool
 	// ShowReview: the sitting's level has a comprehensive review column.
 	ShowReview           bool
 	CertNumber, CertHref string
@@ -46,6 +54,7 @@ type scoreForm struct {
 	Action, Legend      string
 	Open                bool
 	Theory, Skill, Note formField
+	Ethics, Performance formField
 	Review              *formField
 	Errors              []string
 }
@@ -54,7 +63,11 @@ type scoreForm struct {
 type candidateForm struct {
 	Action                   string
 	Name, IDNumber, Employee formField
-	Errors                   []string
+	// The eligibility facts (申报条件) and the conditions of the sitting's level.
+	Years, HeldLevel, HeldYear, Education, Apprenticeship formField
+	IDType, Gender                                        formField
+	Conditions                                            []string
+	Errors                                                []string
 }
 
 // sessionView is p_session.html's data.
@@ -73,6 +86,7 @@ type sessionView struct {
 // candidate's scores.
 type sittingForms struct {
 	add       *service.CandidateBody
+	addTyped  map[string]string
 	addErrs   *fieldBag
 	scoreFor  string
 	score     map[string]string
@@ -113,10 +127,16 @@ func (p *Pages) sittingInfoOf(ctx context.Context, sd service.SessionDetail) (*s
 	for i, x := range sd.Candidates {
 		row := candidateRow{No: i + 1, ID: x.ID, Anchor: fmt.Sprintf("c-%d", i+1), Name: x.Name, IDMasked: x.IDMasked,
 			Theory: scoreText(x.Theory), Skill: scoreText(x.Skill), Review: scoreText(x.Review), Notes: x.Notes,
+			Ethics: x.Ethics, Performance: x.Performance, Facts: factsText(x),
+			Identity: identityText(x.HolderIdentity), Photo: "未上传照片",
 			Result: candidateResultNames[x.Result], ResultClass: "result-" + x.Result, Audit: auditStatusNames[x.AuditStatus],
 			Rejected: x.AuditStatus == "rejected", Passed: x.Result == "pass", CertNumber: x.CertificateNumber, ShowReview: si.Review}
 		if row.Rejected {
 			row.AuditReason = x.AuditReason
+		}
+		if x.PhotoKey != "" {
+			row.Photo = "已上传照片"
+			row.PhotoHref = "/api/v1/sessions/" + url.PathEscape(sd.ID) + "/candidates/" + url.PathEscape(x.ID) + "/photo"
 		}
 		if x.CertificateNumber != "" {
 			cert, err := p.db.CertificateByNumber(ctx, x.CertificateNumber)
@@ -182,6 +202,7 @@ func (p *Pages) sessionView(c *gin.Context, sd service.SessionDetail, st sitting
 				Autocomplete: "off", MaxLength: "18", Hint: "18 位公民身份号码，末位可为 X。", Errors: errs.take("id_number")},
 			Employee: formField{Name: "employee", ID: "f-employee", Label: "本企业在职职工（认定只面向本企业职工）", Kind: "checkbox", Value: "on",
 				Checked: in.Employee, Errors: errs.take("employee")}}
+		p.eligibilityFields(c, f, sd.AssessmentSession, st, errs)
 		f.Errors = errs.rest()
 		v.Add = f
 	case models.SessionSubmitted:
@@ -192,10 +213,14 @@ func (p *Pages) sessionView(c *gin.Context, sd service.SessionDetail, st sitting
 		v.Locked = "认定结果已审核通过并发证，成绩不能再修改。"
 	}
 	for i, x := range sd.Candidates {
+		if sd.Status != models.SessionIssued {
+			si.Candidates[i].PhotoAction = sessionHref(sd.ID) + "/candidates/" + url.PathEscape(x.ID) + "/photo"
+		}
 		if !(sd.Status == models.SessionOpen || (sd.Status == models.SessionCorrecting && x.AuditStatus == "rejected")) && st.scoreFor != x.ID {
 			continue
 		}
-		typed := map[string]string{"theory": scoreText(x.Theory), "skill": scoreText(x.Skill), "review": scoreText(x.Review), "notes": x.Notes}
+		typed := map[string]string{"theory": scoreText(x.Theory), "skill": scoreText(x.Skill), "review": scoreText(x.Review), "notes": x.Notes,
+			"ethics": x.Ethics, "performance": x.Performance}
 		var errs *fieldBag
 		if st.scoreFor == x.ID {
 			typed, errs = st.score, st.scoreErrs
@@ -218,7 +243,11 @@ func scoreFormFor(sd service.SessionDetail, i int, x models.SessionCandidate, ty
 		r := num("review", "综合评审（0—100 分）")
 		f.Review = &r
 	}
-	f.Note = formField{Name: "notes", ID: fieldID(fmt.Sprintf("scores[%d].notes", i)), Label: "备注（业绩、创新成果等）", Kind: "text",
+	f.Ethics = formField{Name: "ethics", ID: fieldID(fmt.Sprintf("scores[%d].ethics", i)), Label: "品德表现（职业道德、遵纪守法等）", Kind: "textarea",
+		Rows: 2, Value: typed["ethics"], Errors: errs.take("ethics"), Wide: true, Hint: "记录在案，供审核参考，不计入合格判定。"}
+	f.Performance = formField{Name: "performance", ID: fieldID(fmt.Sprintf("scores[%d].performance", i)), Label: "业绩、创新成果", Kind: "textarea",
+		Rows: 2, Value: typed["performance"], Errors: errs.take("performance"), Wide: true}
+	f.Note = formField{Name: "notes", ID: fieldID(fmt.Sprintf("scores[%d].notes", i)), Label: "备注", Kind: "text",
 		Value: typed["notes"], Errors: errs.take("notes"), Wide: true}
 	f.Errors = errs.rest()
 	f.Open = !errs.empty() || x.Result == "pending" || x.AuditStatus == "rejected"
@@ -231,6 +260,30 @@ func (p *Pages) addCandidate(c *gin.Context) error {
 	id := c.Param("id")
 	in := &service.CandidateBody{Name: strings.TrimSpace(c.PostForm("name")), IDNumber: strings.TrimSpace(c.PostForm("id_number")),
 		Employee: c.PostForm("employee") != ""}
+	typed := map[string]string{}
+	for _, k := range []string{"years_in_occupation", "held_level", "held_year"} {
+		typed[k] = strings.TrimSpace(c.PostForm(k))
+	}
+	in.Education, in.Apprenticeship = c.PostForm("education"), c.PostForm("apprenticeship") != ""
+	in.IDType, in.Gender = c.PostForm("id_type"), c.PostForm("gender")
+	numErrs := newFieldBag()
+	for k, dst := range map[string]*int{"years_in_occupation": &in.Years, "held_level": &in.HeldLevel, "held_year": &in.HeldYear} {
+		if typed[k] == "" {
+			continue
+		}
+		n, err := strconv.Atoi(typed[k])
+		if err != nil {
+			numErrs.add(k, "请填写整数，如 5。")
+			continue
+		}
+		*dst = n
+	}
+	if typed["years_in_occupation"] == "" {
+		numErrs.add("years_in_occupation", "请填写从事本职业（相关职业）的工作年限；不满一年填 0。")
+	}
+	if !numErrs.empty() {
+		return p.rerenderSitting(c, id, http.StatusUnprocessableEntity, sittingForms{add: in, addTyped: typed, addErrs: numErrs})
+	}
 	added, err := p.svc.RegisterCandidate(c.Request.Context(), api.ActorFrom(c), service.CandidateInput{SessionID: id, CandidateBody: *in})
 	if err == nil {
 		p.flash(c, flashOK, "已登记考生 "+added.Name+"（"+added.IDMasked+"）。")
@@ -245,18 +298,18 @@ func (p *Pages) addCandidate(c *gin.Context) error {
 	if len(e.Fields) == 0 {
 		errs.add("", e.Message)
 	}
-	return p.rerenderSitting(c, id, e.Status, sittingForms{add: in, addErrs: errs})
+	return p.rerenderSitting(c, id, e.Status, sittingForms{add: in, addTyped: typed, addErrs: errs})
 }
 
 // setCandidateScores records one candidate's scores (RecordScores).
 func (p *Pages) setCandidateScores(c *gin.Context) error {
 	id, cid := c.Param("id"), c.Param("cid")
 	typed := map[string]string{}
-	for _, k := range []string{"theory", "skill", "review", "notes"} {
+	for _, k := range []string{"theory", "skill", "review", "notes", "ethics", "performance"} {
 		typed[k] = strings.TrimSpace(c.PostForm(k))
 	}
 	errs := newFieldBag()
-	body := service.ScoresBody{Notes: typed["notes"]}
+	body := service.ScoresBody{Notes: typed["notes"], Ethics: typed["ethics"], Performance: typed["performance"]}
 	for k, dst := range map[string]**int{"theory": &body.Theory, "skill": &body.Skill, "review": &body.Review} {
 		if typed[k] == "" {
 			continue
@@ -308,4 +361,110 @@ func (p *Pages) rerenderSitting(c *gin.Context, id string, status int, st sittin
 		v.Alert = strings.Join(st.addErrs.rest(), " ")
 	}
 	return p.show(c, status, "p_session", v)
+}
+
+// eligibilityFields adds the eligibility facts to the registration form, as typed, with the
+// conditions of the sitting's level (the occupation's rules).
+func (p *Pages) eligibilityFields(c *gin.Context, f *candidateForm, ss models.AssessmentSession, st sittingForms, errs *fieldBag) {
+	in := st.add
+	typed := st.addTyped
+	if typed == nil {
+		typed = map[string]string{}
+		if in != nil && st.addErrs != nil {
+			typed = map[string]string{"years_in_occupation": strconv.Itoa(in.Years), "held_level": strconv.Itoa(in.HeldLevel),
+				"held_year": strconv.Itoa(in.HeldYear)}
+		}
+	}
+	if typed["held_level"] == "" {
+		typed["held_level"] = "0"
+	}
+	if typed["held_year"] == "0" {
+		typed["held_year"] = ""
+	}
+	levels := []string{"0", "未取得"}
+	for l := 5; l >= 1; l-- {
+		levels = append(levels, strconv.Itoa(l), validate.Level(l).Name())
+	}
+	var edus []string
+	for _, e := range domain.Educations {
+		edus = append(edus, e, domain.EducationNames[e])
+	}
+	education := domain.EduNone
+	if in != nil && in.Education != "" {
+		education = in.Education
+	}
+	f.Years = formField{Name: "years_in_occupation", ID: "f-years_in_occupation", Label: "累计从事本职业（相关职业）工作年限", Kind: "number",
+		Value: typed["years_in_occupation"], Min: "0", Max: "60", InputMode: "numeric", Required: true, Hint: "整年数，不满一年填 0。",
+		Errors: errs.take("years_in_occupation")}
+	f.HeldLevel = formField{Name: "held_level", ID: "f-held_level", Label: "已取得本职业（相关职业）最高证书等级", Kind: "select",
+		Options: choices(typed["held_level"], levels...), Errors: errs.take("held_level")}
+	f.HeldYear = formField{Name: "held_year", ID: "f-held_year", Label: "取证年份", Kind: "number", Value: typed["held_year"],
+		Min: "1950", InputMode: "numeric", Hint: "已取得证书时填写，如 2021。", Errors: errs.take("held_year")}
+	f.Education = formField{Name: "education", ID: "f-education", Label: "学历（本专业或相关专业）", Kind: "select", Required: true,
+		Options: choices(education, edus...), Errors: errs.take("education"), Wide: true}
+	f.Apprenticeship = formField{Name: "apprenticeship", ID: "f-apprenticeship", Label: "本职业（相关职业）学徒期满", Kind: "checkbox",
+		Value: "on", Checked: in != nil && in.Apprenticeship, Errors: errs.take("apprenticeship")}
+	idType, gender := domain.IDResident, ""
+	if in != nil {
+		if in.IDType != "" {
+			idType = in.IDType
+		}
+		gender = in.Gender
+	}
+	var types []string
+	for _, t := range domain.IDTypes {
+		types = append(types, t, domain.IDTypeNames[t])
+	}
+	f.IDType = formField{Name: "id_type", ID: "f-id_type", Label: "证件类型", Kind: "select", Options: choices(idType, types...),
+		Errors: errs.take("id_type")}
+	f.Gender = formField{Name: "gender", ID: "f-gender", Label: "性别", Kind: "select",
+		Options: choices(gender, "", "按身份证号码确定", domain.Male, "男", domain.Female, "女"), Hint: "居民身份证按号码确定性别；其他证件请选择。",
+		Errors: errs.take("gender")}
+	if levels, err := p.svc.Eligibility(c.Request.Context(), api.ActorFrom(c), ss.OccupationCode); err == nil {
+		for _, l := range levels {
+			if l.Level == ss.Level {
+				f.Conditions = l.Texts
+			}
+		}
+	}
+}
+
+// factsText describes a candidate's declared eligibility facts ("" for one registered before
+// they were asked).
+func factsText(x models.SessionCandidate) string {
+	if x.Education == "" {
+		return ""
+	}
+	return domain.CandidateFacts{Years: x.YearsInOccupation, HeldLevel: x.HeldLevel, HeldYear: x.HeldYear, Education: x.Education,
+		Apprenticeship: x.Apprenticeship}.Text()
+}
+
+// identityText is a candidate's ID type and gender as the sitting page shows them.
+func identityText(h models.HolderIdentity) string {
+	s := domain.IDTypeName(h.IDType)
+	if g := domain.GenderNames[h.Gender]; g != "" {
+		s += "，" + g
+	}
+	return s
+}
+
+// setCandidatePhoto stores a candidate's certificate photo (SetCandidatePhoto); a refusal comes
+// back as a message above the sitting.
+func (p *Pages) setCandidatePhoto(c *gin.Context) error {
+	id, cid := c.Param("id"), c.Param("cid")
+	out, err := p.svc.SetCandidatePhoto(c.Request.Context(), api.ActorFrom(c), id, cid, func() ([]byte, error) { return api.ReadPhoto(c.Request) })
+	if err == nil {
+		p.flash(c, flashOK, "已保存 "+out.Name+" 的证件照。")
+		return seeOther(c, sessionHref(id)+"#candidates")
+	}
+	e := service.UserError(service.ToError(err))
+	if e == nil || outOfReach(e) {
+		return err
+	}
+	msg := e.Message
+	if len(e.Fields) > 0 {
+		msg = e.Fields[0].Message
+	}
+	p.flash(c, flashError, "照片未保存："+msg)
+	return seeOther(c, sessionHref(id)+"#candidates")
 }

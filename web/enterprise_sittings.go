@@ -25,6 +25,7 @@ func (p *Pages) assessmentRoutes(r *gin.Engine, login gin.HandlerFunc) {
 	r.GET("/sessions/:id", login, p.api.Page(p.sessionPage))
 	r.POST("/sessions/:id/candidates", login, p.api.CSRF, p.api.Page(p.addCandidate))
 	r.POST("/sessions/:id/candidates/:cid/scores", login, p.api.CSRF, p.api.Page(p.setCandidateScores))
+	r.POST("/sessions/:id/candidates/:cid/photo", login, p.api.CSRF, p.api.Page(p.setCandidatePhoto))
 }
 
 // maxAssessorChoices bounds the assessor keys read from a form.

@@ -282,7 +282,8 @@ func TestSessionPageCandidatesScoresAndScope(t *testing.T) {
 	}
 	csrf := csrfOf(t, body)
 	add := func(name, id string, employee bool) (*http.Response, string) {
-		v := url.Values{"csrf_token": {csrf}, "name": {name}, "id_number": {id}}
+		v := url.Values{"csrf_token": {csrf}, "name": {name}, "id_number": {id}, "years_in_occupation": {"20"}, "held_level": {"2"},
+			"held_year": {"2010"}, "education": {"none"}}
 		if employee {
 			v.Set("employee", "on")
 		}
@@ -309,7 +310,7 @@ func TestSessionPageCandidatesScoresAndScope(t *testing.T) {
 	require.Contains(t, body, "该考生已在本场次登记。")
 	// Registered in another open sitting of the same occupation and level.
 	e.seedSitting("s2", models.SessionOpen, 4, e.panelOfThree())
-	_, body = e.postForm(c, "/sessions/s2/candidates", url.Values{"csrf_token": {csrf}, "name": {"考生甲"}, "id_number": {idStaff}, "employee": {"on"}})
+	_, body = e.postForm(c, "/sessions/s2/candidates", url.Values{"csrf_token": {csrf}, "name": {"考生甲"}, "id_number": {idStaff}, "employee": {"on"}, "years_in_occupation": {"20"}, "held_level": {"2"}, "held_year": {"2010"}, "education": {"none"}})
 	require.Contains(t, body, "不得重复报名")
 
 	body = e.pageOK(c, "/sessions/s1", http.StatusOK)
@@ -366,7 +367,7 @@ func TestSessionPageCandidatesScoresAndScope(t *testing.T) {
 	}
 	other := e.login("power")
 	_, b := e.get(other, "/")
-	resp, body = e.postForm(other, "/sessions/s2/candidates", url.Values{"csrf_token": {csrfOf(t, b)}, "name": {"张三"}, "id_number": {idSuper}, "employee": {"on"}})
+	resp, body = e.postForm(other, "/sessions/s2/candidates", url.Values{"csrf_token": {csrfOf(t, b)}, "name": {"张三"}, "id_number": {idSuper}, "employee": {"on"}, "years_in_occupation": {"20"}, "held_level": {"2"}, "held_year": {"2010"}, "education": {"none"}})
 	require.Equal(t, http.StatusForbidden, resp.StatusCode)
 	noLeaks(t, body)
 	n, err := e.db.Candidates(context.Background(), "s2")
@@ -390,7 +391,7 @@ func TestSittingTasksSubmitAuditAndCorrect(t *testing.T) {
 		theory, skill int
 	}{{"考生甲", idStaff, 80, 75}, {"考生乙", idOther, 50, 90}, {"考生丙", idSuper, 70, 65}} {
 		var cand models.SessionCandidate
-		code, raw := e.call(tok, http.MethodPost, "/api/v1/sessions/s1/candidates", map[string]any{"name": x.name, "id_number": x.id, "employee": true}, &cand)
+		code, raw := e.call(tok, http.MethodPost, "/api/v1/sessions/s1/candidates", map[string]any{"name": x.name, "id_number": x.id, "employee": true, "years_in_occupation": 20, "held_level": 2, "held_year": 2010, "education": "none"}, &cand)
 		require.Equal(t, http.StatusCreated, code, raw)
 		ids[x.name] = cand.ID
 		code, raw = e.call(tok, http.MethodPut, "/api/v1/sessions/s1/candidates/"+cand.ID+"/scores", map[string]any{"theory": x.theory, "skill": x.skill}, nil)
@@ -511,7 +512,7 @@ func TestSittingRefusesCandidatesAndScoresWhenThePilotIsNotInForce(t *testing.T)
 	e.seedSitting("s1", models.SessionOpen, 4, e.panelOfThree())
 	c := e.login("dairy")
 	csrf := csrfOf(t, e.pageOK(c, "/sessions/s1", http.StatusOK))
-	resp, _ := e.postForm(c, "/sessions/s1/candidates", url.Values{"csrf_token": {csrf}, "name": {"考生甲"}, "id_number": {idStaff}, "employee": {"on"}})
+	resp, _ := e.postForm(c, "/sessions/s1/candidates", url.Values{"csrf_token": {csrf}, "name": {"考生甲"}, "id_number": {idStaff}, "employee": {"on"}, "years_in_occupation": {"20"}, "held_level": {"2"}, "held_year": {"2010"}, "education": {"none"}})
 	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
 	cands, err := e.db.Candidates(context.Background(), "s1")
 	require.NoError(t, err)
@@ -523,7 +524,7 @@ func TestSittingRefusesCandidatesAndScoresWhenThePilotIsNotInForce(t *testing.T)
 	cs.Stage = workflows.StageSuspended
 	e.apply(models.Transition{Case: &cs})
 
-	resp, body := e.postForm(c, "/sessions/s1/candidates", url.Values{"csrf_token": {csrf}, "name": {"考生乙"}, "id_number": {idOther}, "employee": {"on"}})
+	resp, body := e.postForm(c, "/sessions/s1/candidates", url.Values{"csrf_token": {csrf}, "name": {"考生乙"}, "id_number": {idOther}, "employee": {"on"}, "years_in_occupation": {"20"}, "held_level": {"2"}, "held_year": {"2010"}, "education": {"none"}})
 	require.Equal(t, http.StatusConflict, resp.StatusCode)
 	require.Contains(t, body, "该企业的试点已暂停、已移出目录或已结束，不得登记考生或录入成绩。")
 	resp, body = e.postForm(c, "/sessions/s1/candidates/"+cands[0].ID+"/scores", url.Values{"csrf_token": {csrf}, "theory": {"80"}, "skill": {"80"}})
@@ -598,7 +599,7 @@ func TestSittingAssessorIsNotItsCandidate(t *testing.T) {
 	tok := e.bearer("dairy")
 	e.seedSitting("s1", models.SessionOpen, 4, e.panelOfThree())
 	res := workflows.PlanSessionResult{SessionID: "s1"}
-	code, raw := e.call(tok, http.MethodPost, "/api/v1/sessions/"+res.SessionID+"/candidates", map[string]any{"name": "赵刚", "id_number": idAssessor1, "employee": true}, nil)
+	code, raw := e.call(tok, http.MethodPost, "/api/v1/sessions/"+res.SessionID+"/candidates", map[string]any{"name": "赵刚", "id_number": idAssessor1, "employee": true, "years_in_occupation": 20, "held_level": 2, "held_year": 2010, "education": "none"}, nil)
 	require.Equal(t, http.StatusUnprocessableEntity, code, raw)
 	require.Contains(t, raw, `"field":"id_number"`)
 	require.Contains(t, raw, `"code":"assessor_is_candidate"`)
@@ -606,7 +607,7 @@ func TestSittingAssessorIsNotItsCandidate(t *testing.T) {
 	c := e.login("dairy")
 	csrf := csrfOf(t, e.pageOK(c, sessionHref(res.SessionID), http.StatusOK))
 	resp, body := e.postForm(c, sessionHref(res.SessionID)+"/candidates", url.Values{"csrf_token": {csrf}, "name": {"孙丽"},
-		"id_number": {strings.ToLower(idAssessor2)}, "employee": {"on"}})
+		"id_number": {strings.ToLower(idAssessor2)}, "employee": {"on"}, "years_in_occupation": {"20"}, "held_level": {"2"}, "held_year": {"2010"}, "education": {"none"}})
 	require.Equal(t, http.StatusUnprocessableEntity, resp.StatusCode)
 	noLeaks(t, body)
 	require.Contains(t, body, `id="f-id_number-err"><p>考评人员不得作为本场次考生。</p>`)
@@ -614,12 +615,12 @@ func TestSittingAssessorIsNotItsCandidate(t *testing.T) {
 	cands, err := e.db.Candidates(context.Background(), res.SessionID)
 	require.NoError(t, err)
 	require.Empty(t, cands, "no assessor registered as a candidate")
-	code, raw = e.call(tok, http.MethodPost, "/api/v1/sessions/"+res.SessionID+"/candidates", map[string]any{"name": "考生甲", "id_number": idStaff, "employee": true}, nil)
+	code, raw = e.call(tok, http.MethodPost, "/api/v1/sessions/"+res.SessionID+"/candidates", map[string]any{"name": "考生甲", "id_number": idStaff, "employee": true, "years_in_occupation": 20, "held_level": 2, "held_year": 2010, "education": "none"}, nil)
 	require.Equal(t, http.StatusCreated, code, raw)
 
 	// A sitting planned before panels came from the declaration (names only) still takes candidates.
 	e.seedSitting("s-old", models.SessionOpen, 3, legacyPanel)
-	code, raw = e.call(tok, http.MethodPost, "/api/v1/sessions/s-old/candidates", map[string]any{"name": "考生乙", "id_number": idOther, "employee": true}, nil)
+	code, raw = e.call(tok, http.MethodPost, "/api/v1/sessions/s-old/candidates", map[string]any{"name": "考生乙", "id_number": idOther, "employee": true, "years_in_occupation": 20, "held_level": 2, "held_year": 2010, "education": "none"}, nil)
 	require.Equal(t, http.StatusCreated, code, raw)
 	require.Contains(t, e.pageOK(c, "/sessions/s-old", http.StatusOK), "赵刚（考评员）")
 }

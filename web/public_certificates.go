@@ -15,6 +15,7 @@ import (
 	"skillcert/api"
 	"skillcert/domain"
 	"skillcert/models"
+	"skillcert/models/validate"
 	"skillcert/service"
 )
 
@@ -54,12 +55,14 @@ type certRow struct {
 // certDisplay is a certificate as printed.
 type certDisplay struct {
 	Number, HolderName, IDType, IDNumber string
-	OccupationCode, OccupationName       string
-	WorkType, LevelName                  string
-	IssueDate, Issuer                    string
-	Revoked                              bool
-	RevokedAt, RevokeReason              string
-	SignatureShort                       string
+	// Gender is 男 or 女 ("" before it was recorded); PhotoHref the photo, for viewers in scope only.
+	Gender, PhotoHref, PhotoNote   string
+	OccupationCode, OccupationName string
+	WorkType, LevelName            string
+	IssueDate, Issuer              string
+	Revoked                        bool
+	RevokedAt, RevokeReason        string
+	SignatureShort                 string
 	// SignatureAlg names the signature's algorithm in Chinese, e.g. SM2 数字签名（国密）.
 	SignatureAlg string
 }
@@ -191,6 +194,10 @@ func (p *Pages) certificateViewFor(c *gin.Context, a *service.Actor, lc *service
 	if err != nil {
 		return nil, err
 	}
+	if lc.Cert.PhotoKey != "" {
+		// The photo is personal data: only on the page of viewers in scope, never on the public one.
+		v.Cert.PhotoHref, v.Cert.PhotoNote = "/certificates/"+url.PathEscape(lc.Cert.ID)+"/photo", ""
+	}
 	v.CanRevoke = lc.Cert.Status == models.CertificateValid && p.enf.Allowed(a.User.ID, lc.Domain, "certificate", "revoke")
 	v.RevokeHref = "/certificates/" + lc.Cert.ID + "/revoke"
 	return v, nil
@@ -202,11 +209,16 @@ func (p *Pages) certificateView(cert models.Certificate, idNumber string) (*cert
 	if err != nil {
 		return nil, err
 	}
-	d := certDisplay{Number: cert.Number, HolderName: cert.HolderName, IDType: models.IDTypeResident, IDNumber: idNumber,
+	d := certDisplay{Number: cert.Number, HolderName: cert.HolderName, IDType: validate.IDTypeName(cert.IDType), IDNumber: idNumber,
 		OccupationCode: cert.OccupationCode, OccupationName: cert.OccupationName, WorkType: cert.WorkType,
 		LevelName: cert.Level.Name(), IssueDate: cert.IssueDate.UTC().Format("2006年01月02日"), Issuer: cert.IssuerName,
-		Revoked: cert.Status == models.CertificateRevoked, RevokeReason: cert.RevokeReason,
+		Revoked: cert.Status == models.CertificateRevoked, RevokeReason: cert.RevokeReason, Gender: domain.GenderNames[cert.Gender],
 		SignatureAlg: service.SignatureAlgName(cert)}
+	if cert.PhotoKey != "" {
+		d.PhotoNote = "照片仅向持证人所在企业及主管部门显示"
+	} else {
+		d.PhotoNote = "未上传照片"
+	}
 	if cert.RevokedAt != nil {
 		d.RevokedAt = cert.RevokedAt.In(p.svc.Location()).Format("2006年01月02日")
 	}
@@ -274,4 +286,18 @@ func certQRCode(content string) (template.HTML, error) {
 	b.WriteString(`"/></svg>`)
 	// Safe: the markup is ours and holds only numbers.
 	return template.HTML(b.String()), nil
+}
+
+// certificatePhoto serves a certificate's photo to a viewer in scope of the certificate (the
+// same authorisation as its page), never cached.
+func (p *Pages) certificatePhoto(c *gin.Context) error {
+	lc := api.LoadedCertificateFrom(c)
+	rc, err := p.svc.CertificatePhoto(c.Request.Context(), lc.Cert)
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	c.Header("Cache-Control", "private, no-store")
+	c.DataFromReader(http.StatusOK, -1, lc.Cert.PhotoType, rc, nil)
+	return nil
 }

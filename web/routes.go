@@ -74,6 +74,7 @@ func (p *Pages) Routes(r *gin.Engine) {
 	r.POST("/query", p.api.CSRF, throttle, p.api.Page(p.certQuerySubmit))
 	r.GET("/c/:token", throttle, p.api.Page(p.publicCertificatePage))
 	r.GET("/certificates/:id", login, p.api.Authorize("certificate", "read", p.api.CertificateScope), p.api.Page(p.certificatePage))
+	r.GET("/certificates/:id/photo", login, p.api.Authorize("certificate", "read", p.api.CertificateScope), p.api.Page(p.certificatePhoto))
 	r.POST("/certificates/:id/revoke", login, p.api.CSRF, p.api.Authorize("certificate", "revoke", p.api.CertificateScope), p.api.Page(p.certificateRevokeSubmit))
 	// The application form laid out like 附件1, for the browser's print.
 	r.GET("/applications/:id/print", login, p.api.Page(p.applicationPrintPage))

@@ -72,7 +72,7 @@ func sittingJourney(t *testing.T, s *stack, browser context.Context, p *page, us
 
 	// Candidates: a wrong check digit is refused beside the field, everything typed kept.
 	first := plan.candidates[0]
-	p.set(map[string]string{"f-name": first.name, "f-id_number": "340524198001010013"})
+	p.set(map[string]string{"f-name": first.name, "f-id_number": "340524198001010013", "f-years_in_occupation": "7"})
 	p.do("employee", chromedp.Click(chromedp.ID("f-employee")))
 	require.Equal(t, int64(http.StatusUnprocessableEntity), p.press(chromedp.CSS(`#add button[type=submit]`)))
 	p.checkpoint("bad-id")
@@ -86,7 +86,7 @@ func sittingJourney(t *testing.T, s *stack, browser context.Context, p *page, us
 	p.press(chromedp.CSS(`#add button[type=submit]`))
 	require.Contains(t, p.main(), "已登记考生 "+first.name)
 	for _, c := range plan.candidates[1:] {
-		p.set(map[string]string{"f-name": c.name, "f-id_number": c.idNumber})
+		p.set(map[string]string{"f-name": c.name, "f-id_number": c.idNumber, "f-years_in_occupation": "7"})
 		p.do("employee", chromedp.Click(chromedp.ID("f-employee")))
 		p.press(chromedp.CSS(`#add button[type=submit]`))
 		require.Contains(t, p.main(), "已登记考生 "+c.name)

@@ -52,6 +52,8 @@ type Config struct {
 	// after this many rows, or on the first row after this long.
 	AuditCheckpointRows     int
 	AuditCheckpointInterval time.Duration
+	// NationalFilingCode is the filing code (备案编码) sent for organisations without their own.
+	NationalFilingCode string
 
 	// Secrets: never printed.
 	DataKey       []byte
@@ -86,7 +88,8 @@ var envDefaults = []struct{ name, def, help string }{
 	{"SKILLCERT_SMTP_FROM", "skillcert@localhost", "sender of notification e-mails"},
 	{"SKILLCERT_SMTP_USERNAME", "", "SMTP user (AUTH PLAIN over STARTTLS)"},
 	{"SKILLCERT_SMTP_PASSWORD", "", "secret: SMTP password"},
-	{"SKILLCERT_NATIONAL_SYNC_URL", "", "endpoint of the national certificate query system that receives issued and revoked certificates (unset: no sync)"},
+	{"SKILLCERT_NATIONAL_SYNC_URL", "", "https:// endpoint of the national certificate query system that receives issued and revoked certificates; no default (unset: delivery disabled, the worker logs it and certificates wait in certificate_sync)"},
+	{"SKILLCERT_NATIONAL_FILING_CODE", "", "the assessing organisation's filing code (备案编码) sent to the national system for enterprises without their own (enterprises.filing_code); unset: their records wait"},
 	{"SKILLCERT_DATA_KEY", "", "secret: base64 of 32 bytes, AES-256-GCM key for ID numbers at rest"},
 	{"SKILLCERT_LOOKUP_KEY", "", "secret: base64 of 32 bytes, HMAC key for ID-number lookups"},
 	{"SKILLCERT_SIGNING_KEY", "", "secret: base64 of a 32-byte Ed25519 seed that signs certificates"},
@@ -147,8 +150,9 @@ func loadConfig(cmd string, args []string, getenv func(string) string) (Config, 
 		}
 	}
 	c.NationalSyncURL = env("SKILLCERT_NATIONAL_SYNC_URL")
-	if c.NationalSyncURL != "" && !strings.HasPrefix(c.NationalSyncURL, "https://") && !strings.HasPrefix(c.NationalSyncURL, "http://") {
-		return c, fmt.Errorf("SKILLCERT_NATIONAL_SYNC_URL: %q must be an http(s) URL", c.NationalSyncURL)
+	if c.NationalSyncURL != "" && !strings.HasPrefix(c.NationalSyncURL, "https://") {
+		// The records carry full ID numbers: never over plain HTTP. (The URL is not echoed: it may carry credentials.)
+		return c, errors.New("SKILLCERT_NATIONAL_SYNC_URL must be an https:// URL")
 	}
 	c.CryptoSuite = env("SKILLCERT_CRYPTO_SUITE")
 	if _, err := cryptosuite.ByName(c.CryptoSuite); err != nil {
@@ -166,6 +170,7 @@ func loadConfig(cmd string, args []string, getenv func(string) string) (Config, 
 	if c.RetiredKeys, err = parseRetiredKeys(getenv("SKILLCERT_RETIRED_KEYS")); err != nil {
 		return c, err
 	}
+	c.NationalFilingCode = env("SKILLCERT_NATIONAL_FILING_CODE")
 	c.TemporalLogLevel = env("SKILLCERT_TEMPORAL_LOG_LEVEL")
 	c.StorageDir = env("SKILLCERT_STORAGE_DIR")
 	c.AdminPassword = env("SKILLCERT_ADMIN_PASSWORD")

@@ -82,6 +82,8 @@ func TestConfigRejectsBadValues(t *testing.T) {
 		"suite":      {"SKILLCERT_CRYPTO_SUITE": "des"},
 		"version":    {"SKILLCERT_KEY_VERSION": "0"},
 		"checkpoint": {"SKILLCERT_AUDIT_CHECKPOINT_ROWS": "0"},
+		// The national records carry full ID numbers: HTTPS only.
+		"plain http national sync": {"SKILLCERT_NATIONAL_SYNC_URL": "http://national.example/api"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			env["SKILLCERT_DATA_DIR"] = t.TempDir()

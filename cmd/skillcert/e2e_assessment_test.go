@@ -63,7 +63,7 @@ func (s *stack) assessmentJourney(t *testing.T, caseID string) {
 	// Candidates: only its own employees, valid ID numbers, no double registration.
 	add := func(name, id string, employee bool) (int, models.SessionCandidate) {
 		var c models.SessionCandidate
-		return s.call("dairy", http.MethodPost, "/api/v1/sessions/"+sessionID+"/candidates", map[string]any{"name": name, "id_number": id, "employee": employee}, &c), c
+		return s.call("dairy", http.MethodPost, "/api/v1/sessions/"+sessionID+"/candidates", map[string]any{"name": name, "id_number": id, "employee": employee, "years_in_occupation": 20, "held_level": 2, "held_year": 2010, "education": "none"}, &c), c
 	}
 	st, _ = add("外单位人员", driver.DemoIDNumber("150105", 501), false)
 	require.Equal(t, http.StatusUnprocessableEntity, st)

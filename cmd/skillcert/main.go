@@ -395,6 +395,10 @@ func startWorkerSide(ctx context.Context, cfg Config, log *slog.Logger, db *mode
 	if err != nil {
 		return nil, err
 	}
+	ids, err := sealerOf(cfg) // the national sync opens ID numbers here, in the worker only
+	if err != nil {
+		return nil, fmt.Errorf("national sync: %w", err)
+	}
 	w := worker.New(tc, cfg.TaskQueue, worker.Deps{DB: db, Logger: log, Temporal: tc, Namespace: cfg.TemporalNamespace,
 		SigningKey: signer})
 	if err := w.Start(); err != nil {
@@ -415,14 +419,15 @@ func startWorkerSide(ctx context.Context, cfg Config, log *slog.Logger, db *mode
 			log.Error("outbox stopped", "err", err)
 		}
 	})
-	if cfg.NationalSyncURL != "" {
-		wg.Go(func() {
-			cs := &nationalsync.CertificateSync{DB: db, Endpoint: cfg.NationalSyncURL, Logger: log.With("component", "national-sync")}
-			if err := cs.Run(octx); err != nil && octx.Err() == nil {
-				log.Error("national certificate sync stopped", "err", err)
-			}
-		})
-	}
+	// The national sync always runs: without an endpoint it delivers nothing and says so in the
+	// log, while the certificates wait in certificate_sync. Only the worker opens ID numbers.
+	wg.Go(func() {
+		cs := &nationalsync.CertificateSync{DB: db, Endpoint: cfg.NationalSyncURL, IDs: ids, FilingCode: cfg.NationalFilingCode,
+			Logger: log.With("component", "national-sync")}
+		if err := cs.Run(octx); err != nil && octx.Err() == nil {
+			log.Error("national certificate sync stopped", "err", err)
+		}
+	})
 	return func() {
 		cancel()
 		wg.Wait()

@@ -433,7 +433,7 @@ func (d *Driver) sitting(ctx context.Context, e models.BenchEnterprise, caseID s
 		c, ok := have[bc.name]
 		if !ok {
 			err := d.write(ctx, e.Username, http.MethodPost, "/api/v1/sessions/"+s.ID+"/candidates",
-				map[string]any{"name": bc.name, "id_number": benchIDNumber(e, i), "employee": true}, &c)
+				map[string]any{"name": bc.name, "id_number": benchIDNumber(e, i), "employee": true, "years_in_occupation": 20, "held_level": 2, "held_year": 2010, "education": "none"}, &c)
 			if statusOf(err) == http.StatusUnprocessableEntity {
 				// Registered by a request whose answer was lost: read the sitting again.
 				return false, true, nil
