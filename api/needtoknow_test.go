@@ -161,7 +161,7 @@ func (f ntkFixture) targets(path string) ([]target, bool) {
 			return byQuery("jurisdiction"), true
 		}
 		return own, true
-	case "/summaries/export.xlsx":
+	case "/summaries/export.xlsx", "/experts", "/experts/import", "/experts/template.xlsx":
 		return []target{{name: "region", path: path, domain: models.RegionCode}}, true
 	case "/tokens/:id":
 		return []target{fill("unknown token", "", nil, nil, ":id", models.NewID())}, true
