@@ -59,3 +59,38 @@ func TestPanelDrawRetriedBySummarySignal(t *testing.T) {
 	s.writeHistories(t, map[string]string{"enterprise_case_pool_short_v0": cs.WorkflowID})
 	fmt.Println("recorded", cs.WorkflowID)
 }
+
+// TestExpertPoolSignalEndToEnd: a case whose draw found no experts says it waits on the expert
+// pool; the centre re-enters experts through the API one by one, each change signals the case,
+// which draws again at once (failing quietly while still short) and gets its panel as soon as
+// three experts are drawable — no 24 h wait. With -update-histories its history is kept for
+// the replay test.
+func TestExpertPoolSignalEndToEnd(t *testing.T) {
+	s := startStack(t, t.TempDir(), dbtest.PostgresSchema(t))
+	defer func() { s.stop() }()
+	ctx := context.Background()
+	id := s.poolShortCase(t)
+	cs, err := s.db.CaseByID(ctx, id)
+	require.NoError(t, err)
+	require.Equal(t, workflows.WaitingExpertPool, cs.WaitingOn)
+	var pool struct {
+		Waiting  int `json:"waiting"`
+		Drawable int `json:"drawable"`
+	}
+	s.must(http.StatusOK, "centre", http.MethodGet, "/api/v1/experts", nil, &pool)
+	require.Equal(t, 1, pool.Waiting)
+	require.Zero(t, pool.Drawable)
+	for i, u := range []string{"expert1", "expert2", "expert3"} {
+		var res struct {
+			Signalled int `json:"signalled"`
+		}
+		s.must(http.StatusOK, "centre", http.MethodPost, "/api/v1/experts",
+			map[string]any{"username": u, "field": "乳品加工", "employer": fmt.Sprintf("某单位%d", i), "active": true}, &res)
+		require.Equal(t, 1, res.Signalled, "the waiting case is signalled")
+	}
+	s.waitStage(id, workflows.StageExpertEvaluation)
+	cs, err = s.db.CaseByID(ctx, id)
+	require.NoError(t, err)
+	require.NotEqual(t, workflows.WaitingExpertPool, cs.WaitingOn)
+	s.writeHistories(t, map[string]string{"enterprise_case_pool_signal": cs.WorkflowID})
+}
