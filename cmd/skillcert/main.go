@@ -274,7 +274,7 @@ func apiServer(ctx context.Context, cfg Config, log *slog.Logger, db *models.DB,
 	if err != nil {
 		return nil, err
 	}
-	svc, err := service.New(service.Deps{DB: db, Enforcer: enf, Temporal: tc, Logger: log, Config: service.Config{Location: loc},
+	svc, err := service.New(service.Deps{DB: db, Enforcer: enf, Temporal: tc, Logger: log, Config: service.Config{Location: loc, TemporalTimeout: cfg.TemporalTimeout},
 		DataKey: cfg.DataKey, LookupKey: cfg.LookupKey, SigningKey: cfg.SigningKey, StorageDir: cfg.StorageDir, TaskQueue: cfg.TaskQueue})
 	if err != nil {
 		return nil, err
