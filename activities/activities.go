@@ -82,7 +82,8 @@ func drawPanel(pool []models.Expert, in DrawPanelInput) (Panel, error) {
 	members, err := domain.Pick(domain.Rand(in.Seed, domain.PanelSalt), p.Candidates, in.Size)
 	if err != nil {
 		return p, temporal.NewNonRetryableApplicationError(
-			fmt.Sprintf("expert pool has %d eligible experts, panel needs %d", len(p.Candidates), in.Size), ErrPoolTooSmall, nil)
+			fmt.Sprintf("expert pool has %d eligible experts, panel needs %d", len(p.Candidates), in.Size), ErrPoolTooSmall, nil,
+			len(p.Candidates), in.Size)
 	}
 	p.Members = members
 	return p, nil

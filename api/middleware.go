@@ -67,7 +67,11 @@ func (s *Server) healthz(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"status": "ok", "version": s.cfg.Version})
 }
 
-// readyz answers 200 only when the database and Temporal are reachable.
+// readyz answers 200 when the process can serve: the database is reachable. Pages, inboxes,
+// reads and the public query need nothing else, and a decision that cannot reach Temporal
+// answers 503 on its own within its deadline, so a Temporal outage does not take every replica
+// out of a load balancer. /readyz?full=1 checks Temporal as well (for operators and start-up
+// scripts that need the whole path).
 func (s *Server) readyz(c *gin.Context) {
 	ctx, cancel := context.WithTimeout(c.Request.Context(), 3*time.Second)
 	defer cancel()
@@ -79,17 +83,20 @@ func (s *Server) readyz(c *gin.Context) {
 	} else {
 		checks["database"] = "ok"
 	}
-	if s.svc.Temporal() == nil {
-		checks["temporal"], ok = "not configured", false
-	} else if _, err := s.svc.Temporal().CheckHealth(ctx, nil); err != nil {
-		checks["temporal"], ok = "unreachable", false
-		s.log.WarnContext(ctx, "readiness: temporal", "err", err)
-	} else {
-		checks["temporal"] = "ok"
+	if c.Query("full") != "" && c.Query("full") != "0" {
+		if s.svc.Temporal() == nil {
+			checks["temporal"], ok = "not configured", false
+		} else if _, err := s.svc.Temporal().CheckHealth(ctx, nil); err != nil {
+			checks["temporal"], ok = "unreachable", false
+			s.log.WarnContext(ctx, "readiness: temporal", "err", err)
+		} else {
+			checks["temporal"] = "ok"
+		}
 	}
 	status := http.StatusOK
 	if !ok {
 		status = http.StatusServiceUnavailable
+		c.Header("Retry-After", "5")
 	}
 	c.JSON(status, gin.H{"ready": ok, "checks": checks})
 }

@@ -163,7 +163,7 @@ func (f ntkFixture) targets(path string) ([]target, bool) {
 		return own, true
 	case "/statistics", "/statistics/export.xlsx":
 		return own, true
-	case "/summaries/export.xlsx":
+	case "/summaries/export.xlsx", "/experts", "/experts/import", "/experts/template.xlsx":
 		return []target{{name: "region", path: path, domain: models.RegionCode}}, true
 	case "/tokens/:id":
 		return []target{fill("unknown token", "", nil, nil, ":id", models.NewID())}, true

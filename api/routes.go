@@ -101,6 +101,12 @@ func (s *Server) jsonRoutes() []route {
 		{GET, "/leagues/:code/summary/export.xlsx", policy("summary", "export", code), s.apiLeagueSummaryXLSX},
 		{GET, "/summaries/export.xlsx", policy("summary", "export", region), s.apiRegionSummaryXLSX},
 
+		// The expert pool (评估专家库), kept by the appraisal centre.
+		{GET, "/experts", policy("expert", "read", region), s.apiExperts},
+		{POST, "/experts", policy("expert", "manage", region), s.apiSaveExpert},
+		{POST, "/experts/import", uploadPolicy("expert", "manage", region), s.apiImportExperts},
+		{GET, "/experts/template.xlsx", policy("expert", "read", region), s.apiExpertTemplate},
+
 		// Sittings, candidates and scores.
 		{GET, "/cases/:id/assessors", useCase("assessment", "manage"), s.apiDeclaredAssessors},
 		{POST, "/cases/:id/sessions", useCase("assessment", "manage"), s.apiPlanSession},

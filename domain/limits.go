@@ -135,12 +135,18 @@ var (
 	DrawTitle           = Text{Label: "督导批次名称", Max: 200, Columns: []string{"supervision_draws.title"}}
 	SupervisionFindings = Text{Label: "督导意见", Max: 5000, Multiline: true, Columns: []string{"supervision_reports.findings"}}
 	AttachmentName      = Text{Label: "文件名", Max: 255, Columns: []string{"attachments.name"}}
+
+	// ExpertEmployer is an expert's employer, which recuses the expert from its enterprise's panel.
+	ExpertEmployer = Text{Label: "工作单位", Max: 128, Columns: []string{"experts.employer"}}
+	// ExpertField is an expert's field of expertise (专业领域).
+	ExpertField = Text{Label: "专业领域", Max: 128, Columns: []string{"experts.speciality"}}
 )
 
 // Texts are all the free-text fields, for the schema test.
 var Texts = []Text{Username, PersonName, Email, Phone, TokenName, SearchQuery, EnterpriseName, Address, ContactName,
 	ContactPhone, JurisdictionName, OccupationName, WorkType, Reason, Comment, FieldPath, RequestKey, SittingSite, AssessorName,
-	CandidateName, Ethics, Performance, EligibilitySource, Complainant, ComplaintContact, ComplaintContent, DrawTitle, SupervisionFindings, AttachmentName}
+	CandidateName, Ethics, Performance, EligibilitySource, Complainant, ComplaintContact, ComplaintContent, DrawTitle, SupervisionFindings, AttachmentName,
+	ExpertEmployer, ExpertField}
 
 // SystemColumns are the bounded columns no typed text reaches: keys, codes and states the
 // system chooses, hashes, and identifiers checked by their own rule (credit codes, certificate
@@ -185,7 +191,7 @@ var SystemColumns = []string{
 	"complaints.outcome",
 	"findings.id", "findings.finding_key", "findings.kind", "findings.case_id", "findings.task_id",
 	"findings.jurisdiction_code",
-	"experts.user_id", "experts.employer", "experts.speciality",
+	"experts.user_id",
 	"occupation_imports.id", "occupation_imports.source_name",
 	"occupation_exclusions.code", "occupation_exclusions.created_by",
 	"assessment_sessions.id", "assessment_sessions.workflow_id", "assessment_sessions.case_id",

@@ -18,6 +18,10 @@ const (
 	StageClosed      = "closed"
 )
 
+// WaitingExpertPool is what a case waits on after a panel draw found too few eligible experts:
+// the region's appraisal centre must enlarge or re-activate the expert pool.
+const WaitingExpertPool = "expert_pool"
+
 // Stages are the stages in the order a case goes through them; suspended and closed last.
 var Stages = []string{StagePrecheck, StageLeagueReview, StageCorrection, StageInSummary, StageExpertEvaluation, StageRegionDecision,
 	StageAwaitingPublication, StagePreparation, StageFiling, StageActivePilot, StageSuspended, StageClosed}

@@ -189,13 +189,19 @@ type Finding struct {
 	ResolvedAt       *time.Time `json:"resolved_at,omitempty"`
 }
 
-// Expert is an evaluation expert's pool entry.
+// Expert is an evaluation expert's pool entry (评估专家库), kept by the region's appraisal
+// centre. Only active entries of active expert accounts are drawn (ExpertPool).
 type Expert struct {
-	UserID     string `gorm:"primaryKey" json:"user_id"`
-	Employer   string `json:"employer"`
-	Speciality string `json:"speciality"`
-	Conflicts  string `json:"conflicts"`
-	Active     bool   `json:"active"`
+	UserID string `gorm:"primaryKey" json:"user_id"`
+	// Employer recuses the expert from the panels of the enterprise of that name.
+	Employer string `json:"employer"`
+	// Field is the expert's field of expertise (the speciality column of the first schema).
+	Field string `gorm:"column:speciality" json:"field"`
+	// Occupations are the occupation codes the expert evaluates, comma-separated.
+	Occupations string     `json:"occupations"`
+	Conflicts   string     `json:"conflicts"`
+	Active      bool       `json:"active"`
+	UpdatedAt   *time.Time `json:"updated_at,omitempty"`
 }
 
 // Transition is one atomic change of the projection made by a workflow step. It is plain data

@@ -328,10 +328,14 @@ func (db *DB) MarkNotificationsRead(ctx context.Context, userID, id string, now 
 	return res.RowsAffected, res.Error
 }
 
-// ExpertPool returns the active experts.
+// ExpertPool returns the experts who may be drawn: active entries whose account is active and
+// still an expert's, in user ID order (the order a recorded draw re-runs in).
 func (db *DB) ExpertPool(ctx context.Context) ([]Expert, error) {
 	var es []Expert
-	err := db.WithContext(ctx).Where("active = ?", true).Order("user_id").Find(&es).Error
+	err := db.WithContext(ctx).Model(&Expert{}).Select("experts.*").
+		Joins("JOIN users ON users.id = experts.user_id").
+		Where("experts.active = ? AND users.active = ? AND users.role = ?", true, true, RoleExpert).
+		Order("experts.user_id").Find(&es).Error
 	return es, err
 }
 

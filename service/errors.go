@@ -78,6 +78,12 @@ func ToError(err error) *Error {
 	switch {
 	case errors.Is(err, models.ErrNotFound):
 		return ErrNotFound
+	case models.IsUnavailable(err):
+		return &Error{Status: errDatabaseUnavailable.Status, Code: errDatabaseUnavailable.Code, Message: errDatabaseUnavailable.Message,
+			RetryAfter: retryAfterSeconds, cause: err}
+	case temporalUnavailable(err):
+		return &Error{Status: errTemporalUnavailable.Status, Code: errTemporalUnavailable.Code, Message: errTemporalUnavailable.Message,
+			RetryAfter: retryAfterSeconds, cause: err}
 	case errors.Is(err, models.ErrConflict):
 		return &Error{Status: errConflict.Status, Code: errConflict.Code, Message: errConflict.Message, cause: err}
 	}
@@ -136,9 +142,30 @@ func workflowError(err error) *Error {
 	if errors.As(err, &nf) {
 		return NewError(http.StatusConflict, "case_closed", "该流程已结束。")
 	}
-	var dl *serviceerror.DeadlineExceeded
-	if errors.As(err, &dl) || errors.Is(err, context.DeadlineExceeded) {
-		return &Error{Status: http.StatusGatewayTimeout, Code: "timeout", Message: "处理超时，结果可能稍后生效，请刷新查看后再决定是否重试。", cause: err}
+	if temporalUnavailable(err) {
+		return &Error{Status: errTemporalUnavailable.Status, Code: errTemporalUnavailable.Code, Message: errTemporalUnavailable.Message,
+			RetryAfter: retryAfterSeconds, cause: err}
 	}
 	return &Error{Status: ErrInternal.Status, Code: ErrInternal.Code, Message: ErrInternal.Message, cause: err}
+}
+
+// retryAfterSeconds is the Retry-After of a 503.
+const retryAfterSeconds = 5
+
+var (
+	// errTemporalUnavailable: Temporal did not answer within the request's deadline. A decision
+	// carries its request key in the Update ID, so the same request sent again acts at most once.
+	errTemporalUnavailable = NewError(http.StatusServiceUnavailable, "temporal_unavailable",
+		"流程服务暂时无法响应，本次操作可能尚未生效。请稍后重试同一操作：同一请求不会被重复办理。")
+	// errDatabaseUnavailable: the database cannot be reached now.
+	errDatabaseUnavailable = NewError(http.StatusServiceUnavailable, "database_unavailable",
+		"数据库暂时无法访问，请稍后重试。")
+)
+
+// temporalUnavailable reports whether err says Temporal could not be reached or did not answer
+// in time (the request's deadline, the server's deadline, or the service unavailable).
+func temporalUnavailable(err error) bool {
+	var dl *serviceerror.DeadlineExceeded
+	var un *serviceerror.Unavailable
+	return errors.As(err, &dl) || errors.As(err, &un) || errors.Is(err, context.DeadlineExceeded)
 }

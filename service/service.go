@@ -34,11 +34,17 @@ type Config struct {
 	// certificate queries); nil means domain.DefaultThrottleBudgets. A purpose left out is
 	// not throttled (benchmarks, whose clients share one address).
 	Throttle domain.ThrottleBudgets
+	// TemporalTimeout bounds each call to Temporal made while serving a request (default
+	// DefaultTemporalTimeout); past it the request answers 503 with Retry-After.
+	TemporalTimeout time.Duration
 }
 
 func (c *Config) applyDefaults() {
 	if c.Location == nil {
 		c.Location = time.UTC
+	}
+	if c.TemporalTimeout <= 0 {
+		c.TemporalTimeout = DefaultTemporalTimeout
 	}
 }
 
@@ -107,7 +113,7 @@ func New(d Deps) (*Service, error) {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
-	s := &Service{db: d.DB, enf: d.Enforcer, temporal: d.Temporal, log: d.Logger, cfg: d.Config, now: d.Now,
+	s := &Service{db: d.DB, enf: d.Enforcer, temporal: withDeadline(d.Temporal, d.Config.TemporalTimeout), log: d.Logger, cfg: d.Config, now: d.Now,
 		taskQueue: d.TaskQueue, timing: d.Timing}
 	if s.taskQueue == "" {
 		s.taskQueue = workflows.TaskQueue
@@ -211,4 +217,4 @@ func (s *Service) Timing() workflows.Timing { return s.timing }
 
 // UseTemporal replaces the Temporal client: tests stand a fake in for the workflows. It must
 // be called before the service serves.
-func (s *Service) UseTemporal(tc client.Client) { s.temporal = tc }
+func (s *Service) UseTemporal(tc client.Client) { s.temporal = withDeadline(tc, s.cfg.TemporalTimeout) }

@@ -52,6 +52,7 @@ var actionNames = map[string]string{
 	"statistics.export": "导出统计表", "statistics.read": "查看统计",
 	"complaint.file": "投诉举报", "certificate.revoke": "吊销证书", "summary.export": "导出汇总表",
 	"case.return": "退回企业补正", "case.withdraw": "撤回申报", "case.redraw": "重新抽取评估专家", "case.publish_late": "补充公布",
+	"case.draw_panel": "重新抽取专家组", "expert.save": "维护评估专家库", "expert.import": "导入评估专家库",
 	"panel.draw": "抽取评估专家", "panel.redraw": "重新抽取评估专家", "session.plan": "制定认定场次计划",
 	"session.candidate_add": "登记考生", "session.candidate_photo": "上传考生证件照", "session.scores": "录入成绩", "supervision.draw": "双随机抽取督导",
 	"supervision.report": "提交督导报告", "supervision.refile": "重新提交督导报告", "supervision.review": "审核督导报告",

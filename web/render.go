@@ -64,6 +64,7 @@ var (
 	navAudit       = navLink{"/admin/audit", "审计日志", "全部操作记录及其哈希链校验。"}
 	navReview      = navLink{"/supervision/review", "督导报告审核", "督导员提交的质量督导报告，审核后公开或退回督导员补充。"}
 	navMyReports   = navLink{"/supervision/mine", "我的督导报告", "已提交督导报告的审核状态和退回理由。"}
+	navExperts     = navLink{"/admin/experts", "评估专家库", "专家入库、停用和批量导入；等待专家的申报重新抽取专家组。"}
 )
 
 // roleNav is the main navigation of each role; the first entry is the home page.
@@ -73,8 +74,8 @@ var roleNav = map[string][]navLink{
 	models.RoleLeagueOfficial: {navHome, navInbox, {"/summary", "盟市汇总", "本盟市审核通过的企业汇总表（附件2），报送自治区。"},
 		navCampaign, navStatistics, navAreas, navDirectory},
 	models.RoleCountyOfficial: {navHome, navInbox, navCampaign, navStatistics, navDirectory},
-	models.RoleRegionOfficial: {navHome, navInbox, navCampaign, navStalled, navCases, navStatistics, navReview, navAudit, navDirectory},
-	models.RoleRegionCentre:   {navHome, navInbox, navCampaign, navCases, navStatistics, navDirectory},
+	models.RoleRegionOfficial: {navHome, navInbox, navCampaign, navStalled, navCases, navStatistics, navReview, navExperts, navAudit, navDirectory},
+	models.RoleRegionCentre:   {navHome, navInbox, navCampaign, navCases, navStatistics, navExperts, navDirectory},
 	models.RoleExpert:         {navHome, navInbox, navDirectory},
 	models.RoleSupervisor:     {navHome, navInbox, navMyReports, navDirectory},
 	models.RoleSysadmin:       {navHome, navStalled, navCases, navUsers, navAreas, navAudit, navInbox, navCampaign},

@@ -83,6 +83,8 @@ func (p *Pages) Routes(r *gin.Engine) {
 	p.assessmentRoutes(r, login)
 	// Administrators: users, jurisdictions, the audit log (admin.go).
 	p.adminRoutes(r, login)
+	// The appraisal centre's expert pool (admin_experts.go).
+	p.expertRoutes(r, login)
 }
 
 // Static serves the style sheet and the scripts; they need no caller. A directory is not

@@ -2,11 +2,13 @@ package workflows
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
 
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
 	"skillcert/activities"
@@ -22,6 +24,7 @@ func (w *caseWF) listenSignals() {
 	sum := workflow.GetSignalChannel(ctx, SummarySubmittedSignal)
 	pub := workflow.GetSignalChannel(ctx, PublishedSignal)
 	comp := workflow.GetSignalChannel(ctx, ComplaintOutcomeSignal)
+	pool := workflow.GetSignalChannel(ctx, ExpertPoolChangedSignal)
 	workflow.Go(ctx, func(ctx workflow.Context) {
 		for {
 			sel := workflow.NewSelector(ctx)
@@ -39,6 +42,14 @@ func (w *caseWF) listenSignals() {
 				var o ComplaintOutcome
 				c.Receive(ctx, &o)
 				w.interrupt = append(w.interrupt, func() error { return w.onComplaint(o) })
+			})
+			sel.AddReceive(pool, func(c workflow.ReceiveChannel, _ bool) {
+				var p ExpertPoolChanged
+				c.Receive(ctx, &p)
+				if w.panelRetry().IsZero() {
+					return // not waiting for a draw: the signal is for cases that are
+				}
+				w.st.SummaryIn = true // draw again now, from the changed pool
 			})
 			sel.Select(ctx)
 		}
@@ -174,6 +185,11 @@ func (w *caseWF) validateAdjust(req AdjustRequest) error {
 			return refuse(ErrNotCandidate, "只有自治区人社厅可以重新抽取评估专家")
 		}
 		return w.redrawable(req)
+	case "draw_panel":
+		if req.Actor.Role != domain.RoleRegionOfficial && req.Actor.Role != domain.RoleRegionCentre {
+			return refuse(ErrNotCandidate, "只有自治区人社厅或技能鉴定中心可以重新抽取专家组")
+		}
+		return w.panelDrawable()
 	case "publish_late":
 		if req.Actor.Role != domain.RoleRegionOfficial {
 			return refuse(ErrNotCandidate, "只有自治区人社厅可以补充公布")
@@ -202,6 +218,11 @@ func (w *caseWF) handleAdjust(ctx workflow.Context, req AdjustRequest) (AdjustRe
 		if req.Action == "redraw" {
 			if err = w.redrawable(req); err != nil {
 				return nil // the panel moved on since validation
+			}
+		}
+		if req.Action == "draw_panel" {
+			if err = w.panelDrawable(); err != nil {
+				return nil // drawn meanwhile (a pool change)
 			}
 		}
 		if req.Action == "publish_late" {
@@ -239,6 +260,14 @@ func (w *caseWF) handleAdjust(ctx workflow.Context, req AdjustRequest) (AdjustRe
 				return e
 			}
 			w.event(&tr, "published_late", fmt.Sprintf("所在的第%d批目录公布时未列入，自治区补充公布：%s", w.st.Batch, req.Reason), &req.Actor, false, nil)
+		case "draw_panel":
+			if e := w.drawPanel(&tr); hasType(e, activities.ErrPoolTooSmall) {
+				// Still too few: nothing changes, the case keeps waiting on the pool.
+				err = refuse(ErrWrongState, poolTooSmallMessage(e))
+				return nil
+			} else if e != nil {
+				return e
+			}
 		case "redraw":
 			var e error
 			if e = w.redrawExpert(&tr, req); IsRefusal(e) {
@@ -270,6 +299,25 @@ func (w *caseWF) panelRetry() time.Time {
 		return w.st.PanelRetryAt
 	}
 	return time.Time{}
+}
+
+// panelDrawable checks a draw_panel adjustment: the case waits in the summary stage after a
+// draw that found too few experts.
+func (w *caseWF) panelDrawable() error {
+	if w.panelRetry().IsZero() {
+		return refuse(ErrWrongState, "只有专家组抽取失败、正在等待补充专家库的申报可以重新抽取专家组")
+	}
+	return nil
+}
+
+// poolTooSmallMessage tells the region how many experts a failed draw found and needed.
+func poolTooSmallMessage(err error) string {
+	var ae *temporal.ApplicationError
+	var have, need int
+	if errors.As(err, &ae) && ae.HasDetails() && ae.Details(&have, &need) == nil {
+		return fmt.Sprintf("专家库中可抽取的专家仍不足：回避后可抽取 %d 人，专家组需要 %d 人。请先补充或启用专家。", have, need)
+	}
+	return "专家库中可抽取的专家仍不足，请先补充或启用专家。"
 }
 
 // redrawable checks a redraw: the panel is scoring and the task is an expert's open scoring task.

@@ -71,6 +71,9 @@ const (
 	PublishedSignal = "Published"
 	// ComplaintOutcomeSignal tells a case the outcome of a complaint against it (ComplaintOutcome).
 	ComplaintOutcomeSignal = "ComplaintOutcome"
+	// ExpertPoolChangedSignal tells a case that the expert pool changed (ExpertPoolChanged): a
+	// case waiting on the pool after a failed panel draw draws again at once; others ignore it.
+	ExpertPoolChangedSignal = "ExpertPoolChanged"
 	// PlanSessionUpdate plans an assessment sitting of an active pilot (PlanSessionRequest →
 	// PlanSessionResult).
 	PlanSessionUpdate = "PlanSession"
@@ -159,10 +162,12 @@ type DecisionResult struct {
 //   - remove (the region) takes the enterprise out of the directory and closes the case;
 //   - return (the region, on a case stalled in review; see Returnable) cancels the open review
 //     task and sends the application back to the enterprise for correction with the reason;
-//     the resubmission comes back to the review it left.
+//     the resubmission comes back to the review it left;
+//   - draw_panel (the region or its appraisal centre, on a case whose panel draw found too few
+//     experts) draws the panel again now; refused, with the counts, while the pool is still short.
 type AdjustRequest struct {
 	Actor  Actor  `json:"actor"`
-	Action string `json:"action"` // withdraw | suspend | resume | remove | return | redraw | publish_late
+	Action string `json:"action"` // withdraw | suspend | resume | remove | return | redraw | draw_panel | publish_late
 	Reason string `json:"reason"`
 	// TaskID is, with a redraw, the open scoring task of the expert to replace.
 	TaskID string `json:"task_id,omitempty"`
@@ -181,6 +186,15 @@ func Returnable(stage string) bool { return stage == StagePrecheck || stage == S
 type AdjustResult struct {
 	Stage string `json:"stage"`
 }
+
+// ExpertPoolChanged is sent to the cases waiting on the expert pool when the centre changes it.
+type ExpertPoolChanged struct {
+	// By is the username of who changed the pool (for the logs).
+	By string `json:"by,omitempty"`
+}
+
+// WaitingExpertPool is the WaitingOn of a case whose panel draw found too few experts.
+const WaitingExpertPool = domain.WaitingExpertPool
 
 // CaseRef names a case to a LeagueCollection.
 type CaseRef struct {

@@ -53,6 +53,10 @@ type CaseState struct {
 	SummaryIn    bool           `json:"summary_in,omitempty"`
 	// PanelRetryAt is when a draw that found too few experts is tried again.
 	PanelRetryAt time.Time `json:"panel_retry_at,omitempty"`
+	// PoolShort says the last draw found too few experts (from version 1 of
+	// expertPoolChange): the case waits on the expert pool, and an ExpertPoolChangedSignal or
+	// the region's draw_panel adjustment draws again at once.
+	PoolShort bool `json:"pool_short,omitempty"`
 }
 
 // CaseResult is how a case ended.
@@ -298,6 +302,9 @@ func (w *caseWF) waitingOn() string {
 	}
 	switch w.st.Stage {
 	case StageInSummary:
+		if w.st.PoolShort {
+			return WaitingExpertPool
+		}
 		return "league_summary"
 	case StageAwaitingPublication:
 		return "publication"
@@ -663,10 +670,15 @@ func (w *caseWF) drawExperts(size int, exclude []string) (activities.Panel, erro
 	return panel, err
 }
 
+// expertPoolChange is the GetVersion change ID of the wait on the expert pool: from version 1 a
+// draw that finds too few experts marks the case as waiting on the pool (WaitingOn
+// expert_pool), and a pool change or the region draws again at once instead of after 24 h.
+const expertPoolChange = "expert-pool-wait"
+
 // startEvaluation draws the expert panel once the league's summary reached the region.
 func (w *caseWF) startEvaluation() error {
-	panel, err := w.drawExperts(w.in.Timing.PanelSize, nil)
 	tr := models.Transition{}
+	err := w.drawPanel(&tr)
 	if err != nil {
 		// Too few experts: the region's appraisal centre must enlarge the pool; the case waits on it.
 		if !hasType(err, activities.ErrPoolTooSmall) {
@@ -674,27 +686,42 @@ func (w *caseWF) startEvaluation() error {
 		}
 		w.st.SummaryIn = false
 		again := !w.st.PanelRetryAt.IsZero()
+		// Version 1: the case waits on the pool; a pool change signals it (listenSignals), and
+		// the daily retry stays as the fallback for a signal that never came.
+		w.st.PoolShort = workflow.GetVersion(w.ctx, expertPoolChange, workflow.DefaultVersion, 1) >= 1
 		w.st.PanelRetryAt = workflow.Now(w.ctx).Add(24 * time.Hour)
 		if again {
-			return nil // the centre was told at the first failure; try again tomorrow
+			return nil // the centre was told at the first failure; try again when the pool changes
 		}
 		tr.Notify = append(tr.Notify, models.NotifyRequest{Role: domain.RoleRegionCentre, Domain: w.in.Region, CaseID: w.in.CaseID,
 			Kind: "escalation", Subject: "专家库人数不足", Body: "无法为 " + w.in.EnterpriseName + " 抽取评估专家组，请补充专家库后重新抽取。"})
 		w.event(&tr, "panel_failed", "专家库可用专家不足，等待补充", nil, false, nil)
 		return w.commit(tr)
 	}
+	return w.commit(tr)
+}
+
+// drawPanel draws the panel and, when it could, moves the case to the expert evaluation with
+// the experts' scoring tasks in tr (not committed). A draw that found too few experts answers
+// an ErrPoolTooSmall application error and changes nothing.
+func (w *caseWF) drawPanel(tr *models.Transition) error {
+	panel, err := w.drawExperts(w.in.Timing.PanelSize, nil)
+	if err != nil {
+		return err
+	}
+	w.st.PoolShort = false
 	w.st.Panel = &panel
 	w.st.Stage = StageExpertEvaluation
-	w.event(&tr, "panel_drawn", fmt.Sprintf("随机抽取 %d 位评估专家（随机种子 %d，候选 %d 人，回避 %d 人）",
+	w.event(tr, "panel_drawn", fmt.Sprintf("随机抽取 %d 位评估专家（随机种子 %d，候选 %d 人，回避 %d 人）",
 		len(panel.Members), panel.Seed, len(panel.Candidates), len(panel.Excluded)), nil, false, panel)
-	w.event(&tr, "evaluation_started", "进入专家评估", nil, true, nil)
+	w.event(tr, "evaluation_started", "进入专家评估", nil, true, nil)
 	for i, m := range panel.Members {
-		w.openTask(&tr, KindExpertScore, domain.RoleExpert, w.in.Region, m, w.in.Timing.ExpertDays, i)
+		w.openTask(tr, KindExpertScore, domain.RoleExpert, w.in.Region, m, w.in.Timing.ExpertDays, i)
 	}
 	tr.Audit = append(tr.Audit, models.AuditEntry{ActorName: "system", Action: "panel.draw", ObjectType: "case", ObjectID: w.in.CaseID,
 		AfterState: strings.Join(panel.Members, ","), Reason: fmt.Sprintf("seed=%d candidates=%d excluded=%d", panel.Seed, len(panel.Candidates), len(panel.Excluded)),
 		Outcome: models.OutcomeOK, JurisdictionCode: w.in.Region})
-	return w.commit(tr)
+	return nil
 }
 
 func (w *caseWF) signalLeague(name string) error {

@@ -38,6 +38,7 @@ type Config struct {
 	AdminPassword     string
 	DemoPassword      string
 	ShutdownTimeout   time.Duration
+	TemporalTimeout   time.Duration
 	WatchdogInterval  time.Duration
 	SMTPAddr          string
 	SMTPFrom          string
@@ -83,6 +84,7 @@ var envDefaults = []struct{ name, def, help string }{
 	{"SKILLCERT_ADMIN_PASSWORD", "", "seed: password of the first sysadmin account (required by seed in production)"},
 	{"SKILLCERT_DEMO_PASSWORD", "demo12345", "dev: password of the demo accounts"},
 	{"SKILLCERT_SHUTDOWN_TIMEOUT", "20s", "grace period for in-flight requests and activities on SIGTERM"},
+	{"SKILLCERT_TEMPORAL_TIMEOUT", "5s", "deadline of each call to Temporal made while serving a request (then 503 with Retry-After)"},
 	{"SKILLCERT_WATCHDOG_INTERVAL", "10m", "how often the stalled-case watchdog runs (a Temporal Schedule)"},
 	{"SKILLCERT_SMTP_ADDR", "", "SMTP server host:port for notifications (unset: notifications are logged, not mailed)"},
 	{"SKILLCERT_SMTP_FROM", "skillcert@localhost", "sender of notification e-mails"},
@@ -138,6 +140,9 @@ func loadConfig(cmd string, args []string, getenv func(string) string) (Config, 
 	}
 	if c.ShutdownTimeout, err = time.ParseDuration(env("SKILLCERT_SHUTDOWN_TIMEOUT")); err != nil || c.ShutdownTimeout <= 0 {
 		return c, fmt.Errorf("SKILLCERT_SHUTDOWN_TIMEOUT: %q is not a positive duration", env("SKILLCERT_SHUTDOWN_TIMEOUT"))
+	}
+	if c.TemporalTimeout, err = time.ParseDuration(env("SKILLCERT_TEMPORAL_TIMEOUT")); err != nil || c.TemporalTimeout <= 0 {
+		return c, fmt.Errorf("SKILLCERT_TEMPORAL_TIMEOUT: %q is not a positive duration", env("SKILLCERT_TEMPORAL_TIMEOUT"))
 	}
 	if c.WatchdogInterval, err = time.ParseDuration(env("SKILLCERT_WATCHDOG_INTERVAL")); err != nil || c.WatchdogInterval < 10*time.Second {
 		return c, fmt.Errorf("SKILLCERT_WATCHDOG_INTERVAL: %q is not a duration of at least 10s", env("SKILLCERT_WATCHDOG_INTERVAL"))
