@@ -74,7 +74,7 @@ func TestCreateCountyRefusesBadInputPerField(t *testing.T) {
 			{"parent unknown", `{"code":"150305","name":"乌海新区","parent_code":"159900"}`, "parent_code", "unknown_jurisdiction", "不存在", true},
 			{"parent a county", `{"code":"150108","name":"某区","parent_code":"150102"}`, "parent_code", "not_league", "“新城区”不是盟市", true},
 			{"parent the region", `{"code":"150305","name":"乌海新区","parent_code":"150000"}`, "parent_code", "not_league", "“内蒙古自治区”不是盟市", true},
-			{"parent 满洲里", `{"code":"150782","name":"某市","parent_code":"150781"}`, "parent_code", "reports_directly", "自治区直接联系的县级市", true},
+			{"parent 满洲里", `{"code":"150789","name":"某市","parent_code":"150781"}`, "parent_code", "reports_directly", "自治区直接联系的县级市", true},
 			{"parent 二连浩特", `{"code":"152503","name":"某旗","parent_code":"152501"}`, "parent_code", "reports_directly", "二连浩特市", true},
 			{"name missing", `{"code":"150305","name":"  ","parent_code":"150300"}`, "name", "required", "请填写名称", true},
 			{"name too long", `{"code":"150305","name":"` + long + `","parent_code":"150300"}`, "name", "too_long", "不超过 64 个字", true},
@@ -153,14 +153,14 @@ func TestCreatedCountyIsListedAuditedAndAuthorizedAtOnce(t *testing.T) {
 		ctx := context.Background()
 		admin, ordos, baotou := e.bearer("admin"), e.bearer("ordos"), e.bearer("baotou")
 
-		// Before: 达拉特旗 is unknown, so not even 鄂尔多斯 may look at it.
-		code, _ := e.apiDo(ordos, http.MethodGet, "/api/v1/jurisdictions?under=150621", "")
+		// Before: 鄂尔多斯新区 is unknown, so not even 鄂尔多斯 may look at it.
+		code, _ := e.apiDo(ordos, http.MethodGet, "/api/v1/jurisdictions?under=150629", "")
 		require.Equal(t, http.StatusForbidden, code)
 
-		code, body := e.apiDo(admin, http.MethodPost, "/api/v1/jurisdictions", `{"code":" 150621 ","name":" 达拉特旗 ","parent_code":"150600"}`)
+		code, body := e.apiDo(admin, http.MethodPost, "/api/v1/jurisdictions", `{"code":" 150629 ","name":" 鄂尔多斯新区 ","parent_code":"150600"}`)
 		require.Equal(t, http.StatusCreated, code, "%v", body)
-		require.Equal(t, "150621", body["code"])
-		require.Equal(t, "达拉特旗", body["name"], "trimmed")
+		require.Equal(t, "150629", body["code"])
+		require.Equal(t, "鄂尔多斯新区", body["name"], "trimmed")
 		require.Equal(t, models.LevelCounty, body["level"])
 		require.Equal(t, "150600", body["parent_code"])
 		require.Equal(t, "0477", body["area_code"], "the league's area code by default")
@@ -171,19 +171,19 @@ func TestCreatedCountyIsListedAuditedAndAuthorizedAtOnce(t *testing.T) {
 		require.NoError(t, err)
 		var created models.Jurisdiction
 		for _, j := range js {
-			if j.Code == "150621" {
+			if j.Code == "150629" {
 				created = j
 			}
 		}
-		require.Equal(t, "150621", created.Code)
+		require.Equal(t, "150629", created.Code)
 		for _, j := range js {
-			if j.Parent() == "150600" && j.Code != "150621" {
+			if j.Parent() == "150600" && j.Code != "150629" {
 				require.Greater(t, created.SortOrder, j.SortOrder, "after sibling %s", j.Code)
 			}
 		}
-		require.Contains(t, e.listedCodes(admin, ""), "150621")
-		require.Contains(t, e.listedCodes(ordos, ""), "150621", "in the league's own list")
-		require.NotContains(t, e.listedCodes(baotou, ""), "150621")
+		require.Contains(t, e.listedCodes(admin, ""), "150629")
+		require.Contains(t, e.listedCodes(ordos, ""), "150629", "in the league's own list")
+		require.NotContains(t, e.listedCodes(baotou, ""), "150629")
 
 		// Audited, by the administrator, filed under the new county.
 		rows := e.auditRows("jurisdiction.create")
@@ -192,44 +192,44 @@ func TestCreatedCountyIsListedAuditedAndAuthorizedAtOnce(t *testing.T) {
 		require.Equal(t, models.RoleSysadmin, rows[0].Role)
 		require.Equal(t, models.OutcomeOK, rows[0].Outcome)
 		require.Equal(t, "jurisdiction", rows[0].ObjectType)
-		require.Equal(t, "150621", rows[0].ObjectID)
-		require.Equal(t, "150621", rows[0].JurisdictionCode)
-		require.Equal(t, "name=达拉特旗 parent=150600 area_code=0477", rows[0].AfterState)
+		require.Equal(t, "150629", rows[0].ObjectID)
+		require.Equal(t, "150629", rows[0].JurisdictionCode)
+		require.Equal(t, "name=鄂尔多斯新区 parent=150600 area_code=0477", rows[0].AfterState)
 		rep, err := db.VerifyAudit(ctx)
 		require.NoError(t, err)
 		require.True(t, rep.OK, "the chain holds")
 
 		// The same code or the same name under the league again: refused.
-		code, body = e.apiDo(admin, http.MethodPost, "/api/v1/jurisdictions", `{"code":"150621","name":"另一旗","parent_code":"150600"}`)
+		code, body = e.apiDo(admin, http.MethodPost, "/api/v1/jurisdictions", `{"code":"150629","name":"另一旗","parent_code":"150600"}`)
 		require.Equal(t, http.StatusUnprocessableEntity, code)
 		require.Equal(t, map[string]string{"code": "taken"}, apiErrFields(t, body))
-		code, body = e.apiDo(admin, http.MethodPost, "/api/v1/jurisdictions", `{"code":"150629","name":"达拉特旗","parent_code":"150600"}`)
+		code, body = e.apiDo(admin, http.MethodPost, "/api/v1/jurisdictions", `{"code":"150628","name":"鄂尔多斯新区","parent_code":"150600"}`)
 		require.Equal(t, http.StatusUnprocessableEntity, code)
 		require.Equal(t, map[string]string{"name": "taken"}, apiErrFields(t, body))
 		// The same name under another league is another place.
-		code, body = e.apiDo(admin, http.MethodPost, "/api/v1/jurisdictions", `{"code":"150305","name":"达拉特旗","parent_code":"150300","area_code":"0473"}`)
+		code, body = e.apiDo(admin, http.MethodPost, "/api/v1/jurisdictions", `{"code":"150305","name":"鄂尔多斯新区","parent_code":"150300","area_code":"0473"}`)
 		require.Equal(t, http.StatusCreated, code, "%v", body)
 
 		// The league's official, granted before the county existed, reaches it at once; a
 		// sibling league does not.
-		code, _ = e.apiDo(ordos, http.MethodGet, "/api/v1/jurisdictions?under=150621", "")
+		code, _ = e.apiDo(ordos, http.MethodGet, "/api/v1/jurisdictions?under=150629", "")
 		require.Equal(t, http.StatusOK, code)
-		code, _ = e.apiDo(baotou, http.MethodGet, "/api/v1/jurisdictions?under=150621", "")
+		code, _ = e.apiDo(baotou, http.MethodGet, "/api/v1/jurisdictions?under=150629", "")
 		require.Equal(t, http.StatusForbidden, code)
 
 		// A county bureau account can be bound to it and works there.
 		code, body = e.apiDo(admin, http.MethodPost, "/api/v1/users",
-			`{"username":"dalate","display_name":"达拉特旗人社局 白干事","password":"county-password-1","role":"county_official","jurisdiction_code":"150621"}`)
+			`{"username":"dalate","display_name":"鄂尔多斯新区人社局 白干事","password":"county-password-1","role":"county_official","jurisdiction_code":"150629"}`)
 		require.Equal(t, http.StatusCreated, code, "%v", body)
 		county := e.bearer2("dalate", "county-password-1")
-		require.Equal(t, []string{"150621"}, e.listedCodes(county, ""))
+		require.Equal(t, []string{"150629"}, e.listedCodes(county, ""))
 
 		// An enterprise registers in it.
 		reg := goodRegistration(t, 21)
-		reg.CountyCode, reg.EnterpriseName, reg.Address = "150621", "达拉特旗示范煤化工有限公司", "鄂尔多斯市达拉特旗树林召镇示范路1号"
+		reg.CountyCode, reg.EnterpriseName, reg.Address = "150629", "鄂尔多斯新区示范煤化工有限公司", "鄂尔多斯市鄂尔多斯新区树林召镇示范路1号"
 		status, out, raw, _ := e.register(e.browser(), reg)
 		require.Equal(t, http.StatusCreated, status, raw)
-		require.Equal(t, "150621", out.Enterprise.JurisdictionCode)
+		require.Equal(t, "150629", out.Enterprise.JurisdictionCode)
 		ent, err := db.EnterpriseByID(ctx, out.Enterprise.ID)
 		require.NoError(t, err)
 
