@@ -13,10 +13,29 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"skillcert/exports"
+	"skillcert/internal/webtest"
 	"skillcert/models"
 	"skillcert/models/dbtest"
+	"skillcert/models/pii"
 	"skillcert/models/validate"
 )
+
+// exportIDNumber is the staff member's ID number; the copies made for roles that may read
+// personal data print it in full, the others masked (150105********201X).
+const exportIDNumber = "15010519900307201X"
+
+// sealedID seals an ID number with the test keys the service opens it with.
+func sealedID(n string) models.PersonID {
+	s, err := pii.New(webtest.DataKey, webtest.LookupKey)
+	if err != nil {
+		panic(err)
+	}
+	p, err := s.Seal(n)
+	if err != nil {
+		panic(err)
+	}
+	return p
+}
 
 // exportApplication is the dairy enterprise's form, with sealed ID numbers as the application
 // feature stores them.
@@ -28,7 +47,7 @@ func exportApplication() models.Application {
 			{Name: "乳品加工工", Code: "6-02-04-01", Fee: "300.00", Levels: validate.LevelRange{Low: validate.Level5, High: validate.Level3}},
 		},
 		Staff: []models.StaffRow{{Name: "赵一", Title: "培训主管", Employee: true,
-			ID: models.PersonID{Cipher: "SEALED-CIPHER", Lookup: "SEALED-LOOKUP", Masked: "150105********201X"}}},
+			ID: sealedID(exportIDNumber)}},
 	}
 	app.Conditions[0] = models.Condition{Explanation: "依法注册", Evidence: []models.AttachmentRef{{ID: "x", Name: "营业执照.pdf"}}}
 	return app
@@ -73,11 +92,11 @@ func TestApplicationExportXLSX(t *testing.T) {
 			resp, body := e.getWithToken(e.bearer(user), path)
 			require.Equal(t, http.StatusOK, resp.StatusCode, user)
 			require.Equal(t, xlsxContentType, resp.Header.Get("Content-Type"))
-			require.Contains(t, resp.Header.Get("Content-Disposition"), "filename*=UTF-8''"+rfc5987Escape("企业职业技能等级认定试点申报表-呼和浩特乳业示范有限公司-第1版.xlsx"))
+			require.Contains(t, resp.Header.Get("Content-Disposition"), "filename*=UTF-8''"+rfc5987Escape("职业技能等级认定试点企业申报表-呼和浩特乳业示范有限公司-第1版.xlsx"))
 			f, err := excelize.OpenReader(bytes.NewReader(body))
 			require.NoError(t, err, user)
 			a1, _ := f.GetCellValue(exports.ApplicationSheet, "A1")
-			require.Equal(t, "企业职业技能等级认定试点申报表", a1)
+			require.Equal(t, "职业技能等级认定试点企业申报表", a1)
 			f2, _ := f.GetCellValue(exports.ApplicationSheet, "F2")
 			require.Equal(t, "提交日期：2026年5月10日（第1版）", f2)
 			rows, err := f.GetRows(exports.ApplicationSheet)
@@ -86,8 +105,12 @@ func TestApplicationExportXLSX(t *testing.T) {
 			for _, r := range rows {
 				flat += strings.Join(r, "|") + "\n"
 			}
-			require.Contains(t, flat, "150105********201X", "ID numbers masked")
-			require.NotContains(t, flat, "SEALED")
+			if user == "saihan" {
+				require.Contains(t, flat, "150105********201X", "ID numbers masked for a county, which may not read personal data")
+				require.NotContains(t, flat, exportIDNumber)
+			} else {
+				require.Contains(t, flat, exportIDNumber, "the copy of %s, who may read personal data, has the full ID number", user)
+			}
 			require.Contains(t, flat, "五级至三级")
 			require.Contains(t, flat, "呼和浩特市赛罕区", "jurisdiction named after its league")
 			f.Close()

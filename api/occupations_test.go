@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"net/url"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -37,4 +38,24 @@ func TestOccupationSearchAndRegionEditableExclusions(t *testing.T) {
 	require.Equal(t, http.StatusNoContent, code)
 	_, body = e.apiDo(league, http.MethodGet, "/api/v1/occupations?q=6-31-01-03", "")
 	require.Equal(t, false, body["items"].([]any)[0].(map[string]any)["excluded"])
+}
+
+// Searching 车工 also finds names containing it, such as 汽车工程技术人员 (2-02-07-11), a
+// professional occupation outside the skill-type groups: it has no levels, and its level text
+// must say so rather than print the zero range as "无效等级(0)".
+func TestOccupationSearchNamesNoLevelsForNonSkillOccupations(t *testing.T) {
+	e := newTestEnv(t, dbtest.New(t, models.SQLite))
+	code, body := e.apiDo(e.bearer("hohhot"), http.MethodGet, "/api/v1/occupations?q="+url.QueryEscape("车工")+"&limit=50", "")
+	require.Equal(t, http.StatusOK, code)
+	byName := map[string]map[string]any{}
+	for _, it := range body["items"].([]any) {
+		o := it.(map[string]any)
+		require.NotContains(t, o["levels_text"], "无效等级", "%s", o["name"])
+		byName[o["name"].(string)] = o
+	}
+	require.Equal(t, "五级至一级", byName["车工"]["levels_text"])
+	car, ok := byName["汽车工程技术人员"]
+	require.True(t, ok, "汽车工程技术人员 is found by 车工")
+	require.Equal(t, false, car["skillType"])
+	require.Equal(t, "非技能类职业，不设等级", car["levels_text"])
 }

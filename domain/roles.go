@@ -5,7 +5,7 @@ import "strings"
 // Roles of the pilot's people.
 const (
 	RoleRegionOfficial = "region_official" // 自治区人社厅
-	RoleRegionCentre   = "region_centre"   // 自治区职业技能鉴定中心
+	RoleRegionCentre   = "region_centre"   // 自治区职业技能鉴定管理中心
 	RoleLeagueOfficial = "league_official" // 盟市人社局
 	RoleCountyOfficial = "county_official" // 旗县（市、区）人社局
 	RoleEnterpriseUser = "enterprise_user" // 试点企业
@@ -23,7 +23,7 @@ var Roles = []string{
 // RoleNames are the roles as people call them.
 var RoleNames = map[string]string{
 	RoleRegionOfficial: "自治区人社厅",
-	RoleRegionCentre:   "自治区技能鉴定中心",
+	RoleRegionCentre:   "自治区职业技能鉴定管理中心",
 	RoleLeagueOfficial: "盟市人社局",
 	RoleCountyOfficial: "旗县（市、区）人社局",
 	RoleEnterpriseUser: "企业用户",

@@ -16,8 +16,18 @@ import (
 	"skillcert/models"
 )
 
-// ApplicationTitle is the title of 附件1.
-const ApplicationTitle = "企业职业技能等级认定试点申报表"
+// ApplicationTitle is the title of 附件1, as the notice prints it.
+const ApplicationTitle = "职业技能等级认定试点企业申报表"
+
+// The notes 附件1 prints under its site and equipment part and its people part.
+const (
+	EquipmentProofNote = "注：设施设备、场地权属证明材料另附。"
+	NonEmployeeNote    = "注：非本单位人员须签订服务承诺书或合作协议，并作为附件另附。"
+)
+
+// AdditionsTitle heads what the export adds to the form (申报等级, 所属地区, the attached files
+// and the 7 basic conditions), kept apart from the form's own parts.
+const AdditionsTitle = "附：系统补充信息（以下内容不属于申报表原表）"
 
 // ApplicationSheet is the name of the application form's worksheet.
 const ApplicationSheet = "申报表"
@@ -38,6 +48,10 @@ type ApplicationMeta struct {
 	Jurisdiction string
 	// Location is the time zone dates are shown in; nil means Beijing time.
 	Location *time.Location
+	// IDNumbers maps a person's encrypted ID (PersonID.Cipher) to the number in clear. It is set
+	// only for copies made for a role that may read personal data (the copy the region files);
+	// without it every ID number is printed masked.
+	IDNumbers map[string]string
 }
 
 // Draft reports whether the meta describes an unsubmitted working copy.
@@ -60,16 +74,24 @@ type Form struct {
 	Strengths       string
 	SiteDescription string
 	SiteOwnership   []string
-	Equipment       []FormEquipment
-	ExamSystem      string
-	Staff           []FormStaff
-	Assessors       []FormExpert
-	Supervisors     []FormExpert
+	// EquipmentOwnership names the ownership proofs of the facilities and equipment.
+	EquipmentOwnership []string
+	Equipment          []FormEquipment
+	ExamSystem         string
+	Staff              []FormStaff
+	Assessors          []FormExpert
+	Supervisors        []FormExpert
 	// Agreements lists, for each person who is not an employee, who they are and the names of
 	// their signed commitment or cooperation agreement.
 	Agreements []string
 	Conditions []FormCondition
 	Reference  string // application ID and version, for the page footer
+	// FullIDs reports that ID numbers are printed in full (ApplicationMeta.IDNumbers); IDNote says
+	// which, for the additions.
+	FullIDs bool
+	IDNote  string
+	// Notes printed by the form itself.
+	EquipmentProofNote, NonEmployeeNote, AdditionsTitle string
 }
 
 // FormOccupation is one row of the occupations table.
@@ -84,16 +106,17 @@ type FormEquipment struct {
 	Name, Brand, Model, Quantity, Ownership string
 }
 
-// FormStaff is one row of the full-time staff table.
+// FormStaff is one row of the full-time staff table. ID is the ID number in full or masked
+// (ApplicationMeta.IDNumbers).
 type FormStaff struct {
-	No                                       int
-	Name, IDMasked, Title, Education, Duties string
+	No                                 int
+	Name, ID, Title, Education, Duties string
 }
 
 // FormExpert is one row of the assessor or supervisor table.
 type FormExpert struct {
-	No                                                     int
-	Name, IDMasked, Employer, Title, Education, Occupation string
+	No                                               int
+	Name, ID, Employer, Title, Education, Occupation string
 }
 
 // ExpertTable is the assessor or the supervisor table with its titles.
@@ -102,6 +125,9 @@ type ExpertTable struct {
 	OccupationHeader string // 考评职业（工种）
 	Rows             []FormExpert
 }
+
+// FormStaffTitle is the heading of the full-time staff table.
+const FormStaffTitle = "（一）专职工作人员"
 
 // ExpertTables returns the assessor and supervisor tables in the form's order.
 func (f Form) ExpertTables() []ExpertTable {
@@ -133,6 +159,20 @@ func NewForm(app models.Application, meta ApplicationMeta) Form {
 		SiteDescription: app.Site.Description,
 		SiteOwnership:   refNames(app.Site.Ownership),
 		ExamSystem:      app.ExamSystem,
+
+		EquipmentOwnership: refNames(app.Site.EquipmentOwnership),
+		EquipmentProofNote: EquipmentProofNote, NonEmployeeNote: NonEmployeeNote, AdditionsTitle: AdditionsTitle,
+		FullIDs: meta.IDNumbers != nil,
+		IDNote:  "身份证号已按规定脱敏（保留前6位和后4位）",
+	}
+	if f.FullIDs {
+		f.IDNote = "身份证号完整显示（供有权查阅个人信息的人员存档，注意保密）"
+	}
+	idText := func(p models.PersonID) string {
+		if n, ok := meta.IDNumbers[p.Cipher]; ok && p.Cipher != "" {
+			return n
+		}
+		return p.Masked
 	}
 	if app.Applicant.CreditCodeOverride {
 		f.CreditNote = "（校验位未通过，经自治区人社厅核准）"
@@ -161,7 +201,7 @@ func NewForm(app models.Application, meta ApplicationMeta) Form {
 			Quantity: q, Ownership: e.Ownership})
 	}
 	for i, p := range app.Staff {
-		f.Staff = append(f.Staff, FormStaff{No: i + 1, Name: p.Name, IDMasked: p.ID.Masked, Title: p.Title,
+		f.Staff = append(f.Staff, FormStaff{No: i + 1, Name: p.Name, ID: idText(p.ID), Title: p.Title,
 			Education: p.Education, Duties: p.Duties})
 		if !p.Employee {
 			f.Agreements = append(f.Agreements, agreementLine(p.Name, "专职工作人员", p.Agreement))
@@ -170,7 +210,7 @@ func NewForm(app models.Application, meta ApplicationMeta) Form {
 	experts := func(rows []models.ExpertRow, role string) []FormExpert {
 		var out []FormExpert
 		for i, p := range rows {
-			out = append(out, FormExpert{No: i + 1, Name: p.Name, IDMasked: p.ID.Masked, Employer: p.Employer,
+			out = append(out, FormExpert{No: i + 1, Name: p.Name, ID: idText(p.ID), Employer: p.Employer,
 				Title: p.Title, Education: p.Education, Occupation: p.Occupation})
 			if !p.Employee {
 				f.Agreements = append(f.Agreements, agreementLine(p.Name, role, p.Agreement))
@@ -278,6 +318,9 @@ func ApplicationXLSX(app models.Application, meta ApplicationMeta) ([]byte, erro
 // eight columns by merging, so all tables line up and the sheet prints one page wide.
 var applicationColumns = []float64{6, 12, 12, 12, 12, 12, 12, 14}
 
+// writeApplication lays out 附件1 as the notice prints it — title, the five parts with the
+// form's labels, the (一)(二)(三) people tables and the form's two notes — and then, under
+// AdditionsTitle and apart from the form, what the export adds.
 func writeApplication(w *sheetWriter, form Form) {
 	w.row = 1
 	w.mergedRow(form.Title, w.st.title, 36)
@@ -286,18 +329,17 @@ func writeApplication(w *sheetWriter, form Form) {
 	w.section("一、申报单位基本情况")
 	w.labelRow("单位名称", form.Applicant.Name)
 	w.labelRow("单位地址", form.Applicant.Address)
-	w.labelRow("所属地区", form.Jurisdiction)
 	w.labelRow("统一社会信用代码", form.Applicant.CreditCode+form.CreditNote)
 	w.pairRow("联系人", form.Contact.Name, "职务", form.Contact.Post)
 	w.pairRow("固定电话", form.Contact.Landline, "手机", form.Contact.Mobile)
 	w.labelRow("电子邮箱", form.Contact.Email)
-	w.labelRow("规章制度（附件）", lines(form.Rules))
+	w.labelRow("规章制度", attachedText(form.Rules))
 
 	w.section("二、申报职业（工种）")
-	occ := []span{{"A", "A"}, {"B", "C"}, {"D", "E"}, {"F", "F"}, {"G", "H"}}
-	w.tableHeader(occ, "序号", "职业（工种）名称", "职业编码", "收费标准（元）", "申报等级")
+	occ := []span{{"A", "A"}, {"B", "D"}, {"E", "F"}, {"G", "H"}}
+	w.tableHeader(occ, "序号", "职业（工种）名称", "职业编码", "收费标准（元）")
 	for _, o := range form.Occupations {
-		w.tableRow(occ, strconv.Itoa(o.No), o.Name, o.Code, o.Fee, o.Levels)
+		w.tableRow(occ, strconv.Itoa(o.No), o.Name, o.Code, o.Fee)
 	}
 	if len(form.Occupations) == 0 {
 		w.emptyRow()
@@ -308,7 +350,6 @@ func writeApplication(w *sheetWriter, form Form) {
 
 	w.section("四、场地和设备设施")
 	w.labelRow("场地情况", form.SiteDescription)
-	w.labelRow("场地权属证明（附件）", lines(form.SiteOwnership))
 	w.subsection("设备设施")
 	eq := []span{{"A", "A"}, {"B", "C"}, {"D", "D"}, {"E", "F"}, {"G", "G"}, {"H", "H"}}
 	w.tableHeader(eq, "序号", "名称", "品牌", "规格型号", "数量", "权属")
@@ -318,14 +359,16 @@ func writeApplication(w *sheetWriter, form Form) {
 	if len(form.Equipment) == 0 {
 		w.emptyRow()
 	}
-	w.labelRow("机考及视频监控设备", form.ExamSystem)
+	w.labelRow("计算机考务管理及视频监控设备配置情况", form.ExamSystem)
+	w.mergedRow(form.EquipmentProofNote, w.st.text, 20)
 
 	w.section("五、人员情况")
-	w.subsection("（一）专职工作人员")
+	w.mergedRow(form.NonEmployeeNote, w.st.text, 20)
+	w.subsection(FormStaffTitle)
 	staff := []span{{"A", "A"}, {"B", "B"}, {"C", "D"}, {"E", "E"}, {"F", "F"}, {"G", "H"}}
 	w.tableHeader(staff, "序号", "姓名", "身份证号", "职务/职称", "学历", "主要职责")
 	for _, p := range form.Staff {
-		w.tableRow(staff, strconv.Itoa(p.No), p.Name, p.IDMasked, p.Title, p.Education, p.Duties)
+		w.tableRow(staff, strconv.Itoa(p.No), p.Name, p.ID, p.Title, p.Education, p.Duties)
 	}
 	if len(form.Staff) == 0 {
 		w.emptyRow()
@@ -333,24 +376,47 @@ func writeApplication(w *sheetWriter, form Form) {
 	expert := []span{{"A", "A"}, {"B", "B"}, {"C", "D"}, {"E", "E"}, {"F", "F"}, {"G", "G"}, {"H", "H"}}
 	for _, table := range form.ExpertTables() {
 		w.subsection(table.Title)
-		w.tableHeader(expert, "序号", "姓名", "身份证号", "工作单位", "职务/职称/技能等级", "学历", table.OccupationHeader)
+		w.tableHeader(expert, "序号", "姓名", "身份证号", "所在单位", "职务/职称/技能等级", "学历", table.OccupationHeader)
 		for _, p := range table.Rows {
-			w.tableRow(expert, strconv.Itoa(p.No), p.Name, p.IDMasked, p.Employer, p.Title, p.Education, p.Occupation)
+			w.tableRow(expert, strconv.Itoa(p.No), p.Name, p.ID, p.Employer, p.Title, p.Education, p.Occupation)
 		}
 		if len(table.Rows) == 0 {
 			w.emptyRow()
 		}
 	}
-	if len(form.Agreements) > 0 {
-		w.labelRow("非本单位人员服务承诺书或合作协议（附件）", lines(form.Agreements))
-	}
 
-	w.section("六、基本条件及佐证材料")
+	// What the export adds, after a blank line and under its own heading.
+	w.row++
+	w.section(form.AdditionsTitle)
+	w.labelRow("所属地区", form.Jurisdiction)
+	w.labelRow("身份证号", form.IDNote)
+	w.subsection("申报等级")
+	lv := []span{{"A", "A"}, {"B", "E"}, {"F", "H"}}
+	w.tableHeader(lv, "序号", "职业（工种）名称", "申报等级")
+	for _, o := range form.Occupations {
+		w.tableRow(lv, strconv.Itoa(o.No), o.Name, o.Levels)
+	}
+	if len(form.Occupations) == 0 {
+		w.emptyRow()
+	}
+	w.subsection("另附材料")
+	w.labelRow("场地权属证明", lines(form.SiteOwnership))
+	w.labelRow("设施设备权属证明", lines(form.EquipmentOwnership))
+	w.labelRow("非本单位人员服务承诺书或合作协议", lines(form.Agreements))
+	w.subsection("基本条件及佐证材料")
 	cond := []span{{"A", "A"}, {"B", "D"}, {"E", "F"}, {"G", "H"}}
 	w.tableHeader(cond, "序号", "基本条件", "情况说明", "佐证材料")
 	for _, c := range form.Conditions {
 		w.tableRow(cond, c.No, c.Title, c.Explanation, lines(c.Evidence))
 	}
+}
+
+// attachedText is a list of attached documents in a form cell: 另附 and their names.
+func attachedText(names []string) string {
+	if len(names) == 0 {
+		return ""
+	}
+	return "另附：" + strings.Join(names, "、")
 }
 
 func lines(ss []string) string { return strings.Join(ss, "\n") }

@@ -12,10 +12,11 @@ import (
 	"skillcert/models/validate"
 )
 
-// SummaryTitleSuffix follows the league's name in the title of 附件2; the paper form leaves a
-// blank for the name (SummaryBlankLeague).
+// SummaryTitle is the title of 附件2 as the notice prints it; the league is named by the
+// 填报单位 of the footer (and the sheet's name), not in the title. SummaryBlankLeague stands
+// for a league not named.
 const (
-	SummaryTitleSuffix = "企业职业技能等级认定试点申报汇总表"
+	SummaryTitle       = "职业技能等级认定试点企业申报汇总表"
 	SummaryBlankLeague = "____盟市"
 )
 
@@ -23,7 +24,7 @@ const (
 const RegionSheet = "全区汇总"
 
 // RegionTitle is the title of the region-wide overview.
-const RegionTitle = "内蒙古自治区" + SummaryTitleSuffix
+const RegionTitle = "内蒙古自治区" + SummaryTitle
 
 // Summary is one league's (盟市) summary table, 附件2.
 type Summary struct {
@@ -42,6 +43,8 @@ type Summary struct {
 type SummaryEnterprise struct {
 	Name, Address, Contact, Phone string
 	Occupations                   []SummaryOccupation
+	// Jurisdiction (所属地区) is an addition to the form, printed apart from its 基本信息.
+	Jurisdiction string
 }
 
 // SummaryOccupation is one occupation applied for and its level range.
@@ -50,15 +53,8 @@ type SummaryOccupation struct {
 	Levels validate.LevelRange
 }
 
-// Title is the summary's title: the league's name, or the form's blank, then
-// SummaryTitleSuffix.
-func (s Summary) Title() string {
-	league := strings.TrimSpace(s.League)
-	if league == "" {
-		league = SummaryBlankLeague
-	}
-	return league + SummaryTitleSuffix
-}
+// Title is the summary's title, SummaryTitle.
+func (s Summary) Title() string { return SummaryTitle }
 
 // occupationCount is the number of enterprise–occupation pairs.
 func (s Summary) occupationCount() int {
@@ -80,7 +76,8 @@ func SummaryEnterpriseOf(app models.Application) SummaryEnterprise {
 	return e
 }
 
-// OccupationsText is the block's 工种（职业）名称 cell: every occupation, joined by 、.
+// OccupationsText is every occupation of the block, joined by 、 (the form itself gives each
+// occupation a row of its own).
 func (e SummaryEnterprise) OccupationsText() string {
 	names := make([]string, len(e.Occupations))
 	for i, o := range e.Occupations {
@@ -89,7 +86,7 @@ func (e SummaryEnterprise) OccupationsText() string {
 	return strings.Join(names, "、")
 }
 
-// LevelsText is the block's 等级范围 cell: the common range when every occupation has the same
+// LevelsText is the block's level ranges in one text: the common range when every occupation has the same
 // one, otherwise each occupation with its own range (乳品加工工：五级至三级；乳品评鉴师：三级至一级),
 // so a range is never read against the wrong occupation.
 func (e SummaryEnterprise) LevelsText() string {
@@ -129,19 +126,23 @@ func joinNonEmpty(sep string, ss ...string) string {
 	return strings.Join(out, sep)
 }
 
-// Layout of the summary sheet: the title, a two-row header mirroring the two-row blocks, then
-// the blocks from SummaryFirstRow on, two rows each, then the footer.
+// Layout of the summary sheet: the title, the header 序号 | 基本信息 (with the additions'
+// column), then the blocks from SummaryFirstRow on, then the footer.
 const (
 	SummaryHeaderRow = 2
-	SummaryFirstRow  = 4
+	SummaryFirstRow  = 3
 )
 
-// summaryColumns are the widths of A (序号) to D.
-var summaryColumns = []float64{7, 36, 40, 22}
+// summaryColumns are the widths of A (序号), B to G (基本信息: label, value three times) and H
+// (所属地区, an addition).
+var summaryColumns = []float64{6, 14, 30, 8, 30, 10, 18, 16}
 
 // SummaryXLSX renders one league's summary table (附件2) on one A4 portrait sheet named after
-// the league: per enterprise a numbered block of two rows, {企业名称, 地址, 联系人} over
-// {工种（职业）名称, 等级范围, 联系电话}, then the footer with 填报单位, 联系人, 联系电话 and 填报日期.
+// the league, as the notice prints the form: the title, the header 序号 | 基本信息, and per
+// enterprise a numbered block whose label rows are repeated in each block: 企业名称 | 地址 |
+// 联系人 over one row per occupation 职业（工种）名称 | 等级范围, with 联系方式 beside them;
+// then the footer with 填报单位, 联系人, 联系电话 and 填报日期. The enterprise's 所属地区 is an
+// addition in column H, headed as such.
 func SummaryXLSX(s Summary) ([]byte, error) {
 	f := excelize.NewFile()
 	defer f.Close()
@@ -189,35 +190,49 @@ func writeSummarySheet(f *excelize.File, sheet string, s Summary) error {
 	}
 	w.mergedRow(s.Title(), w.st.title, 40)
 
-	// Header: 序号 spans both rows, like the number of each block.
-	top, bottom := w.row, w.row+1
-	w.cells(24, cell{"A", "A", "序号", w.st.header}, cell{"B", "B", "企业名称", w.st.header},
-		cell{"C", "C", "地址", w.st.header}, cell{"D", "D", "联系人", w.st.header})
-	w.cells(24, cell{"A", "A", "", w.st.header}, cell{"B", "B", "工种（职业）名称", w.st.header},
-		cell{"C", "C", "等级范围", w.st.header}, cell{"D", "D", "联系电话", w.st.header})
-	w.merge(w.ref("A", top), w.ref("A", bottom))
+	header := w.row
+	w.cells(24, cell{"A", "A", "序号", w.st.header}, cell{"B", "G", "基本信息", w.st.header},
+		cell{"H", "H", "所属地区（附加）", w.st.header})
 
 	for i, e := range s.Enterprises {
 		first := w.row
-		w.cells(22, cell{"A", "A", "", w.st.number}, cell{"B", "B", e.Name, w.st.text},
-			cell{"C", "C", e.Address, w.st.text}, cell{"D", "D", e.Contact, w.st.center})
-		w.cells(22, cell{"A", "A", "", w.st.number}, cell{"B", "B", e.OccupationsText(), w.st.text},
-			cell{"C", "C", e.LevelsText(), w.st.text}, cell{"D", "D", e.Phone, w.st.center})
+		w.cells(22, cell{"A", "A", "", w.st.number}, cell{"B", "B", "企业名称", w.st.label}, cell{"C", "C", e.Name, w.st.text},
+			cell{"D", "D", "地址", w.st.label}, cell{"E", "E", e.Address, w.st.text},
+			cell{"F", "F", "联系人", w.st.label}, cell{"G", "G", e.Contact, w.st.center}, cell{"H", "H", e.Jurisdiction, w.st.text})
+		occs := e.Occupations
+		if len(occs) == 0 {
+			occs = []SummaryOccupation{{}}
+		}
+		for j, o := range occs {
+			phoneLabel, phone := "", ""
+			if j == 0 {
+				phoneLabel, phone = "联系方式", e.Phone
+			}
+			w.cells(22, cell{"A", "A", "", w.st.number}, cell{"B", "B", "职业（工种）名称", w.st.label}, cell{"C", "C", o.Name, w.st.text},
+				cell{"D", "D", "等级范围", w.st.label}, cell{"E", "E", rangeText(o.Levels), w.st.text},
+				cell{"F", "F", phoneLabel, w.st.label}, cell{"G", "G", phone, w.st.center}, cell{"H", "H", "", w.st.text})
+		}
+		last := w.row - 1
 		w.setInt(w.ref("A", first), i+1)
-		w.merge(w.ref("A", first), w.ref("A", first+1))
+		w.merge(w.ref("A", first), w.ref("A", last))
+		w.merge(w.ref("H", first), w.ref("H", last))
+		if last > first+1 {
+			w.merge(w.ref("F", first+1), w.ref("F", last))
+			w.merge(w.ref("G", first+1), w.ref("G", last))
+		}
 	}
 	if len(s.Enterprises) == 0 {
 		w.mergedRow("（无申报企业）", w.st.center, 22)
 	}
 
 	w.row++ // a blank line between the table and the footer, as on the paper form
-	w.cells(24, cell{"A", "B", "填报单位（盖章）：" + s.ReportingUnit, w.st.footer},
-		cell{"C", "C", "联系人：" + s.Contact, w.st.footer}, cell{"D", "D", "联系电话：" + s.Phone, w.st.footer})
-	w.cells(24, cell{"C", "D", "填报日期：" + DateText(s.Date, s.Location), w.st.footerRight})
+	w.cells(24, cell{"A", "C", "填报单位（盖章）：" + s.ReportingUnit, w.st.footer},
+		cell{"D", "E", "联系人：" + s.Contact, w.st.footer}, cell{"F", "H", "联系电话：" + s.Phone, w.st.footer})
+	w.cells(24, cell{"F", "H", "填报日期：" + DateText(s.Date, s.Location), w.st.footerRight})
 	if w.err != nil {
 		return w.err
 	}
-	return setPrint(f, sheet, "&C第 &P 页，共 &N 页", fmt.Sprintf("$%d:$%d", top, bottom))
+	return setPrint(f, sheet, "&C第 &P 页，共 &N 页", fmt.Sprintf("$%d:$%d", header, header))
 }
 
 // regionColumns are the widths of the overview's columns A to H.

@@ -58,6 +58,9 @@ type OccupationRow struct {
 type Site struct {
 	Description string          `json:"description"`
 	Ownership   []AttachmentRef `json:"ownership"` // ownership or lease proof
+	// EquipmentOwnership is the ownership proof of the facilities and equipment (设施设备权属证明),
+	// which 附件1 has attached separately ("设施设备…权属证明材料另附").
+	EquipmentOwnership []AttachmentRef `json:"equipment_ownership,omitempty"`
 }
 
 // EquipmentRow is one item of equipment.

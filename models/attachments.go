@@ -36,6 +36,7 @@ type Attachment struct {
 const (
 	PurposeRules          = "rules"           // rules and regulations (附件1 §1)
 	PurposeSite           = "site"            // site ownership or lease proof (§4)
+	PurposeEquipment      = "equipment"       // ownership proof of facilities and equipment (§4)
 	PurposeAgreement      = "agreement"       // non-employee's service commitment or cooperation agreement (§5)
 	PurposeWorkPlan       = "work_plan"       // work plan filed with the region
 	PurposeEvaluationSpec = "evaluation_spec" // evaluation specification
@@ -46,6 +47,7 @@ const (
 var AttachmentPurposeNames = map[string]string{
 	PurposeRules:          "规章制度",
 	PurposeSite:           "场地权属证明",
+	PurposeEquipment:      "设施设备权属证明",
 	PurposeAgreement:      "服务承诺书或合作协议",
 	PurposeWorkPlan:       "工作方案",
 	PurposeEvaluationSpec: "评价规范",

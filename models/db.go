@@ -148,6 +148,19 @@ func (db *DB) Migrate(ctx context.Context) ([]int64, error) {
 	return applied, nil
 }
 
+// MigrateTo applies the pending migrations up to and including version (for upgrade tests
+// that start from an older schema).
+func (db *DB) MigrateTo(ctx context.Context, version int64) error {
+	p, err := db.migrationProvider()
+	if err != nil {
+		return err
+	}
+	if _, err := p.UpTo(ctx, version); err != nil {
+		return fmt.Errorf("migrate up to %d: %w", version, err)
+	}
+	return nil
+}
+
 // MigrationVersion returns the current schema version and the newest one this build knows.
 func (db *DB) MigrationVersion(ctx context.Context) (current, latest int64, err error) {
 	p, err := db.migrationProvider()

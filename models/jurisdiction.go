@@ -2,8 +2,10 @@ package models
 
 import (
 	"context"
+	_ "embed"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -49,49 +51,68 @@ type seedJurisdiction struct {
 	direct                          bool
 }
 
-// referenceJurisdictions is the region, the 12 leagues/cities, the two county-level cities the
-// region addresses directly, and the seed counties of the domain reference (GB/T 2260 codes).
-var referenceJurisdictions = []seedJurisdiction{
-	{"150000", "内蒙古自治区", LevelRegion, "", "", false},
-	{"150100", "呼和浩特市", LevelLeague, "150000", "0471", false},
-	{"150200", "包头市", LevelLeague, "150000", "0472", false},
-	{"150300", "乌海市", LevelLeague, "150000", "0473", false},
-	{"150400", "赤峰市", LevelLeague, "150000", "0476", false},
-	{"150500", "通辽市", LevelLeague, "150000", "0475", false},
-	{"150600", "鄂尔多斯市", LevelLeague, "150000", "0477", false},
-	{"150700", "呼伦贝尔市", LevelLeague, "150000", "0470", false},
-	{"150800", "巴彦淖尔市", LevelLeague, "150000", "0478", false},
-	{"150900", "乌兰察布市", LevelLeague, "150000", "0474", false},
-	{"152200", "兴安盟", LevelLeague, "150000", "0482", false},
-	{"152500", "锡林郭勒盟", LevelLeague, "150000", "0479", false},
-	{"152900", "阿拉善盟", LevelLeague, "150000", "0483", false},
-	{"150781", "满洲里市", LevelLeague, "150000", "0470", true},
-	{"152501", "二连浩特市", LevelLeague, "150000", "0479", true},
-	{"150102", "新城区", LevelCounty, "150100", "0471", false},
-	{"150103", "回民区", LevelCounty, "150100", "0471", false},
-	{"150104", "玉泉区", LevelCounty, "150100", "0471", false},
-	{"150105", "赛罕区", LevelCounty, "150100", "0471", false},
-	{"150121", "土默特左旗", LevelCounty, "150100", "0471", false},
-	{"150122", "托克托县", LevelCounty, "150100", "0471", false},
-	{"150123", "和林格尔县", LevelCounty, "150100", "0471", false},
-	{"150124", "清水河县", LevelCounty, "150100", "0471", false},
-	{"150125", "武川县", LevelCounty, "150100", "0471", false},
-	{"150202", "东河区", LevelCounty, "150200", "0472", false},
-	{"150203", "昆都仑区", LevelCounty, "150200", "0472", false},
-	{"150204", "青山区", LevelCounty, "150200", "0472", false},
-	{"150205", "石拐区", LevelCounty, "150200", "0472", false},
-	{"150206", "白云鄂博矿区", LevelCounty, "150200", "0472", false},
-	{"150207", "九原区", LevelCounty, "150200", "0472", false},
-	{"150221", "土默特右旗", LevelCounty, "150200", "0472", false},
-	{"150222", "固阳县", LevelCounty, "150200", "0472", false},
-	{"150223", "达尔罕茂明安联合旗", LevelCounty, "150200", "0472", false},
-	{"150602", "东胜区", LevelCounty, "150600", "0477", false},
-	{"150603", "康巴什区", LevelCounty, "150600", "0477", false},
-	{"150622", "准格尔旗", LevelCounty, "150600", "0477", false},
-	{"150627", "伊金霍洛旗", LevelCounty, "150600", "0477", false},
-	{"150702", "海拉尔区", LevelCounty, "150700", "0470", false},
-	{"152502", "锡林浩特市", LevelCounty, "152500", "0479", false},
-	{"152201", "乌兰浩特市", LevelCounty, "152200", "0482", false},
+// jurisdictionsCSV is the programme's jurisdiction tree (a copy of
+// shared/reference/jurisdictions-150000.csv: the region, the 12 leagues/cities, the two
+// county-level cities the region addresses directly and all 101 other county-level divisions;
+// columns code,name,level,parent_code,parent_name). Migration 00013 inserts the same rows.
+//
+//go:embed jurisdictions-150000.csv
+var jurisdictionsCSV string
+
+// leagueAreaCodes are the landline area codes of the leagues and of the two direct cities; a
+// county takes its league's.
+var leagueAreaCodes = map[string]string{
+	"150100": "0471", "150200": "0472", "150300": "0473", "150400": "0476", "150500": "0475",
+	"150600": "0477", "150700": "0470", "150800": "0478", "150900": "0474", "152200": "0482",
+	"152500": "0479", "152900": "0483", "150781": "0470", "152501": "0479",
+}
+
+// referenceJurisdictions is the reference tree in display order: the region, the 12 leagues
+// and cities, the two direct cities, then every county in code order (which groups them by
+// league). A county-level city addressed directly (level league_direct in the CSV) is a
+// league-level node with ReportsDirectly set, as the rest of the code treats it.
+var referenceJurisdictions = parseReferenceJurisdictions(jurisdictionsCSV)
+
+func parseReferenceJurisdictions(text string) []seedJurisdiction {
+	var region, leagues, direct, counties []seedJurisdiction
+	for i, line := range strings.Split(strings.TrimSpace(text), "\n") {
+		if i == 0 {
+			continue
+		}
+		f := strings.Split(strings.TrimRight(line, "\r"), ",")
+		if len(f) != 5 {
+			panic(fmt.Sprintf("jurisdictions-150000.csv line %d: %d fields", i+1, len(f)))
+		}
+		s := seedJurisdiction{code: f[0], name: f[1], parent: f[3]}
+		switch f[2] {
+		case "region":
+			s.level = LevelRegion
+			region = append(region, s)
+		case "league":
+			s.level, s.area = LevelLeague, leagueAreaCodes[s.code]
+			leagues = append(leagues, s)
+		case "league_direct":
+			s.level, s.area, s.direct = LevelLeague, leagueAreaCodes[s.code], true
+			direct = append(direct, s)
+		case "county":
+			s.level, s.area = LevelCounty, leagueAreaCodes[s.parent]
+			counties = append(counties, s)
+		default:
+			panic(fmt.Sprintf("jurisdictions-150000.csv line %d: level %q", i+1, f[2]))
+		}
+	}
+	out := append(region, leagues...)
+	out = append(out, direct...)
+	return append(out, counties...)
+}
+
+// ReferenceJurisdictionCodes returns the codes of the reference tree in display order.
+func ReferenceJurisdictionCodes() []string {
+	out := make([]string, len(referenceJurisdictions))
+	for i, s := range referenceJurisdictions {
+		out[i] = s.code
+	}
+	return out
 }
 
 // SeedJurisdictions inserts the reference jurisdictions that are missing; existing rows (which

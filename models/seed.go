@@ -28,7 +28,7 @@ var demoUsers = []struct {
 }{
 	{"admin", "系统管理员", RoleSysadmin, RegionCode, ""},
 	{"region", "自治区人社厅 王处长", RoleRegionOfficial, RegionCode, ""},
-	{"centre", "鉴定中心 李主任", RoleRegionCentre, RegionCode, ""},
+	{"centre", "职业技能鉴定管理中心 李主任", RoleRegionCentre, RegionCode, ""},
 	{"hohhot", "呼和浩特市人社局 张科长", RoleLeagueOfficial, "150100", ""},
 	{"baotou", "包头市人社局 赵科长", RoleLeagueOfficial, "150200", ""},
 	{"ordos", "鄂尔多斯市人社局 孙科长", RoleLeagueOfficial, "150600", ""},

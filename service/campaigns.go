@@ -214,7 +214,9 @@ func (s *Service) LeagueSummary(ctx context.Context, league models.Jurisdiction,
 		if err != nil {
 			return sum, fmt.Errorf("application of case %s: %w", c.ID, err)
 		}
-		sum.Enterprises = append(sum.Enterprises, exports.SummaryEnterpriseOf(app))
+		e := exports.SummaryEnterpriseOf(app)
+		e.Jurisdiction = s.jurisdictionLabel(ctx, c.JurisdictionCode)
+		sum.Enterprises = append(sum.Enterprises, e)
 	}
 	return sum, nil
 }

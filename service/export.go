@@ -81,7 +81,45 @@ func (s *Service) ApplicationForExport(ctx context.Context, a *Actor, id, versio
 	if err != nil {
 		return out, fmt.Errorf("decode application %s v%d: %w", rec.ID, n, err)
 	}
+	// The copy for a role that may read personal data (the one the region files) carries the ID
+	// numbers in full; an official's copy is recorded like any reading of them.
+	if s.enf.Allowed(a.User.ID, domain, "personal_data", "read") {
+		ids, err := s.openIDNumbers(app)
+		if err != nil {
+			return out, fmt.Errorf("open ID numbers of %s: %w", rec.ID, err)
+		}
+		meta.IDNumbers = ids
+		la := &LoadedApplication{Rec: rec, Ent: ent, Domain: domain}
+		s.auditPersonalDataRead(ctx, a, la, true, app, "export "+strconv.Itoa(n))
+	}
 	return ExportedApplication{App: app, Meta: meta, Enterprise: ent}, nil
+}
+
+// openIDNumbers decrypts every ID number of the application's people: encrypted form → number.
+func (s *Service) openIDNumbers(app models.Application) (map[string]string, error) {
+	ids := map[string]string{}
+	open := func(p models.PersonID) error {
+		if p.Cipher == "" {
+			return nil
+		}
+		n, err := s.apps.sealer.Open(p)
+		if err != nil {
+			return err
+		}
+		ids[p.Cipher] = n
+		return nil
+	}
+	for _, r := range app.Staff {
+		if err := open(r.ID); err != nil {
+			return nil, err
+		}
+	}
+	for _, r := range append(append([]models.ExpertRow{}, app.Assessors...), app.Supervisors...) {
+		if err := open(r.ID); err != nil {
+			return nil, err
+		}
+	}
+	return ids, nil
 }
 
 // jurisdictionLabel names a jurisdiction as an address does, a county after its league

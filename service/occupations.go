@@ -62,11 +62,23 @@ type OccupationItem struct {
 	LevelsText string `json:"levels_text"`
 }
 
+// NoLevelsText is the level text of an occupation outside the skill-type groups, which has no
+// levels (a professional occupation such as 汽车工程技术人员 found by searching 车工).
+const NoLevelsText = "非技能类职业，不设等级"
+
+// occupationLevelsText is the level range as forms write it, or NoLevelsText.
+func occupationLevelsText(o occupations.Occupation) string {
+	if !o.SkillType || o.Levels.IsZero() {
+		return NoLevelsText
+	}
+	return o.Levels.String()
+}
+
 // SearchOccupations searches the dictionary by code prefix or name, marking the excluded ones.
 func (s *Service) SearchOccupations(q string, limit int) []OccupationItem {
 	out := []OccupationItem{}
 	for _, o := range s.apps.dict.Search(strings.TrimSpace(q), limit) {
-		out = append(out, OccupationItem{Occupation: o, Excluded: s.isExcluded(o.Code), LevelsText: o.Levels.String()})
+		out = append(out, OccupationItem{Occupation: o, Excluded: s.isExcluded(o.Code), LevelsText: occupationLevelsText(o)})
 	}
 	return out
 }

@@ -128,7 +128,7 @@ func (p *Pages) userForm(sc *adminScope, in *service.CreateUserRequest, errs val
 			Options: roleOptions(choice{Label: "请选择"}, in.Role), Errors: bag.take("role")},
 		Jurisdiction: formField{Name: "jurisdiction_code", ID: "f-jurisdiction_code", Label: "所属行政区划", Kind: "select",
 			Options: areaOptions(sc.lines, choice{Label: "请选择"}, in.JurisdictionCode),
-			Hint:    "自治区人社厅、鉴定中心和系统管理员设在自治区；盟市人社局设在盟市；旗县人社局设在旗县；评估专家设在自治区或盟市；督导员可设在任一级。",
+			Hint:    "自治区人社厅、自治区职业技能鉴定管理中心和系统管理员设在自治区；盟市人社局设在盟市；旗县人社局设在旗县；评估专家设在自治区或盟市；督导员可设在任一级。",
 			Errors:  bag.take("jurisdiction_code")},
 		Enterprise: formField{Name: "enterprise_id", ID: "f-enterprise_id", Label: "所属企业", Kind: "select",
 			Options: enterpriseOptions(sc.enterprises, sc.names, in.EnterpriseID), Hint: "企业用户选择其企业，不选行政区划。",

@@ -30,7 +30,7 @@ var fieldLabels = map[string]string{
 	"applicant.name": "单位名称", "applicant.address": "单位地址", "applicant.credit_code": "统一社会信用代码",
 	"contact.name": "联系人姓名", "contact.post": "联系人职务", "contact.landline": "联系人固定电话", "contact.mobile": "联系人手机",
 	"contact.email": "联系人电子邮箱", "rules": "规章制度（附件）", "occupations": "申报职业（工种）", "strengths": "组织和专业优势",
-	"site.description": "场地情况", "site.ownership": "场地权属证明（附件）", "equipment": "设备设施", "exam_system": "机考及视频监控设备",
+	"site.description": "场地情况", "site.ownership": "场地权属证明（附件）", "site.equipment_ownership": "设施设备权属证明（附件）", "equipment": "设备设施", "exam_system": "计算机考务管理及视频监控设备配置情况",
 	"staff": "专职工作人员", "assessors": "考评人员", "supervisors": "督导人员",
 }
 
@@ -83,7 +83,7 @@ func fieldLabel(path string) string {
 // reviewFields are the parts of the form a reviewer can tie a reason to, in form order.
 func reviewFields() []string {
 	out := []string{"applicant.name", "applicant.address", "applicant.credit_code", "contact.name", "contact.post", "contact.landline",
-		"contact.mobile", "contact.email", "rules", "occupations", "strengths", "site.description", "site.ownership", "equipment",
+		"contact.mobile", "contact.email", "rules", "occupations", "strengths", "site.description", "site.ownership", "site.equipment_ownership", "equipment",
 		"exam_system", "staff", "assessors", "supervisors"}
 	for i := range models.ConditionTitles {
 		out = append(out, fmt.Sprintf("conditions[%d].explanation", i), fmt.Sprintf("conditions[%d].evidence", i))
@@ -101,18 +101,18 @@ func reviewFieldChoices(selected string) []choice {
 
 // appRead is an application form laid out for reading.
 type appRead struct {
-	Source                            string
-	Masked                            bool
-	Applicant                         models.Applicant
-	Contact                           models.Contact
-	Occupations                       []occRead
-	Strengths, Site, ExamSystem       string
-	Equipment                         []models.EquipmentRow
-	Staff                             []appcheck.StaffRow
-	Assessors, Supervisors            []appcheck.ExpertRow
-	Conditions                        []condRead
-	Rules, Ownership, Agreements      []attLink
-	PrintHref, CompareHref, VersionNo string
+	Source                                           string
+	Masked                                           bool
+	Applicant                                        models.Applicant
+	Contact                                          models.Contact
+	Occupations                                      []occRead
+	Strengths, Site, ExamSystem                      string
+	Equipment                                        []models.EquipmentRow
+	Staff                                            []appcheck.StaffRow
+	Assessors, Supervisors                           []appcheck.ExpertRow
+	Conditions                                       []condRead
+	Rules, Ownership, EquipmentOwnership, Agreements []attLink
+	PrintHref, CompareHref, VersionNo                string
 }
 
 type occRead struct{ Name, Code, WorkType, Fee, Levels string }
@@ -135,7 +135,8 @@ func readApplication(f appcheck.Form, av service.ApplicationView) *appRead {
 	r := &appRead{Masked: av.IDsMasked, Applicant: f.Applicant, Contact: f.Contact, Strengths: f.Strengths, Site: f.Site.Description,
 		ExamSystem: f.ExamSystem, Equipment: f.Equipment, Staff: f.Staff, Assessors: f.Assessors, Supervisors: f.Supervisors,
 		Rules: links("规章制度", f.Rules), Ownership: links("场地权属证明", f.Site.Ownership),
-		PrintHref: "/applications/" + url.PathEscape(av.ID) + "/print"}
+		EquipmentOwnership: links("设施设备权属证明", f.Site.EquipmentOwnership),
+		PrintHref:          "/applications/" + url.PathEscape(av.ID) + "/print"}
 	switch av.FormSource {
 	case "version":
 		r.Source = fmt.Sprintf("第 %d 版", av.FormVersion)
@@ -239,6 +240,8 @@ func appPurpose(slot string) string {
 		return models.PurposeRules
 	case slot == "site.ownership":
 		return models.PurposeSite
+	case slot == "site.equipment_ownership":
+		return models.PurposeEquipment
 	case strings.HasSuffix(slot, ".agreement"):
 		return models.PurposeAgreement
 	case strings.HasPrefix(slot, "conditions["):
@@ -422,7 +425,8 @@ func (b *formBuilder) sections(f appcheck.Form, add string) []formSection {
 		area("site.description", "场地情况", f.Site.Description),
 		{Slot: b.slot("site.ownership", "场地权属证明（附件）", "产权证明或租赁合同。", f.Site.Ownership)},
 		{List: eq},
-		area("exam_system", "机考组织实施和视频监控设备", f.ExamSystem),
+		{Slot: b.slot("site.equipment_ownership", "设施设备权属证明（附件）", "设施设备的购置发票、产权证明或租赁合同等（附件1：设施设备权属证明材料另附）。", f.Site.EquipmentOwnership)},
+		area("exam_system", "计算机考务管理及视频监控设备配置情况", f.ExamSystem),
 	}}
 
 	const peopleHint = "身份证号填写18位公民身份号码（末位可为 X）；非本单位人员须上传签订的服务承诺书或合作协议。"

@@ -66,7 +66,8 @@ func (pf postedForm) form() (appcheck.Form, map[string][]bool) {
 		Contact: models.Contact{Name: pf.get("contact.name"), Post: pf.get("contact.post"), Landline: pf.get("contact.landline"),
 			Mobile: pf.get("contact.mobile"), Email: pf.get("contact.email")},
 		Rules: pf.refs("rules"), Strengths: pf.get("strengths"), ExamSystem: pf.get("exam_system"),
-		Site:        models.Site{Description: pf.get("site.description"), Ownership: pf.refs("site.ownership")},
+		Site: models.Site{Description: pf.get("site.description"), Ownership: pf.refs("site.ownership"),
+			EquipmentOwnership: pf.refs("site.equipment_ownership")},
 		Occupations: []models.OccupationRow{}, Equipment: []models.EquipmentRow{},
 		Staff: []appcheck.StaffRow{}, Assessors: []appcheck.ExpertRow{}, Supervisors: []appcheck.ExpertRow{},
 	}
@@ -138,6 +139,8 @@ func slotRefs(f *appcheck.Form, kept map[string][]bool, slot string) *[]models.A
 		return &f.Rules
 	case "site.ownership":
 		return &f.Site.Ownership
+	case "site.equipment_ownership":
+		return &f.Site.EquipmentOwnership
 	}
 	list, rest, ok := strings.Cut(slot, "[")
 	if !ok {

@@ -206,7 +206,7 @@ func (p *Pages) sessionView(c *gin.Context, sd service.SessionDetail, st sitting
 		f.Errors = errs.rest()
 		v.Add = f
 	case models.SessionSubmitted:
-		v.Locked = "认定结果已报送自治区技能鉴定中心审核，审核期间不能登记考生或修改成绩。"
+		v.Locked = "认定结果已报送自治区职业技能鉴定管理中心审核，审核期间不能登记考生或修改成绩。"
 	case models.SessionCorrecting:
 		v.Locked = "认定结果被退回：只能更正被退回考生的成绩，更正后请在待办中重新提交。"
 	case models.SessionIssued:

@@ -37,7 +37,7 @@ var errNoSittings = service.NewError(http.StatusNotFound, "no_enterprise", "只�
 // sessionStatusNames are the Chinese names of a sitting's states.
 var sessionStatusNames = map[string]string{
 	models.SessionOpen:       "登记考生、录入成绩中",
-	models.SessionSubmitted:  "结果待鉴定中心审核",
+	models.SessionSubmitted:  "结果待自治区职业技能鉴定管理中心审核",
 	models.SessionCorrecting: "退回更正中",
 	models.SessionIssued:     "审核通过，已发证",
 }

@@ -402,7 +402,7 @@ func TestSittingTasksSubmitAuditAndCorrect(t *testing.T) {
 	// sitting as a whole is shown above the form.
 	c := e.login("dairy")
 	body := e.pageOK(c, taskHref(submit.ID), http.StatusOK)
-	for _, want := range []string{"考核批次和考生成绩", "考生乙", `<span class="result-fail">不合格</span>`, `href="/sessions/s1"`, "报送鉴定中心审核",
+	for _, want := range []string{"考核批次和考生成绩", "考生乙", `<span class="result-fail">不合格</span>`, `href="/sessions/s1"`, "报送自治区职业技能鉴定管理中心审核",
 		"报送前请在考核批次页面登记全部考生"} {
 		require.Contains(t, body, want)
 	}
@@ -418,7 +418,7 @@ func TestSittingTasksSubmitAuditAndCorrect(t *testing.T) {
 	resp, _ = e.postForm(c, taskHref(submit.ID)+"/decide", url.Values{"csrf_token": {csrfOf(t, body)}, "request_key": {"k2"}})
 	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
 	require.Equal(t, "/sessions/s1", resp.Header.Get("Location"))
-	require.Contains(t, flashOf(resp), "考核批次状态：结果待鉴定中心审核")
+	require.Contains(t, flashOf(resp), "考核批次状态：结果待自治区职业技能鉴定管理中心审核")
 	sent := e.temporal.updates()
 	require.Equal(t, "submit", sent[len(sent)-1].Args[0].(workflows.DecisionRequest).Outcome)
 

@@ -104,21 +104,21 @@ func TestJurisdictionsPageAddsCounty(t *testing.T) {
 	before := e.jurisdictionCount()
 
 	// Without the page's token nothing happens.
-	resp, page := e.postForm(admin, "/admin/jurisdictions", url.Values{"parent_code": {"150300"}, "code": {"150302"}, "name": {"海勃湾区"}})
+	resp, page := e.postForm(admin, "/admin/jurisdictions", url.Values{"parent_code": {"150300"}, "code": {"150305"}, "name": {"乌海新区"}})
 	require.Equal(t, http.StatusForbidden, resp.StatusCode)
 	require.Contains(t, page, "表单已过期")
 
 	// Refused input: errors next to the fields and in the summary, typed values kept.
 	resp, page = e.postForm(admin, "/admin/jurisdictions", url.Values{"csrf_token": {csrf}, "parent_code": {"150300"},
-		"code": {"150402"}, "name": {"海勃湾区"}, "area_code": {"473"}})
+		"code": {"150499"}, "name": {"乌海新区"}, "area_code": {"473"}})
 	require.Equal(t, http.StatusUnprocessableEntity, resp.StatusCode, page)
 	noLeaks(t, page)
 	require.Contains(t, page, `<details class="card create-user create-county" id="create" open>`)
-	require.Contains(t, page, `<div class="field-error" id="f-code-err"><p>代码 150402 不在乌海市（150300）的代码段内`)
+	require.Contains(t, page, `<div class="field-error" id="f-code-err"><p>代码 150499 不在乌海市（150300）的代码段内`)
 	require.Contains(t, page, `<div class="field-error" id="f-area_code-err"><p>长途区号应为以 0 开头的 3 至 4 位数字`)
-	require.Contains(t, page, `<a href="#f-code">代码 150402 不在乌海市（150300）的代码段内`)
-	require.Contains(t, page, `id="f-code" name="code" value="150402"`)
-	require.Contains(t, page, `id="f-name" name="name" value="海勃湾区"`)
+	require.Contains(t, page, `<a href="#f-code">代码 150499 不在乌海市（150300）的代码段内`)
+	require.Contains(t, page, `id="f-code" name="code" value="150499"`)
+	require.Contains(t, page, `id="f-name" name="name" value="乌海新区"`)
 	require.Contains(t, page, `id="f-area_code" name="area_code" value="473"`)
 	require.Contains(t, page, `<option value="150300" selected>乌海市（150300，区号 0473）</option>`)
 	require.Contains(t, page, "提交的内容有误")
@@ -136,18 +136,18 @@ func TestJurisdictionsPageAddsCounty(t *testing.T) {
 
 	// Accepted: a flash, the county open in the tree under its league, a choice on /register.
 	resp, _ = e.postForm(admin, "/admin/jurisdictions", url.Values{"csrf_token": {csrf}, "parent_code": {"150300"},
-		"code": {"150302"}, "name": {"海勃湾区"}, "area_code": {""}})
+		"code": {"150305"}, "name": {"乌海新区"}, "area_code": {""}})
 	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
-	require.Equal(t, "/admin/jurisdictions?open=150302#j-150302", resp.Header.Get("Location"))
-	require.Contains(t, flashOf(resp), "已新增乌海市海勃湾区（150302）")
+	require.Equal(t, "/admin/jurisdictions?open=150305#j-150305", resp.Header.Get("Location"))
+	require.Contains(t, flashOf(resp), "已新增乌海市乌海新区（150305）")
 	require.Len(t, e.auditRows("jurisdiction.create"), 1)
-	body = e.pageOK(admin, "/admin/jurisdictions?open=150302", http.StatusOK)
-	require.Contains(t, body, `id="j-150302"`)
-	require.Less(t, strings.Index(body, `id="j-150300"`), strings.Index(body, `id="j-150302"`), "under 乌海市")
-	require.Less(t, strings.Index(body, `id="j-150302"`), strings.Index(body, `id="j-150400"`), "before the next league")
-	require.Contains(t, body, `<strong>海勃湾区</strong> <span class="code">150302</span> <span class="chip">旗县（市、区）</span>`)
+	body = e.pageOK(admin, "/admin/jurisdictions?open=150305", http.StatusOK)
+	require.Contains(t, body, `id="j-150305"`)
+	require.Less(t, strings.Index(body, `id="j-150300"`), strings.Index(body, `id="j-150305"`), "under 乌海市")
+	require.Less(t, strings.Index(body, `id="j-150305"`), strings.Index(body, `id="j-150400"`), "before the next league")
+	require.Contains(t, body, `<strong>乌海新区</strong> <span class="code">150305</span> <span class="chip">旗县（市、区）</span>`)
 	reg := e.pageOK(e.browser(), "/register", http.StatusOK)
-	require.Contains(t, reg, `<optgroup label="乌海市"><option value="150302">海勃湾区</option></optgroup>`)
+	require.Contains(t, reg, `<option value="150304">乌达区</option><option value="150305">乌海新区</option></optgroup>`)
 
 	// The audit page names the action.
 	require.Contains(t, e.pageOK(admin, "/admin/audit?action=jurisdiction.create", http.StatusOK), "新增旗县（市、区）")

@@ -268,7 +268,7 @@ func (f *decisionForm) ids() map[string]bool {
 // kindOutcomeLabels name outcomes whose general name would mislead for a kind of task.
 var kindOutcomeLabels = map[string]map[string]string{
 	workflows.KindAuditResults:        {"approve": "审核通过，颁发证书", "reject": "退回勾选的考生更正"},
-	workflows.KindSubmitResults:       {"submit": "报送鉴定中心审核"},
+	workflows.KindSubmitResults:       {"submit": "报送自治区职业技能鉴定管理中心审核"},
 	workflows.KindCorrectResults:      {"resubmit": "更正后重新报送审核"},
 	workflows.KindRectify:             {"submit": "报告整改情况"},
 	workflows.KindVerifyRectification: {"accept": "整改到位", "return": "整改未到位，退回继续整改"},

@@ -137,7 +137,7 @@ func (p *Pages) summaryView(c *gin.Context, in *decisionInput, errs *fieldBag) (
 				Errors: errs.rest()}
 		}
 	} else if col.Status == "submitted" {
-		v.SubmittedNote = "本盟市汇总表已报送自治区。"
+		v.SubmittedNote = "本盟市汇总表已报送自治区职业技能鉴定管理中心。"
 	}
 	return v, nil
 }
@@ -183,7 +183,7 @@ func (p *Pages) summarySubmit(c *gin.Context) error {
 		back += "?league=" + url.QueryEscape(t.JurisdictionCode)
 	}
 	if errs.empty() {
-		p.flash(c, flashOK, "汇总表已报送自治区。")
+		p.flash(c, flashOK, "汇总表已报送自治区职业技能鉴定管理中心。")
 		return seeOther(c, back)
 	}
 	v, err := p.summaryView(c, in, errs)

@@ -242,7 +242,9 @@ func TestRegisterPage(t *testing.T) {
 	require.Less(t, strings.Index(body, `label="呼和浩特市"`), strings.Index(body, `label="包头市"`), "leagues in order")
 	require.NotContains(t, body, `<option value="150100"`)
 	require.NotContains(t, body, `<option value="150000"`)
-	require.NotContains(t, body, `label="乌海市"`, "a league without counties on file has no empty group")
+	// Every league has its counties (the reference tree), 乌海市 and 阿拉善盟 included.
+	require.Contains(t, body, `<optgroup label="乌海市"><option value="150302">海勃湾区</option><option value="150303">海南区</option><option value="150304">乌达区</option></optgroup>`)
+	require.Contains(t, body, `<optgroup label="阿拉善盟"><option value="152921">阿拉善左旗</option>`)
 	require.Contains(t, body, `autocomplete="new-password"`)
 	require.Contains(t, body, `type="tel" id="f-contact_mobile"`)
 	csrf := csrfOf(t, body)

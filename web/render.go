@@ -71,7 +71,7 @@ var (
 var roleNav = map[string][]navLink{
 	models.RoleEnterpriseUser: {navHome, {"/application", "申报表", "填写、保存和提交试点申报表（附件1），上传佐证材料。"},
 		{"/status", "申报进度", "当前所处阶段、办理时限、审核意见和办理记录。"}, navSessions, navDirectory},
-	models.RoleLeagueOfficial: {navHome, navInbox, {"/summary", "盟市汇总", "本盟市审核通过的企业汇总表（附件2），报送自治区。"},
+	models.RoleLeagueOfficial: {navHome, navInbox, {"/summary", "盟市汇总", "本盟市审核通过的企业汇总表（附件2），报送自治区职业技能鉴定管理中心。"},
 		navCampaign, navStatistics, navAreas, navDirectory},
 	models.RoleCountyOfficial: {navHome, navInbox, navCampaign, navStatistics, navDirectory},
 	models.RoleRegionOfficial: {navHome, navInbox, navCampaign, navStalled, navCases, navStatistics, navReview, navExperts, navAudit, navDirectory},

@@ -213,7 +213,7 @@ func (w *sessionWF) decideTask(req DecisionRequest, t *OpenTask) (DecisionResult
 			}
 		}
 		w.status = models.SessionSubmitted
-		w.event(&tr, "results_submitted", fmt.Sprintf("%s（%s）认定结果报送自治区技能鉴定中心审核", w.in.OccupationName, levelName(w.in.Level)), &req.Actor)
+		w.event(&tr, "results_submitted", fmt.Sprintf("%s（%s）认定结果报送自治区职业技能鉴定管理中心审核", w.in.OccupationName, levelName(w.in.Level)), &req.Actor)
 		w.open(&tr, KindAuditResults, domain.RoleRegionCentre, w.in.Region, dueAfter(workflow.Now(w.ctx), w.in.Timing.AuditDays))
 	case KindAuditResults:
 		byID := map[string]activities.CandidateFacts{}

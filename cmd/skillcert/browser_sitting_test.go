@@ -112,7 +112,7 @@ func sittingJourney(t *testing.T, s *stack, browser context.Context, p *page, us
 		p.press(fmt.Sprintf(`//a[contains(., "去办理：%s")]`, task))
 		require.Contains(t, p.main(), "考核批次和考生成绩")
 		p.press(chromedp.CSS(`#decide button[type=submit]`))
-		require.Contains(t, p.main(), "结果待鉴定中心审核", "back on the sitting page")
+		require.Contains(t, p.main(), "结果待自治区职业技能鉴定管理中心审核", "back on the sitting page")
 	}
 	submit(workflows.Kinds[workflows.KindSubmitResults].Title)
 

@@ -223,6 +223,7 @@ func Validate(app *models.Application, in Input) validate.Errors {
 	// 4. Sites and equipment.
 	c.text("site.description", app.Site.Description, MaxLongText, "请填写场地情况")
 	c.attachments("site.ownership", app.Site.Ownership, true, "请上传场地产权或租赁证明")
+	c.attachments("site.equipment_ownership", app.Site.EquipmentOwnership, false, "")
 	c.rows("equipment", len(app.Equipment), MaxRows, "请至少填写一项设备设施")
 	for i, e := range limit(app.Equipment, MaxRows) {
 		p := fmt.Sprintf("equipment[%d]", i)

@@ -179,6 +179,7 @@ func FromApplication(app models.Application, o Opener, reveal bool) (Form, error
 		Staff: []StaffRow{}, Assessors: []ExpertRow{}, Supervisors: []ExpertRow{}, Conditions: app.Conditions,
 	}
 	f.Site.Ownership = nonNil(f.Site.Ownership)
+	f.Site.EquipmentOwnership = nonNil(f.Site.EquipmentOwnership)
 	for i := range f.Conditions {
 		f.Conditions[i].Evidence = nonNil(f.Conditions[i].Evidence)
 	}

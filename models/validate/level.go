@@ -113,8 +113,11 @@ func (r LevelRange) Validate() error {
 }
 
 // String returns the range as written on forms: "五级至三级", or "三级" for a
-// single level.
+// single level; "" for the zero range (an occupation that has no levels).
 func (r LevelRange) String() string {
+	if r.IsZero() {
+		return ""
+	}
 	if r.Low == r.High {
 		return r.Low.ShortName()
 	}
