@@ -130,12 +130,19 @@ var (
 	DrawTitle           = Text{Label: "督导批次名称", Max: 200, Columns: []string{"supervision_draws.title"}}
 	SupervisionFindings = Text{Label: "督导意见", Max: 5000, Multiline: true, Columns: []string{"supervision_reports.findings"}}
 	AttachmentName      = Text{Label: "文件名", Max: 255, Columns: []string{"attachments.name"}}
+
+	// Objections to a publicity of results (domain/publicity.go) and the working-day table.
+	Objector         = Text{Label: "异议人姓名", Max: 64, Columns: []string{"result_objections.objector"}}
+	ObjectionContact = Text{Label: "联系方式", Max: 64, Columns: []string{"result_objections.contact"}}
+	ObjectionContent = Text{Label: "异议内容", Max: 5000, Multiline: true, Columns: []string{"result_objections.content"}}
+	CalendarNote     = Text{Label: "说明", Max: 64, Columns: []string{"work_calendar_days.note"}}
 )
 
 // Texts are all the free-text fields, for the schema test.
 var Texts = []Text{Username, PersonName, Email, Phone, TokenName, SearchQuery, EnterpriseName, Address, ContactName,
 	ContactPhone, JurisdictionName, OccupationName, WorkType, Reason, Comment, FieldPath, RequestKey, SittingSite, AssessorName,
-	CandidateName, Complainant, ComplaintContact, ComplaintContent, DrawTitle, SupervisionFindings, AttachmentName}
+	CandidateName, Complainant, ComplaintContact, ComplaintContent, DrawTitle, SupervisionFindings, AttachmentName,
+	Objector, ObjectionContact, ObjectionContent, CalendarNote}
 
 // SystemColumns are the bounded columns no typed text reaches: keys, codes and states the
 // system chooses, hashes, and identifiers checked by their own rule (credit codes, certificate
@@ -194,6 +201,10 @@ var SystemColumns = []string{
 	"certificates.id_lookup", "certificates.id_masked", "certificates.occupation_code", "certificates.status",
 	"certificates.token", "certificates.signature", "certificates.enterprise_id", "certificates.case_id", "certificate_serials.enterprise_id",
 
+	"work_calendar_days.day", "work_calendar_days.kind", "work_calendar_days.updated_by",
+	"region_settings.name", "region_settings.value", "region_settings.updated_by",
+	"result_objections.id", "result_objections.session_id", "result_objections.candidate_id", "result_objections.status",
+	"result_objections.task_id", "result_objections.decided_by",
 	"certificate_sync.certificate_id", "certificate_sync.claim_token", "certificate_sync.action", "certificate_sync.status",
 }
 
