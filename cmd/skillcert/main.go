@@ -36,6 +36,7 @@ import (
 	"skillcert/notify"
 	"skillcert/service"
 	"skillcert/worker"
+	"skillcert/workflows"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -275,7 +276,8 @@ func apiServer(ctx context.Context, cfg Config, log *slog.Logger, db *models.DB,
 		return nil, err
 	}
 	svc, err := service.New(service.Deps{DB: db, Enforcer: enf, Temporal: tc, Logger: log, Config: service.Config{Location: loc},
-		DataKey: cfg.DataKey, LookupKey: cfg.LookupKey, SigningKey: cfg.SigningKey, StorageDir: cfg.StorageDir, TaskQueue: cfg.TaskQueue})
+		DataKey: cfg.DataKey, LookupKey: cfg.LookupKey, SigningKey: cfg.SigningKey, StorageDir: cfg.StorageDir, TaskQueue: cfg.TaskQueue,
+		Timing: workflows.Timing{PublicitySeconds: cfg.PublicitySeconds}})
 	if err != nil {
 		return nil, err
 	}
