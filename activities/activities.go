@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"time"
 
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
@@ -178,4 +179,31 @@ func (a *Activities) SessionCandidates(ctx context.Context, sessionID string) ([
 			Result: c.Result, AuditStatus: c.AuditStatus, Certificate: c.CertificateNumber})
 	}
 	return out, nil
+}
+
+// PublicityPeriodInput asks for the end of a publicity of results starting at Start.
+type PublicityPeriodInput struct {
+	Start time.Time `json:"start"`
+}
+
+// PublicityPeriod is a publicity's length and end, computed on the region's working-day table
+// and publicity length as they are when it starts (a later change of the table does not move
+// a publicity under way: its end is recorded in the sitting's history and shown on the page).
+type PublicityPeriod struct {
+	Days int       `json:"days"`
+	Ends time.Time `json:"ends"`
+}
+
+// PublicityPeriod reads the region's publicity length and working-day table and answers the
+// end of a publicity starting at in.Start (domain.PublicityEnds). Read-only.
+func (a *Activities) PublicityPeriod(ctx context.Context, in PublicityPeriodInput) (PublicityPeriod, error) {
+	days, err := a.DB.PublicityDays(ctx)
+	if err != nil {
+		return PublicityPeriod{}, err
+	}
+	cal, _, err := a.DB.WorkCalendar(ctx)
+	if err != nil {
+		return PublicityPeriod{}, err
+	}
+	return PublicityPeriod{Days: days, Ends: domain.PublicityEnds(in.Start, days, cal)}, nil
 }

@@ -153,7 +153,7 @@ func (f ntkFixture) targets(path string) ([]target, bool) {
 		"/campaigns/current", "/notifications", "/public/certificates", "/certificates/public-key", "/public/supervision",
 		"/complaints", "/directory", "/openapi.yaml", "/captcha", "/applications/mine", "/attachments", "/tasks", "/cases", "/findings",
 		"/jurisdictions", "/users", "/audit", "/audit/verify", "/campaigns", "/supervision/draws", "/reports/certificates",
-		"/supervision/reports":
+		"/supervision/reports", "/public/publicity":
 		switch path {
 		case "/jurisdictions":
 			return byQuery("under"), true
@@ -163,7 +163,7 @@ func (f ntkFixture) targets(path string) ([]target, bool) {
 		return own, true
 	case "/statistics", "/statistics/export.xlsx":
 		return own, true
-	case "/summaries/export.xlsx", "/experts", "/experts/import", "/experts/template.xlsx":
+	case "/summaries/export.xlsx", "/experts", "/experts/import", "/experts/template.xlsx", "/calendar", "/calendar/days", "/calendar/publicity-days":
 		return []target{{name: "region", path: path, domain: models.RegionCode}}, true
 	case "/tokens/:id":
 		return []target{fill("unknown token", "", nil, nil, ":id", models.NewID())}, true
@@ -192,7 +192,10 @@ func (f ntkFixture) targets(path string) ([]target, bool) {
 			fill("other league's task", "150203", nil, nil, ":id", f.otherTask)}, true
 	case "/cases/:id", "/cases/:id/adjust", "/cases/:id/sessions", "/cases/:id/assessors":
 		return []target{fill("dairy case", dairyDomain, nil, nil, ":id", f.cs), fill("rare case", rareDomain, nil, nil, ":id", f.otherCase)}, true
-	case "/sessions/:id", "/sessions/:id/candidates", "/sessions/:id/candidates/:cid/scores", "/sessions/:id/candidates/:cid/photo":
+	case "/public/publicity/:id", "/public/publicity/:id/objections":
+		// Anyone's: a sitting in publicity (or none, answered 404).
+		return []target{fill("dairy sitting", "", nil, nil, ":id", f.session)}, true
+	case "/sessions/:id", "/sessions/:id/candidates", "/sessions/:id/candidates/:cid/scores", "/sessions/:id/objections", "/sessions/:id/candidates/:cid/photo":
 		return []target{fill("dairy sitting", dairyDomain, nil, supervisor1, ":id", f.session, ":cid", models.NewID()),
 			fill("rare sitting", rareDomain, nil, nil, ":id", f.otherSes, ":cid", models.NewID())}, true
 	case "/certificates/:id/revoke":

@@ -192,6 +192,7 @@ func TestOpenAPIOperations(t *testing.T) {
 		"POST /api/v1/auth/login": true, "POST /api/v1/enterprises/register": true, "GET /api/v1/directory": true, "POST /api/v1/complaints": true,
 		"GET /api/v1/public/certificates": true, "GET /api/v1/certificates/public-key": true, "GET /api/v1/certificates/{id}/verify": true,
 		"GET /api/v1/public/supervision": true, "GET /api/v1/captcha": true,
+		"GET /api/v1/public/publicity": true, "GET /api/v1/public/publicity/{id}": true, "POST /api/v1/public/publicity/{id}/objections": true,
 	}
 	ids := map[string]string{}
 	for key, op := range docOperations(t, doc) {

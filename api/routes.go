@@ -138,6 +138,15 @@ func (s *Server) jsonRoutes() []route {
 		{GET, "/complaints", policy("complaint", "read", own), s.apiComplaints},
 		{GET, "/directory", public, s.apiDirectory},
 
+		// Results publicity (公示), objections, the region's working-day table.
+		{GET, "/public/publicity", public, s.apiPublicity},
+		{GET, "/public/publicity/:id", public, s.apiPublicitySitting},
+		{POST, "/public/publicity/:id/objections", public, s.apiFileObjection},
+		{GET, "/sessions/:id/objections", useCase("objection", "read"), s.apiSessionObjections},
+		{GET, "/calendar", policy("calendar", "manage", region), s.apiWorkCalendar},
+		{PUT, "/calendar/days", policy("calendar", "manage", region), s.apiSetCalendarDay},
+		{PUT, "/calendar/publicity-days", policy("calendar", "manage", region), s.apiSetPublicityDays},
+
 		// The API's own description.
 		{GET, "/openapi.yaml", public, s.openAPI},
 	}

@@ -59,12 +59,13 @@ var AccessTable = concat(
 		"campaign read", "campaign manage", "summary read", "summary export", "directory publish",
 		"complaint read", "complaint decide", "finding read", "finding act", "application read", "application override",
 		"personal_data read", "occupation manage", "supervision manage", "supervision read", "supervision review",
-		"certificate read", "report read", "statistics read", "enterprise manage", "jurisdiction read", "audit read", "expert read"),
+		"certificate read", "report read", "statistics read", "enterprise manage", "jurisdiction read", "audit read", "expert read",
+		"calendar manage", "objection read"),
 	// Appraisal management centre: evaluation, result audit, certificates.
 	official(RoleRegionCentre,
 		"case read", "task read", "task claim", "task decide", "summary read", "summary export", "application read",
 		"personal_data read", "campaign read", "supervision manage", "supervision read", "certificate read",
-		"certificate revoke", "report read", "statistics read", "jurisdiction read", "expert read", "expert manage", "case adjust"),
+		"certificate revoke", "report read", "statistics read", "jurisdiction read", "expert read", "expert manage", "case adjust", "objection read"),
 	// League / city bureaus: collect, review, summarise, supervise in their subtree.
 	official(RoleLeagueOfficial,
 		"case read", "task read", "task claim", "task decide", "task reassign", "summary read", "summary submit",

@@ -140,13 +140,18 @@ var (
 	ExpertEmployer = Text{Label: "工作单位", Max: 128, Columns: []string{"experts.employer"}}
 	// ExpertField is an expert's field of expertise (专业领域).
 	ExpertField = Text{Label: "专业领域", Max: 128, Columns: []string{"experts.speciality"}}
+	// Objections to a publicity of results (domain/publicity.go) and the working-day table.
+	Objector         = Text{Label: "异议人姓名", Max: 64, Columns: []string{"result_objections.objector"}}
+	ObjectionContact = Text{Label: "联系方式", Max: 64, Columns: []string{"result_objections.contact"}}
+	ObjectionContent = Text{Label: "异议内容", Max: 5000, Multiline: true, Columns: []string{"result_objections.content"}}
+	CalendarNote     = Text{Label: "说明", Max: 64, Columns: []string{"work_calendar_days.note"}}
 )
 
 // Texts are all the free-text fields, for the schema test.
 var Texts = []Text{Username, PersonName, Email, Phone, TokenName, SearchQuery, EnterpriseName, Address, ContactName,
 	ContactPhone, JurisdictionName, OccupationName, WorkType, Reason, Comment, FieldPath, RequestKey, SittingSite, AssessorName,
 	CandidateName, Ethics, Performance, EligibilitySource, Complainant, ComplaintContact, ComplaintContent, DrawTitle, SupervisionFindings, AttachmentName,
-	ExpertEmployer, ExpertField}
+	ExpertEmployer, ExpertField, Objector, ObjectionContact, ObjectionContent, CalendarNote}
 
 // SystemColumns are the bounded columns no typed text reaches: keys, codes and states the
 // system chooses, hashes, and identifiers checked by their own rule (credit codes, certificate
@@ -214,6 +219,10 @@ var SystemColumns = []string{
 	"certificates.id_lookup", "certificates.id_masked", "certificates.occupation_code", "certificates.status",
 	"certificates.token", "certificates.signature", "certificates.enterprise_id", "certificates.case_id", "certificate_serials.enterprise_id",
 
+	"work_calendar_days.day", "work_calendar_days.kind", "work_calendar_days.updated_by",
+	"region_settings.name", "region_settings.value", "region_settings.updated_by",
+	"result_objections.id", "result_objections.session_id", "result_objections.candidate_id", "result_objections.status",
+	"result_objections.task_id", "result_objections.decided_by",
 	"certificate_sync.certificate_id", "certificate_sync.claim_token", "certificate_sync.action", "certificate_sync.status",
 }
 

@@ -23,6 +23,7 @@ const (
 	ThrottleRegister  ThrottlePurpose = "register"  // an enterprise registration, accepted or not
 	ThrottleComplaint ThrottlePurpose = "complaint" // a complaint filed
 	ThrottleQuery     ThrottlePurpose = "query"     // a public certificate query or verification
+	ThrottleObjection ThrottlePurpose = "objection" // an objection to a publicity of results
 )
 
 // ThrottleBudget is how many attempts one key (an address or an account) may make for a
@@ -61,6 +62,7 @@ type ThrottleBudgets map[ThrottlePurpose]PurposeBudget
 //   - Registration, by address: a CAPTCHA after 3 attempts in an hour (checked once the fields
 //     are right), waits after 20 (attempts with mistakes count too, and people make a few).
 //   - Complaint, by address: a CAPTCHA after 2 complaints in an hour, waits after 5.
+//   - Objection to a publicity of results, by address: as a complaint.
 //   - Public query, by address: a CAPTCHA after 10 queries in an hour, waits after 50.
 func DefaultThrottleBudgets() ThrottleBudgets {
 	return ThrottleBudgets{
@@ -72,6 +74,9 @@ func DefaultThrottleBudgets() ThrottleBudgets {
 			Address: ThrottleBudget{Window: time.Hour, CaptchaAfter: 3, DelayAfter: 20, FirstDelay: 30 * time.Second, MaxDelay: 30 * time.Minute},
 		},
 		ThrottleComplaint: {
+			Address: ThrottleBudget{Window: time.Hour, CaptchaAfter: 2, DelayAfter: 5, FirstDelay: time.Minute, MaxDelay: time.Hour},
+		},
+		ThrottleObjection: {
 			Address: ThrottleBudget{Window: time.Hour, CaptchaAfter: 2, DelayAfter: 5, FirstDelay: time.Minute, MaxDelay: time.Hour},
 		},
 		ThrottleQuery: {

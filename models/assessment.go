@@ -11,6 +11,7 @@ const (
 	SessionSubmitted  = "submitted"  // results with the appraisal centre
 	SessionCorrecting = "correcting" // rejected candidates being corrected
 	SessionIssued     = "issued"     // certificates issued
+	// SessionPublicity (publicity.go): approved results in publicity, certificates to follow.
 )
 
 // AssessmentSession is one sitting of a pilot enterprise (projection of AssessmentSession).
@@ -29,8 +30,12 @@ type AssessmentSession struct {
 	Site             string    `json:"site"`
 	AssessorsJSON    string    `json:"assessors_json"`
 	Status           string    `json:"status"`
-	CreatedAt        time.Time `json:"created_at"`
-	UpdatedAt        time.Time `json:"updated_at"`
+	// PublicityStartsAt and PublicityEndsAt are the current publicity of the results (公示), set
+	// by the centre's approval; nil before.
+	PublicityStartsAt *time.Time `json:"publicity_starts_at,omitempty"`
+	PublicityEndsAt   *time.Time `json:"publicity_ends_at,omitempty"`
+	CreatedAt         time.Time  `json:"created_at"`
+	UpdatedAt         time.Time  `json:"updated_at"`
 }
 
 // SessionCandidate is a registered candidate with scores and the audit result.

@@ -229,6 +229,8 @@ type Transition struct {
 	// Session upserts an assessment session; Candidates change its candidates.
 	Session    *AssessmentSession
 	Candidates []CandidateUpdate
+	// Objections change objections raised in a sitting's publicity.
+	Objections []ObjectionChange
 }
 
 // ApplicationChange is the application status that goes with a case transition: returned
@@ -435,8 +437,20 @@ func (db *DB) ApplyTransition(ctx context.Context, tr Transition) (bool, error) 
 				ss.CreatedAt = at
 			}
 			if err := tx.Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "id"}}, DoUpdates: clause.AssignmentColumns(
-				[]string{"status", "updated_at"})}).Create(&ss).Error; err != nil {
+				[]string{"status", "publicity_starts_at", "publicity_ends_at", "updated_at"})}).Create(&ss).Error; err != nil {
 				return fmt.Errorf("session: %w", err)
+			}
+		}
+		for _, oc := range tr.Objections {
+			set := map[string]any{"status": oc.Status, "updated_at": at}
+			if oc.TaskID != "" {
+				set["task_id"] = oc.TaskID
+			}
+			if oc.Reason != "" {
+				set["decision_reason"], set["decided_by"] = oc.Reason, oc.DecidedBy
+			}
+			if err := tx.Model(&ResultObjection{}).Where("id = ?", oc.ID).Updates(set).Error; err != nil {
+				return fmt.Errorf("objection: %w", err)
 			}
 		}
 		for _, cu := range tr.Candidates {

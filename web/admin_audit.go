@@ -58,6 +58,8 @@ var actionNames = map[string]string{
 	"supervision.report": "提交督导报告", "supervision.refile": "重新提交督导报告", "supervision.review": "审核督导报告",
 	"enterprise.register": "企业注册", "occupation.exclude": "排除职业（工种）", "occupation.unexclude": "恢复职业（工种）", "occupation.eligibility": "设置职业申报条件",
 	"league.overdue": "盟市逾期未报送汇总表", "campaign.create": "创建年度计划", "user.unlock": "解除登录限制",
+	"objection.file": "对认定结果公示提出异议", "objection.receive": "受理公示异议", "session.issue": "公示期满颁发证书",
+	"calendar.set": "登记节假日或调休上班日", "calendar.remove": "删除节假日或调休上班日", "calendar.publicity_days": "设置公示期",
 }
 
 // actionName is the Chinese name of an action; decisions ("task.decide:league_review") are

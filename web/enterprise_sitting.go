@@ -211,6 +211,12 @@ func (p *Pages) sessionView(c *gin.Context, sd service.SessionDetail, st sitting
 		v.Locked = "认定结果被退回：只能更正被退回考生的成绩，更正后请在待办中重新提交。"
 	case models.SessionIssued:
 		v.Locked = "认定结果已审核通过并发证，成绩不能再修改。"
+	case models.SessionPublicity:
+		v.Locked = "认定结果已审核通过，正在公示"
+		if sd.PublicityEndsAt != nil {
+			v.Locked += "（至 " + sd.PublicityEndsAt.In(p.svc.Location()).Format("2006-01-02 15:04") + "）"
+		}
+		v.Locked += "；公示期满无异议或异议不成立后颁发证书，期间成绩不能修改。"
 	}
 	for i, x := range sd.Candidates {
 		if sd.Status != models.SessionIssued {

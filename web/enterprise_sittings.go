@@ -40,6 +40,7 @@ var sessionStatusNames = map[string]string{
 	models.SessionSubmitted:  "结果待自治区职业技能鉴定管理中心审核",
 	models.SessionCorrecting: "退回更正中",
 	models.SessionIssued:     "审核通过，已发证",
+	models.SessionPublicity:  "审核通过，公示中（公示期满无异议后发证）",
 }
 
 // candidateResultNames and auditStatusNames name a candidate's result and audit status.
@@ -53,7 +54,8 @@ func sessionHref(id string) string { return "/sessions/" + url.PathEscape(id) }
 
 // isSessionKind reports whether a task kind belongs to a sitting's workflow.
 func isSessionKind(kind string) bool {
-	return kind == workflows.KindSubmitResults || kind == workflows.KindCorrectResults || kind == workflows.KindAuditResults
+	return kind == workflows.KindSubmitResults || kind == workflows.KindCorrectResults || kind == workflows.KindAuditResults ||
+		kind == workflows.KindReviewObjection
 }
 
 // sessionIDOfTask is the sitting a sitting task belongs to (its workflow ID is SessionWorkflowID).

@@ -430,7 +430,7 @@ func TestSittingTasksSubmitAuditAndCorrect(t *testing.T) {
 	// The centre's audit form: scores of every candidate, a reject row for each who passed.
 	r := e.login("centre")
 	body = e.pageOK(r, taskHref(audit.ID), http.StatusOK)
-	for _, want := range []string{"考生甲", "考生乙", "考生丙", `<td data-label="技能">75</td>`, "审核通过，颁发证书", "退回勾选的考生更正",
+	for _, want := range []string{"考生甲", "考生乙", "考生丙", `<td data-label="技能">75</td>`, "审核通过，进入公示", "退回勾选的考生更正",
 		`name="rejects.` + ids["考生甲"] + `.on"`, `name="rejects.` + ids["考生丙"] + `.reason"`, `for="f-rejects-` + ids["考生丙"] + `-reason"`} {
 		require.Contains(t, body, want)
 	}

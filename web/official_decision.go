@@ -152,7 +152,7 @@ func (p *Pages) decisionFormFor(c *gin.Context, t models.Task, cs *models.Case, 
 		f.Hint = "报送前请在考核批次页面登记全部考生并录入每名考生的成绩；报送后审核期间不能修改。"
 	case workflows.KindCorrectResults:
 		f.Hint = "请先在考核批次页面按退回理由更正被退回考生的成绩，然后重新报送审核。"
-	case workflows.KindAuditResults:
+	case workflows.KindAuditResults, workflows.KindReviewObjection:
 		// Reasons are given per candidate sent back, not per application field.
 		f.ShowReasons, f.ShowRejects = false, true
 		f.Rejects = rejectRows(sit, in, errs)
@@ -267,7 +267,8 @@ func (f *decisionForm) ids() map[string]bool {
 
 // kindOutcomeLabels name outcomes whose general name would mislead for a kind of task.
 var kindOutcomeLabels = map[string]map[string]string{
-	workflows.KindAuditResults:        {"approve": "审核通过，颁发证书", "reject": "退回勾选的考生更正"},
+	workflows.KindAuditResults:        {"approve": "审核通过，进入公示", "reject": "退回勾选的考生更正"},
+	workflows.KindReviewObjection:     {"dismiss": "异议不成立", "sustain": "异议成立，撤回勾选（或异议所涉）人员的认定结果并退回更正"},
 	workflows.KindSubmitResults:       {"submit": "报送自治区职业技能鉴定管理中心审核"},
 	workflows.KindCorrectResults:      {"resubmit": "更正后重新报送审核"},
 	workflows.KindRectify:             {"submit": "报告整改情况"},
@@ -448,7 +449,7 @@ func (p *Pages) submitDecision(c *gin.Context, a *service.Actor, t models.Task, 
 		req.ContactName, req.ContactPhone = in.ContactName, in.ContactPhone
 	case workflows.KindPublish:
 		req.ConfirmOpenLeagues, _ = strconv.Atoi(in.ConfirmOpen)
-	case workflows.KindAuditResults:
+	case workflows.KindAuditResults, workflows.KindReviewObjection:
 		reasons, err := p.auditReasons(ctx, t, in, errs)
 		if err != nil {
 			return none, nil, err
@@ -557,15 +558,28 @@ func (p *Pages) auditReasons(ctx context.Context, t models.Task, in *decisionInp
 	}
 	var out []workflows.Reason
 	mixed := false
+	// The audit sends back with "reject"; an objection's review withdraws with "sustain", and
+	// without any ticked falls back to the person the objection names (the workflow's rule).
+	back, named := "reject", false
+	if t.Kind == workflows.KindReviewObjection {
+		back = "sustain"
+		if o, err := p.db.ObjectionByTask(ctx, t.ID); err == nil && o.CandidateID != "" {
+			named = true
+		}
+	}
 	for _, x := range cands {
 		r, ok := in.Rejects[x.ID]
 		switch {
 		case !ok || (!r.On && r.Reason == ""):
 		case !r.On:
 			errs.add(rejectPath(x.ID)+".reason", "已填写理由但未勾选退回："+x.Name+"。请勾选退回，或清空理由。")
-		case in.Outcome != "reject":
+		case in.Outcome != back:
 			if !mixed {
-				errs.add("rejects", "选择“审核通过”时不能勾选退回的考生；如需退回，请选择“退回勾选的考生更正”。")
+				msg := "选择“审核通过”时不能勾选退回的考生；如需退回，请选择“退回勾选的考生更正”。"
+				if back == "sustain" {
+					msg = "选择“异议不成立”时不能勾选人员；如异议成立，请选择“异议成立”。"
+				}
+				errs.add("rejects", msg)
 			}
 			mixed = true
 		case r.Reason == "":
@@ -574,7 +588,7 @@ func (p *Pages) auditReasons(ctx context.Context, t models.Task, in *decisionInp
 			out = append(out, workflows.Reason{Field: x.ID, Message: r.Reason})
 		}
 	}
-	if in.Outcome == "reject" && len(out) == 0 && errs.empty() {
+	if in.Outcome == back && !named && len(out) == 0 && errs.empty() {
 		errs.add("rejects", "请勾选要退回更正的考生，并逐一填写退回理由。")
 	}
 	return out, nil

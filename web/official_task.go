@@ -40,6 +40,13 @@ type taskView struct {
 	SummaryHref    string
 	// Sitting is the assessment sitting of a sitting task (submit, audit, correct results).
 	Sitting *sittingInfo
+	// Objection is the objection a review_objection task is about.
+	Objection *objectionInfo
+}
+
+// objectionInfo is an objection to a publicity of results, as its reviewer reads it.
+type objectionInfo struct {
+	Filed, Person, Objector, Contact, Content, Status string
 }
 
 type taskHead struct {
@@ -126,6 +133,23 @@ func (p *Pages) taskView(c *gin.Context, a *service.Actor, t models.Task, in *de
 		}
 	}
 	switch t.Kind {
+	case workflows.KindReviewObjection:
+		o, ok, err := p.svc.TaskObjection(ctx, a, t.ID)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			oi := &objectionInfo{Filed: p.when(o.CreatedAt), Person: "整场认定", Objector: o.Objector, Contact: o.Contact, Content: o.Content,
+				Status: objectionStatusNames[o.Status]}
+			if v.Sitting != nil {
+				for _, x := range v.Sitting.Candidates {
+					if x.ID == o.CandidateID {
+						oi.Person = x.Name + "（" + x.IDMasked + "）"
+					}
+				}
+			}
+			v.Objection = oi
+		}
 	case workflows.KindVerifyComplaint, workflows.KindComplaintDecision:
 		v.Complaint = p.complaintOf(c, t)
 	case workflows.KindPublish:
@@ -274,6 +298,10 @@ func (p *Pages) fillSitting(c *gin.Context, v *taskView, t models.Task) error {
 
 // documentKinds names the documents of a work plan submission.
 var documentKinds = map[string]string{"work_plan": "工作方案", "evaluation_spec": "评价规范"}
+
+// objectionStatusNames name an objection's status.
+var objectionStatusNames = map[string]string{"received": "已收到", "open": "核查中", "dismissed": "异议不成立", "sustained": "异议成立",
+	"superseded": "随另一件异议成立一并处理", "refused": "未受理（公示期已结束）"}
 
 // complaintOf finds the complaint a verification task is about.
 func (p *Pages) complaintOf(c *gin.Context, t models.Task) *complaintInfo {

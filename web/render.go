@@ -56,6 +56,8 @@ var (
 	navCases       = navLink{"/admin/cases", "案件统计", "按阶段、盟市和批次统计的案件数量和名单。"}
 	navStatistics  = navLink{"/statistics", "认定统计", "报名、合格人数和合格率（按职业、等级、盟市、性别、年龄段、月份），高技能人才，图表和 Excel。"}
 	navComplaint   = navLink{"/complaint", "投诉举报", "对试点企业的认定工作进行投诉举报，可匿名。"}
+	navPublicity   = navLink{"/publicity", "认定结果公示", "审核通过的认定结果公示，公示期内可实名提出异议。"}
+	navCalendar    = navLink{"/admin/calendar", "工作日表", "登记节假日和调休上班日，设置认定结果公示期（工作日）。"}
 	navQuery       = navLink{"/query", "证书查询", "查询职业技能等级证书的真伪和状态。"}
 	navRegister    = navLink{"/register", "企业注册", "企业注册账户后在线填写和提交试点申报表。"}
 	navSessions    = navLink{"/sessions", "评价考核", "在批准范围内安排考核、登记考生、录入成绩，查看证书。"}
@@ -74,15 +76,15 @@ var roleNav = map[string][]navLink{
 	models.RoleLeagueOfficial: {navHome, navInbox, {"/summary", "盟市汇总", "本盟市审核通过的企业汇总表（附件2），报送自治区职业技能鉴定管理中心。"},
 		navCampaign, navStatistics, navAreas, navDirectory},
 	models.RoleCountyOfficial: {navHome, navInbox, navCampaign, navStatistics, navDirectory},
-	models.RoleRegionOfficial: {navHome, navInbox, navCampaign, navStalled, navCases, navStatistics, navReview, navExperts, navAudit, navDirectory},
-	models.RoleRegionCentre:   {navHome, navInbox, navCampaign, navCases, navStatistics, navExperts, navDirectory},
+	models.RoleRegionOfficial: {navHome, navInbox, navCampaign, navStalled, navCases, navStatistics, navReview, navExperts, navAudit, navCalendar, navDirectory},
+	models.RoleRegionCentre:   {navHome, navInbox, navCampaign, navCases, navStatistics, navExperts, navPublicity, navDirectory},
 	models.RoleExpert:         {navHome, navInbox, navDirectory},
 	models.RoleSupervisor:     {navHome, navInbox, navMyReports, navDirectory},
 	models.RoleSysadmin:       {navHome, navStalled, navCases, navUsers, navAreas, navAudit, navInbox, navCampaign},
 }
 
 // publicNav is the navigation of visitors who are not logged in.
-var publicNav = []navLink{navDirectory, navQuery, navSupervision, navComplaint, navRegister}
+var publicNav = []navLink{navDirectory, navPublicity, navQuery, navSupervision, navComplaint, navRegister}
 
 // Nav is the main navigation for the page's user (the layout and the home page show it).
 func (d pageData) Nav() []navLink {

@@ -54,6 +54,8 @@ func (p *Pages) Routes(r *gin.Engine) {
 	r.POST("/admin/stalled/remind", login, p.api.CSRF, p.api.Authorize("finding", "act", api.OwnScope), p.api.Page(p.remind))
 	r.POST("/admin/stalled/reassign", login, p.api.CSRF, p.api.Authorize("finding", "act", api.OwnScope), p.api.Page(p.reassign))
 	r.POST("/admin/stalled/return", login, p.api.CSRF, p.api.Authorize("finding", "act", api.OwnScope), p.api.Page(p.returnCase))
+	r.GET("/admin/calendar", login, p.api.Authorize("calendar", "manage", api.OwnScope), p.api.Page(p.calendarPage))
+	r.POST("/admin/calendar", login, p.api.CSRF, p.api.Authorize("calendar", "manage", api.OwnScope), p.api.Page(p.calendarSubmit))
 	r.GET("/admin/cases", login, p.api.Authorize("case", "read", api.OwnScope), p.api.Page(p.casesPage))
 	// Supervision reports: the region's review before publication, the supervisors' status.
 	r.GET("/supervision/review", login, p.api.Authorize("supervision", "review", api.OwnScope), p.api.Page(p.supervisionReviewPage))
@@ -63,6 +65,9 @@ func (p *Pages) Routes(r *gin.Engine) {
 	// The public.
 	r.GET("/directory", p.api.Page(p.directoryPage))
 	r.GET("/supervision", p.api.Page(p.supervisionPage))
+	r.GET("/publicity", p.api.Page(p.publicityPage))
+	r.GET("/publicity/:id/objection", p.api.Page(p.objectionPage))
+	r.POST("/publicity/:id/objection", p.api.CSRF, p.api.Page(p.objectionSubmit))
 	r.GET("/complaint", p.api.Page(p.complaintPage))
 	r.POST("/complaint", p.api.CSRF, p.api.Page(p.complaintSubmit))
 	r.GET("/register", p.api.Page(p.registerPage))

@@ -80,6 +80,9 @@ const (
 	// StartedUpdate answers once a just-started Campaign or EnterpriseCase has written its first
 	// step (its projection row), so that Update-with-Start returns when the row exists.
 	StartedUpdate = "Started"
+	// ObjectionUpdate raises an objection in a sitting's publicity of results (ObjectionRequest →
+	// ObjectionResult); refused once the period has ended.
+	ObjectionUpdate = "Objection"
 	// StateQuery returns a workflow's current state summary.
 	StateQuery = "State"
 )
@@ -244,6 +247,19 @@ type CampaignCalendar struct {
 	PublicationTarget  time.Time `json:"publication_target"`
 }
 
+// ObjectionRequest raises an objection (stored by the service as ObjectionID, with the
+// objector's particulars, which stay out of the workflow) in a sitting's publicity, about one
+// candidate of the published list or (CandidateID empty) the sitting as a whole.
+type ObjectionRequest struct {
+	ObjectionID string `json:"objection_id"`
+	CandidateID string `json:"candidate_id,omitempty"`
+}
+
+// ObjectionResult is the review task an objection opened.
+type ObjectionResult struct {
+	TaskID string `json:"task_id"`
+}
+
 // Timing holds the durations of every wait on a person; zero fields take defaults. It is
 // data, not code, so a campaign can be configured and tests can shorten it.
 type Timing struct {
@@ -263,6 +279,10 @@ type Timing struct {
 	// to check its report.
 	RectifyDays      int `json:"rectify_days"`
 	RectifyCheckDays int `json:"rectify_check_days"`
+	// PublicitySeconds, when set, replaces the publicity of results in working days by that many
+	// seconds. Tests only (the end-to-end test runs on a real server, whose clock cannot skip);
+	// the region sets the length in working days (domain.DefaultPublicityDays).
+	PublicitySeconds int `json:"publicity_seconds,omitempty"`
 	// RemindBeforeHours is how long before a due date the reminder goes out.
 	RemindBeforeHours int `json:"remind_before_hours"`
 	PanelSize         int `json:"panel_size"`
@@ -343,6 +363,10 @@ const (
 	// KindVerifyRectification the county's check of its report (domain.RectificationDays).
 	KindRectify             = "rectify"
 	KindVerifyRectification = "verify_rectification"
+	// KindReviewObjection is the appraisal centre's review of an objection raised in a
+	// publicity of results: dismissed, or sustained for the candidates it names (their results
+	// go back to the enterprise for correction).
+	KindReviewObjection = "review_objection"
 )
 
 // kindSpec says who decides a kind of task and with which outcomes; outcomes that need
@@ -375,6 +399,7 @@ var Kinds = map[string]kindSpec{
 	KindCorrectResults:      {"按审核意见更正认定结果", domain.RoleEnterpriseUser, map[string]bool{"resubmit": false}},
 	KindRectify:             {"按投诉核查意见整改并报告整改情况", domain.RoleEnterpriseUser, map[string]bool{"submit": false}},
 	KindVerifyRectification: {"核验企业整改情况", domain.RoleCountyOfficial, map[string]bool{"accept": false, "return": true}},
+	KindReviewObjection:     {"核查认定结果公示异议", domain.RoleRegionCentre, map[string]bool{"dismiss": true, "sustain": true}},
 }
 
 // OutcomeNames are the Chinese names of outcomes.

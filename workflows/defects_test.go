@@ -78,9 +78,11 @@ func TestSessionIssuesInCandidateOrder(t *testing.T) {
 	}
 }
 
-// An activity's failure is not a business refusal: a certificate activity failing for good
-// answers the centre with that failure (not as a refused decision), leaves the audit task open
-// and the sitting running, so that it can be approved again once the cause is mended.
+// An activity's failure is not a business refusal: a certificate activity failing for good at
+// the end of the publicity does not end the sitting or lose the approval's work; it opens a new
+// audit task for the centre, whose approval (the publicity has passed) issues at once. An
+// approval failing in the activity then answers the centre with that failure (not as a refused
+// decision) and leaves the audit task open.
 func TestSessionActivityFailureIsNotARefusal(t *testing.T) {
 	h, _ := tbHarness(t)
 	h.env.SetStartWorkflowOptions(clientOptions(sessionWFID))
@@ -89,7 +91,7 @@ func TestSessionActivityFailureIsNotARefusal(t *testing.T) {
 	h.env.OnActivity(workflows.IssueCertificatesActivity, mock.Anything, mock.Anything).Return(
 		func(context.Context, activities.IssueInput) (activities.IssueResult, error) {
 			calls++
-			if calls == 1 {
+			if calls <= 2 {
 				return activities.IssueResult{}, temporal.NewNonRetryableApplicationError("candidate 0 has no key", activities.ErrCertificateInvalid, nil)
 			}
 			return activities.IssueResult{Numbers: []string{"N1", "N2"}}, nil
@@ -102,15 +104,22 @@ func TestSessionActivityFailureIsNotARefusal(t *testing.T) {
 		u.decide("", "audit1", workflows.KindAuditResults, workflows.DecisionRequest{Actor: centreActor, Outcome: "approve"})
 	}, 2*time.Hour)
 	h.env.RegisterDelayedCallback(func() {
-		r := u.result("audit1")
+		u.ok("audit1")
+		require.Equal(t, 1, calls, "the end of the publicity tried to issue")
+		require.Len(t, h.openTasks(workflows.KindAuditResults), 1, "the centre has a new audit task")
+		require.Contains(t, h.events(), "certificates_failed")
+		u.decide("", "audit2", workflows.KindAuditResults, workflows.DecisionRequest{Actor: centreActor, Outcome: "approve"})
+	}, 10*24*time.Hour)
+	h.env.RegisterDelayedCallback(func() {
+		r := u.result("audit2")
 		require.Error(t, r.err)
 		require.False(t, workflows.IsRefusal(r.err), "an activity failure is not a refusal: %v", r.err)
 		require.Len(t, h.openTasks(workflows.KindAuditResults), 1, "the task stays open")
-		u.decide("", "audit2", workflows.KindAuditResults, workflows.DecisionRequest{Actor: centreActor, Outcome: "approve"})
-	}, 3*time.Hour)
+		u.decide("", "audit3", workflows.KindAuditResults, workflows.DecisionRequest{Actor: centreActor, Outcome: "approve"})
+	}, 10*24*time.Hour+time.Hour)
 	h.env.ExecuteWorkflow(workflows.AssessmentSession, sessionInput())
 	require.NoError(t, h.env.GetWorkflowError())
-	u.ok("audit2")
+	u.ok("audit3")
 	var res workflows.SessionResult
 	require.NoError(t, h.env.GetWorkflowResult(&res))
 	require.Equal(t, []string{"N1", "N2"}, res.Issued)

@@ -159,7 +159,7 @@ func sittingJourney(t *testing.T, s *stack, browser context.Context, p *page, us
 	centre.do("approve", chromedp.Click(chromedp.CSS(`input[name=outcome][value=approve]`)))
 	centre.press(chromedp.CSS(`#decide button[type=submit]`))
 	centre.checkpoint("approved")
-	require.Contains(t, centre.main(), "已办理：审核通过，颁发证书")
+	require.Contains(t, centre.main(), "已办理：审核通过，进入公示")
 
 	// The certificates are issued; the enterprise sees their numbers on the sitting page.
 	var sess struct {

@@ -55,6 +55,9 @@ type Config struct {
 	AuditCheckpointInterval time.Duration
 	// NationalFilingCode is the filing code (备案编码) sent for organisations without their own.
 	NationalFilingCode string
+	// PublicitySeconds shortens every publicity of results to that many seconds (dev, bench and
+	// tests; 0: the region's working days).
+	PublicitySeconds int
 
 	// Secrets: never printed.
 	DataKey       []byte
@@ -92,6 +95,7 @@ var envDefaults = []struct{ name, def, help string }{
 	{"SKILLCERT_SMTP_PASSWORD", "", "secret: SMTP password"},
 	{"SKILLCERT_NATIONAL_SYNC_URL", "", "https:// endpoint of the national certificate query system that receives issued and revoked certificates; no default (unset: delivery disabled, the worker logs it and certificates wait in certificate_sync)"},
 	{"SKILLCERT_NATIONAL_FILING_CODE", "", "the assessing organisation's filing code (备案编码) sent to the national system for enterprises without their own (enterprises.filing_code); unset: their records wait"},
+	{"SKILLCERT_PUBLICITY_SECONDS", "", "dev, bench and tests: a publicity of results (公示) lasts this many seconds instead of the region's working days (dev: 30 when unset, bench: 1; never set in production)"},
 	{"SKILLCERT_DATA_KEY", "", "secret: base64 of 32 bytes, AES-256-GCM key for ID numbers at rest"},
 	{"SKILLCERT_LOOKUP_KEY", "", "secret: base64 of 32 bytes, HMAC key for ID-number lookups"},
 	{"SKILLCERT_SIGNING_KEY", "", "secret: base64 of a 32-byte Ed25519 seed that signs certificates"},
@@ -152,6 +156,11 @@ func loadConfig(cmd string, args []string, getenv func(string) string) (Config, 
 	if c.SMTPAddr != "" {
 		if _, _, err := net.SplitHostPort(c.SMTPAddr); err != nil {
 			return c, fmt.Errorf("SKILLCERT_SMTP_ADDR: %q is not host:port", c.SMTPAddr)
+		}
+	}
+	if v := env("SKILLCERT_PUBLICITY_SECONDS"); v != "" {
+		if c.PublicitySeconds, err = strconv.Atoi(v); err != nil || c.PublicitySeconds < 0 {
+			return c, fmt.Errorf("SKILLCERT_PUBLICITY_SECONDS: %q is not a number of seconds", v)
 		}
 	}
 	c.NationalSyncURL = env("SKILLCERT_NATIONAL_SYNC_URL")

@@ -36,8 +36,15 @@ type devStack struct {
 
 // startDev starts the embedded Temporal server, the worker side and builds the HTTP server (not
 // yet listening) on the data directory; the upcoming campaign runs from the first start on.
+// devPublicitySeconds is how long a publicity of results lasts on a dev server unless
+// SKILLCERT_PUBLICITY_SECONDS says otherwise: long enough to see the public page and object.
+const devPublicitySeconds = 30
+
 func startDev(ctx context.Context, cfg Config, log *slog.Logger) (_ *devStack, err error) {
 	d := &devStack{}
+	if cfg.PublicitySeconds == 0 {
+		cfg.PublicitySeconds = devPublicitySeconds
+	}
 	var stops []func()
 	d.stop = func() {
 		for i := len(stops) - 1; i >= 0; i-- {

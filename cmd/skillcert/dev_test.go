@@ -32,7 +32,7 @@ func TestDevStagesDemoCases(t *testing.T) {
 	defer logFile.Close()
 	p := &devProcess{t: t, base: "http://" + addr, log: logFile, env: []string{"SKILLCERT_TEST_CHILD=dev", "SKILLCERT_DATA_DIR=" + filepath.Join(dir, "var"),
 		"SKILLCERT_HTTP_ADDR=" + addr, "SKILLCERT_DEV_TEMPORAL_PORT=0", "SKILLCERT_LOG_LEVEL=info", "SKILLCERT_TEMPORAL_LOG_LEVEL=fatal",
-		"SKILLCERT_DATABASE_URL="}}
+		"SKILLCERT_DATABASE_URL=", "SKILLCERT_PUBLICITY_SECONDS=2"}}
 	p.start()
 	defer p.kill()
 

@@ -145,9 +145,12 @@ func (s *stack) assessmentJourney(t *testing.T, caseID string) {
 	s.decide("centre", s.task("centre", workflows.KindAuditResults, caseID), map[string]any{"outcome": "approve"})
 
 	var sess struct {
-		Status     string                    `json:"status"`
-		Candidates []models.SessionCandidate `json:"candidates"`
+		Status          string                    `json:"status"`
+		PublicityEndsAt *time.Time                `json:"publicity_ends_at"`
+		Candidates      []models.SessionCandidate `json:"candidates"`
 	}
+	s.publicityJourney(t, caseID, sessionID, map[string]models.SessionCandidate{"考生甲": a, "考生乙": b, "考生丙": c}, score)
+
 	s.eventually(func() bool {
 		s.must(http.StatusOK, "dairy", http.MethodGet, "/api/v1/sessions/"+sessionID, nil, &sess)
 		return sess.Status == models.SessionIssued
@@ -174,6 +177,143 @@ func (s *stack) assessmentJourney(t *testing.T, caseID string) {
 	require.InDelta(t, 66.6, report.Items[0].PassRate, 0.01)
 
 	s.assertPublicCertificate(t, "考生甲", driver.DemoIDNumber("150105", 511), numbers["考生甲"])
+}
+
+// e2ePublicitySeconds is the length of a publicity of results in the end-to-end stack
+// (SKILLCERT_PUBLICITY_SECONDS): the embedded server's clock cannot skip five working days.
+const e2ePublicitySeconds = 6
+
+type publicityList struct {
+	Items []struct {
+		SessionID string    `json:"session_id"`
+		Open      bool      `json:"open"`
+		EndsAt    time.Time `json:"ends_at"`
+		People    []struct {
+			ID     string `json:"id"`
+			Name   string `json:"name"`
+			Result string `json:"result"`
+		} `json:"people"`
+	} `json:"items"`
+}
+
+// publicityJourney takes the sitting, just approved by the centre, through two publicities: in
+// the first, two objections — one dismissed after the period has ended (no certificate while it
+// is open), one sustained, which returns 考生丙 to the enterprise; the corrected results are
+// audited and published again, and the second publicity ends without objection (the caller
+// then sees the certificates).
+func (s *stack) publicityJourney(t *testing.T, caseID, sessionID string, cands map[string]models.SessionCandidate, score func(models.SessionCandidate, int, int) int) {
+	type sitting struct {
+		Status          string                    `json:"status"`
+		PublicityEndsAt *time.Time                `json:"publicity_ends_at"`
+		Candidates      []models.SessionCandidate `json:"candidates"`
+	}
+	var sess sitting
+	s.must(http.StatusOK, "dairy", http.MethodGet, "/api/v1/sessions/"+sessionID, nil, &sess)
+	require.Equal(t, models.SessionPublicity, sess.Status, "approval publishes the results; no certificate yet")
+	require.NotNil(t, sess.PublicityEndsAt)
+	for _, x := range sess.Candidates {
+		require.Empty(t, x.CertificateNumber, "no certificate during the publicity")
+	}
+	// The public page: masked names, no ID numbers, the passing candidates only.
+	var list publicityList
+	s.must(http.StatusOK, "", http.MethodGet, "/api/v1/public/publicity", nil, &list)
+	require.Len(t, list.Items, 1)
+	require.True(t, list.Items[0].Open)
+	var names []string
+	for _, p := range list.Items[0].People {
+		names = append(names, p.Name)
+	}
+	require.ElementsMatch(t, []string{"考*甲", "考*丙"}, names, "masked names of those who passed")
+	page := s.page(t, "/publicity")
+	require.Contains(t, page, "考*甲")
+	require.NotContains(t, page, "考生甲")
+	require.NotContains(t, page, driver.DemoIDNumber("150105", 511)[6:14])
+
+	object := func(candidate, objector string) (int, map[string]any) {
+		var out map[string]any
+		st := s.call("", http.MethodPost, "/api/v1/public/publicity/"+sessionID+"/objections", map[string]any{"candidate_id": candidate,
+			"objector": objector, "contact": "13800000000", "content": "据了解该考生未实际参加操作技能考核，请予核查。"}, &out)
+		return st, out
+	}
+	st, out := object(cands["考生丙"].ID, "")
+	require.Equal(t, http.StatusUnprocessableEntity, st, "an objection names its author: %v", out)
+	st, out = object(cands["考生乙"].ID, "王某")
+	require.Equal(t, http.StatusUnprocessableEntity, st, "考生乙 failed and is not in the list: %v", out)
+	st, out = object(cands["考生丙"].ID, "王某")
+	require.Equal(t, http.StatusCreated, st, "%v", out)
+	st, out = object(cands["考生甲"].ID, "李某")
+	require.Equal(t, http.StatusCreated, st, "%v", out)
+	reviews := func() []models.Task {
+		var l taskList
+		s.must(http.StatusOK, "centre", http.MethodGet, "/api/v1/tasks?view=all&kind="+workflows.KindReviewObjection+"&limit=200", nil, &l)
+		return l.Items
+	}
+	s.eventually(func() bool { return len(reviews()) == 2 }, "two objection reviews for the centre")
+	var objections struct {
+		Items []models.ResultObjection `json:"items"`
+	}
+	s.must(http.StatusOK, "centre", http.MethodGet, "/api/v1/sessions/"+sessionID+"/objections", nil, &objections)
+	require.Len(t, objections.Items, 2)
+	require.Equal(t, http.StatusForbidden, s.call("dairy", http.MethodGet, "/api/v1/sessions/"+sessionID+"/objections", nil, nil),
+		"the enterprise does not learn who objected")
+	taskOf := map[string]string{}
+	for _, o := range objections.Items {
+		taskOf[o.CandidateID] = o.TaskID
+	}
+
+	// The period ends with both objections open: no certificate.
+	time.Sleep(time.Until(*sess.PublicityEndsAt) + time.Second)
+	st, _ = object(cands["考生甲"].ID, "赵某")
+	require.Equal(t, http.StatusConflict, st, "no objection after the period")
+	s.must(http.StatusOK, "dairy", http.MethodGet, "/api/v1/sessions/"+sessionID, nil, &sess)
+	require.Equal(t, models.SessionPublicity, sess.Status, "no certificate while objections are open")
+
+	// One dismissed (still no certificate: the other is open), one sustained.
+	review := func(id string) models.Task {
+		for _, r := range reviews() {
+			if r.ID == id {
+				return r
+			}
+		}
+		t.Fatalf("no open review %s", id)
+		return models.Task{}
+	}
+	s.decide("centre", review(taskOf[cands["考生甲"].ID]), map[string]any{"outcome": "dismiss", "comment": "经核查，该考生参加了全部考核"})
+	s.must(http.StatusOK, "dairy", http.MethodGet, "/api/v1/sessions/"+sessionID, nil, &sess)
+	require.Equal(t, models.SessionPublicity, sess.Status)
+	s.decide("centre", review(taskOf[cands["考生丙"].ID]), map[string]any{"outcome": "sustain", "comment": "经核查，操作技能考核由他人代考"})
+	s.must(http.StatusOK, "dairy", http.MethodGet, "/api/v1/sessions/"+sessionID, nil, &sess)
+	require.Equal(t, models.SessionCorrecting, sess.Status)
+	for _, x := range sess.Candidates {
+		require.Empty(t, x.CertificateNumber)
+		if x.ID == cands["考生丙"].ID {
+			require.Equal(t, "rejected", x.AuditStatus)
+			require.Contains(t, x.AuditReason, "公示异议成立")
+		}
+	}
+	// The enterprise corrects 考生丙 (re-examined under supervision), the centre approves, and the
+	// second publicity ends without objection.
+	require.Equal(t, http.StatusOK, score(cands["考生丙"], 74, 70))
+	s.decide("dairy", s.task("dairy", workflows.KindCorrectResults, caseID), map[string]any{"outcome": "resubmit"})
+	s.decide("centre", s.task("centre", workflows.KindAuditResults, caseID), map[string]any{"outcome": "approve"})
+	s.must(http.StatusOK, "", http.MethodGet, "/api/v1/public/publicity", nil, &list)
+	require.Len(t, list.Items, 1)
+	require.Len(t, list.Items[0].People, 2)
+	require.True(t, list.Items[0].Open)
+	s.must(http.StatusOK, "dairy", http.MethodGet, "/api/v1/sessions/"+sessionID, nil, &sess)
+	require.Equal(t, models.SessionPublicity, sess.Status)
+	time.Sleep(time.Until(*sess.PublicityEndsAt))
+}
+
+// page fetches a public page.
+func (s *stack) page(t *testing.T, path string) string {
+	resp, err := http.Get(s.http.URL + path)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, resp.StatusCode, "%s: %s", path, b)
+	return string(b)
 }
 
 type publicQuery struct {

@@ -35,6 +35,7 @@ import (
 	"skillcert/notify"
 	"skillcert/service"
 	"skillcert/worker"
+	"skillcert/workflows"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -298,7 +299,8 @@ func apiServer(ctx context.Context, cfg Config, log *slog.Logger, db *models.DB,
 	}
 	svc, err := service.New(service.Deps{DB: db, Enforcer: enf, Temporal: tc, Logger: log, Config: service.Config{Location: loc, TemporalTimeout: cfg.TemporalTimeout},
 		DataKey: cfg.DataKey, LookupKey: cfg.LookupKey, SigningKey: cfg.SigningKey, StorageDir: cfg.StorageDir, TaskQueue: cfg.TaskQueue,
-		CryptoSuite: cfg.CryptoSuite, KeyVersion: cfg.KeyVersion, RetiredKeys: cfg.RetiredKeys, SM2SigningKey: cfg.SM2SigningKey})
+		CryptoSuite: cfg.CryptoSuite, KeyVersion: cfg.KeyVersion, RetiredKeys: cfg.RetiredKeys, SM2SigningKey: cfg.SM2SigningKey,
+		Timing: workflows.Timing{PublicitySeconds: cfg.PublicitySeconds}})
 	if err != nil {
 		return nil, err
 	}

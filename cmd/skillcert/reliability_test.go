@@ -105,7 +105,7 @@ func TestKillNineDuringLifecycle(t *testing.T) {
 	addr := ln.Addr().String()
 	require.NoError(t, ln.Close())
 	const password = "reliability-pw-1"
-	env := []string{"SKILLCERT_TEST_CHILD=dev", "SKILLCERT_DATA_DIR=" + dir, "SKILLCERT_HTTP_ADDR=" + addr, "SKILLCERT_DEV_TEMPORAL_PORT=0",
+	env := []string{"SKILLCERT_TEST_CHILD=dev", "SKILLCERT_PUBLICITY_SECONDS=1", "SKILLCERT_DATA_DIR=" + dir, "SKILLCERT_HTTP_ADDR=" + addr, "SKILLCERT_DEV_TEMPORAL_PORT=0",
 		"SKILLCERT_DEMO_PASSWORD=" + password, "SKILLCERT_LOG_LEVEL=warn", "SKILLCERT_TEMPORAL_LOG_LEVEL=fatal", "SKILLCERT_DATABASE_URL="}
 
 	// The benchmark enterprises exist before the first start (the dev server then stages no demo cases).
