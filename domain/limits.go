@@ -204,7 +204,6 @@ var SystemColumns = []string{
 	"assessment_sessions.status",
 	"session_candidates.id", "session_candidates.session_id", "session_candidates.id_lookup",
 	"session_candidates.id_masked", "session_candidates.result", "session_candidates.audit_status",
-	"session_candidates.certificate_number",
 	"session_candidates.stat_gender",
 	"session_candidates.certificate_number", "session_candidates.education",
 	"session_candidates.id_type", "session_candidates.gender", "session_candidates.photo_key", "session_candidates.photo_type",
