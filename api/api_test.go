@@ -107,7 +107,7 @@ func TestAPIScopesListsAndAuditsDenials(t *testing.T) {
 			fields[f.(map[string]any)["field"].(string)] = true
 		}
 		require.Equal(t, map[string]bool{"username": true, "display_name": true, "password": true, "jurisdiction_code": true}, fields)
-		code, _ = e.apiDo(admin, http.MethodPost, "/api/v1/users", `{"username":"county2","display_name":"新账户","password":"long-enough-pw","role":"county_official","jurisdiction_code":"150103"}`)
+		code, _ = e.apiDo(admin, http.MethodPost, "/api/v1/users", `{"username":"county2","display_name":"新账户","password":"long-enough-pw1","role":"county_official","jurisdiction_code":"150103"}`)
 		require.Equal(t, http.StatusCreated, code)
 
 		// Audit chain verifies through the API.

@@ -34,6 +34,10 @@ type Config struct {
 	// certificate queries); nil means domain.DefaultThrottleBudgets. A purpose left out is
 	// not throttled (benchmarks, whose clients share one address).
 	Throttle domain.ThrottleBudgets
+	// PasswordMaxAge is how long officials' and administrators' passwords last before the
+	// next login must change them: 0 means domain.DefaultPasswordMaxAge (90 days), a negative
+	// value never.
+	PasswordMaxAge time.Duration
 }
 
 func (c *Config) applyDefaults() {

@@ -78,6 +78,8 @@ func (p *Pages) Routes(r *gin.Engine) {
 	p.assessmentRoutes(r, login)
 	// Administrators: users, jurisdictions, the audit log (admin.go).
 	p.adminRoutes(r, login)
+	// The caller's password and login history (account_security.go).
+	p.accountRoutes(r, login)
 }
 
 // Static serves the style sheet and the scripts; they need no caller. A directory is not
