@@ -95,9 +95,9 @@ var AccessTable = concat(
 	// Security administrators: role grants, unlocks and password resets (credential), the
 	// security policy; nothing of the programme.
 	official(RoleSecAdmin, "user read", "user grant", "user credential", "policy read", "jurisdiction read"),
-	// Audit administrators: read, export and verify the audit log and everyone's login
-	// history; they change nothing.
-	official(RoleAuditAdmin, "audit read", "audit export", "audit verify", "login read", "user read", "jurisdiction read"),
+	// Audit administrators: read (the JSON list pages through it whole) and verify the audit
+	// log, and read everyone's login history; they change nothing.
+	official(RoleAuditAdmin, "audit read", "audit verify", "login read", "user read", "jurisdiction read"),
 )
 
 func concat(parts ...[]Access) []Access {
