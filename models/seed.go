@@ -145,7 +145,9 @@ func (db *DB) SeedAdmins(ctx context.Context, passwords map[string]string) ([]st
 			continue
 		}
 		region := RegionCode
-		u := User{Username: a.Username, DisplayName: a.DisplayName, Role: a.Role, JurisdictionCode: &region, Active: true}
+		now := time.Now().UTC()
+		u := User{Username: a.Username, DisplayName: a.DisplayName, Role: a.Role, JurisdictionCode: &region, Active: true,
+			MustChangePassword: true, PasswordChangedAt: &now}
 		if err := u.SetPassword(passwords[a.Role]); err != nil {
 			return created, err
 		}
