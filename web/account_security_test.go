@@ -27,9 +27,9 @@ func TestThreeAdministratorsPages(t *testing.T) {
 	// The system administrator: disable and enable, but neither reset, unlock, grant nor the log.
 	sys, csrf := session("admin")
 	_, page := e.get(sys, target)
-	require.Contains(t, page, "/disable")
-	require.NotContains(t, page, "/password\"")
-	require.NotContains(t, page, "/grant\"")
+	require.Contains(t, page, target+"/disable\"")
+	require.NotContains(t, page, target+"/password\"")
+	require.NotContains(t, page, target+"/grant\"")
 	for _, p := range []string{"/password", "/unlock", "/grant"} {
 		resp, _ := e.postForm(sys, target+p, url.Values{"csrf_token": {csrf}})
 		require.Equal(t, http.StatusForbidden, resp.StatusCode, p)
@@ -40,8 +40,8 @@ func TestThreeAdministratorsPages(t *testing.T) {
 	// The security administrator: reset (a one-time code), unlock, grant; no disable, no log.
 	sec, csrf := session("secadmin")
 	_, page = e.get(sec, target)
-	require.Contains(t, page, "/grant\"")
-	require.NotContains(t, page, "/disable\"")
+	require.Contains(t, page, target+"/grant\"")
+	require.NotContains(t, page, target+"/disable\"")
 	resp, page = e.postForm(sec, target+"/password", url.Values{"csrf_token": {csrf}, "reason": {"本人来电"}})
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	require.Contains(t, page, "一次性重置码")
