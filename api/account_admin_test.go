@@ -281,11 +281,17 @@ func TestUserAdminAPIDisableEnableResetGrant(t *testing.T) {
 	})
 }
 
-// bearer2 is bearer for an account with its own password.
+// bearer2 is bearer for an account with its own password. An account that must change its
+// password first (an administrator set it) changes it to pass+"-Z9" before the token is made.
 func (e *testEnv) bearer2(user, pass string) string {
 	e.t.Helper()
 	c, csrf, status := e.jsonSession(user, pass)
 	require.Equal(e.t, http.StatusOK, status)
+	if code, me := e.sessionDo(c, csrf, http.MethodGet, "/api/v1/me", ""); code == http.StatusOK && me["password_change_required"] == true {
+		code, body := e.sessionDo(c, csrf, http.MethodPost, "/api/v1/me/password",
+			`{"old_password":"`+pass+`","new_password":"`+pass+`-Z9","new_password_confirm":"`+pass+`-Z9"}`)
+		require.Equal(e.t, http.StatusOK, code, body)
+	}
 	req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/api/v1/tokens", strings.NewReader(`{"name":"test","ttl_days":1}`))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("X-CSRF-Token", csrf)
