@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -24,10 +25,17 @@ type MeResponse struct {
 	RoleName     string      `json:"role_name"`
 	Jurisdiction string      `json:"jurisdiction_code"`
 	CSRFToken    string      `json:"csrf_token,omitempty"`
+	// PasswordChangeRequired: this session can do nothing but POST /me/password.
+	PasswordChangeRequired bool       `json:"password_change_required"`
+	PasswordExpiresAt      *time.Time `json:"password_expires_at,omitempty"`
 }
 
 func (s *Server) me(c *gin.Context, a *service.Actor) MeResponse {
-	r := MeResponse{User: a.User, RoleName: models.RoleNames[a.User.Role], Jurisdiction: a.Jurisdiction}
+	r := MeResponse{User: a.User, RoleName: models.RoleNames[a.User.Role], Jurisdiction: a.Jurisdiction,
+		PasswordChangeRequired: a.PasswordChangeDue}
+	if t := s.svc.PasswordExpiresAt(a.User); !t.IsZero() {
+		r.PasswordExpiresAt = &t
+	}
 	if a.SessionHash != "" {
 		r.CSRFToken = s.CSRFToken("s:" + a.SessionHash)
 	}
@@ -146,5 +154,53 @@ func (s *Server) apiCreateUser(c *gin.Context) error {
 		return err
 	}
 	c.JSON(http.StatusCreated, u)
+	return nil
+}
+
+// apiChangePassword changes the caller's own password (POST /api/v1/me/password): the current
+// password and the new one, typed twice. The session goes on; the caller's other sessions and
+// tokens end.
+func (s *Server) apiChangePassword(c *gin.Context) error {
+	var req service.PasswordChangeInput
+	if err := bindJSON(c, &req); err != nil {
+		return err
+	}
+	a := ActorFrom(c)
+	if _, err := s.svc.ChangeOwnPassword(c.Request.Context(), a, req); err != nil {
+		return err
+	}
+	a.PasswordChangeDue = false
+	c.Header("Cache-Control", "no-store")
+	c.JSON(http.StatusOK, s.me(c, a))
+	return nil
+}
+
+// apiMyLogins lists the caller's login history (GET /api/v1/me/logins).
+func (s *Server) apiMyLogins(c *gin.Context) error {
+	limit, offset, err := paging(c)
+	if err != nil {
+		return err
+	}
+	list, err := s.svc.LoginHistory(c.Request.Context(), ActorFrom(c), service.LoginHistoryQuery{Limit: limit, Offset: offset})
+	if err != nil {
+		return err
+	}
+	c.JSON(http.StatusOK, list)
+	return nil
+}
+
+// apiLogins lists every account's login history, or one account's (?user_id=), for the audit
+// administrator (GET /api/v1/logins).
+func (s *Server) apiLogins(c *gin.Context) error {
+	limit, offset, err := paging(c)
+	if err != nil {
+		return err
+	}
+	in := service.LoginHistoryQuery{UserID: c.Query("user_id"), All: c.Query("user_id") == "", Limit: limit, Offset: offset}
+	list, err := s.svc.LoginHistory(c.Request.Context(), ActorFrom(c), in)
+	if err != nil {
+		return err
+	}
+	c.JSON(http.StatusOK, list)
 	return nil
 }

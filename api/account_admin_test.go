@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -79,12 +80,25 @@ func TestUserAdminAPIDisableEnableResetGrant(t *testing.T) {
 			`{"username":"temp1","display_name":"回民区 临时","password":"`+pw+`","role":"county_official","jurisdiction_code":"150103"}`)
 		require.Equal(t, http.StatusCreated, code, body)
 		id := body["id"].(string)
+		require.Nil(t, body["initial_code"], "a county official's first password may be chosen")
+
+		// The first login must change the administrator's password before anything else.
+		first, csrf, status := e.jsonSession("temp1", "first-password-1")
+		require.Equal(t, http.StatusOK, status)
+		code, body = e.sessionDo(first, csrf, http.MethodGet, "/api/v1/tasks", "")
+		require.Equal(t, http.StatusForbidden, code)
+		require.Equal(t, "password_change_required", errCode(t, body))
+		code, body = e.sessionDo(first, csrf, http.MethodPost, "/api/v1/me/password",
+			`{"old_password":"first-password-1","new_password":"Second-pass-2","new_password_confirm":"Second-pass-2"}`)
+		require.Equal(t, http.StatusOK, code, body)
+		require.Equal(t, false, body["password_change_required"])
+		const pw2 = "Second-pass-2"
 
 		// The new user has a browser session and an API token.
-		sess, _, status := e.jsonSession("temp1", pw)
+		sess, _, status := e.jsonSession("temp1", pw2)
 		require.Equal(t, http.StatusOK, status)
 		require.Equal(t, http.StatusOK, e.sessionStatus(sess))
-		tok := e.bearer2("temp1", pw)
+		tok := e.bearer2("temp1", pw2)
 		code, _ = e.apiDo(tok, http.MethodGet, "/api/v1/me", "")
 		require.Equal(t, http.StatusOK, code)
 
@@ -120,20 +134,20 @@ func TestUserAdminAPIDisableEnableResetGrant(t *testing.T) {
 		// Disable: logins, sessions and tokens all stop at once.
 		code, body = e.apiDo(admin, http.MethodPost, "/api/v1/users/"+id+"/disable", `{"reason":"调离岗位"}`)
 		require.Equal(t, http.StatusOK, code, body)
-		require.EqualValues(t, 2, body["sessions_ended"], "the browser's and the one that made the token")
+		require.EqualValues(t, 3, body["sessions_ended"], "the first login's (which changed the password), the browser's and the one that made the token")
 		require.EqualValues(t, 1, body["tokens_revoked"])
 		require.Equal(t, false, body["user"].(map[string]any)["active"])
 		require.Equal(t, http.StatusUnauthorized, e.sessionStatus(sess), "the open session ended")
 		code, _ = e.apiDo(tok, http.MethodGet, "/api/v1/me", "")
 		require.Equal(t, http.StatusUnauthorized, code, "the token was revoked")
-		_, _, status = e.jsonSession("temp1", pw)
+		_, _, status = e.jsonSession("temp1", pw2)
 		require.Equal(t, http.StatusUnauthorized, status, "a disabled account cannot log in")
 		rows := e.auditRows("user.disable")
 		require.Len(t, rows, 1)
 		require.Equal(t, id, rows[0].ObjectID)
 		require.Equal(t, "调离岗位", rows[0].Reason)
 		require.Equal(t, "active", rows[0].BeforeState)
-		require.Equal(t, "disabled sessions=2 tokens=1", rows[0].AfterState)
+		require.Equal(t, "disabled sessions=3 tokens=1", rows[0].AfterState)
 		require.Equal(t, "150103", rows[0].JurisdictionCode, "filed under the account's jurisdiction")
 		code, body = e.apiDo(admin, http.MethodGet, "/api/v1/users?active=false", "")
 		require.Equal(t, http.StatusOK, code)
@@ -143,19 +157,19 @@ func TestUserAdminAPIDisableEnableResetGrant(t *testing.T) {
 		code, body = e.apiDo(admin, http.MethodPost, "/api/v1/users/"+id+"/enable", "")
 		require.Equal(t, http.StatusOK, code, body)
 		require.Equal(t, true, body["active"])
-		sess, _, status = e.jsonSession("temp1", pw)
+		sess, _, status = e.jsonSession("temp1", pw2)
 		require.Equal(t, http.StatusOK, status)
 		require.Equal(t, int64(1), e.auditCount("user.enable", models.OutcomeOK))
 
 		// An administrator cannot disable, reset or move their own account; the attempt is audited.
-		self := e.userID("admin")
-		for _, tc := range []struct{ method, path, body, action string }{
-			{http.MethodPost, "/disable", "", "user.disable"},
-			{http.MethodPost, "/password", "", "user.password_reset"},
-			{http.MethodPut, "/grant", `{"role":"region_official","jurisdiction_code":"150000","reason":"x"}`, "user.grant"},
+		sec := e.bearer("secadmin")
+		for _, tc := range []struct{ who, method, path, body, action string }{
+			{"admin", http.MethodPost, "/disable", "", "user.disable"},
+			{"secadmin", http.MethodPost, "/password", "", "user.password_reset"},
+			{"secadmin", http.MethodPut, "/grant", `{"role":"region_official","jurisdiction_code":"150000","reason":"x"}`, "user.grant"},
 		} {
 			before := e.auditCount(tc.action, models.OutcomeRejected)
-			code, body = e.apiDo(admin, tc.method, "/api/v1/users/"+self+tc.path, tc.body)
+			code, body = e.apiDo(e.bearer(tc.who), tc.method, "/api/v1/users/"+e.userID(tc.who)+tc.path, tc.body)
 			require.Equal(t, http.StatusUnprocessableEntity, code, tc.path)
 			require.Equal(t, "own_account", errCode(t, body))
 			require.Contains(t, body["error"].(map[string]any)["message"], "不能对自己的账户")
@@ -164,9 +178,10 @@ func TestUserAdminAPIDisableEnableResetGrant(t *testing.T) {
 		code, _ = e.apiDo(admin, http.MethodGet, "/api/v1/me", "")
 		require.Equal(t, http.StatusOK, code, "still active")
 
-		// Reset: a generated password, shown once; the old one and the open session stop working.
+		// Reset (the security administrator's): a generated one-time code, shown once; the old
+		// password and the open session stop working.
 		req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/api/v1/users/"+id+"/password", strings.NewReader(`{"reason":"遗忘密码"}`))
-		req.Header.Set("Authorization", "Bearer "+admin)
+		req.Header.Set("Authorization", "Bearer "+sec)
 		req.Header.Set("Content-Type", "application/json")
 		resp, err := http.DefaultClient.Do(req)
 		require.NoError(t, err)
@@ -175,61 +190,73 @@ func TestUserAdminAPIDisableEnableResetGrant(t *testing.T) {
 		resp.Body.Close()
 		require.Equal(t, http.StatusOK, resp.StatusCode)
 		require.Equal(t, "no-store", resp.Header.Get("Cache-Control"))
-		require.Regexp(t, oneTimePasswordRe, reset.Password)
+		require.Regexp(t, oneTimePasswordRe, reset.ResetCode)
+		require.WithinDuration(t, time.Now().Add(24*time.Hour), reset.ExpiresAt, time.Minute)
 		require.EqualValues(t, 1, reset.SessionsEnded)
 		require.Equal(t, http.StatusUnauthorized, e.sessionStatus(sess))
-		_, _, status = e.jsonSession("temp1", pw)
+		_, _, status = e.jsonSession("temp1", pw2)
 		require.Equal(t, http.StatusUnauthorized, status, "old password")
-		_, _, status = e.jsonSession("temp1", reset.Password)
-		require.Equal(t, http.StatusOK, status, "new password")
+		withCode, csrf, status := e.jsonSession("temp1", reset.ResetCode)
+		require.Equal(t, http.StatusOK, status, "the reset code logs in once")
+		_, _, status = e.jsonSession("temp1", reset.ResetCode)
+		require.Equal(t, http.StatusUnauthorized, status, "and only once")
+		code, body = e.sessionDo(withCode, csrf, http.MethodPost, "/api/v1/tokens", `{"name":"x"}`)
+		require.Equal(t, http.StatusForbidden, code, "the code's session can only change the password")
+		require.Equal(t, "password_change_required", errCode(t, body))
+		const pw3 = "Third-pass-3"
+		code, body = e.sessionDo(withCode, csrf, http.MethodPost, "/api/v1/me/password",
+			`{"old_password":"`+reset.ResetCode+`","new_password":"`+pw3+`","new_password_confirm":"`+pw3+`"}`)
+		require.Equal(t, http.StatusOK, code, body)
 		rows = e.auditRows("user.password_reset")
 		require.Len(t, rows, 2, "the refused reset of the own account, then this one")
 		require.Equal(t, models.OutcomeOK, rows[1].Outcome)
 		require.Equal(t, "遗忘密码", rows[1].Reason)
-		require.Equal(t, "sessions=1 tokens=0", rows[1].AfterState)
-		e.requireNoSecretInAudit(reset.Password)
+		require.Contains(t, rows[1].AfterState, "sessions=1 tokens=0")
+		e.requireNoSecretInAudit(reset.ResetCode)
 		e.requireNoSecretInAudit(pw)
+		e.requireNoSecretInAudit(pw2)
 
 		// Missing choices are named as such.
-		code, body = e.apiDo(admin, http.MethodPost, "/api/v1/users", `{"username":"temp2","display_name":"某","password":"long-enough-pw","role":""}`)
+		code, body = e.apiDo(admin, http.MethodPost, "/api/v1/users", `{"username":"temp2","display_name":"某","password":"long-enough-pw1","role":""}`)
 		require.Equal(t, http.StatusUnprocessableEntity, code)
 		require.Equal(t, map[string]string{"role": "请选择角色。"}, errFields(t, body))
-		code, body = e.apiDo(admin, http.MethodPost, "/api/v1/users", `{"username":"temp2","display_name":"某","password":"long-enough-pw","role":"expert"}`)
+		code, body = e.apiDo(admin, http.MethodPost, "/api/v1/users", `{"username":"temp2","display_name":"某","password":"long-enough-pw1","role":"expert"}`)
 		require.Equal(t, http.StatusUnprocessableEntity, code)
 		require.Equal(t, map[string]string{"jurisdiction_code": "请选择所属行政区划。"}, errFields(t, body))
-		code, body = e.apiDo(admin, http.MethodPost, "/api/v1/users", `{"username":"temp2","display_name":"某","password":"long-enough-pw","role":"enterprise_user"}`)
+		code, body = e.apiDo(admin, http.MethodPost, "/api/v1/users", `{"username":"temp2","display_name":"某","password":"long-enough-pw1","role":"enterprise_user"}`)
 		require.Equal(t, http.StatusUnprocessableEntity, code)
 		require.Equal(t, map[string]string{"enterprise_id": "请选择企业用户所属的企业。"}, errFields(t, body))
 
 		// Move: validated like a new account, with a required reason; takes effect at once.
-		code, body = e.apiDo(admin, http.MethodPut, "/api/v1/users/"+id+"/grant", `{"role":"league_official","jurisdiction_code":"150102"}`)
+		code, body = e.apiDo(sec, http.MethodPut, "/api/v1/users/"+id+"/grant", `{"role":"league_official","jurisdiction_code":"150102"}`)
 		require.Equal(t, http.StatusUnprocessableEntity, code)
 		fields := errFields(t, body)
 		require.Contains(t, fields["jurisdiction_code"], "不能设在新城区这一级")
 		require.Equal(t, "请填写理由。", fields["reason"])
-		code, body = e.apiDo(admin, http.MethodPut, "/api/v1/users/"+id+"/grant", `{"role":"league_official","jurisdiction_code":"150200","reason":"调任包头市人社局"}`)
+		code, body = e.apiDo(sec, http.MethodPut, "/api/v1/users/"+id+"/grant", `{"role":"league_official","jurisdiction_code":"150200","reason":"调任包头市人社局"}`)
 		require.Equal(t, http.StatusOK, code, body)
 		require.Equal(t, "league_official", body["role"])
 		require.Equal(t, "150200", body["jurisdiction_code"])
 		rows = e.auditRows("user.grant")
 		require.Equal(t, "county_official 150103", rows[len(rows)-1].BeforeState)
 		require.Equal(t, "league_official 150200", rows[len(rows)-1].AfterState)
-		moved := e.bearer2("temp1", reset.Password)
+		moved := e.bearer2("temp1", pw3)
 		code, body = e.apiDo(moved, http.MethodGet, "/api/v1/jurisdictions", "")
 		require.Equal(t, http.StatusOK, code)
 		require.EqualValues(t, 10, body["total"], "包头市 and its 9 counties")
 
-		// Audit filters: actor, action, outcome, days in Asia/Shanghai.
-		code, body = e.apiDo(admin, http.MethodGet, "/api/v1/audit?actor=admin&action=user.disable", "")
+		// Audit filters (the audit administrator's): actor, action, outcome, days in Asia/Shanghai.
+		auditor := e.bearer("auditadmin")
+		code, body = e.apiDo(auditor, http.MethodGet, "/api/v1/audit?actor=admin&action=user.disable", "")
 		require.Equal(t, http.StatusOK, code)
 		require.EqualValues(t, 2, body["total"], "temp1's, and the refused one of admin's own")
-		code, body = e.apiDo(admin, http.MethodGet, "/api/v1/audit?actor=admin&action=user.disable&outcome=rejected", "")
+		code, body = e.apiDo(auditor, http.MethodGet, "/api/v1/audit?actor=admin&action=user.disable&outcome=rejected", "")
 		require.Equal(t, http.StatusOK, code)
 		require.EqualValues(t, 1, body["total"])
-		code, body = e.apiDo(admin, http.MethodGet, "/api/v1/audit?actor=hohhot&action=user.disable", "")
+		code, body = e.apiDo(auditor, http.MethodGet, "/api/v1/audit?actor=hohhot&action=user.disable", "")
 		require.Equal(t, http.StatusOK, code)
 		require.EqualValues(t, 0, body["total"])
-		code, body = e.apiDo(admin, http.MethodGet, "/api/v1/audit?outcome=denied", "")
+		code, body = e.apiDo(auditor, http.MethodGet, "/api/v1/audit?outcome=denied", "")
 		require.Equal(t, http.StatusOK, code)
 		for _, it := range body["items"].([]any) {
 			require.Equal(t, "denied", it.(map[string]any)["outcome"])
@@ -239,26 +266,32 @@ func TestUserAdminAPIDisableEnableResetGrant(t *testing.T) {
 		// checked in TestAuditDaysInShanghai.
 		today := time.Now().UTC().Format("2006-01-02")
 		tomorrow := time.Now().UTC().AddDate(0, 0, 1).Format("2006-01-02")
-		code, body = e.apiDo(admin, http.MethodGet, "/api/v1/audit?action=user.disable&outcome=ok&from="+today+"&to="+today, "")
+		code, body = e.apiDo(auditor, http.MethodGet, "/api/v1/audit?action=user.disable&outcome=ok&from="+today+"&to="+today, "")
 		require.Equal(t, http.StatusOK, code)
 		require.EqualValues(t, 1, body["total"])
-		code, body = e.apiDo(admin, http.MethodGet, "/api/v1/audit?from="+tomorrow, "")
+		code, body = e.apiDo(auditor, http.MethodGet, "/api/v1/audit?from="+tomorrow, "")
 		require.Equal(t, http.StatusOK, code)
 		require.EqualValues(t, 0, body["total"])
-		code, body = e.apiDo(admin, http.MethodGet, "/api/v1/audit?from=20-5", "")
+		code, body = e.apiDo(auditor, http.MethodGet, "/api/v1/audit?from=20-5", "")
 		require.Equal(t, http.StatusBadRequest, code)
 		require.Equal(t, "bad_date", errCode(t, body))
-		code, body = e.apiDo(admin, http.MethodGet, "/api/v1/audit?outcome=maybe", "")
+		code, body = e.apiDo(auditor, http.MethodGet, "/api/v1/audit?outcome=maybe", "")
 		require.Equal(t, http.StatusBadRequest, code)
 		require.Equal(t, "bad_outcome", errCode(t, body))
 	})
 }
 
-// bearer2 is bearer for an account with its own password.
+// bearer2 is bearer for an account with its own password. An account that must change its
+// password first (an administrator set it) changes it to pass+"-Z9" before the token is made.
 func (e *testEnv) bearer2(user, pass string) string {
 	e.t.Helper()
 	c, csrf, status := e.jsonSession(user, pass)
 	require.Equal(e.t, http.StatusOK, status)
+	if code, me := e.sessionDo(c, csrf, http.MethodGet, "/api/v1/me", ""); code == http.StatusOK && me["password_change_required"] == true {
+		code, body := e.sessionDo(c, csrf, http.MethodPost, "/api/v1/me/password",
+			`{"old_password":"`+pass+`","new_password":"`+pass+`-Z9","new_password_confirm":"`+pass+`-Z9"}`)
+		require.Equal(e.t, http.StatusOK, code, body)
+	}
 	req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/api/v1/tokens", strings.NewReader(`{"name":"test","ttl_days":1}`))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("X-CSRF-Token", csrf)
@@ -269,4 +302,22 @@ func (e *testEnv) bearer2(user, pass string) string {
 	var tok service.TokenResponse
 	require.NoError(e.t, json.NewDecoder(resp.Body).Decode(&tok))
 	return tok.Token
+}
+
+// sessionDo sends a request with a session client and its CSRF token.
+func (e *testEnv) sessionDo(c *http.Client, csrf, method, path, body string) (int, map[string]any) {
+	e.t.Helper()
+	var r io.Reader
+	if body != "" {
+		r = strings.NewReader(body)
+	}
+	req, _ := http.NewRequest(method, e.srv.URL+path, r)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-CSRF-Token", csrf)
+	resp, err := c.Do(req)
+	require.NoError(e.t, err)
+	defer resp.Body.Close()
+	out := map[string]any{}
+	_ = json.NewDecoder(resp.Body).Decode(&out)
+	return resp.StatusCode, out
 }

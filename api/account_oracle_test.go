@@ -18,11 +18,11 @@ import (
 func TestUserAdminAuthorizesBeforeValidating(t *testing.T) {
 	e := newTestEnv(t, dbtest.New(t, models.SQLite))
 	bodies := map[string]string{
-		"valid":              `{"username":"county9","display_name":"新账户","password":"long-enough-pw","role":"county_official","jurisdiction_code":"150103"}`,
+		"valid":              `{"username":"county9","display_name":"新账户","password":"long-enough-pw1","role":"county_official","jurisdiction_code":"150103"}`,
 		"invalid":            `{"username":"x","display_name":"","password":"short","role":"county_official","jurisdiction_code":"150100"}`,
-		"existing username":  `{"username":"saihan","display_name":"重名","password":"long-enough-pw","role":"county_official","jurisdiction_code":"150105"}`,
-		"unknown enterprise": `{"username":"ent9","display_name":"企业","password":"long-enough-pw","role":"enterprise_user","enterprise_id":"no-such-enterprise"}`,
-		"unknown role":       `{"username":"role9","display_name":"角色","password":"long-enough-pw","role":"emperor","jurisdiction_code":"150000"}`,
+		"existing username":  `{"username":"saihan","display_name":"重名","password":"long-enough-pw1","role":"county_official","jurisdiction_code":"150105"}`,
+		"unknown enterprise": `{"username":"ent9","display_name":"企业","password":"long-enough-pw1","role":"enterprise_user","enterprise_id":"no-such-enterprise"}`,
+		"unknown role":       `{"username":"role9","display_name":"角色","password":"long-enough-pw1","role":"emperor","jurisdiction_code":"150000"}`,
 		"malformed":          `{"username":`,
 		"empty":              ``,
 	}

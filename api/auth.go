@@ -75,6 +75,7 @@ func (s *Server) authenticate(c *gin.Context) {
 				return
 			}
 			a.SessionHash = hash
+			a.PasswordChangeDue = s.svc.PasswordChangeDue(u)
 			c.Set(actorKey, a)
 			// Slide the idle expiry at most once a minute, never past the absolute limit.
 			if now.Sub(sess.LastSeenAt) > time.Minute {
@@ -95,6 +96,35 @@ func (s *Server) authenticate(c *gin.Context) {
 		}
 	}
 	c.Next()
+}
+
+// passwordChangePaths are what a session held to change its password may still reach: the
+// change itself, who it is, logging out, and the style sheet.
+var passwordChangePaths = map[string]bool{
+	"/account/password": true, "/logout": true, "/api/v1/auth/logout": true, "/api/v1/me": true,
+	"/api/v1/me/password": true,
+}
+
+// PasswordChangePage is the page a session held to change its password is sent to.
+const PasswordChangePage = "/account/password"
+
+// passwordGate holds a session whose password must change (first login, after a reset, after
+// expiry: service.PasswordChangeDue) to the change: pages redirect to it, the JSON API answers
+// 403 password_change_required. Bearer tokens are not held (a reset revokes them, and a
+// session held here cannot make new ones).
+func (s *Server) passwordGate(c *gin.Context) {
+	a := ActorFrom(c)
+	if a == nil || !a.PasswordChangeDue || a.SessionHash == "" || passwordChangePaths[c.Request.URL.Path] ||
+		strings.HasPrefix(c.Request.URL.Path, "/static/") {
+		c.Next()
+		return
+	}
+	if strings.HasPrefix(c.Request.URL.Path, "/api/") || c.Request.Method != http.MethodGet {
+		s.WriteError(c, service.ErrPasswordChangeRequired)
+		return
+	}
+	c.Redirect(http.StatusSeeOther, PasswordChangePage)
+	c.Abort()
 }
 
 // authFailure is why the request's credentials identified nobody, or nil.
@@ -242,6 +272,7 @@ func (s *Server) openSession(c *gin.Context, u models.User, now time.Time, reaso
 		s.log.WarnContext(ctx, "mark login", "err", err)
 	}
 	a.SessionHash = hash
+	a.PasswordChangeDue = s.svc.PasswordChangeDue(u)
 	s.SetCookie(c, SessionCookie, tok, int(s.cfg.SessionMax.Seconds()))
 	s.ClearCookie(c, preSessionCookie)
 	c.Header("Cache-Control", "no-store") // the answer is the caller's, as noStoreForCallers says

@@ -568,7 +568,7 @@ func TestBadInputFindingsAreRefusedWith422(t *testing.T) {
 		{"null byte in the certificate query", "", http.MethodGet, "/api/v1/public/certificates?name=%E5%BC%A0%00&number=Y000015000123263000001", "", "name"},
 		{"invalid UTF-8 in the certificate query", "", http.MethodGet, "/api/v1/public/certificates?name=%E5%BC%A0%FF%FE&number=Y000015000123263000001", "", "name"},
 		{"over-long display name", "admin", http.MethodPost, "/api/v1/users", js(map[string]string{"username": "newuser", "display_name": long,
-			"password": "long-enough-pw", "role": models.RoleCountyOfficial, "jurisdiction_code": "150105"}), "display_name"},
+			"password": "long-enough-pw1", "role": models.RoleCountyOfficial, "jurisdiction_code": "150105"}), "display_name"},
 		{"over-long complainant", "", http.MethodPost, "/api/v1/complaints", js(map[string]any{"enterprise_id": dairyEnterpriseID,
 			"content": "企业未按规定组织考核，存在代考现象。", "complainant": long}), "complainant"},
 		{"over-long sitting site", "dairy", http.MethodPost, "/api/v1/cases/c-pilot/sessions", js(map[string]any{"occupation_code": "6-02-04-01",

@@ -36,7 +36,7 @@ func (e *testEnv) do(token, method, path, body string) *http.Response {
 // which carries the caller's account.
 func TestPersonalDataIsNotStored(t *testing.T) {
 	e := newTestEnv(t, dbtest.New(t, models.SQLite))
-	tokens := map[string]string{"dairy": e.bearer("dairy"), "hohhot": e.bearer("hohhot"), "region": e.bearer("region"), "admin": e.bearer("admin")}
+	tokens := map[string]string{"dairy": e.bearer("dairy"), "hohhot": e.bearer("hohhot"), "region": e.bearer("region"), "admin": e.bearer("admin"), "auditadmin": e.bearer("auditadmin")}
 	for _, tc := range []struct{ user, path string }{
 		{"dairy", "/api/v1/me"},
 		{"dairy", "/api/v1/applications/mine"},
@@ -49,7 +49,7 @@ func TestPersonalDataIsNotStored(t *testing.T) {
 		{"region", "/api/v1/summaries/export.xlsx"},
 		{"admin", "/api/v1/users"},
 		{"admin", "/api/v1/users/" + webtest.UserID(t, e.db, "dairy")},
-		{"admin", "/api/v1/audit"},
+		{"auditadmin", "/api/v1/audit"},
 	} {
 		resp := e.do(tokens[tc.user], http.MethodGet, tc.path, "")
 		require.Equal(t, "no-store", resp.Header.Get("Cache-Control"), "%s GET %s (status %d)", tc.user, tc.path, resp.StatusCode)

@@ -149,7 +149,7 @@ func (f ntkFixture) targets(path string) ([]target, bool) {
 	}
 	switch path {
 	// What is the caller's own, or anyone's.
-	case "/auth/login", "/enterprises/register", "/auth/logout", "/me", "/tokens", "/occupations", "/occupations/exclusions",
+	case "/auth/login", "/enterprises/register", "/auth/logout", "/me", "/me/password", "/me/logins", "/logins", "/tokens", "/occupations", "/occupations/exclusions",
 		"/campaigns/current", "/notifications", "/public/certificates", "/certificates/public-key", "/public/supervision",
 		"/complaints", "/directory", "/openapi.yaml", "/captcha", "/applications/mine", "/attachments", "/tasks", "/cases", "/findings",
 		"/jurisdictions", "/users", "/audit", "/audit/verify", "/campaigns", "/supervision/draws", "/reports/certificates",
@@ -252,7 +252,7 @@ func TestNeedToKnowOnEveryRoute(t *testing.T) {
 		e := &ntkEnv{testEnv: te, tree: s.enf.Tree()}
 		f := newNTKFixture(t, te)
 		callers := []string{"region", "centre", "hohhot", "baotou", "saihan", "xincheng", "kundulun", "dairy", "rare",
-			"expert1", "expert2", "supervisor1", "supervisor2", "admin"}
+			"expert1", "expert2", "supervisor1", "supervisor2", "admin", "secadmin", "auditadmin"}
 		tokens := map[string]string{}
 		for _, c := range callers {
 			tokens[c] = te.bearer(c)

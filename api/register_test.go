@@ -106,7 +106,7 @@ func TestRegisterAPIRefusesBadInputPerField(t *testing.T) {
 		{"the region is not a county", func(r *service.RegisterRequest) { r.CountyCode = "150000" }, "county_code", "not_county", "不是旗县（市、区）"},
 		{"no county", func(r *service.RegisterRequest) { r.CountyCode = "" }, "county_code", "required", "请选择企业所在的旗县（市、区）"},
 		{"password mismatch", func(r *service.RegisterRequest) { r.PasswordConfirm = "register-pw-2" }, "password_confirm", "password_mismatch", "两次输入的密码不一致"},
-		{"short password", func(r *service.RegisterRequest) { r.Password, r.PasswordConfirm = "short", "short" }, "password", "weak_password", "密码至少 10 位"},
+		{"short password", func(r *service.RegisterRequest) { r.Password, r.PasswordConfirm = "short", "short" }, "password", "weak_password", "密码强度不足"},
 		{"mobile", func(r *service.RegisterRequest) { r.ContactMobile = "0471-6606214" }, "contact_mobile", "mobile_format", "手机号码"},
 		{"username", func(r *service.RegisterRequest) { r.Username = "bt/jx" }, "username", "invalid_username", "用户名应为 3 至 64 个字符"},
 		{"name", func(r *service.RegisterRequest) { r.EnterpriseName = "  " }, "enterprise_name", "required", "请填写企业名称"},

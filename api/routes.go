@@ -40,6 +40,9 @@ func (s *Server) jsonRoutes() []route {
 		{POST, "/enterprises/register", preCSRF, s.apiRegister},
 		{POST, "/auth/logout", loggedIn, s.apiLogout},
 		{GET, "/me", loggedIn, s.apiMe},
+		{POST, "/me/password", loggedIn, s.apiChangePassword},
+		{GET, "/me/logins", loggedIn, s.apiMyLogins},
+		{GET, "/logins", policy("login", "read", own), s.apiLogins},
 		{POST, "/tokens", loggedIn, s.apiCreateToken},
 		{DELETE, "/tokens/:id", loggedIn, s.apiRevokeToken},
 
@@ -53,9 +56,9 @@ func (s *Server) jsonRoutes() []route {
 		{GET, "/users/:id", useCase("user", "read"), s.apiUser},
 		{POST, "/users/:id/disable", policy("user", "manage", own), s.apiDisableUser},
 		{POST, "/users/:id/enable", policy("user", "manage", own), s.apiEnableUser},
-		{POST, "/users/:id/password", policy("user", "manage", own), s.apiResetPassword},
-		{POST, "/users/:id/unlock", policy("user", "manage", own), s.apiUnlockUser},
-		{PUT, "/users/:id/grant", policy("user", "manage", own), s.apiSetUserGrant},
+		{POST, "/users/:id/password", policy("user", "credential", own), s.apiResetPassword},
+		{POST, "/users/:id/unlock", policy("user", "credential", own), s.apiUnlockUser},
+		{PUT, "/users/:id/grant", policy("user", "grant", own), s.apiSetUserGrant},
 		{GET, "/audit", policy("audit", "read", inJurisdiction), s.apiAudit},
 		{POST, "/audit/verify", policy("audit", "verify", own), s.apiAuditVerify},
 

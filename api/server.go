@@ -119,7 +119,7 @@ func (s *Server) Handler(pages Pages) http.Handler {
 	r.GET("/healthz", s.healthz)
 	r.GET("/readyz", s.readyz)
 
-	r.Use(s.authenticate, s.noStoreForCallers)
+	r.Use(s.authenticate, s.noStoreForCallers, s.passwordGate)
 	if pages != nil {
 		pages.Routes(r)
 	}

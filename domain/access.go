@@ -87,11 +87,18 @@ var AccessTable = concat(
 	rows(RoleSupervisor, Assigned, "task read", "task decide"),
 	rows(RoleSupervisor, Drawn, "supervision read", "supervision report"),
 	rows(RoleSupervisor, InJurisdiction, "campaign read"),
-	// System administrators: accounts, jurisdictions, operations; no business decisions and
-	// no application content.
+	// 三员分立 (separation.go). System administrators: accounts (create, disable, enable),
+	// jurisdictions, operations; no business decisions, no application content, no grants,
+	// credentials or audit log.
 	official(RoleSysadmin,
-		"user manage", "user read", "jurisdiction read", "jurisdiction manage", "audit read", "audit verify",
+		"user manage", "user read", "jurisdiction read", "jurisdiction manage",
 		"finding read", "finding act", "case read", "task read", "task reassign", "campaign read"),
+	// Security administrators: role grants, unlocks and password resets (credential), the
+	// security policy; nothing of the programme.
+	official(RoleSecAdmin, "user read", "user grant", "user credential", "policy read", "jurisdiction read"),
+	// Audit administrators: read (the JSON list pages through it whole) and verify the audit
+	// log, and read everyone's login history; they change nothing.
+	official(RoleAuditAdmin, "audit read", "audit verify", "login read", "user read", "jurisdiction read"),
 )
 
 func concat(parts ...[]Access) []Access {

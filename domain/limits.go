@@ -162,6 +162,10 @@ var SystemColumns = []string{
 	"users.id", "users.password_hash", "users.role", "users.jurisdiction_code", "users.enterprise_id",
 	"sessions.token_hash", "sessions.user_id", "sessions.user_agent", "sessions.remote_addr",
 	"api_tokens.id", "api_tokens.user_id", "api_tokens.token_hash",
+	"password_history.id", "password_history.user_id", "password_history.password_hash",
+	// The login history: the username typed is cut to the column (service.recordLogin).
+	"login_attempts.id", "login_attempts.user_id", "login_attempts.username", "login_attempts.addr",
+	"login_attempts.method", "login_attempts.result",
 	"throttles.purpose", "throttles.subject", "captchas.id", "captchas.answer_hash",
 	"audit_log.actor_id", "audit_log.role", "audit_log.jurisdiction_code", "audit_log.action", "audit_log.object_type",
 	"audit_log.object_id", "audit_log.outcome", "audit_log.request_id", "audit_log.prev_hash", "audit_log.hash",

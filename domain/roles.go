@@ -11,13 +11,15 @@ const (
 	RoleEnterpriseUser = "enterprise_user" // 试点企业
 	RoleExpert         = "expert"          // 评估专家
 	RoleSupervisor     = "supervisor"      // 质量督导员
-	RoleSysadmin       = "sysadmin"        // 系统管理员
+	RoleSysadmin       = "sysadmin"        // 系统管理员：账户与行政区划
+	RoleSecAdmin       = "secadmin"        // 安全管理员：角色授予、安全策略、解锁、重置密码
+	RoleAuditAdmin     = "auditadmin"      // 审计管理员：查阅、导出审计日志，核验哈希链
 )
 
 // Roles lists every role, in display order.
 var Roles = []string{
 	RoleRegionOfficial, RoleRegionCentre, RoleLeagueOfficial, RoleCountyOfficial,
-	RoleEnterpriseUser, RoleExpert, RoleSupervisor, RoleSysadmin,
+	RoleEnterpriseUser, RoleExpert, RoleSupervisor, RoleSysadmin, RoleSecAdmin, RoleAuditAdmin,
 }
 
 // RoleNames are the roles as people call them.
@@ -30,6 +32,8 @@ var RoleNames = map[string]string{
 	RoleExpert:         "评估专家",
 	RoleSupervisor:     "质量督导员",
 	RoleSysadmin:       "系统管理员",
+	RoleSecAdmin:       "安全管理员",
+	RoleAuditAdmin:     "审计管理员",
 }
 
 // RegionCode is the division code of the region (内蒙古自治区), the root of the tree.

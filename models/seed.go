@@ -27,6 +27,8 @@ var demoUsers = []struct {
 	username, name, role, jurisdiction, enterprise string
 }{
 	{"admin", "系统管理员", RoleSysadmin, RegionCode, ""},
+	{"secadmin", "安全管理员", RoleSecAdmin, RegionCode, ""},
+	{"auditadmin", "审计管理员", RoleAuditAdmin, RegionCode, ""},
 	{"region", "自治区人社厅 王处长", RoleRegionOfficial, RegionCode, ""},
 	{"centre", "职业技能鉴定管理中心 李主任", RoleRegionCentre, RegionCode, ""},
 	{"hohhot", "呼和浩特市人社局 张科长", RoleLeagueOfficial, "150100", ""},
@@ -94,6 +96,13 @@ func (db *DB) SeedDemo(ctx context.Context, password string) ([]DemoAccount, boo
 			return nil, false, err
 		}
 	}
+	if !created {
+		// A demo database from before 三员分立 has only the system administrator: add the
+		// security and audit administrators with the demo password (no change forced).
+		if err := db.seedMissingDemoAdmins(ctx, password); err != nil {
+			return nil, false, err
+		}
+	}
 	var out []DemoAccount
 	for _, d := range demoUsers {
 		where := d.jurisdiction
@@ -112,19 +121,79 @@ func (db *DB) SeedDemo(ctx context.Context, password string) ([]DemoAccount, boo
 	return out, created, nil
 }
 
-// SeedAdmin creates the first sysadmin account "admin" if no sysadmin exists.
-func (db *DB) SeedAdmin(ctx context.Context, password string) (bool, error) {
-	var n int64
-	if err := db.WithContext(ctx).Model(&User{}).Where("role = ?", RoleSysadmin).Count(&n).Error; err != nil {
-		return false, err
+// AdminAccounts are the three administrators' accounts (三员分立) that `skillcert seed`
+// provisions, by role: the only way an account comes to hold an administrator role.
+var AdminAccounts = []struct{ Username, DisplayName, Role string }{
+	{"admin", "系统管理员", RoleSysadmin},
+	{"secadmin", "安全管理员", RoleSecAdmin},
+	{"auditadmin", "审计管理员", RoleAuditAdmin},
+}
+
+// SeedAdmins creates, for each administrator role that no account holds yet, its account with
+// the password given for that role (passwords[role]); the account must change it at its
+// first login. A role without a password is left out. It returns the usernames created.
+// Existing `sysadmin` accounts stay system administrators; on an upgrade this adds the
+// security and audit administrators.
+func (db *DB) SeedAdmins(ctx context.Context, passwords map[string]string) ([]string, error) {
+	var created []string
+	for _, a := range AdminAccounts {
+		var n int64
+		if err := db.WithContext(ctx).Model(&User{}).Where("role = ?", a.Role).Count(&n).Error; err != nil {
+			return created, err
+		}
+		if n > 0 || passwords[a.Role] == "" {
+			continue
+		}
+		region := RegionCode
+		now := time.Now().UTC()
+		u := User{Username: a.Username, DisplayName: a.DisplayName, Role: a.Role, JurisdictionCode: &region, Active: true,
+			MustChangePassword: true, PasswordChangedAt: &now}
+		if err := u.SetPassword(passwords[a.Role]); err != nil {
+			return created, err
+		}
+		if err := db.CreateUser(ctx, &u); err != nil {
+			return created, fmt.Errorf("%s: %w", a.Username, err)
+		}
+		created = append(created, a.Username)
 	}
-	if n > 0 {
-		return false, nil
+	return created, nil
+}
+
+// MissingAdmins lists the administrator roles no account holds.
+func (db *DB) MissingAdmins(ctx context.Context) ([]string, error) {
+	var missing []string
+	for _, a := range AdminAccounts {
+		var n int64
+		if err := db.WithContext(ctx).Model(&User{}).Where("role = ?", a.Role).Count(&n).Error; err != nil {
+			return nil, err
+		}
+		if n == 0 {
+			missing = append(missing, a.Role)
+		}
 	}
-	region := RegionCode
-	u := User{Username: "admin", DisplayName: "系统管理员", Role: RoleSysadmin, JurisdictionCode: &region, Active: true}
-	if err := u.SetPassword(password); err != nil {
-		return false, err
+	return missing, nil
+}
+
+// seedMissingDemoAdmins adds the demo administrator accounts whose role no account holds.
+func (db *DB) seedMissingDemoAdmins(ctx context.Context, password string) error {
+	missing, err := db.MissingAdmins(ctx)
+	if err != nil || len(missing) == 0 {
+		return err
 	}
-	return true, db.CreateUser(ctx, &u)
+	for _, d := range demoUsers {
+		for _, role := range missing {
+			if d.role != role {
+				continue
+			}
+			j := d.jurisdiction
+			u := User{Username: d.username, DisplayName: d.name, Role: d.role, JurisdictionCode: &j, Active: true}
+			if err := u.SetPassword(password); err != nil {
+				return err
+			}
+			if err := db.CreateUser(ctx, &u); err != nil {
+				return fmt.Errorf("demo user %s: %w", d.username, err)
+			}
+		}
+	}
+	return nil
 }

@@ -24,6 +24,8 @@ const (
 	RoleExpert         = domain.RoleExpert
 	RoleSupervisor     = domain.RoleSupervisor
 	RoleSysadmin       = domain.RoleSysadmin
+	RoleSecAdmin       = domain.RoleSecAdmin
+	RoleAuditAdmin     = domain.RoleAuditAdmin
 )
 
 // RoleNames maps each role to its Chinese name.
@@ -45,8 +47,15 @@ type User struct {
 	Phone            string     `json:"phone,omitempty"`
 	Active           bool       `json:"active"`
 	LastLoginAt      *time.Time `json:"last_login_at,omitempty"`
-	CreatedAt        time.Time  `json:"created_at"`
-	UpdatedAt        time.Time  `json:"updated_at"`
+	// MustChangePassword: the account's sessions can do nothing but change the password.
+	MustChangePassword bool `json:"must_change_password"`
+	// PasswordChangedAt is when the password was last set (nil: before it was recorded).
+	PasswordChangedAt *time.Time `json:"password_changed_at,omitempty"`
+	// ResetExpiresAt is set while the password is a one-time reset code: the code logs in
+	// once, and only before this time.
+	ResetExpiresAt *time.Time `json:"-"`
+	CreatedAt      time.Time  `json:"created_at"`
+	UpdatedAt      time.Time  `json:"updated_at"`
 }
 
 // Jurisdiction returns the user's jurisdiction code, empty if none.

@@ -72,6 +72,8 @@ func TestAuthorityMatrix(t *testing.T) {
 		"expert":          {own: "150000", child: "150102", sibling: "", parent: ""},
 		"supervisor":      {own: "150100", child: "150102", sibling: "150200", parent: "150000"},
 		"sysadmin":        {own: "150000", child: "150781", sibling: "", parent: ""},
+		"secadmin":        {own: "150000", child: "150781", sibling: "", parent: ""},
+		"auditadmin":      {own: "150000", child: "150781", sibling: "", parent: ""},
 	}
 	// granted is one action each role has; denied is one it must never have.
 	granted := map[string][2]string{
@@ -83,6 +85,8 @@ func TestAuthorityMatrix(t *testing.T) {
 		"expert":          {"task", "decide"},
 		"supervisor":      {"supervision", "report"},
 		"sysadmin":        {"user", "manage"},
+		"secadmin":        {"user", "grant"},
+		"auditadmin":      {"audit", "read"},
 	}
 	denied := map[string][2]string{
 		"region_official": {"user", "manage"},
@@ -93,6 +97,8 @@ func TestAuthorityMatrix(t *testing.T) {
 		"expert":          {"personal_data", "read"},
 		"supervisor":      {"case", "decide"},
 		"sysadmin":        {"task", "decide"},
+		"secadmin":        {"audit", "read"},
+		"auditadmin":      {"user", "manage"},
 	}
 	var grants []Grant
 	for _, role := range Roles {

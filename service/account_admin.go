@@ -2,10 +2,10 @@ package service
 
 import (
 	"context"
-	"crypto/rand"
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"skillcert/domain"
@@ -102,14 +102,17 @@ type accessResult struct {
 // accountAction checks the reason of an action on another account and loads that account,
 // which the caller must be allowed to manage; selfAction, when not empty, is the audited action
 // that refuses the caller's own account.
-func (s *Service) accountAction(ctx context.Context, a *Actor, in UserAction, selfAction string) (u models.User, domain, reason string, err error) {
-	if err = s.mayManageUsers(ctx, a); err != nil {
+func (s *Service) accountAction(ctx context.Context, a *Actor, in UserAction, act, selfAction string) (u models.User, domain, reason string, err error) {
+	if a == nil {
+		return u, "", "", ErrUnauthenticated
+	}
+	if err = s.Require(ctx, a, "user", act, a.Domain); err != nil {
 		return u, "", "", err
 	}
 	if reason, err = CheckReason(in.Reason, false); err != nil {
 		return u, "", "", err
 	}
-	if u, domain, err = s.managedUser(ctx, a, in.ID, "manage"); err != nil {
+	if u, domain, err = s.managedUser(ctx, a, in.ID, act); err != nil {
 		return u, "", "", err
 	}
 	if selfAction != "" && u.ID == a.User.ID {
@@ -121,7 +124,7 @@ func (s *Service) accountAction(ctx context.Context, a *Actor, in UserAction, se
 // DisableUser disables an account: it can no longer log in, and its sessions and API tokens
 // end at once, in the transaction that records it. The caller cannot disable their own account.
 func (s *Service) DisableUser(ctx context.Context, a *Actor, in UserAction) (accessResult, error) {
-	u, domain, reason, err := s.accountAction(ctx, a, in, "user.disable")
+	u, domain, reason, err := s.accountAction(ctx, a, in, "manage", "user.disable")
 	if err != nil {
 		return accessResult{}, err
 	}
@@ -148,7 +151,7 @@ func (s *Service) DisableUser(ctx context.Context, a *Actor, in UserAction) (acc
 
 // EnableUser enables a disabled account; it logs in again with its password.
 func (s *Service) EnableUser(ctx context.Context, a *Actor, in UserAction) (models.User, error) {
-	u, domain, reason, err := s.accountAction(ctx, a, in, "")
+	u, domain, reason, err := s.accountAction(ctx, a, in, "manage", "")
 	if err != nil {
 		return models.User{}, err
 	}
@@ -174,41 +177,37 @@ func userState(active bool) string {
 	return "disabled"
 }
 
-// PasswordReset is the answer of a password reset: the only place the new password appears.
+// PasswordReset is the answer of a password reset: the only place the reset code appears.
 type PasswordReset struct {
 	accessResult
-	Password string `json:"password"`
+	ResetCode string    `json:"reset_code"`
+	ExpiresAt time.Time `json:"reset_code_expires_at"`
 }
 
-// newOneTimePassword makes a reset password: 80 random bits as 16 base32 characters in groups
-// of four (A–Z and 2–7, so no digit 0 or 1 to mistake for O or I when read out over the phone),
-// far above the password rule and beyond online guessing under the login throttle.
-func newOneTimePassword() string {
-	t := rand.Text()[:16]
-	return t[0:4] + "-" + t[4:8] + "-" + t[8:12] + "-" + t[12:16]
-}
-
-// ResetPassword gives an account a new password and ends its sessions and tokens.
+// ResetPassword gives an account a one-time reset code in place of its password and ends its
+// sessions and tokens (security administrators, user:credential in the account's domain).
 //
-// The password is generated here and returned once, in this answer, rather than typed by the
-// administrator: a generated password has full entropy, is never chosen, reused or remembered
-// by the administrator, never travels in a request body or sits in a form field's history, and
-// the only copy besides its hash is this no-store answer, which the administrator hands over
-// through a separate channel. Everything opened with the old password is closed, because a
-// reset usually means it was lost or exposed. The password is never logged or audited.
+// The code is generated here and returned once, in this answer, rather than typed by the
+// administrator: it has full entropy, is never chosen, reused or remembered by the
+// administrator, never travels in a request body, and the only copy besides its hash is this
+// no-store answer, which the administrator hands over through a separate channel. It logs in
+// once, within domain.ResetCodeTTL (24 hours), and that session can do nothing but set a new
+// password. Everything opened with the old password is closed, because a reset usually means
+// it was lost or exposed. The code is never logged or audited.
 func (s *Service) ResetPassword(ctx context.Context, a *Actor, in UserAction) (PasswordReset, error) {
-	u, domain, reason, err := s.accountAction(ctx, a, in, "user.password_reset")
+	u, domain, reason, err := s.accountAction(ctx, a, in, "credential", "user.password_reset")
 	if err != nil {
 		return PasswordReset{}, err
 	}
-	pw := newOneTimePassword()
-	if err := u.SetPassword(pw); err != nil {
+	code := newResetCode()
+	ch, exp, err := s.resetCodeChange(code)
+	if err != nil {
 		return PasswordReset{}, err
 	}
 	var ended models.AccessEnded
 	err = s.audited(ctx, a, func(tx *models.DB) (models.AuditEntry, error) {
 		var err error
-		if u, ended, err = tx.SetUserPassword(ctx, u.ID, u.PasswordHash, s.now()); err != nil {
+		if u, ended, err = tx.ChangePassword(ctx, u.ID, ch, s.now()); err != nil {
 			return models.AuditEntry{}, err
 		}
 		// The failed logins were guesses at the old password; the owner starts afresh.
@@ -216,14 +215,14 @@ func (s *Service) ResetPassword(ctx context.Context, a *Actor, in UserAction) (P
 			return models.AuditEntry{}, err
 		}
 		return models.AuditEntry{Action: "user.password_reset", ObjectType: "user", ObjectID: u.ID,
-			AfterState: fmt.Sprintf("sessions=%d tokens=%d", ended.Sessions, ended.Tokens), Reason: reason,
-			JurisdictionCode: domainJurisdiction(domain)}, nil
+			AfterState: fmt.Sprintf("reset code until %s sessions=%d tokens=%d", exp.Format(time.RFC3339), ended.Sessions, ended.Tokens),
+			Reason:     reason, JurisdictionCode: domainJurisdiction(domain)}, nil
 	})
 	if err != nil {
 		return PasswordReset{}, err
 	}
 	return PasswordReset{accessResult: accessResult{User: u, SessionsEnded: ended.Sessions, TokensRevoked: ended.Tokens},
-		Password: pw}, nil
+		ResetCode: code, ExpiresAt: exp}, nil
 }
 
 type GrantRequest struct {
@@ -243,10 +242,13 @@ type GrantInput struct {
 // post). The caller needs user:manage in both the old and the new domain and cannot change
 // their own. Tasks the account has claimed stay with it until reassigned.
 func (s *Service) SetUserGrant(ctx context.Context, a *Actor, in GrantInput) (models.User, error) {
-	if err := s.mayManageUsers(ctx, a); err != nil {
+	if a == nil {
+		return models.User{}, ErrUnauthenticated
+	}
+	if err := s.Require(ctx, a, "user", "grant", a.Domain); err != nil {
 		return models.User{}, err
 	}
-	u, oldDomain, err := s.managedUser(ctx, a, in.ID, "manage")
+	u, oldDomain, err := s.managedUser(ctx, a, in.ID, "grant")
 	if err != nil {
 		return models.User{}, err
 	}
@@ -262,7 +264,12 @@ func (s *Service) SetUserGrant(ctx context.Context, a *Actor, in GrantInput) (mo
 	if len(errs) > 0 {
 		return models.User{}, Invalid(errs)
 	}
-	if err := s.Require(ctx, a, "user", "manage", g.domain); err != nil {
+	if v := domain.CheckSeparation(u.Role, g.role); v != "" {
+		_ = s.Audit(ctx, a, models.AuditEntry{Action: "user.grant", ObjectType: "user", ObjectID: u.ID,
+			Outcome: models.OutcomeRejected, Reason: string(v), JurisdictionCode: domainJurisdiction(oldDomain)})
+		return models.User{}, Invalid(validate.Errors{{Field: "role", Code: string(v), Message: v.Message()}})
+	}
+	if err := s.Require(ctx, a, "user", "grant", g.domain); err != nil {
 		return models.User{}, err
 	}
 	if g.role == u.Role && g.domain == oldDomain {

@@ -135,15 +135,17 @@ var roleLevels = map[string][]string{
 	models.RoleExpert:         {models.LevelRegion, models.LevelLeague},
 	models.RoleSupervisor:     {models.LevelRegion, models.LevelLeague, models.LevelCounty},
 	models.RoleSysadmin:       {models.LevelRegion},
+	models.RoleSecAdmin:       {models.LevelRegion},
+	models.RoleAuditAdmin:     {models.LevelRegion},
 }
 
 // CreateUser creates an account, with its audit row in the same transaction. The caller needs
 // user:manage in the new user's domain. A caller who may manage no accounts at all is refused
 // before anything of the request is looked at, so that the answer tells them nothing about
 // usernames, enterprises or the validation rules.
-func (s *Service) CreateUser(ctx context.Context, a *Actor, in CreateUserRequest) (models.User, error) {
+func (s *Service) CreateUser(ctx context.Context, a *Actor, in CreateUserRequest) (CreatedUser, error) {
 	if err := s.mayManageUsers(ctx, a); err != nil {
-		return models.User{}, err
+		return CreatedUser{}, err
 	}
 	var errs validate.Errors
 	in.Username = strings.TrimSpace(in.Username)
@@ -155,7 +157,14 @@ func (s *Service) CreateUser(ctx context.Context, a *Actor, in CreateUserRequest
 	}
 	domain.Email.Add(&errs, "email", in.Email)
 	domain.Phone.Add(&errs, "phone", in.Phone)
-	checkPassword(&errs, "password", in.Password)
+	chosen := domain.ChosenPasswordAllowed(in.Role)
+	switch {
+	case chosen:
+		checkNewPassword(&errs, "password", in.Username, in.Password)
+	case in.Password != "":
+		errs.Add("password", "chosen_password_refused",
+			"自治区人社厅、鉴定中心的账户不能由管理员设定密码：提交时不填密码，系统生成一次性初始码，本人首次登录后自行设置密码。")
+	}
 	if in.Email != "" {
 		if err := validate.CheckEmail(in.Email); err != nil {
 			errs.Add("email", validate.CodeOf(err), err.Error())
@@ -166,32 +175,64 @@ func (s *Service) CreateUser(ctx context.Context, a *Actor, in CreateUserRequest
 			errs.Add("phone", validate.CodeOf(err), err.Error())
 		}
 	}
+	if v := domain.CheckSeparation("", in.Role); v != "" {
+		errs.Add("role", string(v), v.Message())
+	}
 	g := s.grantFor(ctx, in.Role, in.JurisdictionCode, in.EnterpriseID, &errs)
 	if len(errs) > 0 {
-		return models.User{}, Invalid(errs)
+		return CreatedUser{}, Invalid(errs)
 	}
 	u := models.User{Username: in.Username, DisplayName: strings.TrimSpace(in.DisplayName), Role: g.role,
 		JurisdictionCode: g.jurisdiction, EnterpriseID: g.enterprise, Email: in.Email, Phone: in.Phone, Active: true}
 	if err := s.Require(ctx, a, "user", "manage", g.domain); err != nil {
-		return models.User{}, err
+		return CreatedUser{}, err
 	}
-	if err := u.SetPassword(in.Password); err != nil {
-		return models.User{}, err
+	// Whoever typed or received the first password is not its owner: it is changed at the
+	// first login. A region or centre official gets a one-time code instead of a chosen one.
+	out := CreatedUser{}
+	keep := chosen
+	if chosen {
+		if err := u.SetPassword(in.Password); err != nil {
+			return CreatedUser{}, err
+		}
+	} else {
+		out.InitialCode = newResetCode()
+		ch, exp, err := s.resetCodeChange(out.InitialCode)
+		if err != nil {
+			return CreatedUser{}, err
+		}
+		u.PasswordHash, u.ResetExpiresAt, out.CodeExpiresAt = ch.Hash, ch.ResetExpires, &exp
 	}
+	now := s.now().UTC()
+	u.MustChangePassword, u.PasswordChangedAt = true, &now
 	err := s.audited(ctx, a, func(tx *models.DB) (models.AuditEntry, error) {
 		if err := tx.CreateUser(ctx, &u); err != nil {
 			return models.AuditEntry{}, err
+		}
+		if keep {
+			if err := tx.Create(&models.PasswordHistory{ID: models.NewID(), UserID: u.ID, PasswordHash: u.PasswordHash, CreatedAt: now}).Error; err != nil {
+				return models.AuditEntry{}, err
+			}
 		}
 		return models.AuditEntry{Action: "user.create", ObjectType: "user", ObjectID: u.ID,
 			AfterState: u.Username + " " + u.Role + " " + g.domain}, nil
 	})
 	if isConflict(err) {
-		return models.User{}, Invalid(validate.Errors{{Field: "username", Code: "taken", Message: "该用户名已被使用。"}})
+		return CreatedUser{}, Invalid(validate.Errors{{Field: "username", Code: "taken", Message: "该用户名已被使用。"}})
 	}
 	if err != nil {
-		return models.User{}, err
+		return CreatedUser{}, err
 	}
-	return u, nil
+	out.User = u
+	return out, nil
+}
+
+// CreatedUser is a new account and, for the roles whose first password no administrator may
+// choose (domain.ChosenPasswordAllowed), its one-time initial code, shown only in this answer.
+type CreatedUser struct {
+	models.User
+	InitialCode   string     `json:"initial_code,omitempty"`
+	CodeExpiresAt *time.Time `json:"initial_code_expires_at,omitempty"`
 }
 
 // mayManageUsers checks, before a request about accounts is read, that the caller may manage
@@ -204,14 +245,10 @@ func (s *Service) mayManageUsers(ctx context.Context, a *Actor) error {
 	return s.Require(ctx, a, "user", "manage", a.Domain)
 }
 
-// minPasswordLen is the shortest password an account may be given.
-const minPasswordLen = 10
-
-// checkPassword applies the password rule to a password typed for field.
-func checkPassword(errs *validate.Errors, field, pw string) {
-	if len(pw) < minPasswordLen {
-		errs.Add(field, "weak_password", "密码至少 10 位。")
-	}
+// checkPassword applies the password rule (domain.CheckPasswordStrength) to a password typed
+// for field by the account username.
+func checkPassword(errs *validate.Errors, field, username, pw string) {
+	checkNewPassword(errs, field, username, pw)
 }
 
 // userGrant is a validated role binding: the role, exactly one of jurisdiction and enterprise,

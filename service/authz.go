@@ -26,6 +26,9 @@ type Actor struct {
 	ViaToken bool
 	// SessionHash identifies the session for CSRF binding and logout.
 	SessionHash string
+	// PasswordChangeDue: the session can do nothing but change the password
+	// (Service.PasswordChangeDue).
+	PasswordChangeDue bool
 }
 
 // snapshot is the actor as the workflows record it.

@@ -37,6 +37,7 @@ func (s *Service) LogIn(ctx context.Context, in LoginInput) (models.User, error)
 	}
 	if err := s.guard(ctx, domain.ThrottleLogin, in.Guard, username, "登录失败次数过多",
 		models.AuditEntry{Action: "login", ObjectType: "user", ObjectID: Truncate(username, 64)}); err != nil {
+		s.recordLogin(ctx, nil, username, in.Addr, models.LoginByPassword, models.LoginThrottled)
 		return models.User{}, err
 	}
 	u, err := s.db.UserByUsername(ctx, username)
@@ -45,13 +46,51 @@ func (s *Service) LogIn(ctx context.Context, in LoginInput) (models.User, error)
 	} else if err != nil {
 		return models.User{}, err
 	}
-	if err != nil || !u.Active || !u.CheckPassword(in.Password) {
+	if err != nil || !u.Active || len(in.Password) > domain.MaxPasswordBytes || !u.CheckPassword(in.Password) {
 		s.count(ctx, domain.ThrottleLogin, in.Addr, username)
 		_ = s.Audit(ctx, nil, models.AuditEntry{Action: "login", ObjectType: "user", ObjectID: Truncate(username, 64), Outcome: models.OutcomeRejected, Reason: "bad credentials"})
+		var who *models.User
+		result := models.LoginBadCredential
+		if err == nil {
+			who = &u
+			if !u.Active {
+				result = models.LoginDisabled
+			}
+		}
+		s.recordLogin(ctx, who, username, in.Addr, models.LoginByPassword, result)
 		return models.User{}, errBadCredentials
+	}
+	method := models.LoginByPassword
+	if u.ResetExpiresAt != nil {
+		// The password is a one-time reset (or initial) code: it logs in once, before it expires.
+		method = models.LoginByResetCode
+		ok, err := s.db.UseResetCode(ctx, u.ID, s.now())
+		if err != nil {
+			return models.User{}, err
+		}
+		if !ok {
+			_ = s.Audit(ctx, nil, models.AuditEntry{Action: "login", ObjectType: "user", ObjectID: u.ID, Outcome: models.OutcomeRejected, Reason: "reset code used or expired"})
+			s.recordLogin(ctx, &u, username, in.Addr, method, models.LoginCodeExpired)
+			return models.User{}, errResetCodeUsed
+		}
+		u.MustChangePassword = true
 	}
 	if _, err := s.db.ClearThrottle(ctx, string(domain.ThrottleLogin), domain.AccountKey(username)); err != nil {
 		s.log.WarnContext(ctx, "clear login failures", "err", err)
 	}
+	s.recordLogin(ctx, &u, username, in.Addr, method, models.LoginOK)
 	return u, nil
+}
+
+// recordLogin appends a login attempt to the login history (u nil: no such account). A
+// failure to write it is logged, not the caller's.
+func (s *Service) recordLogin(ctx context.Context, u *models.User, username, addr, method, result string) {
+	l := &models.LoginAttempt{Username: Truncate(username, 64), At: s.now(), Addr: Truncate(addr, 64), Method: method, Result: result}
+	if u != nil {
+		id := u.ID
+		l.UserID = &id
+	}
+	if err := s.db.RecordLoginAttempt(ctx, l); err != nil {
+		s.log.WarnContext(ctx, "record login attempt", "err", err)
+	}
 }

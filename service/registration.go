@@ -163,10 +163,7 @@ func (s *Service) checkRegistration(ctx context.Context, req RegisterRequest) (R
 		errs.AddError("contact_mobile", err)
 	}
 	checkUsername(&errs, "username", in.Username)
-	checkPassword(&errs, "password", in.Password)
-	if len(in.Password) > maxPasswordBytes {
-		errs.Add("password", "password_too_long", "密码不超过 72 个字节（约 24 个汉字）。")
-	}
+	checkPassword(&errs, "password", in.Username, in.Password)
 	switch {
 	case in.PasswordConfirm == "":
 		errs.Add("password_confirm", "required", "请再次输入密码。")

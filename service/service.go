@@ -37,6 +37,10 @@ type Config struct {
 	// TemporalTimeout bounds each call to Temporal made while serving a request (default
 	// DefaultTemporalTimeout); past it the request answers 503 with Retry-After.
 	TemporalTimeout time.Duration
+	// PasswordMaxAge is how long officials' and administrators' passwords last before the
+	// next login must change them: 0 means domain.DefaultPasswordMaxAge (90 days), a negative
+	// value never.
+	PasswordMaxAge time.Duration
 }
 
 func (c *Config) applyDefaults() {

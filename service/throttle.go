@@ -284,9 +284,9 @@ type UnlockResult struct {
 }
 
 // UnlockUser forgets an account's failed logins, so that its owner logs in again without a
-// CAPTCHA or a wait (administrators, `user:manage` in the account's domain; audited).
+// CAPTCHA or a wait (security administrators, `user:credential` in the account's domain; audited).
 func (s *Service) UnlockUser(ctx context.Context, a *Actor, in UserAction) (UnlockResult, error) {
-	u, domainOf, reason, err := s.accountAction(ctx, a, in, "")
+	u, domainOf, reason, err := s.accountAction(ctx, a, in, "credential", "")
 	if err != nil {
 		return UnlockResult{}, err
 	}

@@ -139,7 +139,7 @@ func TestAdminUnlocksAnAccount(t *testing.T) {
 	id := webtest.UserID(t, e.db, "hohhot")
 
 	fail(3)
-	status, out := e.apiDo(e.bearer("admin"), http.MethodPost, "/api/v1/users/"+id+"/unlock", `{"reason":"本人来电"}`)
+	status, out := e.apiDo(e.bearer("secadmin"), http.MethodPost, "/api/v1/users/"+id+"/unlock", `{"reason":"本人来电"}`)
 	require.Equal(t, http.StatusOK, status, out)
 	require.EqualValues(t, 3, out["failures_forgotten"])
 	rows := webtest.AuditRows(t, e.db, "user.unlock")
@@ -150,13 +150,13 @@ func TestAdminUnlocksAnAccount(t *testing.T) {
 	resp, _ := e.loginForm(e.browser(), "hohhot", testPassword)
 	require.Equal(t, http.StatusSeeOther, resp.StatusCode, "no CAPTCHA, no wait")
 
-	// Only those who manage users may.
+	// Only the security administrator may.
 	status, _ = e.apiDo(e.bearer("region"), http.MethodPost, "/api/v1/users/"+id+"/unlock", `{}`)
 	require.Equal(t, http.StatusForbidden, status)
 
 	// The page shows the failures and the button.
 	fail(3)
-	admin := e.login("admin")
+	admin := e.login("secadmin") // unlocks are the security administrator's (三员分立)
 	body := e.pageOK(admin, "/admin/users/"+id, http.StatusOK)
 	require.Contains(t, body, "近期登录失败 3 次")
 	require.Contains(t, body, `action="/admin/users/`+id+`/unlock"`)

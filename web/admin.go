@@ -6,6 +6,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"skillcert/api"
+	"skillcert/domain"
 	"skillcert/models"
 	"skillcert/policies"
 )
@@ -22,9 +23,10 @@ func (p *Pages) adminRoutes(r *gin.Engine, login gin.HandlerFunc) {
 	r.GET("/admin/users/:id", login, readUsers, p.api.Page(p.userPage))
 	r.POST("/admin/users/:id/disable", login, p.api.CSRF, manageUsers, p.api.Page(p.userSwitch("disable")))
 	r.POST("/admin/users/:id/enable", login, p.api.CSRF, manageUsers, p.api.Page(p.userSwitch("enable")))
-	r.POST("/admin/users/:id/password", login, p.api.CSRF, manageUsers, p.api.Page(p.resetPasswordSubmit))
-	r.POST("/admin/users/:id/unlock", login, p.api.CSRF, manageUsers, p.api.Page(p.unlockSubmit))
-	r.POST("/admin/users/:id/grant", login, p.api.CSRF, manageUsers, p.api.Page(p.changeGrant))
+	credential, grant := p.api.Authorize("user", "credential", api.OwnScope), p.api.Authorize("user", "grant", api.OwnScope)
+	r.POST("/admin/users/:id/password", login, p.api.CSRF, credential, p.api.Page(p.resetPasswordSubmit))
+	r.POST("/admin/users/:id/unlock", login, p.api.CSRF, credential, p.api.Page(p.unlockSubmit))
+	r.POST("/admin/users/:id/grant", login, p.api.CSRF, grant, p.api.Page(p.changeGrant))
 
 	// The tree is readable by everyone who may read jurisdictions, within their subtree; the
 	// pre-check switch shows where the reader may configure it (league bureaus under the
@@ -88,9 +90,22 @@ func areaOptions(lines []areaLine, first choice, selected string) []choice {
 
 // roleOptions are the roles as select choices, after a first choice.
 func roleOptions(first choice, selected string) []choice {
+	return roleChoices(first, selected, true)
+}
+
+// grantableRoleOptions are the roles an account can be created in or moved to: not the three
+// administrators' (domain.CheckSeparation).
+func grantableRoleOptions(first choice, selected string) []choice {
+	return roleChoices(first, selected, false)
+}
+
+func roleChoices(first choice, selected string, admins bool) []choice {
 	out := []choice{first}
 	out[0].Selected = selected == first.Value
 	for _, r := range policies.Roles {
+		if !admins && domain.IsAdminRole(r) {
+			continue
+		}
 		out = append(out, choice{Value: r, Label: models.RoleNames[r], Selected: r == selected})
 	}
 	return out

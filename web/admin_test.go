@@ -90,7 +90,7 @@ func TestUsersPageCreateFilterDisableEnableReset(t *testing.T) {
 	for field, msg := range map[string]string{
 		"f-username":          "用户名应为 3 至 64 个字符，且不含空格和斜杠。",
 		"f-display_name":      "请填写姓名。",
-		"f-password":          "密码至少 10 位。",
+		"f-password":          "密码强度不足：至少 10 位并包含大写字母、小写字母、数字、其他符号中的三类；或使用至少 16 个字符、由空格分隔的三个以上词语组成的口令短语。",
 		"f-jurisdiction_code": "旗县（市、区）人社局不能设在呼和浩特市这一级。",
 	} {
 		require.Contains(t, body, `<div class="field-error" id="`+field+`-err"><p>`+msg+`</p></div>`, field)
@@ -165,12 +165,15 @@ func TestUsersPageCreateFilterDisableEnableReset(t *testing.T) {
 	require.Contains(t, body, "这是您本人的账户")
 	require.NotContains(t, body, `action="/admin/users/`+self+`/disable"`)
 
-	// Reset: the new password is shown once, on this answer only, and works.
-	resp, body = e.postForm(admin, "/admin/users/"+id+"/password", url.Values{"csrf_token": {csrf}, "reason": {"本人遗忘"}})
+	// Reset (the security administrator's): the one-time code is shown once, on this answer
+	// only, and works.
+	sec := e.login("secadmin")
+	secCSRF := csrfOf(t, e.pageOK(sec, "/admin/users", http.StatusOK))
+	resp, body = e.postForm(sec, "/admin/users/"+id+"/password", url.Values{"csrf_token": {secCSRF}, "reason": {"本人遗忘"}})
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	require.Equal(t, "no-store", resp.Header.Get("Cache-Control"))
 	noLeaks(t, body)
-	require.Contains(t, body, "新密码（只显示这一次）")
+	require.Contains(t, body, "一次性重置码（只显示这一次）")
 	for _, ck := range resp.Cookies() {
 		require.NotEqual(t, flashCookie, ck.Name, "the password never goes into a cookie")
 	}
@@ -180,15 +183,15 @@ func TestUsersPageCreateFilterDisableEnableReset(t *testing.T) {
 	resp, _ = e.loginForm(e.browser(), "county9", "long-enough-pw1")
 	require.Equal(t, http.StatusUnauthorized, resp.StatusCode, "the old password")
 	resp, _ = e.loginForm(e.browser(), "county9", m[1])
-	require.Equal(t, http.StatusSeeOther, resp.StatusCode, "the new password")
-	require.NotContains(t, e.pageOK(admin, "/admin/users/"+id, http.StatusOK), m[1], "not shown again")
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode, "the reset code")
+	require.NotContains(t, e.pageOK(sec, "/admin/users/"+id, http.StatusOK), m[1], "not shown again")
 	e.requireNoSecretInAudit(m[1])
 	e.requireNoSecretInAudit("long-enough-pw1")
 }
 
 func TestUserPageMovesAnAccount(t *testing.T) {
 	e := newTestEnv(t, dbtest.New(t, models.SQLite))
-	admin := e.login("admin")
+	admin := e.login("secadmin") // grants are the security administrator's (三员分立)
 	id := e.userID("xincheng")
 	body := e.pageOK(admin, "/admin/users/"+id, http.StatusOK)
 	require.Contains(t, body, "新城区人社局 刘干事")
@@ -230,6 +233,8 @@ func TestAuditPageListsFiltersAndVerifiesTheChain(t *testing.T) {
 	require.NoError(t, e.db.AppendAudit(context.Background(), &models.AuditEntry{ActorName: "admin", Role: models.RoleSysadmin, Action: "finding.remind",
 		ObjectType: "task", ObjectID: "t-1", Outcome: models.OutcomeOK, Reason: "请 150102199003071234 联系 13912345678"}))
 
+	// The log is the audit administrator's (三员分立).
+	admin = e.login("auditadmin")
 	body = e.pageOK(admin, "/admin/audit", http.StatusOK)
 	require.Contains(t, body, `<a href="/admin/audit" aria-current="page">审计日志</a>`)
 	require.Contains(t, body, "新建用户")
@@ -263,6 +268,7 @@ func TestAuditPageListsFiltersAndVerifiesTheChain(t *testing.T) {
 	// Verify: OK with the number of rows, then a tampered row is found.
 	var n int64
 	require.NoError(t, e.db.Model(&models.AuditEntry{}).Count(&n).Error)
+	csrf = csrfOf(t, e.pageOK(admin, "/admin/audit", http.StatusOK))
 	resp, _ = e.postForm(admin, "/admin/audit/verify", url.Values{"csrf_token": {csrf}})
 	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
 	require.Equal(t, "/admin/audit", resp.Header.Get("Location"))

@@ -10,6 +10,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"skillcert/api"
+	"skillcert/domain"
 	"skillcert/models"
 	"skillcert/models/validate"
 	"skillcert/service"
@@ -32,7 +33,7 @@ type usersView struct {
 
 type userRow struct {
 	ID, Username, DisplayName, Role, Where, LastLogin, Href string
-	Active, Self, CanManage                                 bool
+	Active, Self, CanManage, CanCredential                  bool
 }
 
 // userForm is the form that creates a user.
@@ -92,10 +93,11 @@ func (p *Pages) usersView(c *gin.Context, in *service.CreateUserRequest, errs va
 		return nil, err
 	}
 	canManage := p.enf.Allowed(a.User.ID, a.Domain, "user", "manage")
+	canCredential := p.enf.Allowed(a.User.ID, a.Domain, "user", "credential")
 	for _, u := range users.Items {
 		v.Rows = append(v.Rows, userRow{ID: u.ID, Username: u.Username, DisplayName: u.DisplayName, Role: models.RoleNames[u.Role],
 			Where: sc.where(u), LastLogin: p.whenPtr(u.LastLoginAt), Href: "/admin/users/" + url.PathEscape(u.ID),
-			Active: u.Active, Self: u.ID == a.User.ID, CanManage: canManage})
+			Active: u.Active, Self: u.ID == a.User.ID, CanManage: canManage, CanCredential: canCredential})
 	}
 	v.setTotal("/admin/users", q, users.Total, usersPageSize)
 	v.Filters = []formField{
@@ -125,7 +127,7 @@ func (p *Pages) userForm(sc *adminScope, in *service.CreateUserRequest, errs val
 		DisplayName: formField{Name: "display_name", ID: "f-display_name", Label: "姓名（显示名称）", Kind: "text", Value: in.DisplayName,
 			Required: true, Autocomplete: "off", Errors: bag.take("display_name")},
 		Role: formField{Name: "role", ID: "f-role", Label: "角色", Kind: "select", Required: true,
-			Options: roleOptions(choice{Label: "请选择"}, in.Role), Errors: bag.take("role")},
+			Options: grantableRoleOptions(choice{Label: "请选择"}, in.Role), Errors: bag.take("role")},
 		Jurisdiction: formField{Name: "jurisdiction_code", ID: "f-jurisdiction_code", Label: "所属行政区划", Kind: "select",
 			Options: areaOptions(sc.lines, choice{Label: "请选择"}, in.JurisdictionCode),
 			Hint:    "自治区人社厅、自治区职业技能鉴定管理中心和系统管理员设在自治区；盟市人社局设在盟市；旗县人社局设在旗县；评估专家设在自治区或盟市；督导员可设在任一级。",
@@ -133,8 +135,8 @@ func (p *Pages) userForm(sc *adminScope, in *service.CreateUserRequest, errs val
 		Enterprise: formField{Name: "enterprise_id", ID: "f-enterprise_id", Label: "所属企业", Kind: "select",
 			Options: enterpriseOptions(sc.enterprises, sc.names, in.EnterpriseID), Hint: "企业用户选择其企业，不选行政区划。",
 			Errors: bag.take("enterprise_id")},
-		Password: formField{Name: "password", ID: "f-password", Label: "初始密码", Kind: "password", Required: true,
-			Autocomplete: "new-password", Hint: "至少 10 位。请通过安全渠道交给本人；提交有误时为安全起见需重新输入。",
+		Password: formField{Name: "password", ID: "f-password", Label: "初始密码", Kind: "password",
+			Autocomplete: "new-password", Hint: "自治区人社厅、鉴定中心的账户不填：系统生成一次性初始码。其他账户：" + passwordRule + "请通过安全渠道交给本人，本人首次登录后须修改；提交有误时为安全起见需重新输入。",
 			Errors: bag.take("password")},
 	}
 	known := map[string]bool{"f-username": true, "f-display_name": true, "f-role": true, "f-jurisdiction_code": true,
@@ -154,8 +156,23 @@ func (p *Pages) createUserSubmit(c *gin.Context) error {
 		in.JurisdictionCode = c.PostForm("jurisdiction_code")
 	}
 	u, err := p.svc.CreateUser(c.Request.Context(), api.ActorFrom(c), *in)
+	if err == nil && u.InitialCode != "" {
+		// The initial code is shown on this answer only (never in the flash cookie or a
+		// redirect), like a reset code.
+		c.Params = append(c.Params, gin.Param{Key: "id", Value: u.ID})
+		v, err := p.userView(c, nil, nil)
+		if err != nil {
+			return err
+		}
+		v.Detail.ResetCode, v.Detail.NewAccount = u.InitialCode, true
+		if u.CodeExpiresAt != nil {
+			v.Detail.ResetExpires = p.when(*u.CodeExpiresAt)
+		}
+		v.Flash = "已创建用户 " + u.Username + "（" + models.RoleNames[u.Role] + "）。"
+		return p.show(c, http.StatusCreated, "p_users", v)
+	}
 	if err == nil {
-		p.flash(c, flashOK, "已创建用户 "+u.Username+"（"+models.RoleNames[u.Role]+"）。")
+		p.flash(c, flashOK, "已创建用户 "+u.Username+"（"+models.RoleNames[u.Role]+"），本人首次登录后须修改初始密码。")
 		return seeOther(c, "/admin/users?q="+url.QueryEscape(u.Username))
 	}
 	e := service.UserError(service.ToError(err))
@@ -183,12 +200,13 @@ func (p *Pages) createUserSubmit(c *gin.Context) error {
 // instead of the list).
 type userDetail struct {
 	ID, Username, DisplayName, Role, Where, Created, LastLogin string
-	Active, Self, CanManage                                    bool
+	Active, Self, CanManage, CanCredential, CanGrant           bool
 	HeldTasks                                                  int64
 	// LoginFailures are the failed logins counted against the account now (a CAPTCHA and
 	// waits follow them); the unlock button forgets them.
 	LoginFailures                                              int
-	OneTimePassword                                            string
+	ResetCode, ResetExpires                                    string
+	NewAccount, CanReadLogins                                  bool
 	Ended                                                      string
 	GrantRole, GrantJurisdiction, GrantEnterprise, GrantReason formField
 	GrantErrors                                                []string
@@ -224,12 +242,16 @@ func (p *Pages) userView(c *gin.Context, in *service.GrantRequest, errs *fieldBa
 		return nil, err
 	}
 	v.CanManage = p.enf.Allowed(a.User.ID, a.Domain, "user", "manage") && !v.Self
+	v.CanCredential = p.enf.Allowed(a.User.ID, a.Domain, "user", "credential") && !v.Self
+	v.CanReadLogins = p.enf.Allowed(a.User.ID, a.Domain, "login", "read")
+	// An administrator's role is fixed (三员分立): no grant form for it.
+	v.CanGrant = p.enf.Allowed(a.User.ID, a.Domain, "user", "grant") && !v.Self && !domain.IsAdminRole(u.Role)
 	if in == nil {
 		in = &service.GrantRequest{Role: u.Role, JurisdictionCode: u.Jurisdiction(), EnterpriseID: u.Enterprise()}
 	}
 	v.GrantOpen = !errs.empty()
 	v.GrantRole = formField{Name: "role", ID: "f-role", Label: "新角色", Kind: "select", Required: true,
-		Options: roleOptions(choice{Label: "请选择"}, in.Role), Errors: errs.take("role")}
+		Options: grantableRoleOptions(choice{Label: "请选择"}, in.Role), Errors: errs.take("role")}
 	v.GrantJurisdiction = formField{Name: "jurisdiction_code", ID: "f-jurisdiction_code", Label: "所属行政区划", Kind: "select",
 		Options: areaOptions(sc.lines, choice{Label: "请选择"}, in.JurisdictionCode), Errors: errs.take("jurisdiction_code")}
 	v.GrantEnterprise = formField{Name: "enterprise_id", ID: "f-enterprise_id", Label: "所属企业", Kind: "select",
@@ -284,7 +306,7 @@ func (p *Pages) resetPasswordSubmit(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	v.Detail.OneTimePassword = res.Password
+	v.Detail.ResetCode, v.Detail.ResetExpires = res.ResetCode, p.when(res.ExpiresAt)
 	v.Detail.Ended = fmt.Sprintf("已结束其 %d 个登录会话、撤销 %d 个接口令牌。", res.SessionsEnded, res.TokensRevoked)
 	return p.show(c, http.StatusOK, "p_users", v)
 }

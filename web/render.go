@@ -61,7 +61,7 @@ var (
 	navQuery       = navLink{"/query", "证书查询", "查询职业技能等级证书的真伪和状态。"}
 	navRegister    = navLink{"/register", "企业注册", "企业注册账户后在线填写和提交试点申报表。"}
 	navSessions    = navLink{"/sessions", "评价考核", "在批准范围内安排考核、登记考生、录入成绩，查看证书。"}
-	navUsers       = navLink{"/admin/users", "用户管理", "账户的新建、停用、启用和重置密码。"}
+	navUsers       = navLink{"/admin/users", "用户管理", "账户的新建、停用、启用，角色授予，解除登录限制和重置密码（按三员分立各管其事）。"}
 	navAreas       = navLink{"/admin/jurisdictions", "行政区划", "自治区、盟市、旗县区和试点企业的层级。"}
 	navAudit       = navLink{"/admin/audit", "审计日志", "全部操作记录及其哈希链校验。"}
 	navReview      = navLink{"/supervision/review", "督导报告审核", "督导员提交的质量督导报告，审核后公开或退回督导员补充。"}
@@ -80,7 +80,9 @@ var roleNav = map[string][]navLink{
 	models.RoleRegionCentre:   {navHome, navInbox, navCampaign, navCases, navStatistics, navExperts, navPublicity, navDirectory},
 	models.RoleExpert:         {navHome, navInbox, navDirectory},
 	models.RoleSupervisor:     {navHome, navInbox, navMyReports, navDirectory},
-	models.RoleSysadmin:       {navHome, navStalled, navCases, navUsers, navAreas, navAudit, navInbox, navCampaign},
+	models.RoleSysadmin:       {navHome, navStalled, navCases, navUsers, navAreas, navInbox, navCampaign},
+	models.RoleSecAdmin:       {navHome, navUsers, navAreas},
+	models.RoleAuditAdmin:     {navHome, navAudit, navUsers},
 }
 
 // publicNav is the navigation of visitors who are not logged in.

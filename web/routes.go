@@ -90,6 +90,8 @@ func (p *Pages) Routes(r *gin.Engine) {
 	p.adminRoutes(r, login)
 	// The appraisal centre's expert pool (admin_experts.go).
 	p.expertRoutes(r, login)
+	// The caller's password and login history (account_security.go).
+	p.accountRoutes(r, login)
 }
 
 // Static serves the style sheet and the scripts; they need no caller. A directory is not

@@ -66,9 +66,10 @@ func TestAdminWritesFailWithTheirAuditRow(t *testing.T) {
 	dbtest.ForEach(t, func(t *testing.T, db *models.DB) {
 		e := newTestEnv(t, db)
 		ctx := context.Background()
-		admin, league := e.bearer("admin"), e.bearer("hohhot")
-		adminPage, leaguePage := e.login("admin"), e.login("hohhot")
+		admin, league, sec := e.bearer("admin"), e.bearer("hohhot"), e.bearer("secadmin")
+		adminPage, leaguePage, secPage := e.login("admin"), e.login("hohhot"), e.login("secadmin")
 		adminCSRF := csrfOf(t, e.pageOK(adminPage, "/admin/users", http.StatusOK))
+		secCSRF := csrfOf(t, e.pageOK(secPage, "/admin/users", http.StatusOK))
 		leagueCSRF := csrfOf(t, e.pageOK(leaguePage, "/admin/jurisdictions", http.StatusOK))
 		// A disabled account to enable, and a token to revoke.
 		code, body := e.apiDo(admin, http.MethodPost, "/api/v1/users/"+e.userID("saihan")+"/disable", "")
@@ -89,8 +90,8 @@ func TestAdminWritesFailWithTheirAuditRow(t *testing.T) {
 			{admin, http.MethodPost, "/api/v1/users", newUser("ghost1")},
 			{admin, http.MethodPost, "/api/v1/users/" + xincheng.ID + "/disable", `{"reason":"调离"}`},
 			{admin, http.MethodPost, "/api/v1/users/" + e.userID("saihan") + "/enable", ""},
-			{admin, http.MethodPost, "/api/v1/users/" + xincheng.ID + "/password", ""},
-			{admin, http.MethodPut, "/api/v1/users/" + xincheng.ID + "/grant", `{"role":"league_official","jurisdiction_code":"150100","reason":"调任"}`},
+			{sec, http.MethodPost, "/api/v1/users/" + xincheng.ID + "/password", ""},
+			{sec, http.MethodPut, "/api/v1/users/" + xincheng.ID + "/grant", `{"role":"league_official","jurisdiction_code":"150100","reason":"调任"}`},
 			{admin, http.MethodPost, "/api/v1/tokens", `{"name":"lost","ttl_days":1}`},
 			{admin, http.MethodDelete, "/api/v1/tokens/" + spare, ""},
 			{admin, http.MethodPost, "/api/v1/jurisdictions", `{"code":"150199","name":"幽灵区","parent_code":"150100"}`},
@@ -110,9 +111,9 @@ func TestAdminWritesFailWithTheirAuditRow(t *testing.T) {
 				"jurisdiction_code": {"150103"}, "password": {"long-enough-pw1"}}, adminCSRF, "create"},
 			{adminPage, "/admin/users/" + xincheng.ID + "/disable", url.Values{"return_to": {"/admin/users"}}, adminCSRF, "disable"},
 			{adminPage, "/admin/users/" + e.userID("saihan") + "/enable", url.Values{}, adminCSRF, "enable"},
-			{adminPage, "/admin/users/" + xincheng.ID + "/password", url.Values{"reason": {"遗忘"}}, adminCSRF, "reset"},
-			{adminPage, "/admin/users/" + xincheng.ID + "/grant", url.Values{"role": {models.RoleLeagueOfficial},
-				"jurisdiction_code": {"150100"}, "reason": {"调任"}}, adminCSRF, "grant"},
+			{secPage, "/admin/users/" + xincheng.ID + "/password", url.Values{"reason": {"遗忘"}}, secCSRF, "reset"},
+			{secPage, "/admin/users/" + xincheng.ID + "/grant", url.Values{"role": {models.RoleLeagueOfficial},
+				"jurisdiction_code": {"150100"}, "reason": {"调任"}}, secCSRF, "grant"},
 			{adminPage, "/admin/jurisdictions", url.Values{"parent_code": {"150100"}, "code": {"150199"}, "name": {"幽灵区"}}, adminCSRF, "county"},
 			{leaguePage, "/admin/jurisdictions/precheck", url.Values{"code": {"150100"}, "enabled": {"true"}, "reason": {"试行"}}, leagueCSRF, "precheck"},
 		} {

@@ -23,28 +23,30 @@ import (
 // Config is every setting of the process, read once from flags and the environment. Flags
 // win over the environment; see the README's configuration table.
 type Config struct {
-	HTTPAddr          string
-	PublicURL         string
-	DataDir           string
-	DatabaseURL       string
-	TemporalAddress   string
-	TemporalNamespace string
-	TaskQueue         string
-	DevTemporalPort   int
-	LogLevel          string
-	LogFormat         string
-	TemporalLogLevel  string
-	StorageDir        string
-	AdminPassword     string
-	DemoPassword      string
-	ShutdownTimeout   time.Duration
-	TemporalTimeout   time.Duration
-	WatchdogInterval  time.Duration
-	SMTPAddr          string
-	SMTPFrom          string
-	SMTPUsername      string
-	SMTPPassword      string // secret
-	NationalSyncURL   string
+	HTTPAddr           string
+	PublicURL          string
+	DataDir            string
+	DatabaseURL        string
+	TemporalAddress    string
+	TemporalNamespace  string
+	TaskQueue          string
+	DevTemporalPort    int
+	LogLevel           string
+	LogFormat          string
+	TemporalLogLevel   string
+	StorageDir         string
+	AdminPassword      string
+	SecAdminPassword   string
+	AuditAdminPassword string
+	DemoPassword       string
+	ShutdownTimeout    time.Duration
+	TemporalTimeout    time.Duration
+	WatchdogInterval   time.Duration
+	SMTPAddr           string
+	SMTPFrom           string
+	SMTPUsername       string
+	SMTPPassword       string // secret
+	NationalSyncURL    string
 	// CryptoSuite seals new ID numbers and signs new certificates and audit checkpoints: intl
 	// or gm (package cryptosuite). KeyVersion is the version of DataKey and LookupKey.
 	CryptoSuite string
@@ -84,7 +86,9 @@ var envDefaults = []struct{ name, def, help string }{
 	{"SKILLCERT_LOG_FORMAT", "text", "text or json"},
 	{"SKILLCERT_TEMPORAL_LOG_LEVEL", "error", "dev: log level of the embedded Temporal server"},
 	{"SKILLCERT_STORAGE_DIR", "", "attachment storage directory (default <data dir>/attachments)"},
-	{"SKILLCERT_ADMIN_PASSWORD", "", "seed: password of the first sysadmin account (required by seed in production)"},
+	{"SKILLCERT_ADMIN_PASSWORD", "", "seed: initial password of the system administrator account admin (required by seed while no system administrator exists; changed at first login)"},
+	{"SKILLCERT_SECADMIN_PASSWORD", "", "seed: initial password of the security administrator account secadmin (required by seed while none exists)"},
+	{"SKILLCERT_AUDITADMIN_PASSWORD", "", "seed: initial password of the audit administrator account auditadmin (required by seed while none exists)"},
 	{"SKILLCERT_DEMO_PASSWORD", "demo12345", "dev: password of the demo accounts"},
 	{"SKILLCERT_SHUTDOWN_TIMEOUT", "20s", "grace period for in-flight requests and activities on SIGTERM"},
 	{"SKILLCERT_TEMPORAL_TIMEOUT", "5s", "deadline of each call to Temporal made while serving a request (then 503 with Retry-After)"},
@@ -188,6 +192,8 @@ func loadConfig(cmd string, args []string, getenv func(string) string) (Config, 
 	c.TemporalLogLevel = env("SKILLCERT_TEMPORAL_LOG_LEVEL")
 	c.StorageDir = env("SKILLCERT_STORAGE_DIR")
 	c.AdminPassword = env("SKILLCERT_ADMIN_PASSWORD")
+	c.SecAdminPassword = env("SKILLCERT_SECADMIN_PASSWORD")
+	c.AuditAdminPassword = env("SKILLCERT_AUDITADMIN_PASSWORD")
 	c.DemoPassword = env("SKILLCERT_DEMO_PASSWORD")
 	if _, err := parseLevel(c.LogLevel); err != nil {
 		return c, err

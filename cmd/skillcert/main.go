@@ -4,7 +4,7 @@
 //	skillcert api      the HTTP server (production)
 //	skillcert worker   the Temporal worker (production)
 //	skillcert migrate  apply database migrations
-//	skillcert seed     load reference data and the first sysadmin
+//	skillcert seed     load reference data and the three administrators
 //	skillcert audit verify   check the audit log's hash chain
 //	skillcert version  print the version
 package main
@@ -50,7 +50,7 @@ commands:
   api       run the HTTP server against TEMPORAL_ADDRESS and SKILLCERT_DATABASE_URL
   worker    run the Temporal worker
   migrate   apply database migrations and exit
-  seed      load reference data and the first sysadmin, then exit
+  seed      load reference data and the three administrators (三员), then exit
   audit     audit verify: check the audit log's keyed hash chain and its signed checkpoints
   keys rotate [-batch N]   reseal every stored ID number under the configured suite and key
             version, in batches; safe while serving, resumable (run again after a stop)
@@ -229,17 +229,37 @@ func runSeed(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if err := db.SeedExclusions(ctx); err != nil {
 		return err
 	}
-	if cfg.AdminPassword == "" {
-		return errors.New("SKILLCERT_ADMIN_PASSWORD is required to create the first sysadmin")
-	}
-	if len(cfg.AdminPassword) < 10 {
-		return errors.New("SKILLCERT_ADMIN_PASSWORD must be at least 10 characters")
-	}
-	created, err := db.SeedAdmin(ctx, cfg.AdminPassword)
+	// 三员分立: each administrator role that no account holds gets its account, with its own
+	// password (SKILLCERT_ADMIN_PASSWORD, SKILLCERT_SECADMIN_PASSWORD,
+	// SKILLCERT_AUDITADMIN_PASSWORD). A database from before the split keeps its sysadmin
+	// accounts as system administrators; seed then adds the other two.
+	missing, err := db.MissingAdmins(ctx)
 	if err != nil {
 		return err
 	}
-	log.Info("sysadmin account", "username", "admin", "created", created)
+	passwords := map[string]string{models.RoleSysadmin: cfg.AdminPassword, models.RoleSecAdmin: cfg.SecAdminPassword,
+		models.RoleAuditAdmin: cfg.AuditAdminPassword}
+	envOf := map[string]string{models.RoleSysadmin: "SKILLCERT_ADMIN_PASSWORD", models.RoleSecAdmin: "SKILLCERT_SECADMIN_PASSWORD",
+		models.RoleAuditAdmin: "SKILLCERT_AUDITADMIN_PASSWORD"}
+	seen := map[string]string{}
+	for _, role := range missing {
+		pw := passwords[role]
+		if pw == "" {
+			return fmt.Errorf("%s is required to create the %s account", envOf[role], role)
+		}
+		if len(pw) < 10 {
+			return fmt.Errorf("%s must be at least 10 characters", envOf[role])
+		}
+		if other, dup := seen[pw]; dup {
+			return fmt.Errorf("%s and %s must differ: one person must not hold two administrator accounts", other, envOf[role])
+		}
+		seen[pw] = envOf[role]
+	}
+	created, err := db.SeedAdmins(ctx, passwords)
+	if err != nil {
+		return err
+	}
+	log.Info("administrator accounts", "created", created)
 	return nil
 }
 
