@@ -46,8 +46,6 @@ const (
 	MaxEnterpriseName = 128
 	MaxAddress        = 256
 	MaxContactName    = 64
-	// maxPasswordBytes is bcrypt's limit: longer passwords cannot be hashed.
-	maxPasswordBytes = 72
 )
 
 var (
