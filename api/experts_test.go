@@ -113,7 +113,7 @@ func TestExpertPoolThroughTheAPI(t *testing.T) {
 
 		admin, centre := e.bearer("admin"), e.bearer("centre")
 		code, body := e.apiDo(admin, http.MethodPost, "/api/v1/users",
-			`{"username":"newexpert","display_name":"新专家","password":"long-enough-pw","role":"expert","jurisdiction_code":"150000"}`)
+			`{"username":"newexpert","display_name":"新专家","password":"long-enough-pw1","role":"expert","jurisdiction_code":"150000"}`)
 		require.Equal(t, http.StatusCreated, code, body)
 		_, in := poolEntry(t, db, "newexpert")
 		require.False(t, in, "a new account is not in the pool by itself")

@@ -124,7 +124,8 @@ func TestRegisteringACandidateRecordsGenderAndAgeForStatistics(t *testing.T) {
 	e.seedSitting("s1", models.SessionOpen, 4, e.panelOfThree())
 	c := e.login("dairy")
 	csrf := csrfOf(t, e.pageOK(c, "/sessions/s1", http.StatusOK))
-	resp, _ := e.postForm(c, "/sessions/s1/candidates", url.Values{"csrf_token": {csrf}, "name": {"考生甲"}, "id_number": {idStaff}, "employee": {"on"}})
+	resp, _ := e.postForm(c, "/sessions/s1/candidates", url.Values{"csrf_token": {csrf}, "name": {"考生甲"}, "id_number": {idStaff}, "employee": {"on"},
+		"years_in_occupation": {"20"}, "held_level": {"2"}, "held_year": {"2010"}, "education": {"none"}})
 	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
 	ss, err := e.db.SessionByID(t.Context(), "s1")
 	require.NoError(t, err)
