@@ -136,7 +136,7 @@ func TestUsersPageCreateFilterDisableEnableReset(t *testing.T) {
 	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
 	require.Equal(t, "/admin/users?q=county9", resp.Header.Get("Location"))
 	require.Contains(t, flashOf(resp), "已停用用户 county9：不能再登录，已结束其 1 个登录会话")
-	resp, _ = e.get(victim, "/")
+	resp, _ = e.get(victim, "/inbox")
 	require.Equal(t, http.StatusSeeOther, resp.StatusCode, "the session ended")
 	resp, body = e.loginForm(e.browser(), "county9", "long-enough-pw1")
 	require.Equal(t, http.StatusUnauthorized, resp.StatusCode)
