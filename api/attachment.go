@@ -116,13 +116,22 @@ func (s *Server) apiDownloadAttachment(c *gin.Context) error {
 	defer rc.Close()
 	_ = s.svc.Audit(ctx, ActorFrom(c), models.AuditEntry{Action: "attachment.download", ObjectType: "attachment", ObjectID: att.ID})
 	h := c.Writer.Header()
-	h.Set("Content-Disposition", contentDisposition(att.Name))
+	ctype, inline := attachmentType(att.ContentType)
 	h.Set("Cache-Control", "private, no-store")
 	h.Set("ETag", `"`+att.SHA256+`"`)
 	h.Set("X-Content-SHA256", att.SHA256)
-	// Never rendered by the browser as a page of ours, whatever it contains.
-	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
-	c.DataFromReader(http.StatusOK, att.Size, att.ContentType, rc, nil)
+	h.Set("X-Content-Type-Options", "nosniff")
+	if inline {
+		// PDF and images open in the browser's own viewer, sandboxed: whatever the file holds,
+		// it runs no script with this origin's cookies.
+		h.Set("Content-Disposition", inlineDisposition(att.Name))
+		h.Set("Content-Security-Policy", "sandbox")
+	} else {
+		// Never rendered by the browser as a page of ours, whatever it contains.
+		h.Set("Content-Disposition", contentDisposition(att.Name))
+		h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
+	}
+	c.DataFromReader(http.StatusOK, att.Size, ctype, rc, nil)
 	return nil
 }
 
@@ -183,6 +192,37 @@ func (s *Server) apiListAttachments(c *gin.Context) error {
 
 // contentDisposition makes a download header that keeps a Chinese file name: an ASCII
 // fallback for old clients and the exact name as RFC 5987 filename*.
+// inlineTypes are the stored content types an attachment is shown in the browser with
+// (Content-Disposition inline): PDF and the two image types the upload accepts, whose content
+// the upload checked (service.detectFileType).
+var inlineTypes = map[string]bool{"application/pdf": true, "image/png": true, "image/jpeg": true}
+
+// downloadTypes are the other stored types the upload accepts; they are sent as downloads.
+var downloadTypes = map[string]bool{"application/msword": true, "application/vnd.ms-excel": true,
+	"application/vnd.openxmlformats-officedocument.wordprocessingml.document": true,
+	"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet":       true}
+
+// attachmentType is the content type to send for a stored type and whether the browser may
+// show it inline. A type the upload does not accept (an old or altered row) goes out as
+// application/octet-stream, a download: the stored value never chooses how a browser renders.
+func attachmentType(stored string) (ctype string, inline bool) {
+	mt, _, err := mime.ParseMediaType(stored)
+	switch {
+	case err != nil:
+		return "application/octet-stream", false
+	case inlineTypes[mt]:
+		return mt, true
+	case downloadTypes[mt]:
+		return mt, false
+	}
+	return "application/octet-stream", false
+}
+
+// inlineDisposition shows a file in the browser under its name (saved under it too).
+func inlineDisposition(name string) string {
+	return `inline; filename="` + asciiFileName(name) + `"; filename*=UTF-8''` + rfc5987Escape(name)
+}
+
 func contentDisposition(name string) string {
 	return `attachment; filename="` + asciiFileName(name) + `"; filename*=UTF-8''` + rfc5987Escape(name)
 }

@@ -139,7 +139,7 @@ func TestAttachmentUploadDownloadRoundTripAndScope(t *testing.T) {
 			require.Equal(t, content, got, user)
 			require.Equal(t, sha256Hex(got), resp.Header.Get("X-Content-SHA256"), user)
 			require.Equal(t, "application/pdf", resp.Header.Get("Content-Type"), user)
-			require.Equal(t, `attachment; filename="attachment.pdf"; filename*=UTF-8''%E8%90%A5%E4%B8%9A%E6%89%A7%E7%85%A7%EF%BC%882025%EF%BC%89.pdf`,
+			require.Equal(t, `inline; filename="attachment.pdf"; filename*=UTF-8''%E8%90%A5%E4%B8%9A%E6%89%A7%E7%85%A7%EF%BC%882025%EF%BC%89.pdf`,
 				resp.Header.Get("Content-Disposition"), user)
 			require.Equal(t, "nosniff", resp.Header.Get("X-Content-Type-Options"))
 		}
@@ -327,4 +327,46 @@ func TestFileNameHelpers(t *testing.T) {
 	got, ferr := service.SanitizeFileName("  制度汇编 v2.pdf  ")
 	require.Nil(t, ferr)
 	require.Equal(t, "制度汇编 v2.pdf", got)
+}
+
+// PDF and images open in the browser (inline, under their name, sandboxed, not sniffed); the
+// other accepted types, and any stored type the upload would not accept, are downloads.
+func TestAttachmentsOpenInline(t *testing.T) {
+	e := newTestEnv(t, dbtest.New(t, models.SQLite))
+	dairy := e.bearer("dairy")
+	pdf := samplePDF("inline")
+	ole := append([]byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1}, bytes.Repeat([]byte{0}, 504)...)
+	for _, tc := range []struct {
+		name, ctype, disposition, csp string
+		content                       []byte
+	}{
+		{"营业执照.pdf", "application/pdf", "inline", "sandbox", pdf},
+		{"photo.jpg", "image/jpeg", "inline", "sandbox", append([]byte("\xff\xd8\xff\xe0\x00\x10JFIF\x00"), bytes.Repeat([]byte{1}, 64)...)},
+		{"site.png", "image/png", "inline", "sandbox", append([]byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"), bytes.Repeat([]byte{0}, 64)...)},
+		{"制度.doc", "application/msword", "attachment", "default-src 'none'; sandbox", ole},
+		{"设备清单.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "attachment", "default-src 'none'; sandbox", officeZip(t, "xl/")},
+	} {
+		code, body := e.uploadAs(dairy, upload{name: tc.name, content: tc.content, purpose: "other"})
+		require.Equal(t, http.StatusCreated, code, "%s: %v", tc.name, body)
+		resp, got := e.download(dairy, body["id"].(string))
+		require.Equal(t, http.StatusOK, resp.StatusCode, tc.name)
+		require.Equal(t, tc.content, got, tc.name)
+		require.Equal(t, tc.ctype, resp.Header.Get("Content-Type"), tc.name)
+		require.Equal(t, tc.disposition+`; filename="`+asciiFileName(tc.name)+`"; filename*=UTF-8''`+rfc5987Escape(tc.name),
+			resp.Header.Get("Content-Disposition"), tc.name)
+		require.Equal(t, "nosniff", resp.Header.Get("X-Content-Type-Options"), tc.name)
+		require.Equal(t, tc.csp, resp.Header.Get("Content-Security-Policy"), tc.name)
+	}
+
+	// A stored type outside the accepted list (an old or altered row) never reaches the
+	// browser: it goes out as an octet-stream download.
+	code, body := e.uploadAs(dairy, upload{name: "页面.pdf", content: pdf, purpose: "other"})
+	require.Equal(t, http.StatusCreated, code)
+	id := body["id"].(string)
+	require.NoError(t, e.db.Model(&models.Attachment{}).Where("id = ?", id).Update("content_type", "text/html").Error)
+	resp, _ := e.download(dairy, id)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.Equal(t, "application/octet-stream", resp.Header.Get("Content-Type"))
+	require.True(t, strings.HasPrefix(resp.Header.Get("Content-Disposition"), "attachment; "))
+	require.Equal(t, "default-src 'none'; sandbox", resp.Header.Get("Content-Security-Policy"))
 }

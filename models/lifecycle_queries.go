@@ -2,6 +2,8 @@ package models
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -48,26 +50,8 @@ func (db *DB) inboxQuery(ctx context.Context, f InboxFilter) *gorm.DB {
 	if status == "" {
 		status = TaskOpen
 	}
-	q := db.WithContext(ctx).Model(&Task{}).Where("status = ?", status)
-	switch f.View {
-	case ViewMine:
-		q = q.Where("assignee_id = ?", f.UserID)
-	case ViewUnit:
-		q = q.Where("candidate_role = ? AND candidate_domain = ? AND assignee_id = ''", f.Role, f.Domain)
-	default:
-		switch {
-		case domain.IsEnterpriseDomain(f.Domain):
-			q = q.Where("candidate_domain = ?", f.Domain)
-		case f.ScopeLevel == LevelRegion:
-			// The whole region: every open task.
-		case f.ScopeLevel == LevelLeague:
-			q = q.Where("league_code = ?", f.Domain)
-		case f.ScopeLevel == LevelCounty:
-			q = q.Where("jurisdiction_code = ?", f.Domain)
-		default:
-			q = q.Where("jurisdiction_code IN ?", f.Jurisdictions)
-		}
-	}
+	cond, args := inboxViewCondition(f)
+	q := db.WithContext(ctx).Model(&Task{}).Where("status = ?", status).Where(cond, args...)
 	if f.Kind != "" {
 		q = q.Where("kind = ?", f.Kind)
 	}
@@ -363,4 +347,90 @@ func (db *DB) OpenFindings(ctx context.Context, jurisdictions []string) ([]Findi
 	err := db.WithContext(ctx).Where("resolved_at IS NULL AND (jurisdiction_code IN ? OR jurisdiction_code = '')", jurisdictions).
 		Order("since").Limit(500).Find(&fs).Error
 	return fs, err
+}
+
+// InboxTally is what one inbox view holds: every open task, those overdue, and those due
+// before a cut-off (overdue ones included, as the inbox's due_before filter counts them).
+type InboxTally struct {
+	View           string
+	Total, Overdue int64
+	DueBefore      int64
+}
+
+// InboxTallies counts the views' open tasks, overdue tasks and tasks due before dueBefore in
+// one query (one conditional count per view and figure), for the home page. Each view is
+// selected as inboxQuery selects it, so the counts equal what the inbox shows.
+func (db *DB) InboxTallies(ctx context.Context, f InboxFilter, views []string, dueBefore time.Time) ([]InboxTally, error) {
+	if len(views) == 0 {
+		return nil, nil
+	}
+	var cols []string
+	var args []any
+	for i, v := range views {
+		vf := f
+		vf.View = v
+		cond, cargs := inboxViewCondition(vf)
+		cols = append(cols,
+			fmt.Sprintf("COUNT(CASE WHEN %s THEN 1 END) AS t%d", cond, i),
+			fmt.Sprintf("COUNT(CASE WHEN (%s) AND sla_state = ? THEN 1 END) AS o%d", cond, i),
+			fmt.Sprintf("COUNT(CASE WHEN (%s) AND due_at < ? THEN 1 END) AS d%d", cond, i))
+		args = append(args, cargs...)
+		args = append(args, cargs...)
+		args = append(args, SLAOverdue)
+		args = append(args, cargs...)
+		args = append(args, dueBefore.UTC())
+	}
+	status := f.Status
+	if status == "" {
+		status = TaskOpen
+	}
+	args = append(args, status)
+	rows, err := db.WithContext(ctx).Raw("SELECT "+strings.Join(cols, ", ")+" FROM tasks WHERE status = ?", args...).Rows()
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	vals := make([]int64, 3*len(views))
+	ptrs := make([]any, len(vals))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	if rows.Next() {
+		if err := rows.Scan(ptrs...); err != nil {
+			return nil, err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	out := make([]InboxTally, len(views))
+	for i, v := range views {
+		out[i] = InboxTally{View: v, Total: vals[3*i], Overdue: vals[3*i+1], DueBefore: vals[3*i+2]}
+	}
+	return out, nil
+}
+
+// inboxViewCondition is the SQL condition that selects an inbox view's tasks (beside the
+// status), with its arguments.
+func inboxViewCondition(f InboxFilter) (string, []any) {
+	switch f.View {
+	case ViewMine:
+		return "assignee_id = ?", []any{f.UserID}
+	case ViewUnit:
+		return "candidate_role = ? AND candidate_domain = ? AND assignee_id = ''", []any{f.Role, f.Domain}
+	}
+	switch {
+	case domain.IsEnterpriseDomain(f.Domain):
+		return "candidate_domain = ?", []any{f.Domain}
+	case f.ScopeLevel == LevelRegion:
+		return "1 = 1", nil
+	case f.ScopeLevel == LevelLeague:
+		return "league_code = ?", []any{f.Domain}
+	case f.ScopeLevel == LevelCounty:
+		return "jurisdiction_code = ?", []any{f.Domain}
+	case len(f.Jurisdictions) == 0:
+		return "1 = 0", nil
+	default:
+		return "jurisdiction_code IN ?", []any{f.Jurisdictions}
+	}
 }

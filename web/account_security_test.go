@@ -42,7 +42,7 @@ func TestThreeAdministratorsPages(t *testing.T) {
 	_, page = e.get(sec, target)
 	require.Contains(t, page, target+"/grant\"")
 	require.NotContains(t, page, target+"/disable\"")
-	resp, page = e.postForm(sec, target+"/password", url.Values{"csrf_token": {csrf}, "reason": {"本人来电"}})
+	resp, page = e.postForm(sec, target+"/password", url.Values{"csrf_token": {csrf}, "confirm": {"yes"}, "reason": {"本人来电"}})
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	require.Contains(t, page, "一次性重置码")
 	resp, _ = e.postForm(sec, target+"/disable", url.Values{"csrf_token": {csrf}})

@@ -87,9 +87,9 @@ func TestLoginLogoutAndPages(t *testing.T) {
 		c := e.browser()
 
 		// A protected page sends an anonymous visitor to the login page.
-		resp, _ := e.get(c, "/")
+		resp, _ := e.get(c, "/inbox")
 		require.Equal(t, http.StatusSeeOther, resp.StatusCode)
-		require.Equal(t, "/login?next=%2F", resp.Header.Get("Location"))
+		require.Equal(t, "/login?next=%2Finbox", resp.Header.Get("Location"))
 
 		resp, body := e.loginForm(c, "hohhot", testPassword)
 		require.Equal(t, http.StatusSeeOther, resp.StatusCode, body)
@@ -114,7 +114,7 @@ func TestLoginLogoutAndPages(t *testing.T) {
 		require.NotNil(t, m)
 		resp, _ = e.postForm(c, "/logout", url.Values{"csrf_token": {m[1]}})
 		require.Equal(t, http.StatusSeeOther, resp.StatusCode)
-		resp, _ = e.get(c, "/")
+		resp, _ = e.get(c, "/inbox")
 		require.Equal(t, http.StatusSeeOther, resp.StatusCode, "logged out")
 		var sessions int64
 		require.NoError(t, db.Model(&models.Session{}).Count(&sessions).Error)

@@ -74,7 +74,9 @@ func TestUsersPageCreateFilterDisableEnableReset(t *testing.T) {
 	require.Contains(t, body, "呼和浩特乳业示范有限公司", "an enterprise user shows its enterprise")
 	require.Contains(t, body, `aria-label="停用 hohhot"`)
 	// The accessible name begins with the visible text (axe: label-content-name-mismatch).
-	require.Contains(t, body, `aria-label="重置密码：hohhot">重置密码</button>`)
+	// (The reset is the security administrator's: 三员分立.)
+	require.Contains(t, e.pageOK(e.login("secadmin"), "/admin/users", http.StatusOK), `aria-label="重置密码：hohhot">重置密码</a>`)
+	require.NotContains(t, body, `aria-label="重置密码：hohhot"`)
 	require.NotContains(t, body, `aria-label="停用 admin"`, "no disable button on the own row")
 	for _, id := range []string{"f-username", "f-display_name", "f-role", "f-jurisdiction_code", "f-enterprise_id", "f-password", "q-q", "q-role", "q-jurisdiction", "q-state"} {
 		require.Contains(t, body, `<label for="`+id+`"`, "labelled field %s", id)
@@ -132,11 +134,11 @@ func TestUsersPageCreateFilterDisableEnableReset(t *testing.T) {
 	// Disable: the user's open session stops working and they cannot log in.
 	victim := e.loginAs("county9", "long-enough-pw1")
 	require.Equal(t, http.StatusOK, e.sessionStatus(victim))
-	resp, _ = e.postForm(admin, "/admin/users/"+id+"/disable", url.Values{"csrf_token": {csrf}, "return_to": {"/admin/users?q=county9"}})
+	resp, _ = e.postForm(admin, "/admin/users/"+id+"/disable", url.Values{"csrf_token": {csrf}, "confirm": {"yes"}, "return_to": {"/admin/users?q=county9"}})
 	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
 	require.Equal(t, "/admin/users?q=county9", resp.Header.Get("Location"))
 	require.Contains(t, flashOf(resp), "已停用用户 county9：不能再登录，已结束其 1 个登录会话")
-	resp, _ = e.get(victim, "/")
+	resp, _ = e.get(victim, "/inbox")
 	require.Equal(t, http.StatusSeeOther, resp.StatusCode, "the session ended")
 	resp, body = e.loginForm(e.browser(), "county9", "long-enough-pw1")
 	require.Equal(t, http.StatusUnauthorized, resp.StatusCode)
@@ -155,7 +157,7 @@ func TestUsersPageCreateFilterDisableEnableReset(t *testing.T) {
 
 	// An administrator cannot disable themselves.
 	self := e.userID("admin")
-	resp, _ = e.postForm(admin, "/admin/users/"+self+"/disable", url.Values{"csrf_token": {csrf}, "return_to": {"/admin/users"}})
+	resp, _ = e.postForm(admin, "/admin/users/"+self+"/disable", url.Values{"csrf_token": {csrf}, "confirm": {"yes"}, "return_to": {"/admin/users"}})
 	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
 	require.Contains(t, flashOf(resp), "不能对自己的账户执行此操作")
 	u, err := e.db.UserByID(context.Background(), self)
@@ -163,13 +165,13 @@ func TestUsersPageCreateFilterDisableEnableReset(t *testing.T) {
 	require.True(t, u.Active)
 	body = e.pageOK(admin, "/admin/users/"+self, http.StatusOK)
 	require.Contains(t, body, "这是您本人的账户")
-	require.NotContains(t, body, `action="/admin/users/`+self+`/disable"`)
+	require.NotContains(t, body, `href="/admin/users/`+self+`/disable"`)
 
 	// Reset (the security administrator's): the one-time code is shown once, on this answer
 	// only, and works.
 	sec := e.login("secadmin")
 	secCSRF := csrfOf(t, e.pageOK(sec, "/admin/users", http.StatusOK))
-	resp, body = e.postForm(sec, "/admin/users/"+id+"/password", url.Values{"csrf_token": {secCSRF}, "reason": {"本人遗忘"}})
+	resp, body = e.postForm(sec, "/admin/users/"+id+"/password", url.Values{"csrf_token": {secCSRF}, "confirm": {"yes"}, "reason": {"本人遗忘"}})
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	require.Equal(t, "no-store", resp.Header.Get("Cache-Control"))
 	noLeaks(t, body)
@@ -348,4 +350,64 @@ func TestJurisdictionsPageTreeCountsAndPrecheck(t *testing.T) {
 	j, err = e.db.JurisdictionByCode(context.Background(), "150200")
 	require.NoError(t, err)
 	require.False(t, j.PrecheckEnabled)
+}
+
+// 停用 and 重置密码 take two steps: the list links to a confirmation page whose form carries
+// the confirm field; a post without it (the old one-click button) does nothing and is sent to
+// the confirmation page.
+func TestDisableAndResetAskForConfirmation(t *testing.T) {
+	e := newTestEnv(t, dbtest.New(t, models.SQLite))
+	admin := e.login("admin")
+	id := e.userID("xincheng")
+	list := e.pageOK(admin, "/admin/users?q=xincheng", http.StatusOK)
+	require.Contains(t, list, `<a href="/admin/users/`+id+`/disable?return_to=%2fadmin%2fusers%3fq%3dxincheng"`)
+	require.NotContains(t, list, `action="/admin/users/`+id+`/disable"`, "no one-click form")
+	csrf := csrfOf(t, list)
+
+	// Without the confirm field: nothing happens, the browser goes to the confirmation page.
+	resp, _ := e.postForm(admin, "/admin/users/"+id+"/disable", url.Values{"csrf_token": {csrf}, "return_to": {"/admin/users?q=xincheng"}})
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+	require.Equal(t, "/admin/users/"+id+"/disable?return_to=%2Fadmin%2Fusers%3Fq%3Dxincheng", resp.Header.Get("Location"))
+	require.Contains(t, flashOf(resp), "请先确认")
+	u, err := e.db.UserByID(context.Background(), id)
+	require.NoError(t, err)
+	require.True(t, u.Active, "not disabled without confirmation")
+	require.Zero(t, e.auditCount("user.disable", models.OutcomeOK))
+
+	page := e.pageOK(admin, resp.Header.Get("Location"), http.StatusOK)
+	require.Contains(t, page, "确认停用账户 xincheng？")
+	require.Contains(t, page, `<form method="post" action="/admin/users/`+id+`/disable">`)
+	require.Contains(t, page, `<input type="hidden" name="confirm" value="yes">`)
+	require.Contains(t, page, `<input type="hidden" name="return_to" value="/admin/users?q=xincheng">`)
+	resp, _ = e.postForm(admin, "/admin/users/"+id+"/disable", url.Values{"csrf_token": {csrfOf(t, page)}, "confirm": {"yes"}, "return_to": {"/admin/users?q=xincheng"}})
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+	require.Equal(t, "/admin/users?q=xincheng", resp.Header.Get("Location"))
+	require.Contains(t, flashOf(resp), "已停用用户 xincheng")
+	u, err = e.db.UserByID(context.Background(), id)
+	require.NoError(t, err)
+	require.False(t, u.Active)
+
+	// The password reset: the same two steps.
+	sec := e.login("secadmin")
+	target := e.userID("saihan")
+	page = e.pageOK(sec, "/admin/users/"+target, http.StatusOK)
+	require.Contains(t, page, `href="/admin/users/`+target+`/password"`)
+	resp, body := e.postForm(sec, "/admin/users/"+target+"/password", url.Values{"csrf_token": {csrfOf(t, page)}})
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+	require.Equal(t, "/admin/users/"+target+"/password", resp.Header.Get("Location"))
+	require.NotContains(t, body, "一次性重置码")
+	before, err := e.db.UserByID(context.Background(), target)
+	require.NoError(t, err)
+	page = e.pageOK(sec, "/admin/users/"+target+"/password", http.StatusOK)
+	require.Contains(t, page, "确认重置账户 saihan 的密码？")
+	after, err := e.db.UserByID(context.Background(), target)
+	require.NoError(t, err)
+	require.Equal(t, before.PasswordHash, after.PasswordHash, "the confirmation page changes nothing")
+	resp, body = e.postForm(sec, "/admin/users/"+target+"/password", url.Values{"csrf_token": {csrfOf(t, page)}, "confirm": {"yes"}})
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.Contains(t, body, "一次性重置码（只显示这一次）")
+
+	// The confirmation pages are the acting roles' only.
+	require.Contains(t, e.pageOK(e.login("auditadmin"), "/admin/users/"+target+"/disable", http.StatusForbidden), "无权")
+	require.Contains(t, e.pageOK(admin, "/admin/users/"+target+"/password", http.StatusForbidden), "无权")
 }

@@ -280,6 +280,9 @@ func (p *Pages) userSwitch(act string) func(*gin.Context) error {
 			p.flash(c, flashOK, "已启用用户 "+u.Username+"，其可以用原密码登录。")
 			return seeOther(c, back)
 		}
+		if !p.confirmed(c, "disable") {
+			return nil
+		}
 		res, err := p.svc.DisableUser(ctx, api.ActorFrom(c), in)
 		if err != nil {
 			return p.backWithError(c, back, service.ToError(err))
@@ -298,6 +301,9 @@ func (p *Pages) userSwitch(act string) func(*gin.Context) error {
 // page and in the hash.
 func (p *Pages) resetPasswordSubmit(c *gin.Context) error {
 	id := c.Param("id")
+	if !p.confirmed(c, "password") {
+		return nil
+	}
 	res, err := p.svc.ResetPassword(c.Request.Context(), api.ActorFrom(c), service.UserAction{ID: id, Reason: strings.TrimSpace(c.PostForm("reason"))})
 	if err != nil {
 		return p.backWithError(c, localPath(c.PostForm("return_to"), userHref(id)), service.ToError(err))
@@ -362,4 +368,65 @@ func (p *Pages) changeGrant(c *gin.Context) error {
 		return verr
 	}
 	return p.show(c, e.Status, "p_users", v)
+}
+
+// userConfirmView is p_user_confirm.html's data: the step that confirms disabling an account
+// or resetting its password, which a single click on the list must not do.
+type userConfirmView struct {
+	pageView
+	Heading, Action, Button, Hint, ReasonLabel string
+	Username, DisplayName, Role, Where         string
+	ReturnTo                                   string
+}
+
+// confirmField is the form field the disable and reset posts must carry: it is set only by the
+// confirmation page, so a post from anywhere else (the old one-click buttons) is not acted on.
+const confirmField = "confirm"
+
+// confirmed says whether a post came from the confirmation page; otherwise it sends the
+// browser to that page (303) and nothing is done.
+func (p *Pages) confirmed(c *gin.Context, act string) bool {
+	if c.PostForm(confirmField) == "yes" {
+		return true
+	}
+	q := url.Values{}
+	if back := localPath(c.PostForm("return_to"), ""); back != "" {
+		q.Set("return_to", back)
+	}
+	target := userHref(c.Param("id")) + "/" + act
+	if len(q) > 0 {
+		target += "?" + q.Encode()
+	}
+	p.flash(c, flashError, "请先确认：本操作须在确认页面上再次确认后才会执行。")
+	c.Redirect(http.StatusSeeOther, target)
+	return false
+}
+
+// userConfirmPage asks the administrator to confirm disabling an account (act "disable") or
+// resetting its password (act "password"); the page's form posts with the confirm field.
+func (p *Pages) userConfirmPage(act string) func(*gin.Context) error {
+	return func(c *gin.Context) error {
+		uv, err := p.userView(c, nil, nil)
+		if err != nil {
+			return err
+		}
+		d := uv.Detail
+		v := &userConfirmView{Username: d.Username, DisplayName: d.DisplayName, Role: d.Role, Where: d.Where,
+			ReturnTo: localPath(c.Query("return_to"), userHref(d.ID)), Action: userHref(d.ID) + "/" + act}
+		switch act {
+		case "disable":
+			v.Title, v.Heading, v.Button, v.ReasonLabel = "确认停用账户", "确认停用账户 "+d.Username+"？", "确认停用", "停用理由（可选）"
+			v.Hint = "停用后该账户不能登录；已登录的会话和接口令牌立即失效。可随时重新启用。"
+			if !d.Active {
+				v.Alert = "该账户已停用。"
+			}
+		default:
+			v.Title, v.Heading, v.Button, v.ReasonLabel = "确认重置密码", "确认重置账户 "+d.Username+" 的密码？", "确认重置密码", "重置理由（可选）"
+			v.Hint = "系统随机生成一次性重置码并只显示一次（24 小时内有效，只能登录一次，登录后须设置新密码）；原密码、已登录的会话和接口令牌随即失效。"
+		}
+		if d.Self {
+			v.Alert = "这是您本人的账户：停用和重置密码须由其他管理员办理。"
+		}
+		return p.show(c, http.StatusOK, "p_user_confirm", v)
+	}
 }

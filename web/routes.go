@@ -19,7 +19,7 @@ func (p *Pages) Routes(r *gin.Engine) {
 	r.GET("/login", p.api.Page(p.loginPage))
 	r.POST("/login", p.api.CSRF, p.api.Page(p.loginSubmit))
 	r.POST("/logout", p.api.CSRF, p.api.Page(p.logoutSubmit))
-	r.GET("/", login, p.api.Page(p.homePage))
+	r.GET("/", p.api.Page(p.rootPage)) // the public landing page, or the user's 工作台
 	// In-app notifications (the header's bell).
 	r.GET("/notifications", login, p.api.Page(p.notificationsPage))
 	r.POST("/notifications/read", login, p.api.CSRF, p.api.Page(p.notificationsRead))

@@ -109,9 +109,9 @@ func TestAdminWritesFailWithTheirAuditRow(t *testing.T) {
 		}{
 			{adminPage, "/admin/users", url.Values{"username": {"ghost2"}, "display_name": {"幽灵"}, "role": {models.RoleCountyOfficial},
 				"jurisdiction_code": {"150103"}, "password": {"long-enough-pw1"}}, adminCSRF, "create"},
-			{adminPage, "/admin/users/" + xincheng.ID + "/disable", url.Values{"return_to": {"/admin/users"}}, adminCSRF, "disable"},
+			{adminPage, "/admin/users/" + xincheng.ID + "/disable", url.Values{"confirm": {"yes"}, "return_to": {"/admin/users"}}, adminCSRF, "disable"},
 			{adminPage, "/admin/users/" + e.userID("saihan") + "/enable", url.Values{}, adminCSRF, "enable"},
-			{secPage, "/admin/users/" + xincheng.ID + "/password", url.Values{"reason": {"遗忘"}}, secCSRF, "reset"},
+			{secPage, "/admin/users/" + xincheng.ID + "/password", url.Values{"confirm": {"yes"}, "reason": {"遗忘"}}, secCSRF, "reset"},
 			{secPage, "/admin/users/" + xincheng.ID + "/grant", url.Values{"role": {models.RoleLeagueOfficial},
 				"jurisdiction_code": {"150100"}, "reason": {"调任"}}, secCSRF, "grant"},
 			{adminPage, "/admin/jurisdictions", url.Values{"parent_code": {"150100"}, "code": {"150199"}, "name": {"幽灵区"}}, adminCSRF, "county"},
