@@ -60,8 +60,8 @@ type User struct {
 	TOTPSecret    string     `gorm:"column:totp_secret" json:"-"`
 	TOTPEnabledAt *time.Time `gorm:"column:totp_enabled_at" json:"totp_enabled_at,omitempty"`
 	TOTPLastStep  int64      `gorm:"column:totp_last_step" json:"-"`
-	CreatedAt      time.Time  `json:"created_at"`
-	UpdatedAt      time.Time  `json:"updated_at"`
+	CreatedAt     time.Time  `json:"created_at"`
+	UpdatedAt     time.Time  `json:"updated_at"`
 }
 
 // Jurisdiction returns the user's jurisdiction code, empty if none.
