@@ -42,6 +42,14 @@ func TestRotateIntlToGM(t *testing.T) {
 		require.NoError(t, err)
 		app, _, err := db.OpenApplication(ctx, ent.ID, "2027", models.Application{Staff: []models.StaffRow{{Name: "张三", ID: staff, Title: "主任"}}}, time.Now())
 		require.NoError(t, err)
+		// A TOTP secret sealed under intl by the same keyring.
+		const totpSecret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+		sealedTOTP, err := intl.Seal(totpSecret)
+		require.NoError(t, err)
+		admin := models.User{ID: models.NewID(), Username: "totp-rot", DisplayName: "轮换 测试", PasswordHash: "x",
+			Role: models.RoleSysadmin, Active: true, CreatedAt: time.Now(), UpdatedAt: time.Now()}
+		require.NoError(t, db.Create(&admin).Error)
+		require.NoError(t, db.SetTOTPSecret(ctx, admin.ID, sealedTOTP.Cipher))
 
 		// The gm suite with new keys; version 1 kept to open and find what it sealed.
 		oldGen := pii.Generation{Version: 1, Data: []byte("data-key-data-key-data-key-32byt"), Lookup: []byte("lookup-key-lookup-key-lookup-key")}
@@ -64,10 +72,11 @@ func TestRotateIntlToGM(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, 3, rep.Resealed["certificates"])
 		require.Equal(t, 1, rep.Resealed["applications"])
+		require.Equal(t, 1, rep.Resealed["users"], "the TOTP secret")
 		require.Zero(t, rep.Failed)
 		again, err := db.RotateIDNumbers(ctx, gm, 2, nil)
 		require.NoError(t, err)
-		require.Zero(t, again.Resealed["certificates"]+again.Resealed["applications"])
+		require.Zero(t, again.Resealed["certificates"]+again.Resealed["applications"]+again.Resealed["users"])
 
 		// Afterwards a sealer holding only the new keys reads and finds everything.
 		only, err := pii.NewKeyring(pii.Keys{Suite: cryptosuite.GM, Current: newGen})
@@ -86,6 +95,12 @@ func TestRotateIntlToGM(t *testing.T) {
 			require.True(t, models.VerifyCertificate(trusted, c))
 			require.False(t, models.VerifyCertificate(cryptosuite.PublicKeys{cryptosuite.PublicOf(sm2Key)}, c))
 		}
+		u, err := db.UserByID(ctx, admin.ID)
+		require.NoError(t, err)
+		require.Equal(t, "gm.2", pii.TagOf(u.TOTPSecret))
+		clearTOTP, err := only.Open(models.PersonID{Cipher: u.TOTPSecret})
+		require.NoError(t, err)
+		require.Equal(t, totpSecret, clearTOTP)
 		rec, err := db.ApplicationByID(ctx, app.ID)
 		require.NoError(t, err)
 		draft, err := rec.Draft()

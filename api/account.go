@@ -18,6 +18,9 @@ type loginRequest struct {
 	// After a few failures a CAPTCHA is due (captcha_required): GET /api/v1/captcha.
 	CaptchaID     string `json:"captcha_id"`
 	CaptchaAnswer string `json:"captcha_answer"`
+	// OTPCode is the TOTP code (or a recovery code) of an account with two-factor login on;
+	// without it a right password answers 401 second_factor_required.
+	OTPCode string `json:"otp_code"`
 }
 
 type MeResponse struct {
@@ -28,11 +31,13 @@ type MeResponse struct {
 	// PasswordChangeRequired: this session can do nothing but POST /me/password.
 	PasswordChangeRequired bool       `json:"password_change_required"`
 	PasswordExpiresAt      *time.Time `json:"password_expires_at,omitempty"`
+	// SecondFactorSetupRequired: this session can do nothing but enrol in TOTP (/account/2fa).
+	SecondFactorSetupRequired bool `json:"second_factor_setup_required"`
 }
 
 func (s *Server) me(c *gin.Context, a *service.Actor) MeResponse {
 	r := MeResponse{User: a.User, RoleName: models.RoleNames[a.User.Role], Jurisdiction: a.Jurisdiction,
-		PasswordChangeRequired: a.PasswordChangeDue}
+		PasswordChangeRequired: a.PasswordChangeDue, SecondFactorSetupRequired: a.SecondFactorSetupDue}
 	if t := s.svc.PasswordExpiresAt(a.User); !t.IsZero() {
 		r.PasswordExpiresAt = &t
 	}
@@ -52,7 +57,7 @@ func (s *Server) apiLogin(c *gin.Context) error {
 	if err := bindJSON(c, &req); err != nil {
 		return err
 	}
-	a, err := s.Login(c, service.LoginInput{Username: req.Username, Password: req.Password,
+	a, err := s.Login(c, service.LoginInput{Username: req.Username, Password: req.Password, Code: req.OTPCode,
 		Guard: service.Guard{CaptchaID: req.CaptchaID, CaptchaAnswer: req.CaptchaAnswer}})
 	if err != nil {
 		return err

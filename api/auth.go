@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -76,6 +77,7 @@ func (s *Server) authenticate(c *gin.Context) {
 			}
 			a.SessionHash = hash
 			a.PasswordChangeDue = s.svc.PasswordChangeDue(u)
+			a.SecondFactorSetupDue = s.svc.SecondFactorSetupDue(u)
 			c.Set(actorKey, a)
 			// Slide the idle expiry at most once a minute, never past the absolute limit.
 			if now.Sub(sess.LastSeenAt) > time.Minute {
@@ -112,19 +114,41 @@ const PasswordChangePage = "/account/password"
 // expiry: service.PasswordChangeDue) to the change: pages redirect to it, the JSON API answers
 // 403 password_change_required. Bearer tokens are not held (a reset revokes them, and a
 // session held here cannot make new ones).
+//
+// After the password, a session of an account that must log in with a second factor and has
+// none (service.SecondFactorSetupDue) is held the same way to the enrolment, TwoFactorPage
+// (403 second_factor_setup_required).
 func (s *Server) passwordGate(c *gin.Context) {
 	a := ActorFrom(c)
-	if a == nil || !a.PasswordChangeDue || a.SessionHash == "" || passwordChangePaths[c.Request.URL.Path] ||
-		strings.HasPrefix(c.Request.URL.Path, "/static/") {
+	path := c.Request.URL.Path
+	if a == nil || a.SessionHash == "" || strings.HasPrefix(path, "/static/") {
 		c.Next()
 		return
 	}
-	if strings.HasPrefix(c.Request.URL.Path, "/api/") || c.Request.Method != http.MethodGet {
-		s.WriteError(c, service.ErrPasswordChangeRequired)
+	page, err := "", error(nil)
+	switch {
+	case a.PasswordChangeDue && !passwordChangePaths[path]:
+		page, err = PasswordChangePage, service.ErrPasswordChangeRequired
+	case !a.PasswordChangeDue && a.SecondFactorSetupDue && !twoFactorSetupPaths[path]:
+		page, err = TwoFactorPage, service.ErrSecondFactorSetupRequired
+	default:
+		c.Next()
 		return
 	}
-	c.Redirect(http.StatusSeeOther, PasswordChangePage)
+	if strings.HasPrefix(path, "/api/") || c.Request.Method != http.MethodGet {
+		s.WriteError(c, err)
+		return
+	}
+	c.Redirect(http.StatusSeeOther, page)
 	c.Abort()
+}
+
+// TwoFactorPage is the enrolment in two-factor login (TOTP).
+const TwoFactorPage = "/account/2fa"
+
+// twoFactorSetupPaths are what a session held to enrol in two-factor login may still reach.
+var twoFactorSetupPaths = map[string]bool{
+	TwoFactorPage: true, "/logout": true, "/api/v1/auth/logout": true, "/api/v1/me": true,
 }
 
 // authFailure is why the request's credentials identified nobody, or nil.
@@ -246,9 +270,64 @@ func (s *Server) ClearCookie(c *gin.Context, name string) { s.SetCookie(c, name,
 func (s *Server) Login(c *gin.Context, in service.LoginInput) (*service.Actor, error) {
 	in.Addr = c.ClientIP()
 	u, err := s.svc.LogIn(c.Request.Context(), in)
+	if errors.Is(err, service.ErrSecondFactorRequired) {
+		s.setPendingLogin(c, u.ID)
+	}
 	if err != nil {
 		return nil, err
 	}
+	return s.openSession(c, u, s.now().UTC(), "")
+}
+
+// pendingCookie carries, between a correct password and its second factor, the account it was
+// for: its ID, the expiry (pendingTTL) and an HMAC under the session key. It only lets the
+// second step try codes for that account under the login throttle.
+const (
+	pendingCookie = "skillcert_2fa"
+	pendingTTL    = 5 * time.Minute
+)
+
+func (s *Server) pendingMAC(userID string, exp int64) string {
+	m := hmac.New(sha256.New, s.cfg.SessionKey)
+	m.Write([]byte("2fa|" + userID + "|" + strconv.FormatInt(exp, 10)))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+func (s *Server) setPendingLogin(c *gin.Context, userID string) {
+	exp := s.now().Add(pendingTTL).Unix()
+	s.SetCookie(c, pendingCookie, userID+"."+strconv.FormatInt(exp, 10)+"."+s.pendingMAC(userID, exp), int(pendingTTL.Seconds()))
+}
+
+// PendingLogin is the account whose password was right and whose second factor is awaited.
+func (s *Server) PendingLogin(c *gin.Context) (string, bool) {
+	v, err := c.Cookie(pendingCookie)
+	if err != nil {
+		return "", false
+	}
+	f := strings.Split(v, ".")
+	if len(f) != 3 {
+		return "", false
+	}
+	exp, err := strconv.ParseInt(f[1], 10, 64)
+	if err != nil || s.now().Unix() > exp || !hmac.Equal([]byte(f[2]), []byte(s.pendingMAC(f[0], exp))) {
+		return "", false
+	}
+	return f[0], true
+}
+
+// LoginSecondFactor is the second step of a login (service.SecondFactorLogin): a right code
+// opens the session.
+func (s *Server) LoginSecondFactor(c *gin.Context, code string, g service.Guard) (*service.Actor, error) {
+	id, ok := s.PendingLogin(c)
+	if !ok {
+		return nil, service.NewError(http.StatusUnauthorized, "login_expired", "登录已超时，请重新输入用户名和密码。")
+	}
+	g.Addr = c.ClientIP()
+	u, err := s.svc.SecondFactorLogin(c.Request.Context(), id, code, g)
+	if err != nil {
+		return nil, err
+	}
+	s.ClearCookie(c, pendingCookie)
 	return s.openSession(c, u, s.now().UTC(), "")
 }
 
@@ -273,6 +352,7 @@ func (s *Server) openSession(c *gin.Context, u models.User, now time.Time, reaso
 	}
 	a.SessionHash = hash
 	a.PasswordChangeDue = s.svc.PasswordChangeDue(u)
+	a.SecondFactorSetupDue = s.svc.SecondFactorSetupDue(u)
 	s.SetCookie(c, SessionCookie, tok, int(s.cfg.SessionMax.Seconds()))
 	s.ClearCookie(c, preSessionCookie)
 	c.Header("Cache-Control", "no-store") // the answer is the caller's, as noStoreForCallers says

@@ -166,6 +166,8 @@ var SystemColumns = []string{
 	// The login history: the username typed is cut to the column (service.recordLogin).
 	"login_attempts.id", "login_attempts.user_id", "login_attempts.username", "login_attempts.addr",
 	"login_attempts.method", "login_attempts.result",
+	// Two-factor login (migration 00028): IDs and SHA-256 hex of recovery codes.
+	"totp_recovery_codes.id", "totp_recovery_codes.user_id", "totp_recovery_codes.code_hash",
 	"throttles.purpose", "throttles.subject", "captchas.id", "captchas.answer_hash",
 	"audit_log.actor_id", "audit_log.role", "audit_log.jurisdiction_code", "audit_log.action", "audit_log.object_type",
 	"audit_log.object_id", "audit_log.outcome", "audit_log.request_id", "audit_log.prev_hash", "audit_log.hash",

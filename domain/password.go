@@ -118,3 +118,10 @@ func ChosenPasswordAllowed(role string) bool {
 	}
 	return !IsAdminRole(role)
 }
+
+// SecondFactorRequired reports whether accounts of role must log in with a second factor
+// (TOTP) where the deployment requires it (SKILLCERT_2FA_REQUIRED): the administrators, the
+// region's officials and the region's appraisal centre.
+func SecondFactorRequired(role string) bool {
+	return role == RoleRegionOfficial || role == RoleRegionCentre || IsAdminRole(role)
+}

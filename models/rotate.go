@@ -27,8 +27,8 @@ type RotateReport struct {
 var personIDJSON = regexp.MustCompile(`\{"cipher":"([^"\\]*)","lookup":"([^"\\]*)","masked":"([^"\\]*)"\}`)
 
 // RotateIDNumbers reseals every stored ID number that is not of the current generation: the
-// certificates, the session candidates, the application drafts and the submitted application
-// versions, in batches of batch rows, each batch in its own transaction. It is safe while the
+// certificates, the session candidates, the application drafts, the submitted application
+// versions and the accounts' TOTP secrets, in batches of batch rows, each batch in its own transaction. It is safe while the
 // system serves (a row changed since it was read is left for the next pass: every update
 // compares the old value) and resumable: stopped at any point, a second pass finds what is
 // left, since values already current are skipped. progress, if set, is called after each batch.
@@ -52,7 +52,54 @@ func (db *DB) RotateIDNumbers(ctx context.Context, r Resealer, batch int, progre
 	if err := db.rotateJSON(ctx, r, batch, "application_versions", "application_id || '/' || CAST(version AS VARCHAR(12))", "content_json", &rep, progress); err != nil {
 		return rep, err
 	}
+	if err := db.rotateTOTPSecrets(ctx, r, batch, &rep, progress); err != nil {
+		return rep, err
+	}
 	return rep, nil
+}
+
+// rotateTOTPSecrets reseals the accounts' TOTP secrets (sealed by the same keyring, with no
+// lookup or masked form) like rotateColumns.
+func (db *DB) rotateTOTPSecrets(ctx context.Context, r Resealer, batch int, rep *RotateReport, progress func(string, int, int)) error {
+	const table = "users"
+	after := ""
+	for {
+		var rows []struct{ K, C string }
+		if err := db.WithContext(ctx).Raw("SELECT id AS k, totp_secret AS c FROM users WHERE id > ? AND totp_secret <> '' ORDER BY id LIMIT ?",
+			after, batch).Scan(&rows).Error; err != nil {
+			return fmt.Errorf("rotate users: read: %w", err)
+		}
+		if len(rows) == 0 {
+			return nil
+		}
+		n := 0
+		err := db.Tx(ctx, func(tx *DB) error {
+			for _, row := range rows {
+				p, changed, err := r.Reseal(PersonID{Cipher: row.C})
+				if err != nil {
+					rep.Failed++
+					continue
+				}
+				if !changed {
+					continue
+				}
+				if err := tx.WithContext(ctx).Exec("UPDATE users SET totp_secret = ? WHERE id = ? AND totp_secret = ?", p.Cipher, row.K, row.C).Error; err != nil {
+					return fmt.Errorf("rotate users: write: %w", err)
+				}
+				n++
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		rep.Scanned[table] += len(rows)
+		rep.Resealed[table] += n
+		after = rows[len(rows)-1].K
+		if progress != nil {
+			progress(table, rep.Scanned[table], rep.Resealed[table])
+		}
+	}
 }
 
 func (db *DB) rotateColumns(ctx context.Context, r Resealer, batch int, table, key, cipher, lookup, masked string,

@@ -54,8 +54,14 @@ type User struct {
 	// ResetExpiresAt is set while the password is a one-time reset code: the code logs in
 	// once, and only before this time.
 	ResetExpiresAt *time.Time `json:"-"`
-	CreatedAt      time.Time  `json:"created_at"`
-	UpdatedAt      time.Time  `json:"updated_at"`
+	// TOTPSecret is the sealed TOTP secret (package pii), set at enrolment; TOTPEnabledAt is
+	// when its confirmation switched two-factor login on (nil: off). TOTPLastStep is the last
+	// time step whose code was accepted (no code is accepted twice).
+	TOTPSecret    string     `gorm:"column:totp_secret" json:"-"`
+	TOTPEnabledAt *time.Time `gorm:"column:totp_enabled_at" json:"totp_enabled_at,omitempty"`
+	TOTPLastStep  int64      `gorm:"column:totp_last_step" json:"-"`
+	CreatedAt     time.Time  `json:"created_at"`
+	UpdatedAt     time.Time  `json:"updated_at"`
 }
 
 // Jurisdiction returns the user's jurisdiction code, empty if none.

@@ -29,6 +29,9 @@ type Actor struct {
 	// PasswordChangeDue: the session can do nothing but change the password
 	// (Service.PasswordChangeDue).
 	PasswordChangeDue bool
+	// SecondFactorSetupDue: the session can do nothing but enrol in two-factor login
+	// (Service.SecondFactorSetupDue).
+	SecondFactorSetupDue bool
 }
 
 // snapshot is the actor as the workflows record it.

@@ -17,6 +17,10 @@ var errBadCredentials = NewError(http.StatusUnauthorized, "bad_credentials", "ç”
 // LoginInput is a login attempt: the credentials typed and the guard (client address, CAPTCHA).
 type LoginInput struct {
 	Username, Password string
+	// Code is the TOTP code or a recovery code of an account with two-factor login on; without
+	// it a correct password answers ErrSecondFactorRequired (with the account, for the second
+	// step: SecondFactorLogin).
+	Code string
 	Guard
 }
 
@@ -59,6 +63,12 @@ func (s *Service) LogIn(ctx context.Context, in LoginInput) (models.User, error)
 		}
 		s.recordLogin(ctx, who, username, in.Addr, models.LoginByPassword, result)
 		return models.User{}, errBadCredentials
+	}
+	if u.TOTPEnabledAt != nil {
+		if in.Code == "" {
+			return u, ErrSecondFactorRequired
+		}
+		return s.secondFactor(ctx, u, in.Code, in.Addr)
 	}
 	method := models.LoginByPassword
 	if u.ResetExpiresAt != nil {

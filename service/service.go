@@ -41,6 +41,9 @@ type Config struct {
 	// next login must change them: 0 means domain.DefaultPasswordMaxAge (90 days), a negative
 	// value never.
 	PasswordMaxAge time.Duration
+	// TwoFactorRequired holds accounts whose role requires a second factor
+	// (domain.SecondFactorRequired) to enrol in TOTP before anything else.
+	TwoFactorRequired bool
 }
 
 func (c *Config) applyDefaults() {

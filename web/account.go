@@ -67,6 +67,11 @@ func (p *Pages) loginPage(c *gin.Context) error {
 func (p *Pages) loginSubmit(c *gin.Context) error {
 	username, next := c.PostForm("username"), safeNext(c.PostForm("next"))
 	_, err := p.api.Login(c, service.LoginInput{Username: username, Password: c.PostForm("password"), Guard: captchaGuard(c)})
+	if errors.Is(err, service.ErrSecondFactorRequired) {
+		// The password was right; the code is asked on its own page (account_twofactor.go).
+		c.Redirect(http.StatusSeeOther, "/login/2fa?next="+url.QueryEscape(next))
+		return nil
+	}
 	if err != nil {
 		var e *service.Error
 		if !errors.As(err, &e) || e.Status >= 500 {

@@ -40,7 +40,7 @@ type auditRow struct {
 var actionNames = map[string]string{
 	"login": "登录", "logout": "退出登录", "token.create": "创建接口令牌", "token.revoke": "撤销接口令牌",
 	"user.create": "新建用户", "user.disable": "停用用户", "user.enable": "启用用户", "user.password_reset": "重置密码",
-	"user.grant": "调整角色", "user.manage": "管理用户", "user.password_change": "修改本人密码",
+	"user.grant": "调整角色", "user.manage": "管理用户", "user.password_change": "修改本人密码", "user.totp_enable": "启用双因素登录",
 	"user.credential": "重置密码或解除登录限制", "login.read": "查看登录记录", "audit.export": "导出审计日志", "policy.read": "查看安全策略", "user.read": "查看用户", "audit.verify": "校验哈希链",
 	"audit.read": "查看审计日志", "jurisdiction.precheck": "设置旗县初审", "jurisdiction.read": "查看行政区划",
 	"jurisdiction.create": "新增旗县（市、区）", "jurisdiction.update": "修改旗县（市、区）", "jurisdiction.manage": "管理行政区划",

@@ -92,6 +92,7 @@ func (p *Pages) Routes(r *gin.Engine) {
 	p.expertRoutes(r, login)
 	// The caller's password and login history (account_security.go).
 	p.accountRoutes(r, login)
+	p.twoFactorRoutes(r, login)
 }
 
 // Static serves the style sheet and the scripts; they need no caller. A directory is not

@@ -39,14 +39,17 @@ type Config struct {
 	SecAdminPassword   string
 	AuditAdminPassword string
 	DemoPassword       string
-	ShutdownTimeout    time.Duration
-	TemporalTimeout    time.Duration
-	WatchdogInterval   time.Duration
-	SMTPAddr           string
-	SMTPFrom           string
-	SMTPUsername       string
-	SMTPPassword       string // secret
-	NationalSyncURL    string
+	// TwoFactorRequired holds administrators, region officials and the appraisal centre to
+	// enrol in TOTP (SKILLCERT_2FA_REQUIRED; default on for api, off otherwise).
+	TwoFactorRequired bool
+	ShutdownTimeout   time.Duration
+	TemporalTimeout   time.Duration
+	WatchdogInterval  time.Duration
+	SMTPAddr          string
+	SMTPFrom          string
+	SMTPUsername      string
+	SMTPPassword      string // secret
+	NationalSyncURL   string
 	// CryptoSuite seals new ID numbers and signs new certificates and audit checkpoints: intl
 	// or gm (package cryptosuite). KeyVersion is the version of DataKey and LookupKey.
 	CryptoSuite string
@@ -90,6 +93,7 @@ var envDefaults = []struct{ name, def, help string }{
 	{"SKILLCERT_SECADMIN_PASSWORD", "", "seed: initial password of the security administrator account secadmin (required by seed while none exists)"},
 	{"SKILLCERT_AUDITADMIN_PASSWORD", "", "seed: initial password of the audit administrator account auditadmin (required by seed while none exists)"},
 	{"SKILLCERT_DEMO_PASSWORD", "demo12345", "dev: password of the demo accounts"},
+	{"SKILLCERT_2FA_REQUIRED", "", "true or false: administrators, region officials and the appraisal centre must enrol in two-factor login (TOTP) before anything else (default: true for api, false for dev so the demo accounts stay usable)"},
 	{"SKILLCERT_SHUTDOWN_TIMEOUT", "20s", "grace period for in-flight requests and activities on SIGTERM"},
 	{"SKILLCERT_TEMPORAL_TIMEOUT", "5s", "deadline of each call to Temporal made while serving a request (then 503 with Retry-After)"},
 	{"SKILLCERT_WATCHDOG_INTERVAL", "10m", "how often the stalled-case watchdog runs (a Temporal Schedule)"},
@@ -195,6 +199,14 @@ func loadConfig(cmd string, args []string, getenv func(string) string) (Config, 
 	c.SecAdminPassword = env("SKILLCERT_SECADMIN_PASSWORD")
 	c.AuditAdminPassword = env("SKILLCERT_AUDITADMIN_PASSWORD")
 	c.DemoPassword = env("SKILLCERT_DEMO_PASSWORD")
+	c.TwoFactorRequired = cmd == "api"
+	if v := strings.TrimSpace(getenv("SKILLCERT_2FA_REQUIRED")); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return c, fmt.Errorf("SKILLCERT_2FA_REQUIRED: %q is neither true nor false", v)
+		}
+		c.TwoFactorRequired = b
+	}
 	if _, err := parseLevel(c.LogLevel); err != nil {
 		return c, err
 	}

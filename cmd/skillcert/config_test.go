@@ -127,3 +127,25 @@ func TestVersionAndUsage(t *testing.T) {
 	require.Contains(t, out.String(), "skillcert")
 	require.Equal(t, 2, run([]string{"nope"}, envOf(map[string]string{"SKILLCERT_DATA_DIR": t.TempDir()}), &out))
 }
+
+// Two-factor login is required by default in production (api), not in the dev demo.
+func TestTwoFactorRequiredDefault(t *testing.T) {
+	key := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32))
+	env := map[string]string{"SKILLCERT_DATABASE_URL": "postgres://x@h/db"}
+	for _, k := range []string{"SKILLCERT_DATA_KEY", "SKILLCERT_LOOKUP_KEY", "SKILLCERT_SIGNING_KEY", "SKILLCERT_SESSION_KEY", "SKILLCERT_AUDIT_KEY"} {
+		env[k] = key
+	}
+	c, err := loadConfig("api", nil, envOf(env))
+	require.NoError(t, err)
+	require.True(t, c.TwoFactorRequired, "api: on")
+	env["SKILLCERT_2FA_REQUIRED"] = "false"
+	c, err = loadConfig("api", nil, envOf(env))
+	require.NoError(t, err)
+	require.False(t, c.TwoFactorRequired)
+	env["SKILLCERT_2FA_REQUIRED"] = "maybe"
+	_, err = loadConfig("api", nil, envOf(env))
+	require.ErrorContains(t, err, "SKILLCERT_2FA_REQUIRED")
+	c, err = loadConfig("dev", []string{"-data", t.TempDir()}, envOf(nil))
+	require.NoError(t, err)
+	require.False(t, c.TwoFactorRequired, "dev: off")
+}
