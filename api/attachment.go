@@ -48,6 +48,9 @@ func (s *Server) apiUploadAttachment(c *gin.Context) error {
 // apiUploadSittingRecord answers POST /api/v1/sessions/{id}/records, a multipart form with the
 // fields kind (domain.RecordKinds), replaces (optional) and file: an original record of the sitting.
 func (s *Server) apiUploadSittingRecord(c *gin.Context) error {
+	if err := s.svc.CheckRecordUpload(c.Request.Context(), ActorFrom(c), c.Param("id")); err != nil {
+		return err
+	}
 	return s.upload(c, "kind", c.Param("id"))
 }
 

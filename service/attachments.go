@@ -233,6 +233,13 @@ func (s *Service) recordFaults(ctx context.Context, in UploadInput, enterpriseID
 	return errs, nil
 }
 
+// CheckRecordUpload refuses, before any upload is read, a caller who may not add records to the
+// sitting: only its own enterprise manages it.
+func (s *Service) CheckRecordUpload(ctx context.Context, a *Actor, sessionID string) error {
+	_, err := s.sittingInScope(ctx, a, sessionID, "assessment", "manage")
+	return err
+}
+
 // SittingRecords lists the current version of each original record of a sitting to whoever may
 // read the sitting.
 func (s *Service) SittingRecords(ctx context.Context, a *Actor, sessionID string) ([]models.Attachment, error) {

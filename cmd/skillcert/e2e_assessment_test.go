@@ -168,7 +168,7 @@ func (s *stack) assessmentJourney(t *testing.T, caseID string) {
 	require.NotContains(t, no.Message, "签到表")
 	// Another enterprise can neither add to the sitting nor read its records.
 	st, _ = s.uploadTo("power", recPath, "kind", domain.RecordVideoIndex, "录像索引.pdf")
-	require.Equal(t, http.StatusNotFound, st)
+	require.Equal(t, http.StatusForbidden, st)
 	require.Contains(t, []int{http.StatusForbidden, http.StatusNotFound}, s.call("power", http.MethodGet, recPath, nil, nil))
 	require.Contains(t, []int{http.StatusForbidden, http.StatusNotFound}, s.call("power", http.MethodGet, "/api/v1/attachments/"+signIn.ID, nil, nil))
 	st, _ = s.uploadTo("dairy", recPath, "kind", domain.RecordVideoIndex, "视频监控录像索引.xlsx")

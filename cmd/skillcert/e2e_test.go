@@ -24,8 +24,8 @@ import (
 	sdkworker "go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
-	"skillcert/internal/driver"
 	"skillcert/domain"
+	"skillcert/internal/driver"
 	"skillcert/models"
 	"skillcert/models/appcheck"
 	"skillcert/models/dbtest"
