@@ -57,6 +57,7 @@ type candidateRow struct {
 type recordRow struct {
 	Kind, Label                      string
 	Name, Href, SHA256, Uploaded, ID string
+	HashShort                        string // the hash's first 16 digits (the full one in the title)
 	Version                          int
 	Present                          bool
 }
@@ -154,7 +155,7 @@ func (p *Pages) sittingInfoOf(ctx context.Context, sd service.SessionDetail) (*s
 		row := recordRow{Kind: k, Label: domain.RecordNames[k]}
 		if r, ok := byKind[k]; ok {
 			row.Present, row.ID, row.Name, row.Href, row.SHA256, row.Version = true, r.ID, r.Name, attachmentHref(r.ID), r.SHA256, r.Version
-			row.Uploaded = p.day(r.CreatedAt)
+			row.Uploaded, row.HashShort = p.day(r.CreatedAt), r.SHA256[:min(16, len(r.SHA256))]
 		} else {
 			missing = append(missing, row.Label)
 		}
