@@ -42,6 +42,21 @@ func toAttachmentResponse(a models.Attachment) attachmentResponse {
 // apiUploadAttachment answers POST /api/v1/attachments, a multipart form with the fields
 // purpose, replaces (optional) and file.
 func (s *Server) apiUploadAttachment(c *gin.Context) error {
+	return s.upload(c, "purpose", "")
+}
+
+// apiUploadSittingRecord answers POST /api/v1/sessions/{id}/records, a multipart form with the
+// fields kind (domain.RecordKinds), replaces (optional) and file: an original record of the sitting.
+func (s *Server) apiUploadSittingRecord(c *gin.Context) error {
+	if err := s.svc.CheckRecordUpload(c.Request.Context(), ActorFrom(c), c.Param("id")); err != nil {
+		return err
+	}
+	return s.upload(c, "kind", c.Param("id"))
+}
+
+// upload stores the multipart upload, its purpose in the form field purposeField, for the
+// caller's enterprise (and sitting, with sessionID).
+func (s *Server) upload(c *gin.Context, purposeField, sessionID string) error {
 	ctx := c.Request.Context()
 	a := ActorFrom(c)
 	if err := c.Request.ParseMultipartForm(service.MultipartMemory); err != nil {
@@ -57,7 +72,7 @@ func (s *Server) apiUploadAttachment(c *gin.Context) error {
 	}
 	form := c.Request.MultipartForm
 	files := form.File[service.AttachmentFormField]
-	in := service.UploadInput{Purpose: formValue(form, "purpose"), Replaces: formValue(form, "replaces"), Files: len(files)}
+	in := service.UploadInput{Purpose: formValue(form, purposeField), Replaces: formValue(form, "replaces"), Files: len(files), SessionID: sessionID}
 	if len(files) == 1 {
 		f, err := files[0].Open()
 		if err != nil {

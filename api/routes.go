@@ -118,6 +118,8 @@ func (s *Server) jsonRoutes() []route {
 		{POST, "/sessions/:id/candidates", useCase("assessment", "manage"), s.apiAddCandidate},
 		{PUT, "/sessions/:id/candidates/:cid/scores", useCase("assessment", "manage"), s.apiSetScores},
 		{PUT, "/sessions/:id/candidates/:cid/photo", useCase("assessment", "manage"), s.apiSetCandidatePhoto},
+		{POST, "/sessions/:id/records", uploadPolicy("attachment", "upload", own), s.apiUploadSittingRecord},
+		{GET, "/sessions/:id/records", useCase("case", "read"), s.apiSittingRecords},
 		{GET, "/sessions/:id/candidates/:cid/photo", useCase("case", "read"), s.apiCandidatePhoto},
 
 		// Certificates.

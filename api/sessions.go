@@ -131,3 +131,23 @@ func (s *Server) apiCandidatePhoto(c *gin.Context) error {
 	c.DataFromReader(http.StatusOK, -1, ct, rc, nil)
 	return nil
 }
+
+// apiSittingRecords answers GET /sessions/:id/records: the current version of each of the
+// sitting's original records, with the kinds still missing.
+func (s *Server) apiSittingRecords(c *gin.Context) error {
+	recs, err := s.svc.SittingRecords(c.Request.Context(), ActorFrom(c), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	out := make([]attachmentResponse, len(recs))
+	present := make([]string, len(recs))
+	for i, r := range recs {
+		out[i], present[i] = toAttachmentResponse(r), r.Purpose
+	}
+	missing := domain.MissingRecords(present)
+	if missing == nil {
+		missing = []string{}
+	}
+	c.JSON(http.StatusOK, gin.H{"records": out, "missing": missing})
+	return nil
+}

@@ -181,7 +181,7 @@ var SystemColumns = []string{
 	"application_returns.application_id", "application_returns.returned_by",
 	"attachments.id", "attachments.enterprise_id", "attachments.jurisdiction_code",
 	"attachments.purpose", "attachments.content_type", "attachments.sha256", "attachments.storage_key",
-	"attachments.uploaded_by", "attachments.replaces_id", "attachments.slot_id",
+	"attachments.uploaded_by", "attachments.replaces_id", "attachments.slot_id", "attachments.session_id",
 	"campaigns.id", "campaigns.status",
 	"league_collections.id", "league_collections.campaign_id", "league_collections.jurisdiction_code",
 	"league_collections.status", "league_collections.submitted_by",

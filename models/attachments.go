@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"time"
+
+	"skillcert/domain"
 )
 
 // Attachment is one stored version of an uploaded document. Rows are never updated or
@@ -26,7 +28,10 @@ type Attachment struct {
 	SHA256      string  `gorm:"column:sha256" json:"sha256"`
 	// StorageKey names the content in the attachment store; it is random and never leaves
 	// the server.
-	StorageKey string    `json:"-"`
+	StorageKey string `json:"-"`
+	// SessionID is the sitting an original record (domain.RecordKinds) belongs to; nil for the
+	// application's documents.
+	SessionID  *string   `json:"session_id,omitempty"`
 	UploadedBy string    `json:"uploaded_by"`
 	CreatedAt  time.Time `json:"created_at"`
 }
@@ -45,20 +50,24 @@ const (
 
 // AttachmentPurposeNames maps every accepted purpose to its Chinese name.
 var AttachmentPurposeNames = map[string]string{
-	PurposeRules:          "规章制度",
-	PurposeSite:           "场地权属证明",
-	PurposeEquipment:      "设施设备权属证明",
-	PurposeAgreement:      "服务承诺书或合作协议",
-	PurposeWorkPlan:       "工作方案",
-	PurposeEvaluationSpec: "评价规范",
-	PurposeOther:          "其他材料",
-	ConditionPurpose(1):   "基本条件（一）佐证材料",
-	ConditionPurpose(2):   "基本条件（二）佐证材料",
-	ConditionPurpose(3):   "基本条件（三）佐证材料",
-	ConditionPurpose(4):   "基本条件（四）佐证材料",
-	ConditionPurpose(5):   "基本条件（五）佐证材料",
-	ConditionPurpose(6):   "基本条件（六）佐证材料",
-	ConditionPurpose(7):   "基本条件（七）佐证材料",
+	PurposeRules:            "规章制度",
+	PurposeSite:             "场地权属证明",
+	PurposeEquipment:        "设施设备权属证明",
+	PurposeAgreement:        "服务承诺书或合作协议",
+	PurposeWorkPlan:         "工作方案",
+	PurposeEvaluationSpec:   "评价规范",
+	PurposeOther:            "其他材料",
+	ConditionPurpose(1):     "基本条件（一）佐证材料",
+	ConditionPurpose(2):     "基本条件（二）佐证材料",
+	ConditionPurpose(3):     "基本条件（三）佐证材料",
+	ConditionPurpose(4):     "基本条件（四）佐证材料",
+	ConditionPurpose(5):     "基本条件（五）佐证材料",
+	ConditionPurpose(6):     "基本条件（六）佐证材料",
+	ConditionPurpose(7):     "基本条件（七）佐证材料",
+	domain.RecordSignIn:     domain.RecordNames[domain.RecordSignIn],
+	domain.RecordPapers:     domain.RecordNames[domain.RecordPapers],
+	domain.RecordScoreSheet: domain.RecordNames[domain.RecordScoreSheet],
+	domain.RecordVideoIndex: domain.RecordNames[domain.RecordVideoIndex],
 }
 
 // ConditionPurpose is the purpose of the evidence for basic condition n (1 to 7).
@@ -91,7 +100,7 @@ func (db *DB) CreateAttachment(ctx context.Context, a *Attachment) error {
 		if prev.Purpose != a.Purpose {
 			return ErrAttachmentPurpose
 		}
-		a.SlotID, a.Version = prev.SlotID, prev.Version+1
+		a.SlotID, a.Version, a.SessionID = prev.SlotID, prev.Version+1, prev.SessionID // a version stays with its sitting
 		return conflict(tx.Create(a).Error)
 	})
 }
@@ -104,9 +113,9 @@ func (db *DB) AttachmentByID(ctx context.Context, id string) (Attachment, error)
 }
 
 // AttachmentsByEnterprise lists the current (latest) version of each of the enterprise's
-// documents, optionally of one purpose only, by purpose and upload time.
+// documents (not the sittings' original records), optionally of one purpose only, by purpose and upload time.
 func (db *DB) AttachmentsByEnterprise(ctx context.Context, enterpriseID, purpose string) ([]Attachment, error) {
-	q := db.WithContext(ctx).Where("enterprise_id = ?", enterpriseID).
+	q := db.WithContext(ctx).Where("enterprise_id = ? AND session_id IS NULL", enterpriseID).
 		Where("NOT EXISTS (SELECT 1 FROM attachments n WHERE n.replaces_id = attachments.id)")
 	if purpose != "" {
 		q = q.Where("purpose = ?", purpose)
@@ -125,5 +134,15 @@ func (db *DB) AttachmentVersions(ctx context.Context, id string) ([]Attachment, 
 	}
 	var as []Attachment
 	err = db.WithContext(ctx).Where("slot_id = ?", a.SlotID).Order("version").Find(&as).Error
+	return as, err
+}
+
+// SittingRecords lists the current (latest) version of each original record of a sitting, by
+// purpose and upload time.
+func (db *DB) SittingRecords(ctx context.Context, sessionID string) ([]Attachment, error) {
+	as := []Attachment{}
+	err := db.WithContext(ctx).Where("session_id = ?", sessionID).
+		Where("NOT EXISTS (SELECT 1 FROM attachments n WHERE n.replaces_id = attachments.id)").
+		Order("purpose, created_at, id").Find(&as).Error
 	return as, err
 }

@@ -70,6 +70,9 @@ type UploadInput struct {
 	// Name is the file's name exactly as the client sent it; Size its length in bytes.
 	Name string
 	Size int64
+	// SessionID, for a sitting's original record (domain.RecordKinds), is the sitting; the
+	// purpose is then the record's kind.
+	SessionID string
 	// Content is the file (when Files is 1). Its type is decided from the content and must agree
 	// with the name's extension; no declared content type is trusted.
 	Content uploadContent
@@ -108,11 +111,14 @@ func (s *Service) UploadAttachment(ctx context.Context, a *Actor, in UploadInput
 	if up.prev.ID != "" {
 		row.ReplacesID = &up.prev.ID
 	}
+	if in.SessionID != "" {
+		row.SessionID = &in.SessionID
+	}
 	err = s.audited(ctx, a, func(tx *models.DB) (models.AuditEntry, error) {
 		if err := tx.CreateAttachment(ctx, &row); err != nil {
 			return models.AuditEntry{}, err
 		}
-		after, _ := json.Marshal(map[string]any{"purpose": row.Purpose, "version": row.Version, "replaces_id": row.ReplacesID,
+		after, _ := json.Marshal(map[string]any{"purpose": row.Purpose, "session_id": row.SessionID, "version": row.Version, "replaces_id": row.ReplacesID,
 			"content_type": row.ContentType, "size": row.Size, "sha256": row.SHA256})
 		return models.AuditEntry{Action: "attachment.upload", ObjectType: "attachment", ObjectID: row.ID,
 			AfterState: string(after)}, nil
@@ -160,7 +166,14 @@ func (s *Service) readUpload(ctx context.Context, in UploadInput, enterpriseID s
 			}
 		}
 	}
+	if errs2, err := s.recordFaults(ctx, in, enterpriseID, up); err != nil {
+		return up, nil, err
+	} else if len(errs2) > 0 {
+		errs = append(errs, errs2...)
+	}
 	switch {
+	case up.purpose == "" && in.SessionID != "":
+		errs.Add("kind", validate.ErrRequired.Code, "请选择原始记录类别。")
 	case up.purpose == "":
 		errs.Add("purpose", validate.ErrRequired.Code, "请选择附件用途。")
 	case models.AttachmentPurposeNames[up.purpose] == "":
@@ -189,6 +202,73 @@ func (s *Service) readUpload(ctx context.Context, in UploadInput, enterpriseID s
 		errs = append(errs, *ferr)
 	}
 	return up, errs, nil
+}
+
+// recordFaults checks an upload against the split between the application's documents and a
+// sitting's original records: a record goes to a sitting of the caller's enterprise with one of
+// the record kinds, a new version to the sitting of the version it replaces, and nothing else
+// into a sitting.
+func (s *Service) recordFaults(ctx context.Context, in UploadInput, enterpriseID string, up checkedUpload) (validate.Errors, error) {
+	var errs validate.Errors
+	record := dom.IsRecordKind(up.purpose)
+	if in.SessionID == "" {
+		if record || (up.prev.ID != "" && up.prev.SessionID != nil) {
+			errs.Add("purpose", "record_needs_sitting", "考核批次的原始记录须在该考核批次页面上传。")
+		}
+		return errs, nil
+	}
+	ss, err := s.db.SessionByID(ctx, in.SessionID)
+	switch {
+	case errors.Is(err, models.ErrNotFound) || (err == nil && ss.EnterpriseID != enterpriseID):
+		return nil, ErrNotFound
+	case err != nil:
+		return nil, err
+	}
+	if up.purpose != "" && !record {
+		errs.Add("kind", "invalid", "原始记录类别“"+ClipText(up.purpose, 32)+"”无效，应为 "+strings.Join(dom.RecordKinds, "、")+" 之一。")
+	}
+	if up.prev.ID != "" && (up.prev.SessionID == nil || *up.prev.SessionID != in.SessionID) {
+		errs.Add("replaces", "not_found", errReplacesText)
+	}
+	return errs, nil
+}
+
+// CheckRecordUpload refuses, before any upload is read, a caller who may not add records to the
+// sitting: only its own enterprise manages it.
+func (s *Service) CheckRecordUpload(ctx context.Context, a *Actor, sessionID string) error {
+	_, err := s.sittingInScope(ctx, a, sessionID, "assessment", "manage")
+	return err
+}
+
+// SittingRecords lists the current version of each original record of a sitting to whoever may
+// read the sitting.
+func (s *Service) SittingRecords(ctx context.Context, a *Actor, sessionID string) ([]models.Attachment, error) {
+	if _, err := s.sittingInScope(ctx, a, sessionID, "case", "read"); err != nil {
+		return nil, err
+	}
+	return s.db.SittingRecords(ctx, sessionID)
+}
+
+// recordsRefusal refuses to submit a sitting's results while any of its original records is
+// missing (domain.RecordsRule), naming each; nil when all are there.
+func (s *Service) recordsRefusal(ctx context.Context, sessionID string) error {
+	recs, err := s.db.SittingRecords(ctx, sessionID)
+	if err != nil {
+		return err
+	}
+	present := make([]string, len(recs))
+	for i, r := range recs {
+		present[i] = r.Purpose
+	}
+	msg := dom.RecordsRule(present)
+	if msg == "" {
+		return nil
+	}
+	e := NewError(http.StatusConflict, "records_missing", msg)
+	for _, k := range dom.MissingRecords(present) {
+		e.Fields = append(e.Fields, validate.FieldError{Field: "records." + k, Code: validate.ErrRequired.Code, Message: "尚未上传" + dom.RecordNames[k] + "。"})
+	}
+	return e
 }
 
 // RejectUpload audits a refused upload (a disguised executable is worth knowing about) and

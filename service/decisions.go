@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 
 	"go.temporal.io/sdk/client"
@@ -48,6 +49,16 @@ func (s *Service) SendDecision(ctx context.Context, a *Actor, t models.Task, req
 		return res, NewError(http.StatusConflict, "task_claimed", "该待办已由他人认领，请先由认领人释放或由管理员改派。")
 	}
 	req.TaskID, req.Actor, req.RequestKey = t.ID, a.snapshot(), requestKey
+	if t.Kind == workflows.KindSubmitResults && cur.Status == models.TaskOpen {
+		// Results go to the centre only with the sitting's original records (全程留痕).
+		if err := s.recordsRefusal(ctx, strings.TrimPrefix(t.WorkflowID, workflows.SessionWorkflowID(""))); err != nil {
+			var e *Error
+			if errors.As(err, &e) {
+				s.auditRefusal(ctx, a, cur, req.Outcome, e.Message)
+			}
+			return res, err
+		}
+	}
 	if t.Kind == workflows.KindRegionDecision {
 		// The workflow checks the approved scope against the stored application, never the client's.
 		if req.Applied, err = s.appliedScope(ctx, t.CaseID); err != nil {

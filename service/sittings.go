@@ -192,6 +192,8 @@ func (s *Service) ListSittings(ctx context.Context, a *Actor, caseID string) ([]
 type SessionDetail struct {
 	models.AssessmentSession
 	Candidates []models.SessionCandidate `json:"candidates"`
+	// Records are the current versions of the sitting's original records (domain.RecordKinds).
+	Records []models.Attachment `json:"records"`
 }
 
 // ReadSitting returns a sitting with its candidates to whoever may read its case.
@@ -204,7 +206,11 @@ func (s *Service) ReadSitting(ctx context.Context, a *Actor, id string) (Session
 	if err != nil {
 		return SessionDetail{}, err
 	}
-	return SessionDetail{AssessmentSession: ss, Candidates: cs}, nil
+	recs, err := s.db.SittingRecords(ctx, ss.ID)
+	if err != nil {
+		return SessionDetail{}, err
+	}
+	return SessionDetail{AssessmentSession: ss, Candidates: cs, Records: recs}, nil
 }
 
 type CandidateBody struct {

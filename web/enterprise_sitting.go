@@ -28,6 +28,10 @@ type sittingInfo struct {
 	// Review: the level has a comprehensive review (二级 and 一级).
 	Review     bool
 	Candidates []candidateRow
+	// Records are the original records, one row per kind (domain.RecordKinds), present or not;
+	// RecordsMissing names the kinds not yet uploaded.
+	Records        []recordRow
+	RecordsMissing string
 	// names maps candidate IDs to names (to write the centre's reasons with names).
 	names map[string]string
 }
@@ -47,6 +51,22 @@ type candidateRow struct {
 	ShowReview           bool
 	CertNumber, CertHref string
 	Score                *scoreForm
+}
+
+// recordRow is one kind of original record of a sitting: its current version, if uploaded.
+type recordRow struct {
+	Kind, Label                      string
+	Name, Href, SHA256, Uploaded, ID string
+	HashShort                        string // the hash's first 16 digits (the full one in the title)
+	Version                          int
+	Present                          bool
+}
+
+// recordsForm is the form uploading an original record (or its next version).
+type recordsForm struct {
+	Action string
+	Kind   formField
+	Errors []string
 }
 
 // scoreForm is one candidate's score form.
@@ -78,6 +98,8 @@ type sessionView struct {
 	CanManage bool
 	ListHref  string
 	Add       *candidateForm
+	// Upload is the original-records upload form (the enterprise's).
+	Upload *recordsForm
 	// Locked says why scores cannot be changed now (results with the centre, certificates issued).
 	Locked string
 }
@@ -124,6 +146,22 @@ func (p *Pages) sittingInfoOf(ctx context.Context, sd service.SessionDetail) (*s
 		}
 	}
 	si.Assessors = strings.Join(names, "、")
+	byKind := map[string]models.Attachment{}
+	for _, r := range sd.Records {
+		byKind[r.Purpose] = r
+	}
+	var missing []string
+	for _, k := range domain.RecordKinds {
+		row := recordRow{Kind: k, Label: domain.RecordNames[k]}
+		if r, ok := byKind[k]; ok {
+			row.Present, row.ID, row.Name, row.Href, row.SHA256, row.Version = true, r.ID, r.Name, attachmentHref(r.ID), r.SHA256, r.Version
+			row.Uploaded, row.HashShort = p.day(r.CreatedAt), r.SHA256[:min(16, len(r.SHA256))]
+		} else {
+			missing = append(missing, row.Label)
+		}
+		si.Records = append(si.Records, row)
+	}
+	si.RecordsMissing = strings.Join(missing, "、")
 	for i, x := range sd.Candidates {
 		row := candidateRow{No: i + 1, ID: x.ID, Anchor: fmt.Sprintf("c-%d", i+1), Name: x.Name, IDMasked: x.IDMasked,
 			Theory: scoreText(x.Theory), Skill: scoreText(x.Skill), Review: scoreText(x.Review), Notes: x.Notes,
@@ -188,6 +226,13 @@ func (p *Pages) sessionView(c *gin.Context, sd service.SessionDetail, st sitting
 	if !v.CanManage {
 		return v, nil
 	}
+	var kinds []choice
+	for _, k := range domain.RecordKinds {
+		kinds = append(kinds, choice{Value: k, Label: domain.RecordNames[k]})
+	}
+	v.Upload = &recordsForm{Action: sessionHref(sd.ID) + "/records",
+		Kind: formField{Name: "kind", ID: "f-kind", Label: "原始记录类别", Kind: "select", Options: kinds, Required: true,
+			Hint: "同一类别再次上传即成为该记录的新版本，旧版本保留。"}}
 	switch sd.Status {
 	case models.SessionOpen:
 		in, errs := st.add, st.addErrs
@@ -473,4 +518,53 @@ func (p *Pages) setCandidatePhoto(c *gin.Context) error {
 	}
 	p.flash(c, flashError, "照片未保存："+msg)
 	return seeOther(c, sessionHref(id)+"#candidates")
+}
+
+// uploadSittingRecord stores an original record of the sitting (UploadAttachment with the
+// sitting): a new kind, or the next version of the kind already uploaded. A refusal comes back
+// as a message above the records.
+func (p *Pages) uploadSittingRecord(c *gin.Context) error {
+	id := c.Param("id")
+	ctx := c.Request.Context()
+	a := api.ActorFrom(c)
+	in := service.UploadInput{SessionID: id, Purpose: strings.TrimSpace(c.PostForm("kind"))}
+	if domain.IsRecordKind(in.Purpose) {
+		// A kind already uploaded gets its next version.
+		if recs, err := p.svc.SittingRecords(ctx, a, id); err == nil {
+			for _, r := range recs {
+				if r.Purpose == in.Purpose {
+					in.Replaces = r.ID
+				}
+			}
+		} else if e := service.UserError(service.ToError(err)); e == nil || outOfReach(e) {
+			return err
+		}
+	}
+	fh, ferr := c.FormFile(service.AttachmentFormField)
+	if ferr == nil {
+		f, err := fh.Open()
+		if err != nil {
+			return fmt.Errorf("open uploaded part: %w", err)
+		}
+		defer f.Close()
+		in.Files, in.Name, in.Size, in.Content = 1, api.RawFileName(fh), fh.Size, f
+	}
+	att, err := p.svc.UploadAttachment(ctx, a, in)
+	if err == nil {
+		p.flash(c, flashOK, fmt.Sprintf("已上传%s（第 %d 版）。", domain.RecordNames[att.Purpose], att.Version))
+		return seeOther(c, sessionHref(id)+"#records")
+	}
+	e := service.UserError(service.ToError(err))
+	if e == nil || outOfReach(e) {
+		return err
+	}
+	msgs := []string{}
+	for _, f := range e.Fields {
+		msgs = append(msgs, f.Message)
+	}
+	if len(msgs) == 0 {
+		msgs = append(msgs, e.Message)
+	}
+	p.flash(c, flashError, "原始记录未保存："+strings.Join(msgs, " "))
+	return seeOther(c, sessionHref(id)+"#records")
 }

@@ -1,9 +1,11 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"strings"
@@ -15,6 +17,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
+	"skillcert/domain"
 	"skillcert/internal/fixtures"
 	"skillcert/internal/webtest"
 	"skillcert/models"
@@ -407,10 +410,48 @@ func TestSittingTasksSubmitAuditAndCorrect(t *testing.T) {
 		require.Contains(t, body, want)
 	}
 	require.NotContains(t, body, "申报表（", "the application is not repeated on a sitting task")
+	// Without the sitting's original records the results are refused before the workflow is
+	// asked, naming every record missing.
+	before := len(e.temporal.updates())
+	resp, body := e.postForm(c, taskHref(submit.ID)+"/decide", url.Values{"csrf_token": {csrfOf(t, body)}, "request_key": {"k0"}})
+	require.Equal(t, http.StatusUnprocessableEntity, resp.StatusCode)
+	require.Contains(t, body, "报送认定结果前须上传本场次的原始记录，尚缺：签到表、试卷或答题记录、成绩登记表、视频监控录像索引。")
+	require.Len(t, e.temporal.updates(), before, "refused before the workflow")
+	// The enterprise uploads them on the sitting page; a second upload of a kind is its next version.
+	for i, k := range append(domain.RecordKinds, domain.RecordSignIn) {
+		page := e.pageOK(c, "/sessions/s1", http.StatusOK)
+		resp := e.postRecord(c, "/sessions/s1/records", csrfOf(t, page), k, domain.RecordNames[k]+".pdf")
+		require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+		want := "（第 1 版）"
+		if i == len(domain.RecordKinds) {
+			want = "（第 2 版）"
+		}
+		require.Contains(t, flashOf(resp), "已上传"+domain.RecordNames[k]+want)
+	}
+	page := e.pageOK(c, "/sessions/s1", http.StatusOK)
+	require.Contains(t, page, "视频监控录像索引.pdf")
+	require.Contains(t, page, "第 2 版")
+	require.NotContains(t, page, "尚缺原始记录")
+	resp = e.postRecord(c, "/sessions/s1/records", csrfOf(t, page), "rules", "规章制度.pdf")
+	require.Contains(t, flashOf(resp), "原始记录类别“rules”无效")
+	// Another enterprise can neither see the sitting nor add to it.
+	o := e.login("rare")
+	e.pageOK(o, "/sessions/s1", http.StatusForbidden)
+	_, home := e.get(o, "/")
+	resp = e.postRecord(o, "/sessions/s1/records", csrfOf(t, home), domain.RecordSignIn, "签到表.pdf")
+	require.Equal(t, http.StatusForbidden, resp.StatusCode)
+	recs, err := e.db.SittingRecords(context.Background(), "s1")
+	require.NoError(t, err)
+	require.Len(t, recs, 4, "nothing stored for the other enterprise")
+	for _, r := range recs {
+		require.Equal(t, dairyEnterpriseID, r.EnterpriseID)
+	}
+	body = e.pageOK(c, taskHref(submit.ID), http.StatusOK)
+
 	e.temporal.answer = func(client.UpdateWorkflowOptions) (any, error) {
 		return nil, refusal("考生 考生乙 尚未录入全部成绩")
 	}
-	resp, body := e.postForm(c, taskHref(submit.ID)+"/decide", url.Values{"csrf_token": {csrfOf(t, body)}, "request_key": {"k1"}})
+	resp, body = e.postForm(c, taskHref(submit.ID)+"/decide", url.Values{"csrf_token": {csrfOf(t, body)}, "request_key": {"k1"}})
 	require.Equal(t, http.StatusUnprocessableEntity, resp.StatusCode)
 	noLeaks(t, body)
 	require.Contains(t, body, `<div class="error" role="alert"><p>考生 考生乙 尚未录入全部成绩。</p></div>`)
@@ -427,9 +468,12 @@ func TestSittingTasksSubmitAuditAndCorrect(t *testing.T) {
 	e.apply(models.Transition{Session: &models.AssessmentSession{ID: "s1", Status: models.SessionSubmitted},
 		CloseTasks: []models.TaskClose{{ID: submit.ID, Status: models.TaskDone, Outcome: "submit"}}, OpenTasks: []models.Task{audit}})
 
-	// The centre's audit form: scores of every candidate, a reject row for each who passed.
+	// The centre's audit form: scores of every candidate, a reject row for each who passed, and
+	// the original records with their downloads.
 	r := e.login("centre")
 	body = e.pageOK(r, taskHref(audit.ID), http.StatusOK)
+	require.Contains(t, body, "成绩登记表.pdf")
+	require.Contains(t, body, `href="/api/v1/attachments/`)
 	for _, want := range []string{"考生甲", "考生乙", "考生丙", `<td data-label="技能">75</td>`, "审核通过，进入公示", "退回勾选的考生更正",
 		`name="rejects.` + ids["考生甲"] + `.on"`, `name="rejects.` + ids["考生丙"] + `.reason"`, `for="f-rejects-` + ids["考生丙"] + `-reason"`} {
 		require.Contains(t, body, want)
@@ -635,4 +679,24 @@ func merged(a, b map[string]any) map[string]any {
 		out[k] = v
 	}
 	return out
+}
+
+// postRecord uploads a small PDF as an original record of a sitting from the sitting page's form.
+func (e *sittingEnv) postRecord(c *http.Client, path, csrf, kind, name string) *http.Response {
+	e.t.Helper()
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	require.NoError(e.t, mw.WriteField("csrf_token", csrf))
+	require.NoError(e.t, mw.WriteField("kind", kind))
+	fw, err := mw.CreateFormFile("file", name)
+	require.NoError(e.t, err)
+	_, _ = fw.Write(samplePDF(kind))
+	require.NoError(e.t, mw.Close())
+	req, err := http.NewRequest(http.MethodPost, e.srv.URL+path, &buf)
+	require.NoError(e.t, err)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	resp, err := c.Do(req)
+	require.NoError(e.t, err)
+	resp.Body.Close()
+	return resp
 }

@@ -107,6 +107,15 @@ func sittingJourney(t *testing.T, s *stack, browser context.Context, p *page, us
 	}
 	p.checkpoint("scored")
 
+	// The original records (签到表, 试卷, 成绩登记表, 录像索引) go with the results: the sitting
+	// page names the missing ones, then lists them with their downloads.
+	require.Contains(t, p.text(chromedp.CSS("#records")), "尚缺原始记录：签到表、试卷或答题记录、成绩登记表、视频监控录像索引")
+	s.uploadSittingRecords(user, sessionID)
+	p.open(sitting)
+	records := p.text(chromedp.CSS("#records"))
+	require.Contains(t, records, "视频监控录像索引.pdf")
+	require.NotContains(t, records, "尚缺原始记录")
+
 	// The results go to the appraisal centre from the sitting's task page.
 	submit := func(task string) {
 		p.press(fmt.Sprintf(`//a[contains(., "去办理：%s")]`, task))
@@ -128,6 +137,7 @@ func sittingJourney(t *testing.T, s *stack, browser context.Context, p *page, us
 		for _, c := range plan.candidates {
 			require.Contains(t, body, c.name)
 		}
+		require.Contains(t, body, "签到表.pdf", "the centre sees the original records")
 	}
 	audit()
 	if who := plan.reject; who != "" {

@@ -84,8 +84,51 @@ func (s *stack) assessmentJourney(t *testing.T, caseID string) {
 		return s.call("dairy", http.MethodPut, "/api/v1/sessions/"+sessionID+"/candidates/"+cand.ID+"/scores", map[string]any{"theory": theory, "skill": skill, "notes": "表现良好"}, nil)
 	}
 	require.Equal(t, http.StatusUnprocessableEntity, score(a, 101, 80))
-	// Submitting before every candidate has scores is refused.
 	submit := s.task("dairy", workflows.KindSubmitResults, caseID)
+	// Results go only with the sitting's original records (妥善保管原始文档，全程留痕): refused,
+	// naming every kind still missing.
+	type refusal struct {
+		Error struct {
+			Code    string `json:"code"`
+			Message string `json:"message"`
+			Fields  []struct {
+				Field string `json:"field"`
+			} `json:"fields"`
+		} `json:"error"`
+	}
+	var no refusal
+	require.Equal(t, http.StatusConflict, s.call("dairy", http.MethodPost, "/api/v1/tasks/"+submit.ID+"/decision", map[string]any{"outcome": "submit"}, &no))
+	require.Equal(t, "records_missing", no.Error.Code)
+	for _, k := range domain.RecordKinds {
+		require.Contains(t, no.Error.Message, domain.RecordNames[k])
+	}
+	require.Len(t, no.Error.Fields, 4)
+	recPath := "/api/v1/sessions/" + sessionID + "/records"
+	st, signIn := s.uploadTo("dairy", recPath, "kind", domain.RecordSignIn, "签到表.pdf")
+	require.Equal(t, http.StatusCreated, st)
+	st, _ = s.uploadTo("dairy", recPath, "kind", domain.RecordPapers, "答题记录.pdf")
+	require.Equal(t, http.StatusCreated, st)
+	st, _ = s.uploadTo("dairy", recPath, "kind", domain.RecordScoreSheet, "成绩登记表.pdf")
+	require.Equal(t, http.StatusCreated, st)
+	st, _ = s.uploadTo("dairy", recPath, "kind", "rules", "规章制度.pdf")
+	require.Equal(t, http.StatusUnprocessableEntity, st, "an application purpose is no original record")
+	st, _ = s.uploadTo("dairy", "/api/v1/attachments", "purpose", domain.RecordVideoIndex, "录像索引.pdf")
+	require.Equal(t, http.StatusUnprocessableEntity, st, "an original record is uploaded to its sitting")
+	no = refusal{}
+	require.Equal(t, http.StatusConflict, s.call("dairy", http.MethodPost, "/api/v1/tasks/"+submit.ID+"/decision", map[string]any{"outcome": "submit"}, &no))
+	require.Contains(t, no.Error.Message, "视频监控录像索引")
+	require.NotContains(t, no.Error.Message, "签到表")
+	// Another enterprise can neither add to the sitting nor read its records.
+	st, _ = s.uploadTo("power", recPath, "kind", domain.RecordVideoIndex, "录像索引.pdf")
+	require.Equal(t, http.StatusForbidden, st)
+	require.Contains(t, []int{http.StatusForbidden, http.StatusNotFound}, s.call("power", http.MethodGet, recPath, nil, nil))
+	require.Contains(t, []int{http.StatusForbidden, http.StatusNotFound}, s.call("power", http.MethodGet, "/api/v1/attachments/"+signIn.ID, nil, nil))
+	st, _ = s.uploadTo("dairy", recPath, "kind", domain.RecordVideoIndex, "视频监控录像索引.xlsx")
+	require.Equal(t, http.StatusUnprocessableEntity, st, "content must match the extension")
+	st, _ = s.uploadTo("dairy", recPath, "kind", domain.RecordVideoIndex, "视频监控录像索引.pdf")
+	require.Equal(t, http.StatusCreated, st)
+
+	// Submitting before every candidate has scores is refused (by the workflow).
 	require.Equal(t, http.StatusUnprocessableEntity, s.call("dairy", http.MethodPost, "/api/v1/tasks/"+submit.ID+"/decision", map[string]any{"outcome": "submit"}, nil))
 	require.Equal(t, http.StatusOK, score(a, 80, 75))
 	require.Equal(t, http.StatusOK, score(b, 50, 90))
@@ -137,6 +180,15 @@ func (s *stack) assessmentJourney(t *testing.T, caseID string) {
 
 	// Results to the appraisal centre, which rejects 考生丙; the enterprise corrects; then approval.
 	s.decide("dairy", submit, map[string]any{"outcome": "submit"})
+	// The centre sees the records and downloads them.
+	var recs struct {
+		Records []models.Attachment `json:"records"`
+		Missing []string            `json:"missing"`
+	}
+	s.must(http.StatusOK, "centre", http.MethodGet, recPath, nil, &recs)
+	require.Len(t, recs.Records, 4)
+	require.Empty(t, recs.Missing)
+	require.Equal(t, http.StatusOK, s.call("centre", http.MethodGet, "/api/v1/attachments/"+signIn.ID, nil, nil))
 	audit := s.task("centre", workflows.KindAuditResults, caseID)
 	s.decide("centre", audit, map[string]any{"outcome": "reject", "reasons": []map[string]string{{"field": c.ID, "message": "操作技能考核评分记录不完整"}}})
 	require.Equal(t, http.StatusConflict, score(a, 90, 90), "an approved candidate cannot be changed")

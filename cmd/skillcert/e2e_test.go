@@ -24,6 +24,7 @@ import (
 	sdkworker "go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
+	"skillcert/domain"
 	"skillcert/internal/driver"
 	"skillcert/models"
 	"skillcert/models/appcheck"
@@ -54,14 +55,23 @@ func (s *stack) download(user, path string) []byte {
 // upload posts a small PDF as the enterprise user and returns its reference.
 func (s *stack) upload(user, purpose, name string) models.AttachmentRef {
 	s.t.Helper()
+	status, ref := s.uploadTo(user, "/api/v1/attachments", "purpose", purpose, name)
+	require.Equal(s.t, http.StatusCreated, status, "upload %s", name)
+	return ref
+}
+
+// uploadTo posts a small PDF to path as user, with the form field field=value, and answers
+// the status and the stored attachment.
+func (s *stack) uploadTo(user, path, field, value, name string) (int, models.AttachmentRef) {
+	s.t.Helper()
 	var buf bytes.Buffer
 	mw := multipart.NewWriter(&buf)
-	require.NoError(s.t, mw.WriteField("purpose", purpose))
+	require.NoError(s.t, mw.WriteField(field, value))
 	fw, err := mw.CreateFormFile("file", name)
 	require.NoError(s.t, err)
-	fmt.Fprintf(fw, "%%PDF-1.4\n%% %s %s\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%%%EOF\n", purpose, name)
+	fmt.Fprintf(fw, "%%PDF-1.4\n%% %s %s\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%%%EOF\n", value, name)
 	require.NoError(s.t, mw.Close())
-	req, _ := http.NewRequest(http.MethodPost, s.http.URL+"/api/v1/attachments", &buf)
+	req, _ := http.NewRequest(http.MethodPost, s.http.URL+path, &buf)
 	req.Header.Set("Content-Type", mw.FormDataContentType())
 	req.Header.Set("Authorization", "Bearer "+s.token(user))
 	resp, err := http.DefaultClient.Do(req)
@@ -72,9 +82,19 @@ func (s *stack) upload(user, purpose, name string) models.AttachmentRef {
 		Name   string `json:"name"`
 		SHA256 string `json:"sha256"`
 	}
-	require.NoError(s.t, json.NewDecoder(resp.Body).Decode(&out))
-	require.Equal(s.t, http.StatusCreated, resp.StatusCode, "upload %s", name)
-	return models.AttachmentRef{ID: out.ID, Name: out.Name, SHA256: out.SHA256}
+	raw, _ := io.ReadAll(resp.Body)
+	_ = json.Unmarshal(raw, &out)
+	return resp.StatusCode, models.AttachmentRef{ID: out.ID, Name: out.Name, SHA256: out.SHA256}
+}
+
+// uploadSittingRecords uploads every original record of a sitting as its enterprise (results
+// are submitted only with all of them).
+func (s *stack) uploadSittingRecords(user, sessionID string) {
+	s.t.Helper()
+	for _, k := range domain.RecordKinds {
+		status, _ := s.uploadTo(user, "/api/v1/sessions/"+sessionID+"/records", "kind", k, domain.RecordNames[k]+".pdf")
+		require.Equal(s.t, http.StatusCreated, status, "upload %s", k)
+	}
 }
 
 // applicationForm builds a complete application for a demo enterprise, uploading its evidence.

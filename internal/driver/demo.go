@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"skillcert/domain"
 	"skillcert/models"
 	"skillcert/models/appcheck"
 	"skillcert/models/validate"
@@ -158,16 +159,39 @@ func (c *demoClient) send(req *http.Request, out any) error {
 }
 
 func (c *demoClient) upload(ctx context.Context, purpose, name string) (models.AttachmentRef, error) {
+	return c.uploadTo(ctx, "/api/v1/attachments", "purpose", purpose, name)
+}
+
+// UploadSittingRecords uploads every original record of the sitting (domain.RecordKinds) not
+// yet in have, as the sitting's enterprise: results are submitted only with all of them.
+func (c *demoClient) uploadSittingRecords(ctx context.Context, sessionID string, have []models.Attachment) error {
+	got := map[string]bool{}
+	for _, a := range have {
+		got[a.Purpose] = true
+	}
+	for _, k := range domain.RecordKinds {
+		if got[k] {
+			continue
+		}
+		if _, err := c.uploadTo(ctx, "/api/v1/sessions/"+sessionID+"/records", "kind", k, domain.RecordNames[k]+".pdf"); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// uploadTo posts a small PDF as a multipart upload to path, with the form field field=value.
+func (c *demoClient) uploadTo(ctx context.Context, path, field, purpose, name string) (models.AttachmentRef, error) {
 	var buf bytes.Buffer
 	mw := multipart.NewWriter(&buf)
-	_ = mw.WriteField("purpose", purpose)
+	_ = mw.WriteField(field, purpose)
 	fw, err := mw.CreateFormFile("file", name)
 	if err != nil {
 		return models.AttachmentRef{}, err
 	}
 	fmt.Fprintf(fw, "%%PDF-1.4\n%% 演示材料 %s\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%%%EOF\n", purpose)
 	_ = mw.Close()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base+"/api/v1/attachments", &buf)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base+path, &buf)
 	if err != nil {
 		return models.AttachmentRef{}, err
 	}

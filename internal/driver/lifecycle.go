@@ -231,6 +231,7 @@ type caseDetail struct {
 type sittingDetail struct {
 	models.AssessmentSession
 	Candidates []models.SessionCandidate `json:"candidates"`
+	Records    []models.Attachment       `json:"records"`
 }
 
 // runCase takes one enterprise's case from its application to issued certificates.
@@ -356,6 +357,10 @@ func (d *Driver) act(ctx context.Context, e models.BenchEnterprise, t models.Tas
 		if err != nil || !ready {
 			return false, err
 		}
+		// And with the sitting's original records (签到表, 试卷, 成绩登记表, 录像索引).
+		if err := d.sittingRecords(ctx, e.Username, t.CaseID); err != nil {
+			return false, err
+		}
 		user, body["outcome"] = e.Username, "submit"
 	case workflows.KindAuditResults:
 		user, body["outcome"] = "centre", "approve"
@@ -474,6 +479,21 @@ func (d *Driver) sittingOf(ctx context.Context, caseID string) (*sittingDetail, 
 		return nil, err
 	}
 	return &s, nil
+}
+
+// sittingRecords uploads the original records of the case's sitting that are not there yet.
+func (d *Driver) sittingRecords(ctx context.Context, user, caseID string) error {
+	s, err := d.sittingOf(ctx, caseID)
+	if err != nil || s == nil {
+		return err
+	}
+	return d.wait(ctx, func() error {
+		c, err := d.client(ctx, user)
+		if err != nil {
+			return err
+		}
+		return c.uploadSittingRecords(ctx, s.ID, s.Records)
+	})
 }
 
 // sittingScored tells whether every candidate of the case's sitting has been registered and scored.
