@@ -88,7 +88,7 @@ func TestTwoFactorPages(t *testing.T) {
 		resp, body := e.loginForm(c, "admin", testPassword)
 		require.Equal(t, http.StatusSeeOther, resp.StatusCode, body)
 		require.Equal(t, "/login/2fa?next=%2F", resp.Header.Get("Location"))
-		resp, _ = e.get(c, "/")
+		resp, _ = e.get(c, "/inbox") // "/" is the public landing page for visitors
 		require.Equal(t, http.StatusSeeOther, resp.StatusCode)
 		require.True(t, strings.HasPrefix(resp.Header.Get("Location"), "/login"), "no session yet")
 		resp, page := e.get(c, "/login/2fa?next=%2F")
