@@ -83,23 +83,32 @@ func (p *Pages) complaintSubmit(c *gin.Context) error {
 		Guard: captchaGuard(c)}
 	out, err := p.svc.FileComplaint(c.Request.Context(), api.ActorFrom(c), b)
 	if err != nil {
-		e := service.UserError(service.ToError(err))
-		if e == nil {
-			return err
-		}
-		fields := e.Fields
-		if len(fields) == 0 {
-			fields = validate.Errors{{Message: e.Message}}
-		}
-		v, verr := p.complaintView(c, b, fields, err)
-		if verr != nil {
-			return verr
-		}
-		if e.RetryAfter > 0 {
-			c.Header("Retry-After", strconv.Itoa(e.RetryAfter))
-		}
-		return p.show(c, e.Status, "p_complaint", v)
+		return p.showRefusedPublicForm(c, err, "p_complaint", func(fields validate.Errors) (viewModel, error) {
+			return p.complaintView(c, b, fields, err)
+		})
 	}
 	v := &complaintView{pageView: pageView{pageData: pageData{Title: "投诉举报"}}, Done: true, ReceiptID: out.ID, ReceiptMessage: out.Message}
 	return p.show(c, http.StatusOK, "p_complaint", v)
+}
+
+// showRefusedPublicForm shows a public form (complaint, objection) again after the service
+// refused it: the refusal's field errors, or its message as the form's one error, with the
+// status and, for a throttle, Retry-After. An error that is not the user's is returned as is.
+func (p *Pages) showRefusedPublicForm(c *gin.Context, err error, name string, view func(validate.Errors) (viewModel, error)) error {
+	e := service.UserError(service.ToError(err))
+	if e == nil {
+		return err
+	}
+	fields := e.Fields
+	if len(fields) == 0 {
+		fields = validate.Errors{{Message: e.Message}}
+	}
+	v, verr := view(fields)
+	if verr != nil {
+		return verr
+	}
+	if e.RetryAfter > 0 {
+		c.Header("Retry-After", strconv.Itoa(e.RetryAfter))
+	}
+	return p.show(c, e.Status, name, v)
 }

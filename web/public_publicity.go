@@ -111,22 +111,9 @@ func (p *Pages) objectionSubmit(c *gin.Context) error {
 		Contact: strings.TrimSpace(c.PostForm("contact")), Content: c.PostForm("content"), Guard: captchaGuard(c)}
 	out, err := p.svc.FileObjection(c.Request.Context(), api.ActorFrom(c), c.Param("id"), b)
 	if err != nil {
-		e := service.UserError(service.ToError(err))
-		if e == nil {
-			return err
-		}
-		fields := e.Fields
-		if len(fields) == 0 {
-			fields = validate.Errors{{Message: e.Message}}
-		}
-		v, verr := p.objectionView(c, b, fields, err)
-		if verr != nil {
-			return verr
-		}
-		if e.RetryAfter > 0 {
-			c.Header("Retry-After", strconv.Itoa(e.RetryAfter))
-		}
-		return p.show(c, e.Status, "p_objection", v)
+		return p.showRefusedPublicForm(c, err, "p_objection", func(fields validate.Errors) (viewModel, error) {
+			return p.objectionView(c, b, fields, err)
+		})
 	}
 	e, err := p.svc.PublicitySitting(c.Request.Context(), c.Param("id"))
 	if err != nil {
