@@ -84,6 +84,7 @@ func (s *Service) SendDecision(ctx context.Context, a *Actor, t models.Task, req
 		}
 		return res, e
 	}
+	s.numberAfterDecision(ctx, a, t, req)
 	return res, nil
 }
 

@@ -44,6 +44,10 @@ type Config struct {
 	// TwoFactorRequired holds accounts whose role requires a second factor
 	// (domain.SecondFactorRequired) to enrol in TOTP before anything else.
 	TwoFactorRequired bool
+	// PublicationNumberPattern and FilingNumberPattern make the 文号 of directory publications
+	// and the 备案号 of filed work plans (domain.CheckNumberPattern); empty means the domain's
+	// defaults.
+	PublicationNumberPattern, FilingNumberPattern string
 }
 
 func (c *Config) applyDefaults() {
@@ -52,6 +56,12 @@ func (c *Config) applyDefaults() {
 	}
 	if c.TemporalTimeout <= 0 {
 		c.TemporalTimeout = DefaultTemporalTimeout
+	}
+	if c.PublicationNumberPattern == "" {
+		c.PublicationNumberPattern = domain.DefaultPublicationNumberPattern
+	}
+	if c.FilingNumberPattern == "" {
+		c.FilingNumberPattern = domain.DefaultFilingNumberPattern
 	}
 }
 
@@ -114,6 +124,11 @@ func New(d Deps) (*Service, error) {
 		return nil, fmt.Errorf("service: DB and Enforcer are required")
 	}
 	d.Config.applyDefaults()
+	for kind, p := range map[string]string{domain.DocPublication: d.Config.PublicationNumberPattern, domain.DocFiling: d.Config.FilingNumberPattern} {
+		if err := domain.CheckNumberPattern(kind, p); err != nil {
+			return nil, fmt.Errorf("service: %w", err)
+		}
+	}
 	if d.Logger == nil {
 		d.Logger = slog.Default()
 	}

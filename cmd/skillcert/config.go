@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"skillcert/domain"
 	"skillcert/internal/cryptosuite"
 	"skillcert/models"
 	"skillcert/models/pii"
@@ -60,6 +61,9 @@ type Config struct {
 	AuditCheckpointInterval time.Duration
 	// NationalFilingCode is the filing code (备案编码) sent for organisations without their own.
 	NationalFilingCode string
+	// PublicationNumberPattern and FilingNumberPattern make the 文号 of directory publications
+	// and the 备案号 of filed work plans (domain.CheckNumberPattern).
+	PublicationNumberPattern, FilingNumberPattern string
 	// PublicitySeconds shortens every publicity of results to that many seconds (dev, bench and
 	// tests; 0: the region's working days).
 	PublicitySeconds int
@@ -103,6 +107,8 @@ var envDefaults = []struct{ name, def, help string }{
 	{"SKILLCERT_SMTP_PASSWORD", "", "secret: SMTP password"},
 	{"SKILLCERT_NATIONAL_SYNC_URL", "", "https:// endpoint of the national certificate query system that receives issued and revoked certificates; no default (unset: delivery disabled, the worker logs it and certificates wait in certificate_sync)"},
 	{"SKILLCERT_NATIONAL_FILING_CODE", "", "the assessing organisation's filing code (备案编码) sent to the national system for enterprises without their own (enterprises.filing_code); unset: their records wait"},
+	{"SKILLCERT_PUBLICATION_NUMBER_PATTERN", domain.DefaultPublicationNumberPattern, "document number (文号) of each directory publication: {year}, {seq} or {seq:N} (zero-padded), optional {league}"},
+	{"SKILLCERT_FILING_NUMBER_PATTERN", domain.DefaultFilingNumberPattern, "filing number (备案号) of each filed work plan: {year}, {seq} or {seq:N}, {league} (the league's division code; the sequence then runs per league and year)"},
 	{"SKILLCERT_PUBLICITY_SECONDS", "", "dev, bench and tests: a publicity of results (公示) lasts this many seconds instead of the region's working days (dev: 30 when unset, bench: 1; never set in production)"},
 	{"SKILLCERT_DATA_KEY", "", "secret: base64 of 32 bytes, AES-256-GCM key for ID numbers at rest"},
 	{"SKILLCERT_LOOKUP_KEY", "", "secret: base64 of 32 bytes, HMAC key for ID-number lookups"},
@@ -193,6 +199,12 @@ func loadConfig(cmd string, args []string, getenv func(string) string) (Config, 
 		return c, err
 	}
 	c.NationalFilingCode = env("SKILLCERT_NATIONAL_FILING_CODE")
+	c.PublicationNumberPattern, c.FilingNumberPattern = env("SKILLCERT_PUBLICATION_NUMBER_PATTERN"), env("SKILLCERT_FILING_NUMBER_PATTERN")
+	for kind, p := range map[string]string{domain.DocPublication: c.PublicationNumberPattern, domain.DocFiling: c.FilingNumberPattern} {
+		if err := domain.CheckNumberPattern(kind, p); err != nil {
+			return c, fmt.Errorf("number pattern: %w", err)
+		}
+	}
 	c.TemporalLogLevel = env("SKILLCERT_TEMPORAL_LOG_LEVEL")
 	c.StorageDir = env("SKILLCERT_STORAGE_DIR")
 	c.AdminPassword = env("SKILLCERT_ADMIN_PASSWORD")
