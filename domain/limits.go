@@ -153,6 +153,9 @@ var Texts = []Text{Username, PersonName, Email, Phone, TokenName, SearchQuery, E
 	CandidateName, Ethics, Performance, EligibilitySource, Complainant, ComplaintContact, ComplaintContent, DrawTitle, SupervisionFindings, AttachmentName,
 	ExpertEmployer, ExpertField, Objector, ObjectionContact, ObjectionContent, CalendarNote}
 
+// The paper receipt's typed fields (paper.go) are checked with the others.
+func init() { Texts = append(Texts, PaperReceivedBy, PaperRemark) }
+
 // SystemColumns are the bounded columns no typed text reaches: keys, codes and states the
 // system chooses, hashes, and identifiers checked by their own rule (credit codes, certificate
 // numbers, ID-number lookups). A new bounded column goes either here or under a Text.
@@ -229,6 +232,9 @@ var SystemColumns = []string{
 	"result_objections.id", "result_objections.session_id", "result_objections.candidate_id", "result_objections.status",
 	"result_objections.task_id", "result_objections.decided_by",
 	"certificate_sync.certificate_id", "certificate_sync.claim_token", "certificate_sync.action", "certificate_sync.status",
+	"document_counters.kind", "document_counters.scope", "document_numbers.id", "document_numbers.kind", "document_numbers.subject",
+	"document_numbers.scope", "document_numbers.number", "document_numbers.issued_by",
+	"paper_receipts.case_id", "paper_receipts.received_on", "paper_receipts.recorded_by",
 }
 
 // Range is the rule of an integer input.

@@ -119,6 +119,10 @@ func TestGoldenLeagueSummary(t *testing.T) {
 	s := hohhotSummary()
 	s.Enterprises[0].Jurisdiction = "呼和浩特市赛罕区"
 	s.Enterprises[1].Jurisdiction = "呼和浩特市新城区"
+	// The paper copy: one received, one not (the warning below the footer names it).
+	s.Enterprises[0].PaperCopy = "2026-05-12 由王科员接收"
+	s.Enterprises[1].PaperCopy = "未登记"
+	s.MissingPaper = []string{s.Enterprises[1].Name}
 	data, err := SummaryXLSX(s)
 	require.NoError(t, err)
 	f := openXLSX(t, data)

@@ -37,6 +37,9 @@ type Summary struct {
 	// Location is the time zone of Date; nil means Beijing time.
 	Location    *time.Location
 	Enterprises []SummaryEnterprise
+	// MissingPaper names the enterprises whose signed paper application the league has not
+	// recorded as received; the sheet warns about them below the footer (an addition).
+	MissingPaper []string
 }
 
 // SummaryEnterprise is one enterprise's block of the summary table.
@@ -45,12 +48,22 @@ type SummaryEnterprise struct {
 	Occupations                   []SummaryOccupation
 	// Jurisdiction (所属地区) is an addition to the form, printed apart from its 基本信息.
 	Jurisdiction string
+	// PaperCopy states the receipt of the signed paper application (纸质版), an addition
+	// printed in column I; empty leaves the cell blank.
+	PaperCopy string
 }
 
 // SummaryOccupation is one occupation applied for and its level range.
 type SummaryOccupation struct {
 	Name   string
 	Levels validate.LevelRange
+}
+
+// PaperWarning is the summary's warning about cases without a recorded paper copy (an addition
+// below the form, not part of it).
+func PaperWarning(names []string) string {
+	return "系统提示（不属于汇总表原表）：以下 " + strconv.Itoa(len(names)) + " 家企业尚未登记纸质申报表接收，纸质材料应与电子版一并报送：" +
+		strings.Join(names, "、") + "。"
 }
 
 // Title is the summary's title, SummaryTitle.
@@ -133,9 +146,9 @@ const (
 	SummaryFirstRow  = 3
 )
 
-// summaryColumns are the widths of A (序号), B to G (基本信息: label, value three times) and H
-// (所属地区, an addition).
-var summaryColumns = []float64{6, 14, 30, 8, 30, 10, 18, 16}
+// summaryColumns are the widths of A (序号), B to G (基本信息: label, value three times), H
+// (所属地区, an addition) and I (纸质版接收, an addition).
+var summaryColumns = []float64{6, 14, 30, 8, 30, 10, 18, 16, 18}
 
 // SummaryXLSX renders one league's summary table (附件2) on one A4 portrait sheet named after
 // the league, as the notice prints the form: the title, the header 序号 | 基本信息, and per
@@ -192,13 +205,14 @@ func writeSummarySheet(f *excelize.File, sheet string, s Summary) error {
 
 	header := w.row
 	w.cells(24, cell{"A", "A", "序号", w.st.header}, cell{"B", "G", "基本信息", w.st.header},
-		cell{"H", "H", "所属地区（附加）", w.st.header})
+		cell{"H", "H", "所属地区（附加）", w.st.header}, cell{"I", "I", "纸质版接收（附加）", w.st.header})
 
 	for i, e := range s.Enterprises {
 		first := w.row
 		w.cells(22, cell{"A", "A", "", w.st.number}, cell{"B", "B", "企业名称", w.st.label}, cell{"C", "C", e.Name, w.st.text},
 			cell{"D", "D", "地址", w.st.label}, cell{"E", "E", e.Address, w.st.text},
-			cell{"F", "F", "联系人", w.st.label}, cell{"G", "G", e.Contact, w.st.center}, cell{"H", "H", e.Jurisdiction, w.st.text})
+			cell{"F", "F", "联系人", w.st.label}, cell{"G", "G", e.Contact, w.st.center}, cell{"H", "H", e.Jurisdiction, w.st.text},
+			cell{"I", "I", e.PaperCopy, w.st.text})
 		occs := e.Occupations
 		if len(occs) == 0 {
 			occs = []SummaryOccupation{{}}
@@ -210,12 +224,14 @@ func writeSummarySheet(f *excelize.File, sheet string, s Summary) error {
 			}
 			w.cells(22, cell{"A", "A", "", w.st.number}, cell{"B", "B", "职业（工种）名称", w.st.label}, cell{"C", "C", o.Name, w.st.text},
 				cell{"D", "D", "等级范围", w.st.label}, cell{"E", "E", rangeText(o.Levels), w.st.text},
-				cell{"F", "F", phoneLabel, w.st.label}, cell{"G", "G", phone, w.st.center}, cell{"H", "H", "", w.st.text})
+				cell{"F", "F", phoneLabel, w.st.label}, cell{"G", "G", phone, w.st.center}, cell{"H", "H", "", w.st.text},
+				cell{"I", "I", "", w.st.text})
 		}
 		last := w.row - 1
 		w.setInt(w.ref("A", first), i+1)
 		w.merge(w.ref("A", first), w.ref("A", last))
 		w.merge(w.ref("H", first), w.ref("H", last))
+		w.merge(w.ref("I", first), w.ref("I", last))
 		if last > first+1 {
 			w.merge(w.ref("F", first+1), w.ref("F", last))
 			w.merge(w.ref("G", first+1), w.ref("G", last))
@@ -229,6 +245,11 @@ func writeSummarySheet(f *excelize.File, sheet string, s Summary) error {
 	w.cells(24, cell{"A", "C", "填报单位（盖章）：" + s.ReportingUnit, w.st.footer},
 		cell{"D", "E", "联系人：" + s.Contact, w.st.footer}, cell{"F", "H", "联系电话：" + s.Phone, w.st.footer})
 	w.cells(24, cell{"F", "H", "填报日期：" + DateText(s.Date, s.Location), w.st.footerRight})
+	if len(s.MissingPaper) > 0 {
+		// Not part of the form: the warning that paper copies are still due.
+		w.row++
+		w.cells(36, cell{"A", "I", PaperWarning(s.MissingPaper), w.st.text})
+	}
 	if w.err != nil {
 		return w.err
 	}

@@ -147,6 +147,10 @@ type summaryResponse struct {
 	Collection models.LeagueCollection `json:"collection"`
 	Cases      []models.Case           `json:"cases"`
 	Task       *models.Task            `json:"task,omitempty"`
+	// PaperReceipts are the cases' paper receipts (case ID →); MissingPaper the enterprises of
+	// the cases without one, which the summary page warns about (domain.PaperCopyBlocksSummary).
+	PaperReceipts map[string]models.PaperReceipt `json:"paper_receipts"`
+	MissingPaper  []string                       `json:"missing_paper"`
 }
 
 // summaryCases are the cases a league's summary (汇总表) lists: accepted by the league and not
@@ -187,7 +191,15 @@ func (s *Service) ReadLeagueSummary(ctx context.Context, a *Actor, league string
 	if err != nil {
 		return resp, err
 	}
-	resp = summaryResponse{Collection: col, Cases: in}
+	resp = summaryResponse{Collection: col, Cases: in, MissingPaper: []string{}}
+	if resp.PaperReceipts, err = s.PaperReceiptsOf(ctx, in); err != nil {
+		return resp, err
+	}
+	for _, c := range in {
+		if _, ok := resp.PaperReceipts[c.ID]; !ok {
+			resp.MissingPaper = append(resp.MissingPaper, c.EnterpriseName)
+		}
+	}
 	ts, _, err := s.db.Inbox(ctx, models.InboxFilter{View: models.ViewAll, Jurisdictions: []string{league}, Kind: workflows.KindSubmitSummary, Limit: 1})
 	if err == nil && len(ts) > 0 {
 		resp.Task = &ts[0]
@@ -209,6 +221,10 @@ func (s *Service) LeagueSummary(ctx context.Context, league models.Jurisdiction,
 	if err != nil {
 		return sum, err
 	}
+	paper, err := s.PaperReceiptsOf(ctx, cs)
+	if err != nil {
+		return sum, err
+	}
 	for _, c := range cs {
 		app, err := s.db.ApplicationContent(ctx, c.ApplicationID, c.ApplicationVersion)
 		if err != nil {
@@ -216,6 +232,12 @@ func (s *Service) LeagueSummary(ctx context.Context, league models.Jurisdiction,
 		}
 		e := exports.SummaryEnterpriseOf(app)
 		e.Jurisdiction = s.jurisdictionLabel(ctx, c.JurisdictionCode)
+		if r, ok := paper[c.ID]; ok {
+			e.PaperCopy = PaperReceiptText(&r)
+		} else {
+			e.PaperCopy = PaperReceiptText(nil)
+			sum.MissingPaper = append(sum.MissingPaper, e.Name)
+		}
 		sum.Enterprises = append(sum.Enterprises, e)
 	}
 	return sum, nil
