@@ -192,6 +192,12 @@ func (f ntkFixture) targets(path string) ([]target, bool) {
 			fill("other league's task", "150203", nil, nil, ":id", f.otherTask)}, true
 	case "/cases/:id", "/cases/:id/adjust", "/cases/:id/sessions", "/cases/:id/assessors":
 		return []target{fill("dairy case", dairyDomain, nil, nil, ":id", f.cs), fill("rare case", rareDomain, nil, nil, ":id", f.otherCase)}, true
+	case "/cases/:id/paper-receipt":
+		return []target{fill("dairy case", dairyDomain, nil, nil, ":id", f.cs), fill("rare case", rareDomain, nil, nil, ":id", f.otherCase)}, true
+	case "/enterprises/:id/ledger.xlsx", "/enterprises/:id/filing-code":
+		return []target{fill("dairy", dairyDomain, nil, nil, ":id", "00000000-0000-7000-8000-000000000101"), fill("rare", rareDomain, nil, nil, ":id", "00000000-0000-7000-8000-000000000102")}, true
+	case "/filing-codes":
+		return []target{{name: "region", path: path, domain: models.RegionCode}}, true
 	case "/public/publicity/:id", "/public/publicity/:id/objections":
 		// Anyone's: a sitting in publicity (or none, answered 404).
 		return []target{fill("dairy sitting", "", nil, nil, ":id", f.session)}, true

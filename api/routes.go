@@ -104,6 +104,12 @@ func (s *Server) jsonRoutes() []route {
 		{GET, "/leagues/:code/summary/export.xlsx", policy("summary", "export", code), s.apiLeagueSummaryXLSX},
 		{GET, "/summaries/export.xlsx", policy("summary", "export", region), s.apiRegionSummaryXLSX},
 
+		// The paper application's receipt, the work ledger (工作台账), the national filing codes.
+		{POST, "/cases/:id/paper-receipt", useCase("summary", "submit"), s.apiPaperReceipt},
+		{GET, "/enterprises/:id/ledger.xlsx", useCase("certificate", "read"), s.apiLedgerXLSX},
+		{GET, "/filing-codes", policy("enterprise", "manage", region), s.apiFilingCodes},
+		{PUT, "/enterprises/:id/filing-code", useCase("enterprise", "manage"), s.apiSetFilingCode},
+
 		// The expert pool (评估专家库), kept by the appraisal centre.
 		{GET, "/experts", policy("expert", "read", region), s.apiExperts},
 		{POST, "/experts", policy("expert", "manage", region), s.apiSaveExpert},

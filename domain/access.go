@@ -65,7 +65,8 @@ var AccessTable = concat(
 	official(RoleRegionCentre,
 		"case read", "task read", "task claim", "task decide", "summary read", "summary export", "application read",
 		"personal_data read", "campaign read", "supervision manage", "supervision read", "certificate read",
-		"certificate revoke", "report read", "statistics read", "jurisdiction read", "expert read", "expert manage", "case adjust", "objection read"),
+		"certificate revoke", "report read", "statistics read", "jurisdiction read", "expert read", "expert manage", "case adjust", "objection read",
+		"enterprise manage"), // the centre keeps the organisations' national filing codes (备案编码)
 	// League / city bureaus: collect, review, summarise, supervise in their subtree.
 	official(RoleLeagueOfficial,
 		"case read", "task read", "task claim", "task decide", "task reassign", "summary read", "summary submit",

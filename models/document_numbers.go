@@ -196,3 +196,52 @@ func (db *DB) FiledWorkPlanTask(ctx context.Context, caseID string) (Task, error
 		Order("decided_at DESC").Take(&t).Error
 	return t, notFound(err)
 }
+
+// EnterpriseLedger reads an enterprise's sittings (by exam date), their candidates (by sitting,
+// then registration) and its certificates (by number), for its work ledger (工作台账).
+func (db *DB) EnterpriseLedger(ctx context.Context, enterpriseID string) ([]AssessmentSession, []SessionCandidate, []Certificate, error) {
+	var ss []AssessmentSession
+	if err := db.WithContext(ctx).Where("enterprise_id = ?", enterpriseID).Order("exam_date, id").Find(&ss).Error; err != nil {
+		return nil, nil, nil, err
+	}
+	ids := make([]string, len(ss))
+	for i, s := range ss {
+		ids[i] = s.ID
+	}
+	var cs []SessionCandidate
+	if len(ids) > 0 {
+		if err := db.WithContext(ctx).Where("session_id IN ?", ids).Order("created_at, id").Find(&cs).Error; err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	var certs []Certificate
+	if err := db.WithContext(ctx).Where("enterprise_id = ?", enterpriseID).Order("number").Find(&certs).Error; err != nil {
+		return nil, nil, nil, err
+	}
+	return ss, cs, certs, nil
+}
+
+// PilotEnterprises lists the enterprises published in the directory (any campaign, any
+// status), by name: those whose certificates go to the national query.
+func (db *DB) PilotEnterprises(ctx context.Context) ([]Enterprise, error) {
+	var es []Enterprise
+	err := db.WithContext(ctx).Where("id IN (?)", db.WithContext(ctx).Model(&DirectoryEntry{}).Select("enterprise_id")).
+		Order("name, id").Find(&es).Error
+	return es, err
+}
+
+// SetFilingCode sets an enterprise's filing code ("" clears it) and returns the former one; a
+// code another enterprise holds is ErrConflict.
+func (db *DB) SetFilingCode(ctx context.Context, enterpriseID, code string, at time.Time) (string, error) {
+	var before string
+	err := db.Tx(ctx, func(tx *DB) error {
+		var e Enterprise
+		if err := tx.First(&e, "id = ?", enterpriseID).Error; err != nil {
+			return notFound(err)
+		}
+		before = e.FilingCode
+		return conflict(tx.Model(&Enterprise{}).Where("id = ?", enterpriseID).
+			Updates(map[string]any{"filing_code": code, "updated_at": at.UTC()}).Error)
+	})
+	return before, err
+}

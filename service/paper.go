@@ -87,6 +87,16 @@ type CaseRecords struct {
 	MayRecordPaper bool `json:"-"`
 }
 
+// MayReadCase answers, without auditing, what RecordsOfCase requires: `case read` in the case's
+// enterprise's domain (a page leaves the records out for an expert, who reads the task only).
+func (s *Service) MayReadCase(a *Actor, c models.Case) bool {
+	if a == nil {
+		return false
+	}
+	d := policies.EnterpriseDomain(c.JurisdictionCode, c.EnterpriseID)
+	return s.enf.Allowed(a.User.ID, d, "case", "read") && (!domain.NeedsRelation(a.User.Role, "case", "read") || d == a.Domain)
+}
+
 // RecordsOfCase reads a case's numbers and paper receipt, for whoever may read the case.
 func (s *Service) RecordsOfCase(ctx context.Context, a *Actor, c models.Case) (CaseRecords, error) {
 	var out CaseRecords

@@ -100,6 +100,9 @@ func (p *Pages) statusPage(c *gin.Context) error {
 	if cd.Batch > 0 {
 		v.Case.Batch = map[int]string{1: "第一批", 2: "第二批"}[cd.Batch]
 	}
+	if err := p.fillCaseRecords(c, a, cd.Case, v.Case); err != nil {
+		return err
+	}
 	v.Steps = progress(cd.Stage, true)
 	for _, t := range cd.Tasks {
 		line := taskLine{Title: service.KindTitle(t.Kind), Due: p.when(t.DueAt), SLA: p.slaBadge(t.SLAState, t.DueAt), Who: models.RoleNames[t.CandidateRole]}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -29,6 +30,8 @@ type summaryView struct {
 	Form                    *summaryForm
 	NoCampaign, NotLeague   bool
 	SubmittedNote, Campaign string
+	// PaperWarning names the cases whose paper application is not recorded as received.
+	PaperWarning string
 }
 
 type summaryRow struct {
@@ -36,6 +39,9 @@ type summaryRow struct {
 	Enterprise, Address, Contact, Phone string
 	Occupations                         []string
 	Stage, PrintHref                    string
+	// Paper states the receipt of the signed paper application; PaperForm records it (the league).
+	CaseID, Paper string
+	PaperForm     *paperForm
 }
 
 type summaryForm struct {
@@ -55,6 +61,15 @@ func (p *Pages) summaryPage(c *gin.Context) error {
 }
 
 func (p *Pages) summaryView(c *gin.Context, in *decisionInput, errs *fieldBag) (*summaryView, error) {
+	return p.summaryViewFull(c, in, errs, nil, "", nil)
+}
+
+// summaryViewWithPaper is the summary page after a refused paper receipt of postedCase.
+func (p *Pages) summaryViewWithPaper(c *gin.Context, posted *service.PaperReceiptInput, postedCase string, perrs *fieldBag) (*summaryView, error) {
+	return p.summaryViewFull(c, nil, nil, posted, postedCase, perrs)
+}
+
+func (p *Pages) summaryViewFull(c *gin.Context, in *decisionInput, errs *fieldBag, posted *service.PaperReceiptInput, postedCase string, perrs *fieldBag) (*summaryView, error) {
 	ctx := c.Request.Context()
 	a := api.ActorFrom(c)
 	v := &summaryView{pageView: pageView{pageData: pageData{Title: "盟市汇总"}}}
@@ -115,7 +130,19 @@ func (p *Pages) summaryView(c *gin.Context, in *decisionInput, errs *fieldBag) (
 				row.Occupations = append(row.Occupations, o.Name+"（"+levelText(o.Levels)+"）")
 			}
 		}
+		var have *models.PaperReceipt
+		if r, ok := sum.PaperReceipts[cs.ID]; ok {
+			have = &r
+		}
+		row.CaseID, row.Paper = cs.ID, service.PaperReceiptText(have)
+		if p.svc.MayRecordPaperReceipt(a, cs) {
+			row.PaperForm = p.paperFormFor(c, v.League, cs, have, posted, postedCase, perrs)
+		}
 		v.Rows = append(v.Rows, row)
+	}
+	if len(sum.MissingPaper) > 0 {
+		v.PaperWarning = "以下 " + strconv.Itoa(len(sum.MissingPaper)) + " 家企业尚未登记纸质申报表接收：" + strings.Join(sum.MissingPaper, "、") +
+			"。汇总表可以报送，但纸质材料应与电子版一并报送自治区职业技能鉴定管理中心；收到后请在下表登记。"
 	}
 	if p.hasRoute(leagueSummaryXLSXRoute) && p.enf.Allowed(a.User.ID, v.League, "summary", "export") {
 		v.XLSXHref = strings.Replace(leagueSummaryXLSXRoute, ":code", url.PathEscape(v.League), 1)

@@ -27,7 +27,9 @@ type taskView struct {
 	Timeline    []timelineRow
 	Complaint   *complaintInfo
 	Publishing  []string
-	Decision    *decisionForm
+	// PublicationNumber is the 文号 of the directory publication a publish task made.
+	PublicationNumber string
+	Decision          *decisionForm
 	// Claim state: who holds the task and what the caller can do about it.
 	CanClaim, CanUnclaim bool
 	// CanRedraw offers the region the redraw of a drawn expert (never a hand-picked one).
@@ -64,6 +66,10 @@ type caseSummary struct {
 	Version                                                             int
 	PrintHref                                                           string
 	Approved                                                            []string
+	// PublicationNumber (公布文号), FilingNumber (备案号) and Paper (纸质申报表接收) are the
+	// case's records beside the workflow (service.RecordsOfCase).
+	PublicationNumber, FilingNumber, Paper string
+	ShowPaper                              bool
 }
 
 type timelineRow struct{ At, Summary, Actor, Stage string }
@@ -161,6 +167,11 @@ func (p *Pages) taskView(c *gin.Context, a *service.Actor, t models.Task, in *de
 		for _, x := range list {
 			v.Publishing = append(v.Publishing, x.EnterpriseName)
 		}
+		if t.Status == models.TaskDone && t.Outcome == "publish" && t.Batch > 0 {
+			if v.PublicationNumber, err = p.svc.PublicationNumber(ctx, nil, t.CampaignID, t.Batch); err != nil {
+				return nil, err
+			}
+		}
 	case workflows.KindSubmitSummary:
 		v.SummaryHref = "/summary"
 		if a.User.Role != models.RoleLeagueOfficial {
@@ -206,6 +217,9 @@ func (p *Pages) fillCase(c *gin.Context, a *service.Actor, v *taskView, cs model
 				sum.Approved = append(sum.Approved, o.Name+"（"+o.Code+"）"+levelText(o.Levels))
 			}
 		}
+	}
+	if err := p.fillCaseRecords(c, a, cs, sum); err != nil {
+		return err
 	}
 	v.Case = sum
 

@@ -34,6 +34,8 @@ type dirGroup struct {
 type dirEntry struct {
 	Name, Address, Jurisdiction, Contact, Phone, Published, ComplaintHref string
 	Occupations                                                           []string
+	// Number is the 文号 of the publication that listed the enterprise.
+	Number string
 }
 
 // directoryPage is the public pilot enterprise directory, by batch, searchable by name or
@@ -86,6 +88,10 @@ func (p *Pages) directoryPage(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
+	numbers, err := p.svc.PublicationNumbers(ctx, entries)
+	if err != nil {
+		return err
+	}
 	names := p.names(c)
 	groups := map[int]*dirGroup{}
 	var order []int
@@ -96,7 +102,7 @@ func (p *Pages) directoryPage(c *gin.Context) error {
 		var occ []workflows.ApprovedOccupation
 		_ = json.Unmarshal([]byte(d.OccupationsJSON), &occ)
 		e := dirEntry{Name: d.EnterpriseName, Address: d.Address, Jurisdiction: names[d.JurisdictionCode], Contact: d.ContactName,
-			Phone: d.ContactPhone, Published: p.day(d.PublishedAt), ComplaintHref: "/complaint?enterprise=" + url.QueryEscape(d.EnterpriseID)}
+			Phone: d.ContactPhone, Published: p.day(d.PublishedAt), Number: numbers[models.PublicationSubject(d.CampaignID, d.Batch)], ComplaintHref: "/complaint?enterprise=" + url.QueryEscape(d.EnterpriseID)}
 		match := q == "" || strings.Contains(d.EnterpriseName, q)
 		for _, o := range occ {
 			e.Occupations = append(e.Occupations, o.Name+"（"+o.Code+"）"+levelText(o.Levels))

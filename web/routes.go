@@ -47,6 +47,7 @@ func (p *Pages) Routes(r *gin.Engine) {
 	// Leagues and the region.
 	r.GET("/summary", login, p.api.Page(p.summaryPage))
 	r.POST("/summary/submit", login, p.api.CSRF, p.api.Page(p.summarySubmit))
+	r.POST("/summary/paper", login, p.api.CSRF, p.api.Page(p.paperReceiptSubmit))
 	r.GET("/campaign", login, p.api.Authorize("campaign", "read", api.OwnScope), p.api.Page(p.campaignPage))
 	r.GET("/statistics", login, p.api.Authorize("statistics", "read", api.OwnScope), p.api.Page(p.statisticsPage))
 	r.POST("/campaign/deadline", login, p.api.CSRF, p.api.Page(p.moveDeadline))
