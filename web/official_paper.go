@@ -9,6 +9,7 @@ import (
 
 	"skillcert/api"
 	"skillcert/models"
+	"skillcert/policies"
 	"skillcert/service"
 )
 
@@ -95,5 +96,8 @@ func (p *Pages) fillCaseRecords(c *gin.Context, a *service.Actor, cs models.Case
 	sum.PublicationNumber, sum.FilingNumber = rec.Numbers.Publication, rec.Numbers.Filing
 	sum.Paper = service.PaperReceiptText(rec.PaperReceipt)
 	sum.ShowPaper = true
+	if p.enf.Allowed(a.User.ID, policies.EnterpriseDomain(cs.JurisdictionCode, cs.EnterpriseID), "certificate", "read") {
+		sum.LedgerHref = "/ledger.xlsx?enterprise=" + url.QueryEscape(cs.EnterpriseID)
+	}
 	return nil
 }

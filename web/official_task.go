@@ -70,6 +70,8 @@ type caseSummary struct {
 	// case's records beside the workflow (service.RecordsOfCase).
 	PublicationNumber, FilingNumber, Paper string
 	ShowPaper                              bool
+	// LedgerHref downloads the enterprise's work ledger (工作台账).
+	LedgerHref string
 }
 
 type timelineRow struct{ At, Summary, Actor, Stage string }

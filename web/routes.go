@@ -94,6 +94,8 @@ func (p *Pages) Routes(r *gin.Engine) {
 	// The caller's password and login history (account_security.go).
 	p.accountRoutes(r, login)
 	p.twoFactorRoutes(r, login)
+	// National filing codes and the work ledger (admin_filing.go).
+	p.noticeRoutes(r, login)
 }
 
 // Static serves the style sheet and the scripts; they need no caller. A directory is not
