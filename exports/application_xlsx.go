@@ -331,7 +331,7 @@ func writeApplication(w *sheetWriter, form Form) {
 	w.labelRow("单位地址", form.Applicant.Address)
 	w.labelRow("统一社会信用代码", form.Applicant.CreditCode+form.CreditNote)
 	w.pairRow("联系人", form.Contact.Name, "职务", form.Contact.Post)
-	w.pairRow("固定电话", form.Contact.Landline, "手机", form.Contact.Mobile)
+	w.pairRow("座机", form.Contact.Landline, "手机", form.Contact.Mobile)
 	w.labelRow("电子邮箱", form.Contact.Email)
 	w.labelRow("规章制度", attachedText(form.Rules))
 
@@ -352,7 +352,7 @@ func writeApplication(w *sheetWriter, form Form) {
 	w.labelRow("场地情况", form.SiteDescription)
 	w.subsection("设备设施")
 	eq := []span{{"A", "A"}, {"B", "C"}, {"D", "D"}, {"E", "F"}, {"G", "G"}, {"H", "H"}}
-	w.tableHeader(eq, "序号", "名称", "品牌", "规格型号", "数量", "权属")
+	w.tableHeader(eq, "序号", "名称", "品牌", "规格型号", "数量", "所有权归属")
 	for _, e := range form.Equipment {
 		w.tableRow(eq, strconv.Itoa(e.No), e.Name, e.Brand, e.Model, e.Quantity, e.Ownership)
 	}

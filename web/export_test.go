@@ -81,7 +81,7 @@ func TestApplicationPrintPage(t *testing.T) {
 		"<td>乳品加工工</td><td>6-02-04-01</td><td>300.00</td></tr>",
 		"<td>乳品加工工</td><td>五级至三级</td></tr>",          // the level is an addition, apart from the form
 		`<td class="id">` + exportIDNumber + `</td>`, // the league may read personal data
-		"<th scope=\"row\">固定电话</th>", "<th scope=\"row\">计算机考务管理及视频监控设备配置情况</th>",
+		"<th scope=\"row\">座机</th>", "<th scope=\"col\">所有权归属</th>", "<th scope=\"row\">计算机考务管理及视频监控设备配置情况</th>",
 		"注：设施设备、场地权属证明材料另附。", "注：非本单位人员须签订服务承诺书或合作协议",
 		"（一）专职工作人员", "（二）考评人员", "（三）督导人员", "<th scope=\"col\">所在单位</th>",
 		"附：系统补充信息（以下内容不属于申报表原表）", "<caption class=\"sub\">基本条件及佐证材料</caption>",
