@@ -57,9 +57,9 @@ type candidateRow struct {
 // removeForm confirms the removal of a candidate, with the reason.
 type removeForm struct {
 	Action, Name string
-	Open   bool
-	Reason formField
-	Errors []string
+	Open         bool
+	Reason       formField
+	Errors       []string
 }
 
 // recordRow is one kind of original record of a sitting: its current version, if uploaded.
@@ -427,6 +427,9 @@ func (p *Pages) rerenderSitting(c *gin.Context, id string, status int, st sittin
 	}
 	if v.Add == nil && st.addErrs != nil { // registration closed meanwhile
 		v.Alert = strings.Join(st.addErrs.rest(), " ")
+	}
+	if rest := st.removeErrs.rest(); len(rest) > 0 { // the removal form is gone (results submitted meanwhile)
+		v.Alert = strings.TrimSpace(v.Alert + " " + strings.Join(rest, " "))
 	}
 	if v.Grid == nil && st.gridErrs != nil {
 		v.Alert = strings.TrimSpace(v.Alert + " " + strings.Join(st.gridErrs.rest(), " "))

@@ -51,7 +51,7 @@ type gridRow struct {
 
 // bulkForms is the import and export part of the sitting page.
 type bulkForms struct {
-	ExportHref                   string
+	ExportHref                     string
 	CandidatesAction, ScoresAction string
 }
 
