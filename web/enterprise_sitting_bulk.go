@@ -144,6 +144,9 @@ func (p *Pages) saveScoreGrid(c *gin.Context) error {
 					}
 				}
 				msg = fmt.Sprintf("已保存 %d 名考生的成绩（合格 %d 名，不合格 %d 名）。", len(saved), pass, len(saved)-pass)
+				if len(saved) == 1 {
+					msg = "已保存 " + saved[0].Name + " 的成绩：" + candidateResultNames[saved[0].Result] + "。"
+				}
 			}
 			p.flash(c, flashOK, msg)
 			return seeOther(c, sessionHref(id)+"#grid")
