@@ -205,11 +205,11 @@ func reportFormHref(drawID, sessionID string) string {
 // reportFormView is p_supervision_report.html's data.
 type reportFormView struct {
 	pageView
-	Sitting                                         drawnSittingRow
-	DrawTitle, Action, StatusName, ReturnReason     string
-	Rating, Findings                                formField
-	CanFile, Amend                                  bool
-	Summary                                         []errorLink
+	Sitting                                     drawnSittingRow
+	DrawTitle, Action, StatusName, ReturnReason string
+	Rating, Findings                            formField
+	CanFile, Amend                              bool
+	Summary                                     []errorLink
 }
 
 // ratingChoices are the ratings in the order the form offers them.
