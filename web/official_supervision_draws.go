@@ -296,3 +296,22 @@ func (p *Pages) reportSubmit(c *gin.Context) error {
 	}
 	return p.show(c, status, "p_supervision_report", v)
 }
+
+// supervisionInboxNote tells a supervisor in the inbox how many drawn sittings wait for their
+// report (the draws are not tasks), or "".
+func (p *Pages) supervisionInboxNote(c *gin.Context) string {
+	as, err := p.svc.SupervisionAssignments(c.Request.Context(), api.ActorFrom(c))
+	if err != nil {
+		return ""
+	}
+	open := 0
+	for _, x := range as {
+		if x.Report == nil || x.Report.Status == dom.ReportReturned {
+			open++
+		}
+	}
+	if open == 0 {
+		return ""
+	}
+	return fmt.Sprintf("您有 %d 个随机抽取的督导场次待提交（或补充）督导报告，请在“我的督导报告”中填写。", open)
+}

@@ -65,6 +65,7 @@ func TestSupervisionDrawReportReviewAndPublish(t *testing.T) {
 		require.NoError(t, err)
 		require.NoError(t, db.Where("kind = ? AND user_id = ?", "supervision_assigned", supUser.ID).Find(&notes).Error)
 		require.Len(t, notes, 1)
+		require.Contains(t, e.pageOK(sup, "/inbox", http.StatusOK), "您有 1 个随机抽取的督导场次待提交", "the inbox points to it")
 		mine = e.pageOK(sup, "/supervision/mine", http.StatusOK)
 		require.Contains(t, mine, "1 个待提交报告")
 		require.Contains(t, mine, "呼和浩特乳业示范有限公司")
