@@ -202,7 +202,8 @@ func (f ntkFixture) targets(path string) ([]target, bool) {
 		// Anyone's: a sitting in publicity (or none, answered 404).
 		return []target{fill("dairy sitting", "", nil, nil, ":id", f.session)}, true
 	case "/sessions/:id", "/sessions/:id/candidates", "/sessions/:id/candidates/:cid/scores", "/sessions/:id/objections", "/sessions/:id/candidates/:cid/photo",
-		"/sessions/:id/records":
+		"/sessions/:id/records", "/sessions/:id/scores", "/sessions/:id/candidates/:cid/remove", "/sessions/:id/workbook.xlsx",
+		"/sessions/:id/candidates/import", "/sessions/:id/scores/import":
 		return []target{fill("dairy sitting", dairyDomain, nil, supervisor1, ":id", f.session, ":cid", models.NewID()),
 			fill("rare sitting", rareDomain, nil, nil, ":id", f.otherSes, ":cid", models.NewID())}, true
 	case "/certificates/:id/revoke":

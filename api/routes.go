@@ -127,6 +127,12 @@ func (s *Server) jsonRoutes() []route {
 		{POST, "/sessions/:id/records", uploadPolicy("attachment", "upload", own), s.apiUploadSittingRecord},
 		{GET, "/sessions/:id/records", useCase("case", "read"), s.apiSittingRecords},
 		{GET, "/sessions/:id/candidates/:cid/photo", useCase("case", "read"), s.apiCandidatePhoto},
+		// Sittings in bulk: the score grid, removal before submission, the XLSX export and imports.
+		{PUT, "/sessions/:id/scores", useCase("assessment", "manage"), s.apiSetScoresGrid},
+		{POST, "/sessions/:id/candidates/:cid/remove", useCase("assessment", "manage"), s.apiRemoveCandidate},
+		{GET, "/sessions/:id/workbook.xlsx", useCase("case", "read"), s.apiSittingWorkbook},
+		{POST, "/sessions/:id/candidates/import", uploadPolicy("assessment", "manage", own), s.apiImportSitting(false)},
+		{POST, "/sessions/:id/scores/import", uploadPolicy("assessment", "manage", own), s.apiImportSitting(true)},
 
 		// Certificates.
 		{GET, "/public/certificates", throttled, s.apiPublicCertificates},

@@ -1,13 +1,16 @@
 package api
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 
 	"github.com/gin-gonic/gin"
 
 	"skillcert/domain"
+	"skillcert/models"
 	"skillcert/models/validate"
 	"skillcert/service"
 )
@@ -150,4 +153,86 @@ func (s *Server) apiSittingRecords(c *gin.Context) error {
 	}
 	c.JSON(http.StatusOK, gin.H{"records": out, "missing": missing})
 	return nil
+}
+
+// apiSetScoresGrid answers PUT /sessions/:id/scores: several candidates' scores at once (the
+// score grid), all or nothing.
+func (s *Server) apiSetScoresGrid(c *gin.Context) error {
+	var in struct {
+		Scores []service.GridRow `json:"scores"`
+	}
+	if err := bindJSON(c, &in); err != nil {
+		return err
+	}
+	out, err := s.svc.RecordScoresGrid(c.Request.Context(), ActorFrom(c), c.Param("id"), in.Scores)
+	if err != nil {
+		return err
+	}
+	c.JSON(http.StatusOK, service.WholeList(out))
+	return nil
+}
+
+// apiRemoveCandidate answers POST /sessions/:id/candidates/:cid/remove: a candidate registered
+// by mistake, removed with the reason before the results are submitted.
+func (s *Server) apiRemoveCandidate(c *gin.Context) error {
+	var in struct {
+		Reason string `json:"reason"`
+	}
+	if err := bindJSON(c, &in); err != nil {
+		return err
+	}
+	out, err := s.svc.RemoveCandidate(c.Request.Context(), ActorFrom(c), c.Param("id"), c.Param("cid"), in.Reason)
+	if err != nil {
+		return err
+	}
+	c.JSON(http.StatusOK, out)
+	return nil
+}
+
+// apiSittingWorkbook answers GET /sessions/:id/workbook.xlsx: the candidates and scores as XLSX.
+func (s *Server) apiSittingWorkbook(c *gin.Context) error {
+	b, name, err := s.svc.SittingWorkbook(c.Request.Context(), ActorFrom(c), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	c.Header("Content-Disposition", "attachment; filename=\"sitting.xlsx\"; filename*=UTF-8''"+url.PathEscape(name))
+	c.Header("Cache-Control", "private, no-store")
+	c.Data(http.StatusOK, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", b)
+	return nil
+}
+
+// apiImportSitting answers POST /sessions/:id/candidates/import and /sessions/:id/scores/import:
+// an XLSX in the multipart field file; every refusal of the file at once, by row.
+func (s *Server) apiImportSitting(scores bool) func(*gin.Context) error {
+	return func(c *gin.Context) error {
+		if err := c.Request.ParseMultipartForm(service.MultipartMemory); err != nil {
+			var tooBig *http.MaxBytesError
+			if errors.As(err, &tooBig) {
+				return service.BadRequest("too_large", "文件过大，请分批导入。")
+			}
+			return service.BadRequest("bad_multipart", "请以 multipart/form-data 格式上传，文件放在 file 字段。")
+		}
+		defer c.Request.MultipartForm.RemoveAll()
+		files := c.Request.MultipartForm.File["file"]
+		if len(files) != 1 {
+			return service.BadRequest("bad_multipart", "请上传一个 Excel（.xlsx）文件，放在 file 字段。")
+		}
+		f, err := files[0].Open()
+		if err != nil {
+			return fmt.Errorf("open uploaded part: %w", err)
+		}
+		defer f.Close()
+		ctx, a := c.Request.Context(), ActorFrom(c)
+		var out []models.SessionCandidate
+		if scores {
+			out, err = s.svc.ImportScores(ctx, a, c.Param("id"), f)
+		} else {
+			out, err = s.svc.ImportCandidates(ctx, a, c.Param("id"), f)
+		}
+		if err != nil {
+			return err
+		}
+		c.JSON(http.StatusOK, service.WholeList(out))
+		return nil
+	}
 }

@@ -18,11 +18,13 @@ const (
 	ReportReturned  = "returned"  // 已退回督导员补充
 )
 
-// Review actions on a report, and the supervisor's refiling of a returned one.
+// Review actions on a report, the supervisor's refiling of a returned one and amending of one
+// still awaiting review (before the region has looked at it, the supervisor may correct it).
 const (
 	ReviewPublish = "publish"
 	ReviewReturn  = "return"
 	ReportRefile  = "refile"
+	ReportAmend   = "amend"
 )
 
 // ReportStatusNames are the statuses' Chinese names.
@@ -32,13 +34,13 @@ var ReportStatusNames = map[string]string{
 
 // reportMoves are the allowed transitions: status → action → next status.
 var reportMoves = map[string]map[string]string{
-	ReportSubmitted: {ReviewPublish: ReportPublished, ReviewReturn: ReportReturned},
+	ReportSubmitted: {ReviewPublish: ReportPublished, ReviewReturn: ReportReturned, ReportAmend: ReportSubmitted},
 	ReportReturned:  {ReportRefile: ReportSubmitted},
 }
 
 // NextReportStatus returns the status a report in status from moves to by action, and false
 // when the action is not allowed from there (a published report is final; only a returned one
-// is refiled; only a submitted one is reviewed).
+// is refiled; only a submitted one is reviewed or amended).
 func NextReportStatus(from, action string) (string, bool) {
 	to, ok := reportMoves[from][action]
 	return to, ok

@@ -191,7 +191,7 @@ func (s *Service) ListSittings(ctx context.Context, a *Actor, caseID string) ([]
 
 type SessionDetail struct {
 	models.AssessmentSession
-	Candidates []models.SessionCandidate `json:"candidates"`
+	Candidates []SittingCandidate `json:"candidates"`
 	// Records are the current versions of the sitting's original records (domain.RecordKinds).
 	Records []models.Attachment `json:"records"`
 }
@@ -210,7 +210,7 @@ func (s *Service) ReadSitting(ctx context.Context, a *Actor, id string) (Session
 	if err != nil {
 		return SessionDetail{}, err
 	}
-	return SessionDetail{AssessmentSession: ss, Candidates: cs, Records: recs}, nil
+	return SessionDetail{AssessmentSession: ss, Candidates: sittingCandidates(ss, cs), Records: recs}, nil
 }
 
 type CandidateBody struct {
@@ -244,6 +244,38 @@ func (s *Service) RegisterCandidate(ctx context.Context, a *Actor, in CandidateI
 	if err := s.pilotInForce(ctx, ss); err != nil {
 		return models.SessionCandidate{}, err
 	}
+	rules, err := s.eligibilityRules(ctx, ss.OccupationCode)
+	if err != nil {
+		return models.SessionCandidate{}, err
+	}
+	cand, errs, err := s.prepareCandidate(ctx, ss, rules, in.CandidateBody)
+	if err != nil {
+		return models.SessionCandidate{}, err
+	}
+	if len(errs) > 0 {
+		return models.SessionCandidate{}, Invalid(errs)
+	}
+	err = s.audited(ctx, a, func(tx *models.DB) (models.AuditEntry, error) {
+		if err := tx.AddCandidate(ctx, &cand); err != nil {
+			return models.AuditEntry{}, err
+		}
+		return models.AuditEntry{Action: "session.candidate_add", ObjectType: "session", ObjectID: ss.ID, AfterState: cand.ID, JurisdictionCode: ss.JurisdictionCode}, nil
+	})
+	if errors.Is(err, models.ErrConflict) {
+		return models.SessionCandidate{}, Invalid(validate.Errors{{Field: "id_number", Code: "duplicate", Message: "该考生已在本场次登记。"}})
+	}
+	if err != nil {
+		return models.SessionCandidate{}, err
+	}
+	return cand, nil
+}
+
+// prepareCandidate checks a candidate for a sitting as RegisterCandidate and an import do —
+// name, ID number and type, employee, the eligibility facts and conditions of the sitting's
+// level (rules), the panel's recusal, a registration for the same occupation and level in
+// another unfinished sitting — and answers the sealed row to store, or the refusals beside
+// their fields (the first ones only of a candidate whose form is unreadable).
+func (s *Service) prepareCandidate(ctx context.Context, ss models.AssessmentSession, rules domain.EligibilityRules, in CandidateBody) (models.SessionCandidate, validate.Errors, error) {
 	var errs validate.Errors
 	if strings.TrimSpace(in.Name) == "" {
 		errs.Add("name", "required", "请填写考生姓名。")
@@ -269,22 +301,18 @@ func (s *Service) RegisterCandidate(ctx context.Context, a *Actor, in CandidateI
 	examYear := ss.ExamDate.In(domain.Shanghai).Year()
 	errs = append(errs, domain.CheckFacts(in.CandidateFacts, examYear)...)
 	if len(errs) > 0 {
-		return models.SessionCandidate{}, Invalid(errs)
-	}
-	rules, err := s.eligibilityRules(ctx, ss.OccupationCode)
-	if err != nil {
-		return models.SessionCandidate{}, err
+		return models.SessionCandidate{}, errs, nil
 	}
 	if reason := rules.Eligible(ss.Level, in.CandidateFacts, examYear); reason != "" {
-		return models.SessionCandidate{}, Invalid(validate.Errors{{Field: "eligibility", Code: "not_eligible", Message: reason + "。"}})
+		return models.SessionCandidate{}, validate.Errors{{Field: "eligibility", Code: "not_eligible", Message: reason + "。"}}, nil
 	}
 	sealed, err := s.apps.sealer.Seal(id)
 	if err != nil {
-		return models.SessionCandidate{}, err
+		return models.SessionCandidate{}, nil, err
 	}
 	dup, err := s.db.RegisteredElsewhere(ctx, sealed.Lookup, ss.OccupationCode, ss.Level, ss.ID)
 	if err != nil {
-		return models.SessionCandidate{}, err
+		return models.SessionCandidate{}, nil, err
 	}
 	var panel []workflows.Assessor
 	_ = json.Unmarshal([]byte(ss.AssessorsJSON), &panel)
@@ -293,10 +321,10 @@ func (s *Service) RegisterCandidate(ctx context.Context, a *Actor, in CandidateI
 		keys[i] = x.Key
 	}
 	if msg := domain.CandidateRecusal(keys, sealed.Lookup); msg != "" {
-		return models.SessionCandidate{}, Invalid(validate.Errors{{Field: "id_number", Code: "assessor_is_candidate", Message: msg + "。"}})
+		return models.SessionCandidate{}, validate.Errors{{Field: "id_number", Code: "assessor_is_candidate", Message: msg + "。"}}, nil
 	}
 	if dup {
-		return models.SessionCandidate{}, Invalid(validate.Errors{{Field: "id_number", Code: "already_registered", Message: "该考生已在其他未结束的场次报名同一职业同一等级，不得重复报名。"}})
+		return models.SessionCandidate{}, validate.Errors{{Field: "id_number", Code: "already_registered", Message: "该考生已在其他未结束的场次报名同一职业同一等级，不得重复报名。"}}, nil
 	}
 	cand := models.SessionCandidate{SessionID: ss.ID, Name: strings.TrimSpace(in.Name), IDCipher: sealed.Cipher, IDLookup: sealed.Lookup,
 		IDMasked: sealed.Masked, Employee: true, YearsInOccupation: in.Years, HeldLevel: in.HeldLevel, HeldYear: in.HeldYear,
@@ -306,19 +334,7 @@ func (s *Service) RegisterCandidate(ctx context.Context, a *Actor, in CandidateI
 	if g := domain.StatGender(ident.Gender); g != "" { // entered for documents other than the resident ID
 		cand.StatGender = &g
 	}
-	err = s.audited(ctx, a, func(tx *models.DB) (models.AuditEntry, error) {
-		if err := tx.AddCandidate(ctx, &cand); err != nil {
-			return models.AuditEntry{}, err
-		}
-		return models.AuditEntry{Action: "session.candidate_add", ObjectType: "session", ObjectID: ss.ID, AfterState: cand.ID, JurisdictionCode: ss.JurisdictionCode}, nil
-	})
-	if errors.Is(err, models.ErrConflict) {
-		return models.SessionCandidate{}, Invalid(validate.Errors{{Field: "id_number", Code: "duplicate", Message: "该考生已在本场次登记。"}})
-	}
-	if err != nil {
-		return models.SessionCandidate{}, err
-	}
-	return cand, nil
+	return cand, nil, nil
 }
 
 type ScoresBody struct {
@@ -356,10 +372,8 @@ func (s *Service) RecordScores(ctx context.Context, a *Actor, in ScoresInput) (m
 		return models.SessionCandidate{}, err
 	}
 	// The pass rule: every required part at least domain.PassMark, the review for levels 2 and 1.
-	result, errs := domain.ScoreResult(ss.Level, domain.Scores{Theory: in.Theory, Skill: in.Skill, Review: in.Review})
+	result, errs := checkScores(ss.Level, in.ScoresBody)
 	ethics, performance := strings.TrimSpace(in.Ethics), strings.TrimSpace(in.Performance)
-	domain.Ethics.Add(&errs, "ethics", ethics)
-	domain.Performance.Add(&errs, "performance", performance)
 	if len(errs) > 0 {
 		return models.SessionCandidate{}, Invalid(errs)
 	}

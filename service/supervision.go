@@ -95,6 +95,27 @@ func (s *Service) DrawSupervision(ctx context.Context, a *Actor, in DrawInput) (
 	}
 	_ = s.Audit(ctx, a, models.AuditEntry{Action: "supervision.draw", ObjectType: "supervision_draw", ObjectID: d.ID, JurisdictionCode: j,
 		AfterState: string(aj)})
+	// Each drawn supervisor is told (the bell and the mail outbox), with the number of sittings.
+	perUser := map[string]int{}
+	var order []string
+	for _, x := range as {
+		for _, u := range x.Supervisors {
+			if perUser[u] == 0 {
+				order = append(order, u)
+			}
+			perUser[u]++
+		}
+	}
+	var notify []models.NotifyRequest
+	for _, u := range order {
+		notify = append(notify, models.NotifyRequest{UserID: u, Kind: "supervision_assigned", Subject: "质量督导任务：" + d.Title,
+			Body: fmt.Sprintf("您被随机抽取为“%s”中 %d 个认定场次的督导员。请在“我的督导”中查看场次，督导后提交督导报告。", d.Title, perUser[u])})
+	}
+	if len(notify) > 0 {
+		if _, err := s.db.ApplyTransition(ctx, models.Transition{Key: "supervision-draw/" + d.ID, At: s.now().UTC(), Notify: notify}); err != nil {
+			return Draw{}, err
+		}
+	}
 	return Draw{SupervisionDraw: d, Assignments: as}, nil
 }
 
@@ -192,15 +213,24 @@ func (s *Service) FileSupervisionReport(ctx context.Context, a *Actor, in Report
 	prev, err := s.db.SupervisionReportOf(ctx, d.ID, in.SessionID, a.User.ID)
 	switch {
 	case err == nil:
-		// Filed before: only a report the region returned is amended, and then waits for
-		// review again.
-		if _, ok := dom.NextReportStatus(prev.Status, dom.ReportRefile); !ok {
+		// Filed before: a report the region returned is refiled, one still awaiting review is
+		// amended; either then waits for review (again). A published report is final.
+		action := dom.ReportRefile
+		if prev.Status == dom.ReportSubmitted {
+			action = dom.ReportAmend
+		}
+		if _, ok := dom.NextReportStatus(prev.Status, action); !ok {
 			return models.SupervisionReport{}, errReportExists
 		}
 		err = s.audited(ctx, a, func(tx *models.DB) (models.AuditEntry, error) {
-			err := tx.RefileSupervisionReport(ctx, prev.ID, in.Rating, findings, now)
-			return models.AuditEntry{Action: "supervision.refile", ObjectType: "supervision_report", ObjectID: prev.ID,
-				BeforeState: prev.Status, AfterState: dom.ReportSubmitted + " " + in.Rating, JurisdictionCode: d.JurisdictionCode}, err
+			var err error
+			if action == dom.ReportAmend {
+				err = tx.AmendSupervisionReport(ctx, prev.ID, in.Rating, findings, now)
+			} else {
+				err = tx.RefileSupervisionReport(ctx, prev.ID, in.Rating, findings, now)
+			}
+			return models.AuditEntry{Action: "supervision." + action, ObjectType: "supervision_report", ObjectID: prev.ID,
+				BeforeState: prev.Status + " " + prev.Rating, AfterState: dom.ReportSubmitted + " " + in.Rating, JurisdictionCode: d.JurisdictionCode}, err
 		})
 		if errors.Is(err, models.ErrConflict) {
 			return models.SupervisionReport{}, errReportExists
@@ -228,7 +258,7 @@ func (s *Service) FileSupervisionReport(ctx context.Context, a *Actor, in Report
 	return r, nil
 }
 
-var errReportExists = NewError(http.StatusConflict, "report_exists", "您已提交过该场次的督导报告；报告被退回补充后方可修改重报。")
+var errReportExists = NewError(http.StatusConflict, "report_exists", "该场次的督导报告已审核公开（或正在审核），不能再修改。")
 
 // ReviewInput is the region's review of a supervision report: publish, or return to the
 // supervisor with a reason.

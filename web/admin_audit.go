@@ -61,6 +61,8 @@ var actionNames = map[string]string{
 	"league.overdue": "盟市逾期未报送汇总表", "campaign.create": "创建年度计划", "user.unlock": "解除登录限制",
 	"objection.file": "对认定结果公示提出异议", "objection.receive": "受理公示异议", "session.issue": "公示期满颁发证书",
 	"calendar.set": "登记节假日或调休上班日", "calendar.remove": "删除节假日或调休上班日", "calendar.publicity_days": "设置公示期",
+	"session.candidate_remove": "移除误登记的考生", "session.candidate_import": "导入考生", "session.scores_import": "导入成绩",
+	"supervision.amend": "修改督导报告",
 }
 
 // actionName is the Chinese name of an action; decisions ("task.decide:league_review") are

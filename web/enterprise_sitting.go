@@ -50,7 +50,16 @@ type candidateRow struct {
 	// ShowReview: the sitting's level has a comprehensive review column.
 	ShowReview           bool
 	CertNumber, CertHref string
-	Score                *scoreForm
+	// Remove is the confirmation removing a candidate registered by mistake (open sittings only).
+	Remove *removeForm
+}
+
+// removeForm confirms the removal of a candidate, with the reason.
+type removeForm struct {
+	Action, Name string
+	Open         bool
+	Reason       formField
+	Errors       []string
 }
 
 // recordRow is one kind of original record of a sitting: its current version, if uploaded.
@@ -67,16 +76,6 @@ type recordsForm struct {
 	Action string
 	Kind   formField
 	Errors []string
-}
-
-// scoreForm is one candidate's score form.
-type scoreForm struct {
-	Action, Legend      string
-	Open                bool
-	Theory, Skill, Note formField
-	Ethics, Performance formField
-	Review              *formField
-	Errors              []string
 }
 
 // candidateForm is the form registering a candidate.
@@ -102,17 +101,23 @@ type sessionView struct {
 	Upload *recordsForm
 	// Locked says why scores cannot be changed now (results with the centre, certificates issued).
 	Locked string
+	// Grid is the score grid; Bulk the workbook's export and imports (the enterprise's).
+	Grid *scoreGrid
+	Bulk *bulkForms
 }
 
-// sittingForms is what was typed on the sitting page and refused: the registration form or one
-// candidate's scores.
+// sittingForms is what was typed on the sitting page and refused: the registration form, the
+// score grid (typed by candidate ID, refusals under scores[i].field), a removal, an import.
 type sittingForms struct {
-	add       *service.CandidateBody
-	addTyped  map[string]string
-	addErrs   *fieldBag
-	scoreFor  string
-	score     map[string]string
-	scoreErrs *fieldBag
+	add          *service.CandidateBody
+	addTyped     map[string]string
+	addErrs      *fieldBag
+	grid         map[string]map[string]string
+	gridErrs     *fieldBag
+	removeFor    string
+	removeReason string
+	removeErrs   *fieldBag
+	importErrs   *fieldBag
 }
 
 // loadSitting reads a sitting with its candidates (ReadSitting, which checks the caller's
@@ -165,9 +170,9 @@ func (p *Pages) sittingInfoOf(ctx context.Context, sd service.SessionDetail) (*s
 	for i, x := range sd.Candidates {
 		row := candidateRow{No: i + 1, ID: x.ID, Anchor: fmt.Sprintf("c-%d", i+1), Name: x.Name, IDMasked: x.IDMasked,
 			Theory: scoreText(x.Theory), Skill: scoreText(x.Skill), Review: scoreText(x.Review), Notes: x.Notes,
-			Ethics: x.Ethics, Performance: x.Performance, Facts: factsText(x),
+			Ethics: x.Ethics, Performance: x.Performance, Facts: factsText(x.SessionCandidate),
 			Identity: identityText(x.HolderIdentity), Photo: "未上传照片",
-			Result: candidateResultNames[x.Result], ResultClass: "result-" + x.Result, Audit: auditStatusNames[x.AuditStatus],
+			Result: candidateResultNames[x.Result], ResultClass: "result-" + x.Result, Audit: x.StatusName,
 			Rejected: x.AuditStatus == "rejected", Passed: x.Result == "pass", CertNumber: x.CertificateNumber, ShowReview: si.Review}
 		if row.Rejected {
 			row.AuditReason = x.AuditReason
@@ -267,42 +272,34 @@ func (p *Pages) sessionView(c *gin.Context, sd service.SessionDetail, st sitting
 		if sd.Status != models.SessionIssued {
 			si.Candidates[i].PhotoAction = sessionHref(sd.ID) + "/candidates/" + url.PathEscape(x.ID) + "/photo"
 		}
-		if !(sd.Status == models.SessionOpen || (sd.Status == models.SessionCorrecting && x.AuditStatus == "rejected")) && st.scoreFor != x.ID {
-			continue
+		if sd.Status == models.SessionOpen {
+			path := "remove." + x.ID + ".reason"
+			rf := &removeForm{Action: sessionHref(sd.ID) + "/candidates/" + url.PathEscape(x.ID) + "/remove", Name: x.Name,
+				Reason: formField{Name: "reason", ID: fmt.Sprintf("f-remove-%d-reason", i+1), Label: "移除原因", Kind: "text", Required: true,
+					MaxLength: "500", Hint: "如“误登记，非本场次考生”。移除记入审计日志；报送认定结果后不能再移除。", Errors: st.removeErrs.take(path)}}
+			if st.removeFor == x.ID {
+				rf.Open, rf.Reason.Value = true, st.removeReason
+				rf.Errors = st.removeErrs.rest()
+			}
+			si.Candidates[i].Remove = rf
 		}
-		typed := map[string]string{"theory": scoreText(x.Theory), "skill": scoreText(x.Skill), "review": scoreText(x.Review), "notes": x.Notes,
-			"ethics": x.Ethics, "performance": x.Performance}
-		var errs *fieldBag
-		if st.scoreFor == x.ID {
-			typed, errs = st.score, st.scoreErrs
-		}
-		si.Candidates[i].Score = scoreFormFor(sd, i, x, typed, errs)
+	}
+	v.Bulk = &bulkForms{ExportHref: sessionHref(sd.ID) + "/workbook.xlsx"}
+	if sd.Status == models.SessionOpen {
+		v.Bulk.CandidatesAction = sessionHref(sd.ID) + "/import/candidates"
+	}
+	if sd.Status == models.SessionOpen || sd.Status == models.SessionCorrecting {
+		v.Bulk.ScoresAction = sessionHref(sd.ID) + "/import/scores"
+	}
+	if len(sd.Candidates) > 0 {
+		grid, known := gridFor(sd, st.grid, st.gridErrs)
+		v.Grid = grid
+		v.TopErrors = st.gridErrs.summary(known, "#grid")
+	}
+	for _, m := range st.importErrs.rest() {
+		v.TopErrors = append(v.TopErrors, errorLink{Href: "#bulk", Message: m})
 	}
 	return v, nil
-}
-
-// scoreFormFor builds one candidate's score form; its inputs' IDs carry the row number.
-func scoreFormFor(sd service.SessionDetail, i int, x models.SessionCandidate, typed map[string]string, errs *fieldBag) *scoreForm {
-	num := func(name, label string) formField {
-		path := fmt.Sprintf("scores[%d].%s", i, name)
-		return formField{Name: name, ID: fieldID(path), Label: label, Kind: "number", Value: typed[name], Min: "0", Max: "100",
-			InputMode: "numeric", Required: true, Errors: errs.take(name)}
-	}
-	f := &scoreForm{Action: sessionHref(sd.ID) + "/candidates/" + url.PathEscape(x.ID) + "/scores" + fmt.Sprintf("#c-%d", i+1), Legend: x.Name + " 的成绩",
-		Theory: num("theory", "理论知识考试（0—100 分）"), Skill: num("skill", "操作技能考核（0—100 分）")}
-	if sd.Level <= 2 {
-		r := num("review", "综合评审（0—100 分）")
-		f.Review = &r
-	}
-	f.Ethics = formField{Name: "ethics", ID: fieldID(fmt.Sprintf("scores[%d].ethics", i)), Label: "品德表现（职业道德、遵纪守法等）", Kind: "textarea",
-		Rows: 2, Value: typed["ethics"], Errors: errs.take("ethics"), Wide: true, Hint: "记录在案，供审核参考，不计入合格判定。"}
-	f.Performance = formField{Name: "performance", ID: fieldID(fmt.Sprintf("scores[%d].performance", i)), Label: "业绩、创新成果", Kind: "textarea",
-		Rows: 2, Value: typed["performance"], Errors: errs.take("performance"), Wide: true}
-	f.Note = formField{Name: "notes", ID: fieldID(fmt.Sprintf("scores[%d].notes", i)), Label: "备注", Kind: "text",
-		Value: typed["notes"], Errors: errs.take("notes"), Wide: true}
-	f.Errors = errs.rest()
-	f.Open = !errs.empty() || x.Result == "pending" || x.AuditStatus == "rejected"
-	return f
 }
 
 // addCandidate registers a candidate (RegisterCandidate); a refusal comes back beside the
@@ -389,7 +386,27 @@ func (p *Pages) setCandidateScores(c *gin.Context) error {
 		}
 		status = e.Status
 	}
-	return p.rerenderSitting(c, id, status, sittingForms{scoreFor: cid, score: typed, scoreErrs: errs})
+	// The refusal comes back in the candidate's row of the grid.
+	sd, err := p.loadSitting(c, id)
+	if err != nil {
+		return err
+	}
+	gridErrs := newFieldBag()
+	for i, x := range sd.Candidates {
+		if x.ID != cid {
+			continue
+		}
+		for _, path := range errs.order {
+			for _, m := range errs.msgs[path] {
+				if path == "" {
+					gridErrs.add("", m)
+				} else {
+					gridErrs.add(fmt.Sprintf("scores[%d].%s", i, path), x.Name+"："+m)
+				}
+			}
+		}
+	}
+	return p.rerenderSitting(c, id, status, sittingForms{grid: map[string]map[string]string{cid: typed}, gridErrs: gridErrs})
 }
 
 // outOfReach reports a refusal that is the error page's to show (not the caller's sitting, or
@@ -410,6 +427,12 @@ func (p *Pages) rerenderSitting(c *gin.Context, id string, status int, st sittin
 	}
 	if v.Add == nil && st.addErrs != nil { // registration closed meanwhile
 		v.Alert = strings.Join(st.addErrs.rest(), " ")
+	}
+	if rest := st.removeErrs.rest(); len(rest) > 0 { // the removal form is gone (results submitted meanwhile)
+		v.Alert = strings.TrimSpace(v.Alert + " " + strings.Join(rest, " "))
+	}
+	if v.Grid == nil && st.gridErrs != nil {
+		v.Alert = strings.TrimSpace(v.Alert + " " + strings.Join(st.gridErrs.rest(), " "))
 	}
 	return p.show(c, status, "p_session", v)
 }

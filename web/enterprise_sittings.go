@@ -27,6 +27,7 @@ func (p *Pages) assessmentRoutes(r *gin.Engine, login gin.HandlerFunc) {
 	r.POST("/sessions/:id/candidates/:cid/scores", login, p.api.CSRF, p.api.Page(p.setCandidateScores))
 	r.POST("/sessions/:id/candidates/:cid/photo", login, p.api.CSRF, p.api.Page(p.setCandidatePhoto))
 	r.POST("/sessions/:id/records", login, p.api.LimitUpload, p.api.CSRF, p.api.Page(p.uploadSittingRecord))
+	p.sittingBulkRoutes(r, login)
 }
 
 // maxAssessorChoices bounds the assessor keys read from a form.

@@ -325,17 +325,20 @@ func TestSessionPageCandidatesScoresAndScope(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, cands, 1)
 	scoreURL := "/sessions/s1/candidates/" + cands[0].ID + "/scores"
-	require.Contains(t, body, `action="`+scoreURL+`#c-1"`)
+	// The score grid: one row per candidate, the row's inputs named by its index.
+	require.Contains(t, body, `action="/sessions/s1/scores#grid"`)
+	require.Contains(t, body, `name="scores[0].candidate_id" value="`+cands[0].ID+`"`)
 	require.Contains(t, body, `for="f-scores-0-theory"`)
 
 	// Scores: out of range and not a number, beside the fields and kept.
 	resp, body = e.postForm(c, scoreURL, url.Values{"csrf_token": {csrf}, "theory": {"101"}, "skill": {"80"}, "notes": {"表现良好"}})
 	require.Equal(t, http.StatusUnprocessableEntity, resp.StatusCode)
 	noLeaks(t, body)
-	require.Contains(t, body, `id="f-scores-0-theory-err"><p>理论知识考试成绩应为 0 至 100 分。</p>`)
+	require.Contains(t, body, `id="f-scores-0-theory-err"><p>考生甲：理论知识考试成绩应为 0 至 100 分。</p>`)
 	require.Contains(t, body, `value="101"`)
 	require.Contains(t, body, `value="表现良好"`)
-	require.Contains(t, body, "<details open>")
+	require.Contains(t, body, `id="error-summary"`, "the refusal at the top, linked to the cell")
+	require.Contains(t, body, `href="#f-scores-0-theory"`)
 	_, body = e.postForm(c, scoreURL, url.Values{"csrf_token": {csrf}, "theory": {"八十"}, "skill": {"80"}})
 	require.Contains(t, body, "请填写 0 至 100 的整数分数")
 	require.Contains(t, body, `value="八十"`)
@@ -350,7 +353,7 @@ func TestSessionPageCandidatesScoresAndScope(t *testing.T) {
 	e.apply(models.Transition{Session: &models.AssessmentSession{ID: "s1", Status: models.SessionCorrecting},
 		Candidates: []models.CandidateUpdate{{ID: cands[0].ID, AuditStatus: "approved"}}})
 	body = e.pageOK(c, "/sessions/s1", http.StatusOK)
-	require.NotContains(t, body, `action="`+scoreURL, "no score form for an approved candidate")
+	require.NotContains(t, body, `name="scores[0].candidate_id"`, "no score inputs for an approved candidate")
 	require.NotContains(t, body, `action="/sessions/s1/candidates#add"`, "registration closed")
 	resp, body = e.postForm(c, scoreURL, url.Values{"csrf_token": {csrf}, "theory": {"90"}, "skill": {"90"}})
 	require.Equal(t, http.StatusConflict, resp.StatusCode)
@@ -529,7 +532,8 @@ func TestSittingTasksSubmitAuditAndCorrect(t *testing.T) {
 	require.Contains(t, body, "退回理由：操作技能考核评分记录不完整")
 	require.Contains(t, body, `href="`+taskHref(correct.ID)+`"`)
 	require.Contains(t, body, "去办理：按审核意见更正认定结果")
-	require.Contains(t, body, `action="/sessions/s1/candidates/`+ids["考生丙"]+`/scores#c-3"`)
+	require.Contains(t, body, `name="scores[2].candidate_id" value="`+ids["考生丙"]+`"`, "the returned candidate's row of the grid has inputs")
+	require.NotContains(t, body, `name="scores[0].candidate_id"`, "an approved candidate's has none")
 	require.NotContains(t, body, `action="/sessions/s1/candidates/`+ids["考生甲"]+`/scores`)
 	body = e.pageOK(c, taskHref(correct.ID), http.StatusOK)
 	require.Contains(t, body, "更正后重新报送审核")

@@ -210,6 +210,9 @@ func (p *Pages) inbox(c *gin.Context) error {
 			}
 		}
 	}
+	if a.User.Role == models.RoleSupervisor && v.Flash == "" {
+		v.Flash = p.supervisionInboxNote(c) // drawn sittings are not tasks (official_supervision_draws.go)
+	}
 	return p.show(c, http.StatusOK, "p_inbox", v)
 }
 

@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -117,10 +118,19 @@ func (p *Pages) supervisionReviewSubmit(c *gin.Context) error {
 	return p.show(c, e.Status, "p_supervision_review", v)
 }
 
-// myReportsView is p_supervision_mine.html's data.
+// myReportsView is p_supervision_mine.html's data: the sittings the supervisor was drawn for
+// (their work list, with the report form's link) and the reports filed.
 type myReportsView struct {
 	pageView
-	Reports []myReport
+	Assignments []assignmentRow
+	ToFile      int
+	Reports     []myReport
+}
+
+// assignmentRow is a sitting the supervisor was drawn for.
+type assignmentRow struct {
+	DrawTitle, DrawHref, Enterprise, Occupation, Level, ExamDate, Site string
+	Status, StatusClass, Action, ActionHref                            string
 }
 
 type myReport struct {
@@ -140,6 +150,31 @@ func (p *Pages) supervisionMinePage(c *gin.Context) error {
 		return err
 	}
 	v := &myReportsView{pageView: pageView{pageData: pageData{Title: "我的督导报告"}}}
+	assigned, err := p.svc.SupervisionAssignments(c.Request.Context(), a)
+	if err != nil {
+		return err
+	}
+	for _, x := range assigned {
+		r := assignmentRow{DrawTitle: x.DrawTitle, DrawHref: "/supervision/draws/" + url.PathEscape(x.DrawID), Enterprise: x.EnterpriseName,
+			Occupation: x.OccupationName, Level: levelName(x.Level), Site: x.Site, Status: "待提交报告", StatusClass: "overdue",
+			Action: "填写督导报告", ActionHref: reportFormHref(x.DrawID, x.SessionID)}
+		if x.ExamDate != nil {
+			r.ExamDate = p.day(*x.ExamDate)
+		}
+		if x.Report != nil {
+			r.Status, r.StatusClass = dom.ReportStatusNames[x.Report.Status], reportStatusClass[x.Report.Status]
+			r.Action = "修改督导报告"
+			if x.Report.Status == dom.ReportReturned {
+				r.Action = "按退回理由补充后重新提交"
+			}
+		} else {
+			v.ToFile++
+		}
+		if !x.CanFile {
+			r.Action, r.ActionHref = "", ""
+		}
+		v.Assignments = append(v.Assignments, r)
+	}
 	for _, r := range rows {
 		m := myReport{DrawTitle: r.DrawTitle, EnterpriseName: r.EnterpriseName, OccupationName: r.OccupationName,
 			LevelName: validate.Level(r.Level).Name(), Rating: ratingNames[r.Rating], Findings: r.Findings, FiledAt: p.when(r.CreatedAt),

@@ -67,6 +67,7 @@ var (
 	navReview      = navLink{"/supervision/review", "督导报告审核", "督导员提交的质量督导报告，审核后公开或退回督导员补充。"}
 	navMyReports   = navLink{"/supervision/mine", "我的督导报告", "已提交督导报告的审核状态和退回理由。"}
 	navExperts     = navLink{"/admin/experts", "评估专家库", "专家入库、停用和批量导入；等待专家的申报重新抽取专家组。"}
+	navDraws       = navLink{"/supervision/draws", "督导抽查", "“双随机”抽取认定场次和督导员（系统生成并记录随机种子），查看各场次的督导报告。"}
 )
 
 // roleNav is the main navigation of each role; the first entry is the home page.
@@ -74,10 +75,10 @@ var roleNav = map[string][]navLink{
 	models.RoleEnterpriseUser: {navHome, {"/application", "申报表", "填写、保存和提交试点申报表（附件1），上传佐证材料。"},
 		{"/status", "申报进度", "当前所处阶段、办理时限、审核意见和办理记录。"}, navSessions, navDirectory},
 	models.RoleLeagueOfficial: {navHome, navInbox, {"/summary", "盟市汇总", "本盟市审核通过的企业汇总表（附件2），报送自治区职业技能鉴定管理中心。"},
-		navCampaign, navStatistics, navAreas, navDirectory},
+		navCampaign, navStatistics, navAreas, navDirectory, navDraws},
 	models.RoleCountyOfficial: {navHome, navInbox, navCampaign, navStatistics, navDirectory},
-	models.RoleRegionOfficial: {navHome, navInbox, navCampaign, navStalled, navCases, navStatistics, navReview, navExperts, navAudit, navCalendar, navDirectory},
-	models.RoleRegionCentre:   {navHome, navInbox, navCampaign, navCases, navStatistics, navExperts, navPublicity, navDirectory},
+	models.RoleRegionOfficial: {navHome, navInbox, navCampaign, navStalled, navCases, navStatistics, navReview, navExperts, navAudit, navCalendar, navDirectory, navDraws},
+	models.RoleRegionCentre:   {navHome, navInbox, navCampaign, navCases, navStatistics, navExperts, navPublicity, navDirectory, navDraws},
 	models.RoleExpert:         {navHome, navInbox, navDirectory},
 	models.RoleSupervisor:     {navHome, navInbox, navMyReports, navDirectory},
 	models.RoleSysadmin:       {navHome, navStalled, navCases, navUsers, navAreas, navInbox, navCampaign},

@@ -62,6 +62,7 @@ func (p *Pages) Routes(r *gin.Engine) {
 	r.GET("/supervision/review", login, p.api.Authorize("supervision", "review", api.OwnScope), p.api.Page(p.supervisionReviewPage))
 	r.POST("/supervision/review", login, p.api.CSRF, p.api.Page(p.supervisionReviewSubmit))
 	r.GET("/supervision/mine", login, p.api.Page(p.supervisionMinePage))
+	p.supervisionDrawRoutes(r, login) // the draws and the supervisors' report form (official_supervision_draws.go)
 
 	// The public.
 	r.GET("/directory", p.api.Page(p.directoryPage))

@@ -95,7 +95,7 @@ func sittingJourney(t *testing.T, s *stack, browser context.Context, p *page, us
 
 	score := func(i, theory, skill int) string {
 		p.set(map[string]string{fmt.Sprintf("f-scores-%d-theory", i): fmt.Sprint(theory), fmt.Sprintf("f-scores-%d-skill", i): fmt.Sprint(skill)})
-		p.press(chromedp.CSS(fmt.Sprintf(`#c-%d form.score-form button[type=submit]`, i+1)))
+		p.press(chromedp.CSS(`#grid button[type=submit]`)) // the score grid saves the row that changed
 		return p.main()
 	}
 	for i, c := range plan.candidates {

@@ -273,6 +273,16 @@ func TestBrowserJourneys(t *testing.T) {
 			})
 		}
 	})
+	// The score grid and the XLSX import on a second sitting, then a supervision draw → report →
+	// review → public (browser_grid_test.go).
+	t.Run("score_grid_supervision", func(t *testing.T) {
+		for _, vp := range viewports {
+			t.Run(vp.name, func(t *testing.T) {
+				gridJourney(t, s, newPage(t, browser, base, vp), reviewed[vp.name], gridPlans[vp.name])
+				supervisionJourney(t, s, newPage(t, browser, base, vp), newPage(t, browser, base, vp), newPage(t, browser, base, vp), vp.name)
+			})
+		}
+	})
 	t.Run("certificate_query", func(t *testing.T) {
 		for _, vp := range viewports {
 			t.Run(vp.name, func(t *testing.T) {
