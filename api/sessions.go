@@ -205,6 +205,10 @@ func (s *Server) apiSittingWorkbook(c *gin.Context) error {
 // an XLSX in the multipart field file; every refusal of the file at once, by row.
 func (s *Server) apiImportSitting(scores bool) func(*gin.Context) error {
 	return func(c *gin.Context) error {
+		// The sitting is authorized before the body is read.
+		if err := s.svc.RequireSittingManage(c.Request.Context(), ActorFrom(c), c.Param("id")); err != nil {
+			return err
+		}
 		if err := c.Request.ParseMultipartForm(service.MultipartMemory); err != nil {
 			var tooBig *http.MaxBytesError
 			if errors.As(err, &tooBig) {

@@ -54,6 +54,13 @@ func checkScores(level int, in ScoresBody) (string, validate.Errors) {
 	return result, errs
 }
 
+// RequireSittingManage refuses a caller who may not manage the sitting (assessment:manage in
+// its enterprise's domain), before an upload for it is read.
+func (s *Service) RequireSittingManage(ctx context.Context, a *Actor, sessionID string) error {
+	_, err := s.sittingInScope(ctx, a, sessionID, "assessment", "manage")
+	return err
+}
+
 // RemoveCandidate removes a candidate registered by mistake, with the reason, while the sitting
 // is open (before its results are submitted); afterwards the results are the centre's to audit
 // and a candidate can no longer disappear from them. The removal and its audit row (with the

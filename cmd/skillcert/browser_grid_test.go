@@ -154,7 +154,7 @@ func supervisionJourney(t *testing.T, s *stack, region, supervisor, public *page
 	supervisor.press(`//a[contains(., "填写督导报告")]`)
 	findings := "考场秩序良好，考评人员到位（" + vp + "）。"
 	supervisor.set(map[string]string{"f-findings": "短"})
-	supervisor.do("rating", chromedp.SetValue(chromedp.ID("f-rating"), "good", chromedp.ByID))
+	supervisor.do("rating", chromedp.SetValue(chromedp.ID("f-rating"), "good"))
 	require.Equal(t, int64(http.StatusUnprocessableEntity), supervisor.press(chromedp.CSS(`#report button[type=submit]`)))
 	supervisor.refusedAtTop("督导发现应为 5 至 5000 字")
 	supervisor.set(map[string]string{"f-findings": "考场秩序良好。"})
