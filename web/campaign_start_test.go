@@ -9,8 +9,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"skillcert/models/dbtest"
 	"skillcert/models"
+	"skillcert/models/dbtest"
 )
 
 // The region starts a campaign from /campaign: a form with the year and optional deadlines,

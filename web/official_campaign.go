@@ -16,19 +16,19 @@ import (
 // campaignView is p_campaign.html's data.
 type campaignView struct {
 	pageView
-	None                                  bool
-	ID, Year, Status                      string
-	Collection, Publication               string
-	Batch1, Batch2                        string
-	Leagues                               []leagueLine
-	CanManage, Ended                      bool
-	Which, Date, Reason                   formField
-	FormErrors                            []string
+	None                    bool
+	ID, Year, Status        string
+	Collection, Publication string
+	Batch1, Batch2          string
+	Leagues                 []leagueLine
+	CanManage, Ended        bool
+	Which, Date, Reason     formField
+	FormErrors              []string
 	// CanStart: a region official may start the next campaign (none yet, or the latest ended).
-	CanStart                                bool
+	CanStart                                 bool
 	StartYear, StartCollection, StartPublish formField
 	StartErrors                              []string
-	Submitted, Overdue, Collecting, Total int
+	Submitted, Overdue, Collecting, Total    int
 }
 
 type leagueLine struct{ Name, Status, StatusClass, SubmittedAt, Contact string }
