@@ -58,7 +58,7 @@ func bootstrapDSN(t *testing.T, d models.Dialect) string {
 // administrators, the officials' roster (one-time codes into a 0600 file, never logged), the
 // expert pool and the campaign (once a worker runs).
 func TestBootstrapFromNothingIsIdempotent(t *testing.T) {
-	ts, err := devserver.Start(devserver.Config{Namespace: "default", LogLevel: "fatal"})
+	ts, err := devserver.Start(devserver.Config{DatabaseFile: filepath.Join(t.TempDir(), "temporal.db"), Namespace: "default", LogLevel: "fatal"})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = ts.Stop() })
 	for _, d := range dbtest.Dialects {
@@ -199,7 +199,7 @@ func TestBootstrapRefusesABadRosterWhole(t *testing.T) {
 			} {
 				require.Contains(t, msg, want)
 			}
-			require.NotContains(t, msg, "第 2 行", "row 2 is fine (only named as the duplicate's partner)")
+			require.NotContains(t, msg, "第 2 行：", "row 2 is fine (only named as the duplicate's partner)")
 			_, err = os.Stat(codes)
 			require.ErrorIs(t, err, os.ErrNotExist)
 			db, err := models.Open(ctx, cfg.DatabaseURL)
