@@ -12,7 +12,9 @@
 # services.
 
 # ---------------------------------------------------------------------------
-# Build stage: a static, CGO-free binary. It runs on the build host's platform
+# Build stage: a static, CGO-free binary, built with -tags noembedded: the
+# production image carries no embedded Temporal server (`skillcert dev` then
+# refuses and says why). It runs on the build host's platform
 # and cross-compiles for the target, so `docker buildx build --platform ...`
 # does not need emulation.
 # ---------------------------------------------------------------------------
@@ -33,7 +35,7 @@ ARG TARGETARCH
 RUN --mount=type=cache,target=/go/pkg/mod \
     --mount=type=cache,target=/root/.cache/go-build \
     CGO_ENABLED=0 GOOS=$TARGETOS GOARCH=$TARGETARCH \
-    go build -trimpath -ldflags "-s -w" -o /out/skillcert ./cmd/skillcert
+    go build -trimpath -tags noembedded -ldflags "-s -w" -o /out/skillcert ./cmd/skillcert
 
 # ---------------------------------------------------------------------------
 # Final stage: alpine rather than distroless so that busybox `wget` is there

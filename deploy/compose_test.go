@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -28,12 +29,16 @@ const (
 // Test values for the variables the compose file guards with ${VAR:?}.
 // They only have to be distinguishable, not secret.
 var requiredEnv = map[string]string{
-	"POSTGRES_PASSWORD":     "pg-test-password-0123",
-	"SKILLCERT_DATA_KEY":    testKey(1),
-	"SKILLCERT_LOOKUP_KEY":  testKey(2),
-	"SKILLCERT_SIGNING_KEY": testKey(3),
-	"SKILLCERT_SESSION_KEY": testKey(4),
-	"SKILLCERT_AUDIT_KEY":   testKey(5),
+	"POSTGRES_PASSWORD":       "pg-test-password-0123",
+	"SKILLCERT_DB_PASSWORD":   "app-db-password-4567",
+	"TEMPORAL_DB_PASSWORD":    "temporal-db-password-89",
+	"MINIO_ROOT_PASSWORD":     "minio-root-password-12",
+	"SKILLCERT_S3_SECRET_KEY": "s3-app-secret-3456",
+	"SKILLCERT_DATA_KEY":      testKey(1),
+	"SKILLCERT_LOOKUP_KEY":    testKey(2),
+	"SKILLCERT_SIGNING_KEY":   testKey(3),
+	"SKILLCERT_SESSION_KEY":   testKey(4),
+	"SKILLCERT_AUDIT_KEY":     testKey(5),
 }
 
 // secretKeys are the application secrets api, worker and seed must receive.
@@ -122,15 +127,17 @@ func TestComposeServices(t *testing.T) {
 	p := mustLoad(t)
 	require.Equal(t, "skillcert", p.Name)
 	require.ElementsMatch(t,
-		[]string{"postgres", "temporal", "temporal-ui", "migrate", "api", "worker"},
+		[]string{"postgres", "temporal-schema", "temporal", "temporal-ui", "minio", "minio-bucket", "migrate", "api", "worker"},
 		p.ServiceNames(),
 		"services started by `docker compose up`")
 
 	// seed is a one-off behind the "setup" profile.
 	require.Contains(t, p.DisabledServices, "seed")
+	require.Contains(t, p.DisabledServices, "bootstrap")
 	withSetup := mustLoad(t, "setup")
 	require.Contains(t, withSetup.Services, "seed")
 	require.Equal(t, []string{"setup"}, withSetup.Services["seed"].Profiles)
+	require.Equal(t, []string{"setup"}, withSetup.Services["bootstrap"].Profiles)
 }
 
 func TestComposeImages(t *testing.T) {
@@ -143,10 +150,14 @@ func TestComposeImages(t *testing.T) {
 		imageRepo string // "" means built from the Dockerfile
 	}{
 		{"postgres", "postgres"},
-		{"temporal", "temporalio/auto-setup"},
+		{"temporal-schema", "temporalio/admin-tools"},
+		{"temporal", "temporalio/server"},
 		{"temporal-ui", "temporalio/ui"},
+		{"minio", "minio/minio"},
+		{"minio-bucket", "minio/mc"},
 		{"migrate", ""},
 		{"seed", ""},
+		{"bootstrap", ""},
 		{"api", ""},
 		{"worker", ""},
 	}
@@ -159,6 +170,11 @@ func TestComposeImages(t *testing.T) {
 				require.Equal(t, tt.imageRepo, repo, "image %q", s.Image)
 				require.NotEmptyf(t, tag, "image %q must pin a tag", s.Image)
 				require.NotEqualf(t, "latest", tag, "image %q must not use latest", s.Image)
+				if repo == "postgres" {
+					require.Regexpf(t, `^\d+\.\d+$`, tag, "image %q must pin a minor release (PostgreSQL versions are major.minor)", s.Image)
+					return
+				}
+				require.Truef(t, exactTag.MatchString(tag), "image %q must pin an exact version (x.y.z or a MinIO RELEASE stamp), not a floating tag", s.Image)
 				return
 			}
 			require.NotNil(t, s.Build, "skillcert services are built from the repository")
@@ -171,6 +187,103 @@ func TestComposeImages(t *testing.T) {
 			}
 		})
 	}
+}
+
+// exactTag is a pinned version: major.minor.patch (with an optional suffix) or a MinIO
+// release stamp. Floating tags such as "16" or "1.29" are refused.
+var exactTag = regexp.MustCompile(`^(\d+\.\d+\.\d+([.-][\w.-]+)?|RELEASE\.\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}Z)$`)
+
+// No service uses the deprecated auto-setup image; the schemas come from admin-tools
+// (temporal-sql-tool, the default and the visibility schema), before the server starts.
+func TestComposeTemporalWithoutAutoSetup(t *testing.T) {
+	p := mustLoad(t, "setup")
+	for _, s := range p.Services {
+		require.NotContainsf(t, s.Image, "auto-setup", "%s uses the deprecated auto-setup image", s.Name)
+	}
+	job := service(t, p, "temporal-schema")
+	script := strings.Join(append([]string(job.Entrypoint), job.Command...), " ")
+	for _, want := range []string{"temporal-sql-tool", "setup-schema", "update-schema", "temporal_visibility", "/visibility/versioned", "/temporal/versioned"} {
+		require.Contains(t, script, want)
+	}
+	require.Equal(t, types.RestartPolicyNo, job.Restart)
+	require.Equal(t, types.ServiceConditionCompletedSuccessfully, service(t, p, "temporal").DependsOn["temporal-schema"].Condition)
+	require.Equal(t, "temporal", envValue(t, job, "SQL_USER"))
+}
+
+// The app and Temporal use separate PostgreSQL roles and databases, created by the init
+// script; the superuser's password reaches no service but postgres.
+func TestComposeDatabaseRolesAreSeparate(t *testing.T) {
+	p := mustLoad(t, "setup")
+	u, err := url.Parse(envValue(t, service(t, p, "api"), "SKILLCERT_DATABASE_URL"))
+	require.NoError(t, err)
+	appPW, _ := u.User.Password()
+	require.Equal(t, "skillcert", u.User.Username())
+	require.Equal(t, requiredEnv["SKILLCERT_DB_PASSWORD"], appPW)
+	temporal := service(t, p, "temporal")
+	require.Equal(t, "temporal", envValue(t, temporal, "POSTGRES_USER"))
+	require.Equal(t, requiredEnv["TEMPORAL_DB_PASSWORD"], envValue(t, temporal, "POSTGRES_PWD"))
+	require.NotEqual(t, u.User.Username(), envValue(t, temporal, "POSTGRES_USER"))
+	for _, s := range p.Services {
+		for k, v := range s.Environment {
+			if v != nil && *v == requiredEnv["POSTGRES_PASSWORD"] {
+				require.Equalf(t, "postgres", s.Name, "%s receives the superuser password in %s", s.Name, k)
+			}
+			if s.Name != "postgres" && v != nil && strings.Contains(*v, requiredEnv["TEMPORAL_DB_PASSWORD"]) {
+				require.Containsf(t, []string{"temporal", "temporal-schema"}, s.Name, "%s receives Temporal's database password", s.Name)
+			}
+		}
+	}
+	pg := service(t, p, "postgres")
+	require.True(t, slices.ContainsFunc(pg.Volumes, func(v types.ServiceVolumeConfig) bool {
+		return strings.HasSuffix(v.Source, "deploy/postgres-init.sh") && strings.HasPrefix(v.Target, "/docker-entrypoint-initdb.d/")
+	}), "the init script creates the roles")
+	script, err := os.ReadFile("postgres-init.sh")
+	require.NoError(t, err)
+	for _, want := range []string{"CREATE ROLE skillcert", "CREATE ROLE temporal", "NOSUPERUSER", "CREATE DATABASE skillcert OWNER skillcert",
+		"CREATE DATABASE temporal OWNER temporal", "CREATE DATABASE temporal_visibility OWNER temporal", "REVOKE ALL ON DATABASE skillcert FROM PUBLIC"} {
+		require.Contains(t, string(script), want)
+	}
+}
+
+// Attachments live in MinIO: the app gets the S3 settings, a job creates the bucket and the
+// app's own user.
+func TestComposeObjectStorage(t *testing.T) {
+	p := mustLoad(t, "setup")
+	for _, name := range []string{"api", "worker", "bootstrap"} {
+		s := service(t, p, name)
+		require.Equal(t, "s3", envValue(t, s, "SKILLCERT_STORAGE"))
+		require.Equal(t, "http://minio:9000", envValue(t, s, "SKILLCERT_S3_ENDPOINT"))
+		require.Equal(t, "skillcert-attachments", envValue(t, s, "SKILLCERT_S3_BUCKET"))
+		require.Equal(t, "skillcert", envValue(t, s, "SKILLCERT_S3_ACCESS_KEY"))
+		require.Equal(t, requiredEnv["SKILLCERT_S3_SECRET_KEY"], envValue(t, s, "SKILLCERT_S3_SECRET_KEY"))
+		require.NotEmpty(t, envValue(t, s, "SKILLCERT_S3_REGION"))
+		require.NotContains(t, s.Environment, "MINIO_ROOT_PASSWORD", "the app never holds MinIO's root password")
+	}
+	for _, name := range []string{"api", "worker"} {
+		require.Equal(t, types.ServiceConditionCompletedSuccessfully, service(t, p, name).DependsOn["minio-bucket"].Condition)
+	}
+	job := service(t, p, "minio-bucket")
+	script := strings.Join(job.Command, " ")
+	for _, want := range []string{"mc mb --ignore-existing", "SKILLCERT_S3_BUCKET", "mc admin user add"} {
+		require.Contains(t, script, want)
+	}
+}
+
+// The worker's health and metrics port, and TLS settings towards Temporal passed through.
+func TestComposeWorkerHealthAndTemporalTLS(t *testing.T) {
+	p := mustLoad(t)
+	w := service(t, p, "worker")
+	require.Equal(t, ":9091", envValue(t, w, "SKILLCERT_WORKER_HTTP_ADDR"))
+	require.NotNil(t, w.HealthCheck)
+	require.Contains(t, strings.Join(w.HealthCheck.Test, " "), "http://127.0.0.1:9091/healthz")
+	for _, name := range []string{"api", "worker"} {
+		for _, k := range []string{"TEMPORAL_TLS_CERT", "TEMPORAL_TLS_KEY", "TEMPORAL_TLS_CA", "TEMPORAL_TLS_SERVER_NAME", "TEMPORAL_API_KEY"} {
+			require.Contains(t, service(t, p, name).Environment, k)
+		}
+	}
+	p2, err := load(t, envWith(map[string]string{"TEMPORAL_TLS_CA": "/certs/ca.pem", "TEMPORAL_TLS_SERVER_NAME": "temporal.internal"}))
+	require.NoError(t, err)
+	require.Equal(t, "temporal.internal", envValue(t, service(t, p2, "worker"), "TEMPORAL_TLS_SERVER_NAME"))
 }
 
 // splitImage splits "repo[:tag][@digest]" into repo and tag. A registry port
@@ -219,21 +332,22 @@ func TestComposeEnvironment(t *testing.T) {
 		{
 			service: "postgres",
 			want: map[string]string{
-				"POSTGRES_USER":     "skillcert",
-				"POSTGRES_PASSWORD": requiredEnv["POSTGRES_PASSWORD"],
-				"POSTGRES_DB":       "skillcert",
+				"POSTGRES_USER":         "postgres",
+				"POSTGRES_PASSWORD":     requiredEnv["POSTGRES_PASSWORD"],
+				"SKILLCERT_DB_PASSWORD": requiredEnv["SKILLCERT_DB_PASSWORD"],
+				"TEMPORAL_DB_PASSWORD":  requiredEnv["TEMPORAL_DB_PASSWORD"],
 			},
 		},
 		{
 			service: "temporal",
 			want: map[string]string{
-				"DB":                                "postgres12",
-				"DB_PORT":                           "5432",
-				"POSTGRES_SEEDS":                    "postgres",
-				"POSTGRES_USER":                     "skillcert",
-				"POSTGRES_PWD":                      requiredEnv["POSTGRES_PASSWORD"],
-				"DEFAULT_NAMESPACE":                 "skillcert",
-				"SKIP_ADD_CUSTOM_SEARCH_ATTRIBUTES": "true",
+				"DB":                "postgres12",
+				"DB_PORT":           "5432",
+				"POSTGRES_SEEDS":    "postgres",
+				"POSTGRES_USER":     "temporal",
+				"POSTGRES_PWD":      requiredEnv["TEMPORAL_DB_PASSWORD"],
+				"DBNAME":            "temporal",
+				"VISIBILITY_DBNAME": "temporal_visibility",
 			},
 			absent: secretKeys,
 		},
@@ -285,7 +399,7 @@ func TestComposeEnvironment(t *testing.T) {
 			require.Equal(t, "/skillcert", u.Path, "the app uses its own database")
 			require.Equal(t, "skillcert", u.User.Username())
 			pw, _ := u.User.Password()
-			require.Equal(t, requiredEnv["POSTGRES_PASSWORD"], pw)
+			require.Equal(t, requiredEnv["SKILLCERT_DB_PASSWORD"], pw)
 			require.Equal(t, "disable", u.Query().Get("sslmode"))
 		})
 	}
@@ -300,17 +414,16 @@ func TestComposeEnvironment(t *testing.T) {
 }
 
 // TestComposeNamespaceOverride checks that one TEMPORAL_NAMESPACE setting
-// reaches the app, the namespace auto-setup creates and the healthcheck.
+// reaches the app (bootstrap creates that namespace) and the UI.
 func TestComposeNamespaceOverride(t *testing.T) {
 	p, err := load(t, envWith(map[string]string{"TEMPORAL_NAMESPACE": "certs-staging"}))
 	require.NoError(t, err)
 	for _, name := range []string{"api", "worker"} {
 		require.Equal(t, "certs-staging", envValue(t, service(t, p, name), "TEMPORAL_NAMESPACE"), name)
 	}
-	temporal := service(t, p, "temporal")
-	require.Equal(t, "certs-staging", envValue(t, temporal, "DEFAULT_NAMESPACE"))
-	require.NotNil(t, temporal.HealthCheck)
-	require.Contains(t, []string(temporal.HealthCheck.Test), "certs-staging")
+	p, err = load(t, envWith(map[string]string{"TEMPORAL_NAMESPACE": "certs-staging"}), "setup")
+	require.NoError(t, err)
+	require.Equal(t, "certs-staging", envValue(t, service(t, p, "bootstrap"), "TEMPORAL_NAMESPACE"))
 	require.Equal(t, "certs-staging", envValue(t, service(t, p, "temporal-ui"), "TEMPORAL_DEFAULT_NAMESPACE"))
 }
 
@@ -325,12 +438,16 @@ func TestComposeDependsOn(t *testing.T) {
 		want    map[string]string // dependency -> condition; exact set
 	}{
 		{"postgres", map[string]string{}},
-		{"temporal", map[string]string{"postgres": healthy}},
+		{"temporal-schema", map[string]string{"postgres": healthy}},
+		{"temporal", map[string]string{"postgres": healthy, "temporal-schema": completed}},
 		{"temporal-ui", map[string]string{"temporal": healthy}},
+		{"minio", map[string]string{}},
+		{"minio-bucket", map[string]string{"minio": healthy}},
 		{"migrate", map[string]string{"postgres": healthy}},
 		{"seed", map[string]string{"migrate": completed}},
-		{"api", map[string]string{"postgres": healthy, "migrate": completed, "temporal": healthy}},
-		{"worker", map[string]string{"postgres": healthy, "migrate": completed, "temporal": healthy}},
+		{"bootstrap", map[string]string{"postgres": healthy, "temporal": healthy}},
+		{"api", map[string]string{"postgres": healthy, "migrate": completed, "temporal": healthy, "minio-bucket": completed}},
+		{"worker", map[string]string{"postgres": healthy, "migrate": completed, "temporal": healthy, "minio-bucket": completed}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.service, func(t *testing.T) {
@@ -368,6 +485,7 @@ func TestComposeCommandsAndRestart(t *testing.T) {
 		{"worker", []string{"worker"}, types.RestartPolicyUnlessStopped},
 		{"migrate", []string{"migrate"}, types.RestartPolicyNo},
 		{"seed", []string{"seed"}, types.RestartPolicyNo},
+		{"bootstrap", []string{"bootstrap"}, types.RestartPolicyNo},
 	}
 	for _, tt := range tests {
 		t.Run(tt.service, func(t *testing.T) {
@@ -387,9 +505,11 @@ func TestComposeHealthchecks(t *testing.T) {
 		service string
 		want    []string // substrings of the joined test command
 	}{
-		{"postgres", []string{"pg_isready", "-U skillcert", "-d skillcert"}},
-		{"temporal", []string{"temporal operator", "--address temporal:7233", "skillcert"}},
+		{"postgres", []string{"pg_isready", "-U postgres", "-d skillcert"}},
+		{"temporal", []string{"temporal operator cluster health", "--address temporal:7233"}},
+		{"minio", []string{"mc ready local"}},
 		{"api", []string{"wget", "http://127.0.0.1:8080/healthz"}},
+		{"worker", []string{"wget", "http://127.0.0.1:9091/healthz"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.service, func(t *testing.T) {
@@ -416,13 +536,17 @@ func TestComposePorts(t *testing.T) {
 		target    uint32
 	}
 	want := map[string][]port{
-		"postgres":    nil,
-		"temporal":    {{"127.0.0.1", "7233", 7233}},
-		"temporal-ui": {{"127.0.0.1", "8088", 8080}},
-		"migrate":     nil,
-		"seed":        nil,
-		"api":         {{"", "8080", 8080}},
-		"worker":      nil,
+		"postgres":        nil,
+		"temporal-schema": nil,
+		"temporal":        {{"127.0.0.1", "7233", 7233}},
+		"temporal-ui":     {{"127.0.0.1", "8088", 8080}},
+		"minio":           {{"127.0.0.1", "9001", 9001}},
+		"minio-bucket":    nil,
+		"migrate":         nil,
+		"seed":            nil,
+		"bootstrap":       nil,
+		"api":             {{"", "8080", 8080}},
+		"worker":          nil,
 	}
 	require.ElementsMatch(t, sortedKeys(want), append(p.ServiceNames(), sortedKeys(p.DisabledServices)...))
 	for _, name := range sortedKeys(want) {
@@ -442,7 +566,7 @@ func TestComposePorts(t *testing.T) {
 
 func TestComposeVolumes(t *testing.T) {
 	p := mustLoad(t, "setup")
-	require.ElementsMatch(t, []string{"postgres-data", "attachments"}, sortedKeys(p.Volumes))
+	require.ElementsMatch(t, []string{"postgres-data", "minio-data", "attachments"}, sortedKeys(p.Volumes))
 
 	tests := []struct {
 		service string
@@ -488,7 +612,9 @@ func TestComposeRequiresSecrets(t *testing.T) {
 	// one takes it from a guarded variable.
 	raw, err := os.ReadFile(composeFile)
 	require.NoError(t, err)
-	secretFrom := map[string]string{"POSTGRES_PASSWORD": "POSTGRES_PASSWORD", "POSTGRES_PWD": "POSTGRES_PASSWORD"}
+	secretFrom := map[string]string{"POSTGRES_PASSWORD": "POSTGRES_PASSWORD", "POSTGRES_PWD": "TEMPORAL_DB_PASSWORD",
+		"SKILLCERT_DB_PASSWORD": "SKILLCERT_DB_PASSWORD", "TEMPORAL_DB_PASSWORD": "TEMPORAL_DB_PASSWORD", "SQL_PASSWORD": "TEMPORAL_DB_PASSWORD",
+		"MINIO_ROOT_PASSWORD": "MINIO_ROOT_PASSWORD", "SKILLCERT_S3_SECRET_KEY": "SKILLCERT_S3_SECRET_KEY"}
 	for _, k := range secretKeys {
 		secretFrom[k] = k
 	}
@@ -582,6 +708,7 @@ func TestDockerfile(t *testing.T) {
 	runs := strings.Join(build.find("RUN"), "\n")
 	require.Contains(t, runs, "CGO_ENABLED=0")
 	require.Contains(t, runs, "go build -trimpath")
+	require.Contains(t, runs, "-tags noembedded", "the production binary has no embedded Temporal server")
 	require.Contains(t, runs, "-o /out/skillcert ./cmd/skillcert")
 
 	final := stages[len(stages)-1]

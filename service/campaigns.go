@@ -22,10 +22,15 @@ type StartCampaignBody struct {
 	// CollectionDeadline and PublicationTarget override the default calendar (RFC 3339).
 	CollectionDeadline *time.Time `json:"collection_deadline"`
 	PublicationTarget  *time.Time `json:"publication_target"`
+	// CollectionDate and PublicationDate (YYYY-MM-DD, the end of that day in Asia/Shanghai)
+	// override it as the campaign page's form gives them; both or neither.
+	CollectionDate  string `json:"collection_date,omitempty"`
+	PublicationDate string `json:"publication_date,omitempty"`
 }
 
 // OpenCampaign starts the pilot campaign of a year, on the default calendar or on the two
-// deadlines given (both, in the future, in order); the region manages campaigns.
+// deadlines given (both, in the future, in order); the region manages campaigns. Starting a
+// year that runs already changes nothing.
 func (s *Service) OpenCampaign(ctx context.Context, a *Actor, b StartCampaignBody) (string, error) {
 	if a == nil {
 		return "", ErrUnauthenticated
@@ -34,21 +39,48 @@ func (s *Service) OpenCampaign(ctx context.Context, a *Actor, b StartCampaignBod
 		return "", err
 	}
 	now := s.now().In(s.cfg.Location)
+	var errs validate.Errors // every fault of the form at once
 	if b.Year < now.Year() || b.Year > now.Year()+2 {
-		return "", Invalid(validate.Errors{{Field: "year", Code: "out_of_range", Message: fmt.Sprintf("年度应为 %d 至 %d。", now.Year(), now.Year()+2)}})
+		errs.Add("year", "out_of_range", fmt.Sprintf("年度应为 %d 至 %d。", now.Year(), now.Year()+2))
+	}
+	day := func(field, v string) *time.Time {
+		v = strings.TrimSpace(v)
+		if v == "" {
+			return nil
+		}
+		d, err := time.ParseInLocation("2006-01-02", v, s.cfg.Location)
+		if err != nil {
+			errs.Add(field, "bad_date", "日期格式应为 2027-05-20。")
+			return nil
+		}
+		end := time.Date(d.Year(), d.Month(), d.Day(), 23, 59, 59, 0, s.cfg.Location)
+		return &end
+	}
+	if b.CollectionDeadline == nil && b.PublicationTarget == nil {
+		b.CollectionDeadline, b.PublicationTarget = day("collection_deadline", b.CollectionDate), day("publication_target", b.PublicationDate)
+		if len(errs) > 0 {
+			return "", Invalid(errs)
+		}
 	}
 	cal := Calendar{}
 	if b.CollectionDeadline != nil || b.PublicationTarget != nil {
-		if b.CollectionDeadline == nil || b.PublicationTarget == nil {
-			return "", Invalid(validate.Errors{{Field: "publication_target", Code: "required", Message: "自定义日程须同时给出汇总截止时间和目录公布时间。"}})
+		switch {
+		case b.CollectionDeadline == nil:
+			errs.Add("collection_deadline", "required", "自定义日程须同时给出汇总截止时间和目录公布时间。")
+		case b.PublicationTarget == nil:
+			errs.Add("publication_target", "required", "自定义日程须同时给出汇总截止时间和目录公布时间。")
+		default:
+			cal.Collection, cal.Publication = b.CollectionDeadline.UTC(), b.PublicationTarget.UTC()
+			if !cal.Collection.After(s.now()) {
+				errs.Add("collection_deadline", "past", "汇总截止时间不能早于当前时间。")
+			}
+			if !cal.Publication.After(cal.Collection) {
+				errs.Add("publication_target", "order", "目录公布时间应晚于汇总截止时间。")
+			}
 		}
-		cal.Collection, cal.Publication = b.CollectionDeadline.UTC(), b.PublicationTarget.UTC()
-		if !cal.Collection.After(s.now()) {
-			return "", Invalid(validate.Errors{{Field: "collection_deadline", Code: "past", Message: "汇总截止时间不能早于当前时间。"}})
-		}
-		if !cal.Publication.After(cal.Collection) {
-			return "", Invalid(validate.Errors{{Field: "publication_target", Code: "order", Message: "目录公布时间应晚于汇总截止时间。"}})
-		}
+	}
+	if len(errs) > 0 {
+		return "", Invalid(errs)
 	}
 	if err := StartCampaign(ctx, s.temporal, s.db, s.taskQueue, b.Year, cal, s.timing); err != nil {
 		return "", err

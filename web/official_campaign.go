@@ -16,15 +16,19 @@ import (
 // campaignView is p_campaign.html's data.
 type campaignView struct {
 	pageView
-	None                                  bool
-	ID, Year, Status                      string
-	Collection, Publication               string
-	Batch1, Batch2                        string
-	Leagues                               []leagueLine
-	CanManage, Ended                      bool
-	Which, Date, Reason                   formField
-	FormErrors                            []string
-	Submitted, Overdue, Collecting, Total int
+	None                    bool
+	ID, Year, Status        string
+	Collection, Publication string
+	Batch1, Batch2          string
+	Leagues                 []leagueLine
+	CanManage, Ended        bool
+	Which, Date, Reason     formField
+	FormErrors              []string
+	// CanStart: a region official may start the next campaign (none yet, or the latest ended).
+	CanStart                                 bool
+	StartYear, StartCollection, StartPublish formField
+	StartErrors                              []string
+	Submitted, Overdue, Collecting, Total    int
 }
 
 type leagueLine struct{ Name, Status, StatusClass, SubmittedAt, Contact string }
@@ -47,10 +51,12 @@ func (p *Pages) campaignView(c *gin.Context, errs *fieldBag) (*campaignView, err
 	if err != nil {
 		if errors.Is(err, models.ErrNotFound) {
 			v.None = true
+			p.startForm(c, v, errs)
 			return v, nil
 		}
 		return nil, err
 	}
+	defer p.startForm(c, v, errs)
 	v.ID, v.Year, v.Status = cp.ID, strconv.Itoa(cp.Year), campaignStatusNames[cp.Status]
 	if v.Status == "" {
 		v.Status = cp.Status
@@ -125,6 +131,73 @@ func (p *Pages) moveDeadline(c *gin.Context) error {
 	}
 	known := map[string]bool{"f-which": true, "f-date": true, "f-reason": true}
 	top := errs.summary(known, "#move")
+	v, verr := p.campaignView(c, errs)
+	if verr != nil {
+		return verr
+	}
+	v.TopErrors = top
+	return p.show(c, e.Status, "p_campaign", v)
+}
+
+// startForm offers a region official the form that starts the next year's campaign, when none
+// runs yet or the latest has ended (both batches published).
+func (p *Pages) startForm(c *gin.Context, v *campaignView, errs *fieldBag) {
+	a := api.ActorFrom(c)
+	if !(v.None || v.Ended) || !p.enf.Allowed(a.User.ID, a.Domain, "campaign", "manage") {
+		return
+	}
+	v.CanStart = true
+	now := p.svc.Now().In(p.svc.Location())
+	y := now.Year()
+	if !v.None {
+		if latest, err := strconv.Atoi(v.Year); err == nil && latest >= y {
+			y = latest + 1
+		}
+	}
+	sel := c.PostForm("year")
+	if sel == "" {
+		sel = strconv.Itoa(y)
+	}
+	var pairs []string
+	for yr := now.Year(); yr <= now.Year()+2; yr++ {
+		pairs = append(pairs, strconv.Itoa(yr), strconv.Itoa(yr)+" 年度")
+	}
+	v.StartYear = formField{Name: "year", ID: "f-year", Label: "年度", Kind: "select", Options: choices(sel, pairs...), Errors: errs.take("year")}
+	v.StartCollection = formField{Name: "collection_date", ID: "f-collection_deadline", Label: "盟市报送汇总表截止日期", Kind: "date",
+		Value: c.PostForm("collection_date"), Hint: "不填则为该年度 5 月 20 日；截止到该日 23:59（北京时间）。", Errors: errs.take("collection_deadline")}
+	v.StartPublish = formField{Name: "publication_date", ID: "f-publication_target", Label: "试点企业目录公布日期", Kind: "date",
+		Value: c.PostForm("publication_date"), Hint: "不填则为该年度 6 月 5 日；两个日期须同时填写或同时不填。", Errors: errs.take("publication_target")}
+	v.StartErrors = errs.rest()
+}
+
+// startCampaign starts a year's campaign from the page (the use case checks the role and the
+// dates; starting a year that runs already changes nothing).
+func (p *Pages) startCampaign(c *gin.Context) error {
+	ctx := c.Request.Context()
+	year, _ := strconv.Atoi(strings.TrimSpace(c.PostForm("year")))
+	_, existed := p.db.CampaignByID(ctx, strconv.Itoa(year))
+	in := service.StartCampaignBody{Year: year, CollectionDate: c.PostForm("collection_date"), PublicationDate: c.PostForm("publication_date")}
+	id, err := p.svc.OpenCampaign(ctx, api.ActorFrom(c), in)
+	if err == nil {
+		if existed == nil {
+			p.flash(c, flashOK, id+" 年度试点征集此前已经启动，日程未作改动。")
+		} else {
+			p.flash(c, flashOK, "已启动 "+id+" 年度试点征集，各盟市已开始汇总。")
+		}
+		return seeOther(c, "/campaign")
+	}
+	e := service.UserError(service.ToError(err))
+	if e == nil {
+		return err
+	}
+	errs := newFieldBag()
+	if len(e.Fields) > 0 {
+		errs.addAll(e.Fields)
+	} else {
+		errs.add("", e.Message)
+	}
+	known := map[string]bool{"f-year": true, "f-collection_deadline": true, "f-publication_target": true}
+	top := errs.summary(known, "#start")
 	v, verr := p.campaignView(c, errs)
 	if verr != nil {
 		return verr

@@ -51,6 +51,7 @@ func (p *Pages) Routes(r *gin.Engine) {
 	r.GET("/campaign", login, p.api.Authorize("campaign", "read", api.OwnScope), p.api.Page(p.campaignPage))
 	r.GET("/statistics", login, p.api.Authorize("statistics", "read", api.OwnScope), p.api.Page(p.statisticsPage))
 	r.POST("/campaign/deadline", login, p.api.CSRF, p.api.Page(p.moveDeadline))
+	r.POST("/campaign/start", login, p.api.CSRF, p.api.Page(p.startCampaign))
 	r.GET("/admin/stalled", login, p.api.Authorize("finding", "read", api.OwnScope), p.api.Page(p.stalledPage))
 	r.POST("/admin/stalled/remind", login, p.api.CSRF, p.api.Authorize("finding", "act", api.OwnScope), p.api.Page(p.remind))
 	r.POST("/admin/stalled/reassign", login, p.api.CSRF, p.api.Authorize("finding", "act", api.OwnScope), p.api.Page(p.reassign))

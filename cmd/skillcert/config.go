@@ -24,6 +24,8 @@ import (
 // Config is every setting of the process, read once from flags and the environment. Flags
 // win over the environment; see the README's configuration table.
 type Config struct {
+	// Temporal is the TLS / mTLS / API-key setting towards Temporal (temporal_tls.go).
+	Temporal           TemporalConn
 	HTTPAddr           string
 	PublicURL          string
 	DataDir            string
@@ -87,6 +89,11 @@ var envDefaults = []struct{ name, def, help string }{
 	{"SKILLCERT_DATABASE_URL", "", "PostgreSQL DSN (required by api, worker, migrate, seed; dev uses SQLite in the data dir when unset)"},
 	{"TEMPORAL_ADDRESS", "127.0.0.1:7233", "Temporal frontend host:port (api, worker)"},
 	{"TEMPORAL_NAMESPACE", "skillcert", "Temporal namespace"},
+	{"TEMPORAL_TLS_CERT", "", "client certificate (PEM file) for mTLS to Temporal; with TEMPORAL_TLS_KEY"},
+	{"TEMPORAL_TLS_KEY", "", "secret: private key (PEM file) of TEMPORAL_TLS_CERT"},
+	{"TEMPORAL_TLS_CA", "", "CA certificates (PEM file) that verify the Temporal frontend (default: the system roots); setting it turns TLS on"},
+	{"TEMPORAL_TLS_SERVER_NAME", "", "server name expected in the Temporal frontend's certificate; setting it turns TLS on"},
+	{"TEMPORAL_API_KEY", "", "secret: API key sent to Temporal as a bearer token (turns TLS on)"},
 	{"SKILLCERT_TASK_QUEUE", "skillcert", "Temporal task queue"},
 	{"SKILLCERT_DEV_TEMPORAL_PORT", "7233", "dev: port of the embedded Temporal frontend on 127.0.0.1 (0 = any free port)"},
 	{"SKILLCERT_LOG_LEVEL", "info", "debug, info, warn or error"},
@@ -205,6 +212,9 @@ func loadConfig(cmd string, args []string, getenv func(string) string) (Config, 
 			return c, fmt.Errorf("number pattern: %w", err)
 		}
 	}
+	if c.Temporal, err = parseTemporalConn(getenv); err != nil {
+		return c, err
+	}
 	c.TemporalLogLevel = env("SKILLCERT_TEMPORAL_LOG_LEVEL")
 	c.StorageDir = env("SKILLCERT_STORAGE_DIR")
 	c.AdminPassword = env("SKILLCERT_ADMIN_PASSWORD")
@@ -288,12 +298,12 @@ func loadConfig(cmd string, args []string, getenv func(string) string) (Config, 
 		if err := c.fillDevKeys(); err != nil {
 			return c, err
 		}
-	case "api", "worker", "migrate", "seed", "audit", "bench", "occupations", "keys":
+	case "api", "worker", "migrate", "seed", "audit", "bench", "occupations", "keys", "bootstrap":
 		if c.DatabaseURL == "" {
 			return c, errors.New("SKILLCERT_DATABASE_URL is required (a PostgreSQL DSN such as postgres://user:pass@host:5432/skillcert)")
 		}
 	}
-	if cmd == "api" || cmd == "worker" {
+	if cmd == "api" || cmd == "worker" || cmd == "bootstrap" {
 		for _, s := range secrets {
 			if len(*s.dst) == 0 {
 				return c, fmt.Errorf("%s is required (base64 of 32 random bytes, e.g. openssl rand -base64 32)", s.name)

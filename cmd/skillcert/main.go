@@ -6,6 +6,7 @@
 //	skillcert migrate  apply database migrations
 //	skillcert seed     load reference data and the three administrators
 //	skillcert audit verify   check the audit log's hash chain
+//	skillcert bootstrap  bring a region up: namespace, schema, seed, officials, experts, campaign
 //	skillcert version  print the version
 package main
 
@@ -64,6 +65,9 @@ commands:
   simulate [--seed S] [--checks N] [--steps M]   the randomized model test, long: N random
             sequences of up to M actions over the real case workflow; prints the seed and, on a
             violation, the shortest failing sequence, and exits non-zero
+  bootstrap [-officials FILE] [-experts FILE.xlsx] [-year N [-collection D -publication D]] [-codes-out FILE]
+            bring a region up, idempotently: Temporal namespace and search attributes, migrate,
+            seed, officials from a roster (.xlsx/.csv), the expert pool, the campaign
   version   print the version
 
 Configuration comes from flags and SKILLCERT_* / TEMPORAL_* environment variables (see README).
@@ -111,6 +115,14 @@ func run(args []string, getenv func(string) string, stdout io.Writer) int {
 		}
 		sub, rest = rest[1], rest[2:]
 	}
+	var bopts bootstrapOptions
+	if cmd == "bootstrap" {
+		var err error
+		if bopts, rest, err = splitBootstrapArgs(rest); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 2
+		}
+	}
 	configFor := cmd
 	if cmd == "bench" && len(rest) > 0 && rest[0] == "lifecycle" {
 		configFor = "bench lifecycle" // the embedded stack on its own data directory: no database URL
@@ -144,6 +156,8 @@ func run(args []string, getenv func(string) string, stdout io.Writer) int {
 		err = runImportOccupations(ctx, cfg, log, sub, stdout)
 	case "bench":
 		err = runBench(ctx, cfg, log, rest, stdout)
+	case "bootstrap":
+		err = runBootstrap(ctx, cfg, log, bopts, stdout)
 	default:
 		fmt.Fprintf(os.Stderr, "unknown command %q\n\n%s", cmd, usage)
 		return 2
@@ -194,11 +208,13 @@ func openDB(ctx context.Context, cfg Config, log *slog.Logger, migrate bool) (*m
 }
 
 func temporalClientOptions(cfg Config, log *slog.Logger, hostPort string) client.Options {
-	return client.Options{
+	o := client.Options{
 		HostPort:  hostPort,
 		Namespace: cfg.TemporalNamespace,
 		Logger:    sdklog.NewStructuredLogger(log.With("component", "temporal-sdk")),
 	}
+	cfg.Temporal.apply(&o) // TLS, mTLS, API key (TEMPORAL_TLS_*, TEMPORAL_API_KEY)
+	return o
 }
 
 func runMigrate(ctx context.Context, cfg Config, log *slog.Logger) error {
@@ -221,13 +237,24 @@ func runSeed(ctx context.Context, cfg Config, log *slog.Logger) error {
 		return err
 	}
 	defer db.Close()
-	n, err := db.SeedJurisdictions(ctx)
+	n, created, err := seedDatabase(ctx, cfg, db)
 	if err != nil {
 		return err
 	}
 	log.Info("jurisdictions seeded", "inserted", n)
+	log.Info("administrator accounts", "created", created)
+	return nil
+}
+
+// seedDatabase inserts the missing reference jurisdictions and exclusions and the accounts of
+// the administrator roles no account holds (seed, bootstrap).
+func seedDatabase(ctx context.Context, cfg Config, db *models.DB) (int, []string, error) {
+	n, err := db.SeedJurisdictions(ctx)
+	if err != nil {
+		return 0, nil, err
+	}
 	if err := db.SeedExclusions(ctx); err != nil {
-		return err
+		return n, nil, err
 	}
 	// 三员分立: each administrator role that no account holds gets its account, with its own
 	// password (SKILLCERT_ADMIN_PASSWORD, SKILLCERT_SECADMIN_PASSWORD,
@@ -235,7 +262,7 @@ func runSeed(ctx context.Context, cfg Config, log *slog.Logger) error {
 	// accounts as system administrators; seed then adds the other two.
 	missing, err := db.MissingAdmins(ctx)
 	if err != nil {
-		return err
+		return n, nil, err
 	}
 	passwords := map[string]string{models.RoleSysadmin: cfg.AdminPassword, models.RoleSecAdmin: cfg.SecAdminPassword,
 		models.RoleAuditAdmin: cfg.AuditAdminPassword}
@@ -245,22 +272,18 @@ func runSeed(ctx context.Context, cfg Config, log *slog.Logger) error {
 	for _, role := range missing {
 		pw := passwords[role]
 		if pw == "" {
-			return fmt.Errorf("%s is required to create the %s account", envOf[role], role)
+			return n, nil, fmt.Errorf("%s is required to create the %s account", envOf[role], role)
 		}
 		if len(pw) < 10 {
-			return fmt.Errorf("%s must be at least 10 characters", envOf[role])
+			return n, nil, fmt.Errorf("%s must be at least 10 characters", envOf[role])
 		}
 		if other, dup := seen[pw]; dup {
-			return fmt.Errorf("%s and %s must differ: one person must not hold two administrator accounts", other, envOf[role])
+			return n, nil, fmt.Errorf("%s and %s must differ: one person must not hold two administrator accounts", other, envOf[role])
 		}
 		seen[pw] = envOf[role]
 	}
 	created, err := db.SeedAdmins(ctx, passwords)
-	if err != nil {
-		return err
-	}
-	log.Info("administrator accounts", "created", created)
-	return nil
+	return n, created, err
 }
 
 func runImportOccupations(ctx context.Context, cfg Config, log *slog.Logger, file string, stdout io.Writer) error {

@@ -1,0 +1,22 @@
+//go:build noembedded
+
+package main
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+)
+
+// The production image is built with -tags noembedded: it carries no Temporal server, so the
+// commands that run one refuse clearly instead.
+
+var errNoEmbedded = errors.New("this skillcert binary was built without the embedded Temporal server (-tags noembedded): " +
+	"use `skillcert api` and `skillcert worker` against a Temporal cluster (TEMPORAL_ADDRESS), or a build without the tag for `dev`")
+
+func runDev(context.Context, Config, *slog.Logger, io.Writer) error { return errNoEmbedded }
+
+func benchLifecycle(context.Context, Config, *slog.Logger, []string, io.Writer) error {
+	return errNoEmbedded
+}
