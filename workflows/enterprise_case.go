@@ -369,6 +369,9 @@ func (w *caseWF) commitTimers(tr models.Transition) error {
 }
 
 func (w *caseWF) upsertSearchAttributes(c *models.Case) error {
+	if w.lean() {
+		return w.upsertChangedSearchAttributes(c)
+	}
 	now := workflow.Now(w.ctx)
 	updates := []temporal.SearchAttributeUpdate{
 		CaseStage.ValueSet(c.Stage), JurisdictionCode.ValueSet(c.JurisdictionCode), LastBusinessEventAt.ValueSet(now),
@@ -379,6 +382,35 @@ func (w *caseWF) upsertSearchAttributes(c *models.Case) error {
 	} else {
 		updates = append(updates, NextDeadline.ValueUnset())
 	}
+	return workflow.UpsertTypedSearchAttributes(w.ctx, updates...)
+}
+
+// upsertChangedSearchAttributes upserts only the search attributes whose values differ from
+// the workflow's current ones (version 1 of leanCommandsChange); nothing when none changed.
+// LastBusinessEventAt rides along with a change and never causes an upsert of its own: the
+// watchdog finds silent cases from the projection's last_event_at, not from Visibility.
+func (w *caseWF) upsertChangedSearchAttributes(c *models.Case) error {
+	have := workflow.GetTypedSearchAttributes(w.ctx)
+	var updates []temporal.SearchAttributeUpdate
+	for _, kv := range []struct {
+		key   temporal.SearchAttributeKeyKeyword
+		value string
+	}{{CaseStage, c.Stage}, {JurisdictionCode, c.JurisdictionCode}, {WaitingOn, c.WaitingOn}, {SLAState, c.SLAState}} {
+		if v, ok := have.GetKeyword(kv.key); !ok || v != kv.value {
+			updates = append(updates, kv.key.ValueSet(kv.value))
+		}
+	}
+	deadline, hasDeadline := have.GetTime(NextDeadline)
+	switch {
+	case c.NextDeadline != nil && (!hasDeadline || !deadline.Equal(*c.NextDeadline)):
+		updates = append(updates, NextDeadline.ValueSet(*c.NextDeadline))
+	case c.NextDeadline == nil && hasDeadline:
+		updates = append(updates, NextDeadline.ValueUnset())
+	}
+	if len(updates) == 0 {
+		return nil
+	}
+	updates = append(updates, LastBusinessEventAt.ValueSet(workflow.Now(w.ctx)))
 	return workflow.UpsertTypedSearchAttributes(w.ctx, updates...)
 }
 
@@ -656,11 +688,15 @@ func (w *caseWF) closeRemainingExpertTasks(tr *models.Transition) {
 // conflicts. The seed is a side effect, so it is recorded in history and comes back in the
 // panel (Panel.Seed) for the timeline and the audit log; the draw re-runs from it.
 func (w *caseWF) drawExperts(size int, exclude []string) (activities.Panel, error) {
-	var seed uint64
-	if err := workflow.SideEffect(w.ctx, func(ctx workflow.Context) any {
-		return uint64(workflow.Now(ctx).UnixNano()) ^ 0x5bd1e995
-	}).Get(&seed); err != nil {
-		return activities.Panel{}, err
+	// The workflow clock is in history already: from version 1 of leanCommandsChange the seed
+	// is computed from it directly, the same value the SideEffect recorded before.
+	seed := uint64(workflow.Now(w.ctx).UnixNano()) ^ 0x5bd1e995
+	if !w.lean() {
+		if err := workflow.SideEffect(w.ctx, func(ctx workflow.Context) any {
+			return uint64(workflow.Now(ctx).UnixNano()) ^ 0x5bd1e995
+		}).Get(&seed); err != nil {
+			return activities.Panel{}, err
+		}
 	}
 	actx := workflow.WithActivityOptions(w.ctx, QuickActivityOptions)
 	var a *activities.Activities

@@ -107,6 +107,64 @@ type host struct {
 	// commit, when set, writes the transitions of reminders and escalations the way the
 	// workflow writes its own (with its projection row, keeping its carried state in step).
 	commit func(models.Transition) error
+
+	// leanChecked and leanOn cache the workflow's version of leanCommandsChange (see lean).
+	leanChecked, leanOn bool
+	// deadline is the one timer alive for the next reminder, escalation or calendar time
+	// (version 1 of leanCommandsChange): kept while the next deadline stays, replaced when it moves.
+	deadline       workflow.Future
+	deadlineAt     time.Time
+	cancelDeadline workflow.CancelFunc
+}
+
+// leanCommandsChange is the GetVersion change ID of the leaner command sequence (issue 18):
+// from version 1 a wait keeps one deadline timer alive while the next deadline is unchanged
+// instead of a new timer per wait, a case upserts only the search attributes that changed, and
+// the expert draw's seed is taken from the workflow clock without a SideEffect marker. One
+// change ID for all three, asked once per run, so a run records at most one version marker.
+const leanCommandsChange = "lean-commands"
+
+// lean reports whether this run uses the leaner command sequence (version 1 of
+// leanCommandsChange). It is asked lazily, at the first command the change affects, so runs
+// replayed from histories recorded before the change take the old path there.
+func (h *host) lean() bool {
+	if !h.leanChecked {
+		h.leanChecked = true
+		h.leanOn = workflow.GetVersion(h.ctx, leanCommandsChange, workflow.DefaultVersion, 1) >= 1
+	}
+	return h.leanOn
+}
+
+// awaitDeadline blocks until ready() or the deadline at passes, and reports whether ready()
+// held. The timer for at is kept across calls while at stays the next deadline (a decision or
+// signal that leaves it unchanged costs no new timer); when at moves the old timer is
+// cancelled and a new one started. It is only called with at after the workflow clock.
+func (h *host) awaitDeadline(at time.Time, ready func() bool) (bool, error) {
+	if h.deadline == nil || !h.deadlineAt.Equal(at) {
+		h.stopDeadline()
+		tctx, cancel := workflow.WithCancel(h.ctx)
+		h.deadline = workflow.NewTimer(tctx, at.Sub(workflow.Now(h.ctx)))
+		h.deadlineAt, h.cancelDeadline = at, cancel
+	}
+	timer := h.deadline
+	if err := workflow.Await(h.ctx, func() bool { return ready() || timer.IsReady() }); err != nil {
+		return false, err
+	}
+	if timer.IsReady() {
+		h.deadline, h.cancelDeadline = nil, nil
+		if err := timer.Get(h.ctx, nil); err != nil && !temporal.IsCanceledError(err) {
+			return false, err
+		}
+	}
+	return ready(), nil
+}
+
+// stopDeadline cancels the deadline timer, if one is alive.
+func (h *host) stopDeadline() {
+	if h.cancelDeadline != nil {
+		h.cancelDeadline()
+	}
+	h.deadline, h.cancelDeadline = nil, nil
 }
 
 func (h *host) task(id string) *OpenTask {
@@ -222,12 +280,23 @@ func (h *host) wait(cond func() bool, calendar func() time.Time) (*pending, erro
 			next = calAt
 		}
 		if next.IsZero() {
+			if h.deadline != nil {
+				h.stopDeadline() // nothing is due any more
+			}
 			if err := workflow.Await(h.ctx, ready); err != nil {
 				return nil, err
 			}
 			continue
 		}
-		if d := next.Sub(workflow.Now(h.ctx)); d > 0 {
+		if d := next.Sub(workflow.Now(h.ctx)); d > 0 && h.lean() {
+			fired, err := h.awaitDeadline(next, ready)
+			if err != nil {
+				return nil, err
+			}
+			if fired {
+				break
+			}
+		} else if d > 0 {
 			fired, err := workflow.AwaitWithTimeout(h.ctx, d, ready)
 			if err != nil {
 				return nil, err

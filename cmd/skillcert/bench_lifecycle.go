@@ -119,6 +119,7 @@ func benchLifecycle(ctx context.Context, cfg Config, log *slog.Logger, args []st
 		*n, elapsed.Seconds(), float64(*n)/elapsed.Seconds(), rate, baseRate, rate/baseRate, fullRate, rate/fullRate,
 		t.Updates, t.Activities, t.LocalActivities, t.Timers, t.Upserts, t.Children, t.Signals, len(work),
 		drv.Writes.Load(), rep.Certificates, rep.Decisions, rep.Notifications, peakRSSMB())
+	fmt.Fprintln(stdout, actionsLine(work, *n))
 	return nil
 }
 
@@ -129,6 +130,9 @@ type workflowWork struct {
 	Updates, Activities, LocalActivities int
 	// What else it asked of Temporal: timers, search-attribute upserts, child workflows, signals.
 	Timers, Upserts, Children, Signals int
+	// WorkflowTasks are its completed workflow tasks; Markers its version and side-effect
+	// markers (local activities are counted apart, in LocalActivities).
+	WorkflowTasks, Markers int
 }
 
 // workOfRun counts, from their histories, the work of every workflow the run used: the cases,
@@ -175,7 +179,13 @@ func workOfRun(ctx context.Context, tc client.Client, db *models.DB, enterprises
 			case enums.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
 				w.Activities++
 			case enums.EVENT_TYPE_MARKER_RECORDED:
-				w.LocalActivities++
+				if ev.GetMarkerRecordedEventAttributes().GetMarkerName() == localActivityMarker {
+					w.LocalActivities++
+				} else {
+					w.Markers++
+				}
+			case enums.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
+				w.WorkflowTasks++
 			case enums.EVENT_TYPE_TIMER_STARTED:
 				w.Timers++
 			case enums.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES:
@@ -232,6 +242,9 @@ func baselineRun(ctx workflow.Context, in baselineInput) error {
 	extras := func(ctx workflow.Context, i int) error {
 		for range share(w.Timers, i) {
 			workflow.NewTimer(ctx, 365*24*time.Hour) // a due date: started, not waited for
+		}
+		for range share(w.Markers, i) {
+			workflow.SideEffect(ctx, func(workflow.Context) any { return i }) // a version or side-effect marker
 		}
 		for range share(w.Upserts, i) {
 			if err := workflow.UpsertTypedSearchAttributes(ctx, workflows.CaseStage.ValueSet(fmt.Sprint("bench-", i))); err != nil {
