@@ -93,6 +93,7 @@ func (p *Pages) Routes(r *gin.Engine) {
 	// The caller's password and login history (account_security.go).
 	p.accountRoutes(r, login)
 	p.twoFactorRoutes(r, login)
+	p.oidcRoutes(r) // unified identity login (oidc.go)
 }
 
 // Static serves the style sheet and the scripts; they need no caller. A directory is not

@@ -317,7 +317,7 @@ func apiServer(ctx context.Context, cfg Config, log *slog.Logger, db *models.DB,
 	if err != nil {
 		return nil, err
 	}
-	svc, err := service.New(service.Deps{DB: db, Enforcer: enf, Temporal: tc, Logger: log, Config: service.Config{Location: loc, TemporalTimeout: cfg.TemporalTimeout, TwoFactorRequired: cfg.TwoFactorRequired},
+	svc, err := service.New(service.Deps{DB: db, Enforcer: enf, Temporal: tc, Logger: log, Config: service.Config{Location: loc, TemporalTimeout: cfg.TemporalTimeout, TwoFactorRequired: cfg.TwoFactorRequired, OIDC: cfg.OIDC},
 		DataKey: cfg.DataKey, LookupKey: cfg.LookupKey, SigningKey: cfg.SigningKey, StorageDir: cfg.StorageDir, TaskQueue: cfg.TaskQueue,
 		CryptoSuite: cfg.CryptoSuite, KeyVersion: cfg.KeyVersion, RetiredKeys: cfg.RetiredKeys, SM2SigningKey: cfg.SM2SigningKey,
 		Timing: workflows.Timing{PublicitySeconds: cfg.PublicitySeconds}})
