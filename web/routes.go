@@ -93,7 +93,9 @@ func (p *Pages) Routes(r *gin.Engine) {
 	// The caller's password and login history (account_security.go).
 	p.accountRoutes(r, login)
 	p.twoFactorRoutes(r, login)
-	p.oidcRoutes(r) // unified identity login (oidc.go)
+	p.oidcRoutes(r)                  // unified identity login (oidc.go)
+	p.auditExportRoutes(r, login)    // admin_audit.go
+	p.securityPolicyRoutes(r, login) // admin_security.go
 }
 
 // Static serves the style sheet and the scripts; they need no caller. A directory is not
