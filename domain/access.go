@@ -100,6 +100,8 @@ var AccessTable = concat(
 	// Audit administrators: read (the JSON list pages through it whole) and verify the audit
 	// log, and read everyone's login history; they change nothing.
 	official(RoleAuditAdmin, "audit read", "audit verify", "login read", "user read", "jurisdiction read"),
+	// … and export it (CSV or XLSX of a filtered range, itself audited).
+	official(RoleAuditAdmin, "audit export"),
 )
 
 func concat(parts ...[]Access) []Access {

@@ -24,35 +24,45 @@ type AuditQuery struct {
 // first: below the region only rows of the domain's subtree, the region also anonymous rows.
 func (s *Service) ListAudit(ctx context.Context, a *Actor, in AuditQuery) (ListResponse[models.AuditEntry], error) {
 	var none ListResponse[models.AuditEntry]
-	domain := in.Jurisdiction
-	if domain == "" && a != nil {
-		domain = a.Domain
-	}
-	if err := s.Require(ctx, a, "audit", "read", domain); err != nil {
+	f, err := s.auditFilter(ctx, a, in, "read")
+	if err != nil {
 		return none, err
-	}
-	f := models.AuditQuery{AuditFilter: models.AuditFilter{ObjectType: in.ObjectType, ObjectID: in.ObjectID,
-		Action: in.Action, Limit: in.Limit, Offset: in.Offset}, ActorName: in.Actor, Outcome: in.Outcome}
-	switch f.Outcome {
-	case "", models.OutcomeOK, models.OutcomeDenied, models.OutcomeRejected:
-	default:
-		return none, BadRequest("bad_outcome", "outcome 应为 ok、denied 或 rejected。")
-	}
-	var err error
-	if f.From, err = s.auditDay(in.From, "from", 0); err != nil {
-		return none, err
-	}
-	if f.To, err = s.auditDay(in.To, "to", 1); err != nil {
-		return none, err
-	}
-	if j, _ := policies.SplitDomain(domain); j != models.RegionCode {
-		f.Jurisdictions = s.SubtreeOf(domain)
 	}
 	rows, total, err := s.db.SearchAudit(ctx, f)
 	if err != nil {
 		return none, err
 	}
 	return ListResponse[models.AuditEntry]{Items: rows, Total: total, Limit: in.Limit, Offset: in.Offset}, nil
+}
+
+// auditFilter checks that the caller may act (read, export) on the audit log of the domain
+// queried and turns the query into the model's filter.
+func (s *Service) auditFilter(ctx context.Context, a *Actor, in AuditQuery, act string) (models.AuditQuery, error) {
+	domain := in.Jurisdiction
+	if domain == "" && a != nil {
+		domain = a.Domain
+	}
+	if err := s.Require(ctx, a, "audit", act, domain); err != nil {
+		return models.AuditQuery{}, err
+	}
+	f := models.AuditQuery{AuditFilter: models.AuditFilter{ObjectType: in.ObjectType, ObjectID: in.ObjectID,
+		Action: in.Action, Limit: in.Limit, Offset: in.Offset}, ActorName: in.Actor, Outcome: in.Outcome}
+	switch f.Outcome {
+	case "", models.OutcomeOK, models.OutcomeDenied, models.OutcomeRejected:
+	default:
+		return f, BadRequest("bad_outcome", "outcome 应为 ok、denied 或 rejected。")
+	}
+	var err error
+	if f.From, err = s.auditDay(in.From, "from", 0); err != nil {
+		return f, err
+	}
+	if f.To, err = s.auditDay(in.To, "to", 1); err != nil {
+		return f, err
+	}
+	if j, _ := policies.SplitDomain(domain); j != models.RegionCode {
+		f.Jurisdictions = s.SubtreeOf(domain)
+	}
+	return f, nil
 }
 
 // auditDay parses a date parameter (2006-01-02, in the configured time zone) and returns the

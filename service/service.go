@@ -48,6 +48,10 @@ type Config struct {
 	// and the 备案号 of filed work plans (domain.CheckNumberPattern); empty means the domain's
 	// defaults.
 	PublicationNumberPattern, FilingNumberPattern string
+	// OIDC configures login through the region's unified identity platform (统一身份认证), per
+	// audience (models.AudienceEnterprise, models.AudienceOfficial); an audience left out has
+	// none (oidc.go).
+	OIDC map[string]OIDCConfig
 }
 
 func (c *Config) applyDefaults() {
@@ -115,6 +119,8 @@ type Service struct {
 	jcache jurisdictionCache
 	// thr holds the throttles' budgets and the CAPTCHAs' answer source (throttle.go).
 	thr throttleState
+	// oidc caches the unified identity platforms' discovery documents (oidc.go).
+	oidc oidcState
 }
 
 // New builds the service: it loads the occupation dictionary and the exclusion list, opens the

@@ -260,3 +260,99 @@ func (s *Service) secondFactor(ctx context.Context, u models.User, code, addr st
 	s.recordLogin(ctx, &u, u.Username, g.Addr, method, models.LoginOK)
 	return u, nil
 }
+
+var (
+	errTOTPNotEnabled = NewError(http.StatusConflict, "totp_not_enabled", "该账户未启用双因素登录。")
+	errTOTPRequired   = NewError(http.StatusForbidden, "totp_required",
+		"您的账户须使用双因素登录，不能停用。如更换或丢失手机，请联系安全管理员重置双因素登录后重新启用。")
+)
+
+// TOTPDisableAllowed reports whether the account may switch its own two-factor login off:
+// only where it is optional (SecondFactorSetupDue would not hold it).
+func (s *Service) TOTPDisableAllowed(u models.User) bool {
+	return !(s.cfg.TwoFactorRequired && domain.SecondFactorRequired(u.Role))
+}
+
+// DisableTOTP switches the caller's optional two-factor login off with a current code (or a
+// recovery code, which is used up): the secret and the recovery codes go. Refused where two-
+// factor login is required (TOTPDisableAllowed). Audited as user.totp_disable (a wrong code
+// as rejected).
+func (s *Service) DisableTOTP(ctx context.Context, a *Actor, code string) error {
+	if a == nil {
+		return ErrUnauthenticated
+	}
+	u, err := s.db.UserByID(ctx, a.User.ID)
+	if err != nil {
+		return err
+	}
+	if u.TOTPEnabledAt == nil {
+		return errTOTPNotEnabled
+	}
+	if !s.TOTPDisableAllowed(u) {
+		_ = s.Audit(ctx, a, models.AuditEntry{Action: "user.totp_disable", ObjectType: "user", ObjectID: u.ID,
+			Outcome: models.OutcomeRejected, Reason: "two-factor login required for the role"})
+		return errTOTPRequired
+	}
+	if strings.TrimSpace(code) == "" {
+		return Invalid(validate.Errors{{Field: "code", Code: "required", Message: "请输入当前的动态口令或一个恢复码。"}})
+	}
+	_, ok, err := s.checkSecondFactor(ctx, u, code)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		_ = s.Audit(ctx, a, models.AuditEntry{Action: "user.totp_disable", ObjectType: "user", ObjectID: u.ID,
+			Outcome: models.OutcomeRejected, Reason: "bad second factor"})
+		return Invalid(validate.Errors{{Field: "code", Code: "wrong_code", Message: "动态口令或恢复码不正确，或已使用过。"}})
+	}
+	err = s.audited(ctx, a, func(tx *models.DB) (models.AuditEntry, error) {
+		if _, err := tx.DisableTOTP(ctx, u.ID); err != nil {
+			return models.AuditEntry{}, err
+		}
+		return models.AuditEntry{Action: "user.totp_disable", ObjectType: "user", ObjectID: u.ID}, nil
+	})
+	if err != nil {
+		return err
+	}
+	a.User.TOTPEnabledAt, a.User.TOTPSecret = nil, ""
+	return nil
+}
+
+// TOTPReset is the answer of ResetTOTP.
+type TOTPReset struct {
+	User models.User `json:"user"`
+	// MustEnrol: the account's role requires two-factor login, so its next session (and any
+	// open one) is held to the enrolment.
+	MustEnrol bool `json:"must_enrol"`
+}
+
+// ResetTOTP switches another account's two-factor login off (a lost or replaced phone): the
+// security administrator (user:credential in the account's domain), never on their own
+// account. The secret and recovery codes go; where the role requires two-factor login, the
+// account's sessions are held to a new enrolment. Audited as user.totp_reset.
+func (s *Service) ResetTOTP(ctx context.Context, a *Actor, in UserAction) (TOTPReset, error) {
+	u, domainCode, reason, err := s.accountAction(ctx, a, in, "credential", "user.totp_reset")
+	if err != nil {
+		return TOTPReset{}, err
+	}
+	if u.TOTPEnabledAt == nil && u.TOTPSecret == "" {
+		return TOTPReset{}, errTOTPNotEnabled
+	}
+	must := s.cfg.TwoFactorRequired && domain.SecondFactorRequired(u.Role)
+	err = s.audited(ctx, a, func(tx *models.DB) (models.AuditEntry, error) {
+		if _, err := tx.DisableTOTP(ctx, u.ID); err != nil {
+			return models.AuditEntry{}, err
+		}
+		after := "two-factor login off"
+		if must {
+			after += "; re-enrolment required"
+		}
+		return models.AuditEntry{Action: "user.totp_reset", ObjectType: "user", ObjectID: u.ID, AfterState: after,
+			Reason: reason, JurisdictionCode: domainJurisdiction(domainCode)}, nil
+	})
+	if err != nil {
+		return TOTPReset{}, err
+	}
+	u.TOTPEnabledAt, u.TOTPSecret = nil, ""
+	return TOTPReset{User: u, MustEnrol: must}, nil
+}

@@ -58,7 +58,8 @@ func (p *Pages) loginPage(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	p.render(c, "login", pageData{Title: "登录", Next: safeNext(c.Query("next")), Captcha: captcha})
+	next := safeNext(c.Query("next"))
+	p.render(c, "login", pageData{Title: "登录", Next: next, Captcha: captcha, Links: p.oidcLinks(next)})
 	return nil
 }
 
@@ -86,7 +87,7 @@ func (p *Pages) loginSubmit(c *gin.Context) error {
 			c.Header("Retry-After", strconv.Itoa(e.RetryAfter))
 		}
 		// Keep what the user typed (except the password) so they need not type it again.
-		p.render(c, "login", pageData{Title: "登录", Error: e.Message, Username: username, Next: next, Captcha: captcha})
+		p.render(c, "login", pageData{Title: "登录", Error: e.Message, Username: username, Next: next, Captcha: captcha, Links: p.oidcLinks(next)})
 		return nil
 	}
 	c.Redirect(http.StatusSeeOther, next)

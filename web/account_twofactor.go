@@ -5,6 +5,7 @@ import (
 	"errors"
 	"html/template"
 	"net/http"
+	"net/url"
 	"strconv"
 
 	"github.com/gin-gonic/gin"
@@ -29,11 +30,17 @@ type twoFactorView struct {
 	Code    formField
 	// Codes are the recovery codes, shown once, right after the confirmation.
 	Codes []string
+	// CanDisable: two-factor login is on and optional for the account (the form to switch it
+	// off with a current code).
+	CanDisable bool
+	Disable    formField
 }
 
 func (p *Pages) twoFactorRoutes(r *gin.Engine, login gin.HandlerFunc) {
 	r.GET(api.TwoFactorPage, login, p.api.Page(p.twoFactorPage))
 	r.POST(api.TwoFactorPage, login, p.api.CSRF, p.api.Page(p.twoFactorSubmit))
+	r.POST(api.TwoFactorPage+"/disable", login, p.api.CSRF, p.api.Page(p.twoFactorDisable))
+	r.POST("/admin/users/:id/2fa/reset", login, p.api.CSRF, p.api.Authorize("user", "credential", api.OwnScope), p.api.Page(p.twoFactorReset))
 	r.GET("/login/2fa", p.api.Page(p.loginCodePage))
 	r.POST("/login/2fa", p.api.CSRF, p.api.Page(p.loginCodeSubmit))
 }
@@ -51,6 +58,9 @@ func (p *Pages) twoFactorView(c *gin.Context, errs *fieldBag) (*twoFactorView, e
 	}
 	v.Code = formField{Name: "code", ID: "f-code", Label: "动态口令", Required: true, Autocomplete: "one-time-code",
 		InputMode: "numeric", MaxLength: "6", Hint: "手机验证器应用中显示的 6 位数字。", Errors: errs.take("code")}
+	v.CanDisable = en.Enabled && p.svc.TOTPDisableAllowed(a.User)
+	v.Disable = formField{Name: "code", ID: "f-disable-code", Label: "当前动态口令或恢复码", Required: true, Autocomplete: "one-time-code",
+		Hint: "停用前须验证一次，以确认是您本人操作。", Errors: errs.take("disable_code")}
 	return v, nil
 }
 
@@ -131,4 +141,47 @@ func (p *Pages) loginCodeSubmit(c *gin.Context) error {
 	}
 	c.Redirect(http.StatusSeeOther, next)
 	return nil
+}
+
+// twoFactorDisable switches the caller's optional two-factor login off with a current code
+// (service.DisableTOTP).
+func (p *Pages) twoFactorDisable(c *gin.Context) error {
+	err := p.svc.DisableTOTP(c.Request.Context(), api.ActorFrom(c), c.PostForm("code"))
+	if err == nil {
+		p.flash(c, flashOK, "双因素登录已停用：此后登录只需密码。如需要，可随时重新启用。")
+		return seeOther(c, api.TwoFactorPage)
+	}
+	e := service.UserError(service.ToError(err))
+	if e == nil {
+		return err
+	}
+	errs := newFieldBag()
+	for _, f := range e.Fields {
+		if f.Field == "code" {
+			f.Field = "disable_code"
+		}
+		errs.add(f.Field, f.Message)
+	}
+	v, verr := p.twoFactorView(c, errs)
+	if verr != nil {
+		return verr
+	}
+	v.Alert = e.Message
+	return p.show(c, e.Status, "p_twofactor", v)
+}
+
+// twoFactorReset is the security administrator's reset of another account's two-factor
+// login (service.ResetTOTP), from the account's page.
+func (p *Pages) twoFactorReset(c *gin.Context) error {
+	back := "/admin/users/" + url.PathEscape(c.Param("id"))
+	r, err := p.svc.ResetTOTP(c.Request.Context(), api.ActorFrom(c), service.UserAction{ID: c.Param("id"), Reason: c.PostForm("reason")})
+	if err != nil {
+		return p.backWithError(c, back, err)
+	}
+	msg := "已重置账户 " + r.User.Username + " 的双因素登录：原密钥和恢复码均已作废。"
+	if r.MustEnrol {
+		msg += "该账户须使用双因素登录，下次使用前必须重新启用。"
+	}
+	p.flash(c, flashOK, msg)
+	return seeOther(c, back)
 }

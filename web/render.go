@@ -66,6 +66,7 @@ var (
 	navAudit       = navLink{"/admin/audit", "审计日志", "全部操作记录及其哈希链校验。"}
 	navReview      = navLink{"/supervision/review", "督导报告审核", "督导员提交的质量督导报告，审核后公开或退回督导员补充。"}
 	navMyReports   = navLink{"/supervision/mine", "我的督导报告", "已提交督导报告的审核状态和退回理由。"}
+	navPolicy      = navLink{"/admin/security-policy", "安全策略", "当前生效的口令、双因素登录、登录失败处理、统一身份认证和密码算法策略。"}
 	navExperts     = navLink{"/admin/experts", "评估专家库", "专家入库、停用和批量导入；等待专家的申报重新抽取专家组。"}
 	navDraws       = navLink{"/supervision/draws", "督导抽查", "“双随机”抽取认定场次和督导员（系统生成并记录随机种子），查看各场次的督导报告。"}
 )
@@ -82,7 +83,7 @@ var roleNav = map[string][]navLink{
 	models.RoleExpert:         {navHome, navInbox, navDirectory},
 	models.RoleSupervisor:     {navHome, navInbox, navMyReports, navDirectory},
 	models.RoleSysadmin:       {navHome, navStalled, navCases, navUsers, navAreas, navInbox, navCampaign},
-	models.RoleSecAdmin:       {navHome, navUsers, navAreas},
+	models.RoleSecAdmin:       {navHome, navUsers, navAreas, navPolicy},
 	models.RoleAuditAdmin:     {navHome, navAudit, navUsers},
 }
 

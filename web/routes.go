@@ -98,6 +98,9 @@ func (p *Pages) Routes(r *gin.Engine) {
 	p.twoFactorRoutes(r, login)
 	// National filing codes and the work ledger (admin_filing.go).
 	p.noticeRoutes(r, login)
+	p.oidcRoutes(r)                  // unified identity login (oidc.go)
+	p.auditExportRoutes(r, login)    // admin_audit.go
+	p.securityPolicyRoutes(r, login) // admin_security.go
 }
 
 // Static serves the style sheet and the scripts; they need no caller. A directory is not

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -19,6 +20,7 @@ import (
 	"skillcert/internal/cryptosuite"
 	"skillcert/models"
 	"skillcert/models/pii"
+	"skillcert/service"
 )
 
 // Config is every setting of the process, read once from flags and the environment. Flags
@@ -79,6 +81,11 @@ type Config struct {
 	AuditKey      []byte // keys the audit chain's HMAC
 	// RetiredKeys are older versions of the data and lookup keys.
 	RetiredKeys []pii.Generation
+
+	// OIDC is the unified identity platform (统一身份认证) per audience (enterprise, official),
+	// from SKILLCERT_OIDC_<AUDIENCE>_*; an audience without an issuer has none. The client
+	// secrets are secrets.
+	OIDC map[string]service.OIDCConfig
 }
 
 // envDefaults are the documented variables with their defaults.
@@ -128,6 +135,21 @@ var envDefaults = []struct{ name, def, help string }{
 	{"SKILLCERT_AUDIT_KEY", "", "secret: base64 of 32 bytes, keys the audit chain's HMAC; the database never holds it"},
 	{"SKILLCERT_AUDIT_CHECKPOINT_ROWS", "1000", "a signed audit checkpoint after this many audit rows"},
 	{"SKILLCERT_AUDIT_CHECKPOINT_INTERVAL", "10m", "a signed audit checkpoint on the first audit row after this long"},
+	// Unified identity (统一身份认证, OpenID Connect), one set per audience: ENTERPRISE, OFFICIAL.
+	{"SKILLCERT_OIDC_ENTERPRISE_ISSUER", "", "enterprises' unified identity platform: OIDC issuer URL (https://; unset: no platform login for enterprises)"},
+	{"SKILLCERT_OIDC_ENTERPRISE_CLIENT_ID", "", "enterprises' platform: client ID"},
+	{"SKILLCERT_OIDC_ENTERPRISE_CLIENT_SECRET", "", "secret: enterprises' platform: client secret"},
+	{"SKILLCERT_OIDC_ENTERPRISE_REDIRECT_URL", "", "enterprises' platform: callback URL registered there (default <public URL>/login/oidc/enterprise/callback)"},
+	{"SKILLCERT_OIDC_ENTERPRISE_CLAIM", "uscc", "enterprises' platform: ID token claim carrying the unified social credit code"},
+	{"SKILLCERT_OIDC_ENTERPRISE_SCOPES", "", "enterprises' platform: scopes requested besides openid (space-separated)"},
+	{"SKILLCERT_OIDC_ENTERPRISE_SECOND_FACTOR", "false", "true: a login through the enterprises' platform counts as the second factor (no TOTP code asked after it)"},
+	{"SKILLCERT_OIDC_OFFICIAL_ISSUER", "", "officials' unified identity platform: OIDC issuer URL (https://; unset: no platform login for officials)"},
+	{"SKILLCERT_OIDC_OFFICIAL_CLIENT_ID", "", "officials' platform: client ID"},
+	{"SKILLCERT_OIDC_OFFICIAL_CLIENT_SECRET", "", "secret: officials' platform: client secret"},
+	{"SKILLCERT_OIDC_OFFICIAL_REDIRECT_URL", "", "officials' platform: callback URL registered there (default <public URL>/login/oidc/official/callback)"},
+	{"SKILLCERT_OIDC_OFFICIAL_CLAIM", "staff_id", "officials' platform: ID token claim carrying the staff ID"},
+	{"SKILLCERT_OIDC_OFFICIAL_SCOPES", "", "officials' platform: scopes requested besides openid (space-separated)"},
+	{"SKILLCERT_OIDC_OFFICIAL_SECOND_FACTOR", "false", "true: a login through the officials' platform counts as the second factor (no TOTP code asked after it)"},
 }
 
 // loadConfig parses flags (for the subcommand) over the environment and validates the result.
@@ -253,6 +275,9 @@ func loadConfig(cmd string, args []string, getenv func(string) string) (Config, 
 	if c.StorageDir == "" {
 		c.StorageDir = filepath.Join(c.DataDir, "attachments")
 	}
+	if c.OIDC, err = loadOIDC(env, c.PublicURL); err != nil {
+		return c, err
+	}
 
 	secrets := []struct {
 		name string
@@ -314,6 +339,45 @@ func loadConfig(cmd string, args []string, getenv func(string) string) (Config, 
 		return c, errors.New("SKILLCERT_SM2_SIGNING_KEY is required with SKILLCERT_CRYPTO_SUITE=gm (base64 of a 32-byte SM2 private key, e.g. openssl rand -base64 32)")
 	}
 	return c, nil
+}
+
+// loadOIDC reads the unified identity platforms' settings (SKILLCERT_OIDC_<AUDIENCE>_*). An
+// issuer needs a client ID and secret, and must be https:// (http:// only on localhost). No
+// secret is echoed.
+func loadOIDC(env func(string) string, publicURL string) (map[string]service.OIDCConfig, error) {
+	out := map[string]service.OIDCConfig{}
+	for _, aud := range []string{models.AudienceEnterprise, models.AudienceOfficial} {
+		pre := "SKILLCERT_OIDC_" + strings.ToUpper(aud) + "_"
+		o := service.OIDCConfig{Issuer: strings.TrimSpace(env(pre + "ISSUER")), ClientID: env(pre + "CLIENT_ID"),
+			ClientSecret: env(pre + "CLIENT_SECRET"), RedirectURL: env(pre + "REDIRECT_URL"), Claim: env(pre + "CLAIM"),
+			Scopes: strings.Fields(env(pre + "SCOPES"))}
+		if o.Issuer == "" {
+			continue
+		}
+		u, err := url.Parse(o.Issuer)
+		local := err == nil && u.Scheme == "http" && (u.Hostname() == "localhost" || u.Hostname() == "127.0.0.1")
+		if err != nil || u.Host == "" || (u.Scheme != "https" && !local) {
+			return nil, fmt.Errorf("%sISSUER: %q must be an https:// URL", pre, o.Issuer)
+		}
+		if o.ClientID == "" || o.ClientSecret == "" {
+			return nil, fmt.Errorf("%sCLIENT_ID and %sCLIENT_SECRET are required with %sISSUER", pre, pre, pre)
+		}
+		if o.Claim == "" {
+			return nil, fmt.Errorf("%sCLAIM must name a claim", pre)
+		}
+		if o.RedirectURL == "" {
+			o.RedirectURL = publicURL + "/login/oidc/" + aud + "/callback"
+		}
+		if v := strings.TrimSpace(env(pre + "SECOND_FACTOR")); v != "" {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return nil, fmt.Errorf("%sSECOND_FACTOR: %q is neither true nor false", pre, v)
+			}
+			o.SecondFactor = b
+		}
+		out[aud] = o
+	}
+	return out, nil
 }
 
 // parseRetiredKeys reads SKILLCERT_RETIRED_KEYS: generations "version:data:lookup" (keys in

@@ -341,7 +341,7 @@ func apiServer(ctx context.Context, cfg Config, log *slog.Logger, db *models.DB,
 		return nil, err
 	}
 	svc, err := service.New(service.Deps{DB: db, Enforcer: enf, Temporal: tc, Logger: log, Config: service.Config{Location: loc, TemporalTimeout: cfg.TemporalTimeout, TwoFactorRequired: cfg.TwoFactorRequired,
-		PublicationNumberPattern: cfg.PublicationNumberPattern, FilingNumberPattern: cfg.FilingNumberPattern},
+		PublicationNumberPattern: cfg.PublicationNumberPattern, FilingNumberPattern: cfg.FilingNumberPattern, OIDC: cfg.OIDC},
 		DataKey: cfg.DataKey, LookupKey: cfg.LookupKey, SigningKey: cfg.SigningKey, StorageDir: cfg.StorageDir, TaskQueue: cfg.TaskQueue,
 		CryptoSuite: cfg.CryptoSuite, KeyVersion: cfg.KeyVersion, RetiredKeys: cfg.RetiredKeys, SM2SigningKey: cfg.SM2SigningKey,
 		Timing: workflows.Timing{PublicitySeconds: cfg.PublicitySeconds}})
