@@ -100,7 +100,6 @@ func TestMetricsCountRequestsByRouteTemplate(t *testing.T) {
 		require.Equal(t, 3.0, sample(t, body, `skillcert_inbox_query_duration_seconds_count`))
 		require.Equal(t, 2.0, sample(t, body, `skillcert_public_query_duration_seconds_count`))
 		require.Contains(t, body, "go_goroutines")
-		require.Contains(t, body, "# TYPE skillcert_http_request_errors_total counter")
 
 		// The scrape itself is counted under its own route.
 		_, body = e.scrape(testMetricsToken)
