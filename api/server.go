@@ -16,6 +16,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"golang.org/x/time/rate"
 
+	"skillcert/internal/metrics"
 	"skillcert/models"
 	"skillcert/policies"
 	"skillcert/service"
@@ -37,6 +38,10 @@ type Config struct {
 	// address: a burst, refilled one request per interval (defaults 20 and 3 s).
 	PublicQueryBurst int
 	PublicQueryEvery time.Duration
+	// Metrics, when set, counts and times every request (by route template) and serves
+	// /metrics to a scraper presenting MetricsToken (secret) as a bearer token (api/metrics.go).
+	Metrics      *metrics.Registry
+	MetricsToken string
 }
 
 func (c *Config) applyDefaults() {
@@ -110,6 +115,9 @@ func (s *Server) Handler(pages Pages) http.Handler {
 	// Client addresses (login throttling, the public query's rate limit) come from the
 	// connection, not from X-Forwarded-For, unless a proxy is configured in front.
 	_ = r.SetTrustedProxies(nil)
+	if s.cfg.Metrics != nil {
+		r.Use(s.cfg.Metrics.Middleware())
+	}
 	r.Use(s.requestID, s.recoverer, s.accessLog, s.securityHeaders, s.limitBody, s.inputGuard)
 	r.NoRoute(s.notFound)
 
@@ -118,6 +126,7 @@ func (s *Server) Handler(pages Pages) http.Handler {
 	}
 	r.GET("/healthz", s.healthz)
 	r.GET("/readyz", s.readyz)
+	s.mountMetrics(r)
 
 	r.Use(s.authenticate, s.noStoreForCallers, s.passwordGate)
 	if pages != nil {

@@ -251,7 +251,7 @@ func TestComposeObjectStorage(t *testing.T) {
 	p := mustLoad(t, "setup")
 	for _, name := range []string{"api", "worker", "bootstrap"} {
 		s := service(t, p, name)
-		require.Equal(t, "s3", envValue(t, s, "SKILLCERT_STORAGE"))
+		require.Equal(t, "s3", envValue(t, s, "SKILLCERT_STORAGE_BACKEND"))
 		require.Equal(t, "http://minio:9000", envValue(t, s, "SKILLCERT_S3_ENDPOINT"))
 		require.Equal(t, "skillcert-attachments", envValue(t, s, "SKILLCERT_S3_BUCKET"))
 		require.Equal(t, "skillcert", envValue(t, s, "SKILLCERT_S3_ACCESS_KEY"))
@@ -273,7 +273,7 @@ func TestComposeObjectStorage(t *testing.T) {
 func TestComposeWorkerHealthAndTemporalTLS(t *testing.T) {
 	p := mustLoad(t)
 	w := service(t, p, "worker")
-	require.Equal(t, ":9091", envValue(t, w, "SKILLCERT_WORKER_HTTP_ADDR"))
+	require.Equal(t, ":9091", envValue(t, w, "SKILLCERT_WORKER_HTTP"))
 	require.NotNil(t, w.HealthCheck)
 	require.Contains(t, strings.Join(w.HealthCheck.Test, " "), "http://127.0.0.1:9091/healthz")
 	for _, name := range []string{"api", "worker"} {

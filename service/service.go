@@ -91,6 +91,9 @@ type Deps struct {
 	SigningKey, SM2SigningKey []byte
 	// StorageDir is where attachments are stored.
 	StorageDir string
+	// Store, when set, holds attachments, photos and original records instead of StorageDir
+	// (the S3 backend, shared by every replica; see package storage).
+	Store storage.Store
 	// TaskQueue is where workflows are started; Timing configures their waits.
 	TaskQueue string
 	Timing    workflows.Timing
@@ -187,6 +190,10 @@ func (s *Service) initCertificates(d Deps) error {
 }
 
 func (s *Service) initAttachments(d Deps) error {
+	if d.Store != nil {
+		s.att = attachmentState{store: d.Store, maxSize: MaxAttachmentSize}
+		return nil
+	}
 	if d.StorageDir == "" {
 		return errors.New("service: StorageDir is required for attachments")
 	}

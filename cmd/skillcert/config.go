@@ -18,9 +18,11 @@ import (
 
 	"skillcert/domain"
 	"skillcert/internal/cryptosuite"
+	"skillcert/internal/metrics"
 	"skillcert/models"
 	"skillcert/models/pii"
 	"skillcert/service"
+	"skillcert/storage"
 )
 
 // Config is every setting of the process, read once from flags and the environment. Flags
@@ -86,6 +88,17 @@ type Config struct {
 	// from SKILLCERT_OIDC_<AUDIENCE>_*; an audience without an issuer has none. The client
 	// secrets are secrets.
 	OIDC map[string]service.OIDCConfig
+	// Storage selects the attachment store: the file backend in StorageDir or an S3-compatible
+	// bucket shared by every replica (its secret key is never printed: S3Config.String).
+	Storage storage.Config
+	// MetricsAddr is a separate listen address for the api's /metrics; MetricsToken (secret)
+	// lets a scraper with that bearer token read /metrics on the main address. Neither set:
+	// no metrics on the api. WorkerHTTPAddr is the worker's /healthz and /metrics listener.
+	MetricsAddr    string
+	MetricsToken   string
+	WorkerHTTPAddr string
+	// metrics is the api process's registry, made by runAPI (nil: no metrics, as in dev).
+	metrics *metrics.Registry
 }
 
 // envDefaults are the documented variables with their defaults.
@@ -150,6 +163,18 @@ var envDefaults = []struct{ name, def, help string }{
 	{"SKILLCERT_OIDC_OFFICIAL_CLAIM", "staff_id", "officials' platform: ID token claim carrying the staff ID"},
 	{"SKILLCERT_OIDC_OFFICIAL_SCOPES", "", "officials' platform: scopes requested besides openid (space-separated)"},
 	{"SKILLCERT_OIDC_OFFICIAL_SECOND_FACTOR", "false", "true: a login through the officials' platform counts as the second factor (no TOTP code asked after it)"},
+	{"SKILLCERT_STORAGE_BACKEND", "file", "file (attachments in SKILLCERT_STORAGE_DIR, one host) or s3 (an S3-compatible bucket shared by every replica: MinIO, Alibaba OSS, Huawei OBS)"},
+	{"SKILLCERT_S3_ENDPOINT", "", "s3: service URL, e.g. http://minio:9000 or https://oss-cn-hangzhou.aliyuncs.com (https when no scheme)"},
+	{"SKILLCERT_S3_BUCKET", "", "s3: bucket of the attachments"},
+	{"SKILLCERT_S3_REGION", "", "s3: region (e.g. cn-hangzhou; MinIO: us-east-1 or empty)"},
+	{"SKILLCERT_S3_PREFIX", "", "s3: key prefix inside the bucket (e.g. skillcert/)"},
+	{"SKILLCERT_S3_ACCESS_KEY", "", "s3: access key ID"},
+	{"SKILLCERT_S3_SECRET_KEY", "", "secret: s3 secret access key"},
+	{"SKILLCERT_S3_PATH_STYLE", "true", "s3: address the bucket as endpoint/bucket (MinIO); false for virtual-host style (OSS, OBS public endpoints)"},
+	{"SKILLCERT_S3_CREATE_BUCKET", "false", "s3: create the bucket at start when missing (dev; production buckets are made by the operator)"},
+	{"SKILLCERT_METRICS_ADDR", "", "api: separate listen address serving only /metrics (e.g. 127.0.0.1:9090); unset: none"},
+	{"SKILLCERT_METRICS_TOKEN", "", "secret: api: bearer token that lets a scraper read /metrics on SKILLCERT_HTTP_ADDR; unset: /metrics is not served there"},
+	{"SKILLCERT_WORKER_HTTP", ":9091", "worker: listen address of /healthz and /metrics (empty: none)"},
 }
 
 // loadConfig parses flags (for the subcommand) over the environment and validates the result.
@@ -276,6 +301,9 @@ func loadConfig(cmd string, args []string, getenv func(string) string) (Config, 
 		c.StorageDir = filepath.Join(c.DataDir, "attachments")
 	}
 	if c.OIDC, err = loadOIDC(env, c.PublicURL); err != nil {
+		return c, err
+	}
+	if err := c.loadStorageAndMetrics(env); err != nil {
 		return c, err
 	}
 
@@ -471,4 +499,52 @@ func newLogger(c Config) *slog.Logger {
 		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
 	}
 	return slog.New(slog.NewTextHandler(os.Stderr, opts))
+}
+
+// loadStorageAndMetrics reads the attachment store's and the metrics endpoints' settings. No
+// secret is echoed in its errors.
+func (c *Config) loadStorageAndMetrics(env func(string) string) error {
+	boolOf := func(name string) (bool, error) {
+		b, err := strconv.ParseBool(strings.TrimSpace(env(name)))
+		if err != nil {
+			return false, fmt.Errorf("%s: %q is neither true nor false", name, env(name))
+		}
+		return b, nil
+	}
+	c.Storage = storage.Config{Backend: env("SKILLCERT_STORAGE_BACKEND"), Dir: c.StorageDir}
+	switch c.Storage.Backend {
+	case "file":
+	case "s3":
+		s3 := storage.S3Config{Endpoint: env("SKILLCERT_S3_ENDPOINT"), Bucket: env("SKILLCERT_S3_BUCKET"),
+			Region: env("SKILLCERT_S3_REGION"), Prefix: env("SKILLCERT_S3_PREFIX"),
+			AccessKey: env("SKILLCERT_S3_ACCESS_KEY"), SecretKey: env("SKILLCERT_S3_SECRET_KEY")}
+		var err error
+		if s3.PathStyle, err = boolOf("SKILLCERT_S3_PATH_STYLE"); err != nil {
+			return err
+		}
+		if s3.CreateBucket, err = boolOf("SKILLCERT_S3_CREATE_BUCKET"); err != nil {
+			return err
+		}
+		if s3.Endpoint == "" || s3.Bucket == "" {
+			return errors.New("SKILLCERT_STORAGE_BACKEND=s3 needs SKILLCERT_S3_ENDPOINT and SKILLCERT_S3_BUCKET")
+		}
+		if s3.AccessKey == "" || s3.SecretKey == "" {
+			return errors.New("SKILLCERT_STORAGE_BACKEND=s3 needs SKILLCERT_S3_ACCESS_KEY and SKILLCERT_S3_SECRET_KEY")
+		}
+		c.Storage.S3 = s3
+	default:
+		return fmt.Errorf("SKILLCERT_STORAGE_BACKEND: %q is neither file nor s3", c.Storage.Backend)
+	}
+	c.MetricsAddr, c.MetricsToken, c.WorkerHTTPAddr = env("SKILLCERT_METRICS_ADDR"), env("SKILLCERT_METRICS_TOKEN"), env("SKILLCERT_WORKER_HTTP")
+	for _, a := range []struct{ name, v string }{{"SKILLCERT_METRICS_ADDR", c.MetricsAddr}, {"SKILLCERT_WORKER_HTTP", c.WorkerHTTPAddr}} {
+		if a.v != "" {
+			if _, _, err := net.SplitHostPort(a.v); err != nil {
+				return fmt.Errorf("%s: %q is not host:port", a.name, a.v)
+			}
+		}
+	}
+	if c.MetricsToken != "" && len(c.MetricsToken) < 16 {
+		return errors.New("SKILLCERT_METRICS_TOKEN: use at least 16 random characters")
+	}
+	return nil
 }

@@ -31,10 +31,12 @@ import (
 	sdklog "go.temporal.io/sdk/log"
 
 	"skillcert/api"
+	"skillcert/internal/metrics"
 	"skillcert/models"
 	"skillcert/nationalsync"
 	"skillcert/notify"
 	"skillcert/service"
+	"skillcert/storage"
 	"skillcert/worker"
 	"skillcert/workflows"
 )
@@ -340,15 +342,20 @@ func apiServer(ctx context.Context, cfg Config, log *slog.Logger, db *models.DB,
 	if err != nil {
 		return nil, err
 	}
+	store, err := openStore(ctx, cfg, log)
+	if err != nil {
+		return nil, err
+	}
 	svc, err := service.New(service.Deps{DB: db, Enforcer: enf, Temporal: tc, Logger: log, Config: service.Config{Location: loc, TemporalTimeout: cfg.TemporalTimeout, TwoFactorRequired: cfg.TwoFactorRequired,
 		PublicationNumberPattern: cfg.PublicationNumberPattern, FilingNumberPattern: cfg.FilingNumberPattern, OIDC: cfg.OIDC},
-		DataKey: cfg.DataKey, LookupKey: cfg.LookupKey, SigningKey: cfg.SigningKey, StorageDir: cfg.StorageDir, TaskQueue: cfg.TaskQueue,
+		DataKey: cfg.DataKey, LookupKey: cfg.LookupKey, SigningKey: cfg.SigningKey, StorageDir: cfg.StorageDir, Store: store, TaskQueue: cfg.TaskQueue,
 		CryptoSuite: cfg.CryptoSuite, KeyVersion: cfg.KeyVersion, RetiredKeys: cfg.RetiredKeys, SM2SigningKey: cfg.SM2SigningKey,
 		Timing: workflows.Timing{PublicitySeconds: cfg.PublicitySeconds}})
 	if err != nil {
 		return nil, err
 	}
-	h, err := httpHandler(svc, api.Config{PublicURL: cfg.PublicURL, SessionKey: cfg.SessionKey, Version: version})
+	h, err := httpHandler(svc, api.Config{PublicURL: cfg.PublicURL, SessionKey: cfg.SessionKey, Version: version,
+		Metrics: cfg.metrics, MetricsToken: cfg.MetricsToken})
 	if err != nil {
 		return nil, err
 	}
@@ -396,8 +403,11 @@ func runAPI(ctx context.Context, cfg Config, log *slog.Logger) error {
 		return err
 	}
 	defer db.Close()
+	cfg.metrics = metrics.New()
+	topts := temporalClientOptions(cfg, log, cfg.TemporalAddress)
+	topts.MetricsHandler = cfg.metrics.Temporal()
 	// A lazy client lets the API start (and /readyz say why it is not ready) while Temporal is down.
-	tc, err := client.NewLazyClient(temporalClientOptions(cfg, log, cfg.TemporalAddress))
+	tc, err := client.NewLazyClient(topts)
 	if err != nil {
 		return err
 	}
@@ -405,6 +415,15 @@ func runAPI(ctx context.Context, cfg Config, log *slog.Logger) error {
 	hs, err := apiServer(ctx, cfg, log, db, tc)
 	if err != nil {
 		return err
+	}
+	if cfg.MetricsAddr != "" {
+		ms := &http.Server{Addr: cfg.MetricsAddr, Handler: metricsOnly(cfg.metrics), ReadHeaderTimeout: 5 * time.Second}
+		go func() {
+			if err := serveHTTP(ctx, ms, cfg.ShutdownTimeout, log); err != nil {
+				log.Error("metrics listener stopped", "addr", cfg.MetricsAddr, "err", err)
+			}
+		}()
+		log.Info("api metrics listening", "addr", cfg.MetricsAddr)
 	}
 	log.Info("api listening", "addr", cfg.HTTPAddr)
 	return serveHTTP(ctx, hs, cfg.ShutdownTimeout, log)
@@ -416,11 +435,22 @@ func runWorker(ctx context.Context, cfg Config, log *slog.Logger) error {
 		return err
 	}
 	defer db.Close()
-	tc, err := client.DialContext(ctx, temporalClientOptions(cfg, log, cfg.TemporalAddress))
+	reg := metrics.New()
+	reg.WatchDatabase(db)
+	topts := temporalClientOptions(cfg, log, cfg.TemporalAddress)
+	topts.MetricsHandler = reg.Temporal()
+	tc, err := client.DialContext(ctx, topts)
 	if err != nil {
 		return fmt.Errorf("dial temporal at %s: %w", cfg.TemporalAddress, err)
 	}
 	defer tc.Close()
+	if cfg.WorkerHTTPAddr != "" {
+		addr, err := worker.ServeHTTP(ctx, cfg.WorkerHTTPAddr, reg, log)
+		if err != nil {
+			return err
+		}
+		log.Info("worker http listening", "addr", addr.String(), "paths", "/healthz /metrics")
+	}
 	if err := worker.EnsureSearchAttributes(ctx, tc, cfg.TemporalNamespace); err != nil {
 		return err
 	}
@@ -479,4 +509,23 @@ func startWorkerSide(ctx context.Context, cfg Config, log *slog.Logger, db *mode
 		wg.Wait()
 		w.Stop()
 	}, nil
+}
+
+// openStore opens the attachment store the configuration selects (the secret key is never
+// logged: S3Config.String leaves it out).
+func openStore(ctx context.Context, cfg Config, log *slog.Logger) (storage.Store, error) {
+	if cfg.Storage.Backend == "s3" {
+		sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		log.Info("attachments in object storage", "store", cfg.Storage.S3.String())
+		return storage.Open(sctx, cfg.Storage)
+	}
+	return storage.Open(ctx, storage.Config{Dir: cfg.StorageDir})
+}
+
+// metricsOnly serves the registry at /metrics and nothing else (SKILLCERT_METRICS_ADDR).
+func metricsOnly(reg *metrics.Registry) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", reg.Handler())
+	return mux
 }
