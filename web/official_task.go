@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -42,6 +43,16 @@ type taskView struct {
 	Sitting *sittingInfo
 	// Objection is the objection a review_objection task is about.
 	Objection *objectionInfo
+	// Scores are each expert's score and comment on the case (officials only; names per
+	// need-to-know), Average their mean.
+	Scores  []scoreRow
+	Average string
+}
+
+// scoreRow is one expert's score as the task page shows it.
+type scoreRow struct {
+	Expert, Comment, At string
+	Score               int
 }
 
 // objectionInfo is an objection to a publicity of results, as its reviewer reads it.
@@ -208,6 +219,18 @@ func (p *Pages) fillCase(c *gin.Context, a *service.Actor, v *taskView, cs model
 		}
 	}
 	v.Case = sum
+	scores, err := p.svc.ExpertScoresOf(ctx, a, cs.ID)
+	if err != nil {
+		return err
+	}
+	sumScores := 0
+	for _, x := range scores {
+		v.Scores = append(v.Scores, scoreRow{Expert: x.Expert, Comment: x.Comment, At: p.when(x.At), Score: x.Score})
+		sumScores += x.Score
+	}
+	if len(scores) > 0 {
+		v.Average = strconv.FormatFloat(float64(sumScores)/float64(len(scores)), 'f', 1, 64)
+	}
 
 	publicOnly := a.User.Role == models.RoleEnterpriseUser
 	var events []models.CaseEvent
