@@ -244,7 +244,7 @@ func (s *Service) ExpertScoresOf(ctx context.Context, a *Actor, caseID string) (
 	if err != nil {
 		return nil, err
 	}
-	names := s.enf.Allowed(a.User.ID, models.RegionCode, "expert", "read")
+	names := s.MaySeeExpertNames(a)
 	var out []ExpertScore
 	at := map[string]int{}
 	for _, e := range events {
@@ -273,4 +273,10 @@ func (s *Service) ExpertScoresOf(ctx context.Context, a *Actor, caseID string) (
 		out = append(out, x)
 	}
 	return out, nil
+}
+
+// MaySeeExpertNames reports whether the actor may learn who sat on an evaluation panel: those
+// who may read the expert pool (domain/access.go "expert read").
+func (s *Service) MaySeeExpertNames(a *Actor) bool {
+	return a != nil && s.enf.Allowed(a.User.ID, models.RegionCode, "expert", "read")
 }

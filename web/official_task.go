@@ -242,11 +242,16 @@ func (p *Pages) fillCase(c *gin.Context, a *service.Actor, v *taskView, cs model
 			return err
 		}
 	}
+	seeExperts := p.svc.MaySeeExpertNames(a)
 	for _, e := range events {
 		row := timelineRow{At: p.when(e.At), Summary: prettyReasons(e.Summary), Stage: stageName(e.Stage)}
 		if e.ActorName != "" {
 			row.Actor = e.ActorName
-			if r := models.RoleNames[e.ActorRole]; r != "" && !publicOnly {
+			hidden := e.ActorRole == models.RoleExpert && !seeExperts
+			if hidden {
+				row.Actor = models.RoleNames[models.RoleExpert] // who sat on the panel is need-to-know
+			}
+			if r := models.RoleNames[e.ActorRole]; r != "" && !publicOnly && !hidden {
 				row.Actor += "（" + r + "）"
 			}
 		}
