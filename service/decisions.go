@@ -280,3 +280,9 @@ func (s *Service) ExpertScoresOf(ctx context.Context, a *Actor, caseID string) (
 func (s *Service) MaySeeExpertNames(a *Actor) bool {
 	return a != nil && s.enf.Allowed(a.User.ID, models.RegionCode, "expert", "read")
 }
+
+// ClaimsFromQueue reports whether the actor's role takes tasks from its unit's queue (claims
+// them): officials do; an enterprise's tasks, and an expert's or supervisor's, are simply theirs.
+func (s *Service) ClaimsFromQueue(a *Actor) bool {
+	return a != nil && s.enf.RoleAllows(a.User.Role, "task", "claim")
+}

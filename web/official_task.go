@@ -33,6 +33,9 @@ type taskView struct {
 	CanClaim, CanUnclaim bool
 	// CanRedraw offers the region the redraw of a drawn expert (never a hand-picked one).
 	CanRedraw bool
+	// Queued is set when the caller's role takes tasks from a unit's queue (officials): only
+	// they read who has claimed a task; an enterprise's tasks are simply its own.
+	Queued    bool
 	ClaimedBy string
 	Version   int
 	ReturnTo  string
@@ -115,6 +118,7 @@ func (p *Pages) taskView(c *gin.Context, a *service.Actor, t models.Task, in *de
 			v.Head.DecidedBy = p.userName(ctx, users, t.DecidedBy)
 		}
 	}
+	v.Queued = p.svc.ClaimsFromQueue(a)
 	switch {
 	case t.AssigneeID == a.User.ID:
 		v.ClaimedBy, v.CanUnclaim = "我", v.Head.Open && p.svc.MayUnclaim(a, t)
