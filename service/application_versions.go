@@ -79,6 +79,9 @@ type CompareView struct {
 	From    string            `json:"from"`
 	To      string            `json:"to"`
 	Changes []appcheck.Change `json:"changes"`
+	// IDsMasked is false when the caller may read personal data: changed ID numbers are then
+	// shown in full (and the reading audited), else masked as everywhere.
+	IDsMasked bool `json:"ids_masked"`
 }
 
 // CompareInput names the two operands of a comparison: version numbers or "draft"; empty
@@ -89,7 +92,8 @@ type CompareInput struct {
 
 // CompareVersions lists the fields that differ between two versions; either may be "draft"
 // for those who may edit. Without operands it compares the latest version with the one before.
-// ID numbers are compared by lookup hash and always shown masked.
+// ID numbers are compared by lookup hash and shown in full only to those who may read personal
+// data (audited), masked to everyone else.
 func (s *Service) CompareVersions(ctx context.Context, a *Actor, in CompareInput) (CompareView, error) {
 	la, err := s.applicationFor(ctx, a, in.ApplicationID, "read")
 	if err != nil {
@@ -121,7 +125,63 @@ func (s *Service) CompareVersions(ctx context.Context, a *Actor, in CompareInput
 	if changes == nil {
 		changes = []appcheck.Change{}
 	}
-	return CompareView{From: from, To: to, Changes: changes}, nil
+	reveal := s.enf.Allowed(a.User.ID, la.Domain, "personal_data", "read")
+	if reveal {
+		shown := 0
+		for i := range changes {
+			if !strings.HasSuffix(changes[i].Field, ".id_number") {
+				continue
+			}
+			for _, side := range []struct {
+				app *models.Application
+				out *string
+			}{{&before, &changes[i].Before}, {&after, &changes[i].After}} {
+				id, ok := personIDAt(side.app, changes[i].Field)
+				if !ok || id.Cipher == "" {
+					continue
+				}
+				plain, err := s.apps.sealer.Open(id)
+				if err != nil {
+					return CompareView{}, fmt.Errorf("open ID number of application %s: %w", la.Rec.ID, err)
+				}
+				*side.out = plain
+				shown++
+			}
+		}
+		if shown > 0 && a.User.Role != models.RoleEnterpriseUser {
+			_ = s.Audit(ctx, a, models.AuditEntry{Action: "personal_data.read", ObjectType: "application", ObjectID: la.Rec.ID,
+				JurisdictionCode: la.Ent.JurisdictionCode, Reason: fmt.Sprintf("compare %s..%s: %d ID numbers shown", from, to, shown)})
+		}
+	}
+	return CompareView{From: from, To: to, Changes: changes, IDsMasked: !reveal}, nil
+}
+
+// personIDAt finds the ID number a Diff path names ("staff[1].id_number").
+func personIDAt(app *models.Application, path string) (models.PersonID, bool) {
+	list, rest, ok := strings.Cut(path, "[")
+	if !ok {
+		return models.PersonID{}, false
+	}
+	num, tail, _ := strings.Cut(rest, "]")
+	i, err := strconv.Atoi(num)
+	if err != nil || i < 0 || tail != ".id_number" {
+		return models.PersonID{}, false
+	}
+	switch list {
+	case "staff":
+		if i < len(app.Staff) {
+			return app.Staff[i].ID, true
+		}
+	case "assessors":
+		if i < len(app.Assessors) {
+			return app.Assessors[i].ID, true
+		}
+	case "supervisors":
+		if i < len(app.Supervisors) {
+			return app.Supervisors[i].ID, true
+		}
+	}
+	return models.PersonID{}, false
 }
 
 // versionContent resolves a compare operand: a version number, or "draft".

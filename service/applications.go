@@ -191,6 +191,10 @@ func (s *Service) MyApplication(ctx context.Context, a *Actor) (ApplicationView,
 func (s *Service) openApplication(ctx context.Context, a *Actor, ent models.Enterprise, campaign string) (models.ApplicationRecord, error) {
 	var initial models.Application
 	initial.Applicant = models.Applicant{Name: ent.Name, Address: ent.Address, CreditCode: ent.CreditCode}
+	if a.User.Role == models.RoleEnterpriseUser {
+		// The registration's contact person (the account's name and mobile) fills the contact.
+		initial.Contact = models.Contact{Name: a.User.DisplayName, Mobile: a.User.Phone}
+	}
 	var rec models.ApplicationRecord
 	err := s.db.Tx(ctx, func(tx *models.DB) error {
 		var created bool

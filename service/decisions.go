@@ -4,11 +4,13 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"strings"
 	"sync"
+	"time"
 
 	"go.temporal.io/sdk/client"
 
@@ -220,4 +222,68 @@ func (s *Service) appliedScope(ctx context.Context, caseID string) ([]workflows.
 		out[i] = workflows.ApprovedOccupation{Code: o.Code, Name: o.Name, Levels: o.Levels}
 	}
 	return out, nil
+}
+
+// ExpertScore is one expert's score of a case and the expert's comment.
+type ExpertScore struct {
+	Expert  string    `json:"expert"`
+	Score   int       `json:"score"`
+	Comment string    `json:"comment"`
+	At      time.Time `json:"at"`
+}
+
+// ExpertScoresOf lists each expert's score and comment on a case (their latest, in the order
+// they scored) for an official reading the case's timeline. Names follow need-to-know: those who
+// may read the expert pool (domain/access.go "expert read": the region, the appraisal centre)
+// see them; other officials read 专家1, 专家2, …. Enterprises, experts and supervisors get none:
+// an expert judges alone, and the panel is not the enterprise's business.
+func (s *Service) ExpertScoresOf(ctx context.Context, a *Actor, caseID string) ([]ExpertScore, error) {
+	if a == nil || a.User.Role == models.RoleEnterpriseUser || OnlyOwnTasks(a.User.Role) {
+		return nil, nil
+	}
+	events, err := s.db.CaseEvents(ctx, caseID, false)
+	if err != nil {
+		return nil, err
+	}
+	names := s.MaySeeExpertNames(a)
+	var out []ExpertScore
+	at := map[string]int{}
+	for _, e := range events {
+		if e.Kind != "expert_scored" {
+			continue
+		}
+		var d struct {
+			Score   int    `json:"score"`
+			Comment string `json:"comment"`
+		}
+		if err := json.Unmarshal([]byte(e.DetailJSON), &d); err != nil {
+			return nil, fmt.Errorf("expert score of case %s: %w", caseID, err)
+		}
+		x := ExpertScore{Score: d.Score, Comment: d.Comment, At: e.At}
+		if i, ok := at[e.ActorID]; ok {
+			x.Expert = out[i].Expert
+			out[i] = x
+			continue
+		}
+		at[e.ActorID] = len(out)
+		if names && e.ActorName != "" {
+			x.Expert = e.ActorName
+		} else {
+			x.Expert = fmt.Sprintf("专家%d", len(out)+1)
+		}
+		out = append(out, x)
+	}
+	return out, nil
+}
+
+// MaySeeExpertNames reports whether the actor may learn who sat on an evaluation panel: those
+// who may read the expert pool (domain/access.go "expert read").
+func (s *Service) MaySeeExpertNames(a *Actor) bool {
+	return a != nil && s.enf.Allowed(a.User.ID, models.RegionCode, "expert", "read")
+}
+
+// ClaimsFromQueue reports whether the actor's role takes tasks from its unit's queue (claims
+// them): officials do; an enterprise's tasks, and an expert's or supervisor's, are simply theirs.
+func (s *Service) ClaimsFromQueue(a *Actor) bool {
+	return a != nil && s.enf.RoleAllows(a.User.Role, "task", "claim")
 }

@@ -169,7 +169,11 @@ func TestVerifyCertificateSignature(t *testing.T) {
 		require.Equal(t, "Ed25519", out["algorithm"])
 		require.Equal(t, "Ed25519 数字签名", out["algorithm_name"])
 		_, page0 := e.get(e.browser(), "/c/"+a.Token)
-		require.Contains(t, page0, "电子签名：Ed25519 数字签名，校验通过")
+		require.Contains(t, page0, "防伪电子签名（爱德华兹曲线数字签名算法）：校验通过")
+		// Plain Chinese for the public: no algorithm code, no link to raw verification data.
+		require.NotContains(t, page0, "Ed25519")
+		require.NotContains(t, page0, "核验数据")
+		require.NotContains(t, page0, "/verify?")
 		var fields []string
 		require.NoError(t, json.Unmarshal([]byte(payload), &fields))
 		require.Equal(t, []string{"skillcert/certificate/v1", a.Number, "张三", "居民身份证", "150102********004X", "6-02-04-01", "乳品加工工", "--",
@@ -408,7 +412,7 @@ func TestVerifyCertificateSignedWithSM2(t *testing.T) {
 		require.NoError(t, err)
 		require.True(t, cryptosuite.Verify(cryptosuite.AlgSM2, pub, []byte(out["signed_payload"].(string)), sig), "offline check with the published key")
 		_, page := e.get(e.browser(), "/c/"+b.Token)
-		require.Contains(t, page, "电子签名：SM2 数字签名（国密），校验通过")
+		require.Contains(t, page, "防伪电子签名（国密SM2算法）：校验通过")
 		// The Ed25519 certificate issued before still verifies.
 		code, _, out = e.public("/api/v1/certificates/"+old.Number+"/verify", url.Values{"name": {"张三"}})
 		require.Equal(t, http.StatusOK, code)

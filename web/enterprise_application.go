@@ -142,7 +142,7 @@ func readApplication(f appcheck.Form, av service.ApplicationView) *appRead {
 		r.Source = fmt.Sprintf("第 %d 版", av.FormVersion)
 		r.VersionNo = strconv.Itoa(av.FormVersion)
 		if av.FormVersion > 1 {
-			r.CompareHref = "/api/v1/applications/" + url.PathEscape(av.ID) + "/compare"
+			r.CompareHref = "/applications/" + url.PathEscape(av.ID) + "/compare"
 		}
 	case "draft":
 		r.Source = fmt.Sprintf("草稿，第 %d 稿", av.DraftVersion) // shown inside 申报表（…）

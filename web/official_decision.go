@@ -33,11 +33,13 @@ const maxReasonRows = 20
 
 // decisionForm is the form of a decision on a task, with what was typed and its errors.
 type decisionForm struct {
-	Action, RequestKey               string
-	Multipart                        bool
-	Outcomes                         []outcomeChoice
-	OutcomeErrors                    []string
-	ShowReasons                      bool
+	Action, RequestKey string
+	Multipart          bool
+	Outcomes           []outcomeChoice
+	OutcomeErrors      []string
+	ShowReasons        bool
+	// ReasonsHint names the outcomes offered that need reasons ("选择“退回”时必须填写理由。").
+	ReasonsHint                      string
 	Reasons                          []reasonRow
 	ReasonErrors                     []string
 	Comment                          formField
@@ -144,6 +146,15 @@ func (p *Pages) decisionFormFor(c *gin.Context, t models.Task, cs *models.Case, 
 		f.ShowReasons = f.ShowReasons || spec.Outcomes[o]
 	}
 	f.OutcomeErrors = errs.take("outcome")
+	var needing []string
+	for _, oc := range f.Outcomes {
+		if oc.NeedsReasons {
+			needing = append(needing, "“"+oc.Label+"”")
+		}
+	}
+	if len(needing) > 0 {
+		f.ReasonsHint = "选择" + strings.Join(needing, "或") + "时必须填写理由。"
+	}
 
 	switch t.Kind {
 	case workflows.KindPrecheck, workflows.KindLeagueReview, workflows.KindFileWorkPlan, workflows.KindRegionDecision:

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -34,6 +35,9 @@ type taskView struct {
 	CanClaim, CanUnclaim bool
 	// CanRedraw offers the region the redraw of a drawn expert (never a hand-picked one).
 	CanRedraw bool
+	// Queued is set when the caller's role takes tasks from a unit's queue (officials): only
+	// they read who has claimed a task; an enterprise's tasks are simply its own.
+	Queued    bool
 	ClaimedBy string
 	Version   int
 	ReturnTo  string
@@ -44,6 +48,16 @@ type taskView struct {
 	Sitting *sittingInfo
 	// Objection is the objection a review_objection task is about.
 	Objection *objectionInfo
+	// Scores are each expert's score and comment on the case (officials only; names per
+	// need-to-know), Average their mean.
+	Scores  []scoreRow
+	Average string
+}
+
+// scoreRow is one expert's score as the task page shows it.
+type scoreRow struct {
+	Expert, Comment, At string
+	Score               int
 }
 
 // objectionInfo is an objection to a publicity of results, as its reviewer reads it.
@@ -112,6 +126,7 @@ func (p *Pages) taskView(c *gin.Context, a *service.Actor, t models.Task, in *de
 			v.Head.DecidedBy = p.userName(ctx, users, t.DecidedBy)
 		}
 	}
+	v.Queued = p.svc.ClaimsFromQueue(a)
 	switch {
 	case t.AssigneeID == a.User.ID:
 		v.ClaimedBy, v.CanUnclaim = "我", v.Head.Open && p.svc.MayUnclaim(a, t)
@@ -224,6 +239,18 @@ func (p *Pages) fillCase(c *gin.Context, a *service.Actor, v *taskView, cs model
 		return err
 	}
 	v.Case = sum
+	scores, err := p.svc.ExpertScoresOf(ctx, a, cs.ID)
+	if err != nil {
+		return err
+	}
+	sumScores := 0
+	for _, x := range scores {
+		v.Scores = append(v.Scores, scoreRow{Expert: x.Expert, Comment: x.Comment, At: p.when(x.At), Score: x.Score})
+		sumScores += x.Score
+	}
+	if len(scores) > 0 {
+		v.Average = strconv.FormatFloat(float64(sumScores)/float64(len(scores)), 'f', 1, 64)
+	}
 
 	publicOnly := a.User.Role == models.RoleEnterpriseUser
 	var events []models.CaseEvent
@@ -235,11 +262,16 @@ func (p *Pages) fillCase(c *gin.Context, a *service.Actor, v *taskView, cs model
 			return err
 		}
 	}
+	seeExperts := p.svc.MaySeeExpertNames(a)
 	for _, e := range events {
 		row := timelineRow{At: p.when(e.At), Summary: prettyReasons(e.Summary), Stage: stageName(e.Stage)}
 		if e.ActorName != "" {
 			row.Actor = e.ActorName
-			if r := models.RoleNames[e.ActorRole]; r != "" && !publicOnly {
+			hidden := e.ActorRole == models.RoleExpert && !seeExperts
+			if hidden {
+				row.Actor = models.RoleNames[models.RoleExpert] // who sat on the panel is need-to-know
+			}
+			if r := models.RoleNames[e.ActorRole]; r != "" && !publicOnly && !hidden {
 				row.Actor += "（" + r + "）"
 			}
 		}

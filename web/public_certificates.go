@@ -14,6 +14,7 @@ import (
 
 	"skillcert/api"
 	"skillcert/domain"
+	"skillcert/internal/cryptosuite"
 	"skillcert/models"
 	"skillcert/models/validate"
 	"skillcert/service"
@@ -38,7 +39,6 @@ type certPageView struct {
 	QR          template.HTML
 	QueryURL    string
 	NationalURL string
-	VerifyURL   string
 	SignatureOK bool
 	// CanRevoke shows the revocation form, posted to RevokeHref; Reason keeps what was typed.
 	CanRevoke  bool
@@ -213,7 +213,7 @@ func (p *Pages) certificateView(cert models.Certificate, idNumber string) (*cert
 		OccupationCode: cert.OccupationCode, OccupationName: cert.OccupationName, WorkType: cert.WorkType,
 		LevelName: cert.Level.Name(), IssueDate: cert.IssueDate.UTC().Format("2006年01月02日"), Issuer: cert.IssuerName,
 		Revoked: cert.Status == models.CertificateRevoked, RevokeReason: cert.RevokeReason, Gender: domain.GenderNames[cert.Gender],
-		SignatureAlg: service.SignatureAlgName(cert)}
+		SignatureAlg: plainSignatureName(cert)}
 	if cert.PhotoKey != "" {
 		d.PhotoNote = "照片仅向持证人所在企业及主管部门显示"
 	} else {
@@ -227,7 +227,6 @@ func (p *Pages) certificateView(cert models.Certificate, idNumber string) (*cert
 	}
 	v := &certPageView{pageData: pageData{Title: "职业技能等级证书 " + cert.Number}, Cert: d, QR: qr,
 		QueryURL: p.cfg.PublicURL + "/query", NationalURL: nationalQueryURL,
-		VerifyURL:   "/api/v1/certificates/" + cert.Number + "/verify?name=" + url.QueryEscape(cert.HolderName),
 		SignatureOK: p.svc.SignatureValid(cert)}
 	return v, nil
 }
@@ -300,4 +299,16 @@ func (p *Pages) certificatePhoto(c *gin.Context) error {
 	c.Header("Cache-Control", "private, no-store")
 	c.DataFromReader(http.StatusOK, -1, lc.Cert.PhotoType, rc, nil)
 	return nil
+}
+
+// plainSignatureName names a certificate's signature algorithm as the public reads it, in
+// Chinese (the API's algorithm_name keeps the technical name).
+func plainSignatureName(cert models.Certificate) string {
+	switch cert.SigAlg {
+	case cryptosuite.AlgSM2:
+		return "国密SM2算法"
+	case "", cryptosuite.AlgEd25519:
+		return "爱德华兹曲线数字签名算法"
+	}
+	return "数字签名算法"
 }

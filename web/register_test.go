@@ -136,6 +136,9 @@ func TestRegisterCreatesEnterpriseAndLogsIn(t *testing.T) {
 		require.NotNil(t, av.Form)
 		require.Equal(t, want, av.Form.Applicant.CreditCode)
 		require.Equal(t, req.EnterpriseName, av.Form.Applicant.Name)
+		// The registration's contact person is the application's contact, prefilled.
+		require.Equal(t, "李联系", av.Form.Contact.Name)
+		require.Equal(t, "13947100001", av.Form.Contact.Mobile)
 		body := e.pageOK(c, "/application", http.StatusOK)
 		require.Contains(t, body, req.EnterpriseName)
 		require.Contains(t, e.pageOK(c, "/", http.StatusOK), "李联系（企业用户 · 昆都仑区）")

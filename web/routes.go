@@ -86,6 +86,8 @@ func (p *Pages) Routes(r *gin.Engine) {
 	r.POST("/certificates/:id/revoke", login, p.api.CSRF, p.api.Authorize("certificate", "revoke", p.api.CertificateScope), p.api.Page(p.certificateRevokeSubmit))
 	// The application form laid out like 附件1, for the browser's print.
 	r.GET("/applications/:id/print", login, p.api.Page(p.applicationPrintPage))
+	// What changed between two submitted versions, in Chinese (enterprise_application_compare.go).
+	r.GET("/applications/:id/compare", login, p.api.Page(p.applicationComparePage))
 
 	// Enterprises' sittings, candidates, scores and certificates (enterprise_sittings.go).
 	p.assessmentRoutes(r, login)
