@@ -155,7 +155,9 @@ func (d *Driver) Decide(ctx context.Context, officials int, duration, idle time.
 				body := decisionBody(t.Kind)
 				body["request_key"] = "bench-decision"
 				t0 := time.Now()
-				err := s.c.do(ctx, http.MethodPost, "/api/v1/tasks/"+t.ID+"/decision", body, nil)
+				// A 503 (the Update outlasted the server's wait) is retried with the same request
+				// key, which the server decides once; the latency counts from the first POST.
+				err := d.wait(ctx, func() error { return s.c.do(ctx, http.MethodPost, "/api/v1/tasks/"+t.ID+"/decision", body, nil) })
 				if st := statusOf(err); st == http.StatusConflict {
 					conflicts++
 					continue
