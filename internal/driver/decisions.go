@@ -68,36 +68,60 @@ func decisionBody(kind string) map[string]any {
 	return nil
 }
 
-// Decide has officials concurrent sessions (spread over the league officials, the region and
-// the experts, each session with its own login) decide the open tasks of the submitted cases
-// for up to duration, each session one decision after another. A session of an account takes
-// the tasks whose ID hashes to it, so sessions of one account rarely collide. Each decision is
-// timed from its POST until GET /api/v1/tasks/{id} reads the task closed. The run ends at
-// the duration, or when no session has found a task for idle.
+// summaryKinds are the league's campaign-wide reports: accepted cases go on to the expert
+// panel only once their league has reported them (the summary, or the supplementary report of
+// the cases accepted after it).
+var summaryKinds = []string{workflows.KindSubmitSummary, workflows.KindSupplementarySummary}
+
+// summaryBody is the league's report, with its contact (a landline of the league's area).
+func summaryBody(t models.Task) map[string]any {
+	if t.Kind == workflows.KindSupplementarySummary {
+		return map[string]any{"outcome": "submit"}
+	}
+	area, ok := benchAreaCodes[t.LeagueCode]
+	if !ok {
+		area = "0471"
+	}
+	return map[string]any{"outcome": "submit", "contact_name": "张科长", "contact_phone": "(" + area + ")6606214"}
+}
+
+// Decide has officials concurrent sessions decide the open tasks of the submitted cases for up
+// to duration, each session one decision after another. The deciders' accounts (the league
+// officials, the region and the experts) are spread over the sessions: with more sessions than
+// accounts an account has several sessions, each with its own login, and takes the tasks whose
+// ID hashes to that session, so sessions of one account rarely collide; with fewer, a session
+// holds several accounts' logins and works through their inboxes in turn (every account must
+// act, or the cases stop: the three drawn experts all score before the region decides). Each
+// decision is timed from its POST until GET /api/v1/tasks/{id} reads the task closed. A
+// league's first session also takes the league's summary once no review of the league is open
+// (and its supplementary report when a case is accepted after it): not timed, but without it
+// no expert is drawn. The run ends at the duration, or when no session has found a task for
+// idle.
 func (d *Driver) Decide(ctx context.Context, officials int, duration, idle time.Duration) (DecisionRun, error) {
-	type session struct {
+	// role is one login of an account in a session.
+	type role struct {
 		c                *demoClient
 		user, view, kind string
 		slot, of         int
 	}
-	sessions := make([]session, officials)
 	deciders := d.deciders
 	if len(deciders) == 0 {
 		deciders = demoDeciders
 	}
+	roles := make([]role, max(officials, len(deciders)))
 	per := map[string]int{}
-	for i := range sessions {
+	for i := range roles {
 		a := deciders[i%len(deciders)]
-		sessions[i] = session{user: a.user, view: a.view, kind: a.kind, slot: per[a.user]}
+		roles[i] = role{user: a.user, view: a.view, kind: a.kind, slot: per[a.user]}
 		per[a.user]++
 	}
 	var wg sync.WaitGroup
-	errs := make([]error, officials)
-	for i := range sessions {
-		sessions[i].of = per[sessions[i].user]
+	errs := make([]error, len(roles))
+	for i := range roles {
+		roles[i].of = per[roles[i].user]
 		wg.Go(func() {
 			errs[i] = d.wait(ctx, func() (err error) {
-				sessions[i].c, err = newDemoClient(ctx, d.base, sessions[i].user, d.password)
+				roles[i].c, err = newDemoClient(ctx, d.base, roles[i].user, d.password)
 				return err
 			})
 		})
@@ -105,6 +129,10 @@ func (d *Driver) Decide(ctx context.Context, officials int, duration, idle time.
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
 		return DecisionRun{}, err
+	}
+	sessions := make([][]role, officials)
+	for i, r := range roles {
+		sessions[i%officials] = append(sessions[i%officials], r)
 	}
 
 	var (
@@ -117,10 +145,97 @@ func (d *Driver) Decide(ctx context.Context, officials int, duration, idle time.
 	start := time.Now()
 	deadline := start.Add(duration)
 	lastFound.Store(start.UnixNano())
-	mine := func(s session, id string) bool {
+	mine := func(r role, id string) bool {
 		h := fnv.New32a()
 		h.Write([]byte(id))
-		return int(h.Sum32()%uint32(s.of)) == s.slot
+		return int(h.Sum32()%uint32(r.of)) == r.slot
+	}
+	inbox := func(r role, view, kind string) ([]models.Task, error) {
+		var l struct {
+			Items []models.Task `json:"items"`
+		}
+		if err := r.c.do(ctx, http.MethodGet, "/api/v1/tasks?view="+view+"&kind="+kind, nil, &l); err != nil {
+			return nil, fmt.Errorf("inbox of %s: %w", r.user, err)
+		}
+		return l.Items, nil
+	}
+	// report submits the league's open summary or supplementary report; it reports whether
+	// there was one.
+	report := func(r role) (bool, error) {
+		for _, kind := range summaryKinds {
+			items, err := inbox(r, models.ViewAll, kind)
+			if err != nil {
+				return false, err
+			}
+			for _, t := range items {
+				if t.Status != models.TaskOpen {
+					continue
+				}
+				body := summaryBody(t)
+				body["request_key"] = "bench-summary"
+				err := d.wait(ctx, func() error { return r.c.do(ctx, http.MethodPost, "/api/v1/tasks/"+t.ID+"/decision", body, nil) })
+				if statusOf(err) == http.StatusConflict {
+					continue
+				}
+				if err != nil {
+					return false, fmt.Errorf("%s reports %s %s: %w", r.user, kind, t.ID, err)
+				}
+				d.Writes.Add(1)
+				return true, nil
+			}
+		}
+		return false, nil
+	}
+	// step has r decide one of its open tasks, if it has one; it reports whether it found one.
+	step := func(r role, lat *[]time.Duration, conflicts *int) (bool, error) {
+		items, err := inbox(r, r.view, r.kind)
+		if err != nil {
+			return false, err
+		}
+		var t *models.Task
+		open := false
+		for i := range items {
+			if items[i].Status != models.TaskOpen {
+				continue
+			}
+			open = true
+			if mine(r, items[i].ID) {
+				t = &items[i]
+				break
+			}
+		}
+		if t == nil {
+			if open || r.kind != workflows.KindLeagueReview || r.slot != 0 {
+				return false, nil
+			}
+			return report(r)
+		}
+		body := decisionBody(t.Kind)
+		body["request_key"] = "bench-decision"
+		t0 := time.Now()
+		// A 503 (the Update outlasted the server's wait) is retried with the same request
+		// key, which the server decides once; the latency counts from the first POST.
+		err = d.wait(ctx, func() error { return r.c.do(ctx, http.MethodPost, "/api/v1/tasks/"+t.ID+"/decision", body, nil) })
+		if statusOf(err) == http.StatusConflict {
+			*conflicts++
+			return true, nil
+		}
+		if err != nil {
+			return false, fmt.Errorf("%s decides %s %s: %w", r.user, t.Kind, t.ID, err)
+		}
+		for {
+			var cur models.Task
+			if err := r.c.do(ctx, http.MethodGet, "/api/v1/tasks/"+t.ID, nil, &cur); err != nil {
+				return false, fmt.Errorf("task %s: %w", t.ID, err)
+			}
+			if cur.Status != models.TaskOpen {
+				break
+			}
+			time.Sleep(2 * time.Millisecond)
+		}
+		*lat = append(*lat, time.Since(t0))
+		d.Writes.Add(1)
+		return true, nil
 	}
 	for _, s := range sessions {
 		wg.Go(func() {
@@ -133,52 +248,21 @@ func (d *Driver) Decide(ctx context.Context, officials int, duration, idle time.
 				mu.Unlock()
 			}()
 			for time.Now().Before(deadline) && ctx.Err() == nil && time.Since(time.Unix(0, lastFound.Load())) < idle {
-				var l struct {
-					Items []models.Task `json:"items"`
-				}
-				if err := s.c.do(ctx, http.MethodGet, "/api/v1/tasks?view="+s.view+"&kind="+s.kind, nil, &l); err != nil {
-					cancel(fmt.Errorf("inbox of %s: %w", s.user, err))
-					return
-				}
-				var t *models.Task
-				for i := range l.Items {
-					if l.Items[i].Status == models.TaskOpen && mine(s, l.Items[i].ID) {
-						t = &l.Items[i]
-						break
-					}
-				}
-				if t == nil {
-					time.Sleep(100 * time.Millisecond) // an idle official looks again; polling harder would load the server
-					continue
-				}
-				lastFound.Store(time.Now().UnixNano())
-				body := decisionBody(t.Kind)
-				body["request_key"] = "bench-decision"
-				t0 := time.Now()
-				// A 503 (the Update outlasted the server's wait) is retried with the same request
-				// key, which the server decides once; the latency counts from the first POST.
-				err := d.wait(ctx, func() error { return s.c.do(ctx, http.MethodPost, "/api/v1/tasks/"+t.ID+"/decision", body, nil) })
-				if st := statusOf(err); st == http.StatusConflict {
-					conflicts++
-					continue
-				}
-				if err != nil {
-					cancel(fmt.Errorf("%s decides %s %s: %w", s.user, t.Kind, t.ID, err))
-					return
-				}
-				for {
-					var cur models.Task
-					if err := s.c.do(ctx, http.MethodGet, "/api/v1/tasks/"+t.ID, nil, &cur); err != nil {
-						cancel(fmt.Errorf("task %s: %w", t.ID, err))
+				found := false
+				for _, r := range s {
+					ok, err := step(r, &lat, &conflicts)
+					if err != nil {
+						cancel(err)
 						return
 					}
-					if cur.Status != models.TaskOpen {
-						break
+					if ok {
+						found = true
+						lastFound.Store(time.Now().UnixNano())
 					}
-					time.Sleep(2 * time.Millisecond)
 				}
-				lat = append(lat, time.Since(t0))
-				d.Writes.Add(1)
+				if !found {
+					time.Sleep(100 * time.Millisecond) // an idle official looks again; polling harder would load the server
+				}
 			}
 		})
 	}
