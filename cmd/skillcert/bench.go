@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -31,15 +32,17 @@ import (
 // runBench runs one benchmark; each prints one line of figures (see README, Performance).
 func runBench(ctx context.Context, cfg Config, log *slog.Logger, args []string, stdout io.Writer) error {
 	if len(args) == 0 {
-		return errors.New("usage: skillcert bench inbox|query|lifecycle")
+		return errors.New("usage: skillcert bench inbox|query|lifecycle|decisions")
 	}
 	switch args[0] {
 	case "lifecycle":
 		return benchLifecycle(ctx, cfg, log, args[1:], stdout)
 	case "inbox":
-		return benchInbox(ctx, cfg, log, stdout)
+		return benchInbox(ctx, cfg, log, args[1:], stdout)
 	case "query":
-		return benchQuery(ctx, cfg, log, stdout)
+		return benchQuery(ctx, cfg, log, args[1:], stdout)
+	case "decisions":
+		return benchDecisions(ctx, cfg, log, args[1:], stdout)
 	}
 	return fmt.Errorf("unknown benchmark %q", args[0])
 }
@@ -70,9 +73,19 @@ func benchSchema(dsn string) (string, func(), error) {
 	return u.String(), func() { _, _ = admin.Exec(`DROP SCHEMA "` + schema + `" CASCADE`); admin.Close() }, nil
 }
 
-// benchInbox seeds 100,000 open and 1,000,000 closed tasks across all jurisdictions and times
-// the first inbox page (filtered, sorted by due date) of a county, a league and the region.
-func benchInbox(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Writer) error {
+// benchInbox seeds open and closed tasks (by default 100,000 and 1,000,000) across all
+// jurisdictions and times the first inbox page (filtered, sorted by due date) of a county, a
+// league and the region.
+func benchInbox(ctx context.Context, cfg Config, log *slog.Logger, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("bench inbox", flag.ContinueOnError)
+	open := fs.Int("open", 100_000, "open tasks")
+	closed := fs.Int("closed", 1_000_000, "closed tasks")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *open < 1 || *closed < 0 {
+		return errors.New("--open must be at least 1 and --closed at least 0")
+	}
 	dsn, drop, err := benchSchema(cfg.DatabaseURL)
 	if err != nil {
 		return err
@@ -102,10 +115,11 @@ func benchInbox(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Wri
 	}
 	slices.Sort(counties)
 	start := time.Now()
-	if err := db.SeedBenchTasks(ctx, counties, parents, 100_000, 1_000_000); err != nil {
+	if err := db.SeedBenchTasks(ctx, counties, parents, *open, *closed); err != nil {
 		return err
 	}
-	log.Info("seeded tasks", "seconds", time.Since(start).Seconds())
+	load := time.Since(start)
+	log.Info("seeded tasks", "seconds", load.Seconds())
 
 	type probe struct {
 		role, domain, kind, level string
@@ -134,8 +148,8 @@ func benchInbox(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Wri
 	}
 	slices.Sort(times)
 	p := func(q float64) float64 { return float64(times[int(q*float64(len(times)-1))].Microseconds()) / 1000 }
-	fmt.Fprintf(stdout, "inbox p50_ms=%.2f p99_ms=%.2f rows=%d queries=%d open=100000 closed=1000000 rss_mb=%d\n",
-		p(0.50), p(0.99), rows, len(times), peakRSSMB())
+	fmt.Fprintf(stdout, "inbox p50_ms=%.2f p99_ms=%.2f rows=%d queries=%d open=%d closed=%d load_s=%.1f rss_mb=%d\n",
+		p(0.50), p(0.99), rows, len(times), *open, *closed, load.Seconds(), peakRSSMB())
 	return nil
 }
 
@@ -151,11 +165,20 @@ func peakRSSMB() int64 {
 	return ru.Maxrss / 1024
 }
 
-// benchQuery seeds 1,000,000 certificates and drives the public query by number over HTTP with
+// benchQuery seeds certificates (by default 1,000,000) and drives the public query by number over HTTP with
 // concurrent clients, against the real handler chain and against a bare handler doing the same
 // indexed lookup, alternating rounds so that both see the same machine.
-func benchQuery(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Writer) error {
-	const certificates, clients, rounds = 1_000_000, 8, 4
+func benchQuery(ctx context.Context, cfg Config, log *slog.Logger, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("bench query", flag.ContinueOnError)
+	n := fs.Int("certificates", 1_000_000, "certificates")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *n < 1 {
+		return errors.New("--certificates must be at least 1")
+	}
+	certificates := *n
+	const clients, rounds = 8, 4
 	const roundTime = 5 * time.Second
 	dsn, drop, err := benchSchema(cfg.DatabaseURL)
 	if err != nil {
@@ -178,7 +201,8 @@ func benchQuery(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Wri
 	if err := db.SeedBenchCertificates(ctx, ent.ID, certificates); err != nil {
 		return err
 	}
-	log.Info("seeded certificates", "seconds", time.Since(start).Seconds())
+	load := time.Since(start)
+	log.Info("seeded certificates", "seconds", load.Seconds())
 
 	enf, err := service.NewEnforcer(ctx, db)
 	if err != nil {
@@ -277,9 +301,9 @@ func benchQuery(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Wri
 	}
 	secs := (rounds * roundTime).Seconds()
 	slices.Sort(oursLat)
-	p99 := float64(oursLat[int(0.99*float64(len(oursLat)-1))].Microseconds()) / 1000
+	pct := func(q float64) float64 { return float64(oursLat[int(q*float64(len(oursLat)-1))].Microseconds()) / 1000 }
 	rps, baseRPS := float64(oursN)/secs, float64(bareN)/secs
-	fmt.Fprintf(stdout, "query rps=%.0f p99_ms=%.2f baseline_rps=%.0f ratio=%.2f clients=%d certificates=%d rss_mb=%d\n",
-		rps, p99, baseRPS, rps/baseRPS, clients, certificates, peakRSSMB())
+	fmt.Fprintf(stdout, "query rps=%.0f p99_ms=%.2f baseline_rps=%.0f ratio=%.2f clients=%d certificates=%d p50_ms=%.2f load_s=%.1f rss_mb=%d\n",
+		rps, pct(0.99), baseRPS, rps/baseRPS, clients, certificates, pct(0.50), load.Seconds(), peakRSSMB())
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"time"
 )
 
 // The production image is built with -tags noembedded: it carries no Temporal server, so the
@@ -18,5 +19,9 @@ var errNoEmbedded = errors.New("this skillcert binary was built without the embe
 func runDev(context.Context, Config, *slog.Logger, io.Writer) error { return errNoEmbedded }
 
 func benchLifecycle(context.Context, Config, *slog.Logger, []string, io.Writer) error {
+	return errNoEmbedded
+}
+
+func benchDecisionsEmbedded(context.Context, Config, *slog.Logger, string, int, int, time.Duration, io.Writer) error {
 	return errNoEmbedded
 }

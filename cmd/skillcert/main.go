@@ -62,6 +62,7 @@ commands:
             (header code,name,major,middle,minor); running servers pick it up on restart
   bench inbox   measure the inbox on PostgreSQL (100,000 open and 1,000,000 closed tasks)
   bench query   measure the public certificate query on PostgreSQL (1,000,000 certificates)
+  bench decisions  measure decision latency: concurrent officials deciding tasks (embedded stack or --target URL)
   bench lifecycle [--cases N]   drive N cases to issued certificates on the embedded stack
                 and compare with bare workflows doing the same Temporal work
   simulate [--seed S] [--checks N] [--steps M]   the randomized model test, long: N random
@@ -126,7 +127,7 @@ func run(args []string, getenv func(string) string, stdout io.Writer) int {
 		}
 	}
 	configFor := cmd
-	if cmd == "bench" && len(rest) > 0 && rest[0] == "lifecycle" {
+	if cmd == "bench" && len(rest) > 0 && (rest[0] == "lifecycle" || rest[0] == "decisions") {
 		configFor = "bench lifecycle" // the embedded stack on its own data directory: no database URL
 	}
 	cfg, err := loadConfig(configFor, rest, getenv)

@@ -38,6 +38,8 @@ type Driver struct {
 
 	// Writes counts the requests that changed something (decisions, forms, sittings).
 	Writes atomic.Int64
+	// deciders take Decide's decisions (default: demoDeciders).
+	deciders []decider
 }
 
 // benchLeagueOfficials are the demo league officials of the benchmark enterprises' leagues.
