@@ -119,6 +119,15 @@ func (s *Service) ImportOfficials(ctx context.Context, a *Actor, filename string
 			case !isNotFound(err):
 				return RosterResult{}, err
 			}
+			if r.staff != "" && !unchanged {
+				// The staff ID links a platform login to one account (users.staff_id is unique).
+				switch other, err := s.db.UserByStaffID(ctx, r.staff); {
+				case err == nil:
+					rowErrs.Add("staff_id", "taken", fmt.Sprintf("工号 %s 已登记在账户 %s 上；一个工号只对应一个账户。", r.staff, other.Username))
+				case !isNotFound(err):
+					return RosterResult{}, err
+				}
+			}
 		}
 		for _, e := range rowErrs {
 			errs.Add(prefix+e.Field, e.Code, fmt.Sprintf("第 %d 行：%s", r.n, e.Message))
