@@ -149,8 +149,15 @@ func (s *Service) ChangeOwnPassword(ctx context.Context, a *Actor, in PasswordCh
 // phone), beyond online guessing under the login throttle and valid for one login within
 // domain.ResetCodeTTL.
 func newResetCode() string {
-	t := rand.Text()[:16]
-	return t[0:4] + "-" + t[4:8] + "-" + t[8:12] + "-" + t[12:16]
+	for {
+		t := rand.Text()[:16]
+		code := t[0:4] + "-" + t[4:8] + "-" + t[8:12] + "-" + t[12:16]
+		// Base32 letters, hyphens and, nearly always, digits: a code without a digit (about one
+		// in thirty) would fail the strength rule where it serves as a first password.
+		if domain.CheckPasswordStrength("", code) == nil {
+			return code
+		}
+	}
 }
 
 // resetCodeChange is the password change that makes code an account's one-time reset code.
