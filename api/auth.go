@@ -76,7 +76,7 @@ func (s *Server) authenticate(c *gin.Context) {
 				return
 			}
 			a.SessionHash = hash
-			a.PasswordChangeDue = s.svc.PasswordChangeDue(u)
+			a.PasswordChangeDue = sess.Method != models.SessionOIDC && s.svc.PasswordChangeDue(u)
 			a.SecondFactorSetupDue = s.svc.SecondFactorSetupDue(u)
 			c.Set(actorKey, a)
 			// Slide the idle expiry at most once a minute, never past the absolute limit.
@@ -342,8 +342,16 @@ func (s *Server) openSession(c *gin.Context, u models.User, now time.Time, reaso
 	}
 	tok := base64.RawURLEncoding.EncodeToString(models.RandomToken(32))
 	hash := models.HashToken(tok)
+	method := models.SessionPassword
+	switch {
+	case reason == "registration":
+		method = models.SessionRegistration
+	case strings.HasPrefix(reason, "oidc "):
+		method = models.SessionOIDC
+	}
 	sess := &models.Session{TokenHash: hash, UserID: u.ID, CreatedAt: now, LastSeenAt: now,
-		ExpiresAt: now.Add(s.cfg.SessionIdle), UserAgent: service.Truncate(c.Request.UserAgent(), 250), RemoteAddr: c.ClientIP()}
+		ExpiresAt: now.Add(s.cfg.SessionIdle), UserAgent: service.Truncate(c.Request.UserAgent(), 250), RemoteAddr: c.ClientIP(),
+		Method: method}
 	if err := s.db.CreateSession(ctx, sess); err != nil {
 		return nil, err
 	}
@@ -351,7 +359,8 @@ func (s *Server) openSession(c *gin.Context, u models.User, now time.Time, reaso
 		s.log.WarnContext(ctx, "mark login", "err", err)
 	}
 	a.SessionHash = hash
-	a.PasswordChangeDue = s.svc.PasswordChangeDue(u)
+	// A platform login never used the local password: its expiry or a reset does not hold it.
+	a.PasswordChangeDue = method != models.SessionOIDC && s.svc.PasswordChangeDue(u)
 	a.SecondFactorSetupDue = s.svc.SecondFactorSetupDue(u)
 	s.SetCookie(c, SessionCookie, tok, int(s.cfg.SessionMax.Seconds()))
 	s.ClearCookie(c, preSessionCookie)

@@ -174,7 +174,16 @@ type Session struct {
 	ExpiresAt  time.Time
 	UserAgent  string
 	RemoteAddr string
+	// Method is how the session was opened: SessionPassword, SessionRegistration or SessionOIDC.
+	Method string
 }
+
+// How a session was opened (Session.Method).
+const (
+	SessionPassword     = "password"
+	SessionRegistration = "registration"
+	SessionOIDC         = "oidc"
+)
 
 // HashToken returns the hex SHA-256 of a secret token; only hashes are stored.
 func HashToken(token string) string {

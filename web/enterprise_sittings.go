@@ -45,11 +45,8 @@ var sessionStatusNames = map[string]string{
 	models.SessionPublicity:  "审核通过，公示中（公示期满无异议后发证）",
 }
 
-// candidateResultNames and auditStatusNames name a candidate's result and audit status.
-var (
-	candidateResultNames = map[string]string{"pending": "未录入成绩", "pass": "合格", "fail": "不合格"}
-	auditStatusNames     = map[string]string{"pending": "待审核", "approved": "审核通过", "rejected": "退回更正"}
-)
+// candidateResultNames name a candidate's result (its status: domain.CandidateStatus).
+var candidateResultNames = map[string]string{"pending": "未录入成绩", "pass": "合格", "fail": "不合格"}
 
 // sessionHref is the page of a sitting.
 func sessionHref(id string) string { return "/sessions/" + url.PathEscape(id) }

@@ -115,9 +115,9 @@ func TestTwoFactorDisableAndResetPages(t *testing.T) {
 		return c, m[1]
 	}
 	c, secret := enrol("saihan")
-	resp, page := e.get(c, "/account/2fa")
+	_, page := e.get(c, "/account/2fa")
 	require.Contains(t, page, "停用双因素登录")
-	resp, page = e.postForm(c, "/account/2fa/disable", url.Values{"csrf_token": {csrfOf(t, page)}, "code": {"000000"}})
+	resp, page := e.postForm(c, "/account/2fa/disable", url.Values{"csrf_token": {csrfOf(t, page)}, "code": {"000000"}})
 	require.Equal(t, http.StatusUnprocessableEntity, resp.StatusCode)
 	require.Contains(t, page, "动态口令或恢复码不正确")
 	resp, _ = e.postForm(c, "/account/2fa/disable", url.Values{"csrf_token": {csrfOf(t, page)}, "code": {code(secret)}})
@@ -142,4 +142,29 @@ func TestTwoFactorDisableAndResetPages(t *testing.T) {
 	require.Contains(t, flashOf(resp), "已重置账户 hohhot 的双因素登录")
 	require.Nil(t, e.user("hohhot").TOTPEnabledAt)
 	require.Equal(t, int64(1), e.auditCount("user.totp_reset", models.OutcomeOK))
+}
+
+// A platform login never used the local password: an account held to change it (after a reset,
+// or on expiry) is not held when it comes through the platform; its password login still is.
+func TestPlatformSessionIsNotHeldToChangeTheLocalPassword(t *testing.T) {
+	e, prov := newOIDCWebEnv(t)
+	claims := map[string]any{"sub": "platform-1", "uscc": "91150105MA0N00001B"}
+	resp, _ := platformLogin(t, e, prov, e.browser(), "/status", claims)
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+	var uid string
+	require.NoError(t, e.db.Raw("SELECT user_id FROM identity_links WHERE subject = ?", "platform-1").Scan(&uid).Error)
+	require.NotEmpty(t, uid)
+	require.NoError(t, e.db.Model(&models.User{}).Where("id = ?", uid).Update("must_change_password", true).Error)
+
+	c := e.browser()
+	resp, _ = platformLogin(t, e, prov, c, "/status", claims)
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+	require.Equal(t, "/status", resp.Header.Get("Location"))
+	resp, page := e.get(c, "/status")
+	require.Equal(t, http.StatusOK, resp.StatusCode, "a platform session is not sent to change the local password")
+	require.NotContains(t, page, "修改密码后才能继续")
+
+	var method string
+	require.NoError(t, e.db.Raw("SELECT method FROM sessions WHERE user_id = ? ORDER BY created_at DESC LIMIT 1", uid).Scan(&method).Error)
+	require.Equal(t, models.SessionOIDC, method)
 }
