@@ -450,18 +450,27 @@ func TestVersionsCompareAndReturnReasons(t *testing.T) {
 		code, _ = e.call(dairy, http.MethodGet, path+"/versions/3", nil, nil)
 		require.Equal(t, http.StatusNotFound, code)
 
-		// The comparison lists exactly the changed fields, ID numbers masked even for officials
-		// who may read them.
-		want := []appcheck.Change{
+		// The comparison lists exactly the changed fields; changed ID numbers in full only for
+		// those who may read personal data (the enterprise's own, the league), masked for the rest.
+		masked := []appcheck.Change{
 			{Field: "contact.mobile", Before: "13800138000", After: "13900139000"},
 			{Field: "staff[0].id_number", Before: "150102********1230", After: "110101********0014"},
 		}
+		full := []appcheck.Change{
+			{Field: "contact.mobile", Before: "13800138000", After: "13900139000"},
+			{Field: "staff[0].id_number", Before: "150102199001011230", After: "110101190001010014"},
+		}
 		webtest.DrawExpert(t, e.db, v.ID, "expert1")
-		for _, who := range []string{"dairy", "hohhot", "expert1"} {
+		for who, reveal := range map[string]bool{"dairy": true, "hohhot": true, "expert1": false} {
 			var cmp service.CompareView
 			code, body = e.call(e.bearer(who), http.MethodGet, path+"/compare?from=1&to=2", nil, &cmp)
 			require.Equal(t, http.StatusOK, code, body)
-			require.Equal(t, want, cmp.Changes, who)
+			require.Equal(t, !reveal, cmp.IDsMasked, who)
+			if reveal {
+				require.Equal(t, full, cmp.Changes, who)
+				continue
+			}
+			require.Equal(t, masked, cmp.Changes, who)
 			for _, id := range allTestIDs {
 				require.NotContains(t, body, id)
 			}
@@ -470,7 +479,7 @@ func TestVersionsCompareAndReturnReasons(t *testing.T) {
 		code, _ = e.call(dairy, http.MethodGet, path+"/compare", nil, &cmp)
 		require.Equal(t, http.StatusOK, code)
 		require.Equal(t, "1", cmp.From)
-		require.Equal(t, want, cmp.Changes, "default: the latest version against the one before")
+		require.Equal(t, full, cmp.Changes, "default: the latest version against the one before")
 		code, _ = e.call(dairy, http.MethodGet, path+"/compare?from=2&to=draft", nil, &cmp)
 		require.Equal(t, http.StatusOK, code)
 		require.Empty(t, cmp.Changes, "after submitting, the draft is the submitted version")
@@ -631,6 +640,7 @@ func TestEmptyDraftSubmitListsEveryMissingField(t *testing.T) {
 	fields := fieldsOf(eb)
 	require.NotContains(t, fields, "applicant.name", "pre-filled from the registration")
 	require.Contains(t, fields, "contact.mobile")
+	require.NotContains(t, fields, "contact.name", "pre-filled from the registering account")
 	require.Contains(t, fields, "conditions[6].evidence")
-	require.Len(t, fields, 29)
+	require.Len(t, fields, 28)
 }

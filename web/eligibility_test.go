@@ -152,7 +152,7 @@ func TestScoresRecordEthicsAndPerformance(t *testing.T) {
 	c := e.login("dairy")
 	body := e.pageOK(c, "/sessions/s2", http.StatusOK)
 	for _, want := range []string{`<th scope="col">综合评审</th>`, `<th scope="col">品德、业绩</th>`, "品德：遵守职业道德，无违纪记录",
-		"业绩：主持技改项目一项，获公司创新奖", `name="ethics"`, `name="performance"`} {
+		"业绩：主持技改项目一项，获公司创新奖", `name="scores[0].ethics"`, `name="scores[0].performance"`} {
 		require.Contains(t, body, want)
 	}
 

@@ -28,6 +28,9 @@ func TestSupervisionDrawReportReviewAndPublish(t *testing.T) {
 			Level: 4, ExamDate: time.Now(), Site: "公司技能评价中心", AssessorsJSON: "[]", Status: models.SessionOpen, CreatedAt: time.Now(), UpdatedAt: time.Now()}
 		require.NoError(t, db.Create(&s).Error)
 
+		// Two supervisors in the pool for two a sitting: the draw (a fresh seed each run) takes
+		// supervisor1 every time.
+		require.NoError(t, db.Model(&models.User{}).Where("username = ?", "supervisor3").Update("active", false).Error)
 		sup := e.login("supervisor1")
 		mine := e.pageOK(sup, "/supervision/mine", http.StatusOK)
 		require.Contains(t, mine, "目前没有分配给您的督导场次")
