@@ -71,7 +71,13 @@ func complaintRow(t *testing.T, e *testEnv, code, contact, pin string) models.Co
 // TestComplaintStatusByCodeAndSecondFactor: the right code and digits give the state and dated
 // steps (no party's data); a wrong code and wrong digits get the very same refusal.
 func TestComplaintStatusByCodeAndSecondFactor(t *testing.T) {
-	e := newTestEnv(t, dbtest.New(t, models.SQLite))
+	for _, d := range dbtest.Dialects {
+		t.Run(string(d), func(t *testing.T) { complaintStatusByCode(t, d) })
+	}
+}
+
+func complaintStatusByCode(t *testing.T, d models.Dialect) {
+	e := newTestEnv(t, dbtest.New(t, d))
 	ctx := context.Background()
 	named := complaintRow(t, e, "ABCDEFGH", "138 0000 1234", "")
 	anon := complaintRow(t, e, "QRST2345", "", "0917")
