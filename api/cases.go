@@ -345,6 +345,23 @@ func (s *Server) apiFileComplaint(c *gin.Context) error {
 	return nil
 }
 
+// apiComplaintStatus is POST /api/v1/public/complaints/status: the complainant's receipt code and
+// second factor give the complaint's progress (throttled like the certificate query).
+func (s *Server) apiComplaintStatus(c *gin.Context) error {
+	var q service.ComplaintStatusQuery
+	if err := bindJSON(c, &q); err != nil {
+		return err
+	}
+	q.Addr = c.ClientIP()
+	p, err := s.svc.ComplaintStatus(c.Request.Context(), q)
+	if err != nil {
+		return err
+	}
+	c.Header("Cache-Control", "no-store")
+	c.JSON(http.StatusOK, p)
+	return nil
+}
+
 func (s *Server) apiComplaints(c *gin.Context) error {
 	cs, err := s.db.Complaints(c.Request.Context(), s.Subtree(c))
 	if err != nil {

@@ -153,7 +153,7 @@ func (f ntkFixture) targets(path string) ([]target, bool) {
 		"/campaigns/current", "/notifications", "/public/certificates", "/certificates/public-key", "/public/supervision",
 		"/complaints", "/directory", "/openapi.yaml", "/captcha", "/applications/mine", "/attachments", "/tasks", "/cases", "/findings",
 		"/jurisdictions", "/users", "/audit", "/audit/verify", "/campaigns", "/supervision/draws", "/reports/certificates",
-		"/supervision/reports", "/public/publicity":
+		"/supervision/reports", "/public/publicity", "/public/complaints/status":
 		switch path {
 		case "/jurisdictions":
 			return byQuery("under"), true

@@ -193,6 +193,7 @@ func TestOpenAPIOperations(t *testing.T) {
 		"GET /api/v1/public/certificates": true, "GET /api/v1/certificates/public-key": true, "GET /api/v1/certificates/{id}/verify": true,
 		"GET /api/v1/public/supervision": true, "GET /api/v1/captcha": true,
 		"GET /api/v1/public/publicity": true, "GET /api/v1/public/publicity/{id}": true, "POST /api/v1/public/publicity/{id}/objections": true,
+		"POST /api/v1/public/complaints/status": true,
 	}
 	ids := map[string]string{}
 	for key, op := range docOperations(t, doc) {

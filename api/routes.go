@@ -154,6 +154,7 @@ func (s *Server) jsonRoutes() []route {
 		{POST, "/complaints", public, s.apiFileComplaint},
 		{GET, "/complaints", policy("complaint", "read", own), s.apiComplaints},
 		{GET, "/directory", public, s.apiDirectory},
+		{POST, "/public/complaints/status", throttled, s.apiComplaintStatus},
 
 		// Results publicity (公示), objections, the region's working-day table.
 		{GET, "/public/publicity", public, s.apiPublicity},

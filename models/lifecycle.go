@@ -160,18 +160,23 @@ type DirectoryEntry struct {
 
 // Complaint is a complaint about a pilot enterprise.
 type Complaint struct {
-	ID               string    `gorm:"primaryKey" json:"id"`
-	EnterpriseID     string    `json:"enterprise_id"`
-	CaseID           string    `json:"case_id"`
-	JurisdictionCode string    `json:"jurisdiction_code"`
-	Anonymous        bool      `json:"anonymous"`
-	Complainant      string    `json:"complainant,omitempty"`
-	Contact          string    `json:"contact,omitempty"`
-	Content          string    `json:"content"`
-	Status           string    `json:"status"`
-	Outcome          string    `json:"outcome"`
-	CreatedAt        time.Time `json:"created_at"`
-	UpdatedAt        time.Time `json:"updated_at"`
+	ID               string `gorm:"primaryKey" json:"id"`
+	EnterpriseID     string `json:"enterprise_id"`
+	CaseID           string `json:"case_id"`
+	JurisdictionCode string `json:"jurisdiction_code"`
+	Anonymous        bool   `json:"anonymous"`
+	Complainant      string `json:"complainant,omitempty"`
+	Contact          string `json:"contact,omitempty"`
+	Content          string `json:"content"`
+	Status           string `json:"status"`
+	Outcome          string `json:"outcome"`
+	// ReceiptCode is the short receipt code (8 characters, domain.ReceiptAlphabet) the
+	// complainant follows the complaint with; ReceiptPin the 4-digit second factor given on the
+	// receipt when the contact has no 4 digits (empty otherwise).
+	ReceiptCode string    `json:"receipt_code"`
+	ReceiptPin  string    `json:"-"`
+	CreatedAt   time.Time `json:"created_at"`
+	UpdatedAt   time.Time `json:"updated_at"`
 }
 
 // Finding is a stalled-case finding of the watchdog.

@@ -334,6 +334,27 @@ func (db *DB) CreateComplaint(ctx context.Context, c *Complaint) error {
 	return db.WithContext(ctx).Create(c).Error
 }
 
+// ComplaintByReceipt finds a complaint by its receipt code (ErrNotFound when none).
+func (db *DB) ComplaintByReceipt(ctx context.Context, code string) (Complaint, error) {
+	var c Complaint
+	err := db.WithContext(ctx).Where("receipt_code = ?", code).Take(&c).Error
+	return c, notFound(err)
+}
+
+// ReceiptCodeTaken tells whether a complaint already holds the receipt code.
+func (db *DB) ReceiptCodeTaken(ctx context.Context, code string) (bool, error) {
+	var n int64
+	err := db.WithContext(ctx).Model(&Complaint{}).Where("receipt_code = ?", code).Count(&n).Error
+	return n > 0, err
+}
+
+// WorkflowTasks lists the tasks a workflow opened, oldest first.
+func (db *DB) WorkflowTasks(ctx context.Context, workflowID string) ([]Task, error) {
+	var ts []Task
+	err := db.WithContext(ctx).Where("workflow_id = ?", workflowID).Order("created_at").Find(&ts).Error
+	return ts, err
+}
+
 // Complaints lists complaints in the jurisdictions, newest first.
 func (db *DB) Complaints(ctx context.Context, jurisdictions []string) ([]Complaint, error) {
 	var cs []Complaint

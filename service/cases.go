@@ -145,6 +145,12 @@ var errNotInDirectory = validate.FieldError{Field: "enterprise_id", Code: "not_i
 type complaintReceipt struct {
 	ID      string `json:"id"`
 	Message string `json:"message"`
+	// ReceiptCode is the short code (ABCD-EFGH) the complainant follows the complaint with on
+	// /complaint/status; Check says what the second factor is, and PIN is that factor when the
+	// contact is no mobile number (empty otherwise).
+	ReceiptCode string `json:"receipt_code"`
+	Check       string `json:"check"`
+	PIN         string `json:"pin,omitempty"`
 }
 
 // FileComplaint records a complaint about a pilot enterprise published in the directory, from
@@ -208,6 +214,9 @@ func (s *Service) FileComplaint(ctx context.Context, a *Actor, in ComplaintBody)
 	if !in.Anonymous {
 		row.Complainant, row.Contact = strings.TrimSpace(in.Complainant), strings.TrimSpace(in.Contact)
 	}
+	if err := s.receiptFor(ctx, &row); err != nil {
+		return complaintReceipt{}, err
+	}
 	if err := s.audited(ctx, a, func(tx *models.DB) (models.AuditEntry, error) {
 		return models.AuditEntry{Action: "complaint.file", ObjectType: "complaint", ObjectID: id, JurisdictionCode: e.JurisdictionCode},
 			tx.CreateComplaint(ctx, &row)
@@ -221,5 +230,10 @@ func (s *Service) FileComplaint(ctx context.Context, a *Actor, in ComplaintBody)
 	if err != nil {
 		return complaintReceipt{}, fmt.Errorf("start complaint: %w", err)
 	}
-	return complaintReceipt{ID: id, Message: "投诉已受理，将转属地人社部门核查处理。"}, nil
+	r := complaintReceipt{ID: id, Message: "投诉已受理，将转属地人社部门核查处理。", ReceiptCode: FormatReceiptCode(row.ReceiptCode),
+		Check: "查询进度时请输入受理编号和所留手机号码的后4位。", PIN: row.ReceiptPin}
+	if row.ReceiptPin != "" {
+		r.Check = "查询进度时请输入受理编号和查询密码（" + row.ReceiptPin + "）。"
+	}
+	return r, nil
 }

@@ -18,7 +18,7 @@ import (
 type complaintView struct {
 	pageView
 	Done                                              bool
-	ReceiptID, ReceiptMessage                         string
+	ReceiptCode, ReceiptPIN, ReceiptMessage           string
 	Enterprise, Anonymous, Complainant, Contact, Text formField
 	ErrorSummary                                      []errorLink
 	NoEnterprises                                     bool
@@ -87,7 +87,8 @@ func (p *Pages) complaintSubmit(c *gin.Context) error {
 			return p.complaintView(c, b, fields, err)
 		})
 	}
-	v := &complaintView{pageView: pageView{pageData: pageData{Title: "投诉举报"}}, Done: true, ReceiptID: out.ID, ReceiptMessage: out.Message}
+	v := &complaintView{pageView: pageView{pageData: pageData{Title: "投诉举报"}}, Done: true, ReceiptCode: out.ReceiptCode, ReceiptPIN: out.PIN,
+		ReceiptMessage: out.Message}
 	return p.show(c, http.StatusOK, "p_complaint", v)
 }
 
@@ -111,4 +112,67 @@ func (p *Pages) showRefusedPublicForm(c *gin.Context, err error, name string, vi
 		c.Header("Retry-After", strconv.Itoa(e.RetryAfter))
 	}
 	return p.show(c, e.Status, name, v)
+}
+
+// complaintStatusView is p_complaint_status.html's data: the query form and, once answered, the
+// complaint's progress.
+type complaintStatusView struct {
+	pageView
+	Code, Check  formField
+	ErrorSummary []errorLink
+	Progress     *service.ComplaintProgress
+}
+
+// complaintStatusRoutes mounts the public progress page: the form, and its POST (throttled like
+// the certificate query; the code and digits stay out of URLs).
+func (p *Pages) complaintStatusRoutes(r gin.IRoutes) {
+	r.GET("/complaint/status", p.api.Page(p.complaintStatusPage))
+	r.POST("/complaint/status", p.api.CSRF, p.api.PublicThrottle, p.api.Page(p.complaintStatusSubmit))
+}
+
+func (p *Pages) complaintStatusView(c *gin.Context, q service.ComplaintStatusQuery, fields validate.Errors, err error) (*complaintStatusView, error) {
+	v := &complaintStatusView{pageView: pageView{pageData: pageData{Title: "投诉办理进度查询"}}}
+	captcha, cerr := p.captchaFor(c, domain.ThrottleQuery, "", err)
+	if cerr != nil {
+		return nil, cerr
+	}
+	v.Captcha = captcha
+	errs := newFieldBag()
+	errs.addAll(fields)
+	v.Code = formField{Name: "code", ID: "f-code", Label: "受理编号", Kind: "text", Value: q.Code, Required: true, Autocomplete: "off",
+		Hint: "受理回执上的8位编号，如 ABCD-EFGH。", Errors: errs.take("code")}
+	v.Check = formField{Name: "check", ID: "f-check", Label: "验证码", Kind: "text", Value: q.Check, Required: true, Autocomplete: "off",
+		InputMode: "numeric", MaxLength: "4", Hint: "投诉时所留手机号码的后4位；未留手机号码的，填写受理回执上的查询密码。", Errors: errs.take("check")}
+	errs.take("captcha_answer") // shown by the CAPTCHA itself
+	v.ErrorSummary = summaryLinks(fields, map[string]bool{"f-code": true, "f-check": true, captchaFieldID: true})
+	if rest := errs.rest(); len(rest) > 0 {
+		v.Alert = strings.Join(rest, " ")
+	}
+	return v, nil
+}
+
+func (p *Pages) complaintStatusPage(c *gin.Context) error {
+	v, err := p.complaintStatusView(c, service.ComplaintStatusQuery{}, nil, nil)
+	if err != nil {
+		return err
+	}
+	return p.show(c, http.StatusOK, "p_complaint_status", v)
+}
+
+// complaintStatusSubmit answers the progress query, or shows the form again with what was typed.
+func (p *Pages) complaintStatusSubmit(c *gin.Context) error {
+	q := service.ComplaintStatusQuery{Code: strings.TrimSpace(c.PostForm("code")), Check: strings.TrimSpace(c.PostForm("check")), Guard: captchaGuard(c)}
+	out, err := p.svc.ComplaintStatus(c.Request.Context(), q)
+	if err != nil {
+		return p.showRefusedPublicForm(c, err, "p_complaint_status", func(fields validate.Errors) (viewModel, error) {
+			return p.complaintStatusView(c, q, fields, err)
+		})
+	}
+	v, err := p.complaintStatusView(c, q, nil, nil)
+	if err != nil {
+		return err
+	}
+	v.Progress = &out
+	c.Header("Cache-Control", "no-store")
+	return p.show(c, http.StatusOK, "p_complaint_status", v)
 }

@@ -73,6 +73,7 @@ func (p *Pages) Routes(r *gin.Engine) {
 	r.POST("/publicity/:id/objection", p.api.CSRF, p.api.Page(p.objectionSubmit))
 	r.GET("/complaint", p.api.Page(p.complaintPage))
 	r.POST("/complaint", p.api.CSRF, p.api.Page(p.complaintSubmit))
+	p.complaintStatusRoutes(r) // the complainant's progress page (public_complaint.go)
 	r.GET("/register", p.api.Page(p.registerPage))
 	r.POST("/register", p.api.CSRF, p.api.Page(p.registerSubmit))
 
