@@ -8,6 +8,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"skillcert/models"
+	"skillcert/service"
 	"skillcert/workflows"
 )
 
@@ -91,6 +92,9 @@ func outcomeName(o string) string {
 	if n, ok := workflows.OutcomeNames[o]; ok {
 		return n
 	}
+	if n, ok := outcomeExtraNames[o]; ok {
+		return n
+	}
 	return o
 }
 
@@ -128,3 +132,11 @@ func attachmentHref(id string) string { return "/api/v1/attachments/" + url.Path
 
 // taskHref is the page of a task.
 func taskHref(id string) string { return "/tasks/" + url.PathEscape(id) }
+
+// kindName is the Chinese name of a task kind (its title in workflows.Kinds).
+func kindName(kind string) string { return service.KindTitle(kind) }
+
+// outcomeExtraNames name the outcomes workflows.OutcomeNames does not name yet (it is the
+// table; an outcome belongs there, and TestEveryStageKindAndOutcomeHasAChineseName finds
+// the ones missing).
+var outcomeExtraNames = map[string]string{"sustain": "异议成立"}
