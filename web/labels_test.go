@@ -237,7 +237,7 @@ func (e *testEnv) crawl(c *http.Client, max int) map[string]string {
 // skipCrawl leaves out what is not a page to read: the API, downloads, logging out, static
 // files, and the filter and paging variants of a list (the list itself is read).
 func skipCrawl(path string) bool {
-	for _, p := range []string{"/api/", "/static/", "/logout", "format=", "/download", "/export", "page=", "sort="} {
+	for _, p := range []string{"/api/", "/static/", "/logout", ".xlsx", ".csv", ".pdf", "format=", "/download", "/export", "page=", "sort="} {
 		if strings.Contains(path, p) {
 			return true
 		}
