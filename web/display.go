@@ -71,6 +71,9 @@ var collectionStatusNames = map[string]string{"collecting": "汇总中", "submit
 // campaignStatusNames are the Chinese names of a campaign's states.
 var campaignStatusNames = map[string]string{"collecting": "征集汇总中", "evaluating": "评估审定中", "published": "目录已公布"}
 
+// candidateResultNames name a candidate's result (its status: domain.CandidateStatus).
+var candidateResultNames = map[string]string{"pending": "未录入成绩", "pass": "合格", "fail": "不合格"}
+
 // caseStatusNames are the Chinese names of a case's status.
 var caseStatusNames = map[string]string{"open": "办理中", "closed": "已结束"}
 

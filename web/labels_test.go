@@ -68,8 +68,10 @@ var (
 	reTag    = regexp.MustCompile(`(?s)<[^>]*>`)
 	reUUID   = regexp.MustCompile(`(?i)\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b`)
 	// A Latin token: letters, digits and the joiners of identifiers and codes.
-	reLatin = regexp.MustCompile(`[A-Za-z0-9][A-Za-z0-9_.\-]*[A-Za-z0-9_]|[A-Za-z]`)
-	reHref  = regexp.MustCompile(`href="(/[^"#]*)"`)
+	reLatin  = regexp.MustCompile(`[A-Za-z0-9][A-Za-z0-9_.\-]*[A-Za-z0-9_]|[A-Za-z]`)
+	reHref   = regexp.MustCompile(`href="(/[^"#]*)"`)
+	reDotted = regexp.MustCompile(`[a-z]\.[a-z]`)
+	reWord   = regexp.MustCompile(`[A-Za-z]+`)
 )
 
 // visibleText is what a reader sees: the page without scripts, styles, tags and attribute values.
@@ -84,10 +86,7 @@ func visibleText(page string) string {
 // certificate numbers, occupation codes, dates, 文号), and the allowed words above.
 func leakedIdentifiers(page string) []string {
 	text := visibleText(page)
-	var out []string
-	for _, u := range reUUID.FindAllString(text, -1) {
-		out = append(out, u)
-	}
+	out := reUUID.FindAllString(text, -1)
 	text = reUUID.ReplaceAllString(text, " ")
 	for _, tok := range reLatin.FindAllString(text, -1) {
 		tok = strings.Trim(tok, ".-_")
@@ -97,11 +96,11 @@ func leakedIdentifiers(page string) []string {
 		if tok == "" || len(tok) == 1 {
 			continue // a single letter: a list marker, a grade (A级), a unit
 		}
-		if strings.ContainsAny(tok, "_") || regexp.MustCompile(`[a-z]\.[a-z]`).MatchString(tok) {
+		if strings.ContainsAny(tok, "_") || reDotted.MatchString(tok) {
 			out = append(out, tok) // snake_case or dotted: an identifier
 			continue
 		}
-		words := regexp.MustCompile(`[A-Za-z]+`).FindAllString(tok, -1)
+		words := reWord.FindAllString(tok, -1)
 		hasDigit := strings.ContainsAny(tok, "0123456789")
 		for _, w := range words {
 			if _, ok := latinAllowed[w]; ok {
@@ -150,8 +149,10 @@ func TestEveryStageKindAndOutcomeHasAChineseName(t *testing.T) {
 	for _, o := range []string{models.OutcomeOK, models.OutcomeDenied, models.OutcomeRejected} {
 		require.Regexp(t, han, auditOutcomes[o].Text, "audit outcome %q", o)
 	}
-	for st := range slaNames {
-		require.Regexp(t, han, slaNames[st], "SLA state %q", st)
+	for _, m := range []map[string]string{slaNames, candidateResultNames, caseStatusNames, collectionStatusNames, campaignStatusNames, detailWords} {
+		for code, name := range m {
+			require.Regexp(t, han, name, "%q", code)
+		}
 	}
 }
 
@@ -264,4 +265,15 @@ func seedLabelData(t *testing.T, e *testEnv) {
 			JurisdictionCode: "150105", Action: a.action, ObjectType: a.obj, ObjectID: "0191c5e2-7a3b-7c4d-8e5f-123456789abc",
 			AfterState: a.after, Outcome: models.OutcomeOK}))
 	}
+}
+
+// The audit details read in Chinese: the issue found "pass", "issued" and UUIDs there.
+func TestAuditDetailsReadInChinese(t *testing.T) {
+	require.Equal(t, "结果：初审通过", detailText(`{"result":"pass"}`))
+	require.Equal(t, "状态：已颁发证书", detailText(`{"status":"issued"}`))
+	require.Equal(t, "已停用 结束会话数：2 撤销令牌数：1", detailText("disabled sessions=2 tokens=1"))
+	require.Equal(t, "用户 （内部编号）", detailText("user 0191c5e2-7a3b-7c4d-8e5f-123456789abc"))
+	require.Equal(t, "合格", candidateResultNames["pass"])
+	require.True(t, internalID("case-1.county_precheck.1.0"))
+	require.False(t, internalID("150102"))
 }
