@@ -1,6 +1,7 @@
 package web
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -16,6 +17,7 @@ import (
 	"skillcert/models"
 	"skillcert/models/validate"
 	"skillcert/service"
+	"skillcert/workflows"
 )
 
 const auditPageSize = 50
@@ -37,6 +39,10 @@ type auditRow struct {
 	At, Actor, Role, Action, ActionCode    string
 	Target, Outcome, OutcomeClass, Details string
 	Reason, Jurisdiction                   string
+	// TargetID is the object's identifier, shown on hover (the export carries it too).
+	TargetID string
+	// DetailsRaw is the recorded before/after text, shown on hover beside its reading.
+	DetailsRaw string
 }
 
 // actionNames are the Chinese names of the audited actions the log shows most.
@@ -94,7 +100,7 @@ func actionOptions(selected string) []choice {
 		out = append(out, choice{Value: selected, Label: selected, Selected: true})
 	}
 	for _, code := range codes {
-		out = append(out, choice{Value: code, Label: actionNames[code] + "（" + code + "）", Selected: code == selected})
+		out = append(out, choice{Value: code, Label: actionNames[code], Selected: code == selected})
 	}
 	return out
 }
@@ -214,16 +220,21 @@ func (p *Pages) auditPage(c *gin.Context) error {
 			o = marker{"badge", e.Outcome}
 		}
 		row.OutcomeClass, row.Outcome = o.Class, o.Text
+		// The object reads by its name where it has one; an internal identifier (a UUID, a
+		// task ID) is kept out of the text and shown on hover.
 		target := e.ObjectID
 		if n := usernames[e.ObjectID]; e.ObjectType == "user" && n != "" {
 			target = n
 		} else if n := names[e.ObjectID]; e.ObjectType == "jurisdiction" && n != "" {
 			target = n
+		} else if internalID(e.ObjectID) {
+			target, row.TargetID = "", maskPersonal(e.ObjectID)
 		}
 		if typ := objectNames[e.ObjectType]; typ != "" {
 			target = strings.TrimSpace(typ + " " + target)
 		} else if e.ObjectType != "" {
-			target = strings.TrimSpace(e.ObjectType + " " + target)
+			target = strings.TrimSpace("其他对象 " + target)
+			row.TargetID = strings.TrimSpace(e.ObjectType + " " + row.TargetID)
 		}
 		row.Target = maskPersonal(target)
 		switch {
@@ -232,7 +243,8 @@ func (p *Pages) auditPage(c *gin.Context) error {
 		default:
 			row.Details = e.BeforeState + e.AfterState
 		}
-		row.Details = maskPersonal(row.Details)
+		row.DetailsRaw = maskPersonal(row.Details)
+		row.Details = maskPersonal(detailText(row.Details))
 		v.Rows = append(v.Rows, row)
 	}
 	v.setTotal("/admin/audit", q, list.Total, auditPageSize)
@@ -309,4 +321,90 @@ func (p *Pages) auditExport(c *gin.Context) error {
 	c.Header("Cache-Control", "no-store")
 	c.Data(http.StatusOK, out.ContentType, out.Body)
 	return nil
+}
+
+// detailWords are the Chinese readings of the words the audit details record: the keys of
+// their key=value pairs and the states they name. Outcomes, stages, roles, task kinds and
+// actions are read from their own tables (see detailWord).
+var detailWords = map[string]string{
+	"sessions": "结束会话数", "other_sessions": "结束其他会话数", "tokens": "撤销令牌数", "rows": "行数",
+	"active": "启用", "disabled": "已停用", "draft": "草稿", "submitted": "已提交", "returned": "已退回",
+	"accepted": "已通过", "rejected": "未通过", "withdrawn": "已撤回", "open": "办理中", "correcting": "更正中",
+	"issued": "已颁发证书", "valid": "有效", "revoked": "已吊销", "closed": "已结束",
+	"result": "结果", "outcome": "结果", "status": "状态", "state": "状态", "stage": "阶段", "kind": "类别",
+	"true": "是", "false": "否", "name": "名称", "parent": "上级区划", "area_code": "区划代码",
+	"field": "专业领域", "employer": "工作单位", "occupations": "职业（工种）", "jurisdiction": "行政区划",
+	"user": "用户", "campaign": "年度计划", "sittings": "场次数", "candidates": "考生数", "certificates": "证书数",
+	"full_ids": "含完整证件号", "reset": "重置", "code": "码", "until": "有效期至", "issuer": "签发方",
+	"reason": "理由", "version": "版本", "comment": "意见", "score": "分数", "total": "总分", "holiday": "节假日",
+	"workday": "调休上班日", "v": "第", "password": "密码登录", "registration": "注册登录", "oidc": "统一身份认证",
+}
+
+var (
+	reDetailUUID = regexp.MustCompile(`(?i)[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`)
+	reDetailWord = regexp.MustCompile(`[A-Za-z][A-Za-z_]*(?:[.:][a-z_]+)*`)
+)
+
+// internalID reports whether an object ID is an internal identifier (a UUID, a workflow's task
+// ID) rather than something a reader knows (a number, a code, a name).
+func internalID(id string) bool {
+	return reDetailUUID.MatchString(id) || strings.ContainsAny(id, "_") || strings.HasPrefix(id, "case-")
+}
+
+// detailWord is the Chinese reading of one recorded word, or "" when there is none.
+func detailWord(w string) string {
+	if n, ok := detailWords[w]; ok {
+		return n
+	}
+	if n, ok := workflows.OutcomeNames[w]; ok {
+		return n
+	}
+	if n, ok := outcomeExtraNames[w]; ok {
+		return n
+	}
+	if n := stageName(w); n != w {
+		return n
+	}
+	if n, ok := models.RoleNames[w]; ok {
+		return n
+	}
+	if k, ok := workflows.Kinds[w]; ok {
+		return k.Title
+	}
+	return actionName(w)
+}
+
+// detailText reads an audit row's recorded before/after text in Chinese: a JSON object becomes
+// its key=value pairs, known words become their Chinese names and internal identifiers are
+// left out (the row's hover text and the export keep the record as written).
+func detailText(s string) string {
+	s = strings.TrimSpace(s)
+	if strings.HasPrefix(s, "{") {
+		var obj map[string]any
+		if json.Unmarshal([]byte(s), &obj) == nil {
+			keys := make([]string, 0, len(obj))
+			for k := range obj {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			parts := make([]string, 0, len(keys))
+			for _, k := range keys {
+				v, ok := obj[k].(string)
+				if !ok {
+					b, _ := json.Marshal(obj[k])
+					v = string(b)
+				}
+				parts = append(parts, k+"="+v)
+			}
+			s = strings.Join(parts, " ")
+		}
+	}
+	s = reDetailUUID.ReplaceAllString(s, "（内部编号）")
+	s = reDetailWord.ReplaceAllStringFunc(s, func(w string) string {
+		if n := detailWord(w); n != "" {
+			return n
+		}
+		return w
+	})
+	return strings.ReplaceAll(s, "=", "：")
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"skillcert/models"
+	"skillcert/service"
 	"skillcert/workflows"
 )
 
@@ -70,6 +71,9 @@ var collectionStatusNames = map[string]string{"collecting": "汇总中", "submit
 // campaignStatusNames are the Chinese names of a campaign's states.
 var campaignStatusNames = map[string]string{"collecting": "征集汇总中", "evaluating": "评估审定中", "published": "目录已公布"}
 
+// candidateResultNames name a candidate's result (its status: domain.CandidateStatus).
+var candidateResultNames = map[string]string{"pending": "未录入成绩", "pass": "合格", "fail": "不合格"}
+
 // caseStatusNames are the Chinese names of a case's status.
 var caseStatusNames = map[string]string{"open": "办理中", "closed": "已结束"}
 
@@ -89,6 +93,9 @@ var processStageNames = map[string]string{"complaint": "投诉核查"}
 
 func outcomeName(o string) string {
 	if n, ok := workflows.OutcomeNames[o]; ok {
+		return n
+	}
+	if n, ok := outcomeExtraNames[o]; ok {
 		return n
 	}
 	return o
@@ -128,3 +135,11 @@ func attachmentHref(id string) string { return "/api/v1/attachments/" + url.Path
 
 // taskHref is the page of a task.
 func taskHref(id string) string { return "/tasks/" + url.PathEscape(id) }
+
+// kindName is the Chinese name of a task kind (its title in workflows.Kinds).
+func kindName(kind string) string { return service.KindTitle(kind) }
+
+// outcomeExtraNames name the outcomes workflows.OutcomeNames does not name yet (it is the
+// table; an outcome belongs there, and TestEveryStageKindAndOutcomeHasAChineseName finds
+// the ones missing).
+var outcomeExtraNames = map[string]string{"sustain": "异议成立"}

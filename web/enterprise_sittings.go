@@ -45,8 +45,7 @@ var sessionStatusNames = map[string]string{
 	models.SessionPublicity:  "审核通过，公示中（公示期满无异议后发证）",
 }
 
-// candidateResultNames name a candidate's result (its status: domain.CandidateStatus).
-var candidateResultNames = map[string]string{"pending": "未录入成绩", "pass": "合格", "fail": "不合格"}
+// candidateResultNames: see display.go.
 
 // sessionHref is the page of a sitting.
 func sessionHref(id string) string { return "/sessions/" + url.PathEscape(id) }
