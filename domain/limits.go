@@ -163,7 +163,13 @@ var SystemColumns = []string{
 	"jurisdictions.code", "jurisdictions.level", "jurisdictions.parent_code", "jurisdictions.area_code",
 	"enterprises.id", "enterprises.credit_code", "enterprises.jurisdiction_code", "enterprises.site_serial",
 	"users.id", "users.password_hash", "users.role", "users.jurisdiction_code", "users.enterprise_id",
-	"sessions.token_hash", "sessions.user_id", "sessions.user_agent", "sessions.remote_addr",
+	"sessions.token_hash", "sessions.user_id", "sessions.user_agent", "sessions.remote_addr", "sessions.method",
+	// The unified identity platform's links (the issuer from config, the subject from a verified
+	// ID token) and the staff ID (checked by its own rule, service.SetStaffID and the roster).
+	"identity_links.id", "identity_links.audience", "identity_links.issuer", "identity_links.subject",
+	"identity_links.user_id", "identity_links.matched_by", "users.staff_id",
+	// Complaint receipts: drawn by the system (service/complaint_receipts.go).
+	"complaints.receipt_code", "complaints.receipt_pin",
 	"api_tokens.id", "api_tokens.user_id", "api_tokens.token_hash",
 	"password_history.id", "password_history.user_id", "password_history.password_hash",
 	// The login history: the username typed is cut to the column (service.recordLogin).

@@ -179,7 +179,7 @@ func (s *Service) ComplaintStatus(ctx context.Context, q ComplaintStatusQuery) (
 	case strings.TrimSpace(q.Code) == "":
 		errs.Add("code", "required", "请填写受理编号。")
 	case code == "":
-		errs.Add("code", "format", "受理编号为8位字母和数字（如 ABCD-EFGH），请按受理回执填写。")
+		errs.Add("code", "format", "受理编号为8位字母和数字（如 K7MP-2QXR），请按受理回执填写。")
 	}
 	if len(check) != 4 || strings.Trim(check, "0123456789") != "" {
 		errs.Add("check", "format", "验证码为4位数字：投诉时所留手机号码的后4位，或受理回执上的查询密码。")

@@ -58,7 +58,7 @@ type bulkForms struct {
 // gridFor builds the score grid from the sitting's candidates, with what was typed (by
 // candidate ID) and the refusals (under scores[i].field).
 func gridFor(sd service.SessionDetail, typed map[string]map[string]string, errs *fieldBag) (*scoreGrid, map[string]bool) {
-	g := &scoreGrid{Action: sessionHref(sd.ID) + "/scores#grid", Review: sd.Level <= 2}
+	g := &scoreGrid{Action: sessionHref(sd.ID) + "/scores", Review: sd.Level <= 2}
 	known := map[string]bool{}
 	for i, x := range sd.Candidates {
 		row := gridRow{No: i + 1, Index: i, CandidateID: x.ID, Name: x.Name, IDMasked: x.IDMasked, Status: x.StatusName,

@@ -326,7 +326,7 @@ func TestSessionPageCandidatesScoresAndScope(t *testing.T) {
 	require.Len(t, cands, 1)
 	scoreURL := "/sessions/s1/candidates/" + cands[0].ID + "/scores"
 	// The score grid: one row per candidate, the row's inputs named by its index.
-	require.Contains(t, body, `action="/sessions/s1/scores#grid"`)
+	require.Contains(t, body, `action="/sessions/s1/scores"`)
 	require.Contains(t, body, `name="scores[0].candidate_id" value="`+cands[0].ID+`"`)
 	require.Contains(t, body, `for="f-scores-0-theory"`)
 

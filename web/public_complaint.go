@@ -140,7 +140,7 @@ func (p *Pages) complaintStatusView(c *gin.Context, q service.ComplaintStatusQue
 	errs := newFieldBag()
 	errs.addAll(fields)
 	v.Code = formField{Name: "code", ID: "f-code", Label: "受理编号", Kind: "text", Value: q.Code, Required: true, Autocomplete: "off",
-		Hint: "受理回执上的8位编号，如 ABCD-EFGH。", Errors: errs.take("code")}
+		Hint: "受理回执上的8位编号，如 K7MP-2QXR。", Errors: errs.take("code")}
 	v.Check = formField{Name: "check", ID: "f-check", Label: "验证码", Kind: "text", Value: q.Check, Required: true, Autocomplete: "off",
 		InputMode: "numeric", MaxLength: "4", Hint: "投诉时所留手机号码的后4位；未留手机号码的，填写受理回执上的查询密码。", Errors: errs.take("check")}
 	errs.take("captcha_answer") // shown by the CAPTCHA itself

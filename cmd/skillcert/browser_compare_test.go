@@ -28,7 +28,7 @@ func TestBrowserVersionComparison(t *testing.T) {
 		"collection_deadline": now.Add(2 * time.Hour), "publication_target": now.Add(4 * time.Hour)}, nil)
 
 	form := s.applicationForm("dairy")
-	require.GreaterOrEqual(t, len(form.Staff), 2)
+	require.NotEmpty(t, form.Staff)
 	app := s.submit("dairy", form)
 	s.waitStage(app, workflows.StageLeagueReview)
 	review := s.task("hohhot", workflows.KindLeagueReview, app)
@@ -39,7 +39,7 @@ func TestBrowserVersionComparison(t *testing.T) {
 
 	fixed := form
 	fixed.Staff = append(fixed.Staff[:0:0], form.Staff...)
-	fixed.Staff[0].IDNumber, fixed.Staff[1].IDNumber = form.Staff[1].IDNumber, form.Staff[0].IDNumber
+	fixed.Staff[0].IDNumber = "110101190001010014" // another valid number (GB 11643 check digit)
 	fixed.Contact.Mobile = "13900139000"
 	s.submit("dairy", fixed)
 	s.waitStage(app, workflows.StageLeagueReview)
