@@ -4,6 +4,8 @@ import (
 	"context"
 	"strings"
 	"time"
+
+	"gorm.io/gorm"
 )
 
 // UserQuery narrows the administrators' user list. Jurisdictions is the caller's subtree and
@@ -223,6 +225,19 @@ type AuditQuery struct {
 
 // SearchAudit lists audit rows newest first, with the total before paging.
 func (db *DB) SearchAudit(ctx context.Context, f AuditQuery) ([]AuditEntry, int64, error) {
+	q := db.auditMatching(ctx, f)
+	var total int64
+	if err := q.Count(&total).Error; err != nil {
+		return nil, 0, err
+	}
+	var rows []AuditEntry
+	err := q.Order("seq DESC").Limit(clampLimit(f.Limit)).Offset(f.Offset).Find(&rows).Error
+	return rows, total, err
+}
+
+// auditMatching is the audit rows a query names: the page, the API and the export read the
+// log through it.
+func (db *DB) auditMatching(ctx context.Context, f AuditQuery) *gorm.DB {
 	q := db.WithContext(ctx).Model(&AuditEntry{})
 	for _, eq := range [][2]string{{"object_type", f.ObjectType}, {"object_id", f.ObjectID}, {"actor_id", f.ActorID},
 		{"action", f.Action}, {"actor_name", f.ActorName}, {"outcome", f.Outcome}} {
@@ -239,11 +254,5 @@ func (db *DB) SearchAudit(ctx context.Context, f AuditQuery) ([]AuditEntry, int6
 	if !f.To.IsZero() {
 		q = q.Where("at < ?", f.To.UTC())
 	}
-	var total int64
-	if err := q.Count(&total).Error; err != nil {
-		return nil, 0, err
-	}
-	var rows []AuditEntry
-	err := q.Order("seq DESC").Limit(clampLimit(f.Limit)).Offset(f.Offset).Find(&rows).Error
-	return rows, total, err
+	return q
 }

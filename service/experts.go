@@ -258,28 +258,10 @@ var expertColumns = []string{"用户名", "专业领域", "职业（工种）代
 
 // readExpertSheet reads the rows of an import; a file it cannot read answers one error.
 func readExpertSheet(r io.Reader) ([]expertRow, *validate.FieldError) {
-	fail := func(msg string) *validate.FieldError {
-		return &validate.FieldError{Field: "file", Code: "bad_file", Message: msg}
-	}
-	b, err := io.ReadAll(io.LimitReader(r, 10<<20+1))
-	if err != nil {
-		return nil, fail("无法读取上传的文件，请重新上传。")
-	}
-	if len(b) > 10<<20 {
-		return nil, fail("文件超过 10 MB，请分批导入。")
-	}
-	book, err := excelize.OpenReader(bytes.NewReader(b))
-	if err != nil {
-		return nil, fail("文件不是有效的 Excel（.xlsx）工作簿，请使用导入模板。")
-	}
-	defer book.Close()
-	sheets := book.GetSheetList()
-	if len(sheets) == 0 {
-		return nil, fail("工作簿中没有工作表。")
-	}
-	all, err := book.GetRows(sheets[0])
-	if err != nil {
-		return nil, fail("无法读取第一个工作表，请使用导入模板。")
+	fail := badFile
+	all, ferr := readUploadedSheet(r, "导入模板")
+	if ferr != nil {
+		return nil, ferr
 	}
 	if len(all) == 0 || strings.TrimSpace(cell(all[0], 0)) != expertColumns[0] {
 		return nil, fail("第 1 行应为表头：" + strings.Join(expertColumns, "、") + "。请使用导入模板。")

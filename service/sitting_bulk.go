@@ -362,27 +362,12 @@ func (r sheetRow) get(col string) string { return strings.TrimSpace(r.cells[col]
 // the export's own file is accepted), need are the columns it must have. A file it cannot read
 // answers one error under "file".
 func readSittingSheet(r io.Reader, need []string) ([]sheetRow, *validate.FieldError) {
-	fail := func(msg string) *validate.FieldError {
-		return &validate.FieldError{Field: "file", Code: "bad_file", Message: msg}
+	fail := badFile
+	all, ferr := readUploadedSheet(r, "本页下载的表格")
+	if ferr != nil {
+		return nil, ferr
 	}
-	b, err := io.ReadAll(io.LimitReader(r, 10<<20+1))
-	if err != nil {
-		return nil, fail("无法读取上传的文件，请重新上传。")
-	}
-	if len(b) > 10<<20 {
-		return nil, fail("文件超过 10 MB，请分批导入。")
-	}
-	book, err := excelize.OpenReader(bytes.NewReader(b))
-	if err != nil {
-		return nil, fail("文件不是有效的 Excel（.xlsx）工作簿，请使用本页下载的表格。")
-	}
-	defer book.Close()
-	sheets := book.GetSheetList()
-	if len(sheets) == 0 {
-		return nil, fail("工作簿中没有工作表。")
-	}
-	all, err := book.GetRows(sheets[0])
-	if err != nil || len(all) == 0 {
+	if len(all) == 0 {
 		return nil, fail("第一个工作表是空的，请使用本页下载的表格。")
 	}
 	index := map[string]int{}
