@@ -58,6 +58,7 @@ const IssueCertificatesActivity = "IssueCertificates"
 // correct_results, review_objection tasks), ObjectionUpdate. Timers: the tasks' reminders and
 // escalations, the end of the publicity.
 func AssessmentSession(ctx workflow.Context, in SessionInput) (SessionResult, error) {
+	ctx = withVersions(ctx)
 	in.Timing = in.Timing.WithDefaults()
 	w := &sessionWF{in: in}
 	w.host = host{ctx: ctx, wfID: workflow.GetInfo(ctx).WorkflowExecution.ID, timing: in.Timing,
@@ -443,7 +444,7 @@ func (w *sessionWF) decideTask(req DecisionRequest, t *OpenTask) (DecisionResult
 			w.open(&tr, KindCorrectResults, domain.RoleEnterpriseUser, w.enterpriseDomain(), dueAfter(workflow.Now(w.ctx), w.in.Timing.CorrectionDays))
 			break
 		}
-		if !w.publicityPassed && workflow.GetVersion(w.ctx, "results-publicity", workflow.DefaultVersion, 1) >= 1 {
+		if !w.publicityPassed && version(w.ctx, "results-publicity", 1) >= 1 {
 			if err := w.publish(&tr, cs, &req.Actor); err != nil {
 				return DecisionResult{}, nil, err
 			}

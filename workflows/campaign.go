@@ -61,6 +61,7 @@ func DefaultCalendar(year int) (collection, publication time.Time) {
 // MoveDeadlineUpdate, signal LeagueSubmittedSignal. Timers: the calendar alerts above. Completes
 // when both batches are published.
 func Campaign(ctx workflow.Context, in CampaignInput) error {
+	ctx = withVersions(ctx)
 	w := &campaignWF{in: in}
 	if err := w.setup(ctx); err != nil {
 		return err

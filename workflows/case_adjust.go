@@ -87,21 +87,21 @@ func (w *caseWF) onComplaint(o ComplaintOutcome) error {
 		}
 		if w.st.Stage != StageActive && w.st.Stage != StagePreparation && w.st.Stage != StageFiling {
 			// Not a pilot yet: nothing to suspend. Record the finding; the case goes on.
-			w.event(&tr, "complaint_upheld", "投诉核查属实（申报尚未列入目录，不暂停）："+o.Reason, &o.Actor, false, nil)
+			w.event(&tr, "complaint_upheld", domain.Sentence("投诉核查属实（申报尚未列入目录，不暂停）", o.Reason), &o.Actor, false, nil)
 			break
 		}
-		w.suspend(&tr, "投诉核查：暂停试点。"+o.Reason, &o.Actor)
+		w.suspend(&tr, domain.Sentence("投诉核查：暂停试点", o.Reason), &o.Actor)
 	case "remove":
 		if w.st.Stage == StageClosed {
 			return nil
 		}
-		w.remove(&tr, "投诉核查：移出目录。"+o.Reason, &o.Actor)
+		w.remove(&tr, domain.Sentence("投诉核查：移出目录", o.Reason), &o.Actor)
 	case "rectify":
-		w.event(&tr, "rectification_ordered", "投诉核查：责令整改。"+o.Reason, &o.Actor, true, nil)
+		w.event(&tr, "rectification_ordered", domain.Sentence("投诉核查：责令整改", o.Reason), &o.Actor, true, nil)
 		tr.Notify = append(tr.Notify, w.notifyEnterprise("责令整改通知", "经核查，请按要求整改："+o.Reason))
 		// The order gets a deadline and a check: the enterprise reports its rectification, the
 		// county verifies it.
-		if workflow.GetVersion(w.ctx, "rectification-task", workflow.DefaultVersion, 1) >= 1 && domain.RectificationApplies(w.st.Stage) {
+		if version(w.ctx, "rectification-task", 1) >= 1 && domain.RectificationApplies(w.st.Stage) {
 			w.openTask(&tr, KindRectify, domain.RoleEnterpriseUser, w.enterpriseDomain(), "", w.in.Timing.RectifyDays, 0)
 		}
 	default:

@@ -31,6 +31,7 @@ type ComplaintResult struct {
 // ID: ComplaintWorkflowID(id). Messages: DecideUpdate (verify_complaint task). Timers: the
 // verification task's reminder and escalation county → league → region.
 func Complaint(ctx workflow.Context, in ComplaintInput) (ComplaintResult, error) {
+	ctx = withVersions(ctx)
 	in.Timing = in.Timing.WithDefaults()
 	w := &complaintWF{in: in}
 	w.host = host{ctx: ctx, wfID: workflow.GetInfo(ctx).WorkflowExecution.ID, timing: in.Timing, escalateTo: w.escalateTo}
@@ -95,7 +96,7 @@ func (w *complaintWF) run() (ComplaintResult, error) {
 			continue
 		}
 		if domain.DecidesDirectory(req.Outcome) && req.Actor.Role != domain.DirectoryDecider &&
-			workflow.GetVersion(w.ctx, "complaint-region-decides", workflow.DefaultVersion, 1) >= 1 {
+			version(w.ctx, "complaint-region-decides", 1) >= 1 {
 			// Suspension and removal are the region's: the verification proposes, the region decides.
 			if err := w.propose(row, task, req); err != nil {
 				return ComplaintResult{}, err

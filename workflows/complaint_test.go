@@ -224,3 +224,38 @@ func TestComplaintEscalation(t *testing.T) {
 	require.Len(t, sig, 1)
 	require.Equal(t, workflows.ComplaintOutcome{ComplaintID: cpID, Outcome: "rectify", Reason: "责令限期整改", Actor: regionActor}, sig[0].Arg)
 }
+
+// A county that typed the outcome's name as its comment and ended each reason with a full stop
+// produced "投诉核查：责令整改。责令整改；宣传材料不实。；…" on the case's timeline. The reasons are
+// joined as clauses (no "。；", no clause twice) and the case's entry does not repeat the order.
+func TestComplaintWordingHasNoDoubledClauses(t *testing.T) {
+	h, rec, u := cpHarness(t)
+	h.env.RegisterDelayedCallback(func() {
+		task := h.openTask(workflows.KindVerifyComplaint)
+		u.decide("", "decide", "", workflows.DecisionRequest{TaskID: task.ID, Actor: countyActor, Outcome: "rectify", Comment: "责令整改。",
+			Reasons: []workflows.Reason{{Message: "宣传材料不实。"}, {Message: "限期公开更正。"}}})
+	}, time.Hour)
+	h.env.ExecuteWorkflow(workflows.Complaint, cpInput(caseID))
+	require.Equal(t, workflows.ComplaintResult{Outcome: "rectify"}, cpResult(h))
+	u.ok("decide")
+	const joined = "责令整改；宣传材料不实；限期公开更正"
+	sent := rec.named(workflows.ComplaintOutcomeSignal)
+	require.Len(t, sent, 1)
+	require.Equal(t, joined, sent[0].Arg.(workflows.ComplaintOutcome).Reason)
+
+	// The case writes the order with the reason the complaint sent.
+	c, _ := tbHarness(t)
+	c.env.SetStartWorkflowOptions(clientOptions(caseWFID))
+	cu := tbNewUpdates(c)
+	c.env.RegisterDelayedCallback(func() {
+		c.env.SignalWorkflow(workflows.ComplaintOutcomeSignal, workflows.ComplaintOutcome{ComplaintID: cpID, Outcome: "rectify",
+			Reason: joined, Actor: countyActor})
+	}, time.Hour)
+	c.env.RegisterDelayedCallback(func() {
+		cu.send("", workflows.AdjustUpdate, "withdraw", workflows.AdjustRequest{Actor: enterpriseActor, Action: "withdraw", Reason: "结束测试"})
+	}, 2*time.Hour)
+	c.env.ExecuteWorkflow(workflows.EnterpriseCase, caseInput(false))
+	var ev models.CaseEvent
+	require.NoError(t, c.db.Where("kind = ?", "rectification_ordered").First(&ev).Error)
+	require.Equal(t, "投诉核查：责令整改。宣传材料不实；限期公开更正", ev.Summary)
+}

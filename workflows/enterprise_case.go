@@ -73,6 +73,7 @@ type CaseResult struct {
 // date and escalates to the parent jurisdiction after it. Continue-As-New when the server
 // suggests it, at a quiet point, carrying CaseState.
 func EnterpriseCase(ctx workflow.Context, in CaseInput) (CaseResult, error) {
+	ctx = withVersions(ctx)
 	w := &caseWF{in: in}
 	if err := w.setup(ctx); err != nil {
 		return CaseResult{}, err
@@ -362,7 +363,7 @@ func (w *caseWF) commitTimers(tr models.Transition) error {
 		return err
 	}
 	w.st.Seq, w.st.Tasks = w.host.Seq, w.host.Tasks
-	if workflow.GetVersion(w.ctx, "timer-search-attributes", workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+	if version(w.ctx, "timer-search-attributes", 1) == workflow.DefaultVersion {
 		return nil
 	}
 	return w.upsertSearchAttributes(tr.Case)
@@ -724,7 +725,7 @@ func (w *caseWF) startEvaluation() error {
 		again := !w.st.PanelRetryAt.IsZero()
 		// Version 1: the case waits on the pool; a pool change signals it (listenSignals), and
 		// the daily retry stays as the fallback for a signal that never came.
-		w.st.PoolShort = workflow.GetVersion(w.ctx, expertPoolChange, workflow.DefaultVersion, 1) >= 1
+		w.st.PoolShort = version(w.ctx, expertPoolChange, 1) >= 1
 		w.st.PanelRetryAt = workflow.Now(w.ctx).Add(24 * time.Hour)
 		if again {
 			return nil // the centre was told at the first failure; try again when the pool changes

@@ -130,7 +130,7 @@ const leanCommandsChange = "lean-commands"
 func (h *host) lean() bool {
 	if !h.leanChecked {
 		h.leanChecked = true
-		h.leanOn = workflow.GetVersion(h.ctx, leanCommandsChange, workflow.DefaultVersion, 1) >= 1
+		h.leanOn = version(h.ctx, leanCommandsChange, 1) >= 1
 	}
 	return h.leanOn
 }
@@ -417,18 +417,15 @@ func truncate6(s string) string {
 }
 
 func reasonsText(req DecisionRequest) string {
-	s := req.Comment
+	parts := []string{req.Comment}
 	for _, r := range req.Reasons {
-		if s != "" {
-			s += "；"
-		}
 		if r.Field != "" {
-			s += r.Field + "：" + r.Message
+			parts = append(parts, r.Field+"："+r.Message)
 		} else {
-			s += r.Message
+			parts = append(parts, r.Message)
 		}
 	}
-	return s
+	return domain.JoinClauses(parts...)
 }
 
 // IsRefusal tells business refusals (the declared types of RefusalTypes, raised by the
@@ -465,7 +462,7 @@ type signal struct {
 // is published); now they all go out in one workflow task and are waited for together. A target
 // that cannot be signalled (it ended) is logged, as before.
 func signalAll(ctx workflow.Context, signals []signal) {
-	concurrent := workflow.GetVersion(ctx, "concurrent-signals", workflow.DefaultVersion, 1) >= 1
+	concurrent := version(ctx, "concurrent-signals", 1) >= 1
 	wait := func(s signal, f workflow.Future) {
 		if err := f.Get(ctx, nil); err != nil {
 			workflow.GetLogger(ctx).Warn("signal failed", "signal", s.name, "target", s.what, "workflowID", s.workflowID, "err", err)

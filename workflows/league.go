@@ -46,6 +46,7 @@ type LeagueState struct {
 // After submission, cases accepted later wait for the league's supplementary report
 // (KindSupplementarySummary), which puts them in the region's summary and on to evaluation.
 func LeagueCollection(ctx workflow.Context, in LeagueInput) error {
+	ctx = withVersions(ctx)
 	w := &leagueWF{in: in}
 	if err := w.setup(ctx); err != nil {
 		return err
@@ -274,7 +275,7 @@ func (w *leagueWF) submit(p *pending) (DecisionResult, error) {
 		return DecisionResult{}, refuse(ErrTaskNotOpen, "该待办已处理")
 	}
 	w.removeTask(t.ID)
-	if workflow.GetVersion(w.ctx, "supplementary-report", workflow.DefaultVersion, 1) >= 1 {
+	if version(w.ctx, "supplementary-report", 1) >= 1 {
 		// Cases whose acceptance arrived before the summary are in it; later ones wait for a
 		// supplementary report.
 		w.st.Supplementary = true

@@ -1,6 +1,8 @@
 package workflows_test
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -14,6 +16,9 @@ import (
 // leanRun is what one run of the lean scenario asked of Temporal and left in the projection.
 type leanRun struct {
 	timers, cancelled, upserts int
+	// versionsAsked counts the GetVersion calls that reached Temporal (each records a marker
+	// and upserts TemporalChangeVersion).
+	versionsAsked int
 	// upsertsAt counts the upserts made while the experts scored (3 h to 5 h).
 	upsertsWhileScoring int
 	events              []string
@@ -31,6 +36,7 @@ func runLeanScenario(t *testing.T, oldVersion bool) leanRun {
 	h := newHarness(t)
 	h.env.SetStartWorkflowOptions(clientOptions(caseWFID))
 	if oldVersion {
+		h.env.OnGetVersion("commands-bundle", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
 		h.env.OnGetVersion("lean-commands", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
 	}
 	var run leanRun
@@ -41,6 +47,11 @@ func runLeanScenario(t *testing.T, oldVersion bool) leanRun {
 		run.upserts++
 		if scoring {
 			run.upsertsWhileScoring++
+		}
+	}).Maybe()
+	h.env.OnUpsertSearchAttributes(mock.Anything).Return(nil).Run(func(args mock.Arguments) {
+		if attrs, ok := args.Get(0).(map[string]any); ok && attrs["TemporalChangeVersion"] != nil {
+			run.versionsAsked++
 		}
 	}).Maybe()
 	hour := time.Hour
@@ -102,6 +113,39 @@ func TestLeanCommandsSameBehaviourFewerCommands(t *testing.T) {
 	require.Equal(t, 2, old.upsertsWhileScoring, "the old path upserts all attributes at every score")
 	require.Zero(t, lean.upsertsWhileScoring, "a score that changes no attribute upserts none")
 	require.Less(t, lean.upserts, old.upserts)
-	t.Logf("timers old=%d lean=%d (cancelled old=%d lean=%d), upserts old=%d lean=%d",
-		old.timers, lean.timers, old.cancelled, lean.cancelled, old.upserts, lean.upserts)
+	// The new path asks one change at its start (commands-bundle) and settles the rest from it;
+	// the old path asked each change where it first mattered.
+	require.Equal(t, 1, lean.versionsAsked, "one version marker a run")
+	t.Logf("timers old=%d lean=%d (cancelled old=%d lean=%d), upserts old=%d lean=%d, versions asked old=%d lean=%d",
+		old.timers, lean.timers, old.cancelled, lean.cancelled, old.upserts, lean.upserts, old.versionsAsked, lean.versionsAsked)
+}
+
+// TestOneVersionMarkerPerRun lets the league review's reminder and escalation fire before the
+// league accepts, so the run passes the lean-commands and timer-search-attributes changes: a run
+// asks Temporal one version (commands-bundle) and settles both from it, where it asked each
+// change on its own before (a marker and a TemporalChangeVersion upsert apiece).
+func TestOneVersionMarkerPerRun(t *testing.T) {
+	h := newHarness(t)
+	h.env.SetStartWorkflowOptions(clientOptions(caseWFID))
+	var asked []string
+	h.env.OnUpsertSearchAttributes(mock.Anything).Return(nil).Run(func(args mock.Arguments) {
+		if attrs, ok := args.Get(0).(map[string]any); ok && attrs["TemporalChangeVersion"] != nil {
+			asked = append(asked, fmt.Sprint(attrs["TemporalChangeVersion"]))
+		}
+	}).Maybe()
+	h.env.OnUpsertTypedSearchAttributes(mock.Anything).Return(nil).Maybe()
+	h.decide(20*24*time.Hour, workflows.KindLeagueReview, workflows.DecisionRequest{Actor: regionActor, Outcome: "accept"}) // escalated to the region by then
+	h.env.RegisterDelayedCallback(func() {
+		h.update("adjust", workflows.AdjustUpdate, workflows.AdjustRequest{Actor: regionActor, Action: "remove", Reason: "核查发现超范围评价"})
+	}, 21*24*time.Hour)
+	h.env.ExecuteWorkflow(workflows.EnterpriseCase, caseInput(false))
+	require.True(t, h.env.IsWorkflowCompleted())
+	require.NoError(t, h.env.GetWorkflowError())
+	for _, r := range h.results {
+		require.NoError(t, r.err, r.kind)
+	}
+	// The region could accept: the review had been reminded and escalated to it.
+	require.Equal(t, "submitted,accepted,removed", strings.Join(h.events(), ","))
+	require.Len(t, asked, 1, "versions asked: %v", asked)
+	require.Contains(t, asked[0], "commands-bundle")
 }
