@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"skillcert/domain"
 	"skillcert/exports"
 	"skillcert/models"
 	"skillcert/models/validate"
@@ -18,9 +19,9 @@ import (
 var (
 	ledgerSessionStatus = map[string]string{models.SessionOpen: "登记考生、录入成绩中", models.SessionSubmitted: "结果待审核",
 		models.SessionCorrecting: "退回更正中", models.SessionIssued: "已发证", models.SessionPublicity: "公示中"}
-	ledgerResult      = map[string]string{"pending": "未录入", "pass": "合格", "fail": "不合格"}
-	ledgerAudit       = map[string]string{"pending": "待审核", "approved": "审核通过", "rejected": "退回更正"}
-	ledgerCertStatus  = map[string]string{"valid": "有效", "revoked": "已撤销"}
+	ledgerResult      = domain.CandidateResultNames
+	ledgerAudit       = domain.CandidateAuditNames
+	ledgerCertStatus  = domain.CertificateStatusNames
 	ledgerMissingName = "—"
 )
 

@@ -331,7 +331,7 @@ func (s *Service) SittingWorkbook(ctx context.Context, a *Actor, sessionID strin
 			colGender: domain.GenderNames[c.Gender], colEmployee: yesNo[c.Employee], colYears: c.YearsInOccupation, colHeldLevel: held,
 			colHeldYear: heldYear, colEducation: domain.EducationNames[c.Education], colApprentice: yesNo[c.Apprenticeship],
 			colTheory: score(c.Theory), colSkill: score(c.Skill), colReview: score(c.Review), colEthics: c.Ethics, colPerformance: c.Performance,
-			colNotes: c.Notes, colResult: map[string]string{"pending": "未录入成绩", "pass": "合格", "fail": "不合格"}[c.Result],
+			colNotes: c.Notes, colResult: domain.CandidateResultNames[c.Result],
 			colStatus: c.StatusName, colCertificate: c.CertificateNumber}
 		for i, h := range cols {
 			if err := set(i+1, r+2, values[h]); err != nil {

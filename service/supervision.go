@@ -351,7 +351,7 @@ func (s *Service) ReviewSupervisionReport(ctx context.Context, a *Actor, in Revi
 var errReportReviewed = NewError(http.StatusConflict, "report_reviewed", "该督导报告不在待审核状态（已公开、已退回或已由他人审核），请刷新后查看。")
 
 // ratingNames are the supervision ratings' Chinese names.
-var ratingNames = map[string]string{"good": "良好", "acceptable": "合格", "rectify": "需整改", "serious": "存在严重问题"}
+var ratingNames = dom.RatingNames
 
 // SupervisionReports lists supervision reports with their status (of one status when set): a
 // supervisor sees the reports they filed, an official who reads supervision those of the draws

@@ -14,6 +14,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"skillcert/api"
+	"skillcert/domain"
 	"skillcert/models"
 	"skillcert/models/validate"
 	"skillcert/service"
@@ -45,35 +46,8 @@ type auditRow struct {
 	DetailsRaw string
 }
 
-// actionNames are the Chinese names of the audited actions the log shows most.
-var actionNames = map[string]string{
-	"login": "登录", "logout": "退出登录", "token.create": "创建接口令牌", "token.revoke": "撤销接口令牌",
-	"user.create": "新建用户", "user.disable": "停用用户", "user.enable": "启用用户", "user.password_reset": "重置密码",
-	"user.grant": "调整角色", "user.manage": "管理用户", "user.password_change": "修改本人密码", "user.totp_enable": "启用双因素登录",
-	"user.totp_disable": "停用双因素登录", "user.totp_reset": "重置双因素登录", "user.identity_link": "绑定统一身份认证", "user.staff_id": "登记工号",
-	"user.credential": "重置密码或解除登录限制", "login.read": "查看登录记录", "audit.export": "导出审计日志", "policy.read": "查看安全策略", "user.read": "查看用户", "audit.verify": "校验哈希链",
-	"audit.read": "查看审计日志", "jurisdiction.precheck": "设置旗县初审", "jurisdiction.read": "查看行政区划",
-	"jurisdiction.create": "新增旗县（市、区）", "jurisdiction.update": "修改旗县（市、区）", "jurisdiction.manage": "管理行政区划",
-	"task.claim": "认领待办", "task.unclaim": "释放待办", "task.reassign": "改派待办", "task.decide": "办理待办",
-	"task.escalate": "逾期上报", "finding.remind": "督办提醒", "application.create": "创建申报表",
-	"application.save_draft": "保存草稿", "application.submit": "提交申报", "attachment.upload": "上传附件",
-	"attachment.download": "下载附件", "personal_data.read": "查看个人信息", "case.start": "案件开始",
-	"case.suspend": "暂停试点", "case.resume": "恢复试点", "case.remove": "移出试点", "campaign.start": "启动年度计划",
-	"campaign.move_collection": "调整汇总截止时间", "campaign.move_publication": "调整目录公布时间",
-	"statistics.export": "导出统计表", "statistics.read": "查看统计",
-	"complaint.file": "投诉举报", "certificate.revoke": "吊销证书", "summary.export": "导出汇总表",
-	"case.return": "退回企业补正", "case.withdraw": "撤回申报", "case.redraw": "重新抽取评估专家", "case.publish_late": "补充公布",
-	"case.draw_panel": "重新抽取专家组", "expert.save": "维护评估专家库", "expert.import": "导入评估专家库",
-	"panel.draw": "抽取评估专家", "panel.redraw": "重新抽取评估专家", "session.plan": "制定认定场次计划",
-	"session.candidate_add": "登记考生", "session.candidate_photo": "上传考生证件照", "session.scores": "录入成绩", "supervision.draw": "双随机抽取督导",
-	"supervision.report": "提交督导报告", "supervision.refile": "重新提交督导报告", "supervision.review": "审核督导报告",
-	"enterprise.register": "企业注册", "occupation.exclude": "排除职业（工种）", "occupation.unexclude": "恢复职业（工种）", "occupation.eligibility": "设置职业申报条件",
-	"league.overdue": "盟市逾期未报送汇总表", "campaign.create": "创建年度计划", "user.unlock": "解除登录限制",
-	"objection.file": "对认定结果公示提出异议", "objection.receive": "受理公示异议", "session.issue": "公示期满颁发证书",
-	"calendar.set": "登记节假日或调休上班日", "calendar.remove": "删除节假日或调休上班日", "calendar.publicity_days": "设置公示期",
-	"session.candidate_remove": "移除误登记的考生", "session.candidate_import": "导入考生", "session.scores_import": "导入成绩",
-	"supervision.amend": "修改督导报告",
-}
+// actionNames are the Chinese names of the audited actions (the table: domain.AuditActionNames).
+var actionNames = domain.AuditActionNames
 
 // actionName is the Chinese name of an action; decisions ("task.decide:league_review") are
 // named by their task kind.
@@ -357,9 +331,6 @@ func detailWord(w string) string {
 		return n
 	}
 	if n, ok := workflows.OutcomeNames[w]; ok {
-		return n
-	}
-	if n, ok := outcomeExtraNames[w]; ok {
 		return n
 	}
 	if n := stageName(w); n != w {

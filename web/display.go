@@ -7,6 +7,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"skillcert/domain"
 	"skillcert/models"
 	"skillcert/service"
 	"skillcert/workflows"
@@ -63,19 +64,19 @@ func ageText(d time.Duration) string {
 }
 
 // slaNames are the Chinese names of SLA states.
-var slaNames = map[string]string{models.SLAOnTime: "正常", models.SLADueSoon: "即将到期", models.SLAOverdue: "逾期"}
+var slaNames = domain.SLANames
 
 // collectionStatusNames are the Chinese names of a league collection's states.
-var collectionStatusNames = map[string]string{"collecting": "汇总中", "submitted": "已报送", "overdue": "逾期未报送"}
+var collectionStatusNames = domain.CollectionStatusNames
 
 // campaignStatusNames are the Chinese names of a campaign's states.
-var campaignStatusNames = map[string]string{"collecting": "征集汇总中", "evaluating": "评估审定中", "published": "目录已公布"}
+var campaignStatusNames = domain.CampaignStatusNames
 
 // candidateResultNames name a candidate's result (its status: domain.CandidateStatus).
-var candidateResultNames = map[string]string{"pending": "未录入成绩", "pass": "合格", "fail": "不合格"}
+var candidateResultNames = domain.CandidateResultNames
 
 // caseStatusNames are the Chinese names of a case's status.
-var caseStatusNames = map[string]string{"open": "办理中", "closed": "已结束"}
+var caseStatusNames = domain.CaseStatusNames
 
 func stageName(stage string) string {
 	if n, ok := workflows.StageNames[stage]; ok {
@@ -89,13 +90,10 @@ func stageName(stage string) string {
 
 // processStageNames name the stages of tasks outside an enterprise's case (a complaint's
 // verification), which the inbox shows beside the case stages.
-var processStageNames = map[string]string{"complaint": "投诉核查"}
+var processStageNames = domain.ProcessStageNames
 
 func outcomeName(o string) string {
 	if n, ok := workflows.OutcomeNames[o]; ok {
-		return n
-	}
-	if n, ok := outcomeExtraNames[o]; ok {
 		return n
 	}
 	return o
@@ -138,8 +136,3 @@ func taskHref(id string) string { return "/tasks/" + url.PathEscape(id) }
 
 // kindName is the Chinese name of a task kind (its title in workflows.Kinds).
 func kindName(kind string) string { return service.KindTitle(kind) }
-
-// outcomeExtraNames name the outcomes workflows.OutcomeNames does not name yet (it is the
-// table; an outcome belongs there, and TestEveryStageKindAndOutcomeHasAChineseName finds
-// the ones missing).
-var outcomeExtraNames = map[string]string{"sustain": "异议成立"}

@@ -5,6 +5,7 @@ import (
 	"html"
 	"net/http"
 	"os"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
@@ -285,4 +286,59 @@ func TestAuditDetailsReadInChinese(t *testing.T) {
 	require.Equal(t, "合格", candidateResultNames["pass"])
 	require.True(t, internalID("case-1.county_precheck.1.0"))
 	require.False(t, internalID("150102"))
+}
+
+// TestEveryAuditActionHasAName reads the audited actions from the source (the Action of every
+// audit entry written, and the case and campaign adjustments that build theirs from a prefix)
+// and finds each in the one table of names (domain.Name), so the log never shows a code.
+func TestEveryAuditActionHasAName(t *testing.T) {
+	literal := regexp.MustCompile(`Action:\s*"([a-z_]+\.[a-z_.]+)"`)
+	var actions []string
+	for _, dir := range []string{"../service", "../workflows", "../api", "../web", "../activities", "../cmd/skillcert", "../models"} {
+		files, err := filepath.Glob(filepath.Join(dir, "*.go"))
+		require.NoError(t, err)
+		for _, f := range files {
+			if strings.HasSuffix(f, "_test.go") {
+				continue
+			}
+			raw, err := os.ReadFile(f)
+			require.NoError(t, err)
+			for _, m := range literal.FindAllStringSubmatch(string(raw), -1) {
+				if !strings.HasSuffix(m[1], "_") { // a prefix; its actions are listed below
+					actions = append(actions, m[1])
+				}
+			}
+		}
+	}
+	require.Greater(t, len(actions), 40, "the scan finds the audited actions")
+	for _, a := range []string{"withdraw", "suspend", "resume", "remove", "return", "redraw", "draw_panel", "publish_late"} {
+		actions = append(actions, "case."+a)
+	}
+	for _, w := range []string{"collection", "publication"} {
+		actions = append(actions, "campaign.move_"+w)
+	}
+	for _, a := range []string{"report", "refile", "review", "amend"} {
+		actions = append(actions, "supervision."+a)
+	}
+	for k := range workflows.Kinds {
+		actions = append(actions, "task.decide:"+k)
+	}
+	var missing []string
+	for _, a := range actions {
+		if _, ok := domain.Name(domain.NameAuditAction, a); !ok {
+			missing = append(missing, a)
+		}
+	}
+	require.Empty(t, missing, "audited actions without a Chinese name in domain.AuditActionNames")
+}
+
+// TestNamesTableIsChinese checks every name in the one table.
+func TestNamesTableIsChinese(t *testing.T) {
+	han := regexp.MustCompile(`\p{Han}`)
+	for kind, m := range domain.Names {
+		require.NotEmpty(t, m, kind)
+		for code, name := range m {
+			require.Regexp(t, han, name, "%s %q", kind, code)
+		}
+	}
 }

@@ -5,6 +5,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"skillcert/domain"
 	"skillcert/models/validate"
 )
 
@@ -18,7 +19,7 @@ type supervisionItem struct {
 	DrawTitle, DrawnAt, EnterpriseName, OccupationName, LevelName, Rating, Findings, ReportedAt string
 }
 
-var ratingNames = map[string]string{"good": "良好", "acceptable": "合格", "rectify": "需整改", "serious": "存在严重问题"}
+var ratingNames = domain.RatingNames
 
 // supervisionPage publishes the supervision results (一公开); no account needed.
 func (p *Pages) supervisionPage(c *gin.Context) error {

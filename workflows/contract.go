@@ -379,37 +379,31 @@ type kindSpec struct {
 
 // Kinds describes every task kind.
 var Kinds = map[string]kindSpec{
-	KindPrecheck:     {"旗县初审申报材料", domain.RoleCountyOfficial, map[string]bool{"pass": false, "return": true}},
-	KindLeagueReview: {"盟市审核申报材料", domain.RoleLeagueOfficial, map[string]bool{"accept": false, "return": true, "reject": true}},
-	KindCorrection:   {"按审核意见补正申报材料", domain.RoleEnterpriseUser, map[string]bool{"resubmit": false}},
-	KindExpertScore:  {"专家评估打分", domain.RoleExpert, map[string]bool{"score": false}},
-	KindRegionDecision: {"审定试点企业及批次", domain.RoleRegionOfficial,
+	KindPrecheck:     {domain.TaskKindNames[KindPrecheck], domain.RoleCountyOfficial, map[string]bool{"pass": false, "return": true}},
+	KindLeagueReview: {domain.TaskKindNames[KindLeagueReview], domain.RoleLeagueOfficial, map[string]bool{"accept": false, "return": true, "reject": true}},
+	KindCorrection:   {domain.TaskKindNames[KindCorrection], domain.RoleEnterpriseUser, map[string]bool{"resubmit": false}},
+	KindExpertScore:  {domain.TaskKindNames[KindExpertScore], domain.RoleExpert, map[string]bool{"score": false}},
+	KindRegionDecision: {domain.TaskKindNames[KindRegionDecision], domain.RoleRegionOfficial,
 		map[string]bool{"batch1": false, "batch2": false, domain.OutcomeSupplementary: false, "not_selected": true}},
-	KindWorkPlan:             {"提交工作方案和评价规范", domain.RoleEnterpriseUser, map[string]bool{"submit": false}},
-	KindFileWorkPlan:         {"工作方案备案", domain.RoleRegionOfficial, map[string]bool{"file": false, "return": true}},
-	KindSubmitSummary:        {"填报并报送汇总表", domain.RoleLeagueOfficial, map[string]bool{"submit": false}},
-	KindSupplementarySummary: {"补充报送汇总表（报送后审核通过的企业）", domain.RoleLeagueOfficial, map[string]bool{"submit": false}},
-	KindLeagueOverdue:        {"督办逾期未报送汇总表的盟市", domain.RoleRegionOfficial, map[string]bool{"acknowledge": false}},
-	KindPublish:              {"公布试点企业目录", domain.RoleRegionOfficial, map[string]bool{"publish": false}},
-	KindVerifyComplaint:      {"核查投诉举报", domain.RoleCountyOfficial, map[string]bool{"dismiss": true, "rectify": true, "suspend": true, "remove": true}},
-	KindComplaintDecision: {"审定投诉核查处理建议（暂停或移出目录）", domain.RoleRegionOfficial,
+	KindWorkPlan:             {domain.TaskKindNames[KindWorkPlan], domain.RoleEnterpriseUser, map[string]bool{"submit": false}},
+	KindFileWorkPlan:         {domain.TaskKindNames[KindFileWorkPlan], domain.RoleRegionOfficial, map[string]bool{"file": false, "return": true}},
+	KindSubmitSummary:        {domain.TaskKindNames[KindSubmitSummary], domain.RoleLeagueOfficial, map[string]bool{"submit": false}},
+	KindSupplementarySummary: {domain.TaskKindNames[KindSupplementarySummary], domain.RoleLeagueOfficial, map[string]bool{"submit": false}},
+	KindLeagueOverdue:        {domain.TaskKindNames[KindLeagueOverdue], domain.RoleRegionOfficial, map[string]bool{"acknowledge": false}},
+	KindPublish:              {domain.TaskKindNames[KindPublish], domain.RoleRegionOfficial, map[string]bool{"publish": false}},
+	KindVerifyComplaint:      {domain.TaskKindNames[KindVerifyComplaint], domain.RoleCountyOfficial, map[string]bool{"dismiss": true, "rectify": true, "suspend": true, "remove": true}},
+	KindComplaintDecision: {domain.TaskKindNames[KindComplaintDecision], domain.RoleRegionOfficial,
 		map[string]bool{"suspend": true, "remove": true, "rectify": true, "dismiss": true}},
-	KindSubmitResults:       {"提交认定结果", domain.RoleEnterpriseUser, map[string]bool{"submit": false}},
-	KindAuditResults:        {"审核认定结果", domain.RoleRegionCentre, map[string]bool{"approve": false, "reject": true}},
-	KindCorrectResults:      {"按审核意见更正认定结果", domain.RoleEnterpriseUser, map[string]bool{"resubmit": false}},
-	KindRectify:             {"按投诉核查意见整改并报告整改情况", domain.RoleEnterpriseUser, map[string]bool{"submit": false}},
-	KindVerifyRectification: {"核验企业整改情况", domain.RoleCountyOfficial, map[string]bool{"accept": false, "return": true}},
-	KindReviewObjection:     {"核查认定结果公示异议", domain.RoleRegionCentre, map[string]bool{"dismiss": true, "sustain": true}},
+	KindSubmitResults:       {domain.TaskKindNames[KindSubmitResults], domain.RoleEnterpriseUser, map[string]bool{"submit": false}},
+	KindAuditResults:        {domain.TaskKindNames[KindAuditResults], domain.RoleRegionCentre, map[string]bool{"approve": false, "reject": true}},
+	KindCorrectResults:      {domain.TaskKindNames[KindCorrectResults], domain.RoleEnterpriseUser, map[string]bool{"resubmit": false}},
+	KindRectify:             {domain.TaskKindNames[KindRectify], domain.RoleEnterpriseUser, map[string]bool{"submit": false}},
+	KindVerifyRectification: {domain.TaskKindNames[KindVerifyRectification], domain.RoleCountyOfficial, map[string]bool{"accept": false, "return": true}},
+	KindReviewObjection:     {domain.TaskKindNames[KindReviewObjection], domain.RoleRegionCentre, map[string]bool{"dismiss": true, "sustain": true}},
 }
 
-// OutcomeNames are the Chinese names of outcomes.
-var OutcomeNames = map[string]string{
-	"pass": "初审通过", "return": "退回", "accept": "审核通过", "reject": "不予通过", "resubmit": "重新提交",
-	"score": "已打分", "batch1": "列入第一批", "batch2": "列入第二批", domain.OutcomeSupplementary: "补充公布（列入第二批）", "not_selected": "未入选",
-	"submit": "已提交", "file": "准予备案", "acknowledge": "已督办", "publish": "已公布",
-	"dismiss": "不予支持", "rectify": "责令整改", "suspend": "暂停试点", "remove": "移出目录",
-	"approve": "审核通过",
-}
+// OutcomeNames are the Chinese names of outcomes (the table: domain.OutcomeNames).
+var OutcomeNames = domain.OutcomeNames
 
 // Assessor is a member of a sitting's assessment panel: one of the 考评人员 the enterprise
 // declared in its application (附件1 五(二)), as the service resolved the key it was chosen by.
