@@ -271,70 +271,97 @@ func (s *Server) Login(c *gin.Context, in service.LoginInput) (*service.Actor, e
 	in.Addr = c.ClientIP()
 	u, err := s.svc.LogIn(c.Request.Context(), in)
 	if errors.Is(err, service.ErrSecondFactorRequired) {
-		s.setPendingLogin(c, u.ID)
+		s.setPendingLogin(c, u.ID, models.SessionPassword, "")
 	}
 	if err != nil {
 		return nil, err
 	}
-	return s.openSession(c, u, s.now().UTC(), "")
+	return s.openSession(c, u, s.now().UTC(), models.SessionPassword, "")
 }
 
-// pendingCookie carries, between a correct password and its second factor, the account it was
-// for: its ID, the expiry (pendingTTL) and an HMAC under the session key. It only lets the
-// second step try codes for that account under the login throttle.
+// pendingCookie carries, between a correct password (or platform login) and its second factor,
+// the account it was for: its ID, the expiry (pendingTTL), how the first step logged in (the
+// session's method, and the platform's audience) and an HMAC under the session key over all of
+// them. It only lets the second step try codes for that account under the login throttle, and
+// the session it opens is of the first step's method.
 const (
 	pendingCookie = "skillcert_2fa"
 	pendingTTL    = 5 * time.Minute
 )
 
-func (s *Server) pendingMAC(userID string, exp int64) string {
+func (s *Server) pendingMAC(userID string, exp int64, method, audience string) string {
 	m := hmac.New(sha256.New, s.cfg.SessionKey)
-	m.Write([]byte("2fa|" + userID + "|" + strconv.FormatInt(exp, 10)))
+	m.Write([]byte("2fa|" + userID + "|" + strconv.FormatInt(exp, 10) + "|" + method + "|" + audience))
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
 
-func (s *Server) setPendingLogin(c *gin.Context, userID string) {
+func (s *Server) setPendingLogin(c *gin.Context, userID, method, audience string) {
 	exp := s.now().Add(pendingTTL).Unix()
-	s.SetCookie(c, pendingCookie, userID+"."+strconv.FormatInt(exp, 10)+"."+s.pendingMAC(userID, exp), int(pendingTTL.Seconds()))
+	v := strings.Join([]string{userID, strconv.FormatInt(exp, 10), method, audience, s.pendingMAC(userID, exp, method, audience)}, ".")
+	s.SetCookie(c, pendingCookie, v, int(pendingTTL.Seconds()))
 }
 
-// PendingLogin is the account whose password was right and whose second factor is awaited.
-func (s *Server) PendingLogin(c *gin.Context) (string, bool) {
+// pendingLogin is a first login step whose second factor is awaited.
+type pendingLogin struct {
+	userID, method, audience string
+}
+
+func (s *Server) pendingLogin(c *gin.Context) (pendingLogin, bool) {
 	v, err := c.Cookie(pendingCookie)
 	if err != nil {
-		return "", false
+		return pendingLogin{}, false
 	}
 	f := strings.Split(v, ".")
-	if len(f) != 3 {
-		return "", false
+	if len(f) != 5 {
+		return pendingLogin{}, false
 	}
 	exp, err := strconv.ParseInt(f[1], 10, 64)
-	if err != nil || s.now().Unix() > exp || !hmac.Equal([]byte(f[2]), []byte(s.pendingMAC(f[0], exp))) {
-		return "", false
+	if err != nil || s.now().Unix() > exp || !hmac.Equal([]byte(f[4]), []byte(s.pendingMAC(f[0], exp, f[2], f[3]))) {
+		return pendingLogin{}, false
 	}
-	return f[0], true
+	return pendingLogin{userID: f[0], method: f[2], audience: f[3]}, true
+}
+
+// PendingLogin is the account whose password (or platform login) was right and whose second
+// factor is awaited.
+func (s *Server) PendingLogin(c *gin.Context) (string, bool) {
+	p, ok := s.pendingLogin(c)
+	return p.userID, ok
 }
 
 // LoginSecondFactor is the second step of a login (service.SecondFactorLogin): a right code
 // opens the session.
 func (s *Server) LoginSecondFactor(c *gin.Context, code string, g service.Guard) (*service.Actor, error) {
-	id, ok := s.PendingLogin(c)
+	p, ok := s.pendingLogin(c)
 	if !ok {
 		return nil, service.NewError(http.StatusUnauthorized, "login_expired", "登录已超时，请重新输入用户名和密码。")
 	}
 	g.Addr = c.ClientIP()
-	u, err := s.svc.SecondFactorLogin(c.Request.Context(), id, code, g)
+	u, err := s.svc.SecondFactorLogin(c.Request.Context(), p.userID, code, g)
 	if err != nil {
 		return nil, err
 	}
 	s.ClearCookie(c, pendingCookie)
-	return s.openSession(c, u, s.now().UTC(), "")
+	return s.openSession(c, u, s.now().UTC(), p.method, loginReason(p.method, p.audience))
 }
 
-// openSession logs an account in once it is known to be its owner (a checked password, or an
-// account this request just registered): a session row, its cookie, the actor of the rest of
-// the request, and the audit row of the login (reason says how, empty for a password).
-func (s *Server) openSession(c *gin.Context, u models.User, now time.Time, reason string) (*service.Actor, error) {
+// loginReason is the audit reason of a login of a method: empty for a password, the platform's
+// audience for a platform login ("oidc enterprise").
+func loginReason(method, audience string) string {
+	switch method {
+	case models.SessionOIDC:
+		return "oidc " + audience
+	case models.SessionRegistration:
+		return "registration"
+	}
+	return ""
+}
+
+// openSession logs an account in once it is known to be its owner (a checked password, a
+// platform login, or an account this request just registered): a session row of that method,
+// its cookie, the actor of the rest of the request, and the audit row of the login (reason says
+// how, empty for a password).
+func (s *Server) openSession(c *gin.Context, u models.User, now time.Time, method, reason string) (*service.Actor, error) {
 	ctx := c.Request.Context()
 	a, err := s.svc.ActorFor(ctx, u)
 	if err != nil {
@@ -342,13 +369,6 @@ func (s *Server) openSession(c *gin.Context, u models.User, now time.Time, reaso
 	}
 	tok := base64.RawURLEncoding.EncodeToString(models.RandomToken(32))
 	hash := models.HashToken(tok)
-	method := models.SessionPassword
-	switch {
-	case reason == "registration":
-		method = models.SessionRegistration
-	case strings.HasPrefix(reason, "oidc "):
-		method = models.SessionOIDC
-	}
 	sess := &models.Session{TokenHash: hash, UserID: u.ID, CreatedAt: now, LastSeenAt: now,
 		ExpiresAt: now.Add(s.cfg.SessionIdle), UserAgent: service.Truncate(c.Request.UserAgent(), 250), RemoteAddr: c.ClientIP(),
 		Method: method}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"skillcert/models"
 	"skillcert/service"
 )
 
@@ -91,12 +92,12 @@ func (s *Server) FinishOIDC(c *gin.Context, audience string) (string, error) {
 	u, err := s.svc.OIDCLogIn(c.Request.Context(), service.OIDCCallback{Audience: audience, Code: c.Query("code"),
 		State: c.Query("state"), WantState: p.State, Nonce: p.Nonce, Verifier: p.Verifier, Addr: c.ClientIP()})
 	if errors.Is(err, service.ErrSecondFactorRequired) {
-		s.setPendingLogin(c, u.ID)
+		s.setPendingLogin(c, u.ID, models.SessionOIDC, audience)
 		return p.Next, err
 	}
 	if err != nil {
 		return p.Next, err
 	}
-	_, err = s.openSession(c, u, s.now().UTC(), "oidc "+audience)
+	_, err = s.openSession(c, u, s.now().UTC(), models.SessionOIDC, loginReason(models.SessionOIDC, audience))
 	return p.Next, err
 }

@@ -50,7 +50,7 @@ func (s *Server) RegisterAndLogin(c *gin.Context, req service.RegisterRequest) (
 	if err != nil {
 		return nil, models.Enterprise{}, err
 	}
-	a, err := s.openSession(c, u, now, "registration")
+	a, err := s.openSession(c, u, now, models.SessionRegistration, loginReason(models.SessionRegistration, ""))
 	if err != nil {
 		return nil, models.Enterprise{}, err
 	}

@@ -168,3 +168,46 @@ func TestPlatformSessionIsNotHeldToChangeTheLocalPassword(t *testing.T) {
 	require.NoError(t, e.db.Raw("SELECT method FROM sessions WHERE user_id = ? ORDER BY created_at DESC LIMIT 1", uid).Scan(&method).Error)
 	require.Equal(t, models.SessionOIDC, method)
 }
+
+// A platform login of an account with two-factor login goes through the second factor; the
+// session it opens is a platform session (the local password's expiry does not hold it) and the
+// login is audited as the platform's. Before, the second step opened a password session.
+func TestOIDCLoginWithSecondFactorOpensAPlatformSession(t *testing.T) {
+	e, prov := newOIDCWebEnv(t)
+	claims := map[string]any{"sub": "platform-1", "uscc": "91150105MA0N00001B"}
+	c := e.browser()
+	resp, _ := platformLogin(t, e, prov, c, "/status", claims)
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+	var first models.Session
+	require.NoError(t, e.db.Order("created_at DESC").First(&first).Error)
+	require.Equal(t, models.SessionOIDC, first.Method)
+
+	// The enterprise switches two-factor login on.
+	_, page := e.get(c, "/account/2fa")
+	m := secretRe.FindStringSubmatch(page)
+	require.NotNil(t, m, "the enrolment page shows a secret")
+	code := func() string {
+		v, err := totp.GenerateCodeCustom(m[1], e.now, totp.ValidateOpts{Period: 30, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
+		require.NoError(t, err)
+		return v
+	}
+	resp, _ = e.postForm(c, "/account/2fa", url.Values{"csrf_token": {csrfOf(t, page)}, "code": {code()}})
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	e.now = e.now.Add(30 * time.Second)
+
+	// The next platform login asks for the code, then opens a platform session.
+	c = e.browser()
+	resp, _ = platformLogin(t, e, prov, c, "/status", claims)
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+	require.True(t, strings.HasPrefix(resp.Header.Get("Location"), "/login/2fa"), resp.Header.Get("Location"))
+	_, page = e.get(c, "/login/2fa?next=/status")
+	resp, _ = e.postForm(c, "/login/2fa", url.Values{"csrf_token": {csrfOf(t, page)}, "code": {code()}, "next": {"/status"}})
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+	require.Equal(t, "/status", resp.Header.Get("Location"))
+	var second models.Session
+	require.NoError(t, e.db.Where("user_id = ?", first.UserID).Order("created_at DESC").First(&second).Error)
+	require.NotEqual(t, first.TokenHash, second.TokenHash)
+	require.Equal(t, models.SessionOIDC, second.Method, "the second factor of a platform login opens a platform session")
+	logins := e.auditRows("login")
+	require.Equal(t, "oidc enterprise", logins[len(logins)-1].Reason)
+}
