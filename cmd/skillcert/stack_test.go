@@ -62,7 +62,10 @@ func startStack(t *testing.T, dir, dsn string) *stack {
 	}
 	cfg := Config{TemporalNamespace: "skillcert", TaskQueue: "skillcert", PublicURL: "http://e2e", SessionKey: []byte("e2e-session-key-e2e-session-key!!"),
 		DataKey: []byte(e2eDataKey), SigningKey: []byte("e2e-signing-key-e2e-signing-key!"), LookupKey: []byte(e2eLookupKey),
-		StorageDir: filepath.Join(dir, "attachments"), DatabaseURL: dsn, ShutdownTimeout: time.Second, PublicitySeconds: e2ePublicitySeconds}
+		StorageDir: filepath.Join(dir, "attachments"), DatabaseURL: dsn, ShutdownTimeout: time.Second, PublicitySeconds: e2ePublicitySeconds,
+		// A loaded test machine may take longer than production's deadline over an Update; the
+		// end-to-end runs test the flow, the deadline has its own tests.
+		TemporalTimeout: time.Minute}
 	s.tc, err = client.DialContext(ctx, temporalClientOptions(cfg, log, s.ts.HostPort()))
 	require.NoError(t, err)
 	s.db, err = openDB(ctx, cfg, log, true)
