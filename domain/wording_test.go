@@ -36,3 +36,16 @@ func TestSentence(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckStaffID(t *testing.T) {
+	for _, ok := range []string{"NM-0042", "a_1", "12345678901234567890123456789012"} {
+		if err := domain.CheckStaffID(ok); err != nil {
+			t.Errorf("CheckStaffID(%q) = %v", ok, err)
+		}
+	}
+	for _, bad := range []string{"", "NM 42", "工号42", "ＮＭ42", "123456789012345678901234567890123", "NM.42"} {
+		if err := domain.CheckStaffID(bad); err == nil {
+			t.Errorf("CheckStaffID(%q) accepted", bad)
+		}
+	}
+}

@@ -364,8 +364,10 @@ func (s *Service) SetStaffID(ctx context.Context, a *Actor, userID, staffID stri
 	if u.Role == models.RoleEnterpriseUser || domain.IsAdminRole(u.Role) {
 		return NewError(http.StatusUnprocessableEntity, "no_staff_id", "只有工作人员账户登记工号。")
 	}
-	if len(staffID) > 64 || strings.ContainsFunc(staffID, func(r rune) bool { return r < 0x21 || r == 0x7f }) {
-		return BadRequest("bad_staff_id", "工号不超过 64 个字符，且不含空格。")
+	if staffID != "" {
+		if err := domain.CheckStaffID(staffID); err != nil {
+			return BadRequest("bad_staff_id", err.Error()+"。")
+		}
 	}
 	return s.audited(ctx, a, func(tx *models.DB) (models.AuditEntry, error) {
 		if err := tx.SetStaffID(ctx, u.ID, staffID); err != nil {

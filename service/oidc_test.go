@@ -3,11 +3,13 @@ package service
 import (
 	"context"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"skillcert/domain"
 	"skillcert/internal/oidctest"
 	"skillcert/models"
 	"skillcert/models/dbtest"
@@ -128,6 +130,13 @@ func TestOIDCLoginAndFirstTimeLinking(t *testing.T) {
 	require.Equal(t, "staff_id_taken", errCode(e.s.SetStaffID(ctx, e.actor("admin"), e.user("baotou").ID, "NM-0042")))
 	require.Equal(t, "forbidden", errCode(e.s.SetStaffID(ctx, e.actor("secadmin"), e.user("baotou").ID, "NM-7")), "the system administrator's")
 	require.Equal(t, "no_staff_id", errCode(e.s.SetStaffID(ctx, e.actor("admin"), e.user("auditadmin").ID, "NM-8")))
+	// One rule for a staff ID wherever it is typed (domain.CheckStaffID): the account page took
+	// 64 characters of anything but spaces, the roster 32 letters, digits or hyphens.
+	for _, bad := range []string{"工号42", strings.Repeat("7", 40), "NM.42"} {
+		err := e.s.SetStaffID(ctx, e.actor("admin"), e.user("baotou").ID, bad)
+		require.Equal(t, "bad_staff_id", errCode(err), bad)
+		require.Equal(t, domain.ErrStaffID.Error()+"。", ToError(err).Message)
+	}
 	u, err = e.login(models.AudienceOfficial, map[string]any{"sub": "off-sub-1", "staff_id": "NM-0042"}, nil)
 	require.NoError(t, err)
 	require.Equal(t, "hohhot", u.Username)

@@ -10,7 +10,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode"
 
 	"github.com/xuri/excelize/v2"
 
@@ -86,8 +85,10 @@ func (s *Service) ImportOfficials(ctx context.Context, a *Actor, filename string
 		if err := validate.CheckMobile(r.mobile); err != nil {
 			rowErrs.Add("phone", validate.CodeOf(err), err.Error()+"。")
 		}
-		if r.staff != "" && !staffIDOK(r.staff) {
-			rowErrs.Add("staff_id", "invalid_staff_id", "工号应为 1 至 32 位字母、数字或连字符。")
+		if r.staff != "" {
+			if err := domain.CheckStaffID(r.staff); err != nil {
+				rowErrs.Add("staff_id", "invalid_staff_id", err.Error()+"。")
+			}
 		}
 		switch {
 		case r.role == "":
@@ -178,18 +179,6 @@ func (s *Service) ImportOfficials(ctx context.Context, a *Actor, filename string
 }
 
 func isNotFound(err error) bool { return errors.Is(err, models.ErrNotFound) }
-
-func staffIDOK(v string) bool {
-	if len(v) > 32 {
-		return false
-	}
-	for _, r := range v {
-		if !(r < unicode.MaxASCII && (unicode.IsLetter(r) || unicode.IsDigit(r) || r == '-' || r == '_')) {
-			return false
-		}
-	}
-	return true
-}
 
 func rosterRoleNames() string {
 	var names []string

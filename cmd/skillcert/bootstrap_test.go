@@ -222,7 +222,7 @@ func TestBootstrapRefusesABadRosterWhole(t *testing.T) {
 			err = runBootstrap(ctx, cfg, log, o, &out)
 			require.Error(t, err)
 			require.Contains(t, err.Error(), "第 3 行：用户名应为 3 至 64 个字符")
-			require.Contains(t, err.Error(), "第 3 行：工号应为 1 至 32 位字母、数字或连字符。")
+			require.Contains(t, err.Error(), "第 3 行：工号应为 1 至 32 位字母、数字、连字符或下划线。")
 			_, err = db.UserByUsername(ctx, "ok-league")
 			require.ErrorIs(t, err, models.ErrNotFound)
 			good := writeXLSX(t, filepath.Join(dir, "roster-fixed.xlsx"), [][]string{
