@@ -50,6 +50,13 @@ type stack struct {
 // startStack starts (or restarts, on the same directory and database) the stack.
 func startStack(t *testing.T, dir, dsn string) *stack {
 	t.Helper()
+	return startStackWith(t, dir, dsn, nil)
+}
+
+// startStackWith is startStack with the configuration adjusted by tune (when not nil) before
+// anything starts.
+func startStackWith(t *testing.T, dir, dsn string, tune func(*Config)) *stack {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &stack{t: t, dir: dir, dsn: dsn, tokens: map[string]string{}, cancel: cancel}
 	var err error
@@ -63,6 +70,9 @@ func startStack(t *testing.T, dir, dsn string) *stack {
 	cfg := Config{TemporalNamespace: "skillcert", TaskQueue: "skillcert", PublicURL: "http://e2e", SessionKey: []byte("e2e-session-key-e2e-session-key!!"),
 		DataKey: []byte(e2eDataKey), SigningKey: []byte("e2e-signing-key-e2e-signing-key!"), LookupKey: []byte(e2eLookupKey),
 		StorageDir: filepath.Join(dir, "attachments"), DatabaseURL: dsn, ShutdownTimeout: time.Second, PublicitySeconds: e2ePublicitySeconds}
+	if tune != nil {
+		tune(&cfg)
+	}
 	s.tc, err = client.DialContext(ctx, temporalClientOptions(cfg, log, s.ts.HostPort()))
 	require.NoError(t, err)
 	s.db, err = openDB(ctx, cfg, log, true)
