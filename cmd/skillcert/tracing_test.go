@@ -152,3 +152,21 @@ func attr(sp sdktrace.ReadOnlySpan, key string) string {
 	}
 	return ""
 }
+
+// Tracing is off unless configured; a bad sample ratio stops the process at start with the
+// variable's name.
+func TestTracingConfiguration(t *testing.T) {
+	env := map[string]string{"SKILLCERT_DATABASE_URL": "postgres://x@h/db"}
+	c, err := loadConfig("migrate", nil, envOf(env))
+	require.NoError(t, err)
+	require.False(t, c.Tracing.Enabled)
+	env["OTEL_EXPORTER_OTLP_ENDPOINT"] = "http://otel-collector:4317"
+	env["SKILLCERT_TRACING_SAMPLE_RATIO"] = "0.1"
+	c, err = loadConfig("migrate", nil, envOf(env))
+	require.NoError(t, err)
+	require.True(t, c.Tracing.Enabled)
+	require.Equal(t, 0.1, c.Tracing.SampleRatio)
+	env["SKILLCERT_TRACING_SAMPLE_RATIO"] = "10%"
+	_, err = loadConfig("migrate", nil, envOf(env))
+	require.ErrorContains(t, err, `SKILLCERT_TRACING_SAMPLE_RATIO: "10%" is not a ratio between 0 and 1`)
+}
