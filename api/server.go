@@ -17,6 +17,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"skillcert/internal/metrics"
+	"skillcert/internal/tracing"
 	"skillcert/models"
 	"skillcert/policies"
 	"skillcert/service"
@@ -42,6 +43,9 @@ type Config struct {
 	// /metrics to a scraper presenting MetricsToken (secret) as a bearer token (api/metrics.go).
 	Metrics      *metrics.Registry
 	MetricsToken string
+	// Tracing, when set, makes one server span per request named by its route template
+	// (internal/tracing.Middleware); the use cases' Temporal calls continue its trace.
+	Tracing *tracing.Provider
 }
 
 func (c *Config) applyDefaults() {
@@ -115,6 +119,9 @@ func (s *Server) Handler(pages Pages) http.Handler {
 	// Client addresses (login throttling, the public query's rate limit) come from the
 	// connection, not from X-Forwarded-For, unless a proxy is configured in front.
 	_ = r.SetTrustedProxies(nil)
+	if s.cfg.Tracing != nil {
+		r.Use(tracing.Middleware(s.cfg.Tracing))
+	}
 	if s.cfg.Metrics != nil {
 		r.Use(s.cfg.Metrics.Middleware())
 	}

@@ -19,6 +19,7 @@ import (
 	"skillcert/domain"
 	"skillcert/internal/cryptosuite"
 	"skillcert/internal/metrics"
+	"skillcert/internal/tracing"
 	"skillcert/models"
 	"skillcert/models/pii"
 	"skillcert/service"
@@ -99,6 +100,10 @@ type Config struct {
 	WorkerHTTPAddr string
 	// metrics is the api process's registry, made by runAPI (nil: no metrics, as in dev).
 	metrics *metrics.Registry
+	// Tracing is the OpenTelemetry tracing setting (SKILLCERT_TRACING, OTEL_EXPORTER_OTLP_*);
+	// tracer is the process's provider, made by runAPI, runWorker and runDev (nil: off).
+	Tracing tracing.Config
+	tracer  *tracing.Provider
 }
 
 // envDefaults are the documented variables with their defaults.
@@ -175,6 +180,10 @@ var envDefaults = []struct{ name, def, help string }{
 	{"SKILLCERT_METRICS_ADDR", "", "api: separate listen address serving only /metrics (e.g. 127.0.0.1:9090); unset: none"},
 	{"SKILLCERT_METRICS_TOKEN", "", "secret: api: bearer token that lets a scraper read /metrics on SKILLCERT_HTTP_ADDR; unset: /metrics is not served there"},
 	{"SKILLCERT_WORKER_HTTP", ":9091", "worker: listen address of /healthz and /metrics (empty: none)"},
+	{"SKILLCERT_TRACING", "", "true or false: OpenTelemetry tracing exported over OTLP/gRPC (default: on when an OTLP endpoint is set, else off)"},
+	{"SKILLCERT_TRACING_SAMPLE_RATIO", "1", "share of new traces recorded, 0 to 1 (parent-based: a request with a sampled traceparent is always recorded)"},
+	{"OTEL_EXPORTER_OTLP_ENDPOINT", "", "OTLP/gRPC collector URL for traces, e.g. http://otel-collector:4317 (setting it turns tracing on); the other standard OTEL_EXPORTER_OTLP_* variables apply"},
+	{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "", "OTLP/gRPC collector URL for traces only (wins over OTEL_EXPORTER_OTLP_ENDPOINT)"},
 }
 
 // loadConfig parses flags (for the subcommand) over the environment and validates the result.
@@ -304,6 +313,9 @@ func loadConfig(cmd string, args []string, getenv func(string) string) (Config, 
 		return c, err
 	}
 	if err := c.loadStorageAndMetrics(env); err != nil {
+		return c, err
+	}
+	if c.Tracing, err = tracing.FromEnv(env); err != nil {
 		return c, err
 	}
 

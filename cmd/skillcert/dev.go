@@ -114,6 +114,11 @@ func startDev(ctx context.Context, cfg Config, log *slog.Logger) (_ *devStack, e
 // task and timer.
 func runDev(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Writer) error {
 	start := time.Now()
+	flush, err := startTracing(ctx, &cfg, log, "skillcert-dev")
+	if err != nil {
+		return err
+	}
+	defer flush()
 	d, err := startDev(ctx, cfg, log)
 	if err != nil {
 		return err

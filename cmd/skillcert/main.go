@@ -32,6 +32,7 @@ import (
 
 	"skillcert/api"
 	"skillcert/internal/metrics"
+	"skillcert/internal/tracing"
 	"skillcert/models"
 	"skillcert/nationalsync"
 	"skillcert/notify"
@@ -217,7 +218,33 @@ func temporalClientOptions(cfg Config, log *slog.Logger, hostPort string) client
 		Logger:    sdklog.NewStructuredLogger(log.With("component", "temporal-sdk")),
 	}
 	cfg.Temporal.apply(&o) // TLS, mTLS, API key (TEMPORAL_TLS_*, TEMPORAL_API_KEY)
+	if cfg.tracer != nil {
+		// The trace continues from the request into the workflows and activities (and the
+		// workers built on this client trace them).
+		ti, err := tracing.TemporalInterceptor(cfg.tracer)
+		if err != nil {
+			log.Warn("temporal tracing interceptor not installed", "err", err)
+		} else {
+			o.Interceptors = append(o.Interceptors, ti)
+		}
+	}
 	return o
+}
+
+// startTracing makes the process's tracer provider when tracing is configured (cfg.tracer) and
+// answers the function that flushes it on the way out.
+func startTracing(ctx context.Context, cfg *Config, log *slog.Logger, service string) (func(), error) {
+	tp, err := tracing.Start(ctx, cfg.Tracing, service, version)
+	if err != nil || tp == nil {
+		return func() {}, err
+	}
+	cfg.tracer = tp
+	log.Info("tracing on", "service", service, "sample_ratio", cfg.Tracing.SampleRatio)
+	return func() {
+		if err := tp.Shutdown(5 * time.Second); err != nil {
+			log.Warn("tracing not flushed", "err", err)
+		}
+	}, nil
 }
 
 func runMigrate(ctx context.Context, cfg Config, log *slog.Logger) error {
@@ -356,7 +383,7 @@ func apiServer(ctx context.Context, cfg Config, log *slog.Logger, db *models.DB,
 		return nil, err
 	}
 	h, err := httpHandler(svc, api.Config{PublicURL: cfg.PublicURL, SessionKey: cfg.SessionKey, Version: version,
-		Metrics: cfg.metrics, MetricsToken: cfg.MetricsToken})
+		Metrics: cfg.metrics, MetricsToken: cfg.MetricsToken, Tracing: cfg.tracer})
 	if err != nil {
 		return nil, err
 	}
@@ -404,6 +431,11 @@ func runAPI(ctx context.Context, cfg Config, log *slog.Logger) error {
 		return err
 	}
 	defer db.Close()
+	flush, err := startTracing(ctx, &cfg, log, "skillcert-api")
+	if err != nil {
+		return err
+	}
+	defer flush()
 	cfg.metrics = metrics.New()
 	topts := temporalClientOptions(cfg, log, cfg.TemporalAddress)
 	topts.MetricsHandler = cfg.metrics.Temporal()
@@ -436,6 +468,11 @@ func runWorker(ctx context.Context, cfg Config, log *slog.Logger) error {
 		return err
 	}
 	defer db.Close()
+	flush, err := startTracing(ctx, &cfg, log, "skillcert-worker")
+	if err != nil {
+		return err
+	}
+	defer flush()
 	reg := metrics.New()
 	reg.WatchDatabase(db)
 	topts := temporalClientOptions(cfg, log, cfg.TemporalAddress)

@@ -50,6 +50,13 @@ type stack struct {
 // startStack starts (or restarts, on the same directory and database) the stack.
 func startStack(t *testing.T, dir, dsn string) *stack {
 	t.Helper()
+	return startStackWith(t, dir, dsn, nil)
+}
+
+// startStackWith is startStack with the configuration adjusted by tune (when not nil) before
+// anything starts.
+func startStackWith(t *testing.T, dir, dsn string, tune func(*Config)) *stack {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &stack{t: t, dir: dir, dsn: dsn, tokens: map[string]string{}, cancel: cancel}
 	var err error
@@ -66,6 +73,9 @@ func startStack(t *testing.T, dir, dsn string) *stack {
 		// A loaded test machine may take longer than production's deadline over an Update; the
 		// end-to-end runs test the flow, the deadline has its own tests.
 		TemporalTimeout: time.Minute}
+	if tune != nil {
+		tune(&cfg)
+	}
 	s.tc, err = client.DialContext(ctx, temporalClientOptions(cfg, log, s.ts.HostPort()))
 	require.NoError(t, err)
 	s.db, err = openDB(ctx, cfg, log, true)
