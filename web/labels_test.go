@@ -288,9 +288,11 @@ func TestAuditDetailsReadInChinese(t *testing.T) {
 	require.False(t, internalID("150102"))
 }
 
-// TestEveryAuditActionHasAName reads the audited actions from the source (the Action of every
-// audit entry written, and the case and campaign adjustments that build theirs from a prefix)
-// and finds each in the one table of names (domain.Name), so the log never shows a code.
+// The audit log showed codes (session.scores, session.candidate_add, later case.paper_receipt,
+// keys.rotate) where officials read Chinese. TestEveryAuditActionHasAName reads the audited
+// actions from the source (the Action of every audit entry written, and the case, campaign and
+// supervision actions built from a prefix) and finds each in the one table of names
+// (domain.Name), so the log never shows a code.
 func TestEveryAuditActionHasAName(t *testing.T) {
 	literal := regexp.MustCompile(`Action:\s*"([a-z_]+\.[a-z_.]+)"`)
 	var actions []string
@@ -330,6 +332,7 @@ func TestEveryAuditActionHasAName(t *testing.T) {
 		}
 	}
 	require.Empty(t, missing, "audited actions without a Chinese name in domain.AuditActionNames")
+	require.Equal(t, "投诉核查", stageName("complaint"), "the complaint's stage in the inbox")
 }
 
 // TestNamesTableIsChinese checks every name in the one table.

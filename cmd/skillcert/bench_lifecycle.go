@@ -303,6 +303,26 @@ func baselineRun(ctx workflow.Context, in baselineInput) error {
 
 // runBaseline runs one bare workflow per workflow of the run, all at once, each sent its
 // Updates one after another as the cases' actors do, and returns the time until all finished.
+// baselineUpdateOnce sends the baseline's u-th Update to a workflow and waits for it; the
+// Update has an ID of its own, so a wait that outlasts the server's long poll on a loaded
+// machine asks again for the same Update instead of failing the run.
+func baselineUpdateOnce(ctx context.Context, tc client.Client, workflowID string, u int) error {
+	var err error
+	for range 10 {
+		var h client.WorkflowUpdateHandle
+		h, err = tc.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: workflowID, UpdateID: fmt.Sprint(workflowID, "-", u),
+			UpdateName: baselineUpdate, WaitForStage: client.WorkflowUpdateStageCompleted, Args: []any{u}})
+		if err == nil {
+			err = h.Get(ctx, nil)
+		}
+		var timeout *client.WorkflowUpdateServiceTimeoutOrCanceledError
+		if !errors.As(err, &timeout) || ctx.Err() != nil {
+			return err
+		}
+	}
+	return err
+}
+
 func runBaseline(ctx context.Context, tc client.Client, work []workflowWork, full bool) (time.Duration, error) {
 	w := sdkworker.New(tc, baselineQueue, sdkworker.Options{})
 	w.RegisterWorkflowWithOptions(baselineRun, workflow.RegisterOptions{Name: baselineWorkflow})
@@ -336,11 +356,7 @@ func runBaseline(ctx context.Context, tc client.Client, work []workflowWork, ful
 				return
 			}
 			for u := range ww.Updates {
-				h, err := tc.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: run.GetID(), UpdateName: baselineUpdate,
-					WaitForStage: client.WorkflowUpdateStageCompleted, Args: []any{u}})
-				if err == nil {
-					err = h.Get(ctx, nil)
-				}
+				err := baselineUpdateOnce(ctx, tc, run.GetID(), u)
 				if err != nil {
 					errs[i] = err
 					return
