@@ -352,7 +352,18 @@ func TestProductionTopology(t *testing.T) {
 	step("bootstrapped: namespace, search attributes, schema, administrators, 9 officials, 4 experts")
 
 	// The enterprises register themselves in a real region; here they are seeded.
-	db, err := models.Open(ctx, dsn)
+	// The test reads the database as the processes do: with their keys (the audit chain's
+	// verification needs the audit key).
+	cfg, err := loadConfig("worker", nil, func(k string) string {
+		for i := len(env) - 1; i >= 0; i-- {
+			if v, ok := strings.CutPrefix(env[i], k+"="); ok {
+				return v
+			}
+		}
+		return ""
+	})
+	require.NoError(t, err)
+	db, err := openDB(ctx, cfg, slog.New(slog.DiscardHandler), false)
 	require.NoError(t, err)
 	defer db.Close()
 	enterprises, err := db.SeedBenchEnterprises(ctx, cases, password)
