@@ -454,7 +454,10 @@ func TestProductionTopology(t *testing.T) {
 	drv := driver.New(proxy.URL, password, enterprises, quiet)
 	done := make(chan error, 1)
 	driveStart := time.Now()
-	go func() { done <- drv.Run(ctx) }()
+	// A stalled run fails the test instead of hanging it (a run takes well under a minute).
+	dctx, dcancel := context.WithTimeoutCause(ctx, 8*time.Minute, errors.New("the cases did not reach their certificates within 8 minutes"))
+	defer dcancel()
+	go func() { done <- drv.Run(dctx) }()
 	finished := false
 	var runErr error
 	waitWrites := func(n int64) {
