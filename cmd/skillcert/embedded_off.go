@@ -5,8 +5,10 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"time"
 )
 
@@ -24,4 +26,9 @@ func benchLifecycle(context.Context, Config, *slog.Logger, []string, io.Writer) 
 
 func benchDecisionsEmbedded(context.Context, Config, *slog.Logger, string, int, int, time.Duration, io.Writer) error {
 	return errNoEmbedded
+}
+
+func runTemporalServer(_ []string, _ func(string) string, _ io.Writer) int {
+	fmt.Fprintln(os.Stderr, "skillcert temporal:", errNoEmbedded)
+	return 1
 }

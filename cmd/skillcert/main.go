@@ -7,6 +7,7 @@
 //	skillcert seed     load reference data and the three administrators
 //	skillcert audit verify   check the audit log's hash chain
 //	skillcert bootstrap  bring a region up: namespace, schema, seed, officials, experts, campaign
+//	skillcert temporal the embedded Temporal server alone (tests, one-host trials)
 //	skillcert version  print the version
 package main
 
@@ -72,6 +73,9 @@ commands:
   bootstrap [-officials FILE] [-experts FILE.xlsx] [-year N [-collection D -publication D]] [-codes-out FILE]
             bring a region up, idempotently: Temporal namespace and search attributes, migrate,
             seed, officials from a roster (.xlsx/.csv), the expert pool, the campaign
+  temporal [--port 7233] [--db-file var/temporal.db] [--namespace default]
+            the embedded Temporal server as a process of its own, until SIGTERM (tests and
+            one-host trials; production runs a Temporal cluster)
   version   print the version
 
 Configuration comes from flags and SKILLCERT_* / TEMPORAL_* environment variables (see README).
@@ -97,6 +101,9 @@ func run(args []string, getenv func(string) string, stdout io.Writer) int {
 	}
 	if cmd == "simulate" {
 		return runSimulate(rest, stdout) // its own temporary database; no configuration
+	}
+	if cmd == "temporal" {
+		return runTemporalServer(rest, getenv, stdout) // the embedded Temporal server alone; no configuration
 	}
 	sub := ""
 	switch cmd {

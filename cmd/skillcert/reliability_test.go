@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -25,11 +26,16 @@ import (
 	"skillcert/workflows"
 )
 
-// TestMain lets the test binary run `skillcert dev` as a child process (the process the
-// reliability test kills), so the test needs no separate build.
+// TestMain lets the test binary run skillcert as a child process, so the tests need no
+// separate build: SKILLCERT_TEST_CHILD=dev runs `skillcert dev` (the process the reliability
+// test kills), SKILLCERT_TEST_CHILD_ARGS any command with its arguments (separated by spaces;
+// the production-topology test runs temporal, bootstrap, api and worker this way).
 func TestMain(m *testing.M) {
 	if os.Getenv("SKILLCERT_TEST_CHILD") == "dev" {
 		os.Exit(run([]string{"dev"}, os.Getenv, io.Discard))
+	}
+	if args := strings.Fields(os.Getenv("SKILLCERT_TEST_CHILD_ARGS")); len(args) > 0 {
+		os.Exit(run(args, os.Getenv, os.Stdout))
 	}
 	os.Exit(m.Run())
 }

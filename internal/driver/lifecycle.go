@@ -35,6 +35,7 @@ type Driver struct {
 	experts map[string]string // user ID → username
 	stages  map[string]string // case ID → last stage seen
 	leagues map[string]string // case ID → league code
+	refused map[string]int    // task ID → decisions refused (decideOpen)
 
 	// Writes counts the requests that changed something (decisions, forms, sittings).
 	Writes atomic.Int64
@@ -62,7 +63,8 @@ var benchApproved = []map[string]any{{"code": "6-31-01-03", "name": "电工", "l
 
 func New(base, password string, enterprises []models.BenchEnterprise, log *slog.Logger) *Driver {
 	return &Driver{base: base, password: password, enterprises: enterprises, log: log, patience: 3 * time.Minute,
-		clients: map[string]*demoClient{}, experts: map[string]string{}, stages: map[string]string{}, leagues: map[string]string{}}
+		clients: map[string]*demoClient{}, experts: map[string]string{}, stages: map[string]string{}, leagues: map[string]string{},
+		refused: map[string]int{}}
 }
 
 // unreachable tells whether err means the server is not answering (down or restarting).
@@ -620,7 +622,10 @@ func (d *Driver) runOfficials(ctx context.Context, done <-chan struct{}) error {
 	}
 }
 
-// decideOpen decides the open tasks of a kind in user's inbox; it reports whether there was one.
+// decideOpen decides the open tasks of a kind in user's inbox; it reports whether it closed
+// one. A decision the workflow refused (409) counts only if the task is closed after it: a
+// league's summary submitted before its workflow has taken in the cases' acceptance is refused
+// ("no accepted enterprise yet") and stays open, to be submitted again on the next round.
 func (d *Driver) decideOpen(ctx context.Context, user, kind string, body map[string]any) (bool, error) {
 	var l struct {
 		Items []models.Task `json:"items"`
@@ -628,10 +633,35 @@ func (d *Driver) decideOpen(ctx context.Context, user, kind string, body map[str
 	if err := d.call(ctx, user, http.MethodGet, "/api/v1/tasks?view=all&kind="+kind, nil, &l); err != nil {
 		return false, err
 	}
+	acted := false
 	for _, t := range l.Items {
-		if err := d.decide(ctx, user, t, body); err != nil {
+		// A refused decision is final for its request key (the key names the update): the next
+		// attempt after a refusal takes a new key.
+		d.mu.Lock()
+		refused := d.refused[t.ID]
+		d.mu.Unlock()
+		body["request_key"] = "bench"
+		if refused > 0 {
+			body["request_key"] = fmt.Sprintf("bench-%d", refused)
+		}
+		err := d.write(ctx, user, http.MethodPost, "/api/v1/tasks/"+t.ID+"/decision", body, nil)
+		if statusOf(err) == http.StatusConflict {
+			var now models.Task
+			if err := d.call(ctx, user, http.MethodGet, "/api/v1/tasks/"+t.ID, nil, &now); err != nil {
+				return false, err
+			}
+			if now.Status == models.TaskOpen {
+				d.mu.Lock()
+				d.refused[t.ID]++
+				d.mu.Unlock()
+				continue // refused: try again later
+			}
+			err = nil // closed meanwhile (a repeat whose first answer was lost)
+		}
+		if err != nil {
 			return false, err
 		}
+		acted = true
 	}
-	return len(l.Items) > 0, nil
+	return acted, nil
 }
