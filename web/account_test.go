@@ -129,7 +129,9 @@ func TestWrongPasswordKeepsUsernameAndSaysWhy(t *testing.T) {
 	require.Equal(t, http.StatusUnauthorized, resp.StatusCode)
 	require.Contains(t, body, "用户名或密码错误")
 	require.Contains(t, body, `value="hohhot"`, "username kept")
-	require.Contains(t, body, `aria-invalid="true" aria-describedby="login-error" autofocus`, "the refused field is marked and focused")
+	// Both fields are marked, and the focus goes to the summary at the top, which links to the field.
+	require.Equal(t, 2, strings.Count(body, `aria-invalid="true" aria-describedby="login-error"`), "both refused fields are marked")
+	requireTopSummary(t, body, "#username")
 	// An unknown user gets the same answer (no account enumeration).
 	resp, body2 := e.loginForm(c, "nobody", "nope")
 	require.Equal(t, http.StatusUnauthorized, resp.StatusCode)

@@ -207,6 +207,7 @@ func (p *Pages) taskView(c *gin.Context, a *service.Actor, t models.Task, in *de
 				return nil, err
 			}
 			v.Decision = f
+			v.SkipLinks = append(v.SkipLinks, link{Href: "#decide", Label: "跳到办理"})
 		}
 	}
 	return v, nil

@@ -247,6 +247,12 @@ type pageData struct {
 	Message   string
 	// Unread counts the user's unread in-app notifications (the header's bell).
 	Unread int64
+	// LargeText: the larger text is on (text_size.go); Path is the page to come back to after
+	// switching it (a GET page's own address).
+	LargeText bool
+	Path      string
+	// SkipLinks are the page's own skip links after 跳到正文 (e.g. 跳到办理 on a task page).
+	SkipLinks []link
 	// Login form.
 	Username, Next string
 	// Captcha, when set, is the CAPTCHA of the page's form (captcha.go).
@@ -299,5 +305,9 @@ func (p *Pages) fillPage(c *gin.Context, d *pageData) {
 	}
 	if d.CSRF == "" {
 		d.CSRF = p.api.CSRFToken(p.api.CSRFBinding(c, true))
+	}
+	d.LargeText = largeText(c)
+	if c.Request.Method == http.MethodGet {
+		d.Path = c.Request.URL.Path // not the query: it may carry what a page refused (e.g. a login's next)
 	}
 }

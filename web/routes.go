@@ -20,6 +20,8 @@ func (p *Pages) Routes(r *gin.Engine) {
 	r.POST("/login", p.api.CSRF, p.api.Page(p.loginSubmit))
 	r.POST("/logout", p.api.CSRF, p.api.Page(p.logoutSubmit))
 	r.GET("/", p.api.Page(p.rootPage)) // the public landing page, or the user's 工作台
+	// The header's 大字 (text_size.go).
+	r.POST("/text-size", p.api.CSRF, p.api.Page(p.textSizeSubmit))
 	// In-app notifications (the header's bell).
 	r.GET("/notifications", login, p.api.Page(p.notificationsPage))
 	r.POST("/notifications/read", login, p.api.CSRF, p.api.Page(p.notificationsRead))
