@@ -293,3 +293,21 @@ func TestOpenAPINullableHasType(t *testing.T) {
 	sort.Strings(bad)
 	require.Empty(t, bad, "nullable without type")
 }
+
+// TestOpenAPIParametersArePlainSchemas: a query or path parameter is one plain schema, never
+// anyOf/oneOf, which generated clients cannot set (due_before was anyOf date/date-time).
+func TestOpenAPIParametersArePlainSchemas(t *testing.T) {
+	var bad []string
+	for name, op := range docOperations(t, parseOpenAPI(t)) {
+		params, _ := op["parameters"].([]any)
+		for _, p := range params {
+			pm := asMap(t, p, name+" parameter")
+			schema, _ := pm["schema"].(map[string]any)
+			if schema["anyOf"] != nil || schema["oneOf"] != nil {
+				bad = append(bad, fmt.Sprintf("%s %v", name, pm["name"]))
+			}
+		}
+	}
+	sort.Strings(bad)
+	require.Empty(t, bad)
+}
