@@ -116,14 +116,43 @@ func paging(c *gin.Context) (limit, offset int, err error) {
 	return limit, offset, nil
 }
 
+// writeList answers a list held whole in memory in the one list envelope of the API: the page
+// asked for by limit (1–200, default 200) and offset, the total across pages, and the limit
+// and offset applied. An empty page is [], never null.
+func writeList[T any](c *gin.Context, all []T) error { return writeListOf(c, all, 200) }
+
+// writeListOf is writeList with another default page size.
+func writeListOf[T any](c *gin.Context, all []T, defaultLimit int) error {
+	limit, offset := defaultLimit, 0
+	if v := c.Query("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 200 {
+			return service.BadRequest("bad_limit", "limit 应为 1 至 200 之间的整数。")
+		}
+		limit = n
+	}
+	if v := c.Query("offset"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return service.BadRequest("bad_offset", "offset 应为非负整数。")
+		}
+		offset = n
+	}
+	page := []T{}
+	if offset < len(all) {
+		page = append(page, all[offset:min(len(all), offset+limit)]...)
+	}
+	c.JSON(http.StatusOK, service.ListResponse[T]{Items: page, Total: int64(len(all)), Limit: limit, Offset: offset})
+	return nil
+}
+
 // apiJurisdictions lists the jurisdictions within the authorized scope.
 func (s *Server) apiJurisdictions(c *gin.Context) error {
 	js, err := s.svc.ListJurisdictions(c.Request.Context(), ActorFrom(c), c.Query("under"))
 	if err != nil {
 		return err
 	}
-	c.JSON(http.StatusOK, service.WholeList(js))
-	return nil
+	return writeList(c, js)
 }
 
 // apiUsers lists users within the authorized scope, optionally by role, by part of the

@@ -30,7 +30,7 @@ func readReason(c *gin.Context) (string, error) {
 	var b userActionBody
 	if len(bytes.TrimSpace(raw)) > 0 {
 		if err := json.Unmarshal(raw, &b); err != nil {
-			return "", service.BadRequest("bad_json", "请求内容不是有效的 JSON。")
+			return "", bodyError(err)
 		}
 	}
 	return b.Reason, nil

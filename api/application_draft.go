@@ -23,7 +23,7 @@ func decodeJSON(c *gin.Context, limit int64, v any) error {
 		if errors.As(err, &tooBig) {
 			return service.NewError(http.StatusRequestEntityTooLarge, "too_large", "提交的内容过大。")
 		}
-		return service.BadRequest("bad_json", "请求内容不是有效的 JSON，或含有无法识别的字段。")
+		return bodyError(err)
 	}
 	return nil
 }

@@ -17,8 +17,7 @@ func (s *Server) apiApplicationVersions(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	c.JSON(http.StatusOK, service.WholeList(list))
-	return nil
+	return writeList(c, list)
 }
 
 // apiApplicationVersion answers GET /applications/:id/versions/:v.

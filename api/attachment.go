@@ -164,8 +164,7 @@ func (s *Server) apiAttachmentVersions(c *gin.Context) error {
 	for i, v := range vs {
 		out[i] = toAttachmentResponse(v)
 	}
-	c.JSON(http.StatusOK, gin.H{"items": out, "total": len(out)})
-	return nil
+	return writeList(c, out)
 }
 
 // attachmentListScope is the enterprise whose attachments are listed: the caller's own, or for
@@ -201,8 +200,7 @@ func (s *Server) apiListAttachments(c *gin.Context) error {
 	for i, a := range as {
 		out[i] = toAttachmentResponse(a)
 	}
-	c.JSON(http.StatusOK, gin.H{"items": out, "total": len(out)})
-	return nil
+	return writeList(c, out)
 }
 
 // contentDisposition makes a download header that keeps a Chinese file name: an ASCII

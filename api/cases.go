@@ -326,8 +326,7 @@ func (s *Server) apiDirectory(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	c.JSON(http.StatusOK, service.WholeList(ds))
-	return nil
+	return writeList(c, ds)
 }
 
 // apiFileComplaint takes a complaint from anyone (anonymous allowed) and starts its workflow.
@@ -367,17 +366,16 @@ func (s *Server) apiComplaints(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	c.JSON(http.StatusOK, service.WholeList(cs))
-	return nil
+	return writeList(c, cs)
 }
 
 func (s *Server) apiNotifications(c *gin.Context) error {
-	ns, err := s.db.NotificationsFor(c.Request.Context(), ActorFrom(c).User.ID, 100)
+	// The newest 200 (the most the query answers); limit and offset page through them.
+	ns, err := s.db.NotificationsFor(c.Request.Context(), ActorFrom(c).User.ID, 200)
 	if err != nil {
 		return err
 	}
-	c.JSON(http.StatusOK, service.WholeList(ns))
-	return nil
+	return writeList(c, ns)
 }
 
 func (s *Server) apiFindings(c *gin.Context) error {
@@ -385,8 +383,7 @@ func (s *Server) apiFindings(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	c.JSON(http.StatusOK, service.WholeList(fs))
-	return nil
+	return writeList(c, fs)
 }
 
 type precheckBody struct {
@@ -398,8 +395,11 @@ type precheckBody struct {
 // applies to applications submitted from then on (SetPrecheck, jurisdictions.go).
 func (s *Server) apiSetPrecheck(c *gin.Context) error {
 	var b precheckBody
-	if err := c.ShouldBindJSON(&b); err != nil || b.Enabled == nil {
-		return service.BadRequest("bad_json", "请提供 enabled（true 或 false）。")
+	if err := bindJSON(c, &b); err != nil {
+		return err
+	}
+	if b.Enabled == nil {
+		return missingField("enabled")
 	}
 	out, err := s.svc.SetPrecheck(c.Request.Context(), ActorFrom(c), service.PrecheckInput{Code: c.Param("code"), Enabled: *b.Enabled, Reason: b.Reason})
 	if err != nil {

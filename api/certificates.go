@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/base64"
+	"errors"
 	"math"
 	"net/http"
 	"strconv"
@@ -115,8 +116,7 @@ func (s *Server) apiPublicCertificates(c *gin.Context) error {
 		items = append(items, s.svc.PublicCertificateOf(x))
 	}
 	c.Header("Cache-Control", "no-store")
-	c.JSON(http.StatusOK, gin.H{"items": items})
-	return nil
+	return writeList(c, items)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -228,7 +228,12 @@ const certificateKey = "skillcert.certificate"
 // the enterprise, its county, league and the region reach it and nobody else does.
 func (s *Server) CertificateScope(c *gin.Context, _ *service.Actor) (string, error) {
 	ctx := c.Request.Context()
-	cert, err := s.db.CertificateByID(ctx, c.Param("id"))
+	// The path names a certificate by its number, what clients hold (证书编号), or by its
+	// internal ID, which earlier clients sent.
+	cert, err := s.db.CertificateByNumber(ctx, c.Param("id"))
+	if errors.Is(err, models.ErrNotFound) {
+		cert, err = s.db.CertificateByID(ctx, c.Param("id"))
+	}
 	if err != nil {
 		return "", err
 	}

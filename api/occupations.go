@@ -2,7 +2,6 @@ package api
 
 import (
 	"net/http"
-	"strconv"
 
 	"github.com/gin-gonic/gin"
 
@@ -11,13 +10,8 @@ import (
 
 // apiOccupations searches the dictionary by code prefix or name.
 func (s *Server) apiOccupations(c *gin.Context) error {
-	limit, _ := strconv.Atoi(c.DefaultQuery("limit", "20"))
-	if limit < 1 || limit > 100 {
-		limit = 20
-	}
-	out := s.svc.SearchOccupations(c.Query("q"), limit)
-	c.JSON(http.StatusOK, service.ListResponse[service.OccupationItem]{Items: out, Total: int64(len(out)), Limit: limit})
-	return nil
+	// Every match, so that total counts them all; the page (default 20) is cut by writeListOf.
+	return writeListOf(c, s.svc.SearchOccupations(c.Query("q"), 0), 20)
 }
 
 func (s *Server) apiExclusions(c *gin.Context) error {
@@ -25,8 +19,7 @@ func (s *Server) apiExclusions(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	c.JSON(http.StatusOK, service.WholeList(es))
-	return nil
+	return writeList(c, es)
 }
 
 // apiAddExclusion puts an occupation on the access-type exclusion list (region officials).
@@ -58,8 +51,7 @@ func (s *Server) apiEligibility(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	c.JSON(http.StatusOK, service.WholeList(out))
-	return nil
+	return writeList(c, out)
 }
 
 // apiSetEligibility answers PUT /occupations/eligibility/:code/:level: the occupation's own
@@ -73,6 +65,5 @@ func (s *Server) apiSetEligibility(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	c.JSON(http.StatusOK, service.WholeList(out))
-	return nil
+	return writeList(c, out)
 }

@@ -268,3 +268,46 @@ func TestOpenAPIServed(t *testing.T) {
 	resp.Body.Close()
 	require.Equal(t, http.StatusNotModified, resp.StatusCode)
 }
+
+// TestOpenAPINullableHasType: OpenAPI 3.0 only allows `nullable` beside a `type` (Redocly's
+// recommended lint reports it as an error otherwise, as it did on ApplicationView.form).
+func TestOpenAPINullableHasType(t *testing.T) {
+	var bad []string
+	var walk func(v any, path string)
+	walk = func(v any, path string) {
+		switch x := v.(type) {
+		case map[string]any:
+			if x["nullable"] == true && x["type"] == nil {
+				bad = append(bad, path)
+			}
+			for k, c := range x {
+				walk(c, path+"/"+k)
+			}
+		case []any:
+			for i, c := range x {
+				walk(c, fmt.Sprintf("%s/%d", path, i))
+			}
+		}
+	}
+	walk(parseOpenAPI(t), "#")
+	sort.Strings(bad)
+	require.Empty(t, bad, "nullable without type")
+}
+
+// TestOpenAPIParametersArePlainSchemas: a query or path parameter is one plain schema, never
+// anyOf/oneOf, which generated clients cannot set (due_before was anyOf date/date-time).
+func TestOpenAPIParametersArePlainSchemas(t *testing.T) {
+	var bad []string
+	for name, op := range docOperations(t, parseOpenAPI(t)) {
+		params, _ := op["parameters"].([]any)
+		for _, p := range params {
+			pm := asMap(t, p, name+" parameter")
+			schema, _ := pm["schema"].(map[string]any)
+			if schema["anyOf"] != nil || schema["oneOf"] != nil {
+				bad = append(bad, fmt.Sprintf("%s %v", name, pm["name"]))
+			}
+		}
+	}
+	sort.Strings(bad)
+	require.Empty(t, bad)
+}

@@ -14,8 +14,7 @@ func (s *Server) apiPublicity(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	c.JSON(http.StatusOK, service.WholeList(es))
-	return nil
+	return writeList(c, es)
 }
 
 // apiPublicitySitting answers GET /public/publicity/:id.
@@ -49,8 +48,7 @@ func (s *Server) apiSessionObjections(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	c.JSON(http.StatusOK, service.WholeList(os))
-	return nil
+	return writeList(c, os)
 }
 
 // apiWorkCalendar answers GET /calendar.

@@ -222,7 +222,7 @@ func fixedScope(domain string) ScopeFunc {
 // /api/v1, each route's access check, and its handler, whose error writeError answers.
 func (s *Server) mountJSON(r *gin.Engine) {
 	routes := s.jsonRoutes()
-	v1 := r.Group("/api/v1")
+	v1 := r.Group("/api/v1", jsonShape)
 	for _, rt := range routes {
 		if rt.access.kind == kindPreCSRF {
 			v1.Handle(rt.method, rt.path, s.json(rt.handle))
@@ -244,7 +244,7 @@ func (s *Server) mountJSON(r *gin.Engine) {
 			// On the engine, not the v1 group, so that the body limit runs before the CSRF
 			// check: for a cookie request without the X-CSRF-Token header that check reads
 			// the csrf_token form field, which parses the whole multipart body, unbounded.
-			r.Handle(rt.method, "/api/v1"+rt.path, s.requireAPILogin, s.LimitUpload, s.CSRF, s.Authorize(a.obj, a.act, a.scope), h)
+			r.Handle(rt.method, "/api/v1"+rt.path, jsonShape, s.requireAPILogin, s.LimitUpload, s.CSRF, s.Authorize(a.obj, a.act, a.scope), h)
 		}
 	}
 }

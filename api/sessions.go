@@ -25,8 +25,7 @@ func (s *Server) apiDeclaredAssessors(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	c.JSON(http.StatusOK, service.WholeList(list))
-	return nil
+	return writeList(c, list)
 }
 
 // apiPlanSession answers POST /cases/:id/sessions.
@@ -49,8 +48,7 @@ func (s *Server) apiCaseSessions(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	c.JSON(http.StatusOK, service.WholeList(ss))
-	return nil
+	return writeList(c, ss)
 }
 
 // apiSession answers GET /sessions/:id.
@@ -168,8 +166,7 @@ func (s *Server) apiSetScoresGrid(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	c.JSON(http.StatusOK, service.WholeList(out))
-	return nil
+	return writeList(c, out)
 }
 
 // apiRemoveCandidate answers POST /sessions/:id/candidates/:cid/remove: a candidate registered
@@ -236,7 +233,6 @@ func (s *Server) apiImportSitting(scores bool) func(*gin.Context) error {
 		if err != nil {
 			return err
 		}
-		c.JSON(http.StatusOK, service.WholeList(out))
-		return nil
+		return writeList(c, out)
 	}
 }

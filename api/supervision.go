@@ -72,8 +72,7 @@ func (s *Server) apiSupervisionReports(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	c.JSON(http.StatusOK, service.WholeList(out))
-	return nil
+	return writeList(c, out)
 }
 
 // apiReviewSupervisionReport publishes a submitted report or returns it to its supervisor
@@ -97,6 +96,5 @@ func (s *Server) apiPublicSupervision(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	c.JSON(http.StatusOK, service.WholeList(out))
-	return nil
+	return writeList(c, out)
 }

@@ -60,7 +60,7 @@ func (s *Service) SaveDraft(ctx context.Context, a *Actor, in SaveDraftInput) (D
 		return DraftResponse{}, err
 	}
 	if in.DraftVersion < 1 {
-		return DraftResponse{}, BadRequest("missing_draft_version", "请提供所编辑草稿的 draft_version。")
+		return DraftResponse{}, Invalid(validate.Errors{{Field: "draft_version", Code: "required", Message: "请提供所编辑草稿的 draft_version。"}})
 	}
 	if !models.ApplicationEditable(la.Rec.Status) {
 		return DraftResponse{}, errNotEditable
@@ -130,7 +130,7 @@ func (s *Service) SubmitApplication(ctx context.Context, a *Actor, in SubmitInpu
 	}
 	rec := la.Rec
 	if in.DraftVersion < 1 {
-		return SubmitResponse{}, BadRequest("missing_draft_version", "请提供要提交的草稿版本 draft_version。")
+		return SubmitResponse{}, Invalid(validate.Errors{{Field: "draft_version", Code: "required", Message: "请提供要提交的草稿版本 draft_version。"}})
 	}
 	if rec.Status == models.ApplicationSubmitted && rec.SubmittedAt != nil && rec.DraftVersion == in.DraftVersion+1 {
 		return s.handOver(ctx, a, la, rec.CurrentVersion, *rec.SubmittedAt, false)

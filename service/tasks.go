@@ -125,7 +125,7 @@ func (s *Service) ClaimTask(ctx context.Context, a *Actor, in AssignInput) (mode
 		return models.Task{}, s.Forbid(ctx, a, "task", "claim", t.CandidateDomain)
 	}
 	if in.Version == 0 {
-		return models.Task{}, BadRequest("bad_json", "请提供待办的 version。")
+		return models.Task{}, Invalid(validate.Errors{{Field: "version", Code: "required", Message: "请提供待办的 version。"}})
 	}
 	return s.changeTask(ctx, a, models.AuditEntry{Action: "task.claim", ObjectType: "task", ObjectID: t.ID, JurisdictionCode: t.JurisdictionCode},
 		NewError(http.StatusConflict, "claim_conflict", "该待办已被他人认领或已变更，请刷新后重试。"),
@@ -164,7 +164,7 @@ func (s *Service) UnclaimTask(ctx context.Context, a *Actor, in AssignInput) (mo
 		return models.Task{}, s.refuseDrawn(ctx, a, t, "task.unclaim")
 	}
 	if in.Version == 0 {
-		return models.Task{}, BadRequest("bad_json", "请提供待办的 version。")
+		return models.Task{}, Invalid(validate.Errors{{Field: "version", Code: "required", Message: "请提供待办的 version。"}})
 	}
 	return s.changeTask(ctx, a, models.AuditEntry{Action: "task.unclaim", ObjectType: "task", ObjectID: t.ID, JurisdictionCode: t.JurisdictionCode},
 		NewError(http.StatusConflict, "unclaim_conflict", "只能释放自己认领的待办，或待办已变更，请刷新后重试。"),
@@ -185,7 +185,7 @@ func (s *Service) ReassignTask(ctx context.Context, a *Actor, in AssignInput) (m
 		return models.Task{}, s.refuseDrawn(ctx, a, t, "task.reassign")
 	}
 	if in.Version == 0 {
-		return models.Task{}, BadRequest("bad_json", "请提供待办的 version 和 assignee_id。")
+		return models.Task{}, Invalid(validate.Errors{{Field: "version", Code: "required", Message: "请提供待办的 version 和 assignee_id。"}})
 	}
 	if in.AssigneeID != "" {
 		u, err := s.db.UserByID(ctx, in.AssigneeID)

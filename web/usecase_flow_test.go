@@ -164,13 +164,13 @@ func TestFlowUseCasesAuthorizeThemselves(t *testing.T) {
 	require.Equal(t, int64(3), e.auditCount("campaign.manage", models.OutcomeDenied))
 
 	// A claim is checked against the task's scope before its body: out of scope is 403 whatever
-	// the body, in scope a body without a version is 400.
+	// the body, in scope a body without a version is 422 naming the field.
 	status, _ = e.apiDo(e.bearer("baotou"), http.MethodPost, "/api/v1/tasks/"+task.ID+"/claim", `not json`)
 	require.Equal(t, http.StatusForbidden, status)
 	require.Equal(t, int64(1), e.auditCount("task.claim", models.OutcomeDenied))
 	status, out := e.apiDo(e.bearer("hohhot"), http.MethodPost, "/api/v1/tasks/"+task.ID+"/claim", `not json`)
-	require.Equal(t, http.StatusBadRequest, status)
-	require.Equal(t, "请提供待办的 version。", out["error"].(map[string]any)["message"])
+	require.Equal(t, http.StatusUnprocessableEntity, status)
+	require.Equal(t, "请提供待办的 version。", out["error"].(map[string]any)["fields"].([]any)[0].(map[string]any)["message"])
 	// A role that may read but not claim the task is refused by the one claim rule.
 	_, err = e.api.svc.ClaimTask(ctx, actor("region"), service.AssignInput{TaskID: task.ID, Version: task.Version})
 	require.ErrorIs(t, err, service.ErrForbidden)

@@ -239,7 +239,10 @@ func (s *stack) auditCount(action, outcome string) int64 {
 // a missed league deadline with escalation, a complaint that suspends an enterprise, fifty
 // concurrent identical decisions, an out-of-jurisdiction decision, and a crash and restart in
 // the middle.
+//
+// Every API exchange of the run is checked against api/openapi.yaml at the end (recordContract).
 func TestLifecycleEndToEnd(t *testing.T) {
+	recordContract(t)
 	dir := t.TempDir()
 	dsn := dbtest.PostgresSchema(t)
 	s := startStack(t, dir, dsn)

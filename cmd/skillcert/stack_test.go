@@ -90,7 +90,11 @@ func startStackWith(t *testing.T, dir, dsn string, tune func(*Config)) *stack {
 	require.NoError(t, s.w.Start())
 	hs, err := apiServer(ctx, cfg, log, s.db, s.tc)
 	require.NoError(t, err)
-	s.http = httptest.NewServer(hs.Handler)
+	h := hs.Handler
+	if l, ok := contractLogs.Load(t); ok {
+		h = l.(*exchangeLog).wrap(h)
+	}
+	s.http = httptest.NewServer(h)
 	return s
 }
 

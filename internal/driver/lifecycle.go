@@ -234,6 +234,9 @@ type caseDetail struct {
 // sittingDetail is a sitting as GET /api/v1/sessions/{id} answers.
 type sittingDetail struct {
 	models.AssessmentSession
+	// ExamDate is the planned day (YYYY-MM-DD): the API answers a date, not the instant the
+	// row holds.
+	ExamDate   string                    `json:"exam_date"`
 	Candidates []models.SessionCandidate `json:"candidates"`
 	Records    []models.Attachment       `json:"records"`
 }
@@ -467,7 +470,9 @@ func (d *Driver) sitting(ctx context.Context, e models.BenchEnterprise, caseID s
 // sittingOf is the case's (only) sitting with its candidates, nil before it is planned.
 func (d *Driver) sittingOf(ctx context.Context, caseID string) (*sittingDetail, error) {
 	var l struct {
-		Items []models.AssessmentSession `json:"items"`
+		Items []struct {
+			ID string `json:"id"`
+		} `json:"items"`
 	}
 	if err := d.call(ctx, "region", http.MethodGet, "/api/v1/cases/"+caseID+"/sessions", nil, &l); err != nil {
 		return nil, err
