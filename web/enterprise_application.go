@@ -10,6 +10,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"skillcert/api"
+	"skillcert/domain"
 	"skillcert/models"
 	"skillcert/models/appcheck"
 	"skillcert/models/validate"
@@ -25,60 +26,14 @@ const (
 	modeSubmit                // save the draft, then submit it
 )
 
-// fieldLabels are the Chinese names of the form's fields and lists (paths as in appcheck.Form).
-var fieldLabels = map[string]string{
-	"applicant.name": "单位名称", "applicant.address": "单位地址", "applicant.credit_code": "统一社会信用代码",
-	"contact.name": "联系人姓名", "contact.post": "联系人职务", "contact.landline": "联系人固定电话", "contact.mobile": "联系人手机",
-	"contact.email": "联系人电子邮箱", "rules": "规章制度（附件）", "occupations": "申报职业（工种）", "strengths": "组织和专业优势",
-	"site.description": "场地情况", "site.ownership": "场地权属证明（附件）", "site.equipment_ownership": "设施设备权属证明（附件）", "equipment": "设备设施", "exam_system": "计算机考务管理及视频监控设备配置情况",
-	"staff": "专职工作人员", "assessors": "考评人员", "supervisors": "督导人员",
-}
+// fieldLabels, columnLabels and fieldLabel name the form's fields (domain.FormFieldLabel).
+var (
+	fieldLabels     = domain.FormFieldLabels
+	columnLabels    = domain.FormColumnLabels
+	chineseNumerals = domain.ChineseNumerals
+)
 
-// columnLabels are the Chinese names of the columns of each list.
-var columnLabels = map[string]map[string]string{
-	"occupations": {"name": "职业（工种）名称", "code": "职业编码", "work_type": "工种", "fee": "收费标准（元）", "levels": "申报等级"},
-	"equipment":   {"name": "名称", "brand": "品牌", "model": "规格型号", "quantity": "数量", "ownership": "权属"},
-	"staff": {"name": "姓名", "id_number": "身份证号", "title": "职务/职称", "education": "学历", "duties": "主要职责",
-		"employee": "本单位职工", "agreement": "服务承诺书或合作协议"},
-	"assessors": {"name": "姓名", "id_number": "身份证号", "employer": "工作单位", "title": "职务/职称/技能等级", "education": "学历",
-		"occupation": "评价职业（工种）", "employee": "本单位职工", "agreement": "服务承诺书或合作协议"},
-	"supervisors": {"name": "姓名", "id_number": "身份证号", "employer": "工作单位", "title": "职务/职称/技能等级", "education": "学历",
-		"occupation": "督导职业（工种）", "employee": "本单位职工", "agreement": "服务承诺书或合作协议"},
-}
-
-var chineseNumerals = []string{"一", "二", "三", "四", "五", "六", "七"}
-
-// fieldLabel names a field path in Chinese: "staff[1].id_number" is 专职工作人员第2行·身份证号.
-func fieldLabel(path string) string {
-	if l, ok := fieldLabels[path]; ok {
-		return l
-	}
-	list, rest, ok := strings.Cut(path, "[")
-	if !ok {
-		return path
-	}
-	num, tail, _ := strings.Cut(rest, "]")
-	i, err := strconv.Atoi(num)
-	if err != nil {
-		return path
-	}
-	tail = strings.TrimPrefix(tail, ".")
-	col, _, _ := strings.Cut(tail, ".")
-	col, _, _ = strings.Cut(col, "[")
-	if list == "conditions" && i >= 0 && i < len(chineseNumerals) {
-		what := map[string]string{"explanation": "情况说明", "evidence": "佐证材料"}[col]
-		return "基本条件（" + chineseNumerals[i] + "）" + what
-	}
-	label := fieldLabels[list]
-	if label == "" {
-		return path
-	}
-	label += fmt.Sprintf("第%d行", i+1)
-	if c := columnLabels[list][col]; c != "" {
-		label += "·" + c
-	}
-	return label
-}
+func fieldLabel(path string) string { return domain.FormFieldLabel(path) }
 
 // reviewFields are the parts of the form a reviewer can tie a reason to, in form order.
 func reviewFields() []string {

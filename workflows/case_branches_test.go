@@ -39,7 +39,7 @@ func TestCasePrecheckReturnGoesBackToCounty(t *testing.T) {
 		closed := tbTask(h, firstPrecheck)
 		require.Equal(t, models.TaskDone, closed.Status)
 		require.Equal(t, "return", closed.Outcome)
-		require.Equal(t, "contact.mobile：手机号码有误", closed.Reasons)
+		require.Equal(t, "联系人手机：手机号码有误", closed.Reasons, "the field named as the enterprise reads it")
 		corr := h.openTask(workflows.KindCorrection)
 		require.Equal(t, "enterprise_user", corr.CandidateRole)
 		require.Equal(t, dairyNode, corr.CandidateDomain)

@@ -416,11 +416,14 @@ func truncate6(s string) string {
 	return s
 }
 
+// reasonsText is a decision's comment and reasons as one text, each reason tied to a field of
+// the application named by the field's Chinese label (the text reaches the enterprise in its
+// notification and the task's record).
 func reasonsText(req DecisionRequest) string {
 	parts := []string{req.Comment}
 	for _, r := range req.Reasons {
 		if r.Field != "" {
-			parts = append(parts, r.Field+"："+r.Message)
+			parts = append(parts, domain.FormFieldLabel(r.Field)+"："+r.Message)
 		} else {
 			parts = append(parts, r.Message)
 		}

@@ -214,7 +214,14 @@ func sittingJourney(t *testing.T, s *stack, browser context.Context, p *page, us
 // name and ID number and by name and number (the number alone is not enough), sees it valid with the ID number masked, and follows
 // it to the e-certificate page, whose signature checks out.
 func certificateQueryJourney(t *testing.T, p *page, c issuedCertificate) {
-	p.open("/query")
+	// The public starts at the landing page, which lists the public services.
+	p.open("/")
+	landing := p.main()
+	for _, service := range []string{"试点企业目录", "证书查询", "认定结果公示", "督导结果公开", "投诉举报", "投诉办理进度"} {
+		require.Contains(t, landing, service, "the landing page lists %s", service)
+	}
+	p.press(chromedp.CSS(`main a[href="/query"]`))
+	require.Contains(t, p.main(), "证书查询")
 	p.set(map[string]string{"q-name": c.name, "q-id": c.idNumber})
 	p.press(chromedp.CSS(`main form[action="/query"] button[type=submit]`))
 	p.checkpoint("by-id")

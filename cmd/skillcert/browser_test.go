@@ -216,6 +216,17 @@ func (p *page) refusedAtTop(want string) {
 	require.True(p.t, ok, "the error summary is focused and in the first viewport")
 }
 
+// notified requires the header to count unread notifications and /notifications to list one
+// with subject and body text: the next actor learns of a step in the app, without mail.
+func (p *page) notified(subject, body string) {
+	p.t.Helper()
+	require.Contains(p.t, p.text(chromedp.CSS("a.bell")), "条未读", "the header counts the unread notifications")
+	p.press(chromedp.CSS("a.bell"))
+	list := p.main()
+	require.Contains(p.t, list, subject)
+	require.Contains(p.t, list, body)
+}
+
 func (p *page) login(user string) {
 	p.t.Helper()
 	p.open("/login")
@@ -435,6 +446,8 @@ func reviewJourney(t *testing.T, s *stack, browser context.Context, p *page, use
 	}
 
 	p.login("hohhot")
+	// The submission told the league: the header counts it, the list names the enterprise.
+	p.notified("新待办："+workflows.Kinds[workflows.KindLeagueReview].Title, name)
 	claim()
 	p.checkpoint("claimed")
 	p.press(fmt.Sprintf(`//table//a[contains(., %q)]`, name))
@@ -458,6 +471,8 @@ func reviewJourney(t *testing.T, s *stack, browser context.Context, p *page, use
 	if !p.vp.mobile {
 		e := newPage(t, browser, p.base, p.vp)
 		e.login(user)
+		e.notified("申报材料被退回补正", "联系人手机：请填写联系人本人的手机号码")
+		require.NotContains(t, e.main(), "contact.mobile", "the reason's field by its Chinese name")
 		e.open("/status")
 		e.checkpoint("returned")
 		body := e.main()
