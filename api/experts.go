@@ -3,6 +3,7 @@ package api
 import (
 	"errors"
 	"fmt"
+	"mime/multipart"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
@@ -40,23 +41,11 @@ func (s *Server) apiSaveExpert(c *gin.Context) error {
 
 func (s *Server) apiImportExperts(c *gin.Context) error {
 	ctx := c.Request.Context()
-	if err := c.Request.ParseMultipartForm(service.MultipartMemory); err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			return service.BadRequest("too_large", "文件过大，请分批导入。")
-		}
-		return service.BadRequest("bad_multipart", "请以 multipart/form-data 格式上传，文件放在 file 字段。")
-	}
-	defer c.Request.MultipartForm.RemoveAll()
-	files := c.Request.MultipartForm.File["file"]
-	if len(files) != 1 {
-		return service.BadRequest("bad_multipart", "请上传一个 Excel（.xlsx）文件，放在 file 字段。")
-	}
-	f, err := files[0].Open()
+	f, done, err := uploadedWorkbook(c)
 	if err != nil {
-		return fmt.Errorf("open uploaded part: %w", err)
+		return err
 	}
-	defer f.Close()
+	defer done()
 	res, err := s.svc.ImportExperts(ctx, ActorFrom(c), f)
 	if err != nil {
 		return err
@@ -73,4 +62,29 @@ func (s *Server) apiExpertTemplate(c *gin.Context) error {
 	c.Header("Content-Disposition", `attachment; filename="expert-pool-template.xlsx"`)
 	c.Data(http.StatusOK, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", b)
 	return nil
+}
+
+// uploadedWorkbook is the one XLSX file of an import, sent as multipart/form-data in the field
+// file; done closes it and removes the request's spooled parts. A body over the limit and a
+// form without exactly one file are refused with a message saying what to send.
+func uploadedWorkbook(c *gin.Context) (_ multipart.File, done func(), err error) {
+	if err := c.Request.ParseMultipartForm(service.MultipartMemory); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return nil, nil, service.BadRequest("too_large", "文件过大，请分批导入。")
+		}
+		return nil, nil, service.BadRequest("bad_multipart", "请以 multipart/form-data 格式上传，文件放在 file 字段。")
+	}
+	form := c.Request.MultipartForm
+	files := form.File["file"]
+	if len(files) != 1 {
+		_ = form.RemoveAll()
+		return nil, nil, service.BadRequest("bad_multipart", "请上传一个 Excel（.xlsx）文件，放在 file 字段。")
+	}
+	f, err := files[0].Open()
+	if err != nil {
+		_ = form.RemoveAll()
+		return nil, nil, fmt.Errorf("open uploaded part: %w", err)
+	}
+	return f, func() { _ = f.Close(); _ = form.RemoveAll() }, nil
 }

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -206,23 +205,11 @@ func (s *Server) apiImportSitting(scores bool) func(*gin.Context) error {
 		if err := s.svc.RequireSittingManage(c.Request.Context(), ActorFrom(c), c.Param("id")); err != nil {
 			return err
 		}
-		if err := c.Request.ParseMultipartForm(service.MultipartMemory); err != nil {
-			var tooBig *http.MaxBytesError
-			if errors.As(err, &tooBig) {
-				return service.BadRequest("too_large", "文件过大，请分批导入。")
-			}
-			return service.BadRequest("bad_multipart", "请以 multipart/form-data 格式上传，文件放在 file 字段。")
-		}
-		defer c.Request.MultipartForm.RemoveAll()
-		files := c.Request.MultipartForm.File["file"]
-		if len(files) != 1 {
-			return service.BadRequest("bad_multipart", "请上传一个 Excel（.xlsx）文件，放在 file 字段。")
-		}
-		f, err := files[0].Open()
+		f, done, err := uploadedWorkbook(c)
 		if err != nil {
-			return fmt.Errorf("open uploaded part: %w", err)
+			return err
 		}
-		defer f.Close()
+		defer done()
 		ctx, a := c.Request.Context(), ActorFrom(c)
 		var out []models.SessionCandidate
 		if scores {
