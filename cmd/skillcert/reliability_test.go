@@ -81,10 +81,13 @@ func (p *devProcess) start() {
 }
 
 // logTail is the end of the dev process's log.
-func (p *devProcess) logTail() string {
-	b, _ := os.ReadFile(p.log.Name())
-	if len(b) > 4000 {
-		b = b[len(b)-4000:]
+func (p *devProcess) logTail() string { return fileTail(p.log.Name(), 4000) }
+
+// fileTail is the last max bytes of a child process's log file.
+func fileTail(path string, max int) string {
+	b, _ := os.ReadFile(path)
+	if len(b) > max {
+		b = b[len(b)-max:]
 	}
 	return string(b)
 }

@@ -103,13 +103,7 @@ func (c *child) runToEnd() string {
 	return out
 }
 
-func (c *child) logTail() string {
-	b, _ := os.ReadFile(c.log)
-	if len(b) > 6000 {
-		b = b[len(b)-6000:]
-	}
-	return string(b)
-}
+func (c *child) logTail() string { return fileTail(c.log, 6000) }
 
 // kill ends the process with SIGKILL: no shutdown code runs.
 func (c *child) kill() {
