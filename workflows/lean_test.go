@@ -49,6 +49,7 @@ func runLeanScenario(t *testing.T, oldVersion bool) leanRun {
 			run.upsertsWhileScoring++
 		}
 	}).Maybe()
+	//lint:ignore SA1019 GetVersion upserts TemporalChangeVersion through the untyped call, which only this mock sees
 	h.env.OnUpsertSearchAttributes(mock.Anything).Return(nil).Run(func(args mock.Arguments) {
 		if attrs, ok := args.Get(0).(map[string]any); ok && attrs["TemporalChangeVersion"] != nil {
 			run.versionsAsked++
@@ -128,6 +129,7 @@ func TestOneVersionMarkerPerRun(t *testing.T) {
 	h := newHarness(t)
 	h.env.SetStartWorkflowOptions(clientOptions(caseWFID))
 	var asked []string
+	//lint:ignore SA1019 GetVersion upserts TemporalChangeVersion through the untyped call, which only this mock sees
 	h.env.OnUpsertSearchAttributes(mock.Anything).Return(nil).Run(func(args mock.Arguments) {
 		if attrs, ok := args.Get(0).(map[string]any); ok && attrs["TemporalChangeVersion"] != nil {
 			asked = append(asked, fmt.Sprint(attrs["TemporalChangeVersion"]))

@@ -136,7 +136,7 @@ func TestTracingFollowsTheRequestIntoWorkflowAndActivities(t *testing.T) {
 			kvs = append(kvs, ev.Attributes...)
 		}
 		for _, kv := range kvs {
-			v := kv.Value.Emit()
+			v := kv.Value.String()
 			require.False(t, idNumberLike.MatchString(v), "span %q attribute %s carries an ID number: %s", sp.Name(), kv.Key, v)
 			require.NotContains(t, v, "李强", "span %q attribute %s carries a name", sp.Name(), kv.Key)
 		}
@@ -147,7 +147,7 @@ func TestTracingFollowsTheRequestIntoWorkflowAndActivities(t *testing.T) {
 func attr(sp sdktrace.ReadOnlySpan, key string) string {
 	for _, kv := range sp.Attributes() {
 		if string(kv.Key) == key {
-			return kv.Value.Emit()
+			return kv.Value.String()
 		}
 	}
 	return ""
