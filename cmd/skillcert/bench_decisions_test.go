@@ -13,6 +13,9 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"skillcert/internal/driver"
+	"skillcert/models"
 )
 
 // benchFields parses a benchmark's result line "name k=v k=v …".
@@ -82,4 +85,33 @@ func TestBenchDecisionsTarget(t *testing.T) {
 	require.NoError(t, st.d.db.Raw(`SELECT count(*) FROM tasks t JOIN users u ON u.id = t.decided_by
 		WHERE t.kind = 'league_review' AND t.status = 'done' AND u.role = 'league_official' AND u.username NOT IN ('hohhot', 'baotou', 'ordos')`).Scan(&decided).Error)
 	require.EqualValues(t, 2, decided)
+}
+
+// TestBenchLifecycleTarget drives two cases over HTTP only on a running deployment (the embedded
+// bench stack standing in for one): the enterprises register through its API, its own officials
+// take every step, and the deployment then holds each case's certificates.
+func TestBenchLifecycleTarget(t *testing.T) {
+	cfg, err := loadConfig("bench lifecycle", nil, envOf(map[string]string{"SKILLCERT_LOG_LEVEL": "error", "SKILLCERT_DATA_DIR": t.TempDir()}))
+	require.NoError(t, err)
+	st, err := startBenchStack(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), t.TempDir(), 0)
+	require.NoError(t, err)
+	defer st.close()
+
+	env := envOf(map[string]string{"SKILLCERT_LOG_LEVEL": "error", "SKILLCERT_DATA_DIR": t.TempDir()})
+	var out bytes.Buffer
+	require.Equal(t, 1, run([]string{"bench", "lifecycle", "--target", st.base, "--admin-user", "admin", "--cases", "2"}, env, &out))
+	require.Contains(t, out.String(), "needs --password", "the officials' password is required")
+
+	t.Setenv("SKILLCERT_BENCH_ADMIN_PASSWORD", st.password)
+	out.Reset()
+	require.Equal(t, 0, run([]string{"bench", "lifecycle", "--target", st.base, "--admin-user", "admin", "--cases", "2",
+		"--first", "701", "--password", st.password}, env, &out), out.String())
+	fields := benchFields(t, out.String(), "lifecycle")
+	require.Equal(t, "2", fields["cases"])
+	require.Equal(t, "n/a", fields["ratio"])
+	requirePositive(t, fields, "cases_per_s", "http_writes")
+
+	rep, err := driver.Verify(context.Background(), st.d.db, models.BenchEnterprisesFrom(701, 2))
+	require.NoError(t, err, "every case the whole way, on the deployment")
+	require.Positive(t, rep.Certificates)
 }

@@ -5,7 +5,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -26,21 +25,13 @@ import (
 	"skillcert/workflows"
 )
 
-// benchLifecycle drives cases through every stage to issued certificates on the embedded stack
-// (a fresh data directory: embedded Temporal and SQLite) via the HTTP API, then runs a bare
-// workflow per workflow of the run doing the same number of Updates, activities and local
-// activities on the same Temporal server, and prints both rates.
-func benchLifecycle(ctx context.Context, cfg Config, log *slog.Logger, args []string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("bench lifecycle", flag.ContinueOnError)
-	n := fs.Int("cases", 20, "number of enterprise cases")
-	keep := fs.String("data", "", "data directory to use and keep (default: a temporary one, removed afterwards)")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if *n < 1 {
-		return errors.New("--cases must be at least 1")
-	}
-	dir := *keep
+// benchLifecycleEmbedded drives cases through every stage to issued certificates on the
+// embedded stack (a fresh data directory, or keep: embedded Temporal and SQLite) via the HTTP
+// API, then runs a bare workflow per workflow of the run doing the same number of Updates,
+// activities and local activities on the same Temporal server, and prints both rates.
+func benchLifecycleEmbedded(ctx context.Context, cfg Config, log *slog.Logger, cases int, keep string, stdout io.Writer) error {
+	n := &cases
+	dir := keep
 	if dir == "" {
 		tmp, err := os.MkdirTemp("", "skillcert-bench-")
 		if err != nil {

@@ -20,7 +20,7 @@ var errNoEmbedded = errors.New("this skillcert binary was built without the embe
 
 func runDev(context.Context, Config, *slog.Logger, io.Writer) error { return errNoEmbedded }
 
-func benchLifecycle(context.Context, Config, *slog.Logger, []string, io.Writer) error {
+func benchLifecycleEmbedded(context.Context, Config, *slog.Logger, int, string, io.Writer) error {
 	return errNoEmbedded
 }
 
