@@ -26,12 +26,9 @@ const (
 	modeSubmit                // save the draft, then submit it
 )
 
-// fieldLabels, columnLabels and fieldLabel name the form's fields (domain.FormFieldLabel).
-var (
-	fieldLabels     = domain.FormFieldLabels
-	columnLabels    = domain.FormColumnLabels
-	chineseNumerals = domain.ChineseNumerals
-)
+// chineseNumerals number the basic conditions; fieldLabel names the form's fields
+// (domain.FormFieldLabel).
+var chineseNumerals = domain.ChineseNumerals
 
 func fieldLabel(path string) string { return domain.FormFieldLabel(path) }
 
