@@ -97,15 +97,15 @@ func TestBenchLifecycleTarget(t *testing.T) {
 	require.NoError(t, err)
 	defer st.close()
 
-	env := envOf(map[string]string{"SKILLCERT_LOG_LEVEL": "error", "SKILLCERT_DATA_DIR": t.TempDir()})
 	var out bytes.Buffer
-	require.Equal(t, 1, run([]string{"bench", "lifecycle", "--target", st.base, "--admin-user", "admin", "--cases", "2"}, env, &out))
-	require.Contains(t, out.String(), "needs --password", "the officials' password is required")
+	err = benchLifecycle(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)),
+		[]string{"--target", st.base, "--admin-user", "admin", "--cases", "2"}, &out)
+	require.ErrorContains(t, err, "needs --officials-password", "the officials' password is required")
 
 	t.Setenv("SKILLCERT_BENCH_ADMIN_PASSWORD", st.password)
 	out.Reset()
-	require.Equal(t, 0, run([]string{"bench", "lifecycle", "--target", st.base, "--admin-user", "admin", "--cases", "2",
-		"--first", "701", "--password", st.password}, env, &out), out.String())
+	require.NoError(t, benchLifecycle(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)),
+		[]string{"--target", st.base, "--admin-user", "admin", "--cases", "2", "--first", "701", "--officials-password", st.password}, &out), out.String())
 	fields := benchFields(t, out.String(), "lifecycle")
 	require.Equal(t, "2", fields["cases"])
 	require.Equal(t, "n/a", fields["ratio"])

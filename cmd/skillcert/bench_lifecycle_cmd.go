@@ -19,7 +19,8 @@ func benchLifecycle(ctx context.Context, cfg Config, log *slog.Logger, args []st
 	n := fs.Int("cases", 20, "number of enterprise cases")
 	keep := fs.String("data", "", "data directory to use and keep (default: a temporary one, removed afterwards)")
 	target := fs.String("target", "", "base URL of a benchmark deployment to drive over HTTP instead of the embedded stack "+
-		"(its officials region, centre, expert1–expert4, hohhot, baotou and ordos log in with --password)")
+		"(its officials region, centre, expert1–expert4, hohhot, baotou and ordos log in with --officials-password)")
+	officials := fs.String("officials-password", "", "with --target: the password of those officials (default SKILLCERT_BENCH_OFFICIALS_PASSWORD)")
 	tf := targetFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -30,24 +31,25 @@ func benchLifecycle(ctx context.Context, cfg Config, log *slog.Logger, args []st
 	if *target == "" {
 		return benchLifecycleEmbedded(ctx, cfg, log, *n, *keep, stdout)
 	}
-	return benchLifecycleTarget(ctx, log, tf, *target, *n, stdout)
+	return benchLifecycleTarget(ctx, log, tf, *target, orEnv(*officials, "SKILLCERT_BENCH_OFFICIALS_PASSWORD"), *n, stdout)
 }
 
 // benchLifecycleTarget registers n benchmark enterprises on the deployment at target (through
 // its API, as benchTarget.provision does) and takes each case the whole way with the
-// deployment's own officials, who must share the password given (a deployment bootstrapped
-// for benchmarking from a roster with those usernames and an expert pool of expert1–expert4,
-// as TestProductionTopology prepares one). The line has the deployment's figures; the
-// baselines and the actions per case need the embedded stack's Temporal and read n/a.
-func benchLifecycleTarget(ctx context.Context, log *slog.Logger, tf benchTarget, target string, n int, stdout io.Writer) error {
-	if orEnv(*tf.password, "SKILLCERT_BENCH_PASSWORD") == "" {
-		return errors.New("bench lifecycle --target needs --password (or SKILLCERT_BENCH_PASSWORD): the password of the deployment's " +
-			"benchmark officials region, centre, expert1–expert4, hohhot, baotou and ordos, also given to the enterprises it registers")
+// deployment's own officials, who share officialsPassword (a deployment bootstrapped for
+// benchmarking from a roster with those usernames and an expert pool of expert1–expert4, as
+// TestProductionTopology prepares one). The line has the deployment's figures; the baselines
+// and the actions per case need the embedded stack's Temporal and read n/a.
+func benchLifecycleTarget(ctx context.Context, log *slog.Logger, tf benchTarget, target, officialsPassword string, n int, stdout io.Writer) error {
+	if officialsPassword == "" {
+		return errors.New("bench lifecycle --target needs --officials-password (or SKILLCERT_BENCH_OFFICIALS_PASSWORD): the password of the " +
+			"deployment's benchmark officials region, centre, expert1–expert4, hohhot, baotou and ordos")
 	}
 	drv, err := tf.provision(ctx, log, target, n)
 	if err != nil {
 		return err
 	}
+	drv.OfficialsPassword = officialsPassword
 	start := time.Now()
 	if err := drv.Run(ctx); err != nil {
 		return fmt.Errorf("lifecycle: %w", err)

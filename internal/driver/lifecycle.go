@@ -41,6 +41,10 @@ type Driver struct {
 	Writes atomic.Int64
 	// deciders take Decide's decisions (default: demoDeciders).
 	deciders []decider
+	// OfficialsPassword, when set, is the password of the officials and experts (region, centre,
+	// expert1–expert4, the league officials) where it differs from the enterprises' (a running
+	// deployment's own accounts, with the enterprises the benchmark registered).
+	OfficialsPassword string
 }
 
 // benchLeagueOfficials are the demo league officials of the benchmark enterprises' leagues.
@@ -93,8 +97,12 @@ func (d *Driver) client(ctx context.Context, user string) (*demoClient, error) {
 	if c != nil {
 		return c, nil
 	}
+	password := d.password
+	if d.OfficialsPassword != "" && !slices.ContainsFunc(d.enterprises, func(e models.BenchEnterprise) bool { return e.Username == user }) {
+		password = d.OfficialsPassword
+	}
 	var err error
-	if err = d.wait(ctx, func() error { c, err = newDemoClient(ctx, d.base, user, d.password); return err }); err != nil {
+	if err = d.wait(ctx, func() error { c, err = newDemoClient(ctx, d.base, user, password); return err }); err != nil {
 		return nil, err
 	}
 	d.mu.Lock()
