@@ -77,7 +77,9 @@ func TestPaperReceiptNumbersAndLedgerPages(t *testing.T) {
 	require.Equal(t, http.StatusUnprocessableEntity, resp.StatusCode)
 	require.Contains(t, body, "接收日期不能晚于今天")
 	require.Contains(t, body, `value="王科员"`)
-	form.Set("received_on", time.Now().In(time.FixedZone("CST", 8*3600)).Format("2006-01-02"))
+	// Today in the test service's zone (service.Config's default, UTC): in China's zone the date
+	// is tomorrow from 16:00 UTC, which the page rightly refuses as later than today.
+	form.Set("received_on", time.Now().UTC().Format("2006-01-02"))
 	resp, _ = e.postForm(h, "/summary/paper", form)
 	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
 	body = e.pageOK(h, "/summary", http.StatusOK)
