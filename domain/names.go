@@ -74,7 +74,7 @@ var AuditActionNames = map[string]string{
 	"calendar.set": "登记节假日或调休上班日", "calendar.remove": "删除节假日或调休上班日", "calendar.publicity_days": "设置公示期",
 	"session.candidate_remove": "移除误登记的考生", "session.candidate_import": "导入考生", "session.scores_import": "导入成绩",
 	"supervision.amend":  "修改督导报告",
-	"case.paper_receipt": "登记纸质申报表接收", "document_number.allocate": "编制文号或备案号", "enterprise.filing_code": "登记备案编码",
+	"case.paper_receipt": "登记纸质申报表接收", "document_number.allocate": "编发文号或备案号", "enterprise.filing_code": "设置备案编码",
 	"keys.rotate": "轮换数据密钥", "ledger.export": "导出工作台账", "occupation.import": "导入职业（工种）目录",
 }
 

@@ -101,10 +101,3 @@ func (p *Pages) fillCaseRecords(c *gin.Context, a *service.Actor, cs models.Case
 	}
 	return nil
 }
-
-func init() {
-	actionNames["case.paper_receipt"] = "登记纸质申报表接收"
-	actionNames["document_number.allocate"] = "编发文号或备案号"
-	actionNames["ledger.export"] = "导出工作台账"
-	actionNames["enterprise.filing_code"] = "设置备案编码"
-}
