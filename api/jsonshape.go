@@ -33,8 +33,10 @@ func jsonShape(c *gin.Context) {
 		return
 	}
 	out := w.buf.Bytes()
-	if shaped, err := reshapeJSON(out); err == nil {
-		out = shaped
+	if needsReshape(out) {
+		if shaped, err := reshapeJSON(out); err == nil {
+			out = shaped
+		}
 	}
 	_, _ = w.ResponseWriter.Write(out)
 }
@@ -60,6 +62,14 @@ func (w *shapeWriter) Write(b []byte) (int, error) {
 }
 
 func (w *shapeWriter) WriteString(s string) (int, error) { return w.Write([]byte(s)) }
+
+// needsReshape tells whether an answer can hold a field reshapeJSON changes: most answers (the
+// inbox, the public certificate query) hold neither and pass as written, without a second
+// decoding and encoding on the hot paths. A value that merely contains the text only costs
+// the reshaping, which leaves it as it is.
+func needsReshape(b []byte) bool {
+	return bytes.Contains(b, []byte(`_json"`)) || bytes.Contains(b, []byte(`"exam_date"`))
+}
 
 // reshapeJSON applies the reshaping to one JSON document.
 func reshapeJSON(b []byte) ([]byte, error) {
