@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"sync"
 	"syscall"
@@ -31,6 +32,18 @@ import (
 
 // runBench runs one benchmark; each prints one line of figures (see README, Performance).
 func runBench(ctx context.Context, cfg Config, log *slog.Logger, args []string, stdout io.Writer) error {
+	if file := os.Getenv("SKILLCERT_BENCH_CPUPROFILE"); file != "" {
+		// A CPU profile of the whole process (server, worker and driver alike) for the run.
+		f, err := os.Create(file)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	if len(args) == 0 {
 		return errors.New("usage: skillcert bench inbox|query|lifecycle|decisions")
 	}

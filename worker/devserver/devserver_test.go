@@ -2,6 +2,7 @@ package devserver_test
 
 import (
 	"context"
+	"database/sql"
 	"path/filepath"
 	"testing"
 	"time"
@@ -75,6 +76,13 @@ func TestEmbeddedServerRunsAWorkflowAndSurvivesRestart(t *testing.T) {
 	desc, err := c.DescribeWorkflowExecution(ctx, "smoke-1", "")
 	require.NoError(t, err)
 	require.Equal(t, "Completed", desc.GetWorkflowExecutionInfo().GetStatus().String())
+	// The file is in write-ahead-log mode (a setting the file keeps): the pragmas reach SQLite.
+	db, err := sql.Open("sqlite", "file:"+cfg.DatabaseFile+"?mode=ro")
+	require.NoError(t, err)
+	defer db.Close()
+	var mode string
+	require.NoError(t, db.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode))
+	require.Equal(t, "wal", mode, "the embedded server's SQLite file must be in WAL mode")
 	require.Eventually(t, func() bool {
 		resp, err := c.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Namespace: cfg.Namespace, Query: "CaseStage = 'smoke'"})
 		return err == nil && len(resp.GetExecutions()) == 1
