@@ -98,6 +98,7 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		sqlDB.SetMaxIdleConns(32) // as many as may be open: a busy pool must not close and reopen connections
 	} else {
 		sqlDB.SetMaxOpenConns(8)
+		sqlDB.SetMaxIdleConns(8) // the default two: a busy pool reopened files, pragmas and schema all the time
 	}
 	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
 	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)

@@ -29,26 +29,28 @@ func benchDecisions(ctx context.Context, cfg Config, log *slog.Logger, args []st
 	cases := fs.Int("cases", 200, "cases submitted before the officials start (their tasks are what is decided)")
 	keep := fs.String("data", "", "data directory to use and keep (default: a temporary one, removed afterwards)")
 	target := fs.String("target", "", "base URL of a running deployment to drive over HTTP instead of the embedded stack")
+	think := fs.Duration("think", 5*time.Second, "an official's time between one decision and the next (from half to 1.5 times it); 0: one after another, the server's saturation")
 	tf := targetFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *officials < 1 || *cases < 1 || *duration <= 0 {
-		return errors.New("--officials and --cases must be at least 1 and --duration positive")
+	if *officials < 1 || *cases < 1 || *duration <= 0 || *think < 0 {
+		return errors.New("--officials and --cases must be at least 1, --duration positive and --think not negative")
 	}
 	if *target != "" {
 		drv, err := tf.provision(ctx, log, *target, *cases)
 		if err != nil {
 			return err
 		}
+		drv.Think = *think
 		run, err := decide(ctx, drv, *officials, *duration)
 		if err != nil {
 			return err
 		}
-		printDecisions(stdout, *officials, *cases, run, nil)
+		printDecisions(stdout, *officials, *cases, *think, run, nil)
 		return nil
 	}
-	return benchDecisionsEmbedded(ctx, cfg, log, *keep, *cases, *officials, *duration, stdout)
+	return benchDecisionsEmbedded(ctx, cfg, log, *keep, *cases, *officials, *duration, *think, stdout)
 }
 
 // decide submits the cases and has the officials decide their tasks.
@@ -68,15 +70,15 @@ func decide(ctx context.Context, drv *driver.Driver, officials int, duration tim
 
 // printDecisions prints the result line; bare is nil when the baseline could not be measured
 // (over HTTP), and its fields read n/a.
-func printDecisions(stdout io.Writer, officials, cases int, run driver.DecisionRun, bare []time.Duration) {
+func printDecisions(stdout io.Writer, officials, cases int, think time.Duration, run driver.DecisionRun, bare []time.Duration) {
 	p50, p99 := quantileMS(run.Latencies, 0.50), quantileMS(run.Latencies, 0.99)
 	bareP50, bareP99, ratio := "n/a", "n/a", "n/a"
 	if len(bare) > 0 {
 		b50 := quantileMS(bare, 0.50)
 		bareP50, bareP99, ratio = fmt.Sprintf("%.2f", b50), fmt.Sprintf("%.2f", quantileMS(bare, 0.99)), fmt.Sprintf("%.2f", b50/p50)
 	}
-	fmt.Fprintf(stdout, "decisions officials=%d p50=%.2f p99=%.2f bare_p50=%s bare_p99=%s ratio=%s decisions=%d decisions_per_s=%.1f conflicts=%d cases=%d seconds=%.1f rss_mb=%d\n",
-		officials, p50, p99, bareP50, bareP99, ratio, len(run.Latencies), float64(len(run.Latencies))/run.Elapsed.Seconds(),
+	fmt.Fprintf(stdout, "decisions officials=%d think_s=%g p50=%.2f p99=%.2f bare_p50=%s bare_p99=%s ratio=%s decisions=%d decisions_per_s=%.1f conflicts=%d cases=%d seconds=%.1f rss_mb=%d\n",
+		officials, think.Seconds(), p50, p99, bareP50, bareP99, ratio, len(run.Latencies), float64(len(run.Latencies))/run.Elapsed.Seconds(),
 		run.Conflicts, cases, run.Elapsed.Seconds(), peakRSSMB())
 }
 
@@ -101,8 +103,8 @@ func bareUpdateWorkflow(ctx workflow.Context) error {
 }
 
 // bareUpdates times total Updates sent by clients concurrent clients, each to its own bare
-// workflow, one after another.
-func bareUpdates(ctx context.Context, tc client.Client, clients, total int) ([]time.Duration, error) {
+// workflow, one after another with think (see driver.Pause) between them.
+func bareUpdates(ctx context.Context, tc client.Client, clients, total int, think time.Duration) ([]time.Duration, error) {
 	w := sdkworker.New(tc, bareQueue, sdkworker.Options{})
 	w.RegisterWorkflowWithOptions(bareUpdateWorkflow, workflow.RegisterOptions{Name: bareWorkflow})
 	if err := w.Start(); err != nil {
@@ -145,6 +147,9 @@ func bareUpdates(ctx context.Context, tc client.Client, clients, total int) ([]t
 				}
 				if u >= 0 {
 					local = append(local, time.Since(t0))
+				}
+				if think > 0 && u < n-1 {
+					time.Sleep(driver.Pause(think))
 				}
 			}
 			mu.Lock()

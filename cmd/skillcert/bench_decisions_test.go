@@ -47,10 +47,11 @@ func requirePositive(t *testing.T, fields map[string]string, keys ...string) {
 func TestBenchDecisionsCommand(t *testing.T) {
 	var out bytes.Buffer
 	env := envOf(map[string]string{"SKILLCERT_LOG_LEVEL": "error", "SKILLCERT_DATA_DIR": t.TempDir()})
-	require.Equal(t, 0, run([]string{"bench", "decisions", "--officials", "5", "--cases", "2", "--duration", "90s",
+	require.Equal(t, 0, run([]string{"bench", "decisions", "--officials", "5", "--cases", "2", "--duration", "90s", "--think", "100ms",
 		"--data", filepath.Join(t.TempDir(), "bench")}, env, &out), out.String())
 	fields := benchFields(t, out.String(), "decisions")
 	require.Equal(t, "5", fields["officials"])
+	require.Equal(t, "0.1", fields["think_s"])
 	require.Equal(t, "10", fields["decisions"], "two cases: review, three scores and the region's decision each")
 	requirePositive(t, fields, "p50", "p99", "bare_p50", "bare_p99", "ratio", "decisions_per_s")
 	p50, _ := strconv.ParseFloat(fields["p50"], 64)
@@ -72,7 +73,7 @@ func TestBenchDecisionsTarget(t *testing.T) {
 	var out bytes.Buffer
 	env := envOf(map[string]string{"SKILLCERT_LOG_LEVEL": "error", "SKILLCERT_DATA_DIR": t.TempDir()})
 	require.Equal(t, 0, run([]string{"bench", "decisions", "--target", st.base, "--admin-user", "admin", "--officials", "3",
-		"--cases", "2", "--duration", "60s"}, env, &out), out.String())
+		"--cases", "2", "--duration", "60s", "--think", "0"}, env, &out), out.String())
 	fields := benchFields(t, out.String(), "decisions")
 	require.Equal(t, "2", fields["decisions"], "the two cases' league reviews, by the created league officials")
 	require.Equal(t, "n/a", fields["bare_p50"])

@@ -80,21 +80,26 @@ func startBenchStack(ctx context.Context, cfg Config, log *slog.Logger, dir stri
 
 // benchDecisionsEmbedded is bench decisions on the embedded stack, with the bare-Update
 // baseline on the same Temporal server.
-func benchDecisionsEmbedded(ctx context.Context, cfg Config, log *slog.Logger, keep string, cases, officials int, duration time.Duration, stdout io.Writer) error {
+func benchDecisionsEmbedded(ctx context.Context, cfg Config, log *slog.Logger, keep string, cases, officials int, duration, think time.Duration, stdout io.Writer) error {
 	st, err := startBenchStack(ctx, cfg, log, keep, cases)
 	if err != nil {
 		return err
 	}
 	defer st.close()
 	drv := driver.New(st.base, st.password, st.enterprises, log)
+	drv.Think = think
 	run, err := decide(ctx, drv, officials, duration)
 	if err != nil {
 		return err
 	}
-	bare, err := bareUpdates(ctx, st.d.tc, officials, max(len(run.Latencies), 20*(officials)))
+	per := 20 // bare Updates per client at least; fewer when each waits the officials' think time
+	if think > 0 {
+		per = 5
+	}
+	bare, err := bareUpdates(ctx, st.d.tc, officials, max(len(run.Latencies), per*officials), think)
 	if err != nil {
 		return fmt.Errorf("bare updates: %w", err)
 	}
-	printDecisions(stdout, officials, cases, run, bare)
+	printDecisions(stdout, officials, cases, think, run, bare)
 	return nil
 }

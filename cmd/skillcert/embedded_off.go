@@ -24,7 +24,7 @@ func benchLifecycleEmbedded(context.Context, Config, *slog.Logger, int, string, 
 	return errNoEmbedded
 }
 
-func benchDecisionsEmbedded(context.Context, Config, *slog.Logger, string, int, int, time.Duration, io.Writer) error {
+func benchDecisionsEmbedded(context.Context, Config, *slog.Logger, string, int, int, time.Duration, time.Duration, io.Writer) error {
 	return errNoEmbedded
 }
 

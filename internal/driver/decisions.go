@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"math/rand/v2"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -83,6 +84,12 @@ func summaryBody(t models.Task) map[string]any {
 		area = "0471"
 	}
 	return map[string]any{"outcome": "submit", "contact_name": "张科长", "contact_phone": "(" + area + ")6606214"}
+}
+
+// Pause is an official's time between two decisions around think: uniformly from half to one
+// and a half times it, so that the sessions do not click in step.
+func Pause(think time.Duration) time.Duration {
+	return think/2 + rand.N(think)
 }
 
 // Decide has officials concurrent sessions decide the open tasks of the submitted cases for up
@@ -262,6 +269,8 @@ func (d *Driver) Decide(ctx context.Context, officials int, duration, idle time.
 				}
 				if !found {
 					time.Sleep(100 * time.Millisecond) // an idle official looks again; polling harder would load the server
+				} else if d.Think > 0 {
+					time.Sleep(Pause(d.Think))
 				}
 			}
 		})

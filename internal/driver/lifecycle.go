@@ -41,6 +41,8 @@ type Driver struct {
 	// channel when it takes the step, and the next case to wait gets a new one.
 	released map[string]chan struct{}
 	sittings map[string]string // case ID → its sitting's ID, once planned
+	// inflight bounds the requests under way at once (see MaxInFlight).
+	inflight chan struct{}
 
 	// Writes counts the requests that changed something (decisions, forms, sittings).
 	Writes atomic.Int64
@@ -50,6 +52,9 @@ type Driver struct {
 	// expert1–expert4, the league officials) where it differs from the enterprises' (a running
 	// deployment's own accounts, with the enterprises the benchmark registered).
 	OfficialsPassword string
+	// Think is, in Decide, an official's time between deciding one task and the next (around
+	// it: see Pause); zero decides one task after another (the server's saturation).
+	Think time.Duration
 }
 
 // benchLeagueOfficials are the demo league officials of the benchmark enterprises' leagues.
@@ -73,8 +78,14 @@ var benchApproved = []map[string]any{{"code": "6-31-01-03", "name": "电工", "l
 func New(base, password string, enterprises []models.BenchEnterprise, log *slog.Logger) *Driver {
 	return &Driver{base: base, password: password, enterprises: enterprises, log: log, patience: 3 * time.Minute,
 		clients: map[string]*demoClient{}, experts: map[string]string{}, stages: map[string]string{}, leagues: map[string]string{},
-		refused: map[string]int{}, released: map[string]chan struct{}{}, sittings: map[string]string{}}
+		refused: map[string]int{}, released: map[string]chan struct{}{}, sittings: map[string]string{}, inflight: make(chan struct{}, MaxInFlight)}
 }
+
+// MaxInFlight is how many of the driver's requests may be under way at once, as many people as
+// are at their desks clicking at one moment. Unbounded, a thousand cases' decisions went to the
+// server together, each waited for Temporal beyond the server's five seconds, was answered 503
+// and sent again: the overload fed itself.
+const MaxInFlight = 32
 
 // barrier is the channel a case in stage waits on when its next step is campaign-wide (its
 // league's report, the directory's publication), nil when its next step is its own.
@@ -188,7 +199,13 @@ func (d *Driver) call(ctx context.Context, user, method, path string, body, out 
 		if err != nil {
 			return err
 		}
+		select {
+		case d.inflight <- struct{}{}:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 		err = c.do(ctx, method, path, body, out)
+		<-d.inflight
 		if statusOf(err) == http.StatusUnauthorized {
 			d.mu.Lock()
 			delete(d.clients, user)
