@@ -121,7 +121,7 @@ func Verify(ctx context.Context, db *models.DB, enterprises []models.BenchEnterp
 		ID string
 		N  int
 	}
-	if err := db.WithContext(ctx).Raw(`SELECT t.id, (SELECT COUNT(*) FROM audit_log a WHERE a.object_id = t.id AND a.action LIKE 'task.decide%' AND a.outcome = ?) AS n
+	if err := db.WithContext(ctx).Raw(`SELECT t.id, (SELECT COUNT(*) FROM audit_log a WHERE a.object_type = 'task' AND a.object_id = t.id AND a.action LIKE 'task.decide%' AND a.outcome = ?) AS n
 		FROM tasks t WHERE t.case_id IN ? AND t.decided_by <> ''`, models.OutcomeOK, caseIDs).Scan(&decided).Error; err != nil {
 		return r, err
 	}
